@@ -1,0 +1,117 @@
+//! API keys: made by a member with `api:keys`, scoped to at most what that member may do.
+
+use chrono::Utc;
+use domain::{ApiKeyId, Permission, PermissionSet};
+use store::api_keys::{self, ApiKey, NewApiKey};
+
+use crate::tokens::{self, TokenKind};
+use crate::{AuthContext, Identity, IdentityError, IdentityResult, RequestMeta};
+
+/// A new key: the secret is returned once, here, and never again.
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+impl Identity {
+    pub async fn create_api_key(
+        &self,
+        ctx: &AuthContext,
+        name: &str,
+        scopes: &[Permission],
+        expires_in_days: Option<u32>,
+        meta: &RequestMeta,
+    ) -> IdentityResult<CreatedApiKey> {
+        ctx.require(Permission::ApiKeys)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(IdentityError::invalid(
+                "name",
+                "must be 1 to 100 characters",
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(IdentityError::invalid(
+                "scopes",
+                "name at least one permission",
+            ));
+        }
+        let requested: PermissionSet = scopes.iter().copied().collect();
+        if !requested.is_subset_of(ctx.permissions) {
+            let beyond: Vec<&str> = requested
+                .iter()
+                .filter(|p| !ctx.has(*p))
+                .map(|p| p.as_str())
+                .collect();
+            return Err(IdentityError::invalid(
+                "scopes",
+                format!(
+                    "a key cannot exceed its maker's permissions; you lack {}",
+                    beyond.join(", ")
+                ),
+            ));
+        }
+        let expires_at = match expires_in_days {
+            Some(0) => {
+                return Err(IdentityError::invalid(
+                    "expires_in_days",
+                    "must be at least 1",
+                ));
+            }
+            Some(d) if d > 3650 => {
+                return Err(IdentityError::invalid(
+                    "expires_in_days",
+                    "must be at most 3650",
+                ));
+            }
+            Some(d) => Some(Utc::now() + chrono::TimeDelta::days(d.into())),
+            None => None,
+        };
+        let issued = tokens::issue(TokenKind::ApiKey, ctx.organization_id);
+        let scopes: Vec<String> = requested.iter().map(|p| p.as_str().to_owned()).collect();
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let key = api_keys::create(
+            &mut tx,
+            NewApiKey {
+                id: ApiKeyId::new(),
+                name,
+                prefix: &tokens::display_prefix(&issued.token),
+                key_hash: &issued.hash,
+                scopes: &scopes,
+                created_by: ctx.user_id(),
+                expires_at,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedApiKey {
+            key,
+            secret: issued.token,
+        })
+    }
+
+    pub async fn list_api_keys(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+    ) -> IdentityResult<Vec<ApiKey>> {
+        ctx.require(Permission::ApiKeys)?;
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let keys = api_keys::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(keys)
+    }
+
+    pub async fn revoke_api_key(
+        &self,
+        ctx: &AuthContext,
+        id: ApiKeyId,
+        meta: &RequestMeta,
+    ) -> IdentityResult<ApiKey> {
+        ctx.require(Permission::ApiKeys)?;
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let key = api_keys::revoke(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+}

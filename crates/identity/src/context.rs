@@ -1,0 +1,75 @@
+//! `AuthContext`: who is calling, for which organization, allowed to do what.
+
+use std::net::IpAddr;
+
+use domain::{ApiKeyId, OrganizationId, Permission, PermissionSet, Role, SessionId, UserId};
+use store::{Actor, ActorKind};
+
+use crate::{IdentityError, IdentityResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Session {
+        session_id: SessionId,
+        user_id: UserId,
+    },
+    /// An API key acts for the member who created it, within the key's scopes.
+    ApiKey {
+        key_id: ApiKeyId,
+        created_by: UserId,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub organization_id: OrganizationId,
+    pub principal: Principal,
+    pub role: Role,
+    pub permissions: PermissionSet,
+    /// The organization requires MFA and this user has none: only enrolment is allowed.
+    pub mfa_enrolment_required: bool,
+}
+
+impl AuthContext {
+    /// The member acting (for an API key, its creator).
+    pub fn user_id(&self) -> UserId {
+        match self.principal {
+            Principal::Session { user_id, .. } => user_id,
+            Principal::ApiKey { created_by, .. } => created_by,
+        }
+    }
+
+    pub fn session_id(&self) -> Option<SessionId> {
+        match self.principal {
+            Principal::Session { session_id, .. } => Some(session_id),
+            Principal::ApiKey { .. } => None,
+        }
+    }
+
+    /// Checks one permission of the catalogue.
+    pub fn require(&self, permission: Permission) -> IdentityResult<()> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(IdentityError::Forbidden(permission))
+        }
+    }
+
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// The actor to record in the audit log for this caller's writes.
+    pub fn actor(&self, request_id: Option<String>, ip: Option<IpAddr>) -> Actor {
+        let (kind, id) = match self.principal {
+            Principal::Session { user_id, .. } => (ActorKind::User, user_id.as_uuid()),
+            Principal::ApiKey { key_id, .. } => (ActorKind::ApiKey, key_id.as_uuid()),
+        };
+        Actor {
+            kind,
+            id: Some(id),
+            request_id,
+            ip,
+        }
+    }
+}

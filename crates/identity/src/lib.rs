@@ -1,0 +1,111 @@
+//! Who is calling: signing up a firm, signing in (with lockout, rate limits and MFA), sessions,
+//! API keys, invitations and membership changes. Plain async functions over the store, called by
+//! the HTTP handlers and by the demo alike.
+
+mod context;
+mod error;
+mod limits;
+mod password;
+pub mod tokens;
+pub mod totp;
+
+mod api_keys;
+mod invitations;
+mod members;
+mod mfa;
+mod sessions;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::Db;
+use vault::KeyRing;
+
+pub use api_keys::CreatedApiKey;
+pub use context::{AuthContext, Principal};
+pub use error::{IdentityError, IdentityResult};
+pub use invitations::CreatedInvitation;
+pub use members::MemberPatch;
+pub use mfa::MfaEnrolment;
+pub use password::PasswordHasher;
+pub use sessions::{LoginRequest, SignedIn, SignupRequest};
+
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    /// argon2id memory cost in KiB (OWASP minimum 19 MiB).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub login_per_ip_per_minute: u32,
+    pub login_per_account_per_minute: u32,
+    pub invitation_ttl: Duration,
+    /// Shown in authenticator apps next to the account.
+    pub totp_issuer: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            login_per_ip_per_minute: 30,
+            login_per_account_per_minute: 10,
+            invitation_ttl: Duration::from_secs(7 * 24 * 3600),
+            totp_issuer: "Countinghouse".to_owned(),
+        }
+    }
+}
+
+/// Where a request came from, for audit entries, sessions and rate limits.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// The identity service. Cheap to clone.
+#[derive(Clone)]
+pub struct Identity {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    keys: KeyRing,
+    hasher: PasswordHasher,
+    limiter: limits::LoginLimiter,
+    config: IdentityConfig,
+}
+
+impl Identity {
+    pub fn new(db: Db, keys: KeyRing, config: IdentityConfig) -> Self {
+        let hasher = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations);
+        let limiter = limits::LoginLimiter::new(
+            config.login_per_ip_per_minute,
+            config.login_per_account_per_minute,
+        );
+        Identity {
+            inner: Arc::new(Inner {
+                db,
+                keys,
+                hasher,
+                limiter,
+                config,
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// Periodic upkeep: drops idle rate-limit keys.
+    pub fn housekeeping(&self) {
+        self.inner.limiter.retain_recent();
+    }
+}

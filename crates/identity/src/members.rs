@@ -1,0 +1,141 @@
+//! Reading and changing the members of an organization.
+
+use domain::{Permission, Role, UserId, UserStatus};
+use store::cursor::Page;
+use store::organizations::{Organization, SettingsPatch};
+use store::users::{self, Member, MemberFilter};
+use store::{AuditRecord, organizations};
+
+use crate::{AuthContext, Identity, IdentityError, IdentityResult, RequestMeta};
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberPatch {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+}
+
+impl Identity {
+    /// The caller, their organization and what they may do.
+    pub async fn me(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+    ) -> IdentityResult<(Member, Organization)> {
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let me = users::get(&mut tx, ctx.user_id()).await?;
+        let org = organizations::get(&mut tx).await?;
+        tx.commit().await?;
+        Ok((me, org))
+    }
+
+    pub async fn list_members(
+        &self,
+        ctx: &AuthContext,
+        filter: &MemberFilter,
+        cursor: Option<&str>,
+        limit: usize,
+        meta: &RequestMeta,
+    ) -> IdentityResult<Page<Member>> {
+        ctx.require(Permission::UsersRead)?;
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let page = users::list(&mut tx, filter, cursor, limit).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    pub async fn get_member(
+        &self,
+        ctx: &AuthContext,
+        id: UserId,
+        meta: &RequestMeta,
+    ) -> IdentityResult<Member> {
+        if id != ctx.user_id() {
+            ctx.require(Permission::UsersRead)?;
+        }
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let member = users::get(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    /// Changes a member's role or status, within the caller's authority; the last active owner
+    /// cannot be demoted or disabled, and nobody changes their own role.
+    pub async fn update_member(
+        &self,
+        ctx: &AuthContext,
+        id: UserId,
+        patch: &MemberPatch,
+        meta: &RequestMeta,
+    ) -> IdentityResult<Member> {
+        ctx.require(Permission::UsersUpdate)?;
+        if id == ctx.user_id() {
+            return Err(IdentityError::NotAllowed(
+                "you cannot change your own role or status",
+            ));
+        }
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let current = users::get(&mut tx, id).await?;
+        if !ctx.role.may_grant(current.role) || patch.role.is_some_and(|r| !ctx.role.may_grant(r)) {
+            return Err(IdentityError::NotAllowed(
+                "you may only manage members at or below your own role",
+            ));
+        }
+        let loses_owner = current.role == Role::Owner
+            && current.status == UserStatus::Active
+            && (patch.role.is_some_and(|r| r != Role::Owner)
+                || patch.status == Some(UserStatus::Disabled));
+        if loses_owner && users::count_active_owners(&mut tx).await? <= 1 {
+            return Err(IdentityError::Conflict(
+                "the organization must keep at least one active owner",
+            ));
+        }
+        let member = users::update(&mut tx, id, patch.role, patch.status).await?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    pub async fn organization(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+    ) -> IdentityResult<Organization> {
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let org = organizations::get(&mut tx).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn update_organization(
+        &self,
+        ctx: &AuthContext,
+        patch: &SettingsPatch,
+        meta: &RequestMeta,
+    ) -> IdentityResult<Organization> {
+        ctx.require(Permission::SystemSettings)?;
+        if let Some(name) = &patch.name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            return Err(IdentityError::invalid(
+                "name",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let org = organizations::update_settings(&mut tx, patch).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    /// Records an audit entry for something that happened outside a store write (an export, say).
+    pub async fn record(
+        &self,
+        ctx: &AuthContext,
+        record: AuditRecord,
+        meta: &RequestMeta,
+    ) -> IdentityResult<()> {
+        let mut tx = self.tenant_tx(ctx, meta).await?;
+        tx.audit(record);
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! Invitations of staff and client users: a single-use token link, stored as a hash.
+
+use chrono::{DateTime, Utc};
+use domain::{InvitationId, Role, UserId};
+use serde::Serialize;
+
+use crate::{AuditRecord, StoreResult, TenantTx};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub invited_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, email::text as email, name, role, invited_by, created_at, expires_at, accepted_at, revoked_at"
+    };
+}
+
+pub struct NewInvitation<'a> {
+    pub id: InvitationId,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub role: Role,
+    pub token_hash: &'a [u8],
+    pub invited_by: UserId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One open invitation per address: a second is `Conflict("invitations_one_open_per_email")`.
+pub async fn create(tx: &mut TenantTx, n: NewInvitation<'_>) -> StoreResult<Invitation> {
+    let org = tx.org_uuid();
+    // An expired, unaccepted invitation no longer blocks a new one.
+    sqlx::query(
+        "update invitations set revoked_at = now()
+         where organization_id = $1 and email = $2 and accepted_at is null and revoked_at is null
+           and expires_at <= now()",
+    )
+    .bind(org)
+    .bind(n.email)
+    .execute(tx.conn())
+    .await?;
+    let inv: Invitation = sqlx::query_as(concat!(
+        "insert into invitations (id, organization_id, email, name, role, token_hash, invited_by, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning ",
+        columns!()
+    ))
+    .bind(n.id)
+    .bind(org)
+    .bind(n.email)
+    .bind(n.name)
+    .bind(n.role)
+    .bind(n.token_hash)
+    .bind(n.invited_by)
+    .bind(n.expires_at)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(AuditRecord::new("invitation.create", "invitation", n.id).after(&inv));
+    Ok(inv)
+}
+
+pub async fn list(tx: &mut TenantTx, open_only: bool) -> StoreResult<Vec<Invitation>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from invitations where organization_id = $1
+           and (not $2 or (accepted_at is null and revoked_at is null and expires_at > now()))
+         order by created_at desc limit 1000"
+    ))
+    .bind(org)
+    .bind(open_only)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The open invitation a token names, locked until the transaction ends (single use).
+pub async fn find_open_for_update(
+    tx: &mut TenantTx,
+    token_hash: &[u8],
+) -> StoreResult<Option<Invitation>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from invitations where organization_id = $1 and token_hash = $2
+           and accepted_at is null and revoked_at is null and expires_at > now()
+         for update"
+    ))
+    .bind(org)
+    .bind(token_hash)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn mark_accepted(tx: &mut TenantTx, id: InvitationId, user: UserId) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "update invitations set accepted_at = now(), accepted_user_id = $3
+         where organization_id = $1 and id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(user)
+    .execute(tx.conn())
+    .await?;
+    tx.audit(
+        AuditRecord::new("invitation.accept", "invitation", id).after(serde_json::json!({
+            "user_id": user,
+        })),
+    );
+    Ok(())
+}
+
+pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> StoreResult<Invitation> {
+    let org = tx.org_uuid();
+    let inv: Invitation = sqlx::query_as(concat!(
+        "update invitations set revoked_at = coalesce(revoked_at, now())
+         where organization_id = $1 and id = $2 and accepted_at is null returning ",
+        columns!()
+    ))
+    .bind(org)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(AuditRecord::new("invitation.revoke", "invitation", id).after(&inv));
+    Ok(inv)
+}

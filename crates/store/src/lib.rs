@@ -1,0 +1,31 @@
+//! PostgreSQL access for Countinghouse.
+//!
+//! # Layout
+//! - [`Db`]: the application's pool, connected as `countinghouse_app` (owns nothing, no BYPASSRLS).
+//! - [`migrate`]: versioned migrations, run as the owner, plus the permission catalogue sync.
+//! - [`TenantTx`]: the only way to reach tenant-owned tables. It opens a transaction with
+//!   `app.organization_id` set, so row-level security confines every statement to one firm; it also
+//!   buffers the audit entries of the transaction and chains them on commit.
+//! - One module per aggregate ([`organizations`], [`users`], [`sessions`], [`api_keys`],
+//!   [`invitations`], [`mfa`], [`audit`]): free functions over a `&mut TenantTx`. Queries filter by
+//!   `organization_id` explicitly as well, so each layer holds alone (tests prove both).
+
+pub mod api_keys;
+pub mod audit;
+pub mod cursor;
+mod db;
+mod error;
+pub mod invitations;
+pub mod mfa;
+pub mod migrate;
+pub mod organizations;
+pub mod sessions;
+mod tenant;
+pub mod users;
+
+pub use db::{Db, DbConfig};
+pub use error::{StoreError, StoreResult};
+pub use tenant::{Actor, ActorKind, AuditRecord, TenantTx};
+
+/// Re-exported so callers name one version of sqlx.
+pub use sqlx;

@@ -1,0 +1,103 @@
+//! Schema migrations, run as the owner. Idempotent: applied versions are recorded by sqlx in
+//! `_sqlx_migrations`, and concurrent runners serialise on its advisory lock.
+
+use domain::{Permission, PermissionSet, Role};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Executor};
+
+use crate::StoreResult;
+use crate::db::APP_ROLE;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// What `migrate` did.
+#[derive(Debug, Clone, Default)]
+pub struct MigrationReport {
+    pub applied: Vec<String>,
+    pub already_applied: usize,
+}
+
+/// Applies pending migrations, then writes the permission catalogue and role grants from the code
+/// and sets the app role's password if one is configured.
+pub async fn migrate(
+    owner: &PgConnectOptions,
+    app_password: Option<&str>,
+) -> StoreResult<MigrationReport> {
+    let mut conn = PgConnection::connect_with(owner).await?;
+    let before: Vec<i64> = applied_versions(&mut conn).await;
+    MIGRATOR.run(&mut conn).await.map_err(|e| match e {
+        sqlx::migrate::MigrateError::Execute(e) => crate::StoreError::from(e),
+        other => crate::StoreError::Corrupt(format!("migration failed: {other}")),
+    })?;
+    let report = MigrationReport {
+        applied: MIGRATOR
+            .iter()
+            .filter(|m| !before.contains(&m.version))
+            .map(|m| format!("{:04} {}", m.version, m.description))
+            .collect(),
+        already_applied: before.len(),
+    };
+    sync_permissions(&mut conn).await?;
+    if let Some(pw) = app_password {
+        // ALTER ROLE takes no bind parameters; quote the literal the way PostgreSQL does.
+        let quoted = pw.replace('\'', "''");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "alter role {APP_ROLE} password '{quoted}'"
+        )))
+        .await?;
+    }
+    conn.execute("select ensure_audit_partitions(3)").await?;
+    conn.close().await?;
+    Ok(report)
+}
+
+/// The migrations this binary knows, as `(version, description)`.
+pub fn known_migrations() -> Vec<(i64, String)> {
+    MIGRATOR
+        .iter()
+        .map(|m| (m.version, m.description.to_string()))
+        .collect()
+}
+
+async fn applied_versions(conn: &mut PgConnection) -> Vec<i64> {
+    sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
+        .fetch_all(conn)
+        .await
+        .unwrap_or_default()
+}
+
+async fn sync_permissions(conn: &mut PgConnection) -> StoreResult<()> {
+    let names: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+    let descriptions: Vec<&str> = Permission::ALL.iter().map(|p| p.description()).collect();
+    let (roles, perms): (Vec<&str>, Vec<&str>) = Role::ALL
+        .iter()
+        .flat_map(|r| {
+            PermissionSet::for_role(*r)
+                .iter()
+                .map(move |p| (r.as_str(), p.as_str()))
+        })
+        .unzip();
+    let mut tx = conn.begin().await?;
+    sqlx::query(
+        "insert into permissions (name, description) select * from unnest($1::text[], $2::text[])
+         on conflict (name) do update set description = excluded.description",
+    )
+    .bind(&names)
+    .bind(&descriptions)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("delete from permissions where name <> all($1::text[])")
+        .bind(&names)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from role_permissions")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("insert into role_permissions (role, permission) select * from unnest($1::text[], $2::text[])")
+        .bind(&roles)
+        .bind(&perms)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! Encryption at rest for the few secrets we must be able to read back (TOTP seeds, QuickBooks
+//! tokens): AES-256-GCM with a key ring so keys can be rotated without re-encrypting in one go.
+//!
+//! A sealed value is `key_id (u16, big-endian) ‖ nonce (12 bytes) ‖ ciphertext+tag`. The caller passes
+//! associated data naming what the value belongs to (say `totp:<org>:<user>`), so a ciphertext copied
+//! into another row does not decrypt there.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(
+        "encryption key `{0}` is not valid: expected `<id>:<base64 of 32 bytes>` with a numeric id"
+    )]
+    BadKey(String),
+    #[error("the key ring is empty")]
+    Empty,
+    #[error("sealed value is too short or malformed")]
+    Malformed,
+    #[error("sealed with key {0}, which is not in the key ring")]
+    UnknownKey(u16),
+    #[error("decryption failed: wrong key, wrong associated data, or tampered value")]
+    Decrypt,
+}
+
+/// The keys in use: the first seals, all open.
+#[derive(Clone)]
+pub struct KeyRing {
+    keys: Vec<(u16, Aes256Gcm)>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<u16> = self.keys.iter().map(|(id, _)| *id).collect();
+        f.debug_struct("KeyRing").field("key_ids", &ids).finish()
+    }
+}
+
+impl KeyRing {
+    /// Parses keys written `<id>:<base64>`; the first is the active one.
+    pub fn parse<S: AsRef<str>>(specs: &[S]) -> Result<Self, VaultError> {
+        let mut keys = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let spec = spec.as_ref();
+            let bad = || VaultError::BadKey(spec.split(':').next().unwrap_or("").to_owned());
+            let (id, b64) = spec.split_once(':').ok_or_else(bad)?;
+            let id: u16 = id.trim().parse().map_err(|_| bad())?;
+            let bytes = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
+            let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| bad())?;
+            keys.push((id, cipher));
+        }
+        if keys.is_empty() {
+            return Err(VaultError::Empty);
+        }
+        Ok(KeyRing { keys })
+    }
+
+    /// A new random key spec (`<id>:<base64>`), for `countinghouse` to write on first start.
+    pub fn generate_key_spec(id: u16) -> String {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        format!("{id}:{}", STANDARD.encode(key))
+    }
+
+    pub fn active_key_id(&self) -> u16 {
+        self.keys[0].0
+    }
+
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        let (id, cipher) = &self.keys[0];
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let ct = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .expect("AES-GCM encryption cannot fail for in-memory buffers below 64 GiB");
+        let mut out = Vec::with_capacity(2 + 12 + ct.len());
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if sealed.len() < 2 + 12 + 16 {
+            return Err(VaultError::Malformed);
+        }
+        let id = u16::from_be_bytes([sealed[0], sealed[1]]);
+        let cipher = self
+            .keys
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, c)| c)
+            .ok_or(VaultError::UnknownKey(id))?;
+        cipher
+            .decrypt(
+                Nonce::from_slice(&sealed[2..14]),
+                Payload {
+                    msg: &sealed[14..],
+                    aad,
+                },
+            )
+            .map_err(|_| VaultError::Decrypt)
+    }
+
+    /// Whether a sealed value was made with a key other than the active one (to re-seal on rotation).
+    pub fn needs_reseal(&self, sealed: &[u8]) -> bool {
+        sealed.len() >= 2 && u16::from_be_bytes([sealed[0], sealed[1]]) != self.active_key_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_opens_and_rotates() {
+        let old = KeyRing::generate_key_spec(1);
+        let new = KeyRing::generate_key_spec(2);
+        let v1 = KeyRing::parse(&[old.clone()]).unwrap();
+        let sealed = v1.seal(b"secret", b"totp:a");
+        assert_eq!(v1.open(&sealed, b"totp:a").unwrap(), b"secret");
+        assert!(matches!(
+            v1.open(&sealed, b"totp:b"),
+            Err(VaultError::Decrypt)
+        ));
+
+        let v2 = KeyRing::parse(&[new, old]).unwrap();
+        assert!(v2.needs_reseal(&sealed));
+        assert_eq!(v2.open(&sealed, b"totp:a").unwrap(), b"secret");
+        let resealed = v2.seal(b"secret", b"totp:a");
+        assert!(!v2.needs_reseal(&resealed));
+        assert!(matches!(
+            v1.open(&resealed, b"totp:a"),
+            Err(VaultError::UnknownKey(2))
+        ));
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let ring = KeyRing::parse(&[KeyRing::generate_key_spec(7)]).unwrap();
+        let mut sealed = ring.seal(b"secret", b"");
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        assert!(ring.open(&sealed, b"").is_err());
+        assert!(matches!(
+            ring.open(&[0, 7, 1], b""),
+            Err(VaultError::Malformed)
+        ));
+        assert!(KeyRing::parse(&["x:abc"]).is_err());
+        assert!(KeyRing::parse::<&str>(&[]).is_err());
+    }
+}

@@ -13,7 +13,7 @@ create extension if not exists pg_trgm;
 do $$
 begin
     create role countinghouse_app login nosuperuser nobypassrls nocreatedb nocreaterole;
-exception when duplicate_object then null;
+exception when duplicate_object or unique_violation then null; -- another database created it first
 end $$;
 
 grant usage on schema public to countinghouse_app;

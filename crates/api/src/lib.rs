@@ -1,1 +1,86 @@
+//! The HTTP API: axum routes under `/v1`, problem+json errors, OpenAPI at `/openapi.json`
+//! rendered at `/docs`, health at `/healthz` and `/readyz`, Prometheus at `/metrics`.
+//!
+//! # Layout
+//! - [`routes`]: one module per resource; handlers extract, call one use case, map the error.
+//! - [`extract`]: JSON, query and path extractors that answer bad input with problem+json, and
+//!   the `Auth` extractors.
+//! - [`error`]: the single mapping from typed errors to problem types.
+//! - [`middleware`]: request ids, access log and route latency histogram, timeouts, fallbacks.
 
+/// `impl IntoApi<$to> for $from` by moving the named fields across.
+macro_rules! impl_into_api {
+    ($from:ty => $to:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::convert::IntoApi<$to> for $from {
+            fn into_api(self) -> $to {
+                $to { $($field: self.$field.into(),)* }
+            }
+        }
+    };
+}
+
+mod convert;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+mod openapi;
+pub mod routes;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, App, AppState};
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = routes::api_router().split_for_parts();
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
+    let config = state.config.clone();
+    Router::new()
+        .merge(api)
+        .merge(routes::health::router())
+        .route_layer(axum::middleware::from_fn(middleware::observe))
+        .merge(docs)
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn(middleware::scope_request_id))
+                .layer(CatchPanicLayer::custom(middleware::panic_response))
+                .layer(HandleErrorLayer::new(middleware::handle_layer_error))
+                .timeout(config.request_timeout)
+                .layer(DefaultBodyLimit::max(config.json_body_limit)),
+        )
+}
+
+/// The OpenAPI document (for `countinghouse openapi` and tests).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api_router().split_for_parts().1
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,1 +1,38 @@
-fn main() {}
+//! `countinghouse`: one binary, a subcommand per process role. This file parses the command line,
+//! loads the configuration, sets up telemetry and hands over; no business logic lives here.
+
+mod cli;
+mod commands;
+mod config;
+mod runtime;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let config = match config::Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: configuration: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let format = if config.log.format == "json" {
+        telemetry::LogFormat::Json
+    } else {
+        telemetry::LogFormat::Text
+    };
+    telemetry::init_tracing(format, &config.log.filter);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts");
+    match runtime.block_on(commands::run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

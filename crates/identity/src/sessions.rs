@@ -125,6 +125,7 @@ impl Identity {
         let Some(account) = account else {
             return Err(IdentityError::InvalidCredentials);
         };
+        tx.act_as(Actor::user(account.id).with_request(meta.request_id.clone(), meta.ip));
         let now = Utc::now();
         let locked = account.locked_until.is_some_and(|until| until > now);
         if locked || account.status != UserStatus::Active {

@@ -58,6 +58,12 @@ pub fn code_at(secret: &[u8], unix_time: u64) -> String {
     totp(secret, "x", "x").generate(unix_time)
 }
 
+/// The code for a time from the base32 secret an authenticator app is given.
+pub fn code_for_base32(secret_base32: &str, unix_time: u64) -> Option<String> {
+    let secret = Secret::Encoded(secret_base32.to_owned()).to_bytes().ok()?;
+    Some(code_at(&secret, unix_time))
+}
+
 /// Ten single-use recovery codes, `xxxx-xxxx-xxxx` in an unambiguous alphabet.
 pub fn new_recovery_codes() -> Vec<String> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";

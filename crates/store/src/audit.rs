@@ -209,3 +209,12 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
         first_break: first_break.map(Into::into),
     })
 }
+
+/// Creates the audit log's monthly partitions ahead of time (the app role may call this; the
+/// function runs with its owner's rights). Returns how many it created.
+pub async fn ensure_partitions(db: &crate::Db, months_ahead: i32) -> StoreResult<i32> {
+    Ok(sqlx::query_scalar("select ensure_audit_partitions($1)")
+        .bind(months_ahead)
+        .fetch_one(db.pool())
+        .await?)
+}

@@ -16,6 +16,10 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A value the database cannot hold (NUL in text, a number out of range, an impossible date):
+    /// the caller's input, so 422 at the edge.
+    #[error("a value cannot be stored: {0}")]
+    InvalidValue(String),
     /// A list cursor that did not come from us (or from this list): 400 at the edge.
     #[error(transparent)]
     InvalidCursor(#[from] crate::cursor::InvalidCursor),
@@ -37,6 +41,10 @@ impl From<sqlx::Error> for StoreError {
                 match db.code().as_deref() {
                     Some("23505") | Some("23P01") => StoreError::Conflict(name),
                     Some("23503") | Some("23514") | Some("23502") => StoreError::Constraint(name),
+                    // Class 22, data exceptions: the value itself is unacceptable.
+                    Some(code) if code.starts_with("22") => {
+                        StoreError::InvalidValue(db.message().to_owned())
+                    }
                     // admin_shutdown, cannot_connect_now, too_many_connections
                     Some("57P01") | Some("57P03") | Some("53300") => StoreError::Unavailable(e),
                     _ => StoreError::Database(e),

@@ -101,3 +101,15 @@ async fn sync_permissions(conn: &mut PgConnection) -> StoreResult<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// A fingerprint of the migrations this binary carries (versions and checksums): test
+/// templates are keyed by it, so a changed migration gets a fresh template.
+pub fn fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for m in MIGRATOR.iter() {
+        h.update(m.version.to_be_bytes());
+        h.update(&m.checksum[..]);
+    }
+    hex::encode(&h.finalize()[..6])
+}

@@ -138,6 +138,12 @@ impl TenantTx {
         &self.actor
     }
 
+    /// Attributes the rest of this transaction's audit entries to `actor` (sign-in learns who is
+    /// acting only after opening the transaction).
+    pub fn act_as(&mut self, actor: Actor) {
+        self.actor = actor;
+    }
+
     /// The connection, for repository functions.
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.tx

@@ -1,1 +1,15 @@
+//! Test support: real PostgreSQL and the real HTTP app on a random port.
+//!
+//! - [`TestDb`]: a fresh database per test, cloned from a migrated template (`CREATE DATABASE …
+//!   TEMPLATE`, milliseconds), dropped afterwards. The template is keyed by the migrations'
+//!   fingerprint and built once per machine under an advisory lock.
+//! - [`TestApp`]: the app served on 127.0.0.1:0 over a `TestDb`, with an HTTP client and personas.
+//!
+//! The server comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`),
+//! connecting as a superuser that can create databases.
 
+mod app;
+mod db;
+
+pub use app::{PASSWORD, Persona, Tenant, TestApp, TestConfig, TestResponse};
+pub use db::TestDb;

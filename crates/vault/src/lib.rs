@@ -126,7 +126,7 @@ mod tests {
     fn seals_opens_and_rotates() {
         let old = KeyRing::generate_key_spec(1);
         let new = KeyRing::generate_key_spec(2);
-        let v1 = KeyRing::parse(&[old.clone()]).unwrap();
+        let v1 = KeyRing::parse(std::slice::from_ref(&old)).unwrap();
         let sealed = v1.seal(b"secret", b"totp:a");
         assert_eq!(v1.open(&sealed, b"totp:a").unwrap(), b"secret");
         assert!(matches!(

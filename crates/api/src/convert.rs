@@ -1,0 +1,54 @@
+//! Store rows to API shapes. A local trait, since both sides live in other crates.
+
+use api_types::audit::AuditEntryResponse;
+use api_types::auth::{ApiKeyResponse, InvitationResponse, MemberResponse, OrganizationResponse};
+use store::api_keys::ApiKey;
+use store::audit::AuditEntry;
+use store::invitations::Invitation;
+use store::organizations::Organization;
+use store::users::Member;
+
+impl_into_api!(Member => MemberResponse { id, email, name, role, status, mfa_enabled, last_login_at, created_at });
+impl_into_api!(Invitation => InvitationResponse {
+    id, email, name, role, invited_by, created_at, expires_at, accepted_at, revoked_at
+});
+impl_into_api!(ApiKey => ApiKeyResponse {
+    id, name, prefix, scopes, created_by, created_at, last_used_at, expires_at, revoked_at
+});
+impl_into_api!(AuditEntry => AuditEntryResponse {
+    seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after, request_id, ip
+});
+
+/// Converts a store row into its API shape.
+pub trait IntoApi<T> {
+    fn into_api(self) -> T;
+}
+
+impl IntoApi<OrganizationResponse> for Organization {
+    fn into_api(self) -> OrganizationResponse {
+        let o = self;
+        OrganizationResponse {
+            id: o.id.as_uuid(),
+            name: o.name,
+            slug: o.slug,
+            mfa_required_for_staff: o.mfa_required_for_staff,
+            mfa_required_for_clients: o.mfa_required_for_clients,
+            created_at: o.created_at,
+        }
+    }
+}
+
+impl<T: IntoApi<U>, U> IntoApi<api_types::Page<U>> for store::cursor::Page<T> {
+    fn into_api(self) -> api_types::Page<U> {
+        api_types::Page {
+            items: self.items.into_iter().map(IntoApi::into_api).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+impl<T: IntoApi<U>, U> IntoApi<Vec<U>> for Vec<T> {
+    fn into_api(self) -> Vec<U> {
+        self.into_iter().map(IntoApi::into_api).collect()
+    }
+}

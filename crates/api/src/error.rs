@@ -1,0 +1,193 @@
+//! The one place errors become HTTP: every crate's typed error maps to a problem type here.
+//!
+//! `IntoResponse` only builds the response; the cause of a 5xx rides in a response extension and
+//! is logged once by the observing middleware, inside the request's span.
+
+use std::sync::Arc;
+
+use api_types::{FieldError, Problem, ProblemType};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use identity::IdentityError;
+use store::StoreError;
+
+tokio::task_local! {
+    /// The current request's id, so problem bodies can carry it without threading it everywhere.
+    pub static REQUEST_ID: String;
+}
+
+/// What went wrong, as the client will see it.
+#[derive(Debug)]
+pub struct ApiError {
+    kind: ProblemType,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+    /// For the log only; never sent.
+    cause: Option<String>,
+}
+
+/// The logged cause of a server-side failure, attached to the response for the access log.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub Arc<String>);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_secs: None,
+            cause: None,
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(ProblemType::NotFound, format!("{what} not found"))
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError {
+            errors,
+            ..ApiError::new(ProblemType::Validation, detail)
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError {
+            cause: Some(cause.to_string()),
+            ..ApiError::new(
+                ProblemType::Internal,
+                "something went wrong on our side; it has been logged",
+            )
+        }
+    }
+
+    pub fn kind(&self) -> ProblemType {
+        self.kind
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::validation(vec![e])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::new(ProblemType::NotFound, "not found"),
+            StoreError::Conflict(constraint) => ApiError::new(
+                ProblemType::Conflict,
+                format!("conflicts with existing data ({constraint})"),
+            ),
+            StoreError::Constraint(constraint) => ApiError::new(
+                ProblemType::Validation,
+                format!("refused by a data rule ({constraint})"),
+            ),
+            StoreError::InvalidValue(message) => ApiError::new(
+                ProblemType::Validation,
+                format!("a value cannot be stored: {message}"),
+            ),
+            StoreError::InvalidCursor(e) => {
+                ApiError::new(ProblemType::InvalidCursor, e.to_string())
+            }
+            StoreError::Unavailable(source) => ApiError {
+                cause: Some(source.to_string()),
+                retry_after_secs: Some(1),
+                ..ApiError::new(
+                    ProblemType::Unavailable,
+                    "the database is busy or unreachable; retry shortly",
+                )
+            },
+            other => ApiError::internal(error_chain(&other)),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        let detail = e.to_string();
+        match e {
+            IdentityError::InvalidCredentials => ApiError::new(
+                ProblemType::InvalidCredentials,
+                "organization, email or password is wrong, or the account is locked after repeated \
+                 failures (it unlocks after 30 minutes)",
+            ),
+            IdentityError::MfaRequired => ApiError::new(ProblemType::MfaRequired, detail),
+            IdentityError::InvalidMfaCode => ApiError::new(ProblemType::InvalidMfaCode, detail),
+            IdentityError::RateLimited { retry_after } => ApiError {
+                retry_after_secs: Some(retry_after.as_secs().max(1)),
+                ..ApiError::new(ProblemType::RateLimited, detail)
+            },
+            IdentityError::Unauthenticated => ApiError::new(
+                ProblemType::Unauthenticated,
+                "send a valid session token or API key as `Authorization: Bearer <token>`; \
+                 sessions expire when idle — sign in again at POST /v1/sessions",
+            ),
+            IdentityError::Forbidden(p) => ApiError::new(
+                ProblemType::Forbidden,
+                format!("your role does not grant `{p}`"),
+            ),
+            IdentityError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
+            IdentityError::MfaEnrolmentRequired => {
+                ApiError::new(ProblemType::MfaEnrolmentRequired, detail)
+            }
+            IdentityError::Invalid { field, message } => ApiError::field(field, message),
+            IdentityError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
+            IdentityError::NotFound => ApiError::new(ProblemType::NotFound, "not found"),
+            IdentityError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut problem = Problem::new(self.kind, self.detail);
+        problem.errors = self.errors;
+        problem.request_id = REQUEST_ID.try_with(Clone::clone).ok();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(cause) = self.cause {
+            response
+                .extensions_mut()
+                .insert(ErrorCause(Arc::new(cause)));
+        }
+        response
+    }
+}
+
+/// `error: cause: cause…`, for logs.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

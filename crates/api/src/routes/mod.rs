@@ -1,0 +1,34 @@
+//! Routes, one module per resource.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod invitations;
+pub mod members;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+/// Every documented route.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(members::router())
+        .merge(invitations::router())
+        .merge(api_keys::router())
+        .merge(audit::router())
+}
+
+/// Page size from `?limit=`, as a validation problem when out of range.
+pub(crate) fn page_limit(limit: Option<u32>) -> crate::ApiResult<usize> {
+    api_types::PageParams {
+        limit,
+        cursor: None,
+    }
+    .limit()
+    .map_err(Into::into)
+}

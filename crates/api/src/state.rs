@@ -1,0 +1,56 @@
+//! The application state handed to every handler.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use identity::Identity;
+use metrics_exporter_prometheus::PrometheusHandle;
+use store::Db;
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Where users reach this deployment (for links in invitations and emails).
+    pub public_url: String,
+    /// Largest JSON body accepted.
+    pub json_body_limit: usize,
+    /// Requests running longer are answered 503 `timeout` and their work cancelled.
+    pub request_timeout: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            json_body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+pub struct App {
+    pub db: Db,
+    pub identity: Identity,
+    pub config: ApiConfig,
+    pub metrics: PrometheusHandle,
+}
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        AppState(Arc::new(app))
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}

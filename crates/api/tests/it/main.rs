@@ -1,0 +1,15 @@
+//! Integration tests: the real app on a random port, real PostgreSQL (a database per test cloned
+//! from a migrated template). One test binary, one module per area.
+
+// A failed unwrap is a failed test, with its location: what a test should do.
+#![allow(clippy::unwrap_used)]
+
+mod api_keys;
+mod audit;
+mod auth;
+mod bad_input;
+mod invitations;
+mod mfa;
+mod permissions;
+mod platform;
+mod tenancy;

@@ -1,0 +1,60 @@
+//! Health, readiness, metrics, OpenAPI, docs and request ids.
+
+use testkit::TestApp;
+
+#[tokio::test]
+async fn health_readiness_metrics_and_docs_answer() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let get = |path: &'static str| app.request(reqwest::Method::GET, path, None, None);
+    assert_eq!(get("/healthz").await.status, 200);
+    assert_eq!(get("/readyz").await.status, 200);
+    app.get("/v1/me", &t.owner.token).await;
+    let metrics = get("/metrics").await.body;
+    assert!(
+        metrics.contains(
+            r#"http_request_duration_seconds_bucket{method="GET",route="/v1/me",status="200""#
+        ),
+        "latency histogram per matched route: {metrics}"
+    );
+    assert!(metrics.contains("db_pool_connections"));
+
+    let spec = get("/openapi.json").await.value();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/v1/signup",
+        "/v1/sessions",
+        "/v1/me",
+        "/v1/members/{id}",
+        "/v1/audit-log",
+        "/v1/api-keys",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    let docs = get("/docs/").await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.body.to_lowercase().contains("swagger"));
+}
+
+#[tokio::test]
+async fn request_ids_are_made_or_propagated() {
+    let app = TestApp::spawn().await;
+    let made = app
+        .request(reqwest::Method::GET, "/healthz", None, None)
+        .await;
+    assert!(made.headers.get("x-request-id").is_some());
+    let resp = app
+        .http
+        .get(app.url("/v1/nowhere"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "trace-me-42");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["request_id"], "trace-me-42");
+}

@@ -1,0 +1,539 @@
+//! The three isolation proofs.
+//!
+//! 1. As the app role with no tenant set, every tenant table reads empty and rejects writes.
+//! 2. With tenant A set, no row of tenant B is visible, even to a query with no filter of its own.
+//! 3. Through the HTTP API, tenant A's credentials get 404 for every one of tenant B's resources on
+//!    every route; the route table is checked against the OpenAPI document, so a new route cannot
+//!    be added without joining it.
+
+use std::collections::BTreeSet;
+
+use domain::{OrganizationId, Role};
+use serde_json::{Value, json};
+use store::sqlx::{self, AssertSqlSafe, Row};
+use store::{Actor, TenantTx};
+use testkit::{Tenant, TestApp};
+
+/// Tables that carry an organization id but are public by design: the slug → organization
+/// directory that sign-in reads before any tenant is known (it holds no tenant data).
+const PUBLIC_TABLES: &[&str] = &["organization_directory"];
+
+/// Tenant-owned tables: every table with an `organization_id` column (partitions excluded, they
+/// are reached only through their parent), plus `organizations` itself.
+async fn tenant_tables(app: &TestApp) -> Vec<String> {
+    let mut conn = app.test_db.owner_conn().await;
+    let mut tables: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_class c
+         join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
+         join pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id' and not a.attisdropped
+         where c.relkind in ('r', 'p') and not c.relispartition
+         order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    tables.retain(|t| !PUBLIC_TABLES.contains(&t.as_str()));
+    tables.push("organizations".to_owned());
+    tables
+}
+
+/// The column a table's policy compares with the tenant.
+fn tenant_column(table: &str) -> &'static str {
+    if table == "organizations" {
+        "id"
+    } else {
+        "organization_id"
+    }
+}
+
+/// Two tenants with a member, an invitation, an API key, MFA codes and audit entries each.
+async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
+    let mut tenants = Vec::new();
+    for slug in ["firm-a", "firm-b"] {
+        let t = app.tenant(slug).await;
+        app.member(&t, Role::Staff).await;
+        let r = app
+            .post(
+                "/v1/invitations",
+                Some(&t.owner.token),
+                &json!({"email": format!("x@{slug}.test"), "role": "cpa"}),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        let r = app
+            .post(
+                "/v1/api-keys",
+                Some(&t.owner.token),
+                &json!({"name": "k", "scopes": ["clients:read"]}),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        let r = app
+            .post("/v1/me/mfa/enrolment", Some(&t.owner.token), &json!({}))
+            .await;
+        assert_eq!(r.status, 201);
+        let secret = r.value()["secret"].as_str().unwrap().to_owned();
+        let code = identity::totp::code_for_base32(&secret, chrono::Utc::now().timestamp() as u64)
+            .unwrap();
+        let r = app
+            .post(
+                "/v1/me/mfa/confirm",
+                Some(&t.owner.token),
+                &json!({"code": code}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        tenants.push(t);
+    }
+    let b = tenants.pop().unwrap();
+    let a = tenants.pop().unwrap();
+    (a, b)
+}
+
+#[tokio::test]
+async fn every_tenant_table_is_under_forced_rls_and_the_app_role_owns_nothing() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.test_db.owner_conn().await;
+    let tables = tenant_tables(&app).await;
+    assert!(
+        tables.len() >= 9,
+        "expected the foundation's tenant tables, found {tables:?}"
+    );
+    for table in &tables {
+        let (enabled, forced): (bool, bool) = sqlx::query_as(
+            "select relrowsecurity, relforcerowsecurity from pg_class where relname = $1",
+        )
+        .bind(table)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert!(
+            enabled && forced,
+            "{table}: row-level security must be enabled and forced"
+        );
+        let policies: i64 =
+            sqlx::query_scalar("select count(*) from pg_policies where tablename = $1")
+                .bind(table)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert!(policies >= 1, "{table} has no policy");
+    }
+    let role = sqlx::query(
+        "select rolsuper, rolbypassrls from pg_roles where rolname = 'countinghouse_app'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        !role.get::<bool, _>(0) && !role.get::<bool, _>(1),
+        "app role must be neither superuser nor BYPASSRLS"
+    );
+    let owned: i64 = sqlx::query_scalar(
+        "select count(*) from pg_class where relowner = (select oid from pg_roles where rolname = 'countinghouse_app')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(owned, 0, "the app role must own nothing");
+    // Partitions are reachable only through their parent.
+    let partition_grants: i64 = sqlx::query_scalar(
+        "select count(*) from information_schema.role_table_grants g
+         join pg_class c on c.relname = g.table_name and c.relispartition
+         where g.grantee = 'countinghouse_app'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(partition_grants, 0);
+}
+
+#[tokio::test]
+async fn proof_1_without_a_tenant_every_table_reads_empty_and_rejects_writes() {
+    let app = TestApp::spawn().await;
+    let (a, _b) = two_populated_tenants(&app).await;
+    let mut owner = app.test_db.owner_conn().await;
+    let pool = app.db.pool();
+    for table in tenant_tables(&app).await {
+        let col = tenant_column(&table);
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+        assert!(
+            total > 0,
+            "{table} should hold data for this proof to mean something"
+        );
+
+        // Read: nothing, both with no setting at all and with the setting reset to ''.
+        let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(seen, 0, "{table}: the app role saw rows with no tenant set");
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("select set_config('app.organization_id', '', true)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(seen, 0, "{table}: rows visible with an empty tenant");
+        tx.rollback().await.unwrap();
+
+        // Update and delete: touch nothing (audit_log is append-only: not even granted).
+        let upd = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = {col}")))
+            .execute(pool)
+            .await;
+        match upd {
+            Ok(done) => assert_eq!(done.rows_affected(), 0, "{table}: update reached rows"),
+            Err(e) => assert_eq!(sqlstate(&e), "42501", "{table}: {e}"),
+        }
+        let del = sqlx::query(AssertSqlSafe(format!("delete from {table}")))
+            .execute(pool)
+            .await;
+        match del {
+            Ok(done) => assert_eq!(done.rows_affected(), 0, "{table}: delete reached rows"),
+            Err(e) => assert_eq!(sqlstate(&e), "42501", "{table}: {e}"),
+        }
+
+        // Insert: a copy of a real row of tenant A (new id) is refused by the policy.
+        let row: Value = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select to_jsonb(t) from {table} t where {col} = $1::uuid limit 1"
+        )))
+        .bind(&a.organization_id)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        let mut row = row;
+        if row.get("id").is_some() && table != "organizations" {
+            row["id"] = json!(uuid::Uuid::now_v7());
+        }
+        if row.get("seq").is_some() {
+            row["seq"] = json!(1_000_000);
+        }
+        let ins = sqlx::query(AssertSqlSafe(format!(
+            "insert into {table} select * from jsonb_populate_record(null::{table}, $1)"
+        )))
+        .bind(&row)
+        .execute(pool)
+        .await;
+        let err = ins.expect_err(&format!("{table}: insert without a tenant must fail"));
+        assert_eq!(
+            sqlstate(&err),
+            "42501",
+            "{table}: expected an RLS refusal, got {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
+    let app = TestApp::spawn().await;
+    let (a, b) = two_populated_tenants(&app).await;
+    let a_id: OrganizationId = a.organization_id.parse().unwrap();
+    let mut owner = app.test_db.owner_conn().await;
+    for table in tenant_tables(&app).await {
+        let col = tenant_column(&table);
+        let a_rows: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select count(*) from {table} where {col} = $1::uuid"
+        )))
+        .bind(&a.organization_id)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        let b_rows: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select count(*) from {table} where {col} = $1::uuid"
+        )))
+        .bind(&b.organization_id)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        assert!(
+            b_rows > 0,
+            "{table}: tenant B must have rows for this proof to mean something"
+        );
+
+        let mut tx = TenantTx::begin(&app.db, a_id, Actor::system())
+            .await
+            .unwrap();
+        // A query that forgot its tenant filter sees exactly A's rows.
+        let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(
+            seen, a_rows,
+            "{table}: an unfiltered query must see only tenant A's rows"
+        );
+        let b_seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select count(*) from {table} where {col} = $1::uuid"
+        )))
+        .bind(&b.organization_id)
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+        assert_eq!(
+            b_seen, 0,
+            "{table}: tenant B's rows are visible to tenant A"
+        );
+        if table != "audit_log" {
+            let moved = sqlx::query(AssertSqlSafe(format!(
+                "update {table} set {col} = {col} where {col} = $1::uuid"
+            )))
+            .bind(&b.organization_id)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+            assert_eq!(
+                moved.rows_affected(),
+                0,
+                "{table}: tenant A updated tenant B's rows"
+            );
+            // Moving one of A's rows into B is refused by WITH CHECK.
+            let hijack = sqlx::query(AssertSqlSafe(format!(
+                "update {table} set {col} = $1::uuid"
+            )))
+            .bind(&b.organization_id)
+            .execute(tx.conn())
+            .await;
+            let err = hijack.expect_err(&format!("{table}: moving rows to tenant B must fail"));
+            assert!(
+                ["42501", "23503", "23505"].contains(&sqlstate(&err).as_str()),
+                "{table}: {err}"
+            );
+        }
+        tx.rollback().await.unwrap();
+    }
+}
+
+fn sqlstate(e: &sqlx::Error) -> String {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .map(|c| c.to_string())
+        .unwrap_or_default()
+}
+
+/// How a route is exercised across tenants.
+enum Probe {
+    /// A's credentials on B's resource: must be 404.
+    Resource {
+        method: &'static str,
+        path: String,
+        body: Value,
+    },
+    /// A list: A's credentials must not show any of B's ids.
+    List { path: String },
+}
+
+/// Routes that are not tenant resources (public or about the caller only), exempt from the table.
+const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/signup"),
+    ("post", "/v1/sessions"),
+    ("delete", "/v1/sessions/current"),
+    ("get", "/v1/me"),
+    ("post", "/v1/me/password"),
+    ("post", "/v1/me/mfa/enrolment"),
+    ("post", "/v1/me/mfa/confirm"),
+    ("post", "/v1/me/mfa/disable"),
+    ("post", "/v1/me/mfa/recovery-codes"),
+    ("get", "/v1/permissions"),
+    ("get", "/v1/organization"),
+    ("patch", "/v1/organization"),
+    ("post", "/v1/audit-log/verify"),
+];
+
+#[tokio::test]
+async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
+    let app = TestApp::spawn().await;
+    let a = app.tenant("firm-a").await;
+    let b = app.tenant("firm-b").await;
+    let b_staff = app.member(&b, Role::Staff).await;
+    let b_inv = app
+        .post(
+            "/v1/invitations",
+            Some(&b.owner.token),
+            &json!({"email": "new@firm-b.test", "role": "cpa"}),
+        )
+        .await
+        .value()["invitation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b_key = app
+        .post(
+            "/v1/api-keys",
+            Some(&b.owner.token),
+            &json!({"name": "k", "scopes": ["clients:read"]}),
+        )
+        .await
+        .value()["api_key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An invitation token of B's, presented by someone else: must not work after a tenant swap.
+    let b_ids: BTreeSet<String> = [
+        b.owner.user_id.clone(),
+        b_staff.user_id.clone(),
+        b_inv.clone(),
+        b_key.clone(),
+        b.organization_id.clone(),
+    ]
+    .into_iter()
+    .collect();
+
+    let probes: Vec<(&str, &str, Probe)> = vec![
+        (
+            "get",
+            "/v1/members/{id}",
+            Probe::Resource {
+                method: "GET",
+                path: format!("/v1/members/{}", b_staff.user_id),
+                body: json!(null),
+            },
+        ),
+        (
+            "patch",
+            "/v1/members/{id}",
+            Probe::Resource {
+                method: "PATCH",
+                path: format!("/v1/members/{}", b_staff.user_id),
+                body: json!({"role": "cpa"}),
+            },
+        ),
+        (
+            "delete",
+            "/v1/invitations/{id}",
+            Probe::Resource {
+                method: "DELETE",
+                path: format!("/v1/invitations/{b_inv}"),
+                body: json!(null),
+            },
+        ),
+        (
+            "delete",
+            "/v1/api-keys/{id}",
+            Probe::Resource {
+                method: "DELETE",
+                path: format!("/v1/api-keys/{b_key}"),
+                body: json!(null),
+            },
+        ),
+        (
+            "get",
+            "/v1/members",
+            Probe::List {
+                path: "/v1/members?limit=200".into(),
+            },
+        ),
+        (
+            "get",
+            "/v1/invitations",
+            Probe::List {
+                path: "/v1/invitations?open=false".into(),
+            },
+        ),
+        (
+            "get",
+            "/v1/api-keys",
+            Probe::List {
+                path: "/v1/api-keys".into(),
+            },
+        ),
+        (
+            "get",
+            "/v1/audit-log",
+            Probe::List {
+                path: "/v1/audit-log?limit=200".into(),
+            },
+        ),
+        (
+            "post",
+            "/v1/invitations",
+            Probe::List {
+                path: "/v1/invitations?open=false".into(),
+            },
+        ),
+        (
+            "post",
+            "/v1/api-keys",
+            Probe::List {
+                path: "/v1/api-keys".into(),
+            },
+        ),
+        (
+            "post",
+            "/v1/invitations/accept",
+            Probe::Resource {
+                method: "POST",
+                path: "/v1/invitations/accept".into(),
+                // A's token format with B's invitation would need B's secret; a forged one is 404.
+                body: json!({"token": format!("chi_{}{}", b.organization_id.replace('-', ""), "A".repeat(43)), "password": testkit::PASSWORD}),
+            },
+        ),
+    ];
+
+    // Every documented operation is either in the table or declared not tenant-scoped.
+    let covered: BTreeSet<(String, String)> = probes
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .chain(
+            NOT_TENANT_ROUTES
+                .iter()
+                .map(|(m, p)| (m.to_string(), p.to_string())),
+        )
+        .collect();
+    let spec = app
+        .request(reqwest::Method::GET, "/openapi.json", None, None)
+        .await
+        .value();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                covered.contains(&(method.clone(), path.clone())),
+                "route {method} {path} is not in the cross-tenant table: add a probe for it"
+            );
+        }
+    }
+
+    for (method, route, probe) in &probes {
+        match probe {
+            Probe::Resource {
+                method: m,
+                path,
+                body,
+            } => {
+                let m = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
+                let body = (!body.is_null()).then_some(body);
+                let r = app.request(m, path, Some(&a.owner.token), body).await;
+                assert_eq!(
+                    r.status, 404,
+                    "{method} {route}: tenant A reached tenant B's resource: {}",
+                    r.body
+                );
+                assert_eq!(r.problem_slug(), "not-found");
+            }
+            Probe::List { path } => {
+                let r = app.get(path, &a.owner.token).await;
+                assert_eq!(r.status, 200, "{method} {route}: {}", r.body);
+                for id in &b_ids {
+                    assert!(
+                        !r.body.contains(id.as_str()),
+                        "{method} {route}: tenant B's id {id} leaked into A's list"
+                    );
+                }
+            }
+        }
+    }
+
+    // And B's resources are untouched and still B's.
+    let r = app
+        .get(&format!("/v1/members/{}", b_staff.user_id), &b.owner.token)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.value()["role"], "staff");
+    let keys = app.get("/v1/api-keys", &b.owner.token).await.value();
+    assert!(keys[0]["revoked_at"].is_null());
+}

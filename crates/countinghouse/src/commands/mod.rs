@@ -1,0 +1,30 @@
+//! One module per subcommand.
+
+mod audit;
+mod demo;
+mod migrate;
+mod serve;
+
+use std::process::ExitCode;
+
+use crate::cli::{AuditCommand, Command};
+use crate::config::Config;
+
+pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo(args) => serve::run(config, args, true).await,
+        Command::Serve(args) => serve::run(config, args, false).await,
+        Command::Migrate { status } => migrate::run(config, status).await,
+        Command::Config => {
+            print!("{}", config.to_redacted_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify { organization }) => {
+            audit::verify(config, organization).await
+        }
+        Command::Openapi => {
+            println!("{}", api::openapi().to_pretty_json()?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `countinghouse serve` and `countinghouse demo`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::cli::ServeArgs;
+use crate::commands::demo;
+use crate::config::Config;
+use crate::runtime::{self, Database};
+
+pub async fn run(mut config: Config, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+        if config.server.public_url == crate::config::Config::default().server.public_url {
+            config.server.public_url = format!("http://{listen}");
+        }
+    }
+    let database = Database::open(&config).await?;
+    let result = serve(
+        &config,
+        &database,
+        !args.no_migrate && config.database.migrate_on_start,
+        demo,
+    )
+    .await;
+    database.close().await;
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn serve(
+    config: &Config,
+    database: &Database,
+    migrate: bool,
+    demo: bool,
+) -> anyhow::Result<()> {
+    if migrate {
+        let report = database.migrate().await?;
+        for m in &report.applied {
+            tracing::info!(migration = %m, "applied");
+        }
+    }
+    let db = database.connect().await?;
+    let keys = runtime::key_ring(config)?;
+    let identity = runtime::identity(config, db.clone(), keys);
+    let listener = TcpListener::bind(config.server.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another countinghouse running? choose another address with --listen",
+            config.server.listen
+        )
+    })?;
+    if demo {
+        let creds = demo::prepare(&identity, &config.server.public_url).await?;
+        demo::print(&creds, &config.server.public_url);
+    }
+
+    let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
+    let state = runtime::api_state(config, db.clone(), identity);
+    tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");
+    api::serve(listener, api::router(state), runtime::shutdown_signal()).await?;
+    housekeeping.abort();
+    db.close().await;
+    Ok(())
+}
+
+/// Periodic upkeep: idle rate-limit keys dropped every minute; audit partitions kept three
+/// months ahead (checked hourly, so a long-running server never runs out).
+async fn housekeeping(db: store::Db, identity: identity::Identity) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut minutes = 0u64;
+    loop {
+        tick.tick().await;
+        identity.housekeeping();
+        if minutes.is_multiple_of(60)
+            && let Err(e) = store::audit::ensure_partitions(&db, 3).await
+        {
+            tracing::warn!(error = %e, "could not create audit log partitions ahead");
+        }
+        minutes += 1;
+    }
+}

@@ -1,0 +1,246 @@
+//! Typed, layered configuration: built-in defaults, then a TOML file, then environment variables.
+//! Built once at startup; nothing reads the environment afterwards.
+//!
+//! Environment: `DATABASE_URL`, `DATABASE_APP_PASSWORD`, `REDIS_URL`, `COUNTINGHOUSE_ENCRYPTION_KEYS`
+//! (comma-separated `<id>:<base64>`), and any key as `COUNTINGHOUSE_<SECTION>__<KEY>`
+//! (e.g. `COUNTINGHOUSE_SERVER__LISTEN=0.0.0.0:8080`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where local state lives: the embedded database, the generated encryption key.
+    pub state_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// The address users reach (links in invitations).
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+    pub json_body_limit_bytes: usize,
+    /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// The owner's connection URL (migrations). Unset: a private cluster under `state_dir/pg`.
+    #[serde(serialize_with = "redact_url")]
+    pub url: Option<SecretString>,
+    /// Password of the `countinghouse_app` role, where the server requires one.
+    #[serde(serialize_with = "redact")]
+    pub app_password: Option<SecretString>,
+    pub max_connections: u32,
+    pub statement_timeout_secs: u64,
+    /// Apply pending migrations when `serve`/`demo` start.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// Optional everywhere: without it, caches and limits stay in process.
+    #[serde(serialize_with = "redact_url")]
+    pub url: Option<SecretString>,
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Keys sealing secrets at rest, `<id>:<base64 of 32 bytes>`, active key first. Empty: a key
+    /// is generated once into `state_dir/encryption.key`.
+    #[serde(serialize_with = "redact_list")]
+    pub encryption_keys: Vec<SecretString>,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub login_per_ip_per_minute: u32,
+    pub login_per_account_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// An `EnvFilter` directive; `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            state_dir: PathBuf::from(".countinghouse"),
+            server: ServerConfig {
+                listen: "127.0.0.1:8080".parse().expect("valid default address"),
+                public_url: "http://127.0.0.1:8080".to_owned(),
+                request_timeout_secs: 30,
+                json_body_limit_bytes: 1024 * 1024,
+                trust_forwarded_for: false,
+            },
+            database: DatabaseConfig {
+                url: None,
+                app_password: None,
+                max_connections: 32,
+                statement_timeout_secs: 30,
+                migrate_on_start: true,
+            },
+            redis: RedisConfig {
+                url: None,
+                key_prefix: "ch:".to_owned(),
+            },
+            security: SecurityConfig {
+                encryption_keys: Vec::new(),
+                argon2_memory_kib: 19 * 1024,
+                argon2_iterations: 2,
+                login_per_ip_per_minute: 30,
+                login_per_account_per_minute: 10,
+            },
+            log: LogConfig {
+                format: "text".to_owned(),
+                filter: "info".to_owned(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` (or `./countinghouse.toml` if present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None if Path::new("countinghouse.toml").exists() => {
+                fig = fig.merge(Toml::file("countinghouse.toml"))
+            }
+            None => {}
+        }
+        fig = fig
+            .merge(
+                Env::prefixed("COUNTINGHOUSE_")
+                    .split("__")
+                    .ignore(&["config", "encryption_keys"]),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["database_url"])
+                    .map(|_| "database.url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["database_app_password"])
+                    .map(|_| "database.app_password".into()),
+            )
+            .merge(Env::raw().only(&["redis_url"]).map(|_| "redis.url".into()));
+        let mut config: Config = fig.extract().map_err(Box::new)?;
+        if let Ok(keys) = std::env::var("COUNTINGHOUSE_ENCRYPTION_KEYS") {
+            config.security.encryption_keys = keys
+                .split(',')
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| SecretString::from(k.trim()))
+                .collect();
+        }
+        // Empty variables mean unset (a common way to switch a setting off in a shell).
+        for url in [&mut config.database.url, &mut config.redis.url] {
+            if url
+                .as_ref()
+                .is_some_and(|u| u.expose_secret().trim().is_empty())
+            {
+                *url = None;
+            }
+        }
+        Ok(config)
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+fn redact<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+/// Shows scheme, host and database of a URL but never its password.
+fn redact_url<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(url) => s.serialize_str(&redacted_url(url.expose_secret())),
+        None => s.serialize_none(),
+    }
+}
+
+fn redact_list<S: serde::Serializer>(v: &[SecretString], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for key in v {
+        let id = key.expose_secret().split(':').next().unwrap_or("?");
+        seq.serialize_element(&format!("{id}:[redacted]"))?;
+    }
+    seq.end()
+}
+
+pub fn redacted_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') {
+                format!("{user}:[redacted]")
+            } else {
+                user.to_owned()
+            };
+            format!("{}{}{}", &url[..scheme_end + 3], masked, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(
+            redacted_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:[redacted]@db:5432/x"
+        );
+        assert_eq!(redacted_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redacted_url("redis://127.0.0.1"), "redis://127.0.0.1");
+    }
+
+    #[test]
+    fn rendered_config_shows_no_secret() {
+        let mut c = Config::default();
+        c.database.url = Some("postgres://o:topsecret@h/d".into());
+        c.database.app_password = Some("alsosecret".into());
+        c.security.encryption_keys = vec!["1:c2VjcmV0a2V5".into()];
+        let out = c.to_redacted_toml();
+        assert!(
+            !out.contains("topsecret")
+                && !out.contains("alsosecret")
+                && !out.contains("c2VjcmV0a2V5")
+        );
+        assert!(out.contains("1:[redacted]"));
+    }
+}

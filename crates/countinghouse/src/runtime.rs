@@ -1,0 +1,160 @@
+//! Process wiring shared by the commands: the database (configured or embedded), the key ring,
+//! the application state, and the shutdown signal.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use embedded_pg::EmbeddedPostgres;
+use identity::{Identity, IdentityConfig};
+use secrecy::ExposeSecret;
+use store::sqlx::postgres::PgConnectOptions;
+use store::{Db, DbConfig};
+use vault::KeyRing;
+
+use crate::config::Config;
+
+/// The database this process uses, and the embedded server behind it if there is one.
+pub struct Database {
+    pub config: DbConfig,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// `DATABASE_URL` if set; otherwise the private cluster under `state_dir/pg`.
+    pub async fn open(config: &Config) -> anyhow::Result<Database> {
+        let (url, embedded) = match &config.database.url {
+            Some(url) => (url.expose_secret().to_owned(), None),
+            None => {
+                let pg = EmbeddedPostgres::start(&config.state_dir.join("pg"))
+                    .await
+                    .context("starting the embedded PostgreSQL (set DATABASE_URL to use your own server)")?;
+                (pg.url(), Some(pg))
+            }
+        };
+        let owner = PgConnectOptions::from_str(&url)
+            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        let mut db = DbConfig::new(owner);
+        db.app_password = config
+            .database
+            .app_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned());
+        db.max_connections = config.database.max_connections;
+        db.statement_timeout = Duration::from_secs(config.database.statement_timeout_secs);
+        Ok(Database {
+            config: db,
+            embedded,
+        })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<store::migrate::MigrationReport> {
+        store::migrate::migrate(&self.config.owner, self.config.app_password.as_deref())
+            .await
+            .context("applying migrations")
+    }
+
+    pub async fn connect(&self) -> anyhow::Result<Db> {
+        Db::connect(&self.config).await.context(
+            "connecting as countinghouse_app (run `countinghouse migrate` first if the role does not exist)",
+        )
+    }
+
+    /// Stops the embedded server if this process started it.
+    pub async fn close(self) {
+        if let Some(pg) = self.embedded
+            && let Err(e) = pg.stop().await
+        {
+            tracing::warn!(error = %e, "stopping the embedded PostgreSQL failed");
+        }
+    }
+}
+
+/// The configured encryption keys, or a key generated once into `state_dir/encryption.key`.
+pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
+    if !config.security.encryption_keys.is_empty() {
+        let specs: Vec<&str> = config
+            .security
+            .encryption_keys
+            .iter()
+            .map(|k| k.expose_secret())
+            .collect();
+        return KeyRing::parse(&specs).context("COUNTINGHOUSE_ENCRYPTION_KEYS");
+    }
+    let path = config.state_dir.join("encryption.key");
+    let spec = match std::fs::read_to_string(&path) {
+        Ok(spec) => spec,
+        Err(_) => {
+            std::fs::create_dir_all(&config.state_dir)?;
+            let spec = KeyRing::generate_key_spec(1);
+            write_private(&path, &spec).with_context(|| format!("writing {}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "no encryption key configured; generated one. Set COUNTINGHOUSE_ENCRYPTION_KEYS in production"
+            );
+            spec
+        }
+    };
+    KeyRing::parse(&[spec.trim()]).with_context(|| format!("{} is not a valid key", path.display()))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+pub fn identity(config: &Config, db: Db, keys: KeyRing) -> Identity {
+    Identity::new(
+        db,
+        keys,
+        IdentityConfig {
+            argon2_memory_kib: config.security.argon2_memory_kib,
+            argon2_iterations: config.security.argon2_iterations,
+            login_per_ip_per_minute: config.security.login_per_ip_per_minute,
+            login_per_account_per_minute: config.security.login_per_account_per_minute,
+            ..IdentityConfig::default()
+        },
+    )
+}
+
+pub fn api_state(config: &Config, db: Db, identity: Identity) -> api::AppState {
+    api::AppState::new(api::App {
+        db,
+        identity,
+        config: api::ApiConfig {
+            public_url: config.server.public_url.clone(),
+            json_body_limit: config.server.json_body_limit_bytes,
+            request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+            trust_forwarded_for: config.server.trust_forwarded_for,
+        },
+        metrics: telemetry::metrics_handle(),
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,301 @@
+//! The real app on a random port, an HTTP client, and personas.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use api_types::Problem;
+use domain::Role;
+use identity::{Identity, IdentityConfig};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use vault::KeyRing;
+
+use crate::TestDb;
+
+/// Every persona's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub db: store::Db,
+    pub identity: Identity,
+    pub keys: KeyRing,
+    server: JoinHandle<()>,
+    // Declared last: dropped after the server and pool.
+    pub test_db: TestDb,
+}
+
+/// A signed-in user of some organization.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    pub email: String,
+    pub user_id: String,
+    pub role: Role,
+    pub token: String,
+}
+
+/// An organization with its owner signed in.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub slug: String,
+    pub organization_id: String,
+    pub owner: Persona,
+}
+
+/// A response, its body read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not the expected JSON ({e}): {}", self.body))
+    }
+
+    pub fn value(&self) -> Value {
+        self.json()
+    }
+
+    /// The problem body, asserting the content type and that `status` matches.
+    pub fn problem(&self) -> Problem {
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(
+            ct, "application/problem+json",
+            "not a problem response: {} {}",
+            self.status, self.body
+        );
+        let p: Problem = self.json();
+        assert_eq!(p.status, self.status);
+        p
+    }
+
+    /// The problem's type slug (`validation`, `not-found`, …).
+    pub fn problem_slug(&self) -> String {
+        self.problem()
+            .kind
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+#[derive(Clone)]
+pub struct TestConfig {
+    pub identity: IdentityConfig,
+    pub api: api::ApiConfig,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        TestConfig {
+            identity: IdentityConfig {
+                // OWASP's memory cost, one pass: real argon2id, a little quicker for the suite.
+                argon2_iterations: 1,
+                login_per_ip_per_minute: 10_000,
+                login_per_account_per_minute: 1_000,
+                ..IdentityConfig::default()
+            },
+            api: api::ApiConfig::default(),
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(TestConfig::default()).await
+    }
+
+    pub async fn spawn_with(config: TestConfig) -> TestApp {
+        let test_db = TestDb::create().await;
+        let db = test_db.app_pool().await;
+        store::audit::ensure_partitions(&db, 3)
+            .await
+            .expect("audit partitions");
+        let keys = KeyRing::parse(&[KeyRing::generate_key_spec(1)]).expect("fresh key");
+        let identity = Identity::new(db.clone(), keys.clone(), config.identity);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let addr = listener.local_addr().expect("bound address");
+        let mut api_config = config.api;
+        api_config.public_url = format!("http://{addr}");
+        let state = api::AppState::new(api::App {
+            db: db.clone(),
+            identity: identity.clone(),
+            config: api_config,
+            metrics: telemetry::metrics_handle(),
+        });
+        let server = tokio::spawn(async move {
+            api::serve(listener, api::router(state), std::future::pending())
+                .await
+                .expect("server runs");
+        });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        TestApp {
+            addr,
+            http,
+            db,
+            identity,
+            keys,
+            server,
+            test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.expect("request reaches the server");
+        TestResponse {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.request(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post<B: Serialize>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &B,
+    ) -> TestResponse {
+        let body = serde_json::to_value(body).expect("serializable body");
+        self.request(reqwest::Method::POST, path, token, Some(&body))
+            .await
+    }
+
+    pub async fn patch<B: Serialize>(&self, path: &str, token: &str, body: &B) -> TestResponse {
+        let body = serde_json::to_value(body).expect("serializable body");
+        self.request(reqwest::Method::PATCH, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
+        self.request(reqwest::Method::DELETE, path, Some(token), None)
+            .await
+    }
+
+    /// Signs up a new organization; its owner is signed in.
+    pub async fn tenant(&self, slug: &str) -> Tenant {
+        let email = format!("owner@{slug}.test");
+        let r = self
+            .post(
+                "/v1/signup",
+                None,
+                &json!({
+                    "organization_name": format!("{slug} LLP"),
+                    "slug": slug,
+                    "name": "Owner",
+                    "email": email,
+                    "password": PASSWORD,
+                }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "signup failed: {}", r.body);
+        let v = r.value();
+        Tenant {
+            slug: slug.to_owned(),
+            organization_id: v["organization"]["id"].as_str().expect("org id").to_owned(),
+            owner: Persona {
+                email,
+                user_id: v["user"]["id"].as_str().expect("user id").to_owned(),
+                role: Role::Owner,
+                token: v["token"].as_str().expect("token").to_owned(),
+            },
+        }
+    }
+
+    /// Adds a member with `role` through the invitation flow and signs them in.
+    pub async fn member(&self, tenant: &Tenant, role: Role) -> Persona {
+        let email = format!(
+            "{}-{}@{}.test",
+            role,
+            uuid::Uuid::new_v4().simple(),
+            tenant.slug
+        );
+        let inv = self
+            .post(
+                "/v1/invitations",
+                Some(&tenant.owner.token),
+                &json!({ "email": email, "name": "Member", "role": role }),
+            )
+            .await;
+        assert_eq!(inv.status, 201, "invite failed: {}", inv.body);
+        let token = inv.value()["token"]
+            .as_str()
+            .expect("invitation token")
+            .to_owned();
+        let accepted = self
+            .post(
+                "/v1/invitations/accept",
+                None,
+                &json!({ "token": token, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(accepted.status, 201, "accept failed: {}", accepted.body);
+        let v = accepted.value();
+        Persona {
+            email,
+            user_id: v["user"]["id"].as_str().expect("user id").to_owned(),
+            role,
+            token: v["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// Signs in with a password (and optional MFA code); returns the raw response.
+    pub async fn login(
+        &self,
+        slug: &str,
+        email: &str,
+        password: &str,
+        mfa_code: Option<&str>,
+    ) -> TestResponse {
+        self.post(
+            "/v1/sessions",
+            None,
+            &json!({ "organization": slug, "email": email, "password": password, "mfa_code": mfa_code }),
+        )
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -11,6 +11,8 @@ const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// A fresh, migrated database; dropped when this value is dropped.
 pub struct TestDb {
     pub name: String,
+    /// The owner's URL for this database (for child processes).
+    pub owner_url: String,
     /// Owner (superuser) options for this database.
     pub owner: PgConnectOptions,
     admin: PgConnectOptions,
@@ -31,7 +33,13 @@ impl TestDb {
         .expect("clone the template database");
         conn.close().await.ok();
         let owner = admin.clone().database(&name);
-        TestDb { name, owner, admin }
+        let owner_url = with_database(&url, &name);
+        TestDb {
+            name,
+            owner_url,
+            owner,
+            admin,
+        }
     }
 
     pub fn db_config(&self) -> DbConfig {
@@ -133,4 +141,21 @@ async fn template_exists(conn: &mut PgConnection, template: &str) -> bool {
     .fetch_one(conn)
     .await
     .expect("query pg_database")
+}
+
+/// `url` with its database path replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
+    let mut out = format!("{}/{}", &base[..path_start], database);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }

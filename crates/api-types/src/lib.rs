@@ -3,6 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clients;
+pub mod engagements;
+pub mod invoices;
+pub mod patch;
 pub mod problem;
 
 pub use problem::{FieldError, Problem, ProblemType};

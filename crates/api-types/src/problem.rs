@@ -102,10 +102,7 @@ impl Problem {
 
     /// The catalogue entry this problem names, if it is one of ours.
     pub fn problem_type(&self) -> Option<ProblemType> {
-        ProblemType::ALL
-            .iter()
-            .copied()
-            .find(|t| t.uri() == self.kind)
+        ProblemType::ALL.iter().copied().find(|t| t.uri() == self.kind)
     }
 }
 
@@ -119,11 +116,7 @@ mod tests {
         slugs.sort_unstable();
         slugs.dedup();
         assert_eq!(slugs.len(), ProblemType::ALL.len());
-        assert!(
-            ProblemType::ALL
-                .iter()
-                .all(|t| (400..600).contains(&t.status()))
-        );
+        assert!(ProblemType::ALL.iter().all(|t| (400..600).contains(&t.status())));
         let p = Problem::new(ProblemType::Conflict, "x");
         assert_eq!(p.problem_type(), Some(ProblemType::Conflict));
     }

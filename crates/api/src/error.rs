@@ -8,6 +8,7 @@ use std::sync::Arc;
 use api_types::{FieldError, Problem, ProblemType};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use firm::FirmError;
 use identity::IdentityError;
 use store::StoreError;
 
@@ -101,9 +102,7 @@ impl From<StoreError> for ApiError {
                 ProblemType::Validation,
                 format!("a value cannot be stored: {message}"),
             ),
-            StoreError::InvalidCursor(e) => {
-                ApiError::new(ProblemType::InvalidCursor, e.to_string())
-            }
+            StoreError::InvalidCursor(e) => ApiError::new(ProblemType::InvalidCursor, e.to_string()),
             StoreError::Unavailable(source) => ApiError {
                 cause: Some(source.to_string()),
                 retry_after_secs: Some(1),
@@ -137,18 +136,49 @@ impl From<IdentityError> for ApiError {
                 "send a valid session token or API key as `Authorization: Bearer <token>`; \
                  sessions expire when idle — sign in again at POST /v1/sessions",
             ),
-            IdentityError::Forbidden(p) => ApiError::new(
-                ProblemType::Forbidden,
-                format!("your role does not grant `{p}`"),
-            ),
-            IdentityError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
-            IdentityError::MfaEnrolmentRequired => {
-                ApiError::new(ProblemType::MfaEnrolmentRequired, detail)
+            IdentityError::Forbidden(p) => {
+                ApiError::new(ProblemType::Forbidden, format!("your role does not grant `{p}`"))
             }
+            IdentityError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
+            IdentityError::MfaEnrolmentRequired => ApiError::new(ProblemType::MfaEnrolmentRequired, detail),
             IdentityError::Invalid { field, message } => ApiError::field(field, message),
             IdentityError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
             IdentityError::NotFound => ApiError::new(ProblemType::NotFound, "not found"),
             IdentityError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<FirmError> for ApiError {
+    fn from(e: FirmError) -> Self {
+        let detail = e.to_string();
+        match e {
+            FirmError::Forbidden(p) => {
+                ApiError::new(ProblemType::Forbidden, format!("your role does not grant `{p}`"))
+            }
+            FirmError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
+            FirmError::NotFound(_) | FirmError::Missing(_) => ApiError::new(ProblemType::NotFound, detail),
+            FirmError::Invalid(errors) => {
+                ApiError::validation(errors.into_iter().map(|(f, m)| FieldError::new(f, m)).collect())
+            }
+            FirmError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
+            FirmError::Unreadable(_) => ApiError::new(ProblemType::Validation, detail),
+            FirmError::ImportRejected(report) => {
+                let errors = report
+                    .rejected
+                    .iter()
+                    .flat_map(|row| {
+                        row.errors.iter().map(move |e| {
+                            FieldError::new(format!("line {}: {}", row.line, e.field), &e.message)
+                        })
+                    })
+                    .collect();
+                ApiError {
+                    errors,
+                    ..ApiError::new(ProblemType::Validation, detail)
+                }
+            }
+            FirmError::Store(e) => e.into(),
         }
     }
 }
@@ -158,8 +188,7 @@ impl IntoResponse for ApiError {
         let mut problem = Problem::new(self.kind, self.detail);
         problem.errors = self.errors;
         problem.request_id = REQUEST_ID.try_with(Clone::clone).ok();
-        let status =
-            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         response.headers_mut().insert(
@@ -172,9 +201,7 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if let Some(cause) = self.cause {
-            response
-                .extensions_mut()
-                .insert(ErrorCause(Arc::new(cause)));
+            response.extensions_mut().insert(ErrorCause(Arc::new(cause)));
         }
         response
     }

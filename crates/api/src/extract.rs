@@ -39,16 +39,12 @@ fn json_rejection(r: JsonRejection) -> ApiError {
                 .to_owned();
             ApiError::new(ProblemType::Validation, detail)
         }
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::new(ProblemType::MalformedJson, e.body_text())
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(ProblemType::MalformedJson, e.body_text()),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             ProblemType::UnsupportedMediaType,
             "send the body as JSON with `Content-Type: application/json`",
         ),
-        JsonRejection::BytesRejection(e)
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-        {
+        JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(
                 ProblemType::PayloadTooLarge,
                 "the request body exceeds this route's size limit",
@@ -68,9 +64,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|e: QueryRejection| {
-                ApiError::new(ProblemType::InvalidParameter, e.body_text())
-            })
+            .map_err(|e: QueryRejection| ApiError::new(ProblemType::InvalidParameter, e.body_text()))
     }
 }
 
@@ -147,19 +141,13 @@ pub struct AuthPendingMfa {
     pub meta: RequestMeta,
 }
 
-async fn authenticate(
-    parts: &Parts,
-    state: &AppState,
-) -> Result<(AuthContext, RequestMeta), ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<(AuthContext, RequestMeta), ApiError> {
     let meta = request_meta(parts, state);
     let token = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .ok_or(IdentityError::Unauthenticated)?;
     let ctx = state.identity.authenticate(token, &meta).await?;

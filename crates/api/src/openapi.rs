@@ -20,6 +20,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "invitations", description = "Inviting staff and client users"),
         (name = "api-keys", description = "Keys for integrations"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "clients", description = "The firm's clients: lists, search, import/export, bulk actions"),
+        (name = "engagements", description = "Work for a client: tax returns, books, advisory"),
+        (name = "notes", description = "Internal notes on clients and engagements"),
+        (name = "invoices", description = "Invoices, payments and AR aging"),
+        (name = "portal", description = "Client portal access"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

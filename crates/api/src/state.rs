@@ -34,6 +34,7 @@ impl Default for ApiConfig {
 pub struct App {
     pub db: Db,
     pub identity: Identity,
+    pub firm: firm::Firm,
     pub config: ApiConfig,
     pub metrics: PrometheusHandle,
 }

@@ -137,11 +137,7 @@ impl Config {
                     .split("__")
                     .ignore(&["config", "encryption_keys"]),
             )
-            .merge(
-                Env::raw()
-                    .only(&["database_url"])
-                    .map(|_| "database.url".into()),
-            )
+            .merge(Env::raw().only(&["database_url"]).map(|_| "database.url".into()))
             .merge(
                 Env::raw()
                     .only(&["database_app_password"])
@@ -158,10 +154,7 @@ impl Config {
         }
         // Empty variables mean unset (a common way to switch a setting off in a shell).
         for url in [&mut config.database.url, &mut config.redis.url] {
-            if url
-                .as_ref()
-                .is_some_and(|u| u.expose_secret().trim().is_empty())
-            {
+            if url.as_ref().is_some_and(|u| u.expose_secret().trim().is_empty()) {
                 *url = None;
             }
         }
@@ -236,11 +229,7 @@ mod tests {
         c.database.app_password = Some("alsosecret".into());
         c.security.encryption_keys = vec!["1:c2VjcmV0a2V5".into()];
         let out = c.to_redacted_toml();
-        assert!(
-            !out.contains("topsecret")
-                && !out.contains("alsosecret")
-                && !out.contains("c2VjcmV0a2V5")
-        );
+        assert!(!out.contains("topsecret") && !out.contains("alsosecret") && !out.contains("c2VjcmV0a2V5"));
         assert!(out.contains("1:[redacted]"));
     }
 }

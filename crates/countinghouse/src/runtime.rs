@@ -33,8 +33,7 @@ impl Database {
                 (pg.url(), Some(pg))
             }
         };
-        let owner = PgConnectOptions::from_str(&url)
-            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        let owner = PgConnectOptions::from_str(&url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
         let mut db = DbConfig::new(owner);
         db.app_password = config
             .database
@@ -43,10 +42,7 @@ impl Database {
             .map(|p| p.expose_secret().to_owned());
         db.max_connections = config.database.max_connections;
         db.statement_timeout = Duration::from_secs(config.database.statement_timeout_secs);
-        Ok(Database {
-            config: db,
-            embedded,
-        })
+        Ok(Database { config: db, embedded })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<store::migrate::MigrationReport> {
@@ -125,8 +121,9 @@ pub fn identity(config: &Config, db: Db, keys: KeyRing) -> Identity {
     )
 }
 
-pub fn api_state(config: &Config, db: Db, identity: Identity) -> api::AppState {
+pub fn api_state(config: &Config, db: Db, identity: Identity, keys: KeyRing) -> api::AppState {
     api::AppState::new(api::App {
+        firm: firm::Firm::new(db.clone(), keys),
         db,
         identity,
         config: api::ApiConfig {

@@ -62,10 +62,7 @@ fn config_prints_the_effective_configuration_without_secrets() {
     let state = std::env::temp_dir();
     let out = Command::new(env!("CARGO_BIN_EXE_countinghouse"))
         .arg("config")
-        .env(
-            "DATABASE_URL",
-            "postgres://owner:hunter22@db.internal:5432/ch",
-        )
+        .env("DATABASE_URL", "postgres://owner:hunter22@db.internal:5432/ch")
         .env(
             "COUNTINGHOUSE_ENCRYPTION_KEYS",
             "3:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",

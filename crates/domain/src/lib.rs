@@ -4,20 +4,28 @@
 //! - [`ids`]: newtype ids (UUIDv7) so an organization id can never be passed where a user id is meant.
 //! - [`role`] and [`permission`]: the role catalogue, the permission catalogue and the default grants.
 //! - [`email`], [`slug`], [`password`]: parsed values (parse, don't validate).
+//! - [`firm`], [`invoice`], [`tax_id`]: clients, engagements, invoices (amounts computed here) and
+//!   tax ids (validated and masked).
 //! - [`audit`]: the tamper-evident hash chain of the audit log.
 
 pub mod audit;
 pub mod email;
+pub mod firm;
 pub mod ids;
+pub mod invoice;
 pub mod password;
 pub mod permission;
 pub mod role;
 pub mod slug;
+pub mod tax_id;
 pub mod user;
 
 pub use email::Email;
+pub use firm::*;
 pub use ids::*;
+pub use invoice::{InvoiceAction, InvoiceStatus};
 pub use permission::{Permission, PermissionSet};
 pub use role::Role;
 pub use slug::OrgSlug;
+pub use tax_id::{TaxId, TaxIdKind};
 pub use user::UserStatus;

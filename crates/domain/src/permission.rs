@@ -41,6 +41,13 @@ permissions! {
     ClientsUpdate = "clients:update": "Update clients",
     ClientsDelete = "clients:delete": "Delete clients",
     ClientsExport = "clients:export": "Export clients to CSV",
+    // Added: full tax ids are shown only with this; everyone else sees the last four digits.
+    ClientsTaxId = "clients:tax_id": "See clients' full tax ids (EIN/SSN)",
+    // Added: engagements are not in the reference catalogue, which had no engagement API at all.
+    EngagementsCreate = "engagements:create": "Create engagements",
+    EngagementsRead = "engagements:read": "Read engagements",
+    EngagementsUpdate = "engagements:update": "Update engagements: status, hours, assignee",
+    EngagementsDelete = "engagements:delete": "Delete engagements",
     DocumentsCreate = "documents:create": "Upload documents",
     DocumentsRead = "documents:read": "Read documents and their extracted data",
     DocumentsUpdate = "documents:update": "Correct, review and re-process documents",
@@ -172,10 +179,7 @@ impl PermissionSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL
-            .iter()
-            .copied()
-            .filter(move |p| self.contains(*p))
+        Permission::ALL.iter().copied().filter(move |p| self.contains(*p))
     }
 
     /// The default grant of a role (`reference/advisoros.md`, "Default role grants").
@@ -194,6 +198,10 @@ impl PermissionSet {
                 ClientsRead,
                 ClientsUpdate,
                 ClientsExport,
+                ClientsTaxId,
+                EngagementsCreate,
+                EngagementsRead,
+                EngagementsUpdate,
                 DocumentsCreate,
                 DocumentsRead,
                 DocumentsUpdate,
@@ -216,6 +224,10 @@ impl PermissionSet {
             Role::SeniorCpa => PermissionSet::of(&[
                 ClientsRead,
                 ClientsUpdate,
+                ClientsTaxId,
+                EngagementsCreate,
+                EngagementsRead,
+                EngagementsUpdate,
                 DocumentsCreate,
                 DocumentsRead,
                 DocumentsUpdate,
@@ -232,6 +244,8 @@ impl PermissionSet {
             ]),
             Role::Cpa => PermissionSet::of(&[
                 ClientsRead,
+                EngagementsRead,
+                EngagementsUpdate,
                 DocumentsCreate,
                 DocumentsRead,
                 DocumentsDownload,
@@ -243,6 +257,8 @@ impl PermissionSet {
             ]),
             Role::Staff => PermissionSet::of(&[
                 ClientsRead,
+                EngagementsRead,
+                EngagementsUpdate,
                 DocumentsCreate,
                 DocumentsRead,
                 DocumentsDownload,
@@ -250,10 +266,11 @@ impl PermissionSet {
                 ReportsRead,
                 WorkflowsRead,
             ]),
-            Role::Intern => PermissionSet::of(&[DocumentsRead, ReportsRead]),
+            Role::Intern => PermissionSet::of(&[DocumentsRead, ReportsRead, EngagementsRead]),
             // Portal users: always narrowed to their own client by the portal-access grant.
             Role::Client => PermissionSet::of(&[
                 ClientsRead,
+                EngagementsRead,
                 DocumentsCreate,
                 DocumentsRead,
                 DocumentsDownload,
@@ -266,16 +283,13 @@ impl PermissionSet {
 
 impl fmt::Debug for PermissionSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set()
-            .entries(self.iter().map(|p| p.as_str()))
-            .finish()
+        f.debug_set().entries(self.iter().map(|p| p.as_str())).finish()
     }
 }
 
 impl FromIterator<Permission> for PermissionSet {
     fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
-        iter.into_iter()
-            .fold(PermissionSet::EMPTY, PermissionSet::with)
+        iter.into_iter().fold(PermissionSet::EMPTY, PermissionSet::with)
     }
 }
 
@@ -301,7 +315,7 @@ mod tests {
         assert!(!admin.contains(Permission::UsersDelete));
         assert!(!admin.contains(Permission::ApiKeys));
         let intern = PermissionSet::for_role(Role::Intern);
-        assert_eq!(intern.iter().count(), 2);
+        assert_eq!(intern.iter().count(), 3);
         assert!(!PermissionSet::for_role(Role::Staff).contains(Permission::ClientsUpdate));
         assert!(PermissionSet::for_role(Role::Cpa).contains(Permission::ApiAccess));
     }

@@ -94,9 +94,7 @@ impl fmt::Display for Role {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "unknown role `{0}`; expected one of owner, admin, manager, senior_cpa, cpa, staff, intern, client"
-)]
+#[error("unknown role `{0}`; expected one of owner, admin, manager, senior_cpa, cpa, staff, intern, client")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

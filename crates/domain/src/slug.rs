@@ -78,9 +78,6 @@ mod tests {
         assert_eq!(OrgSlug::parse("acme cpa"), Err(SlugError::Charset));
         assert_eq!(OrgSlug::parse("-acme"), Err(SlugError::Charset));
         assert_eq!(OrgSlug::parse("a--b"), Err(SlugError::Charset));
-        assert!(matches!(
-            OrgSlug::parse("admin"),
-            Err(SlugError::Reserved(_))
-        ));
+        assert!(matches!(OrgSlug::parse("admin"), Err(SlugError::Reserved(_))));
     }
 }

@@ -25,16 +25,10 @@ impl Identity {
         ctx.require(Permission::ApiKeys)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(IdentityError::invalid(
-                "name",
-                "must be 1 to 100 characters",
-            ));
+            return Err(IdentityError::invalid("name", "must be 1 to 100 characters"));
         }
         if scopes.is_empty() {
-            return Err(IdentityError::invalid(
-                "scopes",
-                "name at least one permission",
-            ));
+            return Err(IdentityError::invalid("scopes", "name at least one permission"));
         }
         let requested: PermissionSet = scopes.iter().copied().collect();
         if !requested.is_subset_of(ctx.permissions) {
@@ -53,16 +47,10 @@ impl Identity {
         }
         let expires_at = match expires_in_days {
             Some(0) => {
-                return Err(IdentityError::invalid(
-                    "expires_in_days",
-                    "must be at least 1",
-                ));
+                return Err(IdentityError::invalid("expires_in_days", "must be at least 1"));
             }
             Some(d) if d > 3650 => {
-                return Err(IdentityError::invalid(
-                    "expires_in_days",
-                    "must be at most 3650",
-                ));
+                return Err(IdentityError::invalid("expires_in_days", "must be at most 3650"));
             }
             Some(d) => Some(Utc::now() + chrono::TimeDelta::days(d.into())),
             None => None,
@@ -90,11 +78,7 @@ impl Identity {
         })
     }
 
-    pub async fn list_api_keys(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> IdentityResult<Vec<ApiKey>> {
+    pub async fn list_api_keys(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<Vec<ApiKey>> {
         ctx.require(Permission::ApiKeys)?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let keys = api_keys::list(&mut tx).await?;

@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use domain::{ApiKeyId, OrganizationId, Permission, PermissionSet, Role, SessionId, UserId};
+use domain::{
+    ApiKeyId, ClientId, ClientScope, OrganizationId, Permission, PermissionSet, Role, SessionId, UserId,
+};
 use store::{Actor, ActorKind};
 
 use crate::{IdentityError, IdentityResult};
@@ -28,6 +30,16 @@ pub struct AuthContext {
     pub permissions: PermissionSet,
     /// The organization requires MFA and this user has none: only enrolment is allowed.
     pub mfa_enrolment_required: bool,
+    /// For portal users (role `client`): the clients they were granted. Empty for staff.
+    pub portal: Vec<PortalGrant>,
+}
+
+/// A portal user's reach into one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortalGrant {
+    pub client_id: ClientId,
+    pub can_view_financials: bool,
+    pub can_upload_documents: bool,
 }
 
 impl AuthContext {
@@ -57,6 +69,31 @@ impl AuthContext {
 
     pub fn has(&self, permission: Permission) -> bool {
         self.permissions.contains(permission)
+    }
+
+    /// The clients this caller may see: all for staff, the granted ones for portal users.
+    pub fn client_scope(&self) -> ClientScope {
+        if self.role.is_staff() {
+            ClientScope::All
+        } else {
+            ClientScope::Only(self.portal.iter().map(|g| g.client_id).collect())
+        }
+    }
+
+    /// The clients whose money this caller may see (invoices, AR): portal users need the grant's
+    /// `can_view_financials`.
+    pub fn financial_scope(&self) -> ClientScope {
+        if self.role.is_staff() {
+            ClientScope::All
+        } else {
+            ClientScope::Only(
+                self.portal
+                    .iter()
+                    .filter(|g| g.can_view_financials)
+                    .map(|g| g.client_id)
+                    .collect(),
+            )
+        }
     }
 
     /// The actor to record in the audit log for this caller's writes.

@@ -11,9 +11,7 @@ pub enum IdentityError {
     /// one answer, so that sign-in reveals nothing about which accounts exist.
     #[error("invalid credentials")]
     InvalidCredentials,
-    #[error(
-        "this account uses multi-factor sign-in: send `mfa_code` (authenticator code or recovery code)"
-    )]
+    #[error("this account uses multi-factor sign-in: send `mfa_code` (authenticator code or recovery code)")]
     MfaRequired,
     #[error("the multi-factor code is wrong or was already used")]
     InvalidMfaCode,
@@ -26,15 +24,10 @@ pub enum IdentityError {
     Forbidden(Permission),
     #[error("{0}")]
     NotAllowed(&'static str),
-    #[error(
-        "the organization requires multi-factor sign-in; enrol at POST /v1/me/mfa/enrolment first"
-    )]
+    #[error("the organization requires multi-factor sign-in; enrol at POST /v1/me/mfa/enrolment first")]
     MfaEnrolmentRequired,
     #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("{0}")]
     Conflict(&'static str),
     #[error("not found")]

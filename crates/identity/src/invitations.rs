@@ -37,9 +37,7 @@ impl Identity {
         let issued = tokens::issue(TokenKind::Invitation, ctx.organization_id);
         let mut tx = self.tenant_tx(ctx, meta).await?;
         if users::find_for_login(&mut tx, &email).await?.is_some() {
-            return Err(IdentityError::Conflict(
-                "a member with this email already exists",
-            ));
+            return Err(IdentityError::Conflict("a member with this email already exists"));
         }
         let invitation = invitations::create(
             &mut tx,
@@ -121,8 +119,7 @@ impl Identity {
             Some(n) => valid_name(n)?.to_owned(),
             None => return Err(IdentityError::invalid("name", "is required")),
         };
-        let email =
-            Email::parse(&invitation.email).map_err(|e| IdentityError::invalid("email", e))?;
+        let email = Email::parse(&invitation.email).map_err(|e| IdentityError::invalid("email", e))?;
         let user = users::create(
             &mut tx,
             NewUser {

@@ -23,7 +23,7 @@ use store::Db;
 use vault::KeyRing;
 
 pub use api_keys::CreatedApiKey;
-pub use context::{AuthContext, Principal};
+pub use context::{AuthContext, PortalGrant, Principal};
 pub use error::{IdentityError, IdentityResult};
 pub use invitations::CreatedInvitation;
 pub use members::MemberPatch;

@@ -16,11 +16,7 @@ pub struct MemberPatch {
 
 impl Identity {
     /// The caller, their organization and what they may do.
-    pub async fn me(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> IdentityResult<(Member, Organization)> {
+    pub async fn me(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<(Member, Organization)> {
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let me = users::get(&mut tx, ctx.user_id()).await?;
         let org = organizations::get(&mut tx).await?;
@@ -82,8 +78,7 @@ impl Identity {
         }
         let loses_owner = current.role == Role::Owner
             && current.status == UserStatus::Active
-            && (patch.role.is_some_and(|r| r != Role::Owner)
-                || patch.status == Some(UserStatus::Disabled));
+            && (patch.role.is_some_and(|r| r != Role::Owner) || patch.status == Some(UserStatus::Disabled));
         if loses_owner && users::count_active_owners(&mut tx).await? <= 1 {
             return Err(IdentityError::Conflict(
                 "the organization must keep at least one active owner",
@@ -94,11 +89,7 @@ impl Identity {
         Ok(member)
     }
 
-    pub async fn organization(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> IdentityResult<Organization> {
+    pub async fn organization(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<Organization> {
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let org = organizations::get(&mut tx).await?;
         tx.commit().await?;
@@ -115,10 +106,7 @@ impl Identity {
         if let Some(name) = &patch.name
             && (name.trim().is_empty() || name.chars().count() > 200)
         {
-            return Err(IdentityError::invalid(
-                "name",
-                "must be 1 to 200 characters",
-            ));
+            return Err(IdentityError::invalid("name", "must be 1 to 200 characters"));
         }
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let org = organizations::update_settings(&mut tx, patch).await?;

@@ -63,9 +63,7 @@ impl Identity {
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let state = mfa::state(&mut tx, user).await?;
         if state.mfa_enabled_at.is_some() {
-            return Err(IdentityError::Conflict(
-                "multi-factor sign-in is already on",
-            ));
+            return Err(IdentityError::Conflict("multi-factor sign-in is already on"));
         }
         let sealed = state.mfa_secret.ok_or(IdentityError::NotAllowed(
             "start enrolment first: POST /v1/me/mfa/enrolment",
@@ -74,9 +72,7 @@ impl Identity {
             .inner
             .keys
             .open(&sealed, mfa_aad(ctx.organization_id, user).as_bytes())
-            .map_err(|e| {
-                IdentityError::Store(store::StoreError::Corrupt(format!("MFA secret: {e}")))
-            })?;
+            .map_err(|e| IdentityError::Store(store::StoreError::Corrupt(format!("MFA secret: {e}"))))?;
         let now = Utc::now().timestamp().max(0) as u64;
         let step = totp::matching_step(&secret, code, now).ok_or(IdentityError::InvalidMfaCode)?;
         let codes = totp::new_recovery_codes();
@@ -88,12 +84,7 @@ impl Identity {
     }
 
     /// Turns MFA off after a valid code, unless the organization requires it for this user.
-    pub async fn disable_mfa(
-        &self,
-        ctx: &AuthContext,
-        code: &str,
-        meta: &RequestMeta,
-    ) -> IdentityResult<()> {
+    pub async fn disable_mfa(&self, ctx: &AuthContext, code: &str, meta: &RequestMeta) -> IdentityResult<()> {
         let user = ctx
             .session_id()
             .map(|_| ctx.user_id())
@@ -115,10 +106,7 @@ impl Identity {
             (Some(_), Some(sealed)) => sealed,
             _ => return Err(IdentityError::Conflict("multi-factor sign-in is not on")),
         };
-        if !self
-            .check_second_factor(&mut tx, user, &sealed, code)
-            .await?
-        {
+        if !self.check_second_factor(&mut tx, user, &sealed, code).await? {
             tx.commit().await?;
             return Err(IdentityError::InvalidMfaCode);
         }
@@ -148,10 +136,7 @@ impl Identity {
             (Some(_), Some(sealed)) => sealed,
             _ => return Err(IdentityError::Conflict("multi-factor sign-in is not on")),
         };
-        if !self
-            .check_second_factor(&mut tx, user, &sealed, code)
-            .await?
-        {
+        if !self.check_second_factor(&mut tx, user, &sealed, code).await? {
             tx.commit().await?;
             return Err(IdentityError::InvalidMfaCode);
         }

@@ -22,8 +22,7 @@ struct Inner {
 impl PasswordHasher {
     /// `memory_kib`/`iterations`: argon2id cost. OWASP's minimum is 19 MiB and 2 iterations.
     pub fn new(memory_kib: u32, iterations: u32) -> Self {
-        let params =
-            Params::new(memory_kib, iterations, 1, None).expect("argon2 parameters are valid");
+        let params = Params::new(memory_kib, iterations, 1, None).expect("argon2 parameters are valid");
         let dummy = argon2(&params)
             .hash_password(
                 uuid::Uuid::new_v4().to_string().as_bytes(),

@@ -6,9 +6,7 @@ use domain::user::{LOCKOUT_DURATION, LOCKOUT_THRESHOLD};
 use domain::{Email, OrgSlug, OrganizationId, PermissionSet, Role, SessionId, UserId, UserStatus};
 use store::organizations::Organization;
 use store::users::{Member, NewUser};
-use store::{
-    Actor, AuditRecord, StoreError, TenantTx, api_keys, mfa, organizations, sessions, users,
-};
+use store::{Actor, AuditRecord, StoreError, TenantTx, api_keys, mfa, organizations, sessions, users};
 
 use crate::tokens::{self, TokenKind};
 use crate::{AuthContext, Identity, IdentityError, IdentityResult, Principal, RequestMeta, totp};
@@ -64,9 +62,7 @@ impl Identity {
             .await
             .map_err(|e| {
                 if e.is_conflict_on("organization_directory_pkey") {
-                    IdentityError::Conflict(
-                        "an organization with this slug already exists; choose another",
-                    )
+                    IdentityError::Conflict("an organization with this slug already exists; choose another")
                 } else {
                     e.into()
                 }
@@ -117,10 +113,7 @@ impl Identity {
         let password_ok = self
             .inner
             .hasher
-            .verify(
-                &req.password,
-                account.as_ref().map(|a| a.password_hash.as_str()),
-            )
+            .verify(&req.password, account.as_ref().map(|a| a.password_hash.as_str()))
             .await;
         let Some(account) = account else {
             return Err(IdentityError::InvalidCredentials);
@@ -130,18 +123,15 @@ impl Identity {
         let locked = account.locked_until.is_some_and(|until| until > now);
         if locked || account.status != UserStatus::Active {
             tx.audit(
-                AuditRecord::new("session.login_refused", "user", account.id).after(
-                    serde_json::json!({
-                        "reason": if locked { "locked" } else { "disabled" },
-                    }),
-                ),
+                AuditRecord::new("session.login_refused", "user", account.id).after(serde_json::json!({
+                    "reason": if locked { "locked" } else { "disabled" },
+                })),
             );
             tx.commit().await?;
             return Err(IdentityError::InvalidCredentials);
         }
         if !password_ok {
-            users::record_login_failure(&mut tx, account.id, LOCKOUT_THRESHOLD, LOCKOUT_DURATION)
-                .await?;
+            users::record_login_failure(&mut tx, account.id, LOCKOUT_THRESHOLD, LOCKOUT_DURATION).await?;
             tx.commit().await?;
             return Err(IdentityError::InvalidCredentials);
         }
@@ -158,13 +148,7 @@ impl Identity {
                 .check_second_factor(&mut tx, account.id, sealed, code)
                 .await?
             {
-                users::record_login_failure(
-                    &mut tx,
-                    account.id,
-                    LOCKOUT_THRESHOLD,
-                    LOCKOUT_DURATION,
-                )
-                .await?;
+                users::record_login_failure(&mut tx, account.id, LOCKOUT_THRESHOLD, LOCKOUT_DURATION).await?;
                 tx.commit().await?;
                 return Err(IdentityError::InvalidMfaCode);
             }
@@ -205,10 +189,7 @@ impl Identity {
         let secret = self
             .inner
             .keys
-            .open(
-                sealed_secret,
-                mfa_aad(tx.organization_id(), user).as_bytes(),
-            )
+            .open(sealed_secret, mfa_aad(tx.organization_id(), user).as_bytes())
             .map_err(|e| IdentityError::Store(StoreError::Corrupt(format!("MFA secret: {e}"))))?;
         let now = Utc::now().timestamp().max(0) as u64;
         match totp::matching_step(&secret, code, now) {
@@ -259,11 +240,7 @@ impl Identity {
     }
 
     /// Resolves a bearer token (session or API key) to who is calling.
-    pub async fn authenticate(
-        &self,
-        token: &str,
-        meta: &RequestMeta,
-    ) -> IdentityResult<AuthContext> {
+    pub async fn authenticate(&self, token: &str, meta: &RequestMeta) -> IdentityResult<AuthContext> {
         let presented = tokens::parse(token).ok_or(IdentityError::Unauthenticated)?;
         let org = presented.organization_id;
         let actor = Actor::system().with_request(meta.request_id.clone(), meta.ip);
@@ -277,11 +254,15 @@ impl Identity {
                 // Slide the expiry at most about once a minute per session, to bound writes.
                 let timeout = s.role.session_timeout();
                 let now = Utc::now();
-                let refresh_after =
-                    chrono::TimeDelta::seconds((timeout.as_secs() as i64 / 10).min(60));
+                let refresh_after = chrono::TimeDelta::seconds((timeout.as_secs() as i64 / 10).min(60));
                 if now - s.last_seen_at >= refresh_after {
                     sessions::touch(&mut tx, s.id, now + timeout).await?;
                 }
+                let portal = if s.role.is_staff() {
+                    Vec::new()
+                } else {
+                    portal_grants(&mut tx, s.user_id).await?
+                };
                 AuthContext {
                     organization_id: org,
                     principal: Principal::Session {
@@ -291,6 +272,7 @@ impl Identity {
                     role: s.role,
                     permissions: PermissionSet::for_role(s.role),
                     mfa_enrolment_required: s.mfa_enrolment_required,
+                    portal,
                 }
             }
             TokenKind::ApiKey => {
@@ -299,8 +281,7 @@ impl Identity {
                     .filter(|k| k.creator_status == UserStatus::Active)
                     .ok_or(IdentityError::Unauthenticated)?;
                 let grant = PermissionSet::for_role(k.creator_role);
-                let scopes: PermissionSet =
-                    k.scopes.iter().filter_map(|s| s.parse().ok()).collect();
+                let scopes: PermissionSet = k.scopes.iter().filter_map(|s| s.parse().ok()).collect();
                 let permissions = if grant.contains(domain::Permission::ApiAccess) {
                     scopes.intersect(grant)
                 } else {
@@ -312,6 +293,11 @@ impl Identity {
                 if stale {
                     api_keys::touch(&mut tx, k.id).await?;
                 }
+                let portal = if k.creator_role.is_staff() {
+                    Vec::new()
+                } else {
+                    portal_grants(&mut tx, k.created_by).await?
+                };
                 AuthContext {
                     organization_id: org,
                     principal: Principal::ApiKey {
@@ -321,6 +307,7 @@ impl Identity {
                     role: k.creator_role,
                     permissions,
                     mfa_enrolment_required: false,
+                    portal,
                 }
             }
             TokenKind::Invitation => return Err(IdentityError::Unauthenticated),
@@ -385,11 +372,7 @@ impl Identity {
     }
 
     /// A tenant transaction acting as the caller.
-    pub async fn tenant_tx(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> IdentityResult<TenantTx> {
+    pub async fn tenant_tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<TenantTx> {
         Ok(TenantTx::begin(
             &self.inner.db,
             ctx.organization_id,
@@ -399,13 +382,22 @@ impl Identity {
     }
 }
 
+async fn portal_grants(tx: &mut TenantTx, user: UserId) -> IdentityResult<Vec<crate::context::PortalGrant>> {
+    Ok(store::portal::list(tx, None, Some(user))
+        .await?
+        .into_iter()
+        .map(|a| crate::context::PortalGrant {
+            client_id: a.client_id,
+            can_view_financials: a.can_view_financials,
+            can_upload_documents: a.can_upload_documents,
+        })
+        .collect())
+}
+
 pub(crate) fn valid_name(name: &str) -> IdentityResult<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(IdentityError::invalid(
-            "name",
-            "must be 1 to 200 characters",
-        ));
+        return Err(IdentityError::invalid("name", "must be 1 to 200 characters"));
     }
     Ok(name)
 }

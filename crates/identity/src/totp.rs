@@ -28,10 +28,7 @@ fn totp(secret: &[u8], issuer: &str, account: &str) -> TOTP {
 /// The `otpauth://` URI an authenticator app scans, and the base32 secret to type by hand.
 pub fn provisioning(secret: &[u8], issuer: &str, account: &str) -> (String, String) {
     let t = totp(secret, issuer, account);
-    (
-        t.get_url(),
-        Secret::Raw(secret.to_vec()).to_encoded().to_string(),
-    )
+    (t.get_url(), Secret::Raw(secret.to_vec()).to_encoded().to_string())
 }
 
 /// The time step a code is valid for (the current one, or one either side for clock drift),
@@ -96,10 +93,7 @@ mod tests {
         let secret = new_secret();
         let now = 1_800_000_000u64;
         let step = (now / STEP_SECONDS) as i64;
-        assert_eq!(
-            matching_step(&secret, &code_at(&secret, now), now),
-            Some(step)
-        );
+        assert_eq!(matching_step(&secret, &code_at(&secret, now), now), Some(step));
         assert_eq!(
             matching_step(&secret, &code_at(&secret, now - 30), now),
             Some(step - 1)
@@ -108,10 +102,7 @@ mod tests {
             matching_step(&secret, &code_at(&secret, now + 30), now),
             Some(step + 1)
         );
-        assert_eq!(
-            matching_step(&secret, &code_at(&secret, now - 90), now),
-            None
-        );
+        assert_eq!(matching_step(&secret, &code_at(&secret, now - 90), now), None);
         assert_eq!(matching_step(&secret, "12345", now), None);
         assert_eq!(matching_step(&secret, "abcdef", now), None);
     }

@@ -48,9 +48,7 @@ pub async fn list(
 ) -> StoreResult<Page<AuditEntry>> {
     let org = tx.org_uuid();
     let after: Option<AuditKey> = after.map(cursor::decode).transpose()?;
-    let (after_time, after_seq) = after
-        .map(|k| (Some(k.0), Some(k.1)))
-        .unwrap_or((None, None));
+    let (after_time, after_seq) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
     let rows: Vec<AuditEntry> = sqlx::query_as(
         "select seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after,
                 request_id, host(ip) as ip
@@ -100,9 +98,7 @@ impl From<ChainBreak> for ChainBreakView {
     fn from(b: ChainBreak) -> Self {
         let reason = match b.reason {
             ChainBreakReason::Gap { expected } => format!("entry {expected} is missing (deleted)"),
-            ChainBreakReason::PrevMismatch => {
-                "previous-hash does not match the entry before".to_owned()
-            }
+            ChainBreakReason::PrevMismatch => "previous-hash does not match the entry before".to_owned(),
             ChainBreakReason::HashMismatch => "content does not match its hash (edited)".to_owned(),
         };
         ChainBreakView { seq: b.seq, reason }
@@ -174,12 +170,7 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
                 (hash[..] != row.hash[..]).then_some(ChainBreakReason::HashMismatch)
             };
             match reason {
-                Some(reason) => {
-                    first_break = Some(ChainBreak {
-                        seq: row.seq,
-                        reason,
-                    })
-                }
+                Some(reason) => first_break = Some(ChainBreak { seq: row.seq, reason }),
                 None => {
                     prev = row.hash;
                     expected_seq += 1;
@@ -188,12 +179,11 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
         }
     }
     if first_break.is_none() {
-        let head: Option<(i64, Vec<u8>)> = sqlx::query_as(
-            "select last_seq, last_hash from audit_chain_heads where organization_id = $1",
-        )
-        .bind(org)
-        .fetch_optional(tx.conn())
-        .await?;
+        let head: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("select last_seq, last_hash from audit_chain_heads where organization_id = $1")
+                .bind(org)
+                .fetch_optional(tx.conn())
+                .await?;
         let (last_seq, last_hash) = head.unwrap_or((0, GENESIS.to_vec()));
         if last_seq != expected_seq - 1 || last_hash != prev {
             first_break = Some(ChainBreak {

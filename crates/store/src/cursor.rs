@@ -28,11 +28,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from `limit + 1` fetched rows: the extra row only tells that more exist.
-    pub fn from_overfetch<K: Serialize>(
-        mut rows: Vec<T>,
-        limit: usize,
-        key: impl Fn(&T) -> K,
-    ) -> Self {
+    pub fn from_overfetch<K: Serialize>(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Self {
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|last| encode(&key(last)))
@@ -65,9 +61,6 @@ mod tests {
         assert!(decode::<(i64, String)>(&encode(&"other shape")).is_err());
         let page = Page::from_overfetch(vec![1, 2, 3], 2, |v| *v);
         assert_eq!(page.items, vec![1, 2]);
-        assert_eq!(
-            decode::<i32>(page.next_cursor.as_deref().unwrap()).unwrap(),
-            2
-        );
+        assert_eq!(decode::<i32>(page.next_cursor.as_deref().unwrap()).unwrap(), 2);
     }
 }

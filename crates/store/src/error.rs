@@ -42,9 +42,7 @@ impl From<sqlx::Error> for StoreError {
                     Some("23505") | Some("23P01") => StoreError::Conflict(name),
                     Some("23503") | Some("23514") | Some("23502") => StoreError::Constraint(name),
                     // Class 22, data exceptions: the value itself is unacceptable.
-                    Some(code) if code.starts_with("22") => {
-                        StoreError::InvalidValue(db.message().to_owned())
-                    }
+                    Some(code) if code.starts_with("22") => StoreError::InvalidValue(db.message().to_owned()),
                     // admin_shutdown, cannot_connect_now, too_many_connections
                     Some("57P01") | Some("57P03") | Some("53300") => StoreError::Unavailable(e),
                     _ => StoreError::Database(e),

@@ -83,10 +83,7 @@ pub async fn list(tx: &mut TenantTx, open_only: bool) -> StoreResult<Vec<Invitat
 }
 
 /// The open invitation a token names, locked until the transaction ends (single use).
-pub async fn find_open_for_update(
-    tx: &mut TenantTx,
-    token_hash: &[u8],
-) -> StoreResult<Option<Invitation>> {
+pub async fn find_open_for_update(tx: &mut TenantTx, token_hash: &[u8]) -> StoreResult<Option<Invitation>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(concat!(
         "select ",

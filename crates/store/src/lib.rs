@@ -12,13 +12,18 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod clients;
 pub mod cursor;
 mod db;
+pub mod engagements;
 mod error;
 pub mod invitations;
+pub mod invoices;
 pub mod mfa;
 pub mod migrate;
+pub mod notes;
 pub mod organizations;
+pub mod portal;
 pub mod sessions;
 mod tenant;
 pub mod users;

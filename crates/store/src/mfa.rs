@@ -91,11 +91,7 @@ pub async fn accept_step(tx: &mut TenantTx, user: UserId, step: i64) -> StoreRes
 }
 
 /// Spends a recovery code; false if it does not exist or was used.
-pub async fn use_recovery_code(
-    tx: &mut TenantTx,
-    user: UserId,
-    code_hash: &[u8],
-) -> StoreResult<bool> {
+pub async fn use_recovery_code(tx: &mut TenantTx, user: UserId, code_hash: &[u8]) -> StoreResult<bool> {
     let org = tx.org_uuid();
     let done = sqlx::query(
         "update mfa_recovery_codes set used_at = now()
@@ -107,20 +103,12 @@ pub async fn use_recovery_code(
     .execute(tx.conn())
     .await?;
     if done.rows_affected() == 1 {
-        tx.audit(AuditRecord::new(
-            "user.mfa_recovery_code_used",
-            "user",
-            user,
-        ));
+        tx.audit(AuditRecord::new("user.mfa_recovery_code_used", "user", user));
     }
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn replace_recovery_codes(
-    tx: &mut TenantTx,
-    user: UserId,
-    hashes: &[Vec<u8>],
-) -> StoreResult<()> {
+pub async fn replace_recovery_codes(tx: &mut TenantTx, user: UserId, hashes: &[Vec<u8>]) -> StoreResult<()> {
     let org = tx.org_uuid();
     sqlx::query("delete from mfa_recovery_codes where organization_id = $1 and user_id = $2")
         .bind(org)

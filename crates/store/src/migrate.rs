@@ -19,10 +19,7 @@ pub struct MigrationReport {
 
 /// Applies pending migrations, then writes the permission catalogue and role grants from the code
 /// and sets the app role's password if one is configured.
-pub async fn migrate(
-    owner: &PgConnectOptions,
-    app_password: Option<&str>,
-) -> StoreResult<MigrationReport> {
+pub async fn migrate(owner: &PgConnectOptions, app_password: Option<&str>) -> StoreResult<MigrationReport> {
     let mut conn = PgConnection::connect_with(owner).await?;
     let before: Vec<i64> = applied_versions(&mut conn).await;
     MIGRATOR.run(&mut conn).await.map_err(|e| match e {
@@ -93,11 +90,13 @@ async fn sync_permissions(conn: &mut PgConnection) -> StoreResult<()> {
     sqlx::query("delete from role_permissions")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("insert into role_permissions (role, permission) select * from unnest($1::text[], $2::text[])")
-        .bind(&roles)
-        .bind(&perms)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "insert into role_permissions (role, permission) select * from unnest($1::text[], $2::text[])",
+    )
+    .bind(&roles)
+    .bind(&perms)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -63,11 +63,11 @@ pub async fn find_id_by_slug(db: &Db, slug: &str) -> StoreResult<Option<Organiza
 
 /// Every organization id, for operator tasks that visit each tenant in turn (`audit verify`).
 pub async fn all_ids(db: &Db) -> StoreResult<Vec<(OrganizationId, String)>> {
-    Ok(sqlx::query_as(
-        "select organization_id, slug::text from organization_directory order by created_at",
+    Ok(
+        sqlx::query_as("select organization_id, slug::text from organization_directory order by created_at")
+            .fetch_all(db.pool())
+            .await?,
     )
-    .fetch_all(db.pool())
-    .await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,10 +77,7 @@ pub struct SettingsPatch {
     pub mfa_required_for_clients: Option<bool>,
 }
 
-pub async fn update_settings(
-    tx: &mut TenantTx,
-    patch: &SettingsPatch,
-) -> StoreResult<Organization> {
+pub async fn update_settings(tx: &mut TenantTx, patch: &SettingsPatch) -> StoreResult<Organization> {
     let before = get(tx).await?;
     let org = tx.org_uuid();
     sqlx::query(

@@ -47,10 +47,7 @@ pub struct ActiveSession {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn find_active(
-    tx: &mut TenantTx,
-    token_hash: &[u8],
-) -> StoreResult<Option<ActiveSession>> {
+pub async fn find_active(tx: &mut TenantTx, token_hash: &[u8]) -> StoreResult<Option<ActiveSession>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
         "select s.id, s.user_id, m.role, u.status as user_status, s.mfa_enrolment_required,

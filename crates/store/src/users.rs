@@ -63,15 +63,13 @@ pub async fn create(tx: &mut TenantTx, new: NewUser<'_>) -> StoreResult<Member> 
     .bind(new.password_hash)
     .execute(tx.conn())
     .await?;
-    sqlx::query(
-        "insert into memberships (id, organization_id, user_id, role) values ($1, $2, $3, $4)",
-    )
-    .bind(uuid::Uuid::now_v7())
-    .bind(org)
-    .bind(new.id)
-    .bind(new.role)
-    .execute(tx.conn())
-    .await?;
+    sqlx::query("insert into memberships (id, organization_id, user_id, role) values ($1, $2, $3, $4)")
+        .bind(uuid::Uuid::now_v7())
+        .bind(org)
+        .bind(new.id)
+        .bind(new.role)
+        .execute(tx.conn())
+        .await?;
     let member = get(tx, new.id).await?;
     tx.audit(AuditRecord::new("user.create", "user", new.id).after(&member));
     Ok(member)
@@ -164,9 +162,7 @@ pub async fn list(
 ) -> StoreResult<Page<Member>> {
     let org = tx.org_uuid();
     let after: Option<MemberKey> = after.map(cursor::decode).transpose()?;
-    let (after_time, after_id) = after
-        .map(|k| (Some(k.0), Some(k.1)))
-        .unwrap_or((None, None));
+    let (after_time, after_id) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
     let rows: Vec<Member> = sqlx::query_as(concat!(
         member_select!(),
         "where u.organization_id = $1
@@ -246,4 +242,17 @@ pub async fn set_password(tx: &mut TenantTx, id: UserId, password_hash: &str) ->
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// Active staff members' emails and ids (to resolve assignees by email in imports).
+pub async fn staff_emails(tx: &mut TenantTx) -> StoreResult<Vec<(String, UserId)>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(
+        "select lower(u.email::text), u.id from users u
+         join memberships m on m.user_id = u.id and m.organization_id = u.organization_id
+         where u.organization_id = $1 and u.status = 'active' and m.role <> 'client'",
+    )
+    .bind(org)
+    .fetch_all(tx.conn())
+    .await?)
 }

@@ -134,6 +134,7 @@ impl TestApp {
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
+            firm: firm::Firm::new(db.clone(), keys.clone()),
             config: api_config,
             metrics: telemetry::metrics_handle(),
         });
@@ -184,16 +185,10 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
-        self.request(reqwest::Method::GET, path, Some(token), None)
-            .await
+        self.request(reqwest::Method::GET, path, Some(token), None).await
     }
 
-    pub async fn post<B: Serialize>(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        body: &B,
-    ) -> TestResponse {
+    pub async fn post<B: Serialize>(&self, path: &str, token: Option<&str>, body: &B) -> TestResponse {
         let body = serde_json::to_value(body).expect("serializable body");
         self.request(reqwest::Method::POST, path, token, Some(&body))
             .await
@@ -242,12 +237,7 @@ impl TestApp {
 
     /// Adds a member with `role` through the invitation flow and signs them in.
     pub async fn member(&self, tenant: &Tenant, role: Role) -> Persona {
-        let email = format!(
-            "{}-{}@{}.test",
-            role,
-            uuid::Uuid::new_v4().simple(),
-            tenant.slug
-        );
+        let email = format!("{}-{}@{}.test", role, uuid::Uuid::new_v4().simple(), tenant.slug);
         let inv = self
             .post(
                 "/v1/invitations",

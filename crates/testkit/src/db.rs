@@ -21,8 +21,7 @@ pub struct TestDb {
 impl TestDb {
     pub async fn create() -> TestDb {
         let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-        let admin =
-            PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is a PostgreSQL URL");
+        let admin = PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is a PostgreSQL URL");
         let template = ensure_template(&admin).await;
         let name = format!("ch_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect(&admin).await;
@@ -66,9 +65,7 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(rt) = rt {
                 rt.block_on(async {
                     if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
@@ -145,9 +142,7 @@ async fn template_exists(conn: &mut PgConnection, template: &str) -> bool {
 
 /// `url` with its database path replaced by `database`.
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let path_start = base[authority_end..]
         .find('/')

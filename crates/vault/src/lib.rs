@@ -4,18 +4,22 @@
 //! A sealed value is `key_id (u16, big-endian) ‖ nonce (12 bytes) ‖ ciphertext+tag`. The caller passes
 //! associated data naming what the value belongs to (say `totp:<org>:<user>`), so a ciphertext copied
 //! into another row does not decrypt there.
+//!
+//! Blind indexes (`KeyRing::blind_index`) let a sealed value be found by exact match: an HMAC of
+//! the value under a key derived from the ring's oldest key, so the index stays stable while newer
+//! keys rotate in (retiring the oldest key means re-indexing).
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
+use sha2::Sha256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error(
-        "encryption key `{0}` is not valid: expected `<id>:<base64 of 32 bytes>` with a numeric id"
-    )]
+    #[error("encryption key `{0}` is not valid: expected `<id>:<base64 of 32 bytes>` with a numeric id")]
     BadKey(String),
     #[error("the key ring is empty")]
     Empty,
@@ -31,6 +35,7 @@ pub enum VaultError {
 #[derive(Clone)]
 pub struct KeyRing {
     keys: Vec<(u16, Aes256Gcm)>,
+    index_key: [u8; 32],
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -44,6 +49,7 @@ impl KeyRing {
     /// Parses keys written `<id>:<base64>`; the first is the active one.
     pub fn parse<S: AsRef<str>>(specs: &[S]) -> Result<Self, VaultError> {
         let mut keys = Vec::with_capacity(specs.len());
+        let mut oldest: Option<(u16, Vec<u8>)> = None;
         for spec in specs {
             let spec = spec.as_ref();
             let bad = || VaultError::BadKey(spec.split(':').next().unwrap_or("").to_owned());
@@ -52,11 +58,15 @@ impl KeyRing {
             let bytes = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
             let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| bad())?;
             keys.push((id, cipher));
+            if oldest.as_ref().is_none_or(|(oldest_id, _)| id < *oldest_id) {
+                oldest = Some((id, bytes));
+            }
         }
-        if keys.is_empty() {
+        let Some((_, oldest_key)) = oldest else {
             return Err(VaultError::Empty);
-        }
-        Ok(KeyRing { keys })
+        };
+        let index_key = hmac(&oldest_key, &[b"countinghouse blind index v1"]);
+        Ok(KeyRing { keys, index_key })
     }
 
     /// A new random key spec (`<id>:<base64>`), for `countinghouse` to write on first start.
@@ -75,13 +85,7 @@ impl KeyRing {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let ct = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
             .expect("AES-GCM encryption cannot fail for in-memory buffers below 64 GiB");
         let mut out = Vec::with_capacity(2 + 12 + ct.len());
         out.extend_from_slice(&id.to_be_bytes());
@@ -112,10 +116,24 @@ impl KeyRing {
             .map_err(|_| VaultError::Decrypt)
     }
 
+    /// A keyed hash of `value` for exact-match lookups of a sealed value; `purpose` separates
+    /// uses (say `tax_id:<org>`) so equal values in different contexts do not match.
+    pub fn blind_index(&self, purpose: &str, value: &[u8]) -> [u8; 32] {
+        hmac(&self.index_key, &[purpose.as_bytes(), b"\0", value])
+    }
+
     /// Whether a sealed value was made with a key other than the active one (to re-seal on rotation).
     pub fn needs_reseal(&self, sealed: &[u8]) -> bool {
         sealed.len() >= 2 && u16::from_be_bytes([sealed[0], sealed[1]]) != self.active_key_id()
     }
+}
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    for p in parts {
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -129,10 +147,7 @@ mod tests {
         let v1 = KeyRing::parse(std::slice::from_ref(&old)).unwrap();
         let sealed = v1.seal(b"secret", b"totp:a");
         assert_eq!(v1.open(&sealed, b"totp:a").unwrap(), b"secret");
-        assert!(matches!(
-            v1.open(&sealed, b"totp:b"),
-            Err(VaultError::Decrypt)
-        ));
+        assert!(matches!(v1.open(&sealed, b"totp:b"), Err(VaultError::Decrypt)));
 
         let v2 = KeyRing::parse(&[new, old]).unwrap();
         assert!(v2.needs_reseal(&sealed));
@@ -146,16 +161,32 @@ mod tests {
     }
 
     #[test]
+    fn blind_indexes_survive_rotation_and_separate_purposes() {
+        let old = KeyRing::generate_key_spec(1);
+        let v1 = KeyRing::parse(std::slice::from_ref(&old)).unwrap();
+        let v2 = KeyRing::parse(&[KeyRing::generate_key_spec(2), old]).unwrap();
+        assert_eq!(
+            v1.blind_index("tax_id:a", b"123456789"),
+            v2.blind_index("tax_id:a", b"123456789")
+        );
+        assert_ne!(
+            v1.blind_index("tax_id:a", b"123456789"),
+            v1.blind_index("tax_id:b", b"123456789")
+        );
+        assert_ne!(
+            v1.blind_index("tax_id:a", b"123456789"),
+            v1.blind_index("tax_id:a", b"123456780")
+        );
+    }
+
+    #[test]
     fn tampering_is_detected() {
         let ring = KeyRing::parse(&[KeyRing::generate_key_spec(7)]).unwrap();
         let mut sealed = ring.seal(b"secret", b"");
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
         assert!(ring.open(&sealed, b"").is_err());
-        assert!(matches!(
-            ring.open(&[0, 7, 1], b""),
-            Err(VaultError::Malformed)
-        ));
+        assert!(matches!(ring.open(&[0, 7, 1], b""), Err(VaultError::Malformed)));
         assert!(KeyRing::parse(&["x:abc"]).is_err());
         assert!(KeyRing::parse::<&str>(&[]).is_err());
     }

@@ -32,13 +32,7 @@ async fn create_api_key(
 ) -> ApiResult<(StatusCode, Json<CreatedApiKeyResponse>)> {
     let created = state
         .identity
-        .create_api_key(
-            &auth.ctx,
-            &req.name,
-            &req.scopes,
-            req.expires_in_days,
-            &auth.meta,
-        )
+        .create_api_key(&auth.ctx, &req.name, &req.scopes, req.expires_in_days, &auth.meta)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -52,10 +46,7 @@ async fn create_api_key(
 /// The organization's keys, newest first (`api:keys`).
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
     responses((status = 200, body = Vec<ApiKeyResponse>), (status = 403, body = Problem)))]
-async fn list_api_keys(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> ApiResult<Json<Vec<ApiKeyResponse>>> {
+async fn list_api_keys(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ApiKeyResponse>>> {
     let keys = state.identity.list_api_keys(&auth.ctx, &auth.meta).await?;
     Ok(Json(keys.into_api()))
 }

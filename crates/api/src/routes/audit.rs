@@ -49,10 +49,7 @@ async fn list_audit(
 /// Re-hash the organization's audit chain and report whether it is intact (`system:audit`).
 #[utoipa::path(post, path = "/v1/audit-log/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = AuditVerifyResponse), (status = 403, body = Problem)))]
-async fn verify_audit(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> ApiResult<Json<AuditVerifyResponse>> {
+async fn verify_audit(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<AuditVerifyResponse>> {
     auth.ctx.require(Permission::SystemAudit)?;
     let mut tx = state.identity.tenant_tx(&auth.ctx, &auth.meta).await?;
     let report = audit::verify(&mut tx).await?;

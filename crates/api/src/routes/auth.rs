@@ -3,8 +3,7 @@
 use api_types::Problem;
 use api_types::auth::{
     ChangePasswordRequest, LoginRequest, MeResponse, MfaCodeRequest, MfaEnrolmentResponse,
-    PermissionCatalogue, PermissionInfo, RecoveryCodesResponse, RoleGrant, SessionResponse,
-    SignupRequest,
+    PermissionCatalogue, PermissionInfo, RecoveryCodesResponse, RoleGrant, SessionResponse, SignupRequest,
 };
 use axum::Json;
 use axum::extract::State;
@@ -141,12 +140,7 @@ async fn change_password(
 ) -> ApiResult<StatusCode> {
     state
         .identity
-        .change_password(
-            &auth.ctx,
-            &req.current_password,
-            &req.new_password,
-            &auth.meta,
-        )
+        .change_password(&auth.ctx, &req.current_password, &req.new_password, &auth.meta)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,10 +152,7 @@ async fn begin_mfa_enrolment(
     State(state): State<AppState>,
     auth: AuthPendingMfa,
 ) -> ApiResult<(StatusCode, Json<MfaEnrolmentResponse>)> {
-    let e = state
-        .identity
-        .begin_mfa_enrolment(&auth.ctx, &auth.meta)
-        .await?;
+    let e = state.identity.begin_mfa_enrolment(&auth.ctx, &auth.meta).await?;
     Ok((
         StatusCode::CREATED,
         Json(MfaEnrolmentResponse {

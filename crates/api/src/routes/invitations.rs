@@ -2,8 +2,8 @@
 
 use api_types::Problem;
 use api_types::auth::{
-    AcceptInvitationRequest, CreateInvitationRequest, CreatedInvitationResponse,
-    InvitationListParams, InvitationResponse, SessionResponse,
+    AcceptInvitationRequest, CreateInvitationRequest, CreatedInvitationResponse, InvitationListParams,
+    InvitationResponse, SessionResponse,
 };
 use axum::Json;
 use axum::extract::State;
@@ -37,13 +37,7 @@ async fn create_invitation(
 ) -> ApiResult<(StatusCode, Json<CreatedInvitationResponse>)> {
     let created = state
         .identity
-        .invite(
-            &auth.ctx,
-            &req.email,
-            req.name.as_deref(),
-            req.role,
-            &auth.meta,
-        )
+        .invite(&auth.ctx, &req.email, req.name.as_deref(), req.role, &auth.meta)
         .await?;
     let accept_url = format!(
         "{}/accept-invitation?token={}",

@@ -1,8 +1,7 @@
 //! Organization settings and members.
 
 use api_types::auth::{
-    MemberListParams, MemberResponse, OrganizationResponse, UpdateMemberRequest,
-    UpdateOrganizationRequest,
+    MemberListParams, MemberResponse, OrganizationResponse, UpdateMemberRequest, UpdateOrganizationRequest,
 };
 use api_types::{Page, Problem};
 use axum::Json;

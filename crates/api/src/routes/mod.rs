@@ -3,8 +3,11 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod clients;
+pub mod engagements;
 pub mod health;
 pub mod invitations;
+pub mod invoices;
 pub mod members;
 
 use utoipa::OpenApi;
@@ -21,14 +24,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(clients::router())
+        .merge(engagements::router())
+        .merge(invoices::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.
 pub(crate) fn page_limit(limit: Option<u32>) -> crate::ApiResult<usize> {
-    api_types::PageParams {
-        limit,
-        cursor: None,
-    }
-    .limit()
-    .map_err(Into::into)
+    api_types::PageParams { limit, cursor: None }
+        .limit()
+        .map_err(Into::into)
 }

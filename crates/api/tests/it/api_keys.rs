@@ -31,10 +31,7 @@ async fn a_key_acts_within_its_scopes_until_revoked() {
     assert_eq!(r.problem_slug(), "forbidden");
 
     let listed = app.get("/v1/api-keys", &t.owner.token).await;
-    assert!(
-        !listed.body.contains(&secret),
-        "the secret is shown once only"
-    );
+    assert!(!listed.body.contains(&secret), "the secret is shown once only");
     assert!(listed.value()[0]["last_used_at"].is_string());
 
     let id = v["api_key"]["id"].as_str().unwrap();

@@ -21,10 +21,7 @@ async fn mutations_are_recorded_with_actor_request_and_before_after() {
 
     let page = app
         .get(
-            &format!(
-                "/v1/audit-log?action=user.update&entity_id={}",
-                staff.user_id
-            ),
+            &format!("/v1/audit-log?action=user.update&entity_id={}", staff.user_id),
             &t.owner.token,
         )
         .await
@@ -44,10 +41,7 @@ async fn mutations_are_recorded_with_actor_request_and_before_after() {
     );
 
     // Every kind of mutation so far is there.
-    let all = app
-        .get("/v1/audit-log?limit=200", &t.owner.token)
-        .await
-        .value();
+    let all = app.get("/v1/audit-log?limit=200", &t.owner.token).await.value();
     let actions: Vec<&str> = all["items"]
         .as_array()
         .unwrap()
@@ -62,10 +56,7 @@ async fn mutations_are_recorded_with_actor_request_and_before_after() {
         "invitation.accept",
         "user.update",
     ] {
-        assert!(
-            actions.contains(&expected),
-            "missing {expected} in {actions:?}"
-        );
+        assert!(actions.contains(&expected), "missing {expected} in {actions:?}");
     }
 
     // Keyset pages walk the whole log without repeats.
@@ -108,12 +99,10 @@ async fn the_chain_verifies_and_reports_an_edited_or_deleted_entry() {
 
     // Edit an entry behind the app's back (as the owner, who bypasses nothing the app could).
     let mut owner = app.test_db.owner_conn().await;
-    sqlx::query(
-        "update audit_log set after = jsonb_set(after, '{role}', '\"owner\"') where seq = 3",
-    )
-    .execute(&mut owner)
-    .await
-    .unwrap();
+    sqlx::query("update audit_log set after = jsonb_set(after, '{role}', '\"owner\"') where seq = 3")
+        .execute(&mut owner)
+        .await
+        .unwrap();
     let r = app
         .post("/v1/audit-log/verify", Some(&t.owner.token), &json!({}))
         .await

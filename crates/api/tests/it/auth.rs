@@ -77,17 +77,12 @@ async fn login_logout_and_every_failure_look_the_same() {
         .login("acme", &t.owner.email, "wrong password here", None)
         .await;
     let unknown_user = app.login("acme", "nobody@acme.test", PASSWORD, None).await;
-    let unknown_org = app
-        .login("no-such-firm", &t.owner.email, PASSWORD, None)
-        .await;
+    let unknown_org = app.login("no-such-firm", &t.owner.email, PASSWORD, None).await;
     for r in [&wrong_password, &unknown_user, &unknown_org] {
         assert_eq!(r.status, 401);
         assert_eq!(r.problem_slug(), "invalid-credentials");
     }
-    assert_eq!(
-        wrong_password.problem().detail,
-        unknown_user.problem().detail
-    );
+    assert_eq!(wrong_password.problem().detail, unknown_user.problem().detail);
     assert_eq!(unknown_user.problem().detail, unknown_org.problem().detail);
 
     assert_eq!(app.delete("/v1/sessions/current", &token).await.status, 204);
@@ -112,9 +107,7 @@ async fn malformed_and_forged_tokens_are_unauthenticated() {
         let r = app.get("/v1/me", token).await;
         assert_eq!(r.status, 401, "token {token:?}");
     }
-    let no_header = app
-        .request(reqwest::Method::GET, "/v1/me", None, None)
-        .await;
+    let no_header = app.request(reqwest::Method::GET, "/v1/me", None, None).await;
     assert_eq!(no_header.status, 401);
     assert_eq!(no_header.problem_slug(), "unauthenticated");
 }
@@ -153,9 +146,7 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
         .await
         .unwrap();
     assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, None)
-            .await
-            .status,
+        app.login("acme", &t.owner.email, PASSWORD, None).await.status,
         201
     );
     let failures: i32 = sqlx::query_scalar("select failed_logins from users where email = $1")
@@ -184,11 +175,7 @@ async fn sign_in_attempts_are_rate_limited_per_account_and_per_address() {
     let limited = app.login("acme", &t.owner.email, PASSWORD, None).await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.problem_slug(), "rate-limited");
-    let retry: u64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry >= 1);
     // Another account from the same address: the address budget (5, one spent on signup) runs out.
     let other = app.login("acme", "someone@acme.test", PASSWORD, None).await;
@@ -223,13 +210,11 @@ async fn sessions_expire_by_role_and_slide_while_used() {
     assert!(slid >= 14, "expiry slid to {slid} minutes ahead");
 
     // Past its expiry, the token is dead.
-    sqlx::query(
-        "update sessions set expires_at = now() - interval '1 second' where token_hash = $1",
-    )
-    .bind(identity::tokens::hash(&client.token))
-    .execute(&mut owner)
-    .await
-    .unwrap();
+    sqlx::query("update sessions set expires_at = now() - interval '1 second' where token_hash = $1")
+        .bind(identity::tokens::hash(&client.token))
+        .execute(&mut owner)
+        .await
+        .unwrap();
     assert_eq!(app.get("/v1/me", &client.token).await.status, 401);
 }
 
@@ -237,15 +222,16 @@ async fn sessions_expire_by_role_and_slide_while_used() {
 async fn changing_the_password_ends_other_sessions_and_disabling_ends_all() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
-    let second = app
-        .login("acme", &t.owner.email, PASSWORD, None)
-        .await
-        .value()["token"]
+    let second = app.login("acme", &t.owner.email, PASSWORD, None).await.value()["token"]
         .as_str()
         .unwrap()
         .to_owned();
     let wrong = app
-        .post("/v1/me/password", Some(&t.owner.token), &json!({"current_password": "nope nope nope", "new_password": "a brand new passphrase"}))
+        .post(
+            "/v1/me/password",
+            Some(&t.owner.token),
+            &json!({"current_password": "nope nope nope", "new_password": "a brand new passphrase"}),
+        )
         .await;
     assert_eq!(wrong.status, 422);
     let r = app
@@ -261,15 +247,9 @@ async fn changing_the_password_ends_other_sessions_and_disabling_ends_all() {
         200,
         "the session that changed it stays"
     );
+    assert_eq!(app.get("/v1/me", &second).await.status, 401, "other sessions end");
     assert_eq!(
-        app.get("/v1/me", &second).await.status,
-        401,
-        "other sessions end"
-    );
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, None)
-            .await
-            .status,
+        app.login("acme", &t.owner.email, PASSWORD, None).await.status,
         401
     );
     assert_eq!(
@@ -289,10 +269,7 @@ async fn changing_the_password_ends_other_sessions_and_disabling_ends_all() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(app.get("/v1/me", &staff.token).await.status, 401);
-    assert_eq!(
-        app.login("acme", &staff.email, PASSWORD, None).await.status,
-        401
-    );
+    assert_eq!(app.login("acme", &staff.email, PASSWORD, None).await.status, 401);
 }
 
 #[tokio::test]

@@ -159,14 +159,7 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
             400,
             "invalid-parameter",
         ),
-        (
-            "GET",
-            "/v1/members?limit=0",
-            None,
-            vec![],
-            422,
-            "validation",
-        ),
+        ("GET", "/v1/members?limit=0", None, vec![], 422, "validation"),
         (
             "GET",
             "/v1/members?limit=abc",
@@ -266,12 +259,7 @@ async fn hostile_strings_are_data_not_code() {
         )
         .await;
     // PostgreSQL refuses NUL in text: a clear 4xx or a stored string, never a 500.
-    assert!(
-        r.status == 201 || r.status == 422,
-        "{} {}",
-        r.status,
-        r.body
-    );
+    assert!(r.status == 201 || r.status == 422, "{} {}", r.status, r.body);
     let r = app
         .login("acme'; --", "x@y.test", "whatever whatever", None)
         .await;

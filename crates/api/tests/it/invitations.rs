@@ -24,10 +24,7 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
 
     let listed = app.get("/v1/invitations", &t.owner.token).await.value();
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert!(
-        !listed.to_string().contains(&token),
-        "lists never show the token"
-    );
+    assert!(!listed.to_string().contains(&token), "lists never show the token");
 
     let accepted = app
         .post(
@@ -40,10 +37,7 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
     let s = accepted.value();
     assert_eq!(s["user"]["role"], "cpa");
     assert_eq!(s["user"]["name"], "Nina");
-    assert_eq!(
-        app.get("/v1/me", s["token"].as_str().unwrap()).await.status,
-        200
-    );
+    assert_eq!(app.get("/v1/me", s["token"].as_str().unwrap()).await.status, 200);
 
     let again = app
         .post(
@@ -54,9 +48,7 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
         .await;
     assert_eq!(again.status, 404);
     assert_eq!(
-        app.login("acme", "new@acme.test", PASSWORD, None)
-            .await
-            .status,
+        app.login("acme", "new@acme.test", PASSWORD, None).await.status,
         201
     );
     assert!(
@@ -140,10 +132,7 @@ async fn revoked_and_expired_invitations_cannot_be_accepted() {
         .value();
     let r = app
         .delete(
-            &format!(
-                "/v1/invitations/{}",
-                a["invitation"]["id"].as_str().unwrap()
-            ),
+            &format!("/v1/invitations/{}", a["invitation"]["id"].as_str().unwrap()),
             &t.owner.token,
         )
         .await;
@@ -159,10 +148,12 @@ async fn revoked_and_expired_invitations_cannot_be_accepted() {
     assert_eq!(r.status, 404);
 
     let mut owner = app.test_db.owner_conn().await;
-    sqlx::query("update invitations set expires_at = now() - interval '1 second' where email = 'b@acme.test'")
-        .execute(&mut owner)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update invitations set expires_at = now() - interval '1 second' where email = 'b@acme.test'",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
     let r = app
         .post(
             "/v1/invitations/accept",

@@ -10,24 +10,13 @@ fn now() -> u64 {
 
 /// Enrols a persona; returns the base32 secret and the recovery codes.
 async fn enrol(app: &TestApp, p: &Persona) -> (String, Vec<String>) {
-    let r = app
-        .post("/v1/me/mfa/enrolment", Some(&p.token), &json!({}))
-        .await;
+    let r = app.post("/v1/me/mfa/enrolment", Some(&p.token), &json!({})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let v = r.value();
-    assert!(
-        v["otpauth_uri"]
-            .as_str()
-            .unwrap()
-            .starts_with("otpauth://totp/")
-    );
+    assert!(v["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
     let secret = v["secret"].as_str().unwrap().to_owned();
     let wrong = app
-        .post(
-            "/v1/me/mfa/confirm",
-            Some(&p.token),
-            &json!({"code": "000000"}),
-        )
+        .post("/v1/me/mfa/confirm", Some(&p.token), &json!({"code": "000000"}))
         .await;
     assert_eq!(wrong.status, 401);
     let code = identity::totp::code_for_base32(&secret, now()).unwrap();
@@ -51,9 +40,7 @@ async fn an_enrolled_account_needs_a_fresh_code_or_a_recovery_code() {
     let r = app.login("acme", &t.owner.email, PASSWORD, None).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.problem_slug(), "mfa-required");
-    let r = app
-        .login("acme", &t.owner.email, PASSWORD, Some("123456"))
-        .await;
+    let r = app.login("acme", &t.owner.email, PASSWORD, Some("123456")).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.problem_slug(), "invalid-mfa-code");
 
@@ -65,9 +52,7 @@ async fn an_enrolled_account_needs_a_fresh_code_or_a_recovery_code() {
             .status,
         201
     );
-    let replay = app
-        .login("acme", &t.owner.email, PASSWORD, Some(&next))
-        .await;
+    let replay = app.login("acme", &t.owner.email, PASSWORD, Some(&next)).await;
     assert_eq!(replay.status, 401, "a code is not accepted twice");
 
     // A recovery code works once.
@@ -84,14 +69,9 @@ async fn an_enrolled_account_needs_a_fresh_code_or_a_recovery_code() {
         401
     );
     assert_eq!(
-        app.login(
-            "acme",
-            &t.owner.email,
-            PASSWORD,
-            Some(&codes[1].to_uppercase())
-        )
-        .await
-        .status,
+        app.login("acme", &t.owner.email, PASSWORD, Some(&codes[1].to_uppercase()))
+            .await
+            .status,
         201
     );
 
@@ -129,9 +109,7 @@ async fn an_enrolled_account_needs_a_fresh_code_or_a_recovery_code() {
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, None)
-            .await
-            .status,
+        app.login("acme", &t.owner.email, PASSWORD, None).await.status,
         201
     );
 }
@@ -187,10 +165,7 @@ async fn an_organization_can_require_mfa_of_its_staff() {
             &json!({"code": "whatever"}),
         )
         .await;
-    assert_eq!(
-        r.status, 403,
-        "cannot turn off what the organization requires"
-    );
+    assert_eq!(r.status, 403, "cannot turn off what the organization requires");
 
     // Client users are not covered by the staff policy.
     let c = app.login("acme", &client.email, PASSWORD, None).await;

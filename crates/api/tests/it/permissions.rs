@@ -24,25 +24,10 @@ async fn routes_answer_by_role_grant() {
     let checks: Vec<(&str, &str, serde_json::Value, Permission)> = vec![
         ("GET", "/v1/members", json!(null), Permission::UsersRead),
         ("GET", "/v1/audit-log", json!(null), Permission::SystemAudit),
-        (
-            "POST",
-            "/v1/audit-log/verify",
-            json!({}),
-            Permission::SystemAudit,
-        ),
-        (
-            "GET",
-            "/v1/invitations",
-            json!(null),
-            Permission::UsersInvite,
-        ),
+        ("POST", "/v1/audit-log/verify", json!({}), Permission::SystemAudit),
+        ("GET", "/v1/invitations", json!(null), Permission::UsersInvite),
         ("GET", "/v1/api-keys", json!(null), Permission::ApiKeys),
-        (
-            "PATCH",
-            "/v1/organization",
-            json!({}),
-            Permission::SystemSettings,
-        ),
+        ("PATCH", "/v1/organization", json!({}), Permission::SystemSettings),
     ];
     for p in &personas {
         let grant = PermissionSet::for_role(p.role);

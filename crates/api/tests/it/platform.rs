@@ -12,9 +12,7 @@ async fn health_readiness_metrics_and_docs_answer() {
     app.get("/v1/me", &t.owner.token).await;
     let metrics = get("/metrics").await.body;
     assert!(
-        metrics.contains(
-            r#"http_request_duration_seconds_bucket{method="GET",route="/v1/me",status="200""#
-        ),
+        metrics.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/v1/me",status="200""#),
         "latency histogram per matched route: {metrics}"
     );
     assert!(metrics.contains("db_pool_connections"));
@@ -43,9 +41,7 @@ async fn health_readiness_metrics_and_docs_answer() {
 #[tokio::test]
 async fn request_ids_are_made_or_propagated() {
     let app = TestApp::spawn().await;
-    let made = app
-        .request(reqwest::Method::GET, "/healthz", None, None)
-        .await;
+    let made = app.request(reqwest::Method::GET, "/healthz", None, None).await;
     assert!(made.headers.get("x-request-id").is_some());
     let resp = app
         .http

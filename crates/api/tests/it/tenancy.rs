@@ -68,19 +68,15 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
             )
             .await;
         assert_eq!(r.status, 201);
+        populate_firm_core(app, &t).await;
         let r = app
             .post("/v1/me/mfa/enrolment", Some(&t.owner.token), &json!({}))
             .await;
         assert_eq!(r.status, 201);
         let secret = r.value()["secret"].as_str().unwrap().to_owned();
-        let code = identity::totp::code_for_base32(&secret, chrono::Utc::now().timestamp() as u64)
-            .unwrap();
+        let code = identity::totp::code_for_base32(&secret, chrono::Utc::now().timestamp() as u64).unwrap();
         let r = app
-            .post(
-                "/v1/me/mfa/confirm",
-                Some(&t.owner.token),
-                &json!({"code": code}),
-            )
+            .post("/v1/me/mfa/confirm", Some(&t.owner.token), &json!({"code": code}))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         tenants.push(t);
@@ -88,6 +84,101 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
     let b = tenants.pop().unwrap();
     let a = tenants.pop().unwrap();
     (a, b)
+}
+
+/// A client with a tax id, an engagement, notes, a sent and part-paid invoice, a portal user.
+/// Returns the ids: (client, engagement, invoice, note, portal access, portal user token).
+pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
+    let token = Some(t.owner.token.as_str());
+    let client = app
+        .post(
+            "/v1/clients",
+            token,
+            &json!({"business_name": format!("{} client", t.slug), "tax_id": "12-3456789"}),
+        )
+        .await;
+    assert_eq!(client.status, 201, "{}", client.body);
+    let client = client.value()["id"].as_str().unwrap().to_owned();
+    let engagement = app
+        .post(
+            "/v1/engagements",
+            token,
+            &json!({"client_id": client, "name": "2026 return", "engagement_type": "tax_preparation"}),
+        )
+        .await
+        .value()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let note = app
+        .post(
+            &format!("/v1/clients/{client}/notes"),
+            token,
+            &json!({"body": "called about K-1s"}),
+        )
+        .await
+        .value()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .post(
+            &format!("/v1/engagements/{engagement}/notes"),
+            token,
+            &json!({"body": "waiting on docs"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let invoice = app
+        .post(
+            "/v1/invoices",
+            token,
+            &json!({"client_id": client, "engagement_id": engagement,
+            "lines": [{"description": "Return", "quantity": "1", "unit_price": "500.00"}]}),
+        )
+        .await;
+    assert_eq!(invoice.status, 201, "{}", invoice.body);
+    let invoice = invoice.value()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post(&format!("/v1/invoices/{invoice}/send"), token, &json!({}))
+            .await
+            .status,
+        200
+    );
+    let r = app
+        .post(
+            &format!("/v1/invoices/{invoice}/payments"),
+            token,
+            &json!({"amount": "100.00"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let portal_user = app.member(t, Role::Client).await;
+    let access = app
+        .post(
+            &format!("/v1/clients/{client}/portal-access"),
+            token,
+            &json!({"user_id": portal_user.user_id}),
+        )
+        .await;
+    assert_eq!(access.status, 201, "{}", access.body);
+    FirmIds {
+        client,
+        engagement,
+        invoice,
+        note,
+        portal_access: access.value()["id"].as_str().unwrap().to_owned(),
+        portal_token: portal_user.token,
+    }
+}
+
+pub(crate) struct FirmIds {
+    pub client: String,
+    pub engagement: String,
+    pub invoice: String,
+    pub note: String,
+    pub portal_access: String,
+    pub portal_token: String,
 }
 
 #[tokio::test]
@@ -100,31 +191,27 @@ async fn every_tenant_table_is_under_forced_rls_and_the_app_role_owns_nothing() 
         "expected the foundation's tenant tables, found {tables:?}"
     );
     for table in &tables {
-        let (enabled, forced): (bool, bool) = sqlx::query_as(
-            "select relrowsecurity, relforcerowsecurity from pg_class where relname = $1",
-        )
-        .bind(table)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        assert!(
-            enabled && forced,
-            "{table}: row-level security must be enabled and forced"
-        );
-        let policies: i64 =
-            sqlx::query_scalar("select count(*) from pg_policies where tablename = $1")
+        let (enabled, forced): (bool, bool) =
+            sqlx::query_as("select relrowsecurity, relforcerowsecurity from pg_class where relname = $1")
                 .bind(table)
                 .fetch_one(&mut conn)
                 .await
                 .unwrap();
+        assert!(
+            enabled && forced,
+            "{table}: row-level security must be enabled and forced"
+        );
+        let policies: i64 = sqlx::query_scalar("select count(*) from pg_policies where tablename = $1")
+            .bind(table)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
         assert!(policies >= 1, "{table} has no policy");
     }
-    let role = sqlx::query(
-        "select rolsuper, rolbypassrls from pg_roles where rolname = 'countinghouse_app'",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let role = sqlx::query("select rolsuper, rolbypassrls from pg_roles where rolname = 'countinghouse_app'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert!(
         !role.get::<bool, _>(0) && !role.get::<bool, _>(1),
         "app role must be neither superuser nor BYPASSRLS"
@@ -214,8 +301,18 @@ async fn proof_1_without_a_tenant_every_table_reads_empty_and_rejects_writes() {
         if row.get("seq").is_some() {
             row["seq"] = json!(1_000_000);
         }
+        // Generated columns (search vectors, balances) cannot be written: copy the others.
+        let cols: Vec<String> = sqlx::query_scalar(
+            "select attname::text from pg_attribute
+             where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''",
+        )
+        .bind(&table)
+        .fetch_all(&mut owner)
+        .await
+        .unwrap();
+        let cols = cols.join(", ");
         let ins = sqlx::query(AssertSqlSafe(format!(
-            "insert into {table} select * from jsonb_populate_record(null::{table}, $1)"
+            "insert into {table} ({cols}) select {cols} from jsonb_populate_record(null::{table}, $1)"
         )))
         .bind(&row)
         .execute(pool)
@@ -256,9 +353,7 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
             "{table}: tenant B must have rows for this proof to mean something"
         );
 
-        let mut tx = TenantTx::begin(&app.db, a_id, Actor::system())
-            .await
-            .unwrap();
+        let mut tx = TenantTx::begin(&app.db, a_id, Actor::system()).await.unwrap();
         // A query that forgot its tenant filter sees exactly A's rows.
         let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
             .fetch_one(tx.conn())
@@ -275,10 +370,7 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
         .fetch_one(tx.conn())
         .await
         .unwrap();
-        assert_eq!(
-            b_seen, 0,
-            "{table}: tenant B's rows are visible to tenant A"
-        );
+        assert_eq!(b_seen, 0, "{table}: tenant B's rows are visible to tenant A");
         if table != "audit_log" {
             let moved = sqlx::query(AssertSqlSafe(format!(
                 "update {table} set {col} = {col} where {col} = $1::uuid"
@@ -293,12 +385,10 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
                 "{table}: tenant A updated tenant B's rows"
             );
             // Moving one of A's rows into B is refused by WITH CHECK.
-            let hijack = sqlx::query(AssertSqlSafe(format!(
-                "update {table} set {col} = $1::uuid"
-            )))
-            .bind(&b.organization_id)
-            .execute(tx.conn())
-            .await;
+            let hijack = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = $1::uuid")))
+                .bind(&b.organization_id)
+                .execute(tx.conn())
+                .await;
             let err = hijack.expect_err(&format!("{table}: moving rows to tenant B must fail"));
             assert!(
                 ["42501", "23503", "23505"].contains(&sqlstate(&err).as_str()),
@@ -318,17 +408,27 @@ fn sqlstate(e: &sqlx::Error) -> String {
 
 /// How a route is exercised across tenants.
 enum Probe {
-    /// A's credentials on B's resource: must be 404.
+    /// A's credentials on B's resource: must be 404, and B's data unchanged.
     Resource {
         method: &'static str,
         path: String,
         body: Value,
     },
-    /// A list: A's credentials must not show any of B's ids.
+    /// A list (or a create that lists nothing back): A's credentials must not show any of B's ids.
     List { path: String },
 }
 
-/// Routes that are not tenant resources (public or about the caller only), exempt from the table.
+fn resource(method: &'static str, path: String, body: Value) -> Probe {
+    Probe::Resource { method, path, body }
+}
+
+fn list(path: &str) -> Probe {
+    Probe::List {
+        path: path.to_owned(),
+    }
+}
+
+/// Routes that are not tenant resources (public, or about the caller only), exempt from the table.
 const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/signup"),
     ("post", "/v1/sessions"),
@@ -343,6 +443,7 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/organization"),
     ("patch", "/v1/organization"),
     ("post", "/v1/audit-log/verify"),
+    ("get", "/v1/invoices/aging"),
 ];
 
 #[tokio::test]
@@ -350,129 +451,258 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let app = TestApp::spawn().await;
     let a = app.tenant("firm-a").await;
     let b = app.tenant("firm-b").await;
+    let a_ids = populate_firm_core(&app, &a).await;
+    let bi = populate_firm_core(&app, &b).await;
     let b_staff = app.member(&b, Role::Staff).await;
-    let b_inv = app
+    let inv = app
         .post(
             "/v1/invitations",
             Some(&b.owner.token),
             &json!({"email": "new@firm-b.test", "role": "cpa"}),
         )
-        .await
-        .value()["invitation"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let b_key = app
+        .await;
+    let b_inv = inv.value()["invitation"]["id"].as_str().unwrap().to_owned();
+    let key = app
         .post(
             "/v1/api-keys",
             Some(&b.owner.token),
             &json!({"name": "k", "scopes": ["clients:read"]}),
         )
-        .await
-        .value()["api_key"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // An invitation token of B's, presented by someone else: must not work after a tenant swap.
+        .await;
+    let b_key = key.value()["api_key"]["id"].as_str().unwrap().to_owned();
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
         b_staff.user_id.clone(),
         b_inv.clone(),
         b_key.clone(),
         b.organization_id.clone(),
+        bi.client.clone(),
+        bi.engagement.clone(),
+        bi.invoice.clone(),
+        bi.note.clone(),
+        bi.portal_access.clone(),
     ]
     .into_iter()
     .collect();
-
+    let (c, e, i, n) = (&bi.client, &bi.engagement, &bi.invoice, &bi.note);
+    let forged_invitation = format!("chi_{}{}", b.organization_id.replace('-', ""), "A".repeat(43));
     let probes: Vec<(&str, &str, Probe)> = vec![
         (
             "get",
             "/v1/members/{id}",
-            Probe::Resource {
-                method: "GET",
-                path: format!("/v1/members/{}", b_staff.user_id),
-                body: json!(null),
-            },
+            resource("GET", format!("/v1/members/{}", b_staff.user_id), json!(null)),
         ),
         (
             "patch",
             "/v1/members/{id}",
-            Probe::Resource {
-                method: "PATCH",
-                path: format!("/v1/members/{}", b_staff.user_id),
-                body: json!({"role": "cpa"}),
-            },
+            resource(
+                "PATCH",
+                format!("/v1/members/{}", b_staff.user_id),
+                json!({"role": "cpa"}),
+            ),
         ),
         (
             "delete",
             "/v1/invitations/{id}",
-            Probe::Resource {
-                method: "DELETE",
-                path: format!("/v1/invitations/{b_inv}"),
-                body: json!(null),
-            },
+            resource("DELETE", format!("/v1/invitations/{b_inv}"), json!(null)),
         ),
         (
             "delete",
             "/v1/api-keys/{id}",
-            Probe::Resource {
-                method: "DELETE",
-                path: format!("/v1/api-keys/{b_key}"),
-                body: json!(null),
-            },
-        ),
-        (
-            "get",
-            "/v1/members",
-            Probe::List {
-                path: "/v1/members?limit=200".into(),
-            },
-        ),
-        (
-            "get",
-            "/v1/invitations",
-            Probe::List {
-                path: "/v1/invitations?open=false".into(),
-            },
-        ),
-        (
-            "get",
-            "/v1/api-keys",
-            Probe::List {
-                path: "/v1/api-keys".into(),
-            },
-        ),
-        (
-            "get",
-            "/v1/audit-log",
-            Probe::List {
-                path: "/v1/audit-log?limit=200".into(),
-            },
-        ),
-        (
-            "post",
-            "/v1/invitations",
-            Probe::List {
-                path: "/v1/invitations?open=false".into(),
-            },
-        ),
-        (
-            "post",
-            "/v1/api-keys",
-            Probe::List {
-                path: "/v1/api-keys".into(),
-            },
+            resource("DELETE", format!("/v1/api-keys/{b_key}"), json!(null)),
         ),
         (
             "post",
             "/v1/invitations/accept",
-            Probe::Resource {
-                method: "POST",
-                path: "/v1/invitations/accept".into(),
-                // A's token format with B's invitation would need B's secret; a forged one is 404.
-                body: json!({"token": format!("chi_{}{}", b.organization_id.replace('-', ""), "A".repeat(43)), "password": testkit::PASSWORD}),
-            },
+            resource(
+                "POST",
+                "/v1/invitations/accept".into(),
+                json!({"token": forged_invitation, "password": testkit::PASSWORD}),
+            ),
         ),
+        (
+            "get",
+            "/v1/clients/{id}",
+            resource("GET", format!("/v1/clients/{c}"), json!(null)),
+        ),
+        (
+            "patch",
+            "/v1/clients/{id}",
+            resource(
+                "PATCH",
+                format!("/v1/clients/{c}"),
+                json!({"business_name": "Hijacked"}),
+            ),
+        ),
+        (
+            "delete",
+            "/v1/clients/{id}",
+            resource("DELETE", format!("/v1/clients/{c}"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/archive",
+            resource("POST", format!("/v1/clients/{c}/archive"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/restore",
+            resource("POST", format!("/v1/clients/{c}/restore"), json!({})),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/engagements",
+            resource("GET", format!("/v1/clients/{c}/engagements"), json!(null)),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/notes",
+            resource("GET", format!("/v1/clients/{c}/notes"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/notes",
+            resource("POST", format!("/v1/clients/{c}/notes"), json!({"body": "x"})),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/portal-access",
+            resource("GET", format!("/v1/clients/{c}/portal-access"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/portal-access",
+            resource(
+                "POST",
+                format!("/v1/clients/{c}/portal-access"),
+                json!({"user_id": b_staff.user_id}),
+            ),
+        ),
+        (
+            "post",
+            "/v1/clients/bulk",
+            resource(
+                "POST",
+                "/v1/clients/bulk".into(),
+                json!({"action": "archive", "ids": [c]}),
+            ),
+        ),
+        (
+            "post",
+            "/v1/engagements",
+            resource(
+                "POST",
+                "/v1/engagements".into(),
+                json!({"client_id": c, "name": "x", "engagement_type": "audit"}),
+            ),
+        ),
+        (
+            "get",
+            "/v1/engagements/{id}",
+            resource("GET", format!("/v1/engagements/{e}"), json!(null)),
+        ),
+        (
+            "patch",
+            "/v1/engagements/{id}",
+            resource(
+                "PATCH",
+                format!("/v1/engagements/{e}"),
+                json!({"status": "cancelled"}),
+            ),
+        ),
+        (
+            "delete",
+            "/v1/engagements/{id}",
+            resource("DELETE", format!("/v1/engagements/{e}"), json!(null)),
+        ),
+        (
+            "get",
+            "/v1/engagements/{id}/notes",
+            resource("GET", format!("/v1/engagements/{e}/notes"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/engagements/{id}/notes",
+            resource("POST", format!("/v1/engagements/{e}/notes"), json!({"body": "x"})),
+        ),
+        (
+            "patch",
+            "/v1/notes/{id}",
+            resource("PATCH", format!("/v1/notes/{n}"), json!({"body": "x"})),
+        ),
+        (
+            "delete",
+            "/v1/notes/{id}",
+            resource("DELETE", format!("/v1/notes/{n}"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/invoices",
+            resource(
+                "POST",
+                "/v1/invoices".into(),
+                json!({"client_id": c, "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}]}),
+            ),
+        ),
+        (
+            "get",
+            "/v1/invoices/{id}",
+            resource("GET", format!("/v1/invoices/{i}"), json!(null)),
+        ),
+        (
+            "patch",
+            "/v1/invoices/{id}",
+            resource("PATCH", format!("/v1/invoices/{i}"), json!({"title": "x"})),
+        ),
+        (
+            "delete",
+            "/v1/invoices/{id}",
+            resource("DELETE", format!("/v1/invoices/{i}"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/invoices/{id}/send",
+            resource("POST", format!("/v1/invoices/{i}/send"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/invoices/{id}/cancel",
+            resource("POST", format!("/v1/invoices/{i}/cancel"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/invoices/{id}/payments",
+            resource(
+                "POST",
+                format!("/v1/invoices/{i}/payments"),
+                json!({"amount": "1.00"}),
+            ),
+        ),
+        (
+            "delete",
+            "/v1/portal-access/{id}",
+            resource(
+                "DELETE",
+                format!("/v1/portal-access/{}", bi.portal_access),
+                json!(null),
+            ),
+        ),
+        ("get", "/v1/members", list("/v1/members?limit=200")),
+        ("get", "/v1/invitations", list("/v1/invitations?open=false")),
+        ("post", "/v1/invitations", list("/v1/invitations?open=false")),
+        ("get", "/v1/api-keys", list("/v1/api-keys")),
+        ("post", "/v1/api-keys", list("/v1/api-keys")),
+        ("get", "/v1/audit-log", list("/v1/audit-log?limit=200")),
+        (
+            "get",
+            "/v1/clients",
+            list("/v1/clients?limit=200&status=prospect,active,inactive,archived"),
+        ),
+        ("post", "/v1/clients", list("/v1/clients?limit=200")),
+        ("get", "/v1/clients/export", list("/v1/clients/export")),
+        ("post", "/v1/clients/import", list("/v1/clients?limit=200")),
+        ("get", "/v1/engagements", list("/v1/engagements?limit=200")),
+        ("get", "/v1/invoices", list("/v1/invoices?limit=200")),
     ];
 
     // Every documented operation is either in the table or declared not tenant-scoped.
@@ -498,6 +728,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         }
     }
 
+    let audit_before = audit_len(&app, &b).await;
     for (method, route, probe) in &probes {
         match probe {
             Probe::Resource {
@@ -527,13 +758,52 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             }
         }
     }
+    // A's aging does not count B's receivables: A has one part-paid invoice of its own (400.00 open).
+    let aging = app.get("/v1/invoices/aging", &a.owner.token).await.value();
+    assert_eq!(aging["open_invoices"], 1);
+    assert_eq!(aging["total_open"], "400.00");
+    // A's portal user sees only A's client.
+    let seen = app.get("/v1/clients", &a_ids.portal_token).await.value();
+    assert_eq!(seen["items"].as_array().unwrap().len(), 1);
+    assert_eq!(seen["items"][0]["id"], a_ids.client.as_str());
 
-    // And B's resources are untouched and still B's.
+    // And nothing of B's changed: B's audit log has no new entries and B still sees its data.
+    assert_eq!(
+        audit_len(&app, &b).await,
+        audit_before,
+        "A's attempts wrote to B's audit log"
+    );
     let r = app
         .get(&format!("/v1/members/{}", b_staff.user_id), &b.owner.token)
         .await;
-    assert_eq!(r.status, 200);
     assert_eq!(r.value()["role"], "staff");
+    assert_eq!(
+        app.get(&format!("/v1/clients/{c}"), &b.owner.token).await.value()["business_name"],
+        "firm-b client"
+    );
+    assert_eq!(
+        app.get(&format!("/v1/invoices/{i}"), &b.owner.token)
+            .await
+            .value()["paid_amount"],
+        "100.00"
+    );
+    assert_eq!(
+        app.get(&format!("/v1/engagements/{e}"), &b.owner.token)
+            .await
+            .value()["status"],
+        "planning"
+    );
     let keys = app.get("/v1/api-keys", &b.owner.token).await.value();
     assert!(keys[0]["revoked_at"].is_null());
+}
+
+async fn audit_len(app: &TestApp, t: &Tenant) -> i64 {
+    let org: OrganizationId = t.organization_id.parse().unwrap();
+    let mut tx = TenantTx::begin(&app.db, org, Actor::system()).await.unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from audit_log")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    n
 }

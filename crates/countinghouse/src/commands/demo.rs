@@ -93,10 +93,7 @@ pub async fn prepare(identity: &Identity, public_url: &str) -> anyhow::Result<De
     identity.logout(&ctx, &meta).await?;
 
     Ok(DemoCredentials {
-        users: DEMO_USERS
-            .iter()
-            .map(|(e, _, r)| ((*e).to_owned(), *r))
-            .collect(),
+        users: DEMO_USERS.iter().map(|(e, _, r)| ((*e).to_owned(), *r)).collect(),
         invitation_url: format!(
             "{}/accept-invitation?token={}",
             public_url.trim_end_matches('/'),

@@ -19,9 +19,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             print!("{}", config.to_redacted_toml());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit(AuditCommand::Verify { organization }) => {
-            audit::verify(config, organization).await
-        }
+        Command::Audit(AuditCommand::Verify { organization }) => audit::verify(config, organization).await,
         Command::Openapi => {
             println!("{}", api::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)

@@ -30,12 +30,7 @@ pub async fn run(mut config: Config, args: ServeArgs, demo: bool) -> anyhow::Res
     result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn serve(
-    config: &Config,
-    database: &Database,
-    migrate: bool,
-    demo: bool,
-) -> anyhow::Result<()> {
+async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) -> anyhow::Result<()> {
     if migrate {
         let report = database.migrate().await?;
         for m in &report.applied {
@@ -44,7 +39,7 @@ async fn serve(
     }
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
-    let identity = runtime::identity(config, db.clone(), keys);
+    let identity = runtime::identity(config, db.clone(), keys.clone());
     let listener = TcpListener::bind(config.server.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another countinghouse running? choose another address with --listen",
@@ -57,7 +52,7 @@ async fn serve(
     }
 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
-    let state = runtime::api_state(config, db.clone(), identity);
+    let state = runtime::api_state(config, db.clone(), identity, keys);
     tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");
     api::serve(listener, api::router(state), runtime::shutdown_signal()).await?;
     housekeeping.abort();

@@ -1,0 +1,476 @@
+//! Invoice use cases: drafts whose amounts the server computes, the status flow, payments and
+//! AR aging. Portal users reach only invoices of clients whose grant lets them view financials.
+
+use api_types::Page;
+use api_types::invoices::{
+    AgingParams, AgingResponse, CreateInvoiceRequest, InvoiceLineInput, InvoiceLineResponse,
+    InvoiceListParams, InvoiceResponse, PaymentResponse, RecordPaymentRequest, UpdateInvoiceRequest,
+};
+use chrono::{NaiveDate, TimeDelta, Utc};
+use domain::invoice::{InvoiceError, LineInput, compute_totals};
+use domain::{ClientScope, InvoiceAction, InvoiceId, InvoiceStatus, Permission};
+use identity::{AuthContext, RequestMeta};
+use rust_decimal::Decimal;
+use store::TenantTx;
+use store::invoices::{self, DraftChanges, Invoice, InvoiceDetail, InvoiceFilter, NewInvoice, NewPayment};
+
+use crate::error::NotFoundAs;
+use crate::validate::Problems;
+use crate::{Firm, FirmError, FirmResult};
+
+fn invoice_response(
+    i: Invoice,
+    detail: Option<(Vec<invoices::InvoiceLine>, Vec<invoices::Payment>)>,
+) -> InvoiceResponse {
+    let (lines, payments) = match detail {
+        Some((lines, payments)) => (
+            Some(
+                lines
+                    .into_iter()
+                    .map(|l| InvoiceLineResponse {
+                        position: l.position,
+                        description: l.description,
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                        amount: l.amount,
+                    })
+                    .collect(),
+            ),
+            Some(
+                payments
+                    .into_iter()
+                    .map(|p| PaymentResponse {
+                        id: p.id,
+                        amount: p.amount,
+                        paid_on: p.paid_on,
+                        method: p.method,
+                        reference: p.reference,
+                        created_at: p.created_at,
+                    })
+                    .collect(),
+            ),
+        ),
+        None => (None, None),
+    };
+    InvoiceResponse {
+        id: i.id,
+        client_id: i.client_id,
+        engagement_id: i.engagement_id,
+        number: i.number,
+        title: i.title,
+        status: i.status,
+        issue_date: i.issue_date,
+        due_date: i.due_date,
+        currency: i.currency,
+        tax_rate: i.tax_rate,
+        subtotal: i.subtotal,
+        tax_amount: i.tax_amount,
+        discount_amount: i.discount_amount,
+        total: i.total,
+        paid_amount: i.paid_amount,
+        balance: i.balance,
+        notes: i.notes,
+        sent_at: i.sent_at,
+        viewed_at: i.viewed_at,
+        paid_at: i.paid_at,
+        cancelled_at: i.cancelled_at,
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+        lines,
+        payments,
+    }
+}
+
+fn detail_response(d: InvoiceDetail) -> InvoiceResponse {
+    invoice_response(d.invoice, Some((d.lines, d.payments)))
+}
+
+fn line_inputs(lines: &[InvoiceLineInput]) -> Vec<LineInput> {
+    lines
+        .iter()
+        .map(|l| LineInput {
+            description: l.description.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+        })
+        .collect()
+}
+
+fn invoice_error(e: InvoiceError) -> FirmError {
+    let field = match &e {
+        InvoiceError::LineCount => "lines".to_owned(),
+        InvoiceError::Description(i) => format!("lines[{i}].description"),
+        InvoiceError::Quantity(i) => format!("lines[{i}].quantity"),
+        InvoiceError::UnitPrice(i) => format!("lines[{i}].unit_price"),
+        InvoiceError::TaxRate => "tax_rate".to_owned(),
+        InvoiceError::Discount => "discount".to_owned(),
+        InvoiceError::TotalMismatch { .. } => "total".to_owned(),
+    };
+    FirmError::invalid(field, e.to_string())
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+impl Firm {
+    pub async fn create_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        req: CreateInvoiceRequest,
+    ) -> FirmResult<InvoiceResponse> {
+        ctx.require(Permission::BillingCreate)?;
+        let mut p = Problems::default();
+        let tax_rate = req.tax_rate.unwrap_or_default();
+        let totals = compute_totals(
+            &line_inputs(&req.lines),
+            tax_rate,
+            req.discount.unwrap_or_default(),
+        )
+        .map_err(invoice_error)?;
+        if let Some(sent) = req.total
+            && sent != totals.total
+        {
+            return Err(invoice_error(InvoiceError::TotalMismatch {
+                sent,
+                computed: totals.total,
+            }));
+        }
+        let issue_date = req.issue_date.unwrap_or_else(today);
+        let due_date = req.due_date.unwrap_or(issue_date + TimeDelta::days(30));
+        if due_date < issue_date {
+            p.add("due_date", "must not be before issue_date");
+        }
+        let currency = req.currency.as_deref().unwrap_or("USD").trim().to_uppercase();
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            p.add("currency", "must be an ISO 4217 code such as USD");
+        }
+        let number = req.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = number
+            && (n.len() > 40
+                || n.to_uppercase().starts_with("INV-")
+                || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.".contains(c)))
+        {
+            p.add(
+                "number",
+                "custom numbers are up to 40 letters, digits, - _ / . and must not start with INV-",
+            );
+        }
+        let title = p.text("title", req.title.as_deref(), 300);
+        let notes = p.text("notes", req.notes.as_deref(), 10_000);
+        p.into_result()?;
+        let lines: Vec<(String, Decimal, Decimal)> = req
+            .lines
+            .iter()
+            .map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price))
+            .collect();
+        let mut tx = self.tx(ctx, meta).await?;
+        let number = match number {
+            Some(n) => n.to_owned(),
+            None => invoices::next_number(&mut tx).await?,
+        };
+        let detail = invoices::create(
+            &mut tx,
+            NewInvoice {
+                id: InvoiceId::new(),
+                client_id: req.client_id,
+                engagement_id: req.engagement_id,
+                number: &number,
+                title: title.as_deref(),
+                issue_date,
+                due_date,
+                currency: &currency,
+                tax_rate,
+                notes: notes.as_deref(),
+                descriptions: &lines,
+                totals: &totals,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::NotFound => FirmError::NotFound("client (or its engagement)"),
+            e if e.is_conflict_on("invoices_organization_id_number_key") => {
+                FirmError::Conflict(format!("invoice number {number} is already used"))
+            }
+            other => other.into(),
+        })?;
+        tx.commit().await?;
+        Ok(detail_response(detail))
+    }
+
+    /// One invoice with lines and payments. A portal user opening a sent invoice marks it viewed.
+    pub async fn get_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+    ) -> FirmResult<InvoiceResponse> {
+        ctx.require(Permission::BillingRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let mut detail = invoices::get(&mut tx, id, &ctx.financial_scope())
+            .await
+            .or_not_found("invoice")?;
+        if !ctx.role.is_staff() && detail.invoice.status.allows(InvoiceAction::View) {
+            invoices::set_status(&mut tx, id, detail.invoice.status, InvoiceStatus::Viewed).await?;
+            detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
+        }
+        tx.commit().await?;
+        Ok(detail_response(detail))
+    }
+
+    pub async fn update_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+        req: UpdateInvoiceRequest,
+    ) -> FirmResult<InvoiceResponse> {
+        ctx.require(Permission::BillingUpdate)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All)
+            .await
+            .or_not_found("invoice")?;
+        if !current.invoice.status.allows(InvoiceAction::Edit) {
+            return Err(FirmError::Conflict(format!(
+                "only drafts can be edited; this invoice is {}",
+                current.invoice.status
+            )));
+        }
+        let lines: Vec<(String, Decimal, Decimal)> = match &req.lines {
+            Some(l) => l
+                .iter()
+                .map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price))
+                .collect(),
+            None => current
+                .lines
+                .iter()
+                .map(|l| (l.description.clone(), l.quantity, l.unit_price))
+                .collect(),
+        };
+        let inputs: Vec<LineInput> = lines
+            .iter()
+            .map(|(d, q, p)| LineInput {
+                description: d.clone(),
+                quantity: *q,
+                unit_price: *p,
+            })
+            .collect();
+        let tax_rate = req.tax_rate.unwrap_or(current.invoice.tax_rate);
+        let totals = compute_totals(
+            &inputs,
+            tax_rate,
+            req.discount.unwrap_or(current.invoice.discount_amount),
+        )
+        .map_err(invoice_error)?;
+        if let Some(sent) = req.total
+            && sent != totals.total
+        {
+            return Err(invoice_error(InvoiceError::TotalMismatch {
+                sent,
+                computed: totals.total,
+            }));
+        }
+        let issue = req.issue_date.unwrap_or(current.invoice.issue_date);
+        let due = req.due_date.unwrap_or(current.invoice.due_date);
+        let mut p = Problems::default();
+        if due < issue {
+            p.add("due_date", "must not be before issue_date");
+        }
+        let title = req.title.as_ref().map(|t| p.text("title", t.as_deref(), 300));
+        let notes = req.notes.as_ref().map(|n| p.text("notes", n.as_deref(), 10_000));
+        p.into_result()?;
+        let detail = invoices::update_draft(
+            &mut tx,
+            id,
+            DraftChanges {
+                title: title.as_ref().map(|t| t.as_deref()),
+                issue_date: req.issue_date,
+                due_date: req.due_date,
+                notes: notes.as_ref().map(|n| n.as_deref()),
+                tax_rate,
+                lines: req.lines.as_ref().map(|_| lines.as_slice()),
+                totals: &totals,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(detail_response(detail))
+    }
+
+    async fn move_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+        action: InvoiceAction,
+    ) -> FirmResult<InvoiceResponse> {
+        ctx.require(Permission::BillingUpdate)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All)
+            .await
+            .or_not_found("invoice")?;
+        let from = current.invoice.status;
+        if !from.allows(action) {
+            return Err(FirmError::Conflict(format!(
+                "an invoice that is {from} cannot be {action:?}-ed"
+            )));
+        }
+        let to = from.after(action, false);
+        if to != from {
+            invoices::set_status(&mut tx, id, from, to).await?;
+        }
+        let detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
+        tx.commit().await?;
+        Ok(detail_response(detail))
+    }
+
+    pub async fn send_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+    ) -> FirmResult<InvoiceResponse> {
+        self.move_invoice(ctx, meta, id, InvoiceAction::Send).await
+    }
+
+    pub async fn cancel_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+    ) -> FirmResult<InvoiceResponse> {
+        self.move_invoice(ctx, meta, id, InvoiceAction::Cancel).await
+    }
+
+    pub async fn record_payment(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+        req: RecordPaymentRequest,
+    ) -> FirmResult<InvoiceResponse> {
+        ctx.require(Permission::BillingUpdate)?;
+        let mut p = Problems::default();
+        let method = p.text("method", req.method.as_deref(), 50);
+        let reference = p.text("reference", req.reference.as_deref(), 200);
+        if req.amount <= Decimal::ZERO || req.amount.scale() > 2 {
+            p.add("amount", "must be more than 0 with at most 2 decimals");
+        }
+        p.into_result()?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All)
+            .await
+            .or_not_found("invoice")?;
+        let status = current.invoice.status;
+        if !status.allows(InvoiceAction::Pay) {
+            return Err(FirmError::Conflict(format!(
+                "an invoice that is {status} takes no payments"
+            )));
+        }
+        if req.amount > current.invoice.balance {
+            return Err(FirmError::invalid(
+                "amount",
+                format!("exceeds the balance of {}", current.invoice.balance),
+            ));
+        }
+        invoices::record_payment(
+            &mut tx,
+            id,
+            NewPayment {
+                amount: req.amount,
+                paid_on: req.paid_on.unwrap_or_else(today),
+                method: method.as_deref(),
+                reference: reference.as_deref(),
+            },
+            status.after(InvoiceAction::Pay, true),
+            status.after(InvoiceAction::Pay, false),
+        )
+        .await?;
+        let detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
+        tx.commit().await?;
+        Ok(detail_response(detail))
+    }
+
+    pub async fn delete_invoice(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: InvoiceId,
+    ) -> FirmResult<()> {
+        ctx.require(Permission::BillingDelete)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All)
+            .await
+            .or_not_found("invoice")?;
+        if !current.invoice.status.allows(InvoiceAction::Delete) {
+            return Err(FirmError::Conflict(
+                "only drafts can be deleted; cancel a sent invoice instead".into(),
+            ));
+        }
+        invoices::delete_draft(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_invoices(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        q: &InvoiceListParams,
+        limit: usize,
+    ) -> FirmResult<Page<InvoiceResponse>> {
+        ctx.require(Permission::BillingRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let filter = InvoiceFilter {
+            client_id: q.client_id,
+            status: q.status,
+            due_before: q.due_before,
+        };
+        let page = invoices::list(
+            &mut tx,
+            &ctx.financial_scope(),
+            &filter,
+            q.cursor.as_deref(),
+            limit,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|i| invoice_response(i, None))
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    pub async fn aging(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        q: &AgingParams,
+    ) -> FirmResult<AgingResponse> {
+        ctx.require(Permission::BillingRead)?;
+        let as_of = q.as_of.unwrap_or_else(today);
+        let mut tx = self.tx(ctx, meta).await?;
+        let a = invoices::aging(&mut tx, &ctx.financial_scope(), q.client_id, as_of).await?;
+        tx.commit().await?;
+        Ok(AgingResponse {
+            as_of,
+            current: a.current,
+            days_1_30: a.days_1_30,
+            days_31_60: a.days_31_60,
+            days_61_90: a.days_61_90,
+            days_over_90: a.days_over_90,
+            total_open: a.total_open,
+            open_invoices: a.open_invoices,
+        })
+    }
+
+    /// Marks past-due invoices overdue (the daily scheduled job calls this per organization).
+    pub async fn mark_overdue(&self, tx: &mut TenantTx) -> FirmResult<u64> {
+        Ok(invoices::mark_overdue(tx, today()).await?)
+    }
+}

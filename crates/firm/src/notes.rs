@@ -1,0 +1,144 @@
+//! Notes on clients and engagements: internal to the firm (portal users never see them).
+
+use api_types::Page;
+use api_types::engagements::{CreateNoteRequest, NoteResponse, UpdateNoteRequest};
+use domain::{NoteId, NoteType, Permission};
+use identity::{AuthContext, RequestMeta};
+pub use store::notes::NoteSubject;
+use store::notes::{self, NewNote, Note, NotePatch};
+
+use crate::error::NotFoundAs;
+use crate::validate::Problems;
+use crate::{Firm, FirmError, FirmResult};
+
+fn response(n: Note) -> NoteResponse {
+    NoteResponse {
+        id: n.id,
+        client_id: n.client_id,
+        engagement_id: n.engagement_id,
+        title: n.title,
+        body: n.body,
+        note_type: n.note_type,
+        is_private: n.is_private,
+        remind_at: n.remind_at,
+        author_id: n.author_id,
+        created_at: n.created_at,
+        updated_at: n.updated_at,
+    }
+}
+
+fn staff_only(ctx: &AuthContext) -> FirmResult<()> {
+    ctx.require(Permission::ClientsRead)?;
+    if !ctx.role.is_staff() {
+        return Err(FirmError::Forbidden(Permission::ClientsUpdate));
+    }
+    Ok(())
+}
+
+impl Firm {
+    pub async fn create_note(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        subject: NoteSubject,
+        req: CreateNoteRequest,
+    ) -> FirmResult<NoteResponse> {
+        staff_only(ctx)?;
+        let mut p = Problems::default();
+        let title = p.text("title", req.title.as_deref(), 300);
+        let body = p.required("body", &req.body, 20_000);
+        p.into_result()?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let note = notes::create(
+            &mut tx,
+            NewNote {
+                id: NoteId::new(),
+                subject,
+                title: title.as_deref(),
+                body: &body,
+                note_type: req.note_type.unwrap_or(NoteType::General),
+                is_private: req.is_private,
+                remind_at: req.remind_at,
+                author: ctx.user_id(),
+            },
+        )
+        .await
+        .or_not_found(match subject {
+            NoteSubject::Client(_) => "client",
+            NoteSubject::Engagement(_) => "engagement",
+        })?;
+        tx.commit().await?;
+        Ok(response(note))
+    }
+
+    pub async fn list_notes(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        subject: NoteSubject,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> FirmResult<Page<NoteResponse>> {
+        staff_only(ctx)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let exists = match subject {
+            NoteSubject::Client(c) => store::clients::existing(&mut tx, &[c]).await?.len() == 1,
+            NoteSubject::Engagement(e) => store::engagements::get(&mut tx, e, &domain::ClientScope::All)
+                .await
+                .is_ok(),
+        };
+        if !exists {
+            return Err(FirmError::NotFound(match subject {
+                NoteSubject::Client(_) => "client",
+                NoteSubject::Engagement(_) => "engagement",
+            }));
+        }
+        let page = notes::list(&mut tx, subject, ctx.user_id(), cursor, limit).await?;
+        tx.commit().await?;
+        Ok(Page {
+            items: page.items.into_iter().map(response).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Edits a note; only its author may.
+    pub async fn update_note(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: NoteId,
+        req: UpdateNoteRequest,
+    ) -> FirmResult<NoteResponse> {
+        staff_only(ctx)?;
+        let mut p = Problems::default();
+        let title = req.title.as_ref().map(|t| p.text("title", t.as_deref(), 300));
+        let body = req.body.as_deref().map(|b| p.required("body", b, 20_000));
+        p.into_result()?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let note = notes::update(
+            &mut tx,
+            id,
+            ctx.user_id(),
+            NotePatch {
+                title: title.as_ref().map(|t| t.as_deref()),
+                body: body.as_deref(),
+                note_type: req.note_type,
+                remind_at: req.remind_at,
+            },
+        )
+        .await
+        .or_not_found("note")?;
+        tx.commit().await?;
+        Ok(response(note))
+    }
+
+    pub async fn delete_note(&self, ctx: &AuthContext, meta: &RequestMeta, id: NoteId) -> FirmResult<()> {
+        staff_only(ctx)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        notes::delete(&mut tx, id, ctx.user_id())
+            .await
+            .or_not_found("note")?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

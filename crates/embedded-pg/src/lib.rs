@@ -35,10 +35,7 @@ pub enum EmbeddedPgError {
         stderr: String,
     },
     #[error("I/O error on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 type Result<T> = std::result::Result<T, EmbeddedPgError>;
@@ -101,10 +98,7 @@ impl EmbeddedPostgres {
         }
 
         if let Some(port) = pg.running_port().await {
-            tracing::info!(
-                port,
-                "reusing the embedded PostgreSQL that is already running"
-            );
+            tracing::info!(port, "reusing the embedded PostgreSQL that is already running");
             pg.port = port;
         } else {
             pg.port = free_port().map_err(io(root))?;
@@ -116,9 +110,7 @@ impl EmbeddedPostgres {
             );
             pg.run(
                 "pg_ctl",
-                &[
-                    "start", "-w", "-t", "60", "-D", &data, "-l", &log, "-o", &opts,
-                ],
+                &["start", "-w", "-t", "60", "-D", &data, "-l", &log, "-o", &opts],
             )
             .await?;
             pg.started_here = true;
@@ -217,8 +209,7 @@ pub fn find_bin_dir() -> Option<PathBuf> {
         return Some(bin);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
+        std::env::split_paths(&paths).find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
     })
 }
 
@@ -245,9 +236,7 @@ fn postgres_user() -> Option<(u32, u32)> {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 #[cfg(test)]
@@ -257,9 +246,7 @@ mod tests {
     #[tokio::test]
     async fn initialises_starts_reuses_and_stops_a_private_cluster() {
         if find_bin_dir().is_none() {
-            panic!(
-                "PostgreSQL server binaries are required for this test (make test installs them)"
-            );
+            panic!("PostgreSQL server binaries are required for this test (make test installs them)");
         }
         let root = std::env::temp_dir().join(format!("ch-embedded-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
@@ -268,9 +255,7 @@ mod tests {
             .expect("first start initialises");
         assert!(first.started_here);
         // A second start on the same directory finds it running and reuses it.
-        let second = EmbeddedPostgres::start(&root)
-            .await
-            .expect("second start reuses");
+        let second = EmbeddedPostgres::start(&root).await.expect("second start reuses");
         assert!(!second.started_here);
         assert_eq!(second.port(), first.port());
         second.stop().await.unwrap();

@@ -51,9 +51,16 @@ impl Firm {
         }
     }
 
+    /// EINs and SSNs are separate number spaces: the same nine digits as each are different ids.
     fn tax_index(&self, org: OrganizationId, tax_id: &TaxId) -> [u8; 32] {
-        self.keys
-            .blind_index(&format!("tax_id:{org}"), tax_id.digits().as_bytes())
+        let kind = match tax_id.kind() {
+            domain::TaxIdKind::Ein => "ein",
+            domain::TaxIdKind::Ssn => "ssn",
+        };
+        self.keys.blind_index(
+            &format!("tax_id:{org}"),
+            format!("{kind}:{}", tax_id.digits()).as_bytes(),
+        )
     }
 
     /// The response shape, with the tax id unsealed for those allowed and masked for the rest.
@@ -373,10 +380,20 @@ impl Firm {
             p.add("q", "must be at most 200 characters");
             return None;
         }
-        if let Ok(tax) = TaxId::parse(q, None).or_else(|_| TaxId::parse(q, Some(domain::TaxIdKind::Ein))) {
-            return Some(ClientQuery::TaxId {
-                index: self.tax_index(org, &tax).to_vec(),
-            });
+        // A formatted number names its kind; nine bare digits may be either.
+        let candidates: Vec<TaxId> = match TaxId::parse(q, None) {
+            Ok(t) => vec![t],
+            Err(_) => [domain::TaxIdKind::Ein, domain::TaxIdKind::Ssn]
+                .into_iter()
+                .filter_map(|k| TaxId::parse(q, Some(k)).ok())
+                .collect(),
+        };
+        if !candidates.is_empty() {
+            let indexes = candidates
+                .iter()
+                .map(|t| self.tax_index(org, t).to_vec())
+                .collect();
+            return Some(ClientQuery::TaxId { indexes });
         }
         let words: Vec<String> = q
             .split(|c: char| !c.is_alphanumeric())

@@ -4,7 +4,8 @@
 //! underscores; any order; only `business_name` required): business_name, legal_name, tax_id,
 //! tax_id_kind, primary_contact_name, primary_contact_email, primary_contact_phone, business_type,
 //! industry, website, status, risk_level, annual_revenue, tags (separated by `;`),
-//! business_address, assigned_to_email. Export adds `id` and `created_at` first; import ignores them.
+//! business_address, assigned_to_email. Export adds `id` and `created_at` first and `assigned_to`
+//! (a member id) last; import ignores those three.
 
 use api_types::clients::{ClientResponse, CreateClientRequest};
 
@@ -30,7 +31,7 @@ const IMPORT_COLUMNS: &[&str] = &[
 ];
 
 /// Read-only columns of an export, accepted and ignored on import.
-const EXPORT_ONLY: &[&str] = &["id", "created_at"];
+const EXPORT_ONLY: &[&str] = &["id", "created_at", "assigned_to"];
 
 /// One data row, parsed but not yet validated as a client.
 pub(crate) struct ImportRow {
@@ -77,14 +78,23 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<Impor
     let idx: Vec<Option<usize>> = IMPORT_COLUMNS.iter().map(|c| col(c)).collect();
 
     let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
+    let (mut counted_lines, mut counted_upto) = (0usize, 0usize);
+    for record in reader.records() {
         if rows.len() >= max_rows {
             return Err(FirmError::Unreadable(format!(
                 "at most {max_rows} rows per import; split the file"
             )));
         }
-        let record = record.map_err(|e| FirmError::Unreadable(format!("line {line}: {e}")))?;
+        let record = record.map_err(|e| FirmError::Unreadable(format!("unreadable CSV: {e}")))?;
+        // Count lines ourselves from the byte offset: the reader does not count skipped blank lines.
+        let mut offset = record.position().map_or(0, |p| p.byte() as usize).min(body.len());
+        // The recorded position can sit on blank lines skipped before the record.
+        while offset < body.len() && matches!(body[offset], b'\n' | b'\r') {
+            offset += 1;
+        }
+        counted_lines += body[counted_upto..offset].iter().filter(|b| **b == b'\n').count();
+        counted_upto = offset;
+        let line = counted_lines + 1;
         if record.iter().all(|v| v.is_empty()) {
             continue;
         }
@@ -163,7 +173,7 @@ fn enum_value<T: serde::de::DeserializeOwned>(
 }
 
 pub(crate) fn export_header() -> String {
-    let mut cols: Vec<&str> = EXPORT_ONLY.to_vec();
+    let mut cols: Vec<&str> = vec!["id", "created_at"];
     cols.extend(IMPORT_COLUMNS.iter().filter(|c| **c != "assigned_to_email"));
     cols.push("assigned_to");
     format!("{}\n", cols.join(","))

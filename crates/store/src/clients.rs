@@ -445,7 +445,7 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, scope: &ClientScope, f: &Client
 #[derive(Debug, Clone)]
 pub enum ClientQuery {
     Words { raw: String, tsquery: String },
-    TaxId { index: Vec<u8> },
+    TaxId { indexes: Vec<Vec<u8>> },
 }
 
 /// The best matches, most relevant first (one ranked page; refine the words to narrow it).
@@ -472,10 +472,11 @@ pub async fn search(
                 .push(") desc, business_name, id limit ")
                 .push_bind(limit as i64);
         }
-        ClientQuery::TaxId { index } => {
+        ClientQuery::TaxId { indexes } => {
             qb.push(" where organization_id = ").push_bind(org);
-            qb.push(" and deleted_at is null and tax_id_index = ")
-                .push_bind(index.clone());
+            qb.push(" and deleted_at is null and tax_id_index = any(")
+                .push_bind(indexes.clone())
+                .push(")");
             push_filters(&mut qb, scope, filter);
             qb.push(" order by business_name, id limit ")
                 .push_bind(limit as i64);

@@ -25,8 +25,7 @@ pub enum LogFormat {
 
 /// Installs the global tracing subscriber. Safe to call more than once (later calls do nothing).
 pub fn init_tracing(format: LogFormat, default_filter: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Text => registry

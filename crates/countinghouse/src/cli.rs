@@ -34,6 +34,20 @@ pub enum Command {
         #[arg(long)]
         status: bool,
     },
+    /// Load deterministic demo/benchmark data: `small` (3 firms, 2,000 clients), `seed` (the
+    /// performance plan's scale: 100 firms, 100,000 clients, ~500,000 engagements, ~300,000
+    /// invoices) or `10x`. Bulk-loaded with COPY; needs a superuser connection (the embedded
+    /// database's owner is one).
+    Seed {
+        #[arg(long, value_parser = ["small", "seed", "10x"], default_value = "small")]
+        scale: String,
+        /// Delete previously seeded organizations first.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Measure a running system with an open-loop load (constant arrival rate, HDR histograms)
+    /// and print a BENCHMARKS.md table: medians of repeated runs, with the machine.
+    Bench(Box<BenchArgs>),
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Audit log tools.
@@ -51,6 +65,53 @@ pub struct ServeArgs {
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The scenario (`countinghouse bench list` shows them).
+    pub scenario: String,
+    /// The system under test.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// A second configuration to compare with, run in alternation with `--url`.
+    #[arg(long)]
+    pub compare_url: Option<String>,
+    /// Names of the two configurations in the report.
+    #[arg(long, default_value = "A")]
+    pub label: String,
+    #[arg(long, default_value = "B")]
+    pub compare_label: String,
+    /// Requests per second (constant arrival rate).
+    #[arg(long, default_value_t = 500.0)]
+    pub rate: f64,
+    /// Measured seconds per run.
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Seconds at the same rate before measuring.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Runs; the report gives each figure's median.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Organization to sign in to (the seeded benchmark firm by default).
+    #[arg(long, default_value = "bench-cpa")]
+    pub organization: String,
+    /// Users to sign in as (requests rotate among their sessions).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "owner@bench-cpa.test,admin@bench-cpa.test,manager@bench-cpa.test"
+    )]
+    pub emails: Vec<String>,
+    #[arg(long, default_value = "seed-password-2026")]
+    pub password: String,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

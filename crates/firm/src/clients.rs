@@ -12,15 +12,13 @@ use bytes::Bytes;
 use domain::tax_id::masked;
 use domain::{ClientId, ClientScope, ClientStatus, OrganizationId, Permission, TaxId, UserId};
 use identity::{AuthContext, RequestMeta};
-use store::clients::{
-    self, BulkChange, Client, ClientFields, ClientFilter, ClientQuery, ClientSort, SealedTaxId,
-};
+use store::clients::{self, BulkChange, Client, ClientFields, ClientFilter, ClientQuery, ClientSort};
 use store::{AuditRecord, TenantTx, users};
 
-use crate::csv_io;
 use crate::error::NotFoundAs;
 use crate::validate::Problems;
 use crate::{Firm, FirmError, FirmResult};
+use crate::{csv_io, tax};
 
 /// The most ids one bulk action takes.
 pub const MAX_BULK: usize = 1000;
@@ -40,35 +38,12 @@ impl Firm {
         .await?)
     }
 
-    pub(crate) fn seal_tax_id(&self, org: OrganizationId, client: ClientId, tax_id: &TaxId) -> SealedTaxId {
-        SealedTaxId {
-            kind: tax_id.kind(),
-            sealed: self
-                .keys
-                .seal(tax_id.digits().as_bytes(), tax_aad(org, client).as_bytes()),
-            index: self.tax_index(org, tax_id).to_vec(),
-            last4: tax_id.last4().to_owned(),
-        }
-    }
-
-    /// EINs and SSNs are separate number spaces: the same nine digits as each are different ids.
-    fn tax_index(&self, org: OrganizationId, tax_id: &TaxId) -> [u8; 32] {
-        let kind = match tax_id.kind() {
-            domain::TaxIdKind::Ein => "ein",
-            domain::TaxIdKind::Ssn => "ssn",
-        };
-        self.keys.blind_index(
-            &format!("tax_id:{org}"),
-            format!("{kind}:{}", tax_id.digits()).as_bytes(),
-        )
-    }
-
     /// The response shape, with the tax id unsealed for those allowed and masked for the rest.
     pub(crate) fn client_response(&self, ctx: &AuthContext, c: Client) -> ClientResponse {
         let tax_id = match (c.tax_id_kind, &c.tax_id_last4, &c.tax_id_sealed) {
             (Some(kind), Some(last4), Some(sealed)) if ctx.has(Permission::ClientsTaxId) => self
                 .keys
-                .open(sealed, tax_aad(ctx.organization_id, c.id).as_bytes())
+                .open(sealed, tax::aad(ctx.organization_id, c.id).as_bytes())
                 .ok()
                 .and_then(|digits| TaxId::parse(&String::from_utf8_lossy(&digits), Some(kind)).ok())
                 .map(|t| t.formatted())
@@ -142,7 +117,7 @@ impl Firm {
                 .as_deref()
                 .filter(|t| !t.trim().is_empty())
                 .and_then(|raw| match TaxId::parse(raw, req.tax_id_kind) {
-                    Ok(t) => Some(self.seal_tax_id(org, id, &t)),
+                    Ok(t) => Some(tax::seal(&self.keys, org, id, &t)),
                     Err(e) => {
                         p.add(f("tax_id"), e.to_string());
                         None
@@ -210,7 +185,7 @@ impl Firm {
             Some(None) => Some(None),
             Some(Some(raw)) if raw.trim().is_empty() => Some(None),
             Some(Some(raw)) => match TaxId::parse(raw, req.tax_id_kind) {
-                Ok(t) => Some(Some(self.seal_tax_id(ctx.organization_id, id, &t))),
+                Ok(t) => Some(Some(tax::seal(&self.keys, ctx.organization_id, id, &t))),
                 Err(e) => {
                     p.add("tax_id", e.to_string());
                     None
@@ -391,7 +366,7 @@ impl Firm {
         if !candidates.is_empty() {
             let indexes = candidates
                 .iter()
-                .map(|t| self.tax_index(org, t).to_vec())
+                .map(|t| tax::index(&self.keys, org, t).to_vec())
                 .collect();
             return Some(ClientQuery::TaxId { indexes });
         }
@@ -632,10 +607,6 @@ impl Firm {
         });
         Ok(Box::pin(stream))
     }
-}
-
-fn tax_aad(org: OrganizationId, client: ClientId) -> String {
-    format!("tax_id:{org}:{client}")
 }
 
 /// The assignee must be an active staff member of this organization.

@@ -12,6 +12,7 @@ mod error;
 mod invoices;
 mod notes;
 mod portal;
+pub mod tax;
 mod validate;
 
 use store::Db;

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 mod audit;
+mod bench;
 mod demo;
 mod migrate;
+mod seed;
 mod serve;
 
 use std::process::ExitCode;
@@ -15,6 +17,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => serve::run(config, args, true).await,
         Command::Serve(args) => serve::run(config, args, false).await,
         Command::Migrate { status } => migrate::run(config, status).await,
+        Command::Seed { scale, replace } => seed::run(config, &scale, replace).await,
+        Command::Bench(args) => bench::run(*args).await,
         Command::Config => {
             print!("{}", config.to_redacted_toml());
             Ok(ExitCode::SUCCESS)

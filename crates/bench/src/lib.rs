@@ -1,0 +1,28 @@
+//! Load generation and benchmark scenarios for `countinghouse bench`.
+//!
+//! The generator is open-loop: requests are scheduled at a constant arrival rate and each one's
+//! latency is measured from the moment it was *due*, not from when a connection happened to be
+//! free — so a slow server shows up as latency and queueing instead of hiding behind a lower
+//! request rate (coordinated omission). Latencies go into HDR histograms.
+//!
+//! # Layout
+//! - [`load`]: the open-loop engine over plain HTTP/1.1 connections (hyper).
+//! - [`report`]: medians of repeated runs, the machine, Markdown tables for BENCHMARKS.md.
+//! - [`scenarios`]: what to request: client list, search, detail, invoices with AR aging, …
+
+pub mod load;
+pub mod machine;
+pub mod report;
+pub mod scenarios;
+
+pub use load::{LoadConfig, Request, RunResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("cannot reach {url}: {source}")]
+    Connect { url: String, source: std::io::Error },
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("setup: {0}")]
+    Setup(String),
+}

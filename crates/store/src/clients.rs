@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, InvalidCursor, Page};
+use crate::plans::Mode;
 use crate::{AuditRecord, StoreResult, TenantTx};
 
 /// A client row. The sealed tax id never leaves the process: the caller unseals or masks it.
@@ -357,9 +358,41 @@ pub async fn list(
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Page<Client>> {
-    let org = tx.org_uuid();
+    let mut qb = list_query(
+        Mode::Run,
+        tx.org_uuid(),
+        scope,
+        filter,
+        sort,
+        descending,
+        after,
+        limit,
+    )?;
+    let rows: Vec<Client> = qb.build_query_as().fetch_all(tx.conn()).await?;
+    Ok(Page::from_overfetch(rows, limit, |c| ClientKey {
+        k: match sort {
+            ClientSort::Name => SortValue::Name(c.business_name.clone()),
+            ClientSort::Created => SortValue::Created(c.created_at),
+            ClientSort::Revenue => SortValue::Revenue(c.annual_revenue.unwrap_or(Decimal::NEGATIVE_ONE)),
+        },
+        id: c.id,
+        d: descending,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn list_query(
+    mode: Mode,
+    org: uuid::Uuid,
+    scope: &ClientScope,
+    filter: &ClientFilter,
+    sort: ClientSort,
+    descending: bool,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<QueryBuilder<Postgres>> {
     let after: Option<ClientKey> = after.map(cursor::decode).transpose()?;
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(concat!(
+    let mut qb = mode.builder(concat!(
         "select ",
         columns!(),
         " from clients where organization_id = "
@@ -390,16 +423,7 @@ pub async fn list(
     let dir = if descending { "desc" } else { "asc" };
     qb.push(format_args!(" order by {key_expr} {dir}, id {dir} limit "))
         .push_bind(limit as i64 + 1);
-    let rows: Vec<Client> = qb.build_query_as().fetch_all(tx.conn()).await?;
-    Ok(Page::from_overfetch(rows, limit, |c| ClientKey {
-        k: match sort {
-            ClientSort::Name => SortValue::Name(c.business_name.clone()),
-            ClientSort::Created => SortValue::Created(c.created_at),
-            ClientSort::Revenue => SortValue::Revenue(c.annual_revenue.unwrap_or(Decimal::NEGATIVE_ONE)),
-        },
-        id: c.id,
-        d: descending,
-    }))
+    Ok(qb)
 }
 
 fn push_filters(qb: &mut QueryBuilder<Postgres>, scope: &ClientScope, f: &ClientFilter) {
@@ -456,8 +480,19 @@ pub async fn search(
     query: &ClientQuery,
     limit: usize,
 ) -> StoreResult<Vec<Client>> {
-    let org = tx.org_uuid();
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(concat!("select ", columns!(), " from clients"));
+    let mut qb = search_query(Mode::Run, tx.org_uuid(), scope, filter, query, limit);
+    Ok(qb.build_query_as().fetch_all(tx.conn()).await?)
+}
+
+pub(crate) fn search_query(
+    mode: Mode,
+    org: uuid::Uuid,
+    scope: &ClientScope,
+    filter: &ClientFilter,
+    query: &ClientQuery,
+    limit: usize,
+) -> QueryBuilder<Postgres> {
+    let mut qb = mode.builder(concat!("select ", columns!(), " from clients"));
     match query {
         ClientQuery::Words { raw, tsquery } => {
             qb.push(", to_tsquery('simple', ")
@@ -482,7 +517,7 @@ pub async fn search(
                 .push_bind(limit as i64);
         }
     }
-    Ok(qb.build_query_as().fetch_all(tx.conn()).await?)
+    qb
 }
 
 /// Streams every live client in name order (CSV export), `batch` rows at a time by keyset.

@@ -14,6 +14,11 @@ pub fn encode<T: Serialize>(key: &T) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).expect("cursor keys serialize"))
 }
 
+/// Encodes a key for `Page::from_overfetch` when the key type varies by branch.
+pub fn encode_value<T: Serialize>(key: &T) -> serde_json::Value {
+    serde_json::to_value(key).expect("cursor keys serialize")
+}
+
 pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, InvalidCursor> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| InvalidCursor)?;
     serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, Page};
+use crate::plans::Mode;
 use crate::{AuditRecord, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -199,8 +200,27 @@ pub async fn list(
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Page<Engagement>> {
-    let org = tx.org_uuid();
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(concat!(
+    let (mut qb, by_due) = list_query(Mode::Run, tx.org_uuid(), scope, filter, after, limit)?;
+    let rows: Vec<Engagement> = qb.build_query_as().fetch_all(tx.conn()).await?;
+    Ok(if by_due {
+        Page::from_overfetch(rows, limit, |e| cursor::encode_value(&ByDue(e.due_date, e.id)))
+    } else {
+        Page::from_overfetch(rows, limit, |e| {
+            cursor::encode_value(&ByCreated(e.created_at, e.id))
+        })
+    })
+}
+
+/// The list's query, and whether it is ordered by due date (an assignee's open work).
+pub(crate) fn list_query(
+    mode: Mode,
+    org: uuid::Uuid,
+    scope: &ClientScope,
+    filter: &EngagementFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<(QueryBuilder<Postgres>, bool)> {
+    let mut qb = mode.builder(concat!(
         "select ",
         columns!(),
         " from engagements e where e.organization_id = "
@@ -242,8 +262,6 @@ pub async fn list(
         }
         qb.push(" order by e.due_date asc nulls last, e.id asc limit ")
             .push_bind(limit as i64 + 1);
-        let rows: Vec<Engagement> = qb.build_query_as().fetch_all(tx.conn()).await?;
-        Ok(Page::from_overfetch(rows, limit, |e| ByDue(e.due_date, e.id)))
     } else {
         if let Some(ByCreated(t, id)) = after.map(cursor::decode).transpose()? {
             qb.push(" and (e.created_at, e.id) < (")
@@ -254,9 +272,6 @@ pub async fn list(
         }
         qb.push(" order by e.created_at desc, e.id desc limit ")
             .push_bind(limit as i64 + 1);
-        let rows: Vec<Engagement> = qb.build_query_as().fetch_all(tx.conn()).await?;
-        Ok(Page::from_overfetch(rows, limit, |e| {
-            ByCreated(e.created_at, e.id)
-        }))
     }
+    Ok((qb, by_due))
 }

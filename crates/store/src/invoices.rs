@@ -9,6 +9,7 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
+use crate::plans::Mode;
 use crate::{AuditRecord, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -386,9 +387,23 @@ pub async fn list(
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Page<Invoice>> {
-    let org = tx.org_uuid();
+    let mut qb = list_query(Mode::Run, tx.org_uuid(), scope, filter, after, limit)?;
+    let rows: Vec<Invoice> = qb.build_query_as().fetch_all(tx.conn()).await?;
+    Ok(Page::from_overfetch(rows, limit, |i| {
+        InvoiceKey(i.issue_date, i.id)
+    }))
+}
+
+pub(crate) fn list_query(
+    mode: Mode,
+    org: Uuid,
+    scope: &ClientScope,
+    filter: &InvoiceFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<QueryBuilder<Postgres>> {
     let after: Option<InvoiceKey> = after.map(cursor::decode).transpose()?;
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(concat!(
+    let mut qb = mode.builder(concat!(
         "select ",
         columns!(),
         " from invoices where organization_id = "
@@ -415,10 +430,7 @@ pub async fn list(
     }
     qb.push(" order by issue_date desc, id desc limit ")
         .push_bind(limit as i64 + 1);
-    let rows: Vec<Invoice> = qb.build_query_as().fetch_all(tx.conn()).await?;
-    Ok(Page::from_overfetch(rows, limit, |i| {
-        InvoiceKey(i.issue_date, i.id)
-    }))
+    Ok(qb)
 }
 
 /// Open balances by days past due on `today`.
@@ -439,28 +451,40 @@ pub async fn aging(
     client: Option<ClientId>,
     today: NaiveDate,
 ) -> StoreResult<Aging> {
-    let org = tx.org_uuid();
+    let mut qb = aging_query(Mode::Run, tx.org_uuid(), scope, client, today);
+    Ok(qb.build_query_as().fetch_one(tx.conn()).await?)
+}
+
+pub(crate) fn aging_query(
+    mode: Mode,
+    org: Uuid,
+    scope: &ClientScope,
+    client: Option<ClientId>,
+    today: NaiveDate,
+) -> QueryBuilder<Postgres> {
     // Bucket edges as in domain::invoice::aging_bucket: due today or later is current.
-    Ok(sqlx::query_as(
+    let mut qb = mode.builder(
         "select
-             coalesce(sum(balance) filter (where due_date >= $4), 0) as current,
-             coalesce(sum(balance) filter (where due_date < $4 and due_date >= $4 - 30), 0) as days_1_30,
-             coalesce(sum(balance) filter (where due_date < $4 - 30 and due_date >= $4 - 60), 0) as days_31_60,
-             coalesce(sum(balance) filter (where due_date < $4 - 60 and due_date >= $4 - 90), 0) as days_61_90,
-             coalesce(sum(balance) filter (where due_date < $4 - 90), 0) as days_over_90,
+             coalesce(sum(balance) filter (where due_date >= p.today), 0) as current,
+             coalesce(sum(balance) filter (where due_date < p.today and due_date >= p.today - 30), 0) as days_1_30,
+             coalesce(sum(balance) filter (where due_date < p.today - 30 and due_date >= p.today - 60), 0) as days_31_60,
+             coalesce(sum(balance) filter (where due_date < p.today - 60 and due_date >= p.today - 90), 0) as days_61_90,
+             coalesce(sum(balance) filter (where due_date < p.today - 90), 0) as days_over_90,
              coalesce(sum(balance), 0) as total_open,
              count(*) as open_invoices
-         from invoices
-         where organization_id = $1 and status in ('sent', 'viewed', 'partial', 'overdue')
-           and ($2::uuid[] is null or client_id = any($2))
-           and ($3::uuid is null or client_id = $3)",
-    )
-    .bind(org)
-    .bind(scope.ids())
-    .bind(client)
-    .bind(today)
-    .fetch_one(tx.conn())
-    .await?)
+         from invoices, (select ",
+    );
+    qb.push_bind(today)
+        .push("::date as today) p where organization_id = ")
+        .push_bind(org);
+    qb.push(" and status in ('sent', 'viewed', 'partial', 'overdue')");
+    if let Some(ids) = scope.ids() {
+        qb.push(" and client_id = any(").push_bind(ids).push(")");
+    }
+    if let Some(c) = client {
+        qb.push(" and client_id = ").push_bind(c);
+    }
+    qb
 }
 
 /// Marks sent/viewed/partial invoices past their due date as overdue (run daily by the scheduler).

@@ -23,6 +23,7 @@ pub mod mfa;
 pub mod migrate;
 pub mod notes;
 pub mod organizations;
+pub mod plans;
 pub mod portal;
 pub mod sessions;
 mod tenant;

@@ -14,5 +14,6 @@ mod invitations;
 mod invoices;
 mod mfa;
 mod permissions;
+mod plans;
 mod platform;
 mod tenancy;

@@ -1,0 +1,108 @@
+//! Query plans of the list pages, so tests can check at seed scale that every list is served by
+//! an index. The list functions build their SQL through one function each, used both to run it
+//! and (here) to `EXPLAIN` it — the plan checked is the plan of the query the API runs.
+
+use chrono::NaiveDate;
+use domain::{ClientId, ClientScope};
+use serde_json::Value;
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::clients::{ClientFilter, ClientQuery, ClientSort};
+use crate::engagements::EngagementFilter;
+use crate::invoices::InvoiceFilter;
+use crate::{StoreResult, TenantTx};
+
+/// Run a query, or explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    Explain,
+}
+
+impl Mode {
+    pub(crate) fn builder(self, sql: &str) -> QueryBuilder<Postgres> {
+        let mut qb = QueryBuilder::new(match self {
+            Mode::Run => "",
+            Mode::Explain => "explain (format json) ",
+        });
+        qb.push(sql);
+        qb
+    }
+}
+
+async fn explain(tx: &mut TenantTx, mut qb: QueryBuilder<Postgres>) -> StoreResult<Value> {
+    let plan: Value = qb.build_query_scalar().fetch_one(tx.conn()).await?;
+    Ok(plan)
+}
+
+pub async fn clients_list(
+    tx: &mut TenantTx,
+    filter: &ClientFilter,
+    sort: ClientSort,
+    descending: bool,
+    after: Option<&str>,
+) -> StoreResult<Value> {
+    let qb = crate::clients::list_query(
+        Mode::Explain,
+        tx.org_uuid(),
+        &ClientScope::All,
+        filter,
+        sort,
+        descending,
+        after,
+        50,
+    )?;
+    explain(tx, qb).await
+}
+
+pub async fn clients_search(tx: &mut TenantTx, query: &ClientQuery) -> StoreResult<Value> {
+    let qb = crate::clients::search_query(
+        Mode::Explain,
+        tx.org_uuid(),
+        &ClientScope::All,
+        &ClientFilter::default(),
+        query,
+        20,
+    );
+    explain(tx, qb).await
+}
+
+pub async fn engagements_list(tx: &mut TenantTx, filter: &EngagementFilter) -> StoreResult<Value> {
+    let (qb, _) =
+        crate::engagements::list_query(Mode::Explain, tx.org_uuid(), &ClientScope::All, filter, None, 50)?;
+    explain(tx, qb).await
+}
+
+pub async fn invoices_list(tx: &mut TenantTx, filter: &InvoiceFilter) -> StoreResult<Value> {
+    let qb = crate::invoices::list_query(Mode::Explain, tx.org_uuid(), &ClientScope::All, filter, None, 50)?;
+    explain(tx, qb).await
+}
+
+pub async fn invoices_aging(
+    tx: &mut TenantTx,
+    client: Option<ClientId>,
+    today: NaiveDate,
+) -> StoreResult<Value> {
+    let qb = crate::invoices::aging_query(Mode::Explain, tx.org_uuid(), &ClientScope::All, client, today);
+    explain(tx, qb).await
+}
+
+/// Every (node type, relation) in a JSON plan.
+pub fn scans(plan: &Value) -> Vec<(String, String)> {
+    fn walk(node: &Value, out: &mut Vec<(String, String)>) {
+        if let Some(kind) = node["Node Type"].as_str() {
+            out.push((
+                kind.to_owned(),
+                node["Relation Name"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+        for child in node["Plans"].as_array().into_iter().flatten() {
+            walk(child, out);
+        }
+    }
+    let mut out = Vec::new();
+    for p in plan.as_array().into_iter().flatten() {
+        walk(&p["Plan"], &mut out);
+    }
+    out
+}

@@ -106,6 +106,26 @@ pub struct ClientResponse {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A client as list pages and search show it (the detail has every field).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ClientSummaryResponse {
+    pub id: ClientId,
+    pub business_name: String,
+    /// Masked (`**-***6789`) unless the caller has `clients:tax_id`.
+    pub tax_id: Option<String>,
+    pub primary_contact_name: Option<String>,
+    pub primary_contact_email: Option<String>,
+    pub business_type: Option<BusinessType>,
+    pub industry: Option<String>,
+    pub status: ClientStatus,
+    pub risk_level: RiskLevel,
+    #[schema(value_type = Option<String>)]
+    pub annual_revenue: Option<Decimal>,
+    pub assigned_to: Option<UserId>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// `GET /v1/clients`: filters, sort and keyset paging; with `q`, a ranked search instead.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

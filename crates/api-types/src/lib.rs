@@ -40,10 +40,7 @@ impl PageParams {
         match self.limit {
             None => Ok(Self::DEFAULT_LIMIT as usize),
             Some(n) if (1..=Self::MAX_LIMIT).contains(&n) => Ok(n as usize),
-            Some(_) => Err(FieldError::new(
-                "limit",
-                format!("must be between 1 and {}", Self::MAX_LIMIT),
-            )),
+            Some(_) => Err(FieldError::new("limit", format!("must be between 1 and {}", Self::MAX_LIMIT))),
         }
     }
 }

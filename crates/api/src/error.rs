@@ -36,13 +36,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
-        ApiError {
-            kind,
-            detail: detail.into(),
-            errors: Vec::new(),
-            retry_after_secs: None,
-            cause: None,
-        }
+        ApiError { kind, detail: detail.into(), errors: Vec::new(), retry_after_secs: None, cause: None }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -50,15 +44,9 @@ impl ApiError {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        ApiError {
-            errors,
-            ..ApiError::new(ProblemType::Validation, detail)
-        }
+        let detail =
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        ApiError { errors, ..ApiError::new(ProblemType::Validation, detail) }
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -68,10 +56,7 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError {
             cause: Some(cause.to_string()),
-            ..ApiError::new(
-                ProblemType::Internal,
-                "something went wrong on our side; it has been logged",
-            )
+            ..ApiError::new(ProblemType::Internal, "something went wrong on our side; it has been logged")
         }
     }
 
@@ -90,18 +75,15 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::new(ProblemType::NotFound, "not found"),
-            StoreError::Conflict(constraint) => ApiError::new(
-                ProblemType::Conflict,
-                format!("conflicts with existing data ({constraint})"),
-            ),
-            StoreError::Constraint(constraint) => ApiError::new(
-                ProblemType::Validation,
-                format!("refused by a data rule ({constraint})"),
-            ),
-            StoreError::InvalidValue(message) => ApiError::new(
-                ProblemType::Validation,
-                format!("a value cannot be stored: {message}"),
-            ),
+            StoreError::Conflict(constraint) => {
+                ApiError::new(ProblemType::Conflict, format!("conflicts with existing data ({constraint})"))
+            }
+            StoreError::Constraint(constraint) => {
+                ApiError::new(ProblemType::Validation, format!("refused by a data rule ({constraint})"))
+            }
+            StoreError::InvalidValue(message) => {
+                ApiError::new(ProblemType::Validation, format!("a value cannot be stored: {message}"))
+            }
             StoreError::InvalidCursor(e) => ApiError::new(ProblemType::InvalidCursor, e.to_string()),
             StoreError::Unavailable(source) => ApiError {
                 cause: Some(source.to_string()),
@@ -173,10 +155,7 @@ impl From<FirmError> for ApiError {
                         })
                     })
                     .collect();
-                ApiError {
-                    errors,
-                    ..ApiError::new(ProblemType::Validation, detail)
-                }
+                ApiError { errors, ..ApiError::new(ProblemType::Validation, detail) }
             }
             FirmError::Store(e) => e.into(),
         }
@@ -191,14 +170,11 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if let Some(cause) = self.cause {
             response.extensions_mut().insert(ErrorCause(Arc::new(cause)));

@@ -45,10 +45,7 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "send the body as JSON with `Content-Type: application/json`",
         ),
         JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                ProblemType::PayloadTooLarge,
-                "the request body exceeds this route's size limit",
-            )
+            ApiError::new(ProblemType::PayloadTooLarge, "the request body exceeds this route's size limit")
         }
         other => ApiError::new(ProblemType::MalformedJson, other.body_text()),
     }
@@ -94,11 +91,7 @@ impl FromRequestParts<AppState> for Meta {
 }
 
 fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
-    let request_id = parts
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let forwarded = state
         .config
         .trust_forwarded_for
@@ -111,22 +104,10 @@ fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
                 .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
         })
         .flatten();
-    let ip = forwarded.or_else(|| {
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
-    });
-    let user_agent = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    RequestMeta {
-        request_id,
-        ip,
-        user_agent,
-    }
+    let ip = forwarded
+        .or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()));
+    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    RequestMeta { request_id, ip, user_agent }
 }
 
 /// An authenticated caller whose organization's MFA policy is satisfied.

@@ -12,12 +12,7 @@ use crate::error::{ApiError, ErrorCause, REQUEST_ID};
 
 /// Puts the request id in scope, so every problem body (fallbacks included) carries it.
 pub async fn scope_request_id(req: Request, next: Next) -> Response {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     REQUEST_ID.scope(request_id, next.run(req)).await
 }
 
@@ -31,12 +26,7 @@ pub async fn observe(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let response = next.run(req).await;
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
@@ -59,27 +49,18 @@ pub async fn observe(req: Request, next: Next) -> Response {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        ProblemType::NotFound,
-        "no such route; the API is described at /docs and /openapi.json",
-    )
+    ApiError::new(ProblemType::NotFound, "no such route; the API is described at /docs and /openapi.json")
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        ProblemType::MethodNotAllowed,
-        "this route does not answer that method; see /docs",
-    )
+    ApiError::new(ProblemType::MethodNotAllowed, "this route does not answer that method; see /docs")
 }
 
 /// Turns a timed-out request into a problem.
 pub async fn handle_layer_error(err: tower::BoxError) -> Response {
     if err.is::<tower::timeout::error::Elapsed>() {
-        ApiError::new(
-            ProblemType::Timeout,
-            "the request took too long and was cancelled; retry later",
-        )
-        .into_response()
+        ApiError::new(ProblemType::Timeout, "the request took too long and was cancelled; retry later")
+            .into_response()
     } else {
         ApiError::internal(err).into_response()
     }

@@ -27,12 +27,7 @@ pub struct Request {
 
 impl Request {
     pub fn get(path: impl Into<String>, token: &Arc<str>) -> Request {
-        Request {
-            method: http::Method::GET,
-            path: path.into(),
-            token: Some(token.clone()),
-            body: None,
-        }
+        Request { method: http::Method::GET, path: path.into(), token: Some(token.clone()), body: None }
     }
 }
 
@@ -116,13 +111,7 @@ pub async fn run(cfg: &LoadConfig, mut next: impl FnMut(u64) -> Request) -> Resu
         // Emit everything due by now: the timer wakes at ~1 ms granularity, the schedule does not.
         while due <= now && due < end {
             let request = next(i);
-            let _ = tx
-                .send(Due {
-                    at: due,
-                    measured: due >= measure_from,
-                    request,
-                })
-                .await;
+            let _ = tx.send(Due { at: due, measured: due >= measure_from, request }).await;
             i += 1;
             due = start + interval.mul_f64(i as f64);
         }
@@ -135,9 +124,7 @@ pub async fn run(cfg: &LoadConfig, mut next: impl FnMut(u64) -> Request) -> Resu
     let mut status_counts = BTreeMap::new();
     let mut last_done = measure_from;
     for w in workers {
-        let r = w
-            .await
-            .map_err(|e| BenchError::Setup(format!("worker panicked: {e}")))?;
+        let r = w.await.map_err(|e| BenchError::Setup(format!("worker panicked: {e}")))?;
         hist.add(&r.hist).map_err(|e| BenchError::Setup(e.to_string()))?;
         completed += r.completed;
         errors += r.errors;
@@ -150,9 +137,7 @@ pub async fn run(cfg: &LoadConfig, mut next: impl FnMut(u64) -> Request) -> Resu
     }
     // Achieved: measured completions over the time they took, which stretches past the
     // schedule's end when the server falls behind.
-    let span = last_done
-        .saturating_duration_since(measure_from)
-        .max(cfg.duration);
+    let span = last_done.saturating_duration_since(measure_from).max(cfg.duration);
     Ok(RunResult {
         target_rate: cfg.rate,
         achieved_rate: completed as f64 / span.as_secs_f64(),
@@ -168,10 +153,7 @@ type Sender = http1::SendRequest<Full<Bytes>>;
 async fn connect(addr: SocketAddr) -> Result<Sender, BenchError> {
     let stream = TcpStream::connect(addr)
         .await
-        .map_err(|source| BenchError::Connect {
-            url: addr.to_string(),
-            source,
-        })?;
+        .map_err(|source| BenchError::Connect { url: addr.to_string(), source })?;
     let _ = stream.set_nodelay(true);
     let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
@@ -190,9 +172,7 @@ async fn worker(addr: SocketAddr, mut sender: Sender, rx: async_channel::Receive
     };
     let host = addr.to_string();
     while let Ok(due) = rx.recv().await {
-        let mut builder = hyper::Request::builder()
-            .method(due.request.method.clone())
-            .uri(&due.request.path);
+        let mut builder = hyper::Request::builder().method(due.request.method.clone()).uri(&due.request.path);
         builder = builder.header(http::header::HOST, &host);
         if let Some(t) = &due.request.token {
             builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
@@ -216,9 +196,7 @@ async fn worker(addr: SocketAddr, mut sender: Sender, rx: async_channel::Receive
         };
         let done = Instant::now();
         if due.measured {
-            let _ = r
-                .hist
-                .record(done.saturating_duration_since(due.at).as_micros().max(1) as u64);
+            let _ = r.hist.record(done.saturating_duration_since(due.at).as_micros().max(1) as u64);
             r.completed += 1;
             r.last_done = Some(done);
             match outcome {

@@ -29,10 +29,8 @@ impl Machine {
             })
             .map(|kb| kb / 1024.0 / 1024.0)
             .unwrap_or(0.0);
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
+        let kernel =
+            std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
         Machine {
             cpu,
             cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),

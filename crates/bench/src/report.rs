@@ -67,12 +67,7 @@ impl Summary {
             p999_ms: m(|r| r.p999_ms),
             max_ms: m(|r| r.max_ms),
         };
-        Summary {
-            scenario: scenario.to_owned(),
-            label: label.to_owned(),
-            runs,
-            median,
-        }
+        Summary { scenario: scenario.to_owned(), label: label.to_owned(), runs, median }
     }
 
     pub fn markdown_header() -> &'static str {
@@ -119,11 +114,7 @@ pub struct Ratio {
 impl Report {
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        out.push_str(&format!(
-            "Machine: {}. Date: {}.\n\n",
-            self.machine.describe(),
-            self.date
-        ));
+        out.push_str(&format!("Machine: {}. Date: {}.\n\n", self.machine.describe(), self.date));
         out.push_str(&format!("Command: `{}`\n\n", self.command));
         out.push_str(Summary::markdown_header());
         out.push('\n');

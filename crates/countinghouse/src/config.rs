@@ -101,10 +101,7 @@ impl Default for Config {
                 statement_timeout_secs: 30,
                 migrate_on_start: true,
             },
-            redis: RedisConfig {
-                url: None,
-                key_prefix: "ch:".to_owned(),
-            },
+            redis: RedisConfig { url: None, key_prefix: "ch:".to_owned() },
             security: SecurityConfig {
                 encryption_keys: Vec::new(),
                 argon2_memory_kib: 19 * 1024,
@@ -112,10 +109,7 @@ impl Default for Config {
                 login_per_ip_per_minute: 30,
                 login_per_account_per_minute: 10,
             },
-            log: LogConfig {
-                format: "text".to_owned(),
-                filter: "info".to_owned(),
-            },
+            log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
         }
     }
 }
@@ -132,17 +126,9 @@ impl Config {
             None => {}
         }
         fig = fig
-            .merge(
-                Env::prefixed("COUNTINGHOUSE_")
-                    .split("__")
-                    .ignore(&["config", "encryption_keys"]),
-            )
+            .merge(Env::prefixed("COUNTINGHOUSE_").split("__").ignore(&["config", "encryption_keys"]))
             .merge(Env::raw().only(&["database_url"]).map(|_| "database.url".into()))
-            .merge(
-                Env::raw()
-                    .only(&["database_app_password"])
-                    .map(|_| "database.app_password".into()),
-            )
+            .merge(Env::raw().only(&["database_app_password"]).map(|_| "database.app_password".into()))
             .merge(Env::raw().only(&["redis_url"]).map(|_| "redis.url".into()));
         let mut config: Config = fig.extract().map_err(Box::new)?;
         if let Ok(keys) = std::env::var("COUNTINGHOUSE_ENCRYPTION_KEYS") {
@@ -197,11 +183,7 @@ pub fn redacted_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') {
-                format!("{user}:[redacted]")
-            } else {
-                user.to_owned()
-            };
+            let masked = if userinfo.contains(':') { format!("{user}:[redacted]") } else { user.to_owned() };
             format!("{}{}{}", &url[..scheme_end + 3], masked, &url[at..])
         }
         _ => url.to_owned(),
@@ -214,10 +196,7 @@ mod tests {
 
     #[test]
     fn urls_lose_their_passwords() {
-        assert_eq!(
-            redacted_url("postgres://app:s3cret@db:5432/x"),
-            "postgres://app:[redacted]@db:5432/x"
-        );
+        assert_eq!(redacted_url("postgres://app:s3cret@db:5432/x"), "postgres://app:[redacted]@db:5432/x");
         assert_eq!(redacted_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redacted_url("redis://127.0.0.1"), "redis://127.0.0.1");
     }

@@ -8,6 +8,11 @@ mod runtime;
 
 use clap::Parser;
 
+/// mimalloc: the server allocates many small, short-lived buffers per request (rows, JSON),
+/// where glibc's allocator showed up as a fifth of the CPU profile.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let config = match config::Config::load(cli.config.as_deref()) {
@@ -17,17 +22,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let format = if config.log.format == "json" {
-        telemetry::LogFormat::Json
-    } else {
-        telemetry::LogFormat::Text
-    };
+    let format =
+        if config.log.format == "json" { telemetry::LogFormat::Json } else { telemetry::LogFormat::Text };
     telemetry::init_tracing(format, &config.log.filter);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime starts");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
     match runtime.block_on(commands::run(cli.command, config)) {
         Ok(code) => code,
         Err(e) => {

@@ -35,11 +35,7 @@ impl Database {
         };
         let owner = PgConnectOptions::from_str(&url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
         let mut db = DbConfig::new(owner);
-        db.app_password = config
-            .database
-            .app_password
-            .as_ref()
-            .map(|p| p.expose_secret().to_owned());
+        db.app_password = config.database.app_password.as_ref().map(|p| p.expose_secret().to_owned());
         db.max_connections = config.database.max_connections;
         db.statement_timeout = Duration::from_secs(config.database.statement_timeout_secs);
         Ok(Database { config: db, embedded })
@@ -70,12 +66,7 @@ impl Database {
 /// The configured encryption keys, or a key generated once into `state_dir/encryption.key`.
 pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
     if !config.security.encryption_keys.is_empty() {
-        let specs: Vec<&str> = config
-            .security
-            .encryption_keys
-            .iter()
-            .map(|k| k.expose_secret())
-            .collect();
+        let specs: Vec<&str> = config.security.encryption_keys.iter().map(|k| k.expose_secret()).collect();
         return KeyRing::parse(&specs).context("COUNTINGHOUSE_ENCRYPTION_KEYS");
     }
     let path = config.state_dir.join("encryption.key");
@@ -98,11 +89,7 @@ pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
 }

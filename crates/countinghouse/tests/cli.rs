@@ -34,12 +34,7 @@ async fn migrate_is_idempotent_and_audit_verify_finds_tampering() {
     assert!(stdout(&m).contains("up to date"), "{}", stdout(&m));
 
     let ok = countinghouse(&["audit", "verify"], &url, &state);
-    assert!(
-        ok.status.success(),
-        "{}{}",
-        stdout(&ok),
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}{}", stdout(&ok), String::from_utf8_lossy(&ok.stderr));
     assert!(stdout(&ok).contains("acme: intact"));
 
     let mut owner = app.test_db.owner_conn().await;
@@ -49,11 +44,7 @@ async fn migrate_is_idempotent_and_audit_verify_finds_tampering() {
         .unwrap();
     let broken = countinghouse(&["audit", "verify", "--organization", "acme"], &url, &state);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(
-        stdout(&broken).contains("acme: BROKEN at entry 2"),
-        "{}",
-        stdout(&broken)
-    );
+    assert!(stdout(&broken).contains("acme: BROKEN at entry 2"), "{}", stdout(&broken));
     let _ = std::fs::remove_dir_all(&state);
 }
 
@@ -63,10 +54,7 @@ fn config_prints_the_effective_configuration_without_secrets() {
     let out = Command::new(env!("CARGO_BIN_EXE_countinghouse"))
         .arg("config")
         .env("DATABASE_URL", "postgres://owner:hunter22@db.internal:5432/ch")
-        .env(
-            "COUNTINGHOUSE_ENCRYPTION_KEYS",
-            "3:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
-        )
+        .env("COUNTINGHOUSE_ENCRYPTION_KEYS", "3:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=")
         .env("COUNTINGHOUSE_SERVER__LISTEN", "0.0.0.0:9000")
         .env("COUNTINGHOUSE_STATE_DIR", &state)
         .output()
@@ -74,10 +62,7 @@ fn config_prints_the_effective_configuration_without_secrets() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("listen = \"0.0.0.0:9000\""), "{text}");
-    assert!(
-        text.contains("postgres://owner:[redacted]@db.internal:5432/ch"),
-        "{text}"
-    );
+    assert!(text.contains("postgres://owner:[redacted]@db.internal:5432/ch"), "{text}");
     assert!(text.contains("3:[redacted]"));
     assert!(!text.contains("hunter22") && !text.contains("c2VjcmV0"));
 
@@ -87,11 +72,7 @@ fn config_prints_the_effective_configuration_without_secrets() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&bad.stderr)
-            .to_lowercase()
-            .contains("server.listen")
-    );
+    assert!(String::from_utf8_lossy(&bad.stderr).to_lowercase().contains("server.listen"));
 }
 
 #[test]
@@ -103,10 +84,7 @@ fn every_command_has_help() {
         vec!["migrate", "--help"],
         vec!["audit", "verify", "--help"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_countinghouse"))
-            .args(&cmd)
-            .output()
-            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_countinghouse")).args(&cmd).output().unwrap();
         assert!(out.status.success(), "{cmd:?}");
         assert!(stdout(&out).contains("Usage"), "{cmd:?}");
     }

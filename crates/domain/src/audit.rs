@@ -132,23 +132,14 @@ mod tests {
     fn key_order_does_not_matter_but_content_does() {
         let a = json!({"b": 1, "a": {"y": [1, 2], "x": "s"}});
         let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,2]},"b":1}"#).unwrap();
-        assert_eq!(
-            chain_hash(&GENESIS, &content(&a)),
-            chain_hash(&GENESIS, &content(&b))
-        );
+        assert_eq!(chain_hash(&GENESIS, &content(&a)), chain_hash(&GENESIS, &content(&b)));
         let c = json!({"b": 2, "a": {"y": [1, 2], "x": "s"}});
-        assert_ne!(
-            chain_hash(&GENESIS, &content(&a)),
-            chain_hash(&GENESIS, &content(&c))
-        );
+        assert_ne!(chain_hash(&GENESIS, &content(&a)), chain_hash(&GENESIS, &content(&c)));
     }
 
     #[test]
     fn the_previous_hash_is_part_of_the_hash() {
         let a = json!({});
-        assert_ne!(
-            chain_hash(&GENESIS, &content(&a)),
-            chain_hash(&[1; 32], &content(&a))
-        );
+        assert_ne!(chain_hash(&GENESIS, &content(&a)), chain_hash(&[1; 32], &content(&a)));
     }
 }

@@ -34,9 +34,7 @@ impl Email {
             });
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local
-                .chars()
-                .any(|c| c.is_whitespace() || c == '@' || c.is_control());
+            && !local.chars().any(|c| c.is_whitespace() || c == '@' || c.is_control());
         if !host_ok || !local_ok {
             return Err(EmailError::Shape);
         }
@@ -72,20 +70,9 @@ mod tests {
 
     #[test]
     fn normalises_and_rejects_bad_shapes() {
-        assert_eq!(
-            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
-            "ann@example.com"
-        );
+        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
         assert_eq!(Email::parse(""), Err(EmailError::Empty));
-        for bad in [
-            "ann",
-            "ann@",
-            "@x.com",
-            "ann@x",
-            "a b@x.com",
-            "ann@x..com",
-            "ann@-x.com.",
-        ] {
+        for bad in ["ann", "ann@", "@x.com", "ann@x", "a b@x.com", "ann@x..com", "ann@-x.com."] {
             assert!(Email::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

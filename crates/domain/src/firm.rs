@@ -118,20 +118,9 @@ mod tests {
 
     #[test]
     fn values_parse_leniently_and_print_canonically() {
-        assert_eq!(
-            "S Corporation".parse::<BusinessType>().unwrap(),
-            BusinessType::SCorporation
-        );
-        assert_eq!(
-            "in-progress".parse::<EngagementStatus>().unwrap(),
-            EngagementStatus::InProgress
-        );
-        assert!(
-            "maybe"
-                .parse::<RiskLevel>()
-                .unwrap_err()
-                .contains("low, medium, high")
-        );
+        assert_eq!("S Corporation".parse::<BusinessType>().unwrap(), BusinessType::SCorporation);
+        assert_eq!("in-progress".parse::<EngagementStatus>().unwrap(), EngagementStatus::InProgress);
+        assert!("maybe".parse::<RiskLevel>().unwrap_err().contains("low, medium, high"));
         assert_eq!(ClientStatus::Archived.to_string(), "archived");
     }
 

@@ -31,12 +31,8 @@ pub enum InvoiceAction {
 
 impl InvoiceStatus {
     /// Open for payment: counts in accounts receivable.
-    pub const OPEN: &'static [InvoiceStatus] = &[
-        InvoiceStatus::Sent,
-        InvoiceStatus::Viewed,
-        InvoiceStatus::Partial,
-        InvoiceStatus::Overdue,
-    ];
+    pub const OPEN: &'static [InvoiceStatus] =
+        &[InvoiceStatus::Sent, InvoiceStatus::Viewed, InvoiceStatus::Partial, InvoiceStatus::Overdue];
 
     pub fn is_open(self) -> bool {
         InvoiceStatus::OPEN.contains(&self)
@@ -187,21 +183,13 @@ mod tests {
     }
 
     fn line(q: Decimal, p: Decimal) -> LineInput {
-        LineInput {
-            description: "Tax preparation".into(),
-            quantity: q,
-            unit_price: p,
-        }
+        LineInput { description: "Tax preparation".into(), quantity: q, unit_price: p }
     }
 
     #[test]
     fn totals_round_each_line_then_tax_the_subtotal() {
-        let t = compute_totals(
-            &[line(d("3"), d("33.335")), line(d("1.5"), d("100"))],
-            d("0.0825"),
-            d("10"),
-        )
-        .unwrap();
+        let t = compute_totals(&[line(d("3"), d("33.335")), line(d("1.5"), d("100"))], d("0.0825"), d("10"))
+            .unwrap();
         assert_eq!(t.line_amounts, vec![d("100.01"), d("150.00")]);
         assert_eq!(t.subtotal, d("250.01"));
         assert_eq!(t.tax_amount, d("20.63"));
@@ -211,22 +199,10 @@ mod tests {
     #[test]
     fn bad_lines_and_rates_are_refused() {
         assert_eq!(compute_totals(&[], d("0"), d("0")), Err(InvoiceError::LineCount));
-        assert_eq!(
-            compute_totals(&[line(d("0"), d("1"))], d("0"), d("0")),
-            Err(InvoiceError::Quantity(0))
-        );
-        assert_eq!(
-            compute_totals(&[line(d("1"), d("-1"))], d("0"), d("0")),
-            Err(InvoiceError::UnitPrice(0))
-        );
-        assert_eq!(
-            compute_totals(&[line(d("1"), d("1"))], d("1.5"), d("0")),
-            Err(InvoiceError::TaxRate)
-        );
-        assert_eq!(
-            compute_totals(&[line(d("1"), d("1"))], d("0"), d("2")),
-            Err(InvoiceError::Discount)
-        );
+        assert_eq!(compute_totals(&[line(d("0"), d("1"))], d("0"), d("0")), Err(InvoiceError::Quantity(0)));
+        assert_eq!(compute_totals(&[line(d("1"), d("-1"))], d("0"), d("0")), Err(InvoiceError::UnitPrice(0)));
+        assert_eq!(compute_totals(&[line(d("1"), d("1"))], d("1.5"), d("0")), Err(InvoiceError::TaxRate));
+        assert_eq!(compute_totals(&[line(d("1"), d("1"))], d("0"), d("2")), Err(InvoiceError::Discount));
     }
 
     #[test]

@@ -58,9 +58,6 @@ mod tests {
         assert_eq!(check_new_password("aaaaaaaaaaaa"), Err(PasswordError::Weak));
         assert_eq!(check_new_password("Password123"), Err(PasswordError::Weak));
         assert!(check_new_password("correct horse battery").is_ok());
-        assert_eq!(
-            check_new_password(&"ab1!".repeat(70)),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(check_new_password(&"ab1!".repeat(70)), Err(PasswordError::TooLong));
     }
 }

@@ -18,16 +18,7 @@ pub enum SlugError {
     Reserved(String),
 }
 
-const RESERVED: &[&str] = &[
-    "admin",
-    "api",
-    "www",
-    "app",
-    "docs",
-    "demo-reserved",
-    "system",
-    "support",
-];
+const RESERVED: &[&str] = &["admin", "api", "www", "app", "docs", "demo-reserved", "system", "support"];
 
 impl OrgSlug {
     pub fn parse(raw: &str) -> Result<Self, SlugError> {
@@ -35,9 +26,7 @@ impl OrgSlug {
         if !(3..=63).contains(&s.len()) {
             return Err(SlugError::Length);
         }
-        let ok = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        let ok = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-')
             && !s.contains("--");

@@ -5,11 +5,7 @@ use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sqlx",
-    derive(sqlx::Type),
-    sqlx(type_name = "text", rename_all = "snake_case")
-)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "text", rename_all = "snake_case"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TaxIdKind {
     Ein,
@@ -44,11 +40,7 @@ impl TaxId {
         if digits.len() != 9 || raw.chars().any(|c| !(c.is_ascii_digit() || c == '-' || c == ' ')) {
             return Err(TaxIdError::Shape);
         }
-        let dash_at: Vec<usize> = raw
-            .char_indices()
-            .filter(|(_, c)| *c == '-')
-            .map(|(i, _)| i)
-            .collect();
+        let dash_at: Vec<usize> = raw.char_indices().filter(|(_, c)| *c == '-').map(|(i, _)| i).collect();
         let kind = match (dash_at.as_slice(), kind) {
             ([2], None | Some(TaxIdKind::Ein)) => TaxIdKind::Ein,
             ([3, 6], None | Some(TaxIdKind::Ssn)) => TaxIdKind::Ssn,
@@ -58,19 +50,13 @@ impl TaxId {
         let n = |r: std::ops::Range<usize>| digits[r].parse::<u32>().unwrap_or(0);
         match kind {
             TaxIdKind::Ein if !ein_prefix_valid(n(0..2)) => {
-                return Err(TaxIdError::NeverIssued(
-                    "the IRS does not issue EINs with this prefix",
-                ));
+                return Err(TaxIdError::NeverIssued("the IRS does not issue EINs with this prefix"));
             }
             TaxIdKind::Ssn if n(0..3) == 0 || n(0..3) == 666 || n(0..3) >= 900 => {
-                return Err(TaxIdError::NeverIssued(
-                    "no SSN has this area number (000, 666 or 900–999)",
-                ));
+                return Err(TaxIdError::NeverIssued("no SSN has this area number (000, 666 or 900–999)"));
             }
             TaxIdKind::Ssn if n(3..5) == 0 || n(5..9) == 0 => {
-                return Err(TaxIdError::NeverIssued(
-                    "no SSN has a group of 00 or a serial of 0000",
-                ));
+                return Err(TaxIdError::NeverIssued("no SSN has a group of 00 or a serial of 0000"));
             }
             _ => {}
         }
@@ -122,41 +108,18 @@ mod tests {
     #[test]
     fn accepts_real_shapes_and_rejects_never_issued_numbers() {
         let ein = TaxId::parse("12-3456789", None).unwrap();
-        assert_eq!(
-            (ein.kind(), ein.formatted(), ein.last4()),
-            (TaxIdKind::Ein, "12-3456789".into(), "6789")
-        );
+        assert_eq!((ein.kind(), ein.formatted(), ein.last4()), (TaxIdKind::Ein, "12-3456789".into(), "6789"));
         let ssn = TaxId::parse("123-45-6789", None).unwrap();
         assert_eq!(ssn.kind(), TaxIdKind::Ssn);
-        assert_eq!(
-            TaxId::parse("123456789", Some(TaxIdKind::Ssn))
-                .unwrap()
-                .formatted(),
-            "123-45-6789"
-        );
+        assert_eq!(TaxId::parse("123456789", Some(TaxIdKind::Ssn)).unwrap().formatted(), "123-45-6789");
         assert_eq!(TaxId::parse("123456789", None), Err(TaxIdError::Shape));
         assert_eq!(TaxId::parse("12-345678", None), Err(TaxIdError::Shape));
-        assert_eq!(
-            TaxId::parse("12-3456789", Some(TaxIdKind::Ssn)),
-            Err(TaxIdError::Shape)
-        );
+        assert_eq!(TaxId::parse("12-3456789", Some(TaxIdKind::Ssn)), Err(TaxIdError::Shape));
         assert_eq!(TaxId::parse("1a-3456789", None), Err(TaxIdError::Shape));
-        assert!(matches!(
-            TaxId::parse("07-3456789", None),
-            Err(TaxIdError::NeverIssued(_))
-        ));
-        assert!(matches!(
-            TaxId::parse("666-45-6789", None),
-            Err(TaxIdError::NeverIssued(_))
-        ));
-        assert!(matches!(
-            TaxId::parse("912-45-6789", None),
-            Err(TaxIdError::NeverIssued(_))
-        ));
-        assert!(matches!(
-            TaxId::parse("123-00-6789", None),
-            Err(TaxIdError::NeverIssued(_))
-        ));
+        assert!(matches!(TaxId::parse("07-3456789", None), Err(TaxIdError::NeverIssued(_))));
+        assert!(matches!(TaxId::parse("666-45-6789", None), Err(TaxIdError::NeverIssued(_))));
+        assert!(matches!(TaxId::parse("912-45-6789", None), Err(TaxIdError::NeverIssued(_))));
+        assert!(matches!(TaxId::parse("123-00-6789", None), Err(TaxIdError::NeverIssued(_))));
         assert_eq!(masked(TaxIdKind::Ssn, "6789"), "***-**-6789");
         assert!(!format!("{ssn:?}").contains("12345"));
     }

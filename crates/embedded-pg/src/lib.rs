@@ -29,11 +29,7 @@ pub enum EmbeddedPgError {
     )]
     NoPostgresUser,
     #[error("`{command}` failed ({status}): {stderr}")]
-    Command {
-        command: String,
-        status: String,
-        stderr: String,
-    },
+    Command { command: String, status: String, stderr: String },
     #[error("I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
@@ -69,13 +65,7 @@ impl EmbeddedPostgres {
         if let Some((uid, gid)) = run_as {
             std::os::unix::fs::chown(root, Some(uid), Some(gid)).map_err(io(root))?;
         }
-        let mut pg = EmbeddedPostgres {
-            bin_dir,
-            data_dir,
-            port: 0,
-            run_as,
-            started_here: false,
-        };
+        let mut pg = EmbeddedPostgres { bin_dir, data_dir, port: 0, run_as, started_here: false };
 
         let fresh = !pg.data_dir.join("PG_VERSION").exists();
         if fresh {
@@ -83,16 +73,7 @@ impl EmbeddedPostgres {
             let data = pg.data_dir.display().to_string();
             pg.run(
                 "initdb",
-                &[
-                    "-D",
-                    &data,
-                    "-U",
-                    SUPERUSER,
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ],
+                &["-D", &data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
             )
             .await?;
         }
@@ -108,22 +89,14 @@ impl EmbeddedPostgres {
                 "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories='' -c max_connections=200",
                 pg.port
             );
-            pg.run(
-                "pg_ctl",
-                &["start", "-w", "-t", "60", "-D", &data, "-l", &log, "-o", &opts],
-            )
-            .await?;
+            pg.run("pg_ctl", &["start", "-w", "-t", "60", "-D", &data, "-l", &log, "-o", &opts]).await?;
             pg.started_here = true;
             tracing::info!(port = pg.port, "embedded PostgreSQL started");
         }
 
         if fresh {
             let port = pg.port.to_string();
-            pg.run(
-                "createdb",
-                &["-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER, DATABASE],
-            )
-            .await?;
+            pg.run("createdb", &["-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER, DATABASE]).await?;
         }
         Ok(pg)
     }
@@ -141,8 +114,7 @@ impl EmbeddedPostgres {
     pub async fn stop(self) -> Result<()> {
         if self.started_here {
             let data = self.data_dir.display().to_string();
-            self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", &data])
-                .await?;
+            self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", &data]).await?;
             tracing::info!("embedded PostgreSQL stopped");
         }
         Ok(())
@@ -159,10 +131,7 @@ impl EmbeddedPostgres {
 
     async fn run(&self, program: &str, args: &[&str]) -> Result<String> {
         let mut cmd = Command::new(self.bin_dir.join(program));
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         if let Some((uid, gid)) = self.run_as {
             cmd.uid(uid).gid(gid);
         }
@@ -174,10 +143,7 @@ impl EmbeddedPostgres {
                 status: "timed out".into(),
                 stderr: String::new(),
             })?
-            .map_err(|source| EmbeddedPgError::Io {
-                path: self.bin_dir.join(program),
-                source,
-            })?;
+            .map_err(|source| EmbeddedPgError::Io { path: self.bin_dir.join(program), source })?;
         if !out.status.success() {
             return Err(EmbeddedPgError::Command {
                 command,
@@ -250,9 +216,7 @@ mod tests {
         }
         let root = std::env::temp_dir().join(format!("ch-embedded-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        let first = EmbeddedPostgres::start(&root)
-            .await
-            .expect("first start initialises");
+        let first = EmbeddedPostgres::start(&root).await.expect("first start initialises");
         assert!(first.started_here);
         // A second start on the same directory finds it running and reuses it.
         let second = EmbeddedPostgres::start(&root).await.expect("second start reuses");

@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use api_types::Page;
 use api_types::clients::{
     BulkAction, BulkClientRequest, BulkClientResponse, ClientExportParams, ClientListParams, ClientResponse,
-    CreateClientRequest, ImportReport, UpdateClientRequest,
+    ClientSummaryResponse, CreateClientRequest, ImportReport, UpdateClientRequest,
 };
 use bytes::Bytes;
 use domain::tax_id::masked;
-use domain::{ClientId, ClientScope, ClientStatus, OrganizationId, Permission, TaxId, UserId};
+use domain::{ClientId, ClientScope, ClientStatus, OrganizationId, Permission, TaxId, TaxIdKind, UserId};
 use identity::{AuthContext, RequestMeta};
-use store::clients::{self, BulkChange, Client, ClientFields, ClientFilter, ClientQuery, ClientSort};
+use store::clients::{
+    self, BulkChange, Client, ClientFields, ClientFilter, ClientQuery, ClientSort, ClientSummary,
+};
 use store::{AuditRecord, TenantTx, users};
 
 use crate::error::NotFoundAs;
@@ -30,27 +32,60 @@ pub type ExportStream = futures::stream::BoxStream<'static, Result<Bytes, std::i
 
 impl Firm {
     pub(crate) async fn tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<TenantTx> {
-        Ok(TenantTx::begin(
-            &self.db,
-            ctx.organization_id,
-            ctx.actor(meta.request_id.clone(), meta.ip),
-        )
-        .await?)
+        Ok(TenantTx::begin(&self.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
+            .await?)
     }
 
     /// The response shape, with the tax id unsealed for those allowed and masked for the rest.
-    pub(crate) fn client_response(&self, ctx: &AuthContext, c: Client) -> ClientResponse {
-        let tax_id = match (c.tax_id_kind, &c.tax_id_last4, &c.tax_id_sealed) {
+    /// A tax id as this caller may see it: whole with `clients:tax_id`, else the last four digits.
+    fn tax_display(
+        &self,
+        ctx: &AuthContext,
+        client: ClientId,
+        kind: Option<TaxIdKind>,
+        last4: Option<&str>,
+        sealed: Option<&[u8]>,
+    ) -> Option<String> {
+        match (kind, last4, sealed) {
             (Some(kind), Some(last4), Some(sealed)) if ctx.has(Permission::ClientsTaxId) => self
                 .keys
-                .open(sealed, tax::aad(ctx.organization_id, c.id).as_bytes())
+                .open(sealed, tax::aad(ctx.organization_id, client).as_bytes())
                 .ok()
                 .and_then(|digits| TaxId::parse(&String::from_utf8_lossy(&digits), Some(kind)).ok())
                 .map(|t| t.formatted())
                 .or_else(|| Some(masked(kind, last4))),
             (Some(kind), Some(last4), _) => Some(masked(kind, last4)),
             _ => None,
-        };
+        }
+    }
+
+    fn summary_response(&self, ctx: &AuthContext, c: ClientSummary) -> ClientSummaryResponse {
+        ClientSummaryResponse {
+            tax_id: self.tax_display(
+                ctx,
+                c.id,
+                c.tax_id_kind,
+                c.tax_id_last4.as_deref(),
+                c.tax_id_sealed.as_deref(),
+            ),
+            id: c.id,
+            business_name: c.business_name,
+            primary_contact_name: c.primary_contact_name,
+            primary_contact_email: c.primary_contact_email,
+            business_type: c.business_type,
+            industry: c.industry,
+            status: c.status,
+            risk_level: c.risk_level,
+            annual_revenue: c.annual_revenue,
+            assigned_to: c.assigned_to,
+            tags: c.tags,
+            created_at: c.created_at,
+        }
+    }
+
+    pub(crate) fn client_response(&self, ctx: &AuthContext, c: Client) -> ClientResponse {
+        let tax_id =
+            self.tax_display(ctx, c.id, c.tax_id_kind, c.tax_id_last4.as_deref(), c.tax_id_sealed.as_deref());
         ClientResponse {
             id: c.id,
             business_name: c.business_name,
@@ -113,16 +148,15 @@ impl Firm {
     ) -> ClientFields {
         let f = |name: &str| format!("{prefix}{name}");
         let tax_id =
-            req.tax_id
-                .as_deref()
-                .filter(|t| !t.trim().is_empty())
-                .and_then(|raw| match TaxId::parse(raw, req.tax_id_kind) {
+            req.tax_id.as_deref().filter(|t| !t.trim().is_empty()).and_then(|raw| {
+                match TaxId::parse(raw, req.tax_id_kind) {
                     Ok(t) => Some(tax::seal(&self.keys, org, id, &t)),
                     Err(e) => {
                         p.add(f("tax_id"), e.to_string());
                         None
                     }
-                });
+                }
+            });
         ClientFields {
             business_name: Some(p.required(&f("business_name"), &req.business_name, 300)),
             legal_name: Some(p.text(&f("legal_name"), req.legal_name.as_deref(), 300)),
@@ -158,9 +192,7 @@ impl Firm {
     ) -> FirmResult<ClientResponse> {
         ctx.require(Permission::ClientsRead)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let client = clients::get(&mut tx, id, &ctx.client_scope())
-            .await
-            .or_not_found("client")?;
+        let client = clients::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("client")?;
         tx.commit().await?;
         Ok(self.client_response(ctx, client))
     }
@@ -174,10 +206,7 @@ impl Firm {
     ) -> FirmResult<ClientResponse> {
         ctx.require(Permission::ClientsUpdate)?;
         if req.status == Some(ClientStatus::Archived) {
-            return Err(FirmError::invalid(
-                "status",
-                "archive with POST /v1/clients/{id}/archive",
-            ));
+            return Err(FirmError::invalid("status", "archive with POST /v1/clients/{id}/archive"));
         }
         let mut p = Problems::default();
         let tax_id = match &req.tax_id {
@@ -193,14 +222,8 @@ impl Firm {
             },
         };
         let fields = ClientFields {
-            business_name: req
-                .business_name
-                .as_deref()
-                .map(|n| p.required("business_name", n, 300)),
-            legal_name: req
-                .legal_name
-                .as_ref()
-                .map(|v| p.text("legal_name", v.as_deref(), 300)),
+            business_name: req.business_name.as_deref().map(|n| p.required("business_name", n, 300)),
+            legal_name: req.legal_name.as_ref().map(|v| p.text("legal_name", v.as_deref(), 300)),
             tax_id,
             primary_contact_name: req
                 .primary_contact_name
@@ -215,16 +238,11 @@ impl Firm {
                 .as_ref()
                 .map(|v| p.phone("primary_contact_phone", v.as_deref())),
             business_type: req.business_type,
-            industry: req
-                .industry
-                .as_ref()
-                .map(|v| p.text("industry", v.as_deref(), 100)),
+            industry: req.industry.as_ref().map(|v| p.text("industry", v.as_deref(), 100)),
             website: req.website.as_ref().map(|v| p.website("website", v.as_deref())),
             status: req.status,
             risk_level: req.risk_level,
-            annual_revenue: req
-                .annual_revenue
-                .map(|v| p.money("annual_revenue", v, 100_000_000_000_000)),
+            annual_revenue: req.annual_revenue.map(|v| p.money("annual_revenue", v, 100_000_000_000_000)),
             assigned_to: req.assigned_to,
             tags: req.tags.as_ref().map(|t| p.tags("tags", t)),
             business_address: req
@@ -240,14 +258,10 @@ impl Firm {
         if let Some(Some(tax)) = &fields.tax_id {
             let existing = clients::with_tax_index(&mut tx, std::slice::from_ref(&tax.index)).await?;
             if existing.iter().any(|other| *other != id) {
-                return Err(FirmError::Conflict(
-                    "another client already has this tax id".into(),
-                ));
+                return Err(FirmError::Conflict("another client already has this tax id".into()));
             }
         }
-        let client = clients::update(&mut tx, id, &fields)
-            .await
-            .or_not_found("client")?;
+        let client = clients::update(&mut tx, id, &fields).await.or_not_found("client")?;
         tx.commit().await?;
         Ok(self.client_response(ctx, client))
     }
@@ -270,9 +284,7 @@ impl Firm {
     ) -> FirmResult<ClientResponse> {
         ctx.require(Permission::ClientsUpdate)?;
         let mut tx = self.tx(ctx, meta).await?;
-        clients::get(&mut tx, id, &ClientScope::All)
-            .await
-            .or_not_found("client")?;
+        clients::get(&mut tx, id, &ClientScope::All).await.or_not_found("client")?;
         clients::set_archived(&mut tx, &[id], archived).await?;
         let client = clients::get(&mut tx, id, &ClientScope::All).await?;
         tx.commit().await?;
@@ -285,7 +297,7 @@ impl Firm {
         meta: &RequestMeta,
         q: &ClientListParams,
         limit: usize,
-    ) -> FirmResult<Page<ClientResponse>> {
+    ) -> FirmResult<Page<ClientSummaryResponse>> {
         ctx.require(Permission::ClientsRead)?;
         let mut p = Problems::default();
         let filter = parse_filter(ctx, &mut p, FilterArgs::from(q));
@@ -309,10 +321,7 @@ impl Firm {
         let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let query = search.map(|s| self.client_query(ctx.organization_id, s, &mut p));
         if search.is_some() && q.cursor.is_some() {
-            p.add(
-                "cursor",
-                "search results are one ranked page; refine `q` instead of paging",
-            );
+            p.add("cursor", "search results are one ranked page; refine `q` instead of paging");
         }
         p.into_result()?;
         let mut tx = self.tx(ctx, meta).await?;
@@ -320,31 +329,15 @@ impl Firm {
         let page = match query.flatten() {
             Some(query) => {
                 let rows = clients::search(&mut tx, &scope, &filter, &query, limit).await?;
-                store::cursor::Page {
-                    items: rows,
-                    next_cursor: None,
-                }
+                store::cursor::Page { items: rows, next_cursor: None }
             }
             None => {
-                clients::list(
-                    &mut tx,
-                    &scope,
-                    &filter,
-                    sort,
-                    descending,
-                    q.cursor.as_deref(),
-                    limit,
-                )
-                .await?
+                clients::list(&mut tx, &scope, &filter, sort, descending, q.cursor.as_deref(), limit).await?
             }
         };
         tx.commit().await?;
         Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|c| self.client_response(ctx, c))
-                .collect(),
+            items: page.items.into_iter().map(|c| self.summary_response(ctx, c)).collect(),
             next_cursor: page.next_cursor,
         })
     }
@@ -364,10 +357,7 @@ impl Firm {
                 .collect(),
         };
         if !candidates.is_empty() {
-            let indexes = candidates
-                .iter()
-                .map(|t| tax::index(&self.keys, org, t).to_vec())
-                .collect();
+            let indexes = candidates.iter().map(|t| tax::index(&self.keys, org, t).to_vec()).collect();
             return Some(ClientQuery::TaxId { indexes });
         }
         let words: Vec<String> = q
@@ -380,10 +370,7 @@ impl Firm {
             p.add("q", "needs at least one letter or digit");
             return None;
         }
-        Some(ClientQuery::Words {
-            raw: q.to_owned(),
-            tsquery: words.join(" & "),
-        })
+        Some(ClientQuery::Words { raw: q.to_owned(), tsquery: words.join(" & ") })
     }
 
     pub async fn bulk_clients(
@@ -397,19 +384,13 @@ impl Firm {
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() || ids.len() > MAX_BULK {
-            return Err(FirmError::invalid(
-                "ids",
-                format!("give 1 to {MAX_BULK} client ids"),
-            ));
+            return Err(FirmError::invalid("ids", format!("give 1 to {MAX_BULK} client ids")));
         }
         let mut tx = self.tx(ctx, meta).await?;
         let found = clients::existing(&mut tx, &ids).await?;
         if found.len() != ids.len() {
-            let missing: Vec<String> = ids
-                .iter()
-                .filter(|id| !found.contains(id))
-                .map(|id| id.to_string())
-                .collect();
+            let missing: Vec<String> =
+                ids.iter().filter(|id| !found.contains(id)).map(|id| id.to_string()).collect();
             return Err(FirmError::Missing(format!(
                 "no such client: {}; nothing was changed",
                 missing.join(", ")
@@ -422,12 +403,9 @@ impl Firm {
                 clients::bulk_set(&mut tx, &ids, &BulkChange::Status(ClientStatus::Active)).await?
             }
             BulkAction::SetStatus => {
-                let status = req
-                    .status
-                    .filter(|s| *s != ClientStatus::Archived)
-                    .ok_or_else(|| {
-                        FirmError::invalid("status", "set_status needs a status other than archived")
-                    })?;
+                let status = req.status.filter(|s| *s != ClientStatus::Archived).ok_or_else(|| {
+                    FirmError::invalid("status", "set_status needs a status other than archived")
+                })?;
                 clients::bulk_set(&mut tx, &ids, &BulkChange::Status(status)).await?
             }
             BulkAction::Assign => {
@@ -438,10 +416,7 @@ impl Firm {
             }
         };
         tx.commit().await?;
-        Ok(BulkClientResponse {
-            changed: changed.len(),
-            unchanged: ids.len() - changed.len(),
-        })
+        Ok(BulkClientResponse { changed: changed.len(), unchanged: ids.len() - changed.len() })
     }
 
     /// Imports clients from CSV: every row valid ⇒ all imported in one transaction; any row
@@ -457,13 +432,8 @@ impl Firm {
         let parsed = csv_io::parse_import(body, MAX_IMPORT_ROWS)?;
         let mut tx = self.tx(ctx, meta).await?;
         let members: HashMap<String, UserId> = users::staff_emails(&mut tx).await?.into_iter().collect();
-        let mut report = ImportReport {
-            rows: parsed.len(),
-            accepted: 0,
-            rejected: Vec::new(),
-            imported: false,
-            dry_run,
-        };
+        let mut report =
+            ImportReport { rows: parsed.len(), accepted: 0, rejected: Vec::new(), imported: false, dry_run };
         let mut rows: Vec<(ClientId, ClientFields)> = Vec::with_capacity(parsed.len());
         let mut seen_tax: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut row_of_index: Vec<(Vec<u8>, usize)> = Vec::new();
@@ -499,11 +469,7 @@ impl Firm {
             } else {
                 report.rejected.push(api_types::clients::RejectedRow {
                     line: row.line,
-                    errors: p
-                        .0
-                        .into_iter()
-                        .map(|(f, m)| api_types::FieldError::new(f, m))
-                        .collect(),
+                    errors: p.0.into_iter().map(|(f, m)| api_types::FieldError::new(f, m)).collect(),
                 });
             }
         }
@@ -530,11 +496,9 @@ impl Firm {
         }
         clients::insert_many(&mut tx, &rows).await?;
         for (id, f) in &rows {
-            tx.audit(
-                AuditRecord::new("client.create", "client", id).after(serde_json::json!({
-                    "business_name": f.business_name, "source": "csv_import",
-                })),
-            );
+            tx.audit(AuditRecord::new("client.create", "client", id).after(serde_json::json!({
+                "business_name": f.business_name, "source": "csv_import",
+            })));
         }
         tx.commit().await?;
         report.imported = true;
@@ -573,11 +537,7 @@ impl Firm {
             after: Option<(String, ClientId)>,
             header: bool,
         }
-        let state = State {
-            tx: Some(tx),
-            after: None,
-            header: false,
-        };
+        let state = State { tx: Some(tx), after: None, header: false };
         let stream = futures::stream::try_unfold(state, move |mut st| {
             let firm = firm.clone();
             let ctx = ctx.clone();
@@ -613,19 +573,16 @@ impl Firm {
 async fn check_assignee(tx: &mut TenantTx, user: UserId, field: &str) -> FirmResult<()> {
     match users::get(tx, user).await {
         Ok(m) if m.role.is_staff() && m.status == domain::UserStatus::Active => Ok(()),
-        Ok(_) | Err(store::StoreError::NotFound) => Err(FirmError::invalid(
-            field,
-            "must be an active staff member of this organization",
-        )),
+        Ok(_) | Err(store::StoreError::NotFound) => {
+            Err(FirmError::invalid(field, "must be an active staff member of this organization"))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 async fn reject_known_tax_ids(tx: &mut TenantTx, indexes: &[Vec<u8>]) -> FirmResult<()> {
     if !clients::known_tax_indexes(tx, indexes).await?.is_empty() {
-        return Err(FirmError::Conflict(
-            "a client with this tax id already exists".into(),
-        ));
+        return Err(FirmError::Conflict("a client with this tax id already exists".into()));
     }
     Ok(())
 }
@@ -696,12 +653,8 @@ fn parse_filter(ctx: &AuthContext, p: &mut Problems, a: FilterArgs<'_>) -> Clien
             }
         },
     });
-    let tags = tags.map(|t| {
-        t.split(',')
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
+    let tags =
+        tags.map(|t| t.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect());
     ClientFilter {
         status,
         business_type,

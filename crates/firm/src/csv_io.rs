@@ -45,18 +45,13 @@ pub(crate) struct ImportRow {
 
 pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<ImportRow>> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body); // Excel's BOM
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(body);
     let headers = reader
         .headers()
         .map_err(|e| FirmError::Unreadable(format!("the first line must be a CSV header: {e}")))?
         .clone();
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim().to_lowercase().replace([' ', '-'], "_"))
-        .collect();
+    let names: Vec<String> =
+        headers.iter().map(|h| h.trim().to_lowercase().replace([' ', '-'], "_")).collect();
     let unknown: Vec<&str> = names
         .iter()
         .map(String::as_str)
@@ -70,9 +65,7 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<Impor
         )));
     }
     if !names.iter().any(|n| n == "business_name") {
-        return Err(FirmError::Unreadable(
-            "the header must name a business_name column".into(),
-        ));
+        return Err(FirmError::Unreadable("the header must name a business_name column".into()));
     }
     let col = |name: &str| names.iter().position(|n| n == name);
     let idx: Vec<Option<usize>> = IMPORT_COLUMNS.iter().map(|c| col(c)).collect();
@@ -81,9 +74,7 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<Impor
     let (mut counted_lines, mut counted_upto) = (0usize, 0usize);
     for record in reader.records() {
         if rows.len() >= max_rows {
-            return Err(FirmError::Unreadable(format!(
-                "at most {max_rows} rows per import; split the file"
-            )));
+            return Err(FirmError::Unreadable(format!("at most {max_rows} rows per import; split the file")));
         }
         let record = record.map_err(|e| FirmError::Unreadable(format!("unreadable CSV: {e}")))?;
         // Count lines ourselves from the byte offset: the reader does not count skipped blank lines.
@@ -137,21 +128,11 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<Impor
             }),
             assigned_to: None,
             tags: get(13)
-                .map(|t| {
-                    t.split(';')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
+                .map(|t| t.split(';').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default(),
             business_address: get(14),
         };
-        rows.push(ImportRow {
-            line,
-            request: req,
-            assigned_to_email: get(15),
-            problems,
-        });
+        rows.push(ImportRow { line, request: req, assigned_to_email: get(15), problems });
     }
     Ok(rows)
 }
@@ -180,9 +161,8 @@ pub(crate) fn export_header() -> String {
 }
 
 pub(crate) fn export_rows(rows: &[ClientResponse]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::with_capacity(rows.len() * 200));
+    let mut w =
+        csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(rows.len() * 200));
     for c in rows {
         let s = |v: &Option<String>| v.clone().unwrap_or_default();
         let e = |v: Option<&str>| v.unwrap_or("").to_owned();
@@ -239,18 +219,9 @@ mod tests {
 
     #[test]
     fn refuses_files_it_cannot_read() {
-        assert!(matches!(
-            parse_import(b"name,whatever\nx,y\n", 10),
-            Err(FirmError::Unreadable(_))
-        ));
-        assert!(matches!(
-            parse_import(b"legal_name\nx\n", 10),
-            Err(FirmError::Unreadable(_))
-        ));
-        assert!(matches!(
-            parse_import(b"business_name\na\nb\nc\n", 2),
-            Err(FirmError::Unreadable(_))
-        ));
+        assert!(matches!(parse_import(b"name,whatever\nx,y\n", 10), Err(FirmError::Unreadable(_))));
+        assert!(matches!(parse_import(b"legal_name\nx\n", 10), Err(FirmError::Unreadable(_))));
+        assert!(matches!(parse_import(b"business_name\na\nb\nc\n", 2), Err(FirmError::Unreadable(_))));
         let ragged = parse_import(b"business_name,industry\na\n", 10).unwrap();
         assert_eq!(ragged[0].problems[0].0, "row");
     }

@@ -88,9 +88,7 @@ impl Firm {
         if let Some(user) = req.assigned_to {
             check_staff(&mut tx, user).await?;
         }
-        let e = engagements::create(&mut tx, EngagementId::new(), &fields)
-            .await
-            .or_not_found("client")?;
+        let e = engagements::create(&mut tx, EngagementId::new(), &fields).await.or_not_found("client")?;
         tx.commit().await?;
         Ok(engagement_response(e))
     }
@@ -103,9 +101,7 @@ impl Firm {
     ) -> FirmResult<EngagementResponse> {
         ctx.require(Permission::EngagementsRead)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let e = engagements::get(&mut tx, id, &ctx.client_scope())
-            .await
-            .or_not_found("engagement")?;
+        let e = engagements::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("engagement")?;
         tx.commit().await?;
         Ok(engagement_response(e))
     }
@@ -125,10 +121,7 @@ impl Firm {
             engagement_type: req.engagement_type,
             status: req.status,
             priority: req.priority,
-            description: req
-                .description
-                .as_ref()
-                .map(|d| p.text("description", d.as_deref(), 10_000)),
+            description: req.description.as_ref().map(|d| p.text("description", d.as_deref(), 10_000)),
             start_date: req.start_date,
             due_date: req.due_date,
             estimated_hours: req.estimated_hours.map(|h| hours(&mut p, "estimated_hours", h)),
@@ -143,15 +136,13 @@ impl Firm {
         if let Some(Some(user)) = req.assigned_to {
             check_staff(&mut tx, user).await?;
         }
-        let e = engagements::update(&mut tx, id, &fields)
-            .await
-            .map_err(|e| match e {
-                store::StoreError::NotFound => FirmError::NotFound("engagement"),
-                store::StoreError::Constraint(c) if c.contains("check") => {
-                    FirmError::invalid("due_date", "must not be before start_date")
-                }
-                other => other.into(),
-            })?;
+        let e = engagements::update(&mut tx, id, &fields).await.map_err(|e| match e {
+            store::StoreError::NotFound => FirmError::NotFound("engagement"),
+            store::StoreError::Constraint(c) if c.contains("check") => {
+                FirmError::invalid("due_date", "must not be before start_date")
+            }
+            other => other.into(),
+        })?;
         tx.commit().await?;
         Ok(engagement_response(e))
     }
@@ -164,9 +155,7 @@ impl Firm {
     ) -> FirmResult<()> {
         ctx.require(Permission::EngagementsDelete)?;
         let mut tx = self.tx(ctx, meta).await?;
-        engagements::delete(&mut tx, id)
-            .await
-            .or_not_found("engagement")?;
+        engagements::delete(&mut tx, id).await.or_not_found("engagement")?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,9 +182,7 @@ impl Firm {
         let scope = ctx.client_scope();
         let mut tx = self.tx(ctx, meta).await?;
         if let Some(c) = client {
-            store::clients::get(&mut tx, c, &scope)
-                .await
-                .or_not_found("client")?;
+            store::clients::get(&mut tx, c, &scope).await.or_not_found("client")?;
         }
         let filter = EngagementFilter {
             client_id: client,
@@ -215,10 +202,9 @@ impl Firm {
 async fn check_staff(tx: &mut TenantTx, user: UserId) -> FirmResult<()> {
     match users::get(tx, user).await {
         Ok(m) if m.role.is_staff() => Ok(()),
-        Ok(_) | Err(store::StoreError::NotFound) => Err(FirmError::invalid(
-            "assigned_to",
-            "must be a staff member of this organization",
-        )),
+        Ok(_) | Err(store::StoreError::NotFound) => {
+            Err(FirmError::invalid("assigned_to", "must be a staff member of this organization"))
+        }
         Err(e) => Err(e.into()),
     }
 }

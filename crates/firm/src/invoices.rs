@@ -123,19 +123,12 @@ impl Firm {
         ctx.require(Permission::BillingCreate)?;
         let mut p = Problems::default();
         let tax_rate = req.tax_rate.unwrap_or_default();
-        let totals = compute_totals(
-            &line_inputs(&req.lines),
-            tax_rate,
-            req.discount.unwrap_or_default(),
-        )
-        .map_err(invoice_error)?;
+        let totals = compute_totals(&line_inputs(&req.lines), tax_rate, req.discount.unwrap_or_default())
+            .map_err(invoice_error)?;
         if let Some(sent) = req.total
             && sent != totals.total
         {
-            return Err(invoice_error(InvoiceError::TotalMismatch {
-                sent,
-                computed: totals.total,
-            }));
+            return Err(invoice_error(InvoiceError::TotalMismatch { sent, computed: totals.total }));
         }
         let issue_date = req.issue_date.unwrap_or_else(today);
         let due_date = req.due_date.unwrap_or(issue_date + TimeDelta::days(30));
@@ -160,11 +153,8 @@ impl Firm {
         let title = p.text("title", req.title.as_deref(), 300);
         let notes = p.text("notes", req.notes.as_deref(), 10_000);
         p.into_result()?;
-        let lines: Vec<(String, Decimal, Decimal)> = req
-            .lines
-            .iter()
-            .map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price))
-            .collect();
+        let lines: Vec<(String, Decimal, Decimal)> =
+            req.lines.iter().map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price)).collect();
         let mut tx = self.tx(ctx, meta).await?;
         let number = match number {
             Some(n) => n.to_owned(),
@@ -208,9 +198,7 @@ impl Firm {
     ) -> FirmResult<InvoiceResponse> {
         ctx.require(Permission::BillingRead)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let mut detail = invoices::get(&mut tx, id, &ctx.financial_scope())
-            .await
-            .or_not_found("invoice")?;
+        let mut detail = invoices::get(&mut tx, id, &ctx.financial_scope()).await.or_not_found("invoice")?;
         if !ctx.role.is_staff() && detail.invoice.status.allows(InvoiceAction::View) {
             invoices::set_status(&mut tx, id, detail.invoice.status, InvoiceStatus::Viewed).await?;
             detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
@@ -228,9 +216,7 @@ impl Firm {
     ) -> FirmResult<InvoiceResponse> {
         ctx.require(Permission::BillingUpdate)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let current = invoices::get(&mut tx, id, &ClientScope::All)
-            .await
-            .or_not_found("invoice")?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         if !current.invoice.status.allows(InvoiceAction::Edit) {
             return Err(FirmError::Conflict(format!(
                 "only drafts can be edited; this invoice is {}",
@@ -238,38 +224,23 @@ impl Firm {
             )));
         }
         let lines: Vec<(String, Decimal, Decimal)> = match &req.lines {
-            Some(l) => l
-                .iter()
-                .map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price))
-                .collect(),
-            None => current
-                .lines
-                .iter()
-                .map(|l| (l.description.clone(), l.quantity, l.unit_price))
-                .collect(),
+            Some(l) => {
+                l.iter().map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price)).collect()
+            }
+            None => current.lines.iter().map(|l| (l.description.clone(), l.quantity, l.unit_price)).collect(),
         };
         let inputs: Vec<LineInput> = lines
             .iter()
-            .map(|(d, q, p)| LineInput {
-                description: d.clone(),
-                quantity: *q,
-                unit_price: *p,
-            })
+            .map(|(d, q, p)| LineInput { description: d.clone(), quantity: *q, unit_price: *p })
             .collect();
         let tax_rate = req.tax_rate.unwrap_or(current.invoice.tax_rate);
-        let totals = compute_totals(
-            &inputs,
-            tax_rate,
-            req.discount.unwrap_or(current.invoice.discount_amount),
-        )
-        .map_err(invoice_error)?;
+        let totals =
+            compute_totals(&inputs, tax_rate, req.discount.unwrap_or(current.invoice.discount_amount))
+                .map_err(invoice_error)?;
         if let Some(sent) = req.total
             && sent != totals.total
         {
-            return Err(invoice_error(InvoiceError::TotalMismatch {
-                sent,
-                computed: totals.total,
-            }));
+            return Err(invoice_error(InvoiceError::TotalMismatch { sent, computed: totals.total }));
         }
         let issue = req.issue_date.unwrap_or(current.invoice.issue_date);
         let due = req.due_date.unwrap_or(current.invoice.due_date);
@@ -307,14 +278,10 @@ impl Firm {
     ) -> FirmResult<InvoiceResponse> {
         ctx.require(Permission::BillingUpdate)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let current = invoices::get(&mut tx, id, &ClientScope::All)
-            .await
-            .or_not_found("invoice")?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         let from = current.invoice.status;
         if !from.allows(action) {
-            return Err(FirmError::Conflict(format!(
-                "an invoice that is {from} cannot be {action:?}-ed"
-            )));
+            return Err(FirmError::Conflict(format!("an invoice that is {from} cannot be {action:?}-ed")));
         }
         let to = from.after(action, false);
         if to != from {
@@ -359,14 +326,10 @@ impl Firm {
         }
         p.into_result()?;
         let mut tx = self.tx(ctx, meta).await?;
-        let current = invoices::get(&mut tx, id, &ClientScope::All)
-            .await
-            .or_not_found("invoice")?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         let status = current.invoice.status;
         if !status.allows(InvoiceAction::Pay) {
-            return Err(FirmError::Conflict(format!(
-                "an invoice that is {status} takes no payments"
-            )));
+            return Err(FirmError::Conflict(format!("an invoice that is {status} takes no payments")));
         }
         if req.amount > current.invoice.balance {
             return Err(FirmError::invalid(
@@ -400,9 +363,7 @@ impl Firm {
     ) -> FirmResult<()> {
         ctx.require(Permission::BillingDelete)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let current = invoices::get(&mut tx, id, &ClientScope::All)
-            .await
-            .or_not_found("invoice")?;
+        let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         if !current.invoice.status.allows(InvoiceAction::Delete) {
             return Err(FirmError::Conflict(
                 "only drafts can be deleted; cancel a sent invoice instead".into(),
@@ -422,26 +383,12 @@ impl Firm {
     ) -> FirmResult<Page<InvoiceResponse>> {
         ctx.require(Permission::BillingRead)?;
         let mut tx = self.tx(ctx, meta).await?;
-        let filter = InvoiceFilter {
-            client_id: q.client_id,
-            status: q.status,
-            due_before: q.due_before,
-        };
-        let page = invoices::list(
-            &mut tx,
-            &ctx.financial_scope(),
-            &filter,
-            q.cursor.as_deref(),
-            limit,
-        )
-        .await?;
+        let filter = InvoiceFilter { client_id: q.client_id, status: q.status, due_before: q.due_before };
+        let page =
+            invoices::list(&mut tx, &ctx.financial_scope(), &filter, q.cursor.as_deref(), limit).await?;
         tx.commit().await?;
         Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|i| invoice_response(i, None))
-                .collect(),
+            items: page.items.into_iter().map(|i| invoice_response(i, None)).collect(),
             next_cursor: page.next_cursor,
         })
     }

@@ -83,9 +83,9 @@ impl Firm {
         let mut tx = self.tx(ctx, meta).await?;
         let exists = match subject {
             NoteSubject::Client(c) => store::clients::existing(&mut tx, &[c]).await?.len() == 1,
-            NoteSubject::Engagement(e) => store::engagements::get(&mut tx, e, &domain::ClientScope::All)
-                .await
-                .is_ok(),
+            NoteSubject::Engagement(e) => {
+                store::engagements::get(&mut tx, e, &domain::ClientScope::All).await.is_ok()
+            }
         };
         if !exists {
             return Err(FirmError::NotFound(match subject {
@@ -95,10 +95,7 @@ impl Firm {
         }
         let page = notes::list(&mut tx, subject, ctx.user_id(), cursor, limit).await?;
         tx.commit().await?;
-        Ok(Page {
-            items: page.items.into_iter().map(response).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(Page { items: page.items.into_iter().map(response).collect(), next_cursor: page.next_cursor })
     }
 
     /// Edits a note; only its author may.
@@ -135,9 +132,7 @@ impl Firm {
     pub async fn delete_note(&self, ctx: &AuthContext, meta: &RequestMeta, id: NoteId) -> FirmResult<()> {
         staff_only(ctx)?;
         let mut tx = self.tx(ctx, meta).await?;
-        notes::delete(&mut tx, id, ctx.user_id())
-            .await
-            .or_not_found("note")?;
+        notes::delete(&mut tx, id, ctx.user_id()).await.or_not_found("note")?;
         tx.commit().await?;
         Ok(())
     }

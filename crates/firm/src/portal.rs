@@ -62,9 +62,7 @@ impl Firm {
     ) -> FirmResult<Vec<PortalAccessResponse>> {
         ctx.require(Permission::UsersInvite)?;
         let mut tx = self.tx(ctx, meta).await?;
-        store::clients::get(&mut tx, client, &domain::ClientScope::All)
-            .await
-            .or_not_found("client")?;
+        store::clients::get(&mut tx, client, &domain::ClientScope::All).await.or_not_found("client")?;
         let list = portal::list(&mut tx, Some(client), None).await?;
         tx.commit().await?;
         Ok(list.into_iter().map(response).collect())

@@ -18,10 +18,7 @@ pub fn index(keys: &KeyRing, org: OrganizationId, tax_id: &TaxId) -> [u8; 32] {
         TaxIdKind::Ein => "ein",
         TaxIdKind::Ssn => "ssn",
     };
-    keys.blind_index(
-        &format!("tax_id:{org}"),
-        format!("{kind}:{}", tax_id.digits()).as_bytes(),
-    )
+    keys.blind_index(&format!("tax_id:{org}"), format!("{kind}:{}", tax_id.digits()).as_bytes())
 }
 
 pub fn seal(keys: &KeyRing, org: OrganizationId, client: ClientId, tax_id: &TaxId) -> SealedTaxId {

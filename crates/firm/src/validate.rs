@@ -13,11 +13,7 @@ impl Problems {
     }
 
     pub fn into_result(self) -> Result<(), crate::FirmError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::FirmError::Invalid(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(crate::FirmError::Invalid(self.0)) }
     }
 
     /// Required text, trimmed, 1..=max characters.
@@ -72,10 +68,7 @@ impl Problems {
     pub fn money(&mut self, field: &str, v: Option<Decimal>, max: i64) -> Option<Decimal> {
         let d = v?;
         if d < Decimal::ZERO || d > Decimal::from(max) || d.scale() > 2 {
-            self.add(
-                field,
-                format!("must be an amount from 0 to {max} with at most 2 decimals"),
-            );
+            self.add(field, format!("must be an amount from 0 to {max} with at most 2 decimals"));
         }
         Some(d)
     }

@@ -32,17 +32,10 @@ impl Identity {
         }
         let requested: PermissionSet = scopes.iter().copied().collect();
         if !requested.is_subset_of(ctx.permissions) {
-            let beyond: Vec<&str> = requested
-                .iter()
-                .filter(|p| !ctx.has(*p))
-                .map(|p| p.as_str())
-                .collect();
+            let beyond: Vec<&str> = requested.iter().filter(|p| !ctx.has(*p)).map(|p| p.as_str()).collect();
             return Err(IdentityError::invalid(
                 "scopes",
-                format!(
-                    "a key cannot exceed its maker's permissions; you lack {}",
-                    beyond.join(", ")
-                ),
+                format!("a key cannot exceed its maker's permissions; you lack {}", beyond.join(", ")),
             ));
         }
         let expires_at = match expires_in_days {
@@ -72,10 +65,7 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        Ok(CreatedApiKey {
-            key,
-            secret: issued.token,
-        })
+        Ok(CreatedApiKey { key, secret: issued.token })
     }
 
     pub async fn list_api_keys(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<Vec<ApiKey>> {
@@ -96,6 +86,7 @@ impl Identity {
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let key = api_keys::revoke(&mut tx, id).await?;
         tx.commit().await?;
+        self.forget_cached_auth();
         Ok(key)
     }
 }

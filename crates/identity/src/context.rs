@@ -60,11 +60,7 @@ impl AuthContext {
 
     /// Checks one permission of the catalogue.
     pub fn require(&self, permission: Permission) -> IdentityResult<()> {
-        if self.permissions.contains(permission) {
-            Ok(())
-        } else {
-            Err(IdentityError::Forbidden(permission))
-        }
+        if self.permissions.contains(permission) { Ok(()) } else { Err(IdentityError::Forbidden(permission)) }
     }
 
     pub fn has(&self, permission: Permission) -> bool {
@@ -87,11 +83,7 @@ impl AuthContext {
             ClientScope::All
         } else {
             ClientScope::Only(
-                self.portal
-                    .iter()
-                    .filter(|g| g.can_view_financials)
-                    .map(|g| g.client_id)
-                    .collect(),
+                self.portal.iter().filter(|g| g.can_view_financials).map(|g| g.client_id).collect(),
             )
         }
     }
@@ -102,11 +94,6 @@ impl AuthContext {
             Principal::Session { user_id, .. } => (ActorKind::User, user_id.as_uuid()),
             Principal::ApiKey { key_id, .. } => (ActorKind::ApiKey, key_id.as_uuid()),
         };
-        Actor {
-            kind,
-            id: Some(id),
-            request_id,
-            ip,
-        }
+        Actor { kind, id: Some(id), request_id, ip }
     }
 }

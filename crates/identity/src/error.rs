@@ -47,10 +47,7 @@ impl From<StoreError> for IdentityError {
 
 impl IdentityError {
     pub fn invalid(field: &'static str, message: impl ToString) -> Self {
-        IdentityError::Invalid {
-            field,
-            message: message.to_string(),
-        }
+        IdentityError::Invalid { field, message: message.to_string() }
     }
 }
 

@@ -28,9 +28,7 @@ impl Identity {
     ) -> IdentityResult<CreatedInvitation> {
         ctx.require(Permission::UsersInvite)?;
         if !ctx.role.may_grant(role) {
-            return Err(IdentityError::NotAllowed(
-                "you may only invite to roles at or below your own",
-            ));
+            return Err(IdentityError::NotAllowed("you may only invite to roles at or below your own"));
         }
         let email = Email::parse(email).map_err(|e| IdentityError::invalid("email", e))?;
         let name = name.map(valid_name).transpose()?;
@@ -62,10 +60,7 @@ impl Identity {
             }
         })?;
         tx.commit().await?;
-        Ok(CreatedInvitation {
-            invitation,
-            token: issued.token,
-        })
+        Ok(CreatedInvitation { invitation, token: issued.token })
     }
 
     pub async fn list_invitations(
@@ -145,9 +140,7 @@ impl Identity {
         } else {
             organization.mfa_required_for_clients
         };
-        let signed_in = self
-            .open_session(&mut tx, user, organization, mfa_required, meta)
-            .await?;
+        let signed_in = self.open_session(&mut tx, user, organization, mfa_required, meta).await?;
         tx.commit().await?;
         Ok(signed_in)
     }

@@ -39,6 +39,10 @@ pub struct IdentityConfig {
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
     pub invitation_ttl: Duration,
+    /// How long a resolved session or API key is reused without asking the database. Sign-out,
+    /// password changes, role changes and revocations made through this process clear it at
+    /// once; changes made elsewhere are seen within this time. Zero disables the cache.
+    pub auth_cache_ttl: Duration,
     /// Shown in authenticator apps next to the account.
     pub totp_issuer: String,
 }
@@ -51,6 +55,7 @@ impl Default for IdentityConfig {
             login_per_ip_per_minute: 30,
             login_per_account_per_minute: 10,
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
+            auth_cache_ttl: Duration::from_secs(10),
             totp_issuer: "Countinghouse".to_owned(),
         }
     }
@@ -71,6 +76,8 @@ pub struct Identity {
 }
 
 struct Inner {
+    /// token hash → who it authenticates, for `auth_cache_ttl`.
+    auth_cache: Option<moka::sync::Cache<Vec<u8>, AuthContext>>,
     db: Db,
     keys: KeyRing,
     hasher: PasswordHasher,
@@ -81,19 +88,12 @@ struct Inner {
 impl Identity {
     pub fn new(db: Db, keys: KeyRing, config: IdentityConfig) -> Self {
         let hasher = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations);
-        let limiter = limits::LoginLimiter::new(
-            config.login_per_ip_per_minute,
-            config.login_per_account_per_minute,
-        );
-        Identity {
-            inner: Arc::new(Inner {
-                db,
-                keys,
-                hasher,
-                limiter,
-                config,
-            }),
-        }
+        let limiter =
+            limits::LoginLimiter::new(config.login_per_ip_per_minute, config.login_per_account_per_minute);
+        let auth_cache = (!config.auth_cache_ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder().max_capacity(100_000).time_to_live(config.auth_cache_ttl).build()
+        });
+        Identity { inner: Arc::new(Inner { auth_cache, db, keys, hasher, limiter, config }) }
     }
 
     pub fn db(&self) -> &Db {
@@ -102,6 +102,13 @@ impl Identity {
 
     pub fn hasher(&self) -> &PasswordHasher {
         &self.inner.hasher
+    }
+
+    /// Forgets every cached authentication (after a change to who may do what).
+    pub fn forget_cached_auth(&self) {
+        if let Some(cache) = &self.inner.auth_cache {
+            cache.invalidate_all();
+        }
     }
 
     /// Periodic upkeep: drops idle rate-limit keys.

@@ -65,27 +65,22 @@ impl Identity {
     ) -> IdentityResult<Member> {
         ctx.require(Permission::UsersUpdate)?;
         if id == ctx.user_id() {
-            return Err(IdentityError::NotAllowed(
-                "you cannot change your own role or status",
-            ));
+            return Err(IdentityError::NotAllowed("you cannot change your own role or status"));
         }
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let current = users::get(&mut tx, id).await?;
         if !ctx.role.may_grant(current.role) || patch.role.is_some_and(|r| !ctx.role.may_grant(r)) {
-            return Err(IdentityError::NotAllowed(
-                "you may only manage members at or below your own role",
-            ));
+            return Err(IdentityError::NotAllowed("you may only manage members at or below your own role"));
         }
         let loses_owner = current.role == Role::Owner
             && current.status == UserStatus::Active
             && (patch.role.is_some_and(|r| r != Role::Owner) || patch.status == Some(UserStatus::Disabled));
         if loses_owner && users::count_active_owners(&mut tx).await? <= 1 {
-            return Err(IdentityError::Conflict(
-                "the organization must keep at least one active owner",
-            ));
+            return Err(IdentityError::Conflict("the organization must keep at least one active owner"));
         }
         let member = users::update(&mut tx, id, patch.role, patch.status).await?;
         tx.commit().await?;
+        self.forget_cached_auth();
         Ok(member)
     }
 

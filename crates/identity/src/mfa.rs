@@ -23,9 +23,7 @@ impl Identity {
         let user = ctx
             .session_id()
             .map(|_| ctx.user_id())
-            .ok_or(IdentityError::NotAllowed(
-                "sign in as the user to enrol in multi-factor sign-in",
-            ))?;
+            .ok_or(IdentityError::NotAllowed("sign in as the user to enrol in multi-factor sign-in"))?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         if mfa::state(&mut tx, user).await?.mfa_enabled_at.is_some() {
             return Err(IdentityError::Conflict(
@@ -35,18 +33,12 @@ impl Identity {
         let me = users::get(&mut tx, user).await?;
         let org = organizations::get(&mut tx).await?;
         let secret = totp::new_secret();
-        let sealed = self
-            .inner
-            .keys
-            .seal(&secret, mfa_aad(ctx.organization_id, user).as_bytes());
+        let sealed = self.inner.keys.seal(&secret, mfa_aad(ctx.organization_id, user).as_bytes());
         mfa::set_pending_secret(&mut tx, user, &sealed).await?;
         tx.commit().await?;
         let issuer = format!("{} ({})", self.inner.config.totp_issuer, org.name);
         let (otpauth_uri, secret_base32) = totp::provisioning(&secret, &issuer, &me.email);
-        Ok(MfaEnrolment {
-            otpauth_uri,
-            secret_base32,
-        })
+        Ok(MfaEnrolment { otpauth_uri, secret_base32 })
     }
 
     /// Confirms enrolment with a current code; returns the recovery codes (shown once).
@@ -56,18 +48,15 @@ impl Identity {
         code: &str,
         meta: &RequestMeta,
     ) -> IdentityResult<Vec<String>> {
-        let user = ctx
-            .session_id()
-            .map(|_| ctx.user_id())
-            .ok_or(IdentityError::Unauthenticated)?;
+        let user = ctx.session_id().map(|_| ctx.user_id()).ok_or(IdentityError::Unauthenticated)?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let state = mfa::state(&mut tx, user).await?;
         if state.mfa_enabled_at.is_some() {
             return Err(IdentityError::Conflict("multi-factor sign-in is already on"));
         }
-        let sealed = state.mfa_secret.ok_or(IdentityError::NotAllowed(
-            "start enrolment first: POST /v1/me/mfa/enrolment",
-        ))?;
+        let sealed = state
+            .mfa_secret
+            .ok_or(IdentityError::NotAllowed("start enrolment first: POST /v1/me/mfa/enrolment"))?;
         let secret = self
             .inner
             .keys
@@ -80,26 +69,19 @@ impl Identity {
         mfa::enable(&mut tx, user, step, &hashes).await?;
         sessions::clear_mfa_enrolment(&mut tx, user).await?;
         tx.commit().await?;
+        self.forget_cached_auth();
         Ok(codes)
     }
 
     /// Turns MFA off after a valid code, unless the organization requires it for this user.
     pub async fn disable_mfa(&self, ctx: &AuthContext, code: &str, meta: &RequestMeta) -> IdentityResult<()> {
-        let user = ctx
-            .session_id()
-            .map(|_| ctx.user_id())
-            .ok_or(IdentityError::Unauthenticated)?;
+        let user = ctx.session_id().map(|_| ctx.user_id()).ok_or(IdentityError::Unauthenticated)?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let org = organizations::get(&mut tx).await?;
-        let required = if ctx.role.is_staff() {
-            org.mfa_required_for_staff
-        } else {
-            org.mfa_required_for_clients
-        };
+        let required =
+            if ctx.role.is_staff() { org.mfa_required_for_staff } else { org.mfa_required_for_clients };
         if required {
-            return Err(IdentityError::NotAllowed(
-                "your organization requires multi-factor sign-in",
-            ));
+            return Err(IdentityError::NotAllowed("your organization requires multi-factor sign-in"));
         }
         let state = mfa::state(&mut tx, user).await?;
         let sealed = match (state.mfa_enabled_at, state.mfa_secret) {
@@ -122,10 +104,7 @@ impl Identity {
         code: &str,
         meta: &RequestMeta,
     ) -> IdentityResult<Vec<String>> {
-        let user = ctx
-            .session_id()
-            .map(|_| ctx.user_id())
-            .ok_or(IdentityError::Unauthenticated)?;
+        let user = ctx.session_id().map(|_| ctx.user_id()).ok_or(IdentityError::Unauthenticated)?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let me = users::get(&mut tx, user).await?;
         if me.status != UserStatus::Active {
@@ -143,11 +122,7 @@ impl Identity {
         let codes = totp::new_recovery_codes();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
         mfa::replace_recovery_codes(&mut tx, user, &hashes).await?;
-        tx.audit(store::AuditRecord::new(
-            "user.mfa_recovery_codes_regenerate",
-            "user",
-            user,
-        ));
+        tx.audit(store::AuditRecord::new("user.mfa_recovery_codes_regenerate", "user", user));
         tx.commit().await?;
         Ok(codes)
     }

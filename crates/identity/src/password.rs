@@ -24,18 +24,10 @@ impl PasswordHasher {
     pub fn new(memory_kib: u32, iterations: u32) -> Self {
         let params = Params::new(memory_kib, iterations, 1, None).expect("argon2 parameters are valid");
         let dummy = argon2(&params)
-            .hash_password(
-                uuid::Uuid::new_v4().to_string().as_bytes(),
-                &SaltString::generate(&mut OsRng),
-            )
+            .hash_password(uuid::Uuid::new_v4().to_string().as_bytes(), &SaltString::generate(&mut OsRng))
             .expect("hashing cannot fail with valid parameters")
             .to_string();
-        PasswordHasher {
-            inner: Arc::new(Inner {
-                params,
-                dummy_hash: dummy,
-            }),
-        }
+        PasswordHasher { inner: Arc::new(Inner { params, dummy_hash: dummy }) }
     }
 
     pub async fn hash(&self, password: &str) -> String {
@@ -61,11 +53,7 @@ impl PasswordHasher {
         tokio::task::spawn_blocking(move || {
             let hash = stored.as_deref().unwrap_or(&inner.dummy_hash);
             let ok = PasswordHash::new(hash)
-                .map(|parsed| {
-                    argon2(&inner.params)
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
+                .map(|parsed| argon2(&inner.params).verify_password(password.as_bytes(), &parsed).is_ok())
                 .unwrap_or(false);
             ok && real
         })

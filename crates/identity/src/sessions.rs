@@ -43,10 +43,7 @@ impl Identity {
         self.inner.limiter.check_ip(meta.ip)?;
         let org_name = req.organization_name.trim();
         if org_name.is_empty() || org_name.chars().count() > 200 {
-            return Err(IdentityError::invalid(
-                "organization_name",
-                "must be 1 to 200 characters",
-            ));
+            return Err(IdentityError::invalid("organization_name", "must be 1 to 200 characters"));
         }
         let slug = OrgSlug::parse(&req.slug).map_err(|e| IdentityError::invalid("slug", e))?;
         let name = valid_name(&req.name)?;
@@ -58,40 +55,27 @@ impl Identity {
         let user_id = UserId::new();
         let actor = Actor::user(user_id).with_request(meta.request_id.clone(), meta.ip);
         let mut tx = TenantTx::begin(&self.inner.db, org_id, actor).await?;
-        let organization = organizations::create(&mut tx, org_name, &slug)
-            .await
-            .map_err(|e| {
-                if e.is_conflict_on("organization_directory_pkey") {
-                    IdentityError::Conflict("an organization with this slug already exists; choose another")
-                } else {
-                    e.into()
-                }
-            })?;
+        let organization = organizations::create(&mut tx, org_name, &slug).await.map_err(|e| {
+            if e.is_conflict_on("organization_directory_pkey") {
+                IdentityError::Conflict("an organization with this slug already exists; choose another")
+            } else {
+                e.into()
+            }
+        })?;
         let user = users::create(
             &mut tx,
-            NewUser {
-                id: user_id,
-                email: &email,
-                name,
-                password_hash: &password_hash,
-                role: Role::Owner,
-            },
+            NewUser { id: user_id, email: &email, name, password_hash: &password_hash, role: Role::Owner },
         )
         .await?;
-        let signed_in = self
-            .open_session(&mut tx, user, organization, false, meta)
-            .await?;
+        let signed_in = self.open_session(&mut tx, user, organization, false, meta).await?;
         tx.commit().await?;
         Ok(signed_in)
     }
 
     /// Signs in with organization slug, email and password (and an MFA code where enrolled).
     pub async fn login(&self, req: LoginRequest, meta: &RequestMeta) -> IdentityResult<SignedIn> {
-        let account_key = format!(
-            "{}\u{1f}{}",
-            req.organization.trim().to_lowercase(),
-            req.email.trim().to_lowercase()
-        );
+        let account_key =
+            format!("{}\u{1f}{}", req.organization.trim().to_lowercase(), req.email.trim().to_lowercase());
         self.inner.limiter.check(meta.ip, &account_key)?;
         if req.password.len() > domain::password::MAX_LEN * 4 {
             return Err(IdentityError::InvalidCredentials);
@@ -110,11 +94,8 @@ impl Identity {
         let actor = Actor::system().with_request(meta.request_id.clone(), meta.ip);
         let mut tx = TenantTx::begin(&self.inner.db, org_id, actor).await?;
         let account = users::find_for_login(&mut tx, &email).await?;
-        let password_ok = self
-            .inner
-            .hasher
-            .verify(&req.password, account.as_ref().map(|a| a.password_hash.as_str()))
-            .await;
+        let password_ok =
+            self.inner.hasher.verify(&req.password, account.as_ref().map(|a| a.password_hash.as_str())).await;
         let Some(account) = account else {
             return Err(IdentityError::InvalidCredentials);
         };
@@ -122,11 +103,11 @@ impl Identity {
         let now = Utc::now();
         let locked = account.locked_until.is_some_and(|until| until > now);
         if locked || account.status != UserStatus::Active {
-            tx.audit(
-                AuditRecord::new("session.login_refused", "user", account.id).after(serde_json::json!({
+            tx.audit(AuditRecord::new("session.login_refused", "user", account.id).after(
+                serde_json::json!({
                     "reason": if locked { "locked" } else { "disabled" },
-                })),
-            );
+                }),
+            ));
             tx.commit().await?;
             return Err(IdentityError::InvalidCredentials);
         }
@@ -140,14 +121,8 @@ impl Identity {
             let Some(code) = req.mfa_code.as_deref().filter(|c| !c.trim().is_empty()) else {
                 return Err(IdentityError::MfaRequired);
             };
-            let sealed = account
-                .mfa_secret
-                .as_deref()
-                .ok_or(IdentityError::InvalidMfaCode)?;
-            if !self
-                .check_second_factor(&mut tx, account.id, sealed, code)
-                .await?
-            {
+            let sealed = account.mfa_secret.as_deref().ok_or(IdentityError::InvalidMfaCode)?;
+            if !self.check_second_factor(&mut tx, account.id, sealed, code).await? {
                 users::record_login_failure(&mut tx, account.id, LOCKOUT_THRESHOLD, LOCKOUT_DURATION).await?;
                 tx.commit().await?;
                 return Err(IdentityError::InvalidMfaCode);
@@ -163,13 +138,7 @@ impl Identity {
         users::record_login_success(&mut tx, account.id).await?;
         let user = users::get(&mut tx, account.id).await?;
         let signed_in = self
-            .open_session(
-                &mut tx,
-                user,
-                organization,
-                mfa_required && account.mfa_enabled_at.is_none(),
-                meta,
-            )
+            .open_session(&mut tx, user, organization, mfa_required && account.mfa_enabled_at.is_none(), meta)
             .await?;
         tx.commit().await?;
         Ok(signed_in)
@@ -222,13 +191,11 @@ impl Identity {
             },
         )
         .await?;
-        tx.audit(
-            AuditRecord::new("session.create", "session", session_id).after(serde_json::json!({
-                "user_id": user.id,
-                "expires_at": expires_at,
-                "mfa_enrolment_required": mfa_enrolment_required,
-            })),
-        );
+        tx.audit(AuditRecord::new("session.create", "session", session_id).after(serde_json::json!({
+            "user_id": user.id,
+            "expires_at": expires_at,
+            "mfa_enrolment_required": mfa_enrolment_required,
+        })));
         Ok(SignedIn {
             token: issued.token,
             session_id,
@@ -242,6 +209,9 @@ impl Identity {
     /// Resolves a bearer token (session or API key) to who is calling.
     pub async fn authenticate(&self, token: &str, meta: &RequestMeta) -> IdentityResult<AuthContext> {
         let presented = tokens::parse(token).ok_or(IdentityError::Unauthenticated)?;
+        if let Some(ctx) = self.inner.auth_cache.as_ref().and_then(|c| c.get(&presented.hash)) {
+            return Ok(ctx);
+        }
         let org = presented.organization_id;
         let actor = Actor::system().with_request(meta.request_id.clone(), meta.ip);
         let mut tx = TenantTx::begin(&self.inner.db, org, actor).await?;
@@ -258,17 +228,11 @@ impl Identity {
                 if now - s.last_seen_at >= refresh_after {
                     sessions::touch(&mut tx, s.id, now + timeout).await?;
                 }
-                let portal = if s.role.is_staff() {
-                    Vec::new()
-                } else {
-                    portal_grants(&mut tx, s.user_id).await?
-                };
+                let portal =
+                    if s.role.is_staff() { Vec::new() } else { portal_grants(&mut tx, s.user_id).await? };
                 AuthContext {
                     organization_id: org,
-                    principal: Principal::Session {
-                        session_id: s.id,
-                        user_id: s.user_id,
-                    },
+                    principal: Principal::Session { session_id: s.id, user_id: s.user_id },
                     role: s.role,
                     permissions: PermissionSet::for_role(s.role),
                     mfa_enrolment_required: s.mfa_enrolment_required,
@@ -287,9 +251,7 @@ impl Identity {
                 } else {
                     PermissionSet::EMPTY
                 };
-                let stale = k
-                    .last_used_at
-                    .is_none_or(|t| Utc::now() - t > chrono::TimeDelta::minutes(1));
+                let stale = k.last_used_at.is_none_or(|t| Utc::now() - t > chrono::TimeDelta::minutes(1));
                 if stale {
                     api_keys::touch(&mut tx, k.id).await?;
                 }
@@ -300,10 +262,7 @@ impl Identity {
                 };
                 AuthContext {
                     organization_id: org,
-                    principal: Principal::ApiKey {
-                        key_id: k.id,
-                        created_by: k.created_by,
-                    },
+                    principal: Principal::ApiKey { key_id: k.id, created_by: k.created_by },
                     role: k.creator_role,
                     permissions,
                     mfa_enrolment_required: false,
@@ -313,18 +272,22 @@ impl Identity {
             TokenKind::Invitation => return Err(IdentityError::Unauthenticated),
         };
         tx.commit().await?;
+        if let Some(cache) = &self.inner.auth_cache {
+            cache.insert(presented.hash, ctx.clone());
+        }
         Ok(ctx)
     }
 
     /// Ends the caller's session.
     pub async fn logout(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<()> {
-        let session_id = ctx
-            .session_id()
-            .ok_or(IdentityError::NotAllowed("API keys have no session to end"))?;
+        let session_id =
+            ctx.session_id().ok_or(IdentityError::NotAllowed("API keys have no session to end"))?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         sessions::revoke(&mut tx, session_id).await?;
         tx.audit(AuditRecord::new("session.delete", "session", session_id));
         tx.commit().await?;
+        self.forget_cached_auth();
+        self.forget_cached_auth();
         Ok(())
     }
 
@@ -336,49 +299,33 @@ impl Identity {
         new: &str,
         meta: &RequestMeta,
     ) -> IdentityResult<()> {
-        let session_id = ctx.session_id().ok_or(IdentityError::NotAllowed(
-            "sign in as the user to change a password",
-        ))?;
+        let session_id =
+            ctx.session_id().ok_or(IdentityError::NotAllowed("sign in as the user to change a password"))?;
         check_new_password(new).map_err(|e| IdentityError::invalid("new_password", e))?;
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let me = users::get(&mut tx, ctx.user_id()).await?;
-        let account = users::find_for_login(
-            &mut tx,
-            &Email::parse(&me.email).map_err(|_| IdentityError::NotFound)?,
-        )
-        .await?
-        .ok_or(IdentityError::NotFound)?;
-        if !self
-            .inner
-            .hasher
-            .verify(current, Some(&account.password_hash))
-            .await
-        {
-            return Err(IdentityError::invalid(
-                "current_password",
-                "is not your current password",
-            ));
+        let account =
+            users::find_for_login(&mut tx, &Email::parse(&me.email).map_err(|_| IdentityError::NotFound)?)
+                .await?
+                .ok_or(IdentityError::NotFound)?;
+        if !self.inner.hasher.verify(current, Some(&account.password_hash)).await {
+            return Err(IdentityError::invalid("current_password", "is not your current password"));
         }
         let hash = self.inner.hasher.hash(new).await;
         users::set_password(&mut tx, me.id, &hash).await?;
         let ended = sessions::revoke_all_for_user(&mut tx, me.id, Some(session_id)).await?;
-        tx.audit(
-            AuditRecord::new("user.password_change", "user", me.id).after(serde_json::json!({
-                "other_sessions_ended": ended,
-            })),
-        );
+        tx.audit(AuditRecord::new("user.password_change", "user", me.id).after(serde_json::json!({
+            "other_sessions_ended": ended,
+        })));
         tx.commit().await?;
+        self.forget_cached_auth();
         Ok(())
     }
 
     /// A tenant transaction acting as the caller.
     pub async fn tenant_tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<TenantTx> {
-        Ok(TenantTx::begin(
-            &self.inner.db,
-            ctx.organization_id,
-            ctx.actor(meta.request_id.clone(), meta.ip),
-        )
-        .await?)
+        Ok(TenantTx::begin(&self.inner.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
+            .await?)
     }
 }
 

@@ -40,12 +40,7 @@ pub struct IssuedToken {
 pub fn issue(kind: TokenKind, org: OrganizationId) -> IssuedToken {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
-    let token = format!(
-        "{}{}{}",
-        kind.prefix(),
-        org.as_uuid().simple(),
-        URL_SAFE_NO_PAD.encode(secret)
-    );
+    let token = format!("{}{}{}", kind.prefix(), org.as_uuid().simple(), URL_SAFE_NO_PAD.encode(secret));
     let hash = hash(&token);
     IssuedToken { token, hash }
 }
@@ -68,11 +63,7 @@ pub fn parse(token: &str) -> Option<PresentedToken> {
         return None;
     }
     let org = uuid::Uuid::try_parse(&rest[..ORG_HEX_LEN]).ok()?;
-    Some(PresentedToken {
-        kind,
-        organization_id: org.into(),
-        hash: hash(token),
-    })
+    Some(PresentedToken { kind, organization_id: org.into(), hash: hash(token) })
 }
 
 /// The characters of an API key shown in lists (`chk_` and the first 8 of the secret).
@@ -100,20 +91,11 @@ mod tests {
 
         let other = OrganizationId::new();
         let forged = format!("chs_{}{}", other.as_uuid().simple(), &t.token[4 + 32..]);
-        assert_ne!(
-            parse(&forged).unwrap().hash,
-            t.hash,
-            "a moved token hashes differently"
-        );
+        assert_ne!(parse(&forged).unwrap().hash, t.hash, "a moved token hashes differently");
 
         assert!(parse("chs_short").is_none());
         assert!(parse("Bearer xyz").is_none());
         assert!(parse(&format!("{}é", &t.token[..t.token.len() - 1])).is_none());
-        assert_eq!(
-            display_prefix(&issue(TokenKind::ApiKey, org).token)
-                .chars()
-                .count(),
-            13
-        );
+        assert_eq!(display_prefix(&issue(TokenKind::ApiKey, org).token).chars().count(), 13);
     }
 }

@@ -67,9 +67,8 @@ pub fn new_recovery_codes() -> Vec<String> {
     let mut rng = rand::rng();
     (0..10)
         .map(|_| {
-            let chars: String = (0..12)
-                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-                .collect();
+            let chars: String =
+                (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
             format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
         })
         .collect()
@@ -94,14 +93,8 @@ mod tests {
         let now = 1_800_000_000u64;
         let step = (now / STEP_SECONDS) as i64;
         assert_eq!(matching_step(&secret, &code_at(&secret, now), now), Some(step));
-        assert_eq!(
-            matching_step(&secret, &code_at(&secret, now - 30), now),
-            Some(step - 1)
-        );
-        assert_eq!(
-            matching_step(&secret, &code_at(&secret, now + 30), now),
-            Some(step + 1)
-        );
+        assert_eq!(matching_step(&secret, &code_at(&secret, now - 30), now), Some(step - 1));
+        assert_eq!(matching_step(&secret, &code_at(&secret, now + 30), now), Some(step + 1));
         assert_eq!(matching_step(&secret, &code_at(&secret, now - 90), now), None);
         assert_eq!(matching_step(&secret, "12345", now), None);
         assert_eq!(matching_step(&secret, "abcdef", now), None);
@@ -120,9 +113,6 @@ mod tests {
         let codes = new_recovery_codes();
         assert_eq!(codes.len(), 10);
         assert!(codes.iter().all(|c| looks_like_recovery_code(c)));
-        assert_eq!(
-            hash_recovery_code(&codes[0].to_uppercase()),
-            hash_recovery_code(&codes[0])
-        );
+        assert_eq!(hash_recovery_code(&codes[0].to_uppercase()), hash_recovery_code(&codes[0]));
     }
 }

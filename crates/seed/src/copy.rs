@@ -22,13 +22,7 @@ const FLUSH_AT: usize = 4 * 1024 * 1024;
 
 impl CopyWriter {
     pub fn new(table: &'static str, columns: &'static str) -> Self {
-        CopyWriter {
-            table,
-            columns,
-            buf: String::with_capacity(FLUSH_AT + 4096),
-            rows: 0,
-            row_open: false,
-        }
+        CopyWriter { table, columns, buf: String::with_capacity(FLUSH_AT + 4096), rows: 0, row_open: false }
     }
 
     fn sep(&mut self) {
@@ -130,11 +124,7 @@ mod tests {
     #[test]
     fn encodes_the_copy_text_format() {
         let mut w = CopyWriter::new("t", "a");
-        w.text("a\tb\\c\nd")
-            .null()
-            .raw(42)
-            .bytea(&[0xde, 0xad])
-            .words(&["x", "y"]);
+        w.text("a\tb\\c\nd").null().raw(42).bytea(&[0xde, 0xad]).words(&["x", "y"]);
         w.end_row();
         assert_eq!(w.buf, "a\\tb\\\\c\\nd\t\\N\t42\t\\\\xdead\t{x,y}\n");
         assert_eq!(w.rows(), 1);

@@ -23,9 +23,7 @@ const SEED: u64 = 0x00C0_FFEE_2026;
 
 /// Everything is dated relative to this day, not "now", so the data is the same on every run.
 fn anchor() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
-        .single()
-        .expect("valid anchor date")
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().expect("valid anchor date")
 }
 
 /// A UUIDv7 for a moment, with random bits from the firm's RNG (deterministic and time-ordered).
@@ -134,10 +132,7 @@ pub(crate) async fn load(
     let big = clients / 5;
     let rest = clients - big;
     let mut w = Writers::new();
-    let mut report = SeedReport {
-        firms: firms as u64,
-        ..SeedReport::default()
-    };
+    let mut report = SeedReport { firms: firms as u64, ..SeedReport::default() };
     for f in 0..firms {
         let n = if f == 0 {
             big
@@ -146,27 +141,12 @@ pub(crate) async fn load(
         } else {
             rest / (firms - 1)
         };
-        let slug = if f == 0 {
-            BENCH_SLUG.to_owned()
-        } else {
-            format!("seed-firm-{f:03}")
-        };
+        let slug = if f == 0 { BENCH_SLUG.to_owned() } else { format!("seed-firm-{f:03}") };
         if let Some(bar) = bar {
             bar.set_message(slug.clone());
         }
         let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ (f as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        firm(
-            &mut w,
-            &mut rng,
-            keys,
-            &slug,
-            n,
-            password_hash,
-            conn,
-            bar,
-            &mut report,
-        )
-        .await?;
+        firm(&mut w, &mut rng, keys, &slug, n, password_hash, conn, bar, &mut report).await?;
     }
     for wr in w.all() {
         wr.flush(conn).await?;
@@ -217,11 +197,7 @@ async fn firm(
             i if i % 17 == 5 => "intern",
             _ => "staff",
         };
-        let email = if i < 3 {
-            format!("{role}@{slug}.test")
-        } else {
-            format!("{role}{i}@{slug}.test")
-        };
+        let email = if i < 3 { format!("{role}@{slug}.test") } else { format!("{role}{i}@{slug}.test") };
         let user = user_row(w, rng, org, &email, role, password_hash, founded);
         if !matches!(role, "owner" | "admin" | "intern") {
             staff.push(user);
@@ -232,9 +208,7 @@ async fn firm(
     for i in 0..clients {
         let created = anchor() - TimeDelta::minutes(rng.random_range(0..5 * 365 * 24 * 60));
         let client = ClientId::from_uuid(v7(rng, created));
-        let assigned = rng
-            .random_bool(0.85)
-            .then(|| *staff.choose(rng).unwrap_or(&staff[0]));
+        let assigned = rng.random_bool(0.85).then(|| *staff.choose(rng).unwrap_or(&staff[0]));
         client_row(w, rng, keys, org, client, assigned, created);
         for _ in 0..rng.random_range(0..=10) {
             let e = engagement_row(w, rng, org, client, &staff, created);
@@ -249,15 +223,7 @@ async fn firm(
             let email = format!("portal{i}@{slug}.test");
             let user = user_row(w, rng, org, &email, "client", password_hash, created);
             let id = v7(rng, created);
-            w.portal
-                .raw(id)
-                .raw(org)
-                .raw(user)
-                .raw(client)
-                .text("view")
-                .raw(created)
-                .raw(created)
-                .end_row();
+            w.portal.raw(id).raw(org).raw(user).raw(client).text("view").raw(created).raw(created).end_row();
         }
         if i % 1000 == 999 {
             w.flush_full(conn).await?;
@@ -284,11 +250,7 @@ fn user_row(
     at: DateTime<Utc>,
 ) -> Uuid {
     let id = v7(rng, at);
-    let name = format!(
-        "{} {}",
-        FIRST.choose(rng).unwrap_or(&"Ava"),
-        LAST.choose(rng).unwrap_or(&"Smith")
-    );
+    let name = format!("{} {}", FIRST.choose(rng).unwrap_or(&"Ava"), LAST.choose(rng).unwrap_or(&"Smith"));
     w.users
         .raw(id)
         .raw(org)
@@ -299,14 +261,7 @@ fn user_row(
         .raw(at)
         .raw(at)
         .end_row();
-    w.memberships
-        .raw(v7(rng, at))
-        .raw(org)
-        .raw(id)
-        .text(role)
-        .raw(at)
-        .raw(at)
-        .end_row();
+    w.memberships.raw(v7(rng, at)).raw(org).raw(id).text(role).raw(at).raw(at).end_row();
     id
 }
 
@@ -357,12 +312,7 @@ fn client_row(
     w.clients.raw(client).raw(org).text(&business_name);
     w.clients.opt(
         rng.random_bool(0.5)
-            .then(|| {
-                format!(
-                    "{business_name} of {}",
-                    CITIES.choose(rng).unwrap_or(&"Austin, TX")
-                )
-            })
+            .then(|| format!("{business_name} of {}", CITIES.choose(rng).unwrap_or(&"Austin, TX")))
             .as_deref(),
     );
     // Tax ids: SSNs for people, EINs for entities; 10% not on file yet.
@@ -375,14 +325,9 @@ fn client_row(
                 rng.random_range(1..10000)
             )
         } else {
-            const PREFIXES: &[u32] = &[
-                10, 12, 20, 23, 26, 27, 30, 33, 36, 38, 45, 46, 47, 52, 54, 56, 61, 65, 74, 81, 84, 87, 93,
-            ];
-            format!(
-                "{:02}-{:07}",
-                PREFIXES.choose(rng).unwrap_or(&12),
-                rng.random_range(0..10_000_000)
-            )
+            const PREFIXES: &[u32] =
+                &[10, 12, 20, 23, 26, 27, 30, 33, 36, 38, 45, 46, 47, 52, 54, 56, 61, 65, 74, 81, 84, 87, 93];
+            format!("{:02}-{:07}", PREFIXES.choose(rng).unwrap_or(&12), rng.random_range(0..10_000_000))
         };
         let kind = if person { TaxIdKind::Ssn } else { TaxIdKind::Ein };
         match TaxId::parse(&raw, Some(kind)) {
@@ -408,11 +353,7 @@ fn client_row(
         contact_last.to_lowercase().replace(['\'', 'ü'], ""),
         b.to_lowercase()
     ));
-    w.clients.text(&format!(
-        "+1 ({}) 555-{:04}",
-        rng.random_range(201..990),
-        rng.random_range(0..10000)
-    ));
+    w.clients.text(&format!("+1 ({}) 555-{:04}", rng.random_range(201..990), rng.random_range(0..10000)));
     w.clients.text(business_type);
     w.clients.text(INDUSTRY.choose(rng).unwrap_or(&"retail"));
     w.clients.opt(
@@ -420,23 +361,16 @@ fn client_row(
             .then(|| format!("https://{}{}.test", a.to_lowercase(), b.to_lowercase()))
             .as_deref(),
     );
-    let status = pick(
-        rng,
-        &[("active", 80), ("inactive", 8), ("prospect", 10), ("archived", 2)],
-    );
-    w.clients
-        .text(status)
-        .opt((status == "archived").then_some("active"));
-    w.clients
-        .text(pick(rng, &[("low", 70), ("medium", 22), ("high", 8)]));
+    let status = pick(rng, &[("active", 80), ("inactive", 8), ("prospect", 10), ("archived", 2)]);
+    w.clients.text(status).opt((status == "archived").then_some("active"));
+    w.clients.text(pick(rng, &[("low", 70), ("medium", 22), ("high", 8)]));
     let revenue = rng.random_bool(0.9).then(|| {
         let dollars = 10f64.powf(rng.random_range(4.5..8.0));
         Decimal::from(dollars as i64) + Decimal::new(rng.random_range(0..100), 2)
     });
     w.clients.opt_raw(revenue).opt_raw(assigned);
-    let mut tags: Vec<&str> = (0..rng.random_range(0..=3))
-        .filter_map(|_| TAGS.choose(rng).copied())
-        .collect();
+    let mut tags: Vec<&str> =
+        (0..rng.random_range(0..=3)).filter_map(|_| TAGS.choose(rng).copied()).collect();
     tags.sort_unstable();
     tags.dedup();
     w.clients.words(&tags);
@@ -486,11 +420,8 @@ fn engagement_row(
     let start = created.date_naive();
     let due = start + TimeDelta::days(rng.random_range(14..180));
     let est = Decimal::new(rng.random_range(200..8000), 2);
-    let actual = if status == "planning" {
-        Decimal::ZERO
-    } else {
-        Decimal::new(rng.random_range(100..9000), 2)
-    };
+    let actual =
+        if status == "planning" { Decimal::ZERO } else { Decimal::new(rng.random_range(100..9000), 2) };
     let name = match kind {
         "tax_preparation" => format!("{} tax return", year),
         "bookkeeping" => format!("{} bookkeeping", year),
@@ -499,28 +430,13 @@ fn engagement_row(
         "audit" => format!("{} audit", year),
         _ => format!("{} financial review", year),
     };
-    w.engagements
-        .raw(id)
-        .raw(org)
-        .raw(client)
-        .text(&name)
-        .text(kind)
-        .text(status);
-    w.engagements.text(pick(
-        rng,
-        &[("normal", 60), ("high", 20), ("low", 15), ("urgent", 5)],
-    ));
+    w.engagements.raw(id).raw(org).raw(client).text(&name).text(kind).text(status);
+    w.engagements.text(pick(rng, &[("normal", 60), ("high", 20), ("low", 15), ("urgent", 5)]));
     w.engagements.raw(start).raw(due);
     w.engagements
         .opt_raw((status == "completed").then(|| created + TimeDelta::days(rng.random_range(10..120))));
-    w.engagements
-        .raw(est)
-        .raw(actual)
-        .raw(Decimal::new(rng.random_range(120..400) * 100, 2));
-    w.engagements.opt_raw(
-        rng.random_bool(0.2)
-            .then(|| Decimal::new(rng.random_range(500..20000) * 100, 2)),
-    );
+    w.engagements.raw(est).raw(actual).raw(Decimal::new(rng.random_range(120..400) * 100, 2));
+    w.engagements.opt_raw(rng.random_bool(0.2).then(|| Decimal::new(rng.random_range(500..20000) * 100, 2)));
     w.engagements.opt_raw((kind == "tax_preparation").then_some(year));
     w.engagements.opt_raw(staff.choose(rng));
     w.engagements.raw(created).raw(created).end_row();
@@ -546,37 +462,15 @@ fn invoice_rows(
             unit_price: Decimal::new(rng.random_range(50..2000) * 100, 2),
         })
         .collect();
-    let tax_rate = if rng.random_bool(0.3) {
-        Decimal::new(725, 4)
-    } else {
-        Decimal::ZERO
-    };
+    let tax_rate = if rng.random_bool(0.3) { Decimal::new(725, 4) } else { Decimal::ZERO };
     let Ok(totals) = compute_totals(&lines, tax_rate, Decimal::ZERO) else {
         return;
     };
     let past_due = due < anchor().date_naive();
     let status = if past_due {
-        pick(
-            rng,
-            &[
-                ("paid", 75),
-                ("overdue", 12),
-                ("partial", 5),
-                ("cancelled", 5),
-                ("sent", 3),
-            ],
-        )
+        pick(rng, &[("paid", 75), ("overdue", 12), ("partial", 5), ("cancelled", 5), ("sent", 3)])
     } else {
-        pick(
-            rng,
-            &[
-                ("sent", 45),
-                ("viewed", 15),
-                ("draft", 20),
-                ("paid", 15),
-                ("partial", 5),
-            ],
-        )
+        pick(rng, &[("sent", 45), ("viewed", 15), ("draft", 20), ("paid", 15), ("partial", 5)])
     };
     let paid = match status {
         "paid" => totals.total,
@@ -587,50 +481,17 @@ fn invoice_rows(
     let id = v7(rng, issued_at);
     let sent_at = (status != "draft").then_some(issued_at);
     let paid_at = (status == "paid").then(|| issued_at + TimeDelta::days(rng.random_range(1..45)));
-    w.invoices
-        .raw(id)
-        .raw(org)
-        .raw(client)
-        .null()
-        .text(&format!("INV-{number:06}"))
-        .text(status);
-    w.invoices
-        .raw(issue)
-        .raw(due)
-        .raw(tax_rate)
-        .raw(totals.subtotal)
-        .raw(totals.tax_amount);
-    w.invoices
-        .raw(totals.discount_amount)
-        .raw(totals.total)
-        .raw(paid)
-        .opt_raw(sent_at)
-        .opt_raw(paid_at);
+    w.invoices.raw(id).raw(org).raw(client).null().text(&format!("INV-{number:06}")).text(status);
+    w.invoices.raw(issue).raw(due).raw(tax_rate).raw(totals.subtotal).raw(totals.tax_amount);
+    w.invoices.raw(totals.discount_amount).raw(totals.total).raw(paid).opt_raw(sent_at).opt_raw(paid_at);
     w.invoices.raw(issued_at).raw(issued_at).end_row();
     for (pos, (line, amount)) in lines.iter().zip(&totals.line_amounts).enumerate() {
-        w.lines
-            .raw(v7(rng, issued_at))
-            .raw(org)
-            .raw(id)
-            .raw(pos + 1)
-            .text(&line.description);
-        w.lines
-            .raw(line.quantity)
-            .raw(line.unit_price)
-            .raw(amount)
-            .end_row();
+        w.lines.raw(v7(rng, issued_at)).raw(org).raw(id).raw(pos + 1).text(&line.description);
+        w.lines.raw(line.quantity).raw(line.unit_price).raw(amount).end_row();
     }
     if paid > Decimal::ZERO {
         let on = paid_at.unwrap_or(issued_at + TimeDelta::days(10));
-        w.payments
-            .raw(v7(rng, on))
-            .raw(org)
-            .raw(id)
-            .raw(paid)
-            .raw(on.date_naive());
-        w.payments
-            .text(pick(rng, &[("ach", 50), ("card", 30), ("check", 20)]))
-            .raw(on)
-            .end_row();
+        w.payments.raw(v7(rng, on)).raw(org).raw(id).raw(paid).raw(on.date_naive());
+        w.payments.text(pick(rng, &[("ach", 50), ("card", 30), ("check", 20)])).raw(on).end_row();
     }
 }

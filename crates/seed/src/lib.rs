@@ -136,8 +136,7 @@ pub async fn seed(
     // One transaction: secondary indexes are dropped, the data copied in, the indexes rebuilt
     // (far faster than maintaining them row by row) — and any failure rolls all of it back.
     conn.execute("begin").await?;
-    conn.execute("set local session_replication_role = replica")
-        .await?;
+    conn.execute("set local session_replication_role = replica").await?;
     conn.execute("set local maintenance_work_mem = '512MB'").await?;
     let indexes: Vec<(String, String)> = store::sqlx::query_as(
         "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
@@ -150,8 +149,7 @@ pub async fn seed(
     .fetch_all(&mut conn)
     .await?;
     for (name, _) in &indexes {
-        conn.execute(store::sqlx::AssertSqlSafe(format!("drop index {name}")))
-            .await?;
+        conn.execute(store::sqlx::AssertSqlSafe(format!("drop index {name}"))).await?;
     }
     let bar = progress.then(|| {
         let bar = indicatif::ProgressBar::new(scale.size().1 as u64);
@@ -170,8 +168,7 @@ pub async fn seed(
         bar.set_message(format!("building {} indexes", indexes.len()));
     }
     for (_, definition) in &indexes {
-        conn.execute(store::sqlx::AssertSqlSafe(definition.clone()))
-            .await?;
+        conn.execute(store::sqlx::AssertSqlSafe(definition.clone())).await?;
     }
     conn.execute("commit").await?;
     report.load_time = started.elapsed();

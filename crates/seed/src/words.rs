@@ -80,9 +80,8 @@ pub const NAME_B: &[&str] = &[
     "Tech",
 ];
 
-pub const SUFFIX: &[&str] = &[
-    "LLC", "Inc.", "Co.", "LLP", "Group", "Partners", "Corp.", "& Sons", "Holdings",
-];
+pub const SUFFIX: &[&str] =
+    &["LLC", "Inc.", "Co.", "LLP", "Group", "Partners", "Corp.", "& Sons", "Holdings"];
 
 pub const INDUSTRY: &[&str] = &[
     "construction",
@@ -117,16 +116,8 @@ pub const TAGS: &[&str] = &[
     "cash-basis",
 ];
 
-pub const STREETS: &[&str] = &[
-    "Main St",
-    "Oak Ave",
-    "Market St",
-    "2nd Ave",
-    "Elm St",
-    "Park Blvd",
-    "Cedar Ln",
-    "Lake Dr",
-];
+pub const STREETS: &[&str] =
+    &["Main St", "Oak Ave", "Market St", "2nd Ave", "Elm St", "Park Blvd", "Cedar Ln", "Lake Dr"];
 
 pub const CITIES: &[&str] = &[
     "Austin, TX",

@@ -76,9 +76,7 @@ pub async fn list(
     .bind(limit as i64 + 1)
     .fetch_all(tx.conn())
     .await?;
-    Ok(Page::from_overfetch(rows, limit, |e| {
-        AuditKey(e.occurred_at, e.seq)
-    }))
+    Ok(Page::from_overfetch(rows, limit, |e| AuditKey(e.occurred_at, e.seq)))
 }
 
 /// The result of checking one organization's chain.
@@ -144,9 +142,7 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
                 continue;
             }
             let reason = if row.seq != expected_seq {
-                Some(ChainBreakReason::Gap {
-                    expected: expected_seq,
-                })
+                Some(ChainBreakReason::Gap { expected: expected_seq })
             } else if row.prev_hash != prev {
                 Some(ChainBreakReason::PrevMismatch)
             } else {
@@ -188,16 +184,11 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
         if last_seq != expected_seq - 1 || last_hash != prev {
             first_break = Some(ChainBreak {
                 seq: expected_seq,
-                reason: ChainBreakReason::Gap {
-                    expected: expected_seq,
-                },
+                reason: ChainBreakReason::Gap { expected: expected_seq },
             });
         }
     }
-    Ok(ChainReport {
-        entries,
-        first_break: first_break.map(Into::into),
-    })
+    Ok(ChainReport { entries, first_break: first_break.map(Into::into) })
 }
 
 /// Creates the audit log's monthly partitions ahead of time (the app role may call this; the

@@ -37,6 +37,35 @@ pub struct Client {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A client as list pages and search show it: what a row in a table needs, no more.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ClientSummary {
+    pub id: ClientId,
+    pub business_name: String,
+    pub tax_id_kind: Option<TaxIdKind>,
+    pub tax_id_last4: Option<String>,
+    #[serde(skip)]
+    pub tax_id_sealed: Option<Vec<u8>>,
+    pub primary_contact_name: Option<String>,
+    pub primary_contact_email: Option<String>,
+    pub business_type: Option<BusinessType>,
+    pub industry: Option<String>,
+    pub status: ClientStatus,
+    pub risk_level: RiskLevel,
+    pub annual_revenue: Option<Decimal>,
+    pub assigned_to: Option<UserId>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+macro_rules! summary_columns {
+    () => {
+        "id, business_name, tax_id_kind, tax_id_last4, tax_id_sealed, primary_contact_name,
+         primary_contact_email::text as primary_contact_email, business_type, industry, status, risk_level,
+         annual_revenue, assigned_to, tags, created_at"
+    };
+}
+
 macro_rules! columns {
     () => {
         "id, business_name, legal_name, tax_id_kind, tax_id_last4, tax_id_sealed, primary_contact_name,
@@ -191,11 +220,7 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, f: &ClientFields) -> StoreR
     .execute(tx.conn())
     .await?;
     let after = get(tx, id, &ClientScope::All).await?;
-    tx.audit(
-        AuditRecord::new("client.update", "client", id)
-            .before(&before)
-            .after(&after),
-    );
+    tx.audit(AuditRecord::new("client.update", "client", id).before(&before).after(&after));
     Ok(after)
 }
 
@@ -219,11 +244,7 @@ pub async fn set_archived(tx: &mut TenantTx, ids: &[ClientId], archived: bool) -
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
-    let action = if archived {
-        "client.archive"
-    } else {
-        "client.restore"
-    };
+    let action = if archived { "client.archive" } else { "client.restore" };
     for id in &changed {
         tx.audit(AuditRecord::new(action, "client", id));
     }
@@ -357,18 +378,9 @@ pub async fn list(
     descending: bool,
     after: Option<&str>,
     limit: usize,
-) -> StoreResult<Page<Client>> {
-    let mut qb = list_query(
-        Mode::Run,
-        tx.org_uuid(),
-        scope,
-        filter,
-        sort,
-        descending,
-        after,
-        limit,
-    )?;
-    let rows: Vec<Client> = qb.build_query_as().fetch_all(tx.conn()).await?;
+) -> StoreResult<Page<ClientSummary>> {
+    let mut qb = list_query(Mode::Run, tx.org_uuid(), scope, filter, sort, descending, after, limit)?;
+    let rows: Vec<ClientSummary> = qb.build_query_as().fetch_all(tx.conn()).await?;
     Ok(Page::from_overfetch(rows, limit, |c| ClientKey {
         k: match sort {
             ClientSort::Name => SortValue::Name(c.business_name.clone()),
@@ -392,11 +404,8 @@ pub(crate) fn list_query(
     limit: usize,
 ) -> StoreResult<QueryBuilder<Postgres>> {
     let after: Option<ClientKey> = after.map(cursor::decode).transpose()?;
-    let mut qb = mode.builder(concat!(
-        "select ",
-        columns!(),
-        " from clients where organization_id = "
-    ));
+    let mut qb =
+        mode.builder(concat!("select ", summary_columns!(), " from clients where organization_id = "));
     qb.push_bind(org).push(" and deleted_at is null");
     push_filters(&mut qb, scope, filter);
     let key_expr = match sort {
@@ -408,10 +417,7 @@ pub(crate) fn list_query(
         if k.d != descending {
             return Err(InvalidCursor.into());
         }
-        qb.push(format_args!(
-            " and ({key_expr}, id) {} (",
-            if descending { "<" } else { ">" }
-        ));
+        qb.push(format_args!(" and ({key_expr}, id) {} (", if descending { "<" } else { ">" }));
         match (sort, k.k) {
             (ClientSort::Name, SortValue::Name(v)) => qb.push_bind(v),
             (ClientSort::Created, SortValue::Created(v)) => qb.push_bind(v),
@@ -421,8 +427,7 @@ pub(crate) fn list_query(
         qb.push(", ").push_bind(k.id).push(")");
     }
     let dir = if descending { "desc" } else { "asc" };
-    qb.push(format_args!(" order by {key_expr} {dir}, id {dir} limit "))
-        .push_bind(limit as i64 + 1);
+    qb.push(format_args!(" order by {key_expr} {dir}, id {dir} limit ")).push_bind(limit as i64 + 1);
     Ok(qb)
 }
 
@@ -479,7 +484,7 @@ pub async fn search(
     filter: &ClientFilter,
     query: &ClientQuery,
     limit: usize,
-) -> StoreResult<Vec<Client>> {
+) -> StoreResult<Vec<ClientSummary>> {
     let mut qb = search_query(Mode::Run, tx.org_uuid(), scope, filter, query, limit);
     Ok(qb.build_query_as().fetch_all(tx.conn()).await?)
 }
@@ -492,14 +497,13 @@ pub(crate) fn search_query(
     query: &ClientQuery,
     limit: usize,
 ) -> QueryBuilder<Postgres> {
-    let mut qb = mode.builder(concat!("select ", columns!(), " from clients"));
+    let mut qb = mode.builder(concat!("select ", summary_columns!(), " from clients"));
     match query {
         ClientQuery::Words { raw, tsquery } => {
             qb.push(", to_tsquery('simple', ")
                 .push_bind(tsquery.clone())
                 .push(") q where organization_id = ");
-            qb.push_bind(org)
-                .push(" and deleted_at is null and (search @@ q or business_name % ");
+            qb.push_bind(org).push(" and deleted_at is null and (search @@ q or business_name % ");
             qb.push_bind(raw.clone()).push(")");
             push_filters(&mut qb, scope, filter);
             qb.push(" order by ts_rank(search, q) + similarity(business_name, ")
@@ -509,12 +513,9 @@ pub(crate) fn search_query(
         }
         ClientQuery::TaxId { indexes } => {
             qb.push(" where organization_id = ").push_bind(org);
-            qb.push(" and deleted_at is null and tax_id_index = any(")
-                .push_bind(indexes.clone())
-                .push(")");
+            qb.push(" and deleted_at is null and tax_id_index = any(").push_bind(indexes.clone()).push(")");
             push_filters(&mut qb, scope, filter);
-            qb.push(" order by business_name, id limit ")
-                .push_bind(limit as i64);
+            qb.push(" order by business_name, id limit ").push_bind(limit as i64);
         }
     }
     qb
@@ -529,22 +530,14 @@ pub async fn export_batch(
     batch: usize,
 ) -> StoreResult<Vec<Client>> {
     let org = tx.org_uuid();
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(concat!(
-        "select ",
-        columns!(),
-        " from clients where organization_id = "
-    ));
+    let mut qb: QueryBuilder<Postgres> =
+        QueryBuilder::new(concat!("select ", columns!(), " from clients where organization_id = "));
     qb.push_bind(org).push(" and deleted_at is null");
     push_filters(&mut qb, scope, filter);
     if let Some((name, id)) = after {
-        qb.push(" and (business_name, id) > (")
-            .push_bind(name)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
+        qb.push(" and (business_name, id) > (").push_bind(name).push(", ").push_bind(id).push(")");
     }
-    qb.push(" order by business_name, id limit ")
-        .push_bind(batch as i64);
+    qb.push(" order by business_name, id limit ").push_bind(batch as i64);
     Ok(qb.build_query_as().fetch_all(tx.conn()).await?)
 }
 

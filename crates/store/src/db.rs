@@ -39,10 +39,7 @@ impl DbConfig {
             .clone()
             .username(APP_ROLE)
             .application_name("countinghouse")
-            .options([(
-                "statement_timeout",
-                format!("{}ms", self.statement_timeout.as_millis()),
-            )]);
+            .options([("statement_timeout", format!("{}ms", self.statement_timeout.as_millis()))]);
         if let Some(pw) = &self.app_password {
             opts = opts.password(pw);
         }

@@ -158,11 +158,7 @@ pub async fn update(tx: &mut TenantTx, id: EngagementId, f: &EngagementFields) -
     .execute(tx.conn())
     .await?;
     let after = get(tx, id, &ClientScope::All).await?;
-    tx.audit(
-        AuditRecord::new("engagement.update", "engagement", id)
-            .before(&before)
-            .after(&after),
-    );
+    tx.audit(AuditRecord::new("engagement.update", "engagement", id).before(&before).after(&after));
     Ok(after)
 }
 
@@ -205,9 +201,7 @@ pub async fn list(
     Ok(if by_due {
         Page::from_overfetch(rows, limit, |e| cursor::encode_value(&ByDue(e.due_date, e.id)))
     } else {
-        Page::from_overfetch(rows, limit, |e| {
-            cursor::encode_value(&ByCreated(e.created_at, e.id))
-        })
+        Page::from_overfetch(rows, limit, |e| cursor::encode_value(&ByCreated(e.created_at, e.id)))
     })
 }
 
@@ -220,11 +214,8 @@ pub(crate) fn list_query(
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<(QueryBuilder<Postgres>, bool)> {
-    let mut qb = mode.builder(concat!(
-        "select ",
-        columns!(),
-        " from engagements e where e.organization_id = "
-    ));
+    let mut qb =
+        mode.builder(concat!("select ", columns!(), " from engagements e where e.organization_id = "));
     qb.push_bind(org);
     if let Some(ids) = scope.ids() {
         qb.push(" and e.client_id = any(").push_bind(ids).push(")");
@@ -260,18 +251,12 @@ pub(crate) fn list_query(
                 None => qb.push(" and e.due_date is null and e.id > ").push_bind(id),
             };
         }
-        qb.push(" order by e.due_date asc nulls last, e.id asc limit ")
-            .push_bind(limit as i64 + 1);
+        qb.push(" order by e.due_date asc nulls last, e.id asc limit ").push_bind(limit as i64 + 1);
     } else {
         if let Some(ByCreated(t, id)) = after.map(cursor::decode).transpose()? {
-            qb.push(" and (e.created_at, e.id) < (")
-                .push_bind(t)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
+            qb.push(" and (e.created_at, e.id) < (").push_bind(t).push(", ").push_bind(id).push(")");
         }
-        qb.push(" order by e.created_at desc, e.id desc limit ")
-            .push_bind(limit as i64 + 1);
+        qb.push(" order by e.created_at desc, e.id desc limit ").push_bind(limit as i64 + 1);
     }
     Ok((qb, by_due))
 }

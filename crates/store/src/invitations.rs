@@ -109,11 +109,9 @@ pub async fn mark_accepted(tx: &mut TenantTx, id: InvitationId, user: UserId) ->
     .bind(user)
     .execute(tx.conn())
     .await?;
-    tx.audit(
-        AuditRecord::new("invitation.accept", "invitation", id).after(serde_json::json!({
-            "user_id": user,
-        })),
-    );
+    tx.audit(AuditRecord::new("invitation.accept", "invitation", id).after(serde_json::json!({
+        "user_id": user,
+    })));
     Ok(())
 }
 

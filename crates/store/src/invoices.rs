@@ -203,11 +203,7 @@ pub async fn get(tx: &mut TenantTx, id: InvoiceId, scope: &ClientScope) -> Store
     .bind(id)
     .fetch_all(tx.conn())
     .await?;
-    Ok(InvoiceDetail {
-        invoice,
-        lines,
-        payments,
-    })
+    Ok(InvoiceDetail { invoice, lines, payments })
 }
 
 /// Replaces a draft's lines, amounts and editable fields.
@@ -261,11 +257,7 @@ pub async fn update_draft(
         insert_lines(tx, id, lines, c.totals).await?;
     }
     let after = get(tx, id, &ClientScope::All).await?;
-    tx.audit(
-        AuditRecord::new("invoice.update", "invoice", id)
-            .before(&before)
-            .after(&after),
-    );
+    tx.audit(AuditRecord::new("invoice.update", "invoice", id).before(&before).after(&after));
     Ok(after)
 }
 
@@ -291,9 +283,7 @@ pub async fn set_status(
     .execute(tx.conn())
     .await?;
     if done.rows_affected() == 0 {
-        return Err(crate::StoreError::Conflict(
-            "invoice status changed concurrently".to_owned(),
-        ));
+        return Err(crate::StoreError::Conflict("invoice status changed concurrently".to_owned()));
     }
     tx.audit(
         AuditRecord::new("invoice.status", "invoice", id)
@@ -349,11 +339,9 @@ pub async fn record_payment(
     .bind(partial_status)
     .execute(tx.conn())
     .await?;
-    tx.audit(
-        AuditRecord::new("invoice.payment", "invoice", id).after(serde_json::json!({
-            "payment_id": payment_id, "amount": p.amount, "paid_on": p.paid_on, "method": p.method,
-        })),
-    );
+    tx.audit(AuditRecord::new("invoice.payment", "invoice", id).after(serde_json::json!({
+        "payment_id": payment_id, "amount": p.amount, "paid_on": p.paid_on, "method": p.method,
+    })));
     Ok(())
 }
 
@@ -389,9 +377,7 @@ pub async fn list(
 ) -> StoreResult<Page<Invoice>> {
     let mut qb = list_query(Mode::Run, tx.org_uuid(), scope, filter, after, limit)?;
     let rows: Vec<Invoice> = qb.build_query_as().fetch_all(tx.conn()).await?;
-    Ok(Page::from_overfetch(rows, limit, |i| {
-        InvoiceKey(i.issue_date, i.id)
-    }))
+    Ok(Page::from_overfetch(rows, limit, |i| InvoiceKey(i.issue_date, i.id)))
 }
 
 pub(crate) fn list_query(
@@ -403,11 +389,7 @@ pub(crate) fn list_query(
     limit: usize,
 ) -> StoreResult<QueryBuilder<Postgres>> {
     let after: Option<InvoiceKey> = after.map(cursor::decode).transpose()?;
-    let mut qb = mode.builder(concat!(
-        "select ",
-        columns!(),
-        " from invoices where organization_id = "
-    ));
+    let mut qb = mode.builder(concat!("select ", columns!(), " from invoices where organization_id = "));
     qb.push_bind(org);
     if let Some(ids) = scope.ids() {
         qb.push(" and client_id = any(").push_bind(ids).push(")");
@@ -422,14 +404,9 @@ pub(crate) fn list_query(
         qb.push(" and due_date < ").push_bind(d);
     }
     if let Some(InvoiceKey(d, id)) = after {
-        qb.push(" and (issue_date, id) < (")
-            .push_bind(d)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
+        qb.push(" and (issue_date, id) < (").push_bind(d).push(", ").push_bind(id).push(")");
     }
-    qb.push(" order by issue_date desc, id desc limit ")
-        .push_bind(limit as i64 + 1);
+    qb.push(" order by issue_date desc, id desc limit ").push_bind(limit as i64 + 1);
     Ok(qb)
 }
 
@@ -474,9 +451,7 @@ pub(crate) fn aging_query(
              count(*) as open_invoices
          from invoices, (select ",
     );
-    qb.push_bind(today)
-        .push("::date as today) p where organization_id = ")
-        .push_bind(org);
+    qb.push_bind(today).push("::date as today) p where organization_id = ").push_bind(org);
     qb.push(" and status in ('sent', 'viewed', 'partial', 'overdue')");
     if let Some(ids) = scope.ids() {
         qb.push(" and client_id = any(").push_bind(ids).push(")");

@@ -38,10 +38,7 @@ pub async fn migrate(owner: &PgConnectOptions, app_password: Option<&str>) -> St
     if let Some(pw) = app_password {
         // ALTER ROLE takes no bind parameters; quote the literal the way PostgreSQL does.
         let quoted = pw.replace('\'', "''");
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "alter role {APP_ROLE} password '{quoted}'"
-        )))
-        .await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("alter role {APP_ROLE} password '{quoted}'"))).await?;
     }
     conn.execute("select ensure_audit_partitions(3)").await?;
     conn.close().await?;
@@ -50,10 +47,7 @@ pub async fn migrate(owner: &PgConnectOptions, app_password: Option<&str>) -> St
 
 /// The migrations this binary knows, as `(version, description)`.
 pub fn known_migrations() -> Vec<(i64, String)> {
-    MIGRATOR
-        .iter()
-        .map(|m| (m.version, m.description.to_string()))
-        .collect()
+    MIGRATOR.iter().map(|m| (m.version, m.description.to_string())).collect()
 }
 
 async fn applied_versions(conn: &mut PgConnection) -> Vec<i64> {
@@ -68,11 +62,7 @@ async fn sync_permissions(conn: &mut PgConnection) -> StoreResult<()> {
     let descriptions: Vec<&str> = Permission::ALL.iter().map(|p| p.description()).collect();
     let (roles, perms): (Vec<&str>, Vec<&str>) = Role::ALL
         .iter()
-        .flat_map(|r| {
-            PermissionSet::for_role(*r)
-                .iter()
-                .map(move |p| (r.as_str(), p.as_str()))
-        })
+        .flat_map(|r| PermissionSet::for_role(*r).iter().map(move |p| (r.as_str(), p.as_str())))
         .unzip();
     let mut tx = conn.begin().await?;
     sqlx::query(
@@ -87,9 +77,7 @@ async fn sync_permissions(conn: &mut PgConnection) -> StoreResult<()> {
         .bind(&names)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("delete from role_permissions")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("delete from role_permissions").execute(&mut *tx).await?;
     sqlx::query(
         "insert into role_permissions (role, permission) select * from unnest($1::text[], $2::text[])",
     )

@@ -169,11 +169,7 @@ pub async fn update(tx: &mut TenantTx, id: NoteId, author: UserId, p: NotePatch<
     .bind(p.remind_at.flatten())
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(
-        AuditRecord::new("note.update", "note", id)
-            .before(&before)
-            .after(&note),
-    );
+    tx.audit(AuditRecord::new("note.update", "note", id).before(&before).after(&note));
     Ok(note)
 }
 

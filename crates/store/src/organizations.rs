@@ -45,29 +45,22 @@ pub async fn create(tx: &mut TenantTx, name: &str, slug: &OrgSlug) -> StoreResul
 
 pub async fn get(tx: &mut TenantTx) -> StoreResult<Organization> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_as(concat!(org_select!(), "where o.id = $1"))
-        .bind(org)
-        .fetch_one(tx.conn())
-        .await?)
+    Ok(sqlx::query_as(concat!(org_select!(), "where o.id = $1")).bind(org).fetch_one(tx.conn()).await?)
 }
 
 /// The organization a login names. The directory is public routing data, not tenant data.
 pub async fn find_id_by_slug(db: &Db, slug: &str) -> StoreResult<Option<OrganizationId>> {
-    Ok(
-        sqlx::query_scalar("select organization_id from organization_directory where slug = $1")
-            .bind(slug)
-            .fetch_optional(db.pool())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("select organization_id from organization_directory where slug = $1")
+        .bind(slug)
+        .fetch_optional(db.pool())
+        .await?)
 }
 
 /// Every organization id, for operator tasks that visit each tenant in turn (`audit verify`).
 pub async fn all_ids(db: &Db) -> StoreResult<Vec<(OrganizationId, String)>> {
-    Ok(
-        sqlx::query_as("select organization_id, slug::text from organization_directory order by created_at")
-            .fetch_all(db.pool())
-            .await?,
-    )
+    Ok(sqlx::query_as("select organization_id, slug::text from organization_directory order by created_at")
+        .fetch_all(db.pool())
+        .await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -94,10 +87,6 @@ pub async fn update_settings(tx: &mut TenantTx, patch: &SettingsPatch) -> StoreR
     .execute(tx.conn())
     .await?;
     let after = get(tx).await?;
-    tx.audit(
-        AuditRecord::new("organization.update", "organization", org)
-            .before(&before)
-            .after(&after),
-    );
+    tx.audit(AuditRecord::new("organization.update", "organization", org).before(&before).after(&after));
     Ok(after)
 }

@@ -91,10 +91,7 @@ pub async fn invoices_aging(
 pub fn scans(plan: &Value) -> Vec<(String, String)> {
     fn walk(node: &Value, out: &mut Vec<(String, String)>) {
         if let Some(kind) = node["Node Type"].as_str() {
-            out.push((
-                kind.to_owned(),
-                node["Relation Name"].as_str().unwrap_or("").to_owned(),
-            ));
+            out.push((kind.to_owned(), node["Relation Name"].as_str().unwrap_or("").to_owned()));
         }
         for child in node["Plans"].as_array().into_iter().flatten() {
             walk(child, out);

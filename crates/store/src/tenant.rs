@@ -41,21 +41,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Self {
-        Actor {
-            kind: ActorKind::System,
-            id: None,
-            request_id: None,
-            ip: None,
-        }
+        Actor { kind: ActorKind::System, id: None, request_id: None, ip: None }
     }
 
     pub fn user(id: impl Into<Uuid>) -> Self {
-        Actor {
-            kind: ActorKind::User,
-            id: Some(id.into()),
-            request_id: None,
-            ip: None,
-        }
+        Actor { kind: ActorKind::User, id: Some(id.into()), request_id: None, ip: None }
     }
 
     pub fn with_request(mut self, request_id: Option<String>, ip: Option<IpAddr>) -> Self {
@@ -77,13 +67,7 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     pub fn new(action: &'static str, entity_type: &'static str, entity_id: impl ToString) -> Self {
-        AuditRecord {
-            action,
-            entity_type,
-            entity_id: Some(entity_id.to_string()),
-            before: None,
-            after: None,
-        }
+        AuditRecord { action, entity_type, entity_id: Some(entity_id.to_string()), before: None, after: None }
     }
 
     pub fn before(mut self, v: impl serde::Serialize) -> Self {
@@ -112,17 +96,9 @@ impl TenantTx {
     pub async fn begin(db: &Db, org: OrganizationId, actor: Actor) -> StoreResult<TenantTx> {
         // The id is a formatted UUID (hex and hyphens only), so inlining it is injection-safe;
         // a simple-query BEGIN saves the separate set_config round trip on every request.
-        let begin = format!(
-            "BEGIN; SELECT set_config('app.organization_id', '{}', true)",
-            org.as_uuid()
-        );
+        let begin = format!("BEGIN; SELECT set_config('app.organization_id', '{}', true)", org.as_uuid());
         let tx = db.pool().begin_with(AssertSqlSafe(begin)).await?;
-        Ok(TenantTx {
-            tx,
-            org,
-            actor,
-            pending_audit: Vec::new(),
-        })
+        Ok(TenantTx { tx, org, actor, pending_audit: Vec::new() })
     }
 
     pub fn organization_id(&self) -> OrganizationId {

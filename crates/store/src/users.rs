@@ -77,14 +77,11 @@ pub async fn create(tx: &mut TenantTx, new: NewUser<'_>) -> StoreResult<Member> 
 
 pub async fn get(tx: &mut TenantTx, id: UserId) -> StoreResult<Member> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_as(concat!(
-        member_select!(),
-        "where u.organization_id = $1 and u.id = $2"
-    ))
-    .bind(org)
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
+    Ok(sqlx::query_as(concat!(member_select!(), "where u.organization_id = $1 and u.id = $2"))
+        .bind(org)
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 pub async fn find_for_login(tx: &mut TenantTx, email: &Email) -> StoreResult<Option<LoginUser>> {
@@ -124,11 +121,9 @@ pub async fn record_login_failure(
     .bind(lock_for.num_seconds() as f64)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(
-        AuditRecord::new("session.login_failed", "user", id).after(serde_json::json!({
-            "locked_until": locked_until,
-        })),
-    );
+    tx.audit(AuditRecord::new("session.login_failed", "user", id).after(serde_json::json!({
+        "locked_until": locked_until,
+    })));
     Ok(locked_until)
 }
 
@@ -179,9 +174,7 @@ pub async fn list(
     .bind(limit as i64 + 1)
     .fetch_all(tx.conn())
     .await?;
-    Ok(Page::from_overfetch(rows, limit, |m| {
-        MemberKey(m.created_at, m.id)
-    }))
+    Ok(Page::from_overfetch(rows, limit, |m| MemberKey(m.created_at, m.id)))
 }
 
 /// Changes a member's role or status. Disabling also revokes their sessions.
@@ -213,11 +206,7 @@ pub async fn update(
         }
     }
     let after = get(tx, id).await?;
-    tx.audit(
-        AuditRecord::new("user.update", "user", id)
-            .before(&before)
-            .after(&after),
-    );
+    tx.audit(AuditRecord::new("user.update", "user", id).before(&before).after(&after));
     Ok(after)
 }
 

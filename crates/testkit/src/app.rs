@@ -65,16 +65,8 @@ impl TestResponse {
 
     /// The problem body, asserting the content type and that `status` matches.
     pub fn problem(&self) -> Problem {
-        let ct = self
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        assert_eq!(
-            ct, "application/problem+json",
-            "not a problem response: {} {}",
-            self.status, self.body
-        );
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "not a problem response: {} {}", self.status, self.body);
         let p: Problem = self.json();
         assert_eq!(p.status, self.status);
         p
@@ -82,12 +74,7 @@ impl TestResponse {
 
     /// The problem's type slug (`validation`, `not-found`, …).
     pub fn problem_slug(&self) -> String {
-        self.problem()
-            .kind
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned()
+        self.problem().kind.rsplit('/').next().unwrap_or_default().to_owned()
     }
 }
 
@@ -120,14 +107,10 @@ impl TestApp {
     pub async fn spawn_with(config: TestConfig) -> TestApp {
         let test_db = TestDb::create().await;
         let db = test_db.app_pool().await;
-        store::audit::ensure_partitions(&db, 3)
-            .await
-            .expect("audit partitions");
+        store::audit::ensure_partitions(&db, 3).await.expect("audit partitions");
         let keys = KeyRing::parse(&[KeyRing::generate_key_spec(1)]).expect("fresh key");
         let identity = Identity::new(db.clone(), keys.clone(), config.identity);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("bound address");
         let mut api_config = config.api;
         api_config.public_url = format!("http://{addr}");
@@ -139,23 +122,10 @@ impl TestApp {
             metrics: telemetry::metrics_handle(),
         });
         let server = tokio::spawn(async move {
-            api::serve(listener, api::router(state), std::future::pending())
-                .await
-                .expect("server runs");
+            api::serve(listener, api::router(state), std::future::pending()).await.expect("server runs");
         });
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("http client");
-        TestApp {
-            addr,
-            http,
-            db,
-            identity,
-            keys,
-            server,
-            test_db,
-        }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
+        TestApp { addr, http, db, identity, keys, server, test_db }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -190,19 +160,16 @@ impl TestApp {
 
     pub async fn post<B: Serialize>(&self, path: &str, token: Option<&str>, body: &B) -> TestResponse {
         let body = serde_json::to_value(body).expect("serializable body");
-        self.request(reqwest::Method::POST, path, token, Some(&body))
-            .await
+        self.request(reqwest::Method::POST, path, token, Some(&body)).await
     }
 
     pub async fn patch<B: Serialize>(&self, path: &str, token: &str, body: &B) -> TestResponse {
         let body = serde_json::to_value(body).expect("serializable body");
-        self.request(reqwest::Method::PATCH, path, Some(token), Some(&body))
-            .await
+        self.request(reqwest::Method::PATCH, path, Some(token), Some(&body)).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
-        self.request(reqwest::Method::DELETE, path, Some(token), None)
-            .await
+        self.request(reqwest::Method::DELETE, path, Some(token), None).await
     }
 
     /// Signs up a new organization; its owner is signed in.
@@ -246,17 +213,9 @@ impl TestApp {
             )
             .await;
         assert_eq!(inv.status, 201, "invite failed: {}", inv.body);
-        let token = inv.value()["token"]
-            .as_str()
-            .expect("invitation token")
-            .to_owned();
-        let accepted = self
-            .post(
-                "/v1/invitations/accept",
-                None,
-                &json!({ "token": token, "password": PASSWORD }),
-            )
-            .await;
+        let token = inv.value()["token"].as_str().expect("invitation token").to_owned();
+        let accepted =
+            self.post("/v1/invitations/accept", None, &json!({ "token": token, "password": PASSWORD })).await;
         assert_eq!(accepted.status, 201, "accept failed: {}", accepted.body);
         let v = accepted.value();
         Persona {

@@ -25,20 +25,13 @@ impl TestDb {
         let template = ensure_template(&admin).await;
         let name = format!("ch_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect(&admin).await;
-        conn.execute(AssertSqlSafe(format!(
-            "create database {name} template {template}"
-        )))
-        .await
-        .expect("clone the template database");
+        conn.execute(AssertSqlSafe(format!("create database {name} template {template}")))
+            .await
+            .expect("clone the template database");
         conn.close().await.ok();
         let owner = admin.clone().database(&name);
         let owner_url = with_database(&url, &name);
-        TestDb {
-            name,
-            owner_url,
-            owner,
-            admin,
-        }
+        TestDb { name, owner_url, owner, admin }
     }
 
     pub fn db_config(&self) -> DbConfig {
@@ -47,9 +40,7 @@ impl TestDb {
 
     /// A pool connected as the application role (row-level security applies).
     pub async fn app_pool(&self) -> Db {
-        Db::connect(&self.db_config())
-            .await
-            .expect("connect as countinghouse_app")
+        Db::connect(&self.db_config()).await.expect("connect as countinghouse_app")
     }
 
     /// A single connection as the owner (superuser): bypasses row-level security, for setting up
@@ -70,9 +61,7 @@ impl Drop for TestDb {
                 rt.block_on(async {
                     if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
                         let _ = conn
-                            .execute(AssertSqlSafe(format!(
-                                "drop database if exists {name} with (force)"
-                            )))
+                            .execute(AssertSqlSafe(format!("drop database if exists {name} with (force)")))
                             .await;
                     }
                 });
@@ -96,36 +85,26 @@ async fn ensure_template(admin: &PgConnectOptions) -> String {
     if template_exists(&mut conn, &template).await {
         return template;
     }
-    conn.execute("select pg_advisory_lock(724001)")
-        .await
-        .expect("template lock");
+    conn.execute("select pg_advisory_lock(724001)").await.expect("template lock");
     if !template_exists(&mut conn, &template).await {
         let building = format!("{template}_building");
-        conn.execute(AssertSqlSafe(format!(
-            "drop database if exists {building} with (force)"
-        )))
-        .await
-        .expect("drop a half-built template");
+        conn.execute(AssertSqlSafe(format!("drop database if exists {building} with (force)")))
+            .await
+            .expect("drop a half-built template");
         conn.execute(AssertSqlSafe(format!("create database {building}")))
             .await
             .expect("create the template database");
         store::migrate::migrate(&admin.clone().database(&building), None)
             .await
             .expect("migrate the template database");
-        conn.execute(AssertSqlSafe(format!(
-            "alter database {building} rename to {template}"
-        )))
-        .await
-        .expect("publish the template");
-        conn.execute(AssertSqlSafe(format!(
-            "alter database {template} is_template true"
-        )))
-        .await
-        .expect("mark the template");
+        conn.execute(AssertSqlSafe(format!("alter database {building} rename to {template}")))
+            .await
+            .expect("publish the template");
+        conn.execute(AssertSqlSafe(format!("alter database {template} is_template true")))
+            .await
+            .expect("mark the template");
     }
-    conn.execute("select pg_advisory_unlock(724001)")
-        .await
-        .expect("template unlock");
+    conn.execute("select pg_advisory_unlock(724001)").await.expect("template unlock");
     conn.close().await.ok();
     template
 }
@@ -144,9 +123,7 @@ async fn template_exists(conn: &mut PgConnection, template: &str) -> bool {
 fn with_database(url: &str, database: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_end..]
-        .find('/')
-        .map_or(base.len(), |i| authority_end + i);
+    let path_start = base[authority_end..].find('/').map_or(base.len(), |i| authority_end + i);
     let mut out = format!("{}/{}", &base[..path_start], database);
     if let Some(q) = query {
         out.push('?');

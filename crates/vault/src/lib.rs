@@ -99,20 +99,10 @@ impl KeyRing {
             return Err(VaultError::Malformed);
         }
         let id = u16::from_be_bytes([sealed[0], sealed[1]]);
-        let cipher = self
-            .keys
-            .iter()
-            .find(|(k, _)| *k == id)
-            .map(|(_, c)| c)
-            .ok_or(VaultError::UnknownKey(id))?;
+        let cipher =
+            self.keys.iter().find(|(k, _)| *k == id).map(|(_, c)| c).ok_or(VaultError::UnknownKey(id))?;
         cipher
-            .decrypt(
-                Nonce::from_slice(&sealed[2..14]),
-                Payload {
-                    msg: &sealed[14..],
-                    aad,
-                },
-            )
+            .decrypt(Nonce::from_slice(&sealed[2..14]), Payload { msg: &sealed[14..], aad })
             .map_err(|_| VaultError::Decrypt)
     }
 
@@ -154,10 +144,7 @@ mod tests {
         assert_eq!(v2.open(&sealed, b"totp:a").unwrap(), b"secret");
         let resealed = v2.seal(b"secret", b"totp:a");
         assert!(!v2.needs_reseal(&resealed));
-        assert!(matches!(
-            v1.open(&resealed, b"totp:a"),
-            Err(VaultError::UnknownKey(2))
-        ));
+        assert!(matches!(v1.open(&resealed, b"totp:a"), Err(VaultError::UnknownKey(2))));
     }
 
     #[test]
@@ -165,18 +152,9 @@ mod tests {
         let old = KeyRing::generate_key_spec(1);
         let v1 = KeyRing::parse(std::slice::from_ref(&old)).unwrap();
         let v2 = KeyRing::parse(&[KeyRing::generate_key_spec(2), old]).unwrap();
-        assert_eq!(
-            v1.blind_index("tax_id:a", b"123456789"),
-            v2.blind_index("tax_id:a", b"123456789")
-        );
-        assert_ne!(
-            v1.blind_index("tax_id:a", b"123456789"),
-            v1.blind_index("tax_id:b", b"123456789")
-        );
-        assert_ne!(
-            v1.blind_index("tax_id:a", b"123456789"),
-            v1.blind_index("tax_id:a", b"123456780")
-        );
+        assert_eq!(v1.blind_index("tax_id:a", b"123456789"), v2.blind_index("tax_id:a", b"123456789"));
+        assert_ne!(v1.blind_index("tax_id:a", b"123456789"), v1.blind_index("tax_id:b", b"123456789"));
+        assert_ne!(v1.blind_index("tax_id:a", b"123456789"), v1.blind_index("tax_id:a", b"123456780"));
     }
 
     #[test]

@@ -15,9 +15,7 @@ use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_api_key, list_api_keys))
-        .routes(routes!(revoke_api_key))
+    OpenApiRouter::new().routes(routes!(create_api_key, list_api_keys)).routes(routes!(revoke_api_key))
 }
 
 /// Create a key scoped to some of your permissions (`api:keys`). The secret is shown only here.
@@ -36,10 +34,7 @@ async fn create_api_key(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(CreatedApiKeyResponse {
-            api_key: created.key.into_api(),
-            secret: created.secret,
-        }),
+        Json(CreatedApiKeyResponse { api_key: created.key.into_api(), secret: created.secret }),
     ))
 }
 
@@ -60,11 +55,5 @@ async fn revoke_api_key(
     auth: Auth,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> ApiResult<Json<ApiKeyResponse>> {
-    Ok(Json(
-        state
-            .identity
-            .revoke_api_key(&auth.ctx, id, &auth.meta)
-            .await?
-            .into_api(),
-    ))
+    Ok(Json(state.identity.revoke_api_key(&auth.ctx, id, &auth.meta).await?.into_api()))
 }

@@ -16,9 +16,7 @@ use crate::routes::page_limit;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_audit))
-        .routes(routes!(verify_audit))
+    OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(verify_audit))
 }
 
 /// Audit entries, newest first, with filters (`system:audit`).

@@ -138,10 +138,7 @@ async fn change_password(
     auth: AuthPendingMfa,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .identity
-        .change_password(&auth.ctx, &req.current_password, &req.new_password, &auth.meta)
-        .await?;
+    state.identity.change_password(&auth.ctx, &req.current_password, &req.new_password, &auth.meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,10 +152,7 @@ async fn begin_mfa_enrolment(
     let e = state.identity.begin_mfa_enrolment(&auth.ctx, &auth.meta).await?;
     Ok((
         StatusCode::CREATED,
-        Json(MfaEnrolmentResponse {
-            otpauth_uri: e.otpauth_uri,
-            secret: e.secret_base32,
-        }),
+        Json(MfaEnrolmentResponse { otpauth_uri: e.otpauth_uri, secret: e.secret_base32 }),
     ))
 }
 
@@ -171,10 +165,7 @@ async fn confirm_mfa(
     auth: AuthPendingMfa,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
-    let recovery_codes = state
-        .identity
-        .confirm_mfa(&auth.ctx, &req.code, &auth.meta)
-        .await?;
+    let recovery_codes = state.identity.confirm_mfa(&auth.ctx, &req.code, &auth.meta).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
@@ -187,10 +178,7 @@ async fn disable_mfa(
     auth: AuthPendingMfa,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .identity
-        .disable_mfa(&auth.ctx, &req.code, &auth.meta)
-        .await?;
+    state.identity.disable_mfa(&auth.ctx, &req.code, &auth.meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,10 +191,7 @@ async fn regenerate_recovery_codes(
     auth: AuthPendingMfa,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
-    let recovery_codes = state
-        .identity
-        .regenerate_recovery_codes(&auth.ctx, &req.code, &auth.meta)
-        .await?;
+    let recovery_codes = state.identity.regenerate_recovery_codes(&auth.ctx, &req.code, &auth.meta).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
@@ -217,17 +202,11 @@ async fn permission_catalogue() -> Json<PermissionCatalogue> {
     Json(PermissionCatalogue {
         permissions: Permission::ALL
             .iter()
-            .map(|p| PermissionInfo {
-                name: *p,
-                description: p.description().to_owned(),
-            })
+            .map(|p| PermissionInfo { name: *p, description: p.description().to_owned() })
             .collect(),
         roles: Role::ALL
             .iter()
-            .map(|r| RoleGrant {
-                role: *r,
-                permissions: PermissionSet::for_role(*r).iter().collect(),
-            })
+            .map(|r| RoleGrant { role: *r, permissions: PermissionSet::for_role(*r).iter().collect() })
             .collect(),
     })
 }

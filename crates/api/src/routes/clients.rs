@@ -2,7 +2,7 @@
 
 use api_types::clients::{
     BulkClientRequest, BulkClientResponse, ClientExportParams, ClientListParams, ClientResponse,
-    CreateClientRequest, ImportParams, ImportReport, UpdateClientRequest,
+    ClientSummaryResponse, CreateClientRequest, ImportParams, ImportReport, UpdateClientRequest,
 };
 use api_types::{Page, Problem, ProblemType};
 use axum::Json;
@@ -23,9 +23,8 @@ use crate::state::AppState;
 const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    let import = OpenApiRouter::new()
-        .routes(routes!(import_clients))
-        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
+    let import =
+        OpenApiRouter::new().routes(routes!(import_clients)).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     OpenApiRouter::new()
         .routes(routes!(create_client, list_clients))
         .routes(routes!(get_client, update_client, delete_client))
@@ -56,16 +55,14 @@ async fn create_client(
 /// `status` names them.
 #[utoipa::path(get, path = "/v1/clients", tag = "clients", security(("bearer" = [])),
     params(ClientListParams),
-    responses((status = 200, body = Page<ClientResponse>), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<ClientSummaryResponse>), (status = 422, body = Problem)))]
 async fn list_clients(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<ClientListParams>,
-) -> ApiResult<Json<Page<ClientResponse>>> {
+) -> ApiResult<Json<Page<ClientSummaryResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(
-        state.firm.list_clients(&auth.ctx, &auth.meta, &q, limit).await?,
-    ))
+    Ok(Json(state.firm.list_clients(&auth.ctx, &auth.meta, &q, limit).await?))
 }
 
 /// One client.
@@ -90,9 +87,7 @@ async fn update_client(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<UpdateClientRequest>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(
-        state.firm.update_client(&auth.ctx, &auth.meta, id, req).await?,
-    ))
+    Ok(Json(state.firm.update_client(&auth.ctx, &auth.meta, id, req).await?))
 }
 
 /// Delete a client (soft: kept for the audit trail, gone everywhere else) (`clients:delete`).
@@ -115,12 +110,7 @@ async fn archive_client(
     auth: Auth,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(
-        state
-            .firm
-            .set_client_archived(&auth.ctx, &auth.meta, id, true)
-            .await?,
-    ))
+    Ok(Json(state.firm.set_client_archived(&auth.ctx, &auth.meta, id, true).await?))
 }
 
 /// Restore an archived client to the status it had (`clients:update`).
@@ -131,12 +121,7 @@ async fn restore_client(
     auth: Auth,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(
-        state
-            .firm
-            .set_client_archived(&auth.ctx, &auth.meta, id, false)
-            .await?,
-    ))
+    Ok(Json(state.firm.set_client_archived(&auth.ctx, &auth.meta, id, false).await?))
 }
 
 /// Archive, restore, activate, set the status of or assign up to 1,000 clients in one
@@ -167,10 +152,7 @@ async fn import_clients(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<ImportReport>> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !matches!(essence.as_str(), "text/csv" | "application/csv" | "text/plain") {
         return Err(ApiError::new(
@@ -180,18 +162,12 @@ async fn import_clients(
     }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                ProblemType::PayloadTooLarge,
-                "imports take at most 32 MiB; split the file",
-            )
+            ApiError::new(ProblemType::PayloadTooLarge, "imports take at most 32 MiB; split the file")
         } else {
             ApiError::new(ProblemType::MalformedJson, e.body_text())
         }
     })?;
-    let report = state
-        .firm
-        .import_clients(&auth.ctx, &auth.meta, &body, q.dry_run.unwrap_or(false))
-        .await?;
+    let report = state.firm.import_clients(&auth.ctx, &auth.meta, &body, q.dry_run.unwrap_or(false)).await?;
     Ok(Json(report))
 }
 
@@ -209,10 +185,7 @@ async fn export_clients(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"clients.csv\"",
-            ),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"clients.csv\""),
         ],
         Body::from_stream(stream),
     )

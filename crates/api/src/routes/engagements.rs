@@ -37,10 +37,7 @@ async fn create_engagement(
     auth: Auth,
     ApiJson(req): ApiJson<CreateEngagementRequest>,
 ) -> ApiResult<(StatusCode, Json<EngagementResponse>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.firm.create_engagement(&auth.ctx, &auth.meta, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(state.firm.create_engagement(&auth.ctx, &auth.meta, req).await?)))
 }
 
 /// Engagements across clients, newest first; with `assigned_to` (`me` or a member id), that
@@ -54,12 +51,7 @@ async fn list_engagements(
     ApiQuery(q): ApiQuery<EngagementListParams>,
 ) -> ApiResult<Json<Page<EngagementResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(
-        state
-            .firm
-            .list_engagements(&auth.ctx, &auth.meta, None, &q, limit)
-            .await?,
-    ))
+    Ok(Json(state.firm.list_engagements(&auth.ctx, &auth.meta, None, &q, limit).await?))
 }
 
 /// A client's engagements, newest first (`engagements:read`).
@@ -73,12 +65,7 @@ async fn list_client_engagements(
     ApiQuery(q): ApiQuery<EngagementListParams>,
 ) -> ApiResult<Json<Page<EngagementResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(
-        state
-            .firm
-            .list_engagements(&auth.ctx, &auth.meta, Some(id), &q, limit)
-            .await?,
-    ))
+    Ok(Json(state.firm.list_engagements(&auth.ctx, &auth.meta, Some(id), &q, limit).await?))
 }
 
 #[utoipa::path(get, path = "/v1/engagements/{id}", tag = "engagements", security(("bearer" = [])),
@@ -102,12 +89,7 @@ async fn update_engagement(
     ApiPath(id): ApiPath<EngagementId>,
     ApiJson(req): ApiJson<UpdateEngagementRequest>,
 ) -> ApiResult<Json<EngagementResponse>> {
-    Ok(Json(
-        state
-            .firm
-            .update_engagement(&auth.ctx, &auth.meta, id, req)
-            .await?,
-    ))
+    Ok(Json(state.firm.update_engagement(&auth.ctx, &auth.meta, id, req).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/engagements/{id}", tag = "engagements", security(("bearer" = [])),
@@ -131,10 +113,7 @@ async fn create_client_note(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<CreateNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let note = state
-        .firm
-        .create_note(&auth.ctx, &auth.meta, NoteSubject::Client(id), req)
-        .await?;
+    let note = state.firm.create_note(&auth.ctx, &auth.meta, NoteSubject::Client(id), req).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -151,13 +130,7 @@ async fn list_client_notes(
     let limit = q.limit().map_err(crate::ApiError::from)?;
     let page = state
         .firm
-        .list_notes(
-            &auth.ctx,
-            &auth.meta,
-            NoteSubject::Client(id),
-            q.cursor.as_deref(),
-            limit,
-        )
+        .list_notes(&auth.ctx, &auth.meta, NoteSubject::Client(id), q.cursor.as_deref(), limit)
         .await?;
     Ok(Json(page))
 }
@@ -172,10 +145,7 @@ async fn create_engagement_note(
     ApiPath(id): ApiPath<EngagementId>,
     ApiJson(req): ApiJson<CreateNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let note = state
-        .firm
-        .create_note(&auth.ctx, &auth.meta, NoteSubject::Engagement(id), req)
-        .await?;
+    let note = state.firm.create_note(&auth.ctx, &auth.meta, NoteSubject::Engagement(id), req).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -191,13 +161,7 @@ async fn list_engagement_notes(
     let limit = q.limit().map_err(crate::ApiError::from)?;
     let page = state
         .firm
-        .list_notes(
-            &auth.ctx,
-            &auth.meta,
-            NoteSubject::Engagement(id),
-            q.cursor.as_deref(),
-            limit,
-        )
+        .list_notes(&auth.ctx, &auth.meta, NoteSubject::Engagement(id), q.cursor.as_deref(), limit)
         .await?;
     Ok(Json(page))
 }
@@ -212,9 +176,7 @@ async fn update_note(
     ApiPath(id): ApiPath<NoteId>,
     ApiJson(req): ApiJson<UpdateNoteRequest>,
 ) -> ApiResult<Json<NoteResponse>> {
-    Ok(Json(
-        state.firm.update_note(&auth.ctx, &auth.meta, id, req).await?,
-    ))
+    Ok(Json(state.firm.update_note(&auth.ctx, &auth.meta, id, req).await?))
 }
 
 /// Delete your note.

@@ -33,18 +33,12 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn sqlx_ping(state: &AppState) -> Result<(), store::sqlx::Error> {
-    store::sqlx::query("select 1")
-        .execute(state.db.pool())
-        .await
-        .map(|_| ())
+    store::sqlx::query("select 1").execute(state.db.pool()).await.map(|_| ())
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(size as f64);
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -35,10 +35,8 @@ async fn create_invitation(
     auth: Auth,
     ApiJson(req): ApiJson<CreateInvitationRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvitationResponse>)> {
-    let created = state
-        .identity
-        .invite(&auth.ctx, &req.email, req.name.as_deref(), req.role, &auth.meta)
-        .await?;
+    let created =
+        state.identity.invite(&auth.ctx, &req.email, req.name.as_deref(), req.role, &auth.meta).await?;
     let accept_url = format!(
         "{}/accept-invitation?token={}",
         state.config.public_url.trim_end_matches('/'),
@@ -63,10 +61,7 @@ async fn list_invitations(
     auth: Auth,
     ApiQuery(q): ApiQuery<InvitationListParams>,
 ) -> ApiResult<Json<Vec<InvitationResponse>>> {
-    let list = state
-        .identity
-        .list_invitations(&auth.ctx, q.open.unwrap_or(true), &auth.meta)
-        .await?;
+    let list = state.identity.list_invitations(&auth.ctx, q.open.unwrap_or(true), &auth.meta).await?;
     Ok(Json(list.into_api()))
 }
 
@@ -79,13 +74,7 @@ async fn revoke_invitation(
     auth: Auth,
     ApiPath(id): ApiPath<InvitationId>,
 ) -> ApiResult<Json<InvitationResponse>> {
-    Ok(Json(
-        state
-            .identity
-            .revoke_invitation(&auth.ctx, id, &auth.meta)
-            .await?
-            .into_api(),
-    ))
+    Ok(Json(state.identity.revoke_invitation(&auth.ctx, id, &auth.meta).await?.into_api()))
 }
 
 /// Accept an invitation with its token: creates the account and signs it in.

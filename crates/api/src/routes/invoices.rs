@@ -39,10 +39,7 @@ async fn create_invoice(
     auth: Auth,
     ApiJson(req): ApiJson<CreateInvoiceRequest>,
 ) -> ApiResult<(StatusCode, Json<InvoiceResponse>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.firm.create_invoice(&auth.ctx, &auth.meta, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(state.firm.create_invoice(&auth.ctx, &auth.meta, req).await?)))
 }
 
 /// Invoices, newest issue date first (`billing:read`).
@@ -54,9 +51,7 @@ async fn list_invoices(
     ApiQuery(q): ApiQuery<InvoiceListParams>,
 ) -> ApiResult<Json<Page<InvoiceResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(
-        state.firm.list_invoices(&auth.ctx, &auth.meta, &q, limit).await?,
-    ))
+    Ok(Json(state.firm.list_invoices(&auth.ctx, &auth.meta, &q, limit).await?))
 }
 
 /// Accounts receivable aging: open balances current, 1–30, 31–60, 61–90 and over 90 days past
@@ -93,9 +88,7 @@ async fn update_invoice(
     ApiPath(id): ApiPath<InvoiceId>,
     ApiJson(req): ApiJson<UpdateInvoiceRequest>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(
-        state.firm.update_invoice(&auth.ctx, &auth.meta, id, req).await?,
-    ))
+    Ok(Json(state.firm.update_invoice(&auth.ctx, &auth.meta, id, req).await?))
 }
 
 /// Delete a draft (`billing:delete`); sent invoices are cancelled instead.
@@ -145,9 +138,7 @@ async fn record_payment(
     ApiPath(id): ApiPath<InvoiceId>,
     ApiJson(req): ApiJson<RecordPaymentRequest>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(
-        state.firm.record_payment(&auth.ctx, &auth.meta, id, req).await?,
-    ))
+    Ok(Json(state.firm.record_payment(&auth.ctx, &auth.meta, id, req).await?))
 }
 
 /// Grant a portal user (a member with the `client` role) access to a client (`users:invite`).
@@ -160,15 +151,10 @@ async fn grant_portal_access(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<GrantPortalAccessRequest>,
 ) -> ApiResult<(StatusCode, Json<PortalAccessResponse>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .firm
-                .grant_portal_access(&auth.ctx, &auth.meta, id, req)
-                .await?,
-        ),
-    ))
+    let access = state.firm.grant_portal_access(&auth.ctx, &auth.meta, id, req).await?;
+    // A portal user's reach is part of their cached authentication.
+    state.identity.forget_cached_auth();
+    Ok((StatusCode::CREATED, Json(access)))
 }
 
 /// Who can reach a client through the portal (`users:invite`).
@@ -180,9 +166,7 @@ async fn list_portal_access(
     auth: Auth,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<Vec<PortalAccessResponse>>> {
-    Ok(Json(
-        state.firm.list_portal_access(&auth.ctx, &auth.meta, id).await?,
-    ))
+    Ok(Json(state.firm.list_portal_access(&auth.ctx, &auth.meta, id).await?))
 }
 
 /// Revoke a portal grant; it stops working at once (`users:invite`).
@@ -194,7 +178,7 @@ async fn revoke_portal_access(
     auth: Auth,
     ApiPath(id): ApiPath<PortalAccessId>,
 ) -> ApiResult<Json<PortalAccessResponse>> {
-    Ok(Json(
-        state.firm.revoke_portal_access(&auth.ctx, &auth.meta, id).await?,
-    ))
+    let access = state.firm.revoke_portal_access(&auth.ctx, &auth.meta, id).await?;
+    state.identity.forget_cached_auth();
+    Ok(Json(access))
 }

@@ -51,10 +51,7 @@ async fn update_organization(
         mfa_required_for_staff: req.mfa_required_for_staff,
         mfa_required_for_clients: req.mfa_required_for_clients,
     };
-    let org = state
-        .identity
-        .update_organization(&auth.ctx, &patch, &auth.meta)
-        .await?;
+    let org = state.identity.update_organization(&auth.ctx, &patch, &auth.meta).await?;
     Ok(Json(org.into_api()))
 }
 
@@ -68,14 +65,9 @@ async fn list_members(
     ApiQuery(q): ApiQuery<MemberListParams>,
 ) -> ApiResult<Json<Page<MemberResponse>>> {
     let limit = page_limit(q.limit)?;
-    let filter = MemberFilter {
-        role: q.role,
-        status: q.status,
-    };
-    let page = state
-        .identity
-        .list_members(&auth.ctx, &filter, q.cursor.as_deref(), limit, &auth.meta)
-        .await?;
+    let filter = MemberFilter { role: q.role, status: q.status };
+    let page =
+        state.identity.list_members(&auth.ctx, &filter, q.cursor.as_deref(), limit, &auth.meta).await?;
     Ok(Json(page.into_api()))
 }
 
@@ -88,13 +80,7 @@ async fn get_member(
     auth: Auth,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<MemberResponse>> {
-    Ok(Json(
-        state
-            .identity
-            .get_member(&auth.ctx, id, &auth.meta)
-            .await?
-            .into_api(),
-    ))
+    Ok(Json(state.identity.get_member(&auth.ctx, id, &auth.meta).await?.into_api()))
 }
 
 /// Change a member's role or status (`users:update`, within your own authority).
@@ -108,15 +94,6 @@ async fn update_member(
     ApiPath(id): ApiPath<UserId>,
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<MemberResponse>> {
-    let patch = MemberPatch {
-        role: req.role,
-        status: req.status,
-    };
-    Ok(Json(
-        state
-            .identity
-            .update_member(&auth.ctx, id, &patch, &auth.meta)
-            .await?
-            .into_api(),
-    ))
+    let patch = MemberPatch { role: req.role, status: req.status };
+    Ok(Json(state.identity.update_member(&auth.ctx, id, &patch, &auth.meta).await?.into_api()))
 }

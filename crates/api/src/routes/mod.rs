@@ -31,7 +31,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// Page size from `?limit=`, as a validation problem when out of range.
 pub(crate) fn page_limit(limit: Option<u32>) -> crate::ApiResult<usize> {
-    api_types::PageParams { limit, cursor: None }
-        .limit()
-        .map_err(Into::into)
+    api_types::PageParams { limit, cursor: None }.limit().map_err(Into::into)
 }

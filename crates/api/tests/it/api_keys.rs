@@ -35,12 +35,7 @@ async fn a_key_acts_within_its_scopes_until_revoked() {
     assert!(listed.value()[0]["last_used_at"].is_string());
 
     let id = v["api_key"]["id"].as_str().unwrap();
-    assert_eq!(
-        app.delete(&format!("/v1/api-keys/{id}"), &t.owner.token)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.delete(&format!("/v1/api-keys/{id}"), &t.owner.token).await.status, 200);
     assert_eq!(app.get("/v1/members", &secret).await.status, 401);
 }
 
@@ -49,29 +44,13 @@ async fn a_key_never_exceeds_its_maker() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     let admin = app.member(&t, Role::Admin).await;
-    let r = app
-        .post(
-            "/v1/api-keys",
-            Some(&admin.token),
-            &json!({"name": "k", "scopes": ["clients:read"]}),
-        )
-        .await;
+    let r =
+        app.post("/v1/api-keys", Some(&admin.token), &json!({"name": "k", "scopes": ["clients:read"]})).await;
     assert_eq!(r.status, 403, "admins lack api:keys by default");
-    let r = app
-        .post(
-            "/v1/api-keys",
-            Some(&t.owner.token),
-            &json!({"name": "k", "scopes": []}),
-        )
-        .await;
+    let r = app.post("/v1/api-keys", Some(&t.owner.token), &json!({"name": "k", "scopes": []})).await;
     assert_eq!(r.status, 422);
-    let r = app
-        .post(
-            "/v1/api-keys",
-            Some(&t.owner.token),
-            &json!({"name": "k", "scopes": ["no:such"]}),
-        )
-        .await;
+    let r =
+        app.post("/v1/api-keys", Some(&t.owner.token), &json!({"name": "k", "scopes": ["no:such"]})).await;
     assert_eq!(r.status, 422);
 
     // A key made by an owner who is later demoted loses what the new role lacks.
@@ -88,22 +67,9 @@ async fn a_key_never_exceeds_its_maker() {
         .unwrap()
         .to_owned();
     assert_eq!(app.get("/v1/audit-log", &key).await.status, 200);
-    let r = app
-        .patch(
-            &format!("/v1/members/{}", second.user_id),
-            &t.owner.token,
-            &json!({"role": "cpa"}),
-        )
-        .await;
+    let r =
+        app.patch(&format!("/v1/members/{}", second.user_id), &t.owner.token, &json!({"role": "cpa"})).await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        app.get("/v1/audit-log", &key).await.status,
-        403,
-        "cpa has no system:audit"
-    );
-    assert_eq!(
-        app.get("/v1/members", &key).await.status,
-        403,
-        "cpa has no users:read"
-    );
+    assert_eq!(app.get("/v1/audit-log", &key).await.status, 403, "cpa has no system:audit");
+    assert_eq!(app.get("/v1/members", &key).await.status, 403, "cpa has no users:read");
 }

@@ -10,20 +10,12 @@ async fn mutations_are_recorded_with_actor_request_and_before_after() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     let staff = app.member(&t, Role::Staff).await;
-    let r = app
-        .patch(
-            &format!("/v1/members/{}", staff.user_id),
-            &t.owner.token,
-            &json!({"role": "cpa"}),
-        )
-        .await;
+    let r =
+        app.patch(&format!("/v1/members/{}", staff.user_id), &t.owner.token, &json!({"role": "cpa"})).await;
     let request_id = r.headers["x-request-id"].to_str().unwrap().to_owned();
 
     let page = app
-        .get(
-            &format!("/v1/audit-log?action=user.update&entity_id={}", staff.user_id),
-            &t.owner.token,
-        )
+        .get(&format!("/v1/audit-log?action=user.update&entity_id={}", staff.user_id), &t.owner.token)
         .await
         .value();
     let items = page["items"].as_array().unwrap();
@@ -35,19 +27,12 @@ async fn mutations_are_recorded_with_actor_request_and_before_after() {
     assert_eq!(e["after"]["role"], "cpa");
     assert_eq!(e["request_id"], request_id.as_str());
     assert_eq!(e["ip"], "127.0.0.1");
-    assert!(
-        !page.to_string().contains("argon2"),
-        "no password hash in the audit log"
-    );
+    assert!(!page.to_string().contains("argon2"), "no password hash in the audit log");
 
     // Every kind of mutation so far is there.
     let all = app.get("/v1/audit-log?limit=200", &t.owner.token).await.value();
-    let actions: Vec<&str> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> =
+        all["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for expected in [
         "organization.create",
         "user.create",
@@ -89,10 +74,7 @@ async fn the_chain_verifies_and_reports_an_edited_or_deleted_entry() {
     let t = app.tenant("acme").await;
     app.member(&t, Role::Staff).await;
     app.member(&t, Role::Cpa).await;
-    let r = app
-        .post("/v1/audit-log/verify", Some(&t.owner.token), &json!({}))
-        .await
-        .value();
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
     assert_eq!(r["intact"], true, "{r}");
     let entries = r["entries"].as_i64().unwrap();
     assert!(entries >= 8);
@@ -103,10 +85,7 @@ async fn the_chain_verifies_and_reports_an_edited_or_deleted_entry() {
         .execute(&mut owner)
         .await
         .unwrap();
-    let r = app
-        .post("/v1/audit-log/verify", Some(&t.owner.token), &json!({}))
-        .await
-        .value();
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
     assert_eq!(r["intact"], false);
     assert_eq!(r["first_break_seq"], 3);
     assert!(r["reason"].as_str().unwrap().contains("edited"));
@@ -120,10 +99,7 @@ async fn the_chain_verifies_and_reports_an_edited_or_deleted_entry() {
         .execute(&mut owner2)
         .await
         .unwrap();
-    let r = app2
-        .post("/v1/audit-log/verify", Some(&t2.owner.token), &json!({}))
-        .await
-        .value();
+    let r = app2.post("/v1/audit-log/verify", Some(&t2.owner.token), &json!({})).await.value();
     assert_eq!(r["intact"], false, "{r}");
 }
 
@@ -132,12 +108,7 @@ async fn the_app_role_cannot_rewrite_history() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     let org: domain::OrganizationId = t.organization_id.parse().unwrap();
-    let mut tx = store::TenantTx::begin(&app.db, org, store::Actor::system())
-        .await
-        .unwrap();
-    let err = sqlx::query("update audit_log set action = 'x'")
-        .execute(tx.conn())
-        .await
-        .unwrap_err();
+    let mut tx = store::TenantTx::begin(&app.db, org, store::Actor::system()).await.unwrap();
+    let err = sqlx::query("update audit_log set action = 'x'").execute(tx.conn()).await.unwrap_err();
     assert!(err.to_string().contains("permission denied"), "{err}");
 }

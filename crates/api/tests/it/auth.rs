@@ -15,13 +15,7 @@ async fn signup_creates_an_organization_whose_owner_is_signed_in() {
     assert_eq!(v["user"]["role"], "owner");
     assert_eq!(v["organization"]["slug"], "acme-cpa");
     assert_eq!(v["authenticated_by"], "session");
-    assert!(
-        v["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p == "system:settings")
-    );
+    assert!(v["permissions"].as_array().unwrap().iter().any(|p| p == "system:settings"));
 
     // The slug is taken now.
     let again = app
@@ -73,9 +67,7 @@ async fn login_logout_and_every_failure_look_the_same() {
     let token = ok.value()["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("chs_"));
 
-    let wrong_password = app
-        .login("acme", &t.owner.email, "wrong password here", None)
-        .await;
+    let wrong_password = app.login("acme", &t.owner.email, "wrong password here", None).await;
     let unknown_user = app.login("acme", "nobody@acme.test", PASSWORD, None).await;
     let unknown_org = app.login("no-such-firm", &t.owner.email, PASSWORD, None).await;
     for r in [&wrong_password, &unknown_user, &unknown_org] {
@@ -98,11 +90,7 @@ async fn malformed_and_forged_tokens_are_unauthenticated() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     let other = app.tenant("other").await;
-    let forged = format!(
-        "chs_{}{}",
-        other.organization_id.replace('-', ""),
-        &t.owner.token[4 + 32..]
-    );
+    let forged = format!("chs_{}{}", other.organization_id.replace('-', ""), &t.owner.token[4 + 32..]);
     for token in ["", "garbage", "chs_short", forged.as_str()] {
         let r = app.get("/v1/me", token).await;
         assert_eq!(r.status, 401, "token {token:?}");
@@ -117,12 +105,7 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     for _ in 0..5 {
-        assert_eq!(
-            app.login("acme", &t.owner.email, "not the password", None)
-                .await
-                .status,
-            401
-        );
+        assert_eq!(app.login("acme", &t.owner.email, "not the password", None).await.status, 401);
     }
     // Locked: even the right password is refused, with the same answer.
     let locked = app.login("acme", &t.owner.email, PASSWORD, None).await;
@@ -145,10 +128,7 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
         .execute(&mut owner)
         .await
         .unwrap();
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, None).await.status,
-        201
-    );
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, None).await.status, 201);
     let failures: i32 = sqlx::query_scalar("select failed_logins from users where email = $1")
         .bind(&t.owner.email)
         .fetch_one(&mut owner)
@@ -165,12 +145,7 @@ async fn sign_in_attempts_are_rate_limited_per_account_and_per_address() {
     let app = TestApp::spawn_with(config).await;
     let t = app.tenant("acme").await;
     for _ in 0..3 {
-        assert_eq!(
-            app.login("acme", &t.owner.email, "wrong wrong wrong", None)
-                .await
-                .status,
-            401
-        );
+        assert_eq!(app.login("acme", &t.owner.email, "wrong wrong wrong", None).await.status, 401);
     }
     let limited = app.login("acme", &t.owner.email, PASSWORD, None).await;
     assert_eq!(limited.status, 429);
@@ -184,20 +159,17 @@ async fn sign_in_attempts_are_rate_limited_per_account_and_per_address() {
 
 #[tokio::test]
 async fn sessions_expire_by_role_and_slide_while_used() {
-    let app = TestApp::spawn().await;
+    // This test edits sessions behind the app's back: no cached authentication.
+    let mut config = TestConfig::default();
+    config.identity.auth_cache_ttl = std::time::Duration::ZERO;
+    let app = TestApp::spawn_with(config).await;
     let t = app.tenant("acme").await;
     let client = app.member(&t, Role::Client).await;
     let mut owner = app.test_db.owner_conn().await;
     let client_left = (expiry(&app, &client.token).await - chrono::Utc::now()).num_minutes();
-    assert!(
-        (14..=15).contains(&client_left),
-        "client sessions last 15 minutes, got {client_left}"
-    );
+    assert!((14..=15).contains(&client_left), "client sessions last 15 minutes, got {client_left}");
     let owner_left = (expiry(&app, &t.owner.token).await - chrono::Utc::now()).num_hours();
-    assert!(
-        (23..=24).contains(&owner_left),
-        "owner sessions last 24 hours, got {owner_left}"
-    );
+    assert!((23..=24).contains(&owner_left), "owner sessions last 24 hours, got {owner_left}");
 
     // Idle for 10 minutes: the next request slides the expiry forward.
     sqlx::query("update sessions set last_seen_at = now() - interval '10 minutes', expires_at = now() + interval '5 minutes' where token_hash = $1")
@@ -222,10 +194,8 @@ async fn sessions_expire_by_role_and_slide_while_used() {
 async fn changing_the_password_ends_other_sessions_and_disabling_ends_all() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
-    let second = app.login("acme", &t.owner.email, PASSWORD, None).await.value()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second =
+        app.login("acme", &t.owner.email, PASSWORD, None).await.value()["token"].as_str().unwrap().to_owned();
     let wrong = app
         .post(
             "/v1/me/password",
@@ -242,30 +212,14 @@ async fn changing_the_password_ends_other_sessions_and_disabling_ends_all() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    assert_eq!(
-        app.get("/v1/me", &t.owner.token).await.status,
-        200,
-        "the session that changed it stays"
-    );
+    assert_eq!(app.get("/v1/me", &t.owner.token).await.status, 200, "the session that changed it stays");
     assert_eq!(app.get("/v1/me", &second).await.status, 401, "other sessions end");
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, None).await.status,
-        401
-    );
-    assert_eq!(
-        app.login("acme", &t.owner.email, "a brand new passphrase", None)
-            .await
-            .status,
-        201
-    );
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, None).await.status, 401);
+    assert_eq!(app.login("acme", &t.owner.email, "a brand new passphrase", None).await.status, 201);
 
     let staff = app.member(&t, Role::Staff).await;
     let r = app
-        .patch(
-            &format!("/v1/members/{}", staff.user_id),
-            &t.owner.token,
-            &json!({"status": "disabled"}),
-        )
+        .patch(&format!("/v1/members/{}", staff.user_id), &t.owner.token, &json!({"status": "disabled"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(app.get("/v1/me", &staff.token).await.status, 401);
@@ -278,38 +232,21 @@ async fn the_last_owner_cannot_be_demoted_and_nobody_changes_their_own_role() {
     let t = app.tenant("acme").await;
     let admin = app.member(&t, Role::Admin).await;
     let own = app
-        .patch(
-            &format!("/v1/members/{}", t.owner.user_id),
-            &t.owner.token,
-            &json!({"role": "staff"}),
-        )
+        .patch(&format!("/v1/members/{}", t.owner.user_id), &t.owner.token, &json!({"role": "staff"}))
         .await;
     assert_eq!(own.status, 403);
     // An admin cannot touch an owner at all.
-    let r = app
-        .patch(
-            &format!("/v1/members/{}", t.owner.user_id),
-            &admin.token,
-            &json!({"role": "staff"}),
-        )
-        .await;
+    let r =
+        app.patch(&format!("/v1/members/{}", t.owner.user_id), &admin.token, &json!({"role": "staff"})).await;
     assert_eq!(r.status, 403);
     // A second owner makes demoting the first possible; demoting the last is refused.
     let second_owner = app.member(&t, Role::Owner).await;
     let r = app
-        .patch(
-            &format!("/v1/members/{}", t.owner.user_id),
-            &second_owner.token,
-            &json!({"role": "admin"}),
-        )
+        .patch(&format!("/v1/members/{}", t.owner.user_id), &second_owner.token, &json!({"role": "admin"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app
-        .patch(
-            &format!("/v1/members/{}", second_owner.user_id),
-            &admin.token,
-            &json!({"status": "disabled"}),
-        )
+        .patch(&format!("/v1/members/{}", second_owner.user_id), &admin.token, &json!({"status": "disabled"}))
         .await;
     assert_eq!(r.status, 403);
     let mut owner = app.test_db.owner_conn().await;

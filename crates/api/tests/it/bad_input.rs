@@ -6,10 +6,7 @@ use testkit::{TestApp, TestConfig};
 
 async fn audit_count(app: &TestApp) -> i64 {
     let mut owner = app.test_db.owner_conn().await;
-    sqlx::query_scalar("select count(*) from audit_log")
-        .fetch_one(&mut owner)
-        .await
-        .unwrap()
+    sqlx::query_scalar("select count(*) from audit_log").fetch_one(&mut owner).await.unwrap()
 }
 
 async fn raw(
@@ -22,10 +19,7 @@ async fn raw(
 ) -> testkit::TestResponse {
     let mut req = app
         .http
-        .request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            app.url(path),
-        )
+        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), app.url(path))
         .bearer_auth(token)
         .body(body);
     if let Some(ct) = content_type {
@@ -51,30 +45,9 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
     // (method, path, content type, body, expected status, expected problem type)
     type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
     let cases: Vec<Case<'_>> = vec![
-        (
-            "POST",
-            "/v1/invitations",
-            json_ct,
-            b"{\"email\": ".to_vec(),
-            400,
-            "malformed-json",
-        ),
-        (
-            "POST",
-            "/v1/invitations",
-            json_ct,
-            br#"{"email" "a@b.test"}"#.to_vec(),
-            400,
-            "malformed-json",
-        ),
-        (
-            "POST",
-            "/v1/invitations",
-            json_ct,
-            br#"{"email": 5, "role": "staff"}"#.to_vec(),
-            422,
-            "validation",
-        ),
+        ("POST", "/v1/invitations", json_ct, b"{\"email\": ".to_vec(), 400, "malformed-json"),
+        ("POST", "/v1/invitations", json_ct, br#"{"email" "a@b.test"}"#.to_vec(), 400, "malformed-json"),
+        ("POST", "/v1/invitations", json_ct, br#"{"email": 5, "role": "staff"}"#.to_vec(), 422, "validation"),
         (
             "POST",
             "/v1/invitations",
@@ -83,14 +56,7 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
             422,
             "validation",
         ),
-        (
-            "POST",
-            "/v1/invitations",
-            json_ct,
-            br#"{"email": "a@b.test"}"#.to_vec(),
-            422,
-            "validation",
-        ),
+        ("POST", "/v1/invitations", json_ct, br#"{"email": "a@b.test"}"#.to_vec(), 422, "validation"),
         (
             "POST",
             "/v1/invitations",
@@ -127,11 +93,8 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
             "POST",
             "/v1/invitations",
             json_ct,
-            format!(
-                r#"{{"email": "a@b.test", "role": "staff", "name": "{}"}}"#,
-                "x".repeat(20_000)
-            )
-            .into_bytes(),
+            format!(r#"{{"email": "a@b.test", "role": "staff", "name": "{}"}}"#, "x".repeat(20_000))
+                .into_bytes(),
             413,
             "payload-too-large",
         ),
@@ -143,14 +106,7 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
             422,
             "validation",
         ),
-        (
-            "PATCH",
-            "/v1/organization",
-            json_ct,
-            br#"{"name": ""}"#.to_vec(),
-            422,
-            "validation",
-        ),
+        ("PATCH", "/v1/organization", json_ct, br#"{"name": ""}"#.to_vec(), 422, "validation"),
         (
             "PATCH",
             "/v1/members/not-a-uuid",
@@ -160,46 +116,11 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
             "invalid-parameter",
         ),
         ("GET", "/v1/members?limit=0", None, vec![], 422, "validation"),
-        (
-            "GET",
-            "/v1/members?limit=abc",
-            None,
-            vec![],
-            400,
-            "invalid-parameter",
-        ),
-        (
-            "GET",
-            "/v1/members?cursor=%21%21",
-            None,
-            vec![],
-            400,
-            "invalid-cursor",
-        ),
-        (
-            "GET",
-            "/v1/members?role=emperor",
-            None,
-            vec![],
-            400,
-            "invalid-parameter",
-        ),
-        (
-            "GET",
-            "/v1/members?unknown=1",
-            None,
-            vec![],
-            400,
-            "invalid-parameter",
-        ),
-        (
-            "GET",
-            "/v1/audit-log?from=yesterday",
-            None,
-            vec![],
-            400,
-            "invalid-parameter",
-        ),
+        ("GET", "/v1/members?limit=abc", None, vec![], 400, "invalid-parameter"),
+        ("GET", "/v1/members?cursor=%21%21", None, vec![], 400, "invalid-cursor"),
+        ("GET", "/v1/members?role=emperor", None, vec![], 400, "invalid-parameter"),
+        ("GET", "/v1/members?unknown=1", None, vec![], 400, "invalid-parameter"),
+        ("GET", "/v1/audit-log?from=yesterday", None, vec![], 400, "invalid-parameter"),
         (
             "POST",
             "/v1/api-keys",
@@ -217,14 +138,7 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
             "validation",
         ),
         ("GET", "/v1/no-such-route", None, vec![], 404, "not-found"),
-        (
-            "PUT",
-            "/v1/members",
-            json_ct,
-            b"{}".to_vec(),
-            405,
-            "method-not-allowed",
-        ),
+        ("PUT", "/v1/members", json_ct, b"{}".to_vec(), 405, "method-not-allowed"),
     ];
     for (method, path, ct, body, status, slug) in cases {
         let r = raw(&app, method, path, token, ct, body).await;
@@ -232,16 +146,9 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
         assert_eq!(r.problem_slug(), slug, "{method} {path}");
         let p = r.problem();
         assert!(!p.detail.is_empty());
-        assert!(
-            p.request_id.is_some(),
-            "{method} {path}: problems carry the request id"
-        );
+        assert!(p.request_id.is_some(), "{method} {path}: problems carry the request id");
     }
-    assert_eq!(
-        audit_count(&app).await,
-        before,
-        "refused requests changed nothing"
-    );
+    assert_eq!(audit_count(&app).await, before, "refused requests changed nothing");
     let invitations = app.get("/v1/invitations?open=false", token).await.value();
     assert!(invitations.as_array().unwrap().is_empty());
 }
@@ -260,13 +167,7 @@ async fn hostile_strings_are_data_not_code() {
         .await;
     // PostgreSQL refuses NUL in text: a clear 4xx or a stored string, never a 500.
     assert!(r.status == 201 || r.status == 422, "{} {}", r.status, r.body);
-    let r = app
-        .login("acme'; --", "x@y.test", "whatever whatever", None)
-        .await;
+    let r = app.login("acme'; --", "x@y.test", "whatever whatever", None).await;
     assert_eq!(r.status, 401);
-    assert_eq!(
-        app.get("/v1/members", &t.owner.token).await.status,
-        200,
-        "users table still there"
-    );
+    assert_eq!(app.get("/v1/members", &t.owner.token).await.status, 200, "users table still there");
 }

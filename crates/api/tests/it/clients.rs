@@ -55,75 +55,28 @@ async fn a_client_is_created_read_updated_archived_restored_and_deleted() {
     assert!(v["website"].is_null());
     assert_eq!(v["business_name"], "Blue Fern LLC", "absent fields stay");
 
-    let r = app
-        .post(
-            &format!("/v1/clients/{id}/archive"),
-            Some(&t.owner.token),
-            &json!({}),
-        )
-        .await;
+    let r = app.post(&format!("/v1/clients/{id}/archive"), Some(&t.owner.token), &json!({})).await;
     assert_eq!(r.value()["status"], "archived");
-    assert!(
-        ids(&app.get("/v1/clients", &t.owner.token).await.value()).is_empty(),
-        "archived leave the list"
-    );
+    assert!(ids(&app.get("/v1/clients", &t.owner.token).await.value()).is_empty(), "archived leave the list");
     assert_eq!(
-        ids(&app
-            .get("/v1/clients?status=archived", &t.owner.token)
-            .await
-            .value()),
+        ids(&app.get("/v1/clients?status=archived", &t.owner.token).await.value()),
         vec!["Blue Fern LLC"]
     );
-    let r = app
-        .post(
-            &format!("/v1/clients/{id}/restore"),
-            Some(&t.owner.token),
-            &json!({}),
-        )
-        .await;
+    let r = app.post(&format!("/v1/clients/{id}/restore"), Some(&t.owner.token), &json!({})).await;
     assert_eq!(r.value()["status"], "active", "restored to the status it had");
 
     // Staff may read but not delete; the owner deletes (soft).
-    assert_eq!(
-        app.delete(&format!("/v1/clients/{id}"), &staff.token)
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        app.delete(&format!("/v1/clients/{id}"), &t.owner.token)
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        app.get(&format!("/v1/clients/{id}"), &t.owner.token).await.status,
-        404
-    );
-    let audit = app
-        .get(&format!("/v1/audit-log?entity_id={id}"), &t.owner.token)
-        .await
-        .value();
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    assert_eq!(app.delete(&format!("/v1/clients/{id}"), &staff.token).await.status, 403);
+    assert_eq!(app.delete(&format!("/v1/clients/{id}"), &t.owner.token).await.status, 204);
+    assert_eq!(app.get(&format!("/v1/clients/{id}"), &t.owner.token).await.status, 404);
+    let audit = app.get(&format!("/v1/audit-log?entity_id={id}"), &t.owner.token).await.value();
+    let actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        vec![
-            "client.delete",
-            "client.restore",
-            "client.archive",
-            "client.update",
-            "client.create"
-        ]
+        vec!["client.delete", "client.restore", "client.archive", "client.update", "client.create"]
     );
-    assert!(
-        !audit.to_string().contains("3456789"),
-        "the audit log never holds a full tax id"
-    );
+    assert!(!audit.to_string().contains("3456789"), "the audit log never holds a full tax id");
 }
 
 #[tokio::test]
@@ -150,11 +103,7 @@ async fn tax_ids_are_validated_unique_and_searchable() {
         }
     }
     let dup = app
-        .post(
-            "/v1/clients",
-            Some(&t.owner.token),
-            &json!({"business_name": "Copy", "tax_id": "12-3456789"}),
-        )
+        .post("/v1/clients", Some(&t.owner.token), &json!({"business_name": "Copy", "tax_id": "12-3456789"}))
         .await;
     assert_eq!(dup.status, 409);
     // Search by tax id finds the client; nine bare digits match either kind.
@@ -189,22 +138,10 @@ async fn lists_filter_sort_and_page_by_keyset() {
         )
         .await;
     }
-    let r = app
-        .get(
-            "/v1/clients?risk_level=high&sort=revenue&order=desc",
-            &t.owner.token,
-        )
-        .await
-        .value();
+    let r = app.get("/v1/clients?risk_level=high&sort=revenue&order=desc", &t.owner.token).await.value();
     assert_eq!(ids(&r), vec!["Echo", "Charlie", "Delta"]);
-    assert_eq!(
-        ids(&app.get("/v1/clients?tags=vip", &t.owner.token).await.value()),
-        vec!["Delta", "alpha"]
-    );
-    assert_eq!(
-        ids(&app.get("/v1/clients?assigned_to=me", &cpa.token).await.value()),
-        vec!["Echo"]
-    );
+    assert_eq!(ids(&app.get("/v1/clients?tags=vip", &t.owner.token).await.value()), vec!["Delta", "alpha"]);
+    assert_eq!(ids(&app.get("/v1/clients?assigned_to=me", &cpa.token).await.value()), vec!["Echo"]);
 
     // Walk the name order two at a time: every client once, in order.
     let mut names = Vec::new();
@@ -219,31 +156,12 @@ async fn lists_filter_sort_and_page_by_keyset() {
     }
     assert_eq!(names, vec!["Bravo", "Charlie", "Delta", "Echo", "alpha"]);
     // A cursor from one sort does not work for another.
-    let first = app
-        .get("/v1/clients?limit=1&sort=created", &t.owner.token)
-        .await
-        .value();
+    let first = app.get("/v1/clients?limit=1&sort=created", &t.owner.token).await.value();
     let c = first["next_cursor"].as_str().unwrap();
-    let r = app
-        .get(
-            &format!("/v1/clients?limit=1&sort=name&cursor={c}"),
-            &t.owner.token,
-        )
-        .await;
+    let r = app.get(&format!("/v1/clients?limit=1&sort=name&cursor={c}"), &t.owner.token).await;
     assert_eq!(r.status, 400);
-    for bad in [
-        "sort=size",
-        "order=sideways",
-        "status=gone",
-        "assigned_to=someone",
-    ] {
-        assert_eq!(
-            app.get(&format!("/v1/clients?{bad}"), &t.owner.token)
-                .await
-                .status,
-            422,
-            "{bad}"
-        );
+    for bad in ["sort=size", "order=sideways", "status=gone", "assigned_to=someone"] {
+        assert_eq!(app.get(&format!("/v1/clients?{bad}"), &t.owner.token).await.status, 422, "{bad}");
     }
 }
 
@@ -265,11 +183,7 @@ async fn search_finds_prefixes_typos_and_contacts() {
     .await;
     client(&app, &t, json!({"business_name": "Riverbend Logistics"})).await;
     let q = |s: &str| format!("/v1/clients?q={s}");
-    assert_eq!(
-        ids(&app.get(&q("river"), &t.owner.token).await.value()).len(),
-        2,
-        "prefix"
-    );
+    assert_eq!(ids(&app.get(&q("river"), &t.owner.token).await.value()).len(), 2, "prefix");
     assert_eq!(
         ids(&app.get(&q("riverside%20dent"), &t.owner.token).await.value()),
         vec!["Riverside Dental Group"]
@@ -323,36 +237,15 @@ async fn bulk_actions_are_all_or_nothing_and_bounded() {
         )
         .await;
     assert_eq!(r.value()["changed"], 2);
-    let r = app
-        .post(
-            "/v1/clients/bulk",
-            Some(&t.owner.token),
-            &json!({"action": "archive", "ids": all}),
-        )
-        .await;
+    let r =
+        app.post("/v1/clients/bulk", Some(&t.owner.token), &json!({"action": "archive", "ids": all})).await;
+    assert_eq!(r.value()["changed"], 5);
+    assert_eq!(ids(&app.get("/v1/clients?status=archived", &t.owner.token).await.value()).len(), 5);
+    let r =
+        app.post("/v1/clients/bulk", Some(&t.owner.token), &json!({"action": "restore", "ids": all})).await;
     assert_eq!(r.value()["changed"], 5);
     assert_eq!(
-        ids(&app
-            .get("/v1/clients?status=archived", &t.owner.token)
-            .await
-            .value())
-        .len(),
-        5
-    );
-    let r = app
-        .post(
-            "/v1/clients/bulk",
-            Some(&t.owner.token),
-            &json!({"action": "restore", "ids": all}),
-        )
-        .await;
-    assert_eq!(r.value()["changed"], 5);
-    assert_eq!(
-        ids(&app
-            .get("/v1/clients?status=inactive", &t.owner.token)
-            .await
-            .value())
-        .len(),
+        ids(&app.get("/v1/clients?status=inactive", &t.owner.token).await.value()).len(),
         2,
         "restored to their own statuses"
     );
@@ -361,27 +254,13 @@ async fn bulk_actions_are_all_or_nothing_and_bounded() {
     let mut with_unknown = all.clone();
     with_unknown.push(uuid::Uuid::now_v7().to_string());
     let r = app
-        .post(
-            "/v1/clients/bulk",
-            Some(&t.owner.token),
-            &json!({"action": "archive", "ids": with_unknown}),
-        )
+        .post("/v1/clients/bulk", Some(&t.owner.token), &json!({"action": "archive", "ids": with_unknown}))
         .await;
     assert_eq!(r.status, 404);
-    assert!(
-        ids(&app
-            .get("/v1/clients?status=archived", &t.owner.token)
-            .await
-            .value())
-        .is_empty()
-    );
+    assert!(ids(&app.get("/v1/clients?status=archived", &t.owner.token).await.value()).is_empty());
     let too_many: Vec<String> = (0..1001).map(|_| uuid::Uuid::now_v7().to_string()).collect();
     let r = app
-        .post(
-            "/v1/clients/bulk",
-            Some(&t.owner.token),
-            &json!({"action": "archive", "ids": too_many}),
-        )
+        .post("/v1/clients/bulk", Some(&t.owner.token), &json!({"action": "archive", "ids": too_many}))
         .await;
     assert_eq!(r.status, 422);
     let r = app
@@ -434,20 +313,12 @@ async fn csv_import_is_validated_row_by_row_and_all_or_nothing() {
     assert!(fields.contains(&"line 5: tax_id"), "duplicate within the file");
     assert!(fields.contains(&"line 6: status") && fields.contains(&"line 6: annual_revenue"));
     assert!(fields.contains(&"line 6: assigned_to_email"));
-    assert!(
-        ids(&app.get("/v1/clients", &t.owner.token).await.value()).is_empty(),
-        "nothing half-imported"
-    );
+    assert!(ids(&app.get("/v1/clients", &t.owner.token).await.value()).is_empty(), "nothing half-imported");
 
-    let good = format!(
-        "Business Name,Tax ID,Assigned To Email\nGood One,12-3456789,{}\nGood Two,,\n",
-        cpa.email
-    );
+    let good =
+        format!("Business Name,Tax ID,Assigned To Email\nGood One,12-3456789,{}\nGood Two,,\n", cpa.email);
     let dry = import(&app, &t.owner.token, &good, true).await.value();
-    assert_eq!(
-        (dry["accepted"].as_u64(), dry["imported"].as_bool()),
-        (Some(2), Some(false))
-    );
+    assert_eq!((dry["accepted"].as_u64(), dry["imported"].as_bool()), (Some(2), Some(false)));
     assert!(ids(&app.get("/v1/clients", &t.owner.token).await.value()).is_empty());
     let done = import(&app, &t.owner.token, &good, false).await.value();
     assert_eq!(done["imported"], true);
@@ -460,19 +331,9 @@ async fn csv_import_is_validated_row_by_row_and_all_or_nothing() {
     assert!(again.body.contains("already exists"));
 
     // Unreadable files and wrong types are refused clearly.
-    assert_eq!(
-        import(&app, &t.owner.token, "name,color\nx,y\n", false)
-            .await
-            .status,
-        422
-    );
-    let json_body = app
-        .post(
-            "/v1/clients/import",
-            Some(&t.owner.token),
-            &json!({"business_name": "x"}),
-        )
-        .await;
+    assert_eq!(import(&app, &t.owner.token, "name,color\nx,y\n", false).await.status, 422);
+    let json_body =
+        app.post("/v1/clients/import", Some(&t.owner.token), &json!({"business_name": "x"})).await;
     assert_eq!(json_body.status, 415);
     let staff = app.member(&t, Role::Staff).await;
     assert_eq!(import(&app, &staff.token, &good, true).await.status, 403);
@@ -505,11 +366,7 @@ async fn csv_export_streams_filtered_clients_and_round_trips_through_import() {
     let body = resp.text().await.unwrap();
     let lines: Vec<&str> = body.lines().collect();
     assert!(lines[0].starts_with("id,created_at,business_name"));
-    assert_eq!(
-        lines.len(),
-        1 + 1250,
-        "header plus every retail client across batches"
-    );
+    assert_eq!(lines.len(), 1 + 1250, "header plus every retail client across batches");
     assert!(lines.iter().skip(1).all(|l| l.contains("retail")));
 
     // Staff with export rights see masked tax ids; the owner sees them whole.
@@ -526,11 +383,7 @@ async fn csv_export_streams_filtered_clients_and_round_trips_through_import() {
         .unwrap();
     assert!(owner_all.contains("123-45-6789"));
     let admin = app.member(&t, Role::Staff).await;
-    assert_eq!(
-        app.get("/v1/clients/export", &admin.token).await.status,
-        403,
-        "staff lack clients:export"
-    );
+    assert_eq!(app.get("/v1/clients/export", &admin.token).await.status, 403, "staff lack clients:export");
     let _ = manager;
 
     // What was exported imports back (into another firm).
@@ -538,10 +391,7 @@ async fn csv_export_streams_filtered_clients_and_round_trips_through_import() {
     let r = import(&app, &other.owner.token, &owner_all, false).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.value()["accepted"], 2500);
-    let audit = app
-        .get("/v1/audit-log?action=client.export", &t.owner.token)
-        .await
-        .value();
+    let audit = app.get("/v1/audit-log?action=client.export", &t.owner.token).await.value();
     assert_eq!(
         audit["items"].as_array().unwrap().len(),
         2,
@@ -556,10 +406,7 @@ async fn portal_users_see_only_their_clients() {
     let mine = client(&app, &t, json!({"business_name": "Mine", "tax_id": "12-3456789"})).await;
     let theirs = client(&app, &t, json!({"business_name": "Theirs"})).await;
     let portal = app.member(&t, Role::Client).await;
-    assert!(
-        ids(&app.get("/v1/clients", &portal.token).await.value()).is_empty(),
-        "no grant, no clients"
-    );
+    assert!(ids(&app.get("/v1/clients", &portal.token).await.value()).is_empty(), "no grant, no clients");
     let r = app
         .post(
             &format!("/v1/clients/{}/portal-access", mine["id"].as_str().unwrap()),
@@ -569,34 +416,15 @@ async fn portal_users_see_only_their_clients() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let access_id = r.value()["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        ids(&app.get("/v1/clients", &portal.token).await.value()),
-        vec!["Mine"]
-    );
-    let seen = app
-        .get(
-            &format!("/v1/clients/{}", mine["id"].as_str().unwrap()),
-            &portal.token,
-        )
-        .await
-        .value();
+    assert_eq!(ids(&app.get("/v1/clients", &portal.token).await.value()), vec!["Mine"]);
+    let seen = app.get(&format!("/v1/clients/{}", mine["id"].as_str().unwrap()), &portal.token).await.value();
     assert_eq!(seen["tax_id"], "**-***6789");
     assert_eq!(
-        app.get(
-            &format!("/v1/clients/{}", theirs["id"].as_str().unwrap()),
-            &portal.token
-        )
-        .await
-        .status,
+        app.get(&format!("/v1/clients/{}", theirs["id"].as_str().unwrap()), &portal.token).await.status,
         404
     );
     assert_eq!(
-        app.get(
-            &format!("/v1/clients/{}/notes", mine["id"].as_str().unwrap()),
-            &portal.token
-        )
-        .await
-        .status,
+        app.get(&format!("/v1/clients/{}/notes", mine["id"].as_str().unwrap()), &portal.token).await.status,
         403
     );
     // Staff cannot be granted portal access; revoking ends access at once.
@@ -609,11 +437,6 @@ async fn portal_users_see_only_their_clients() {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(
-        app.delete(&format!("/v1/portal-access/{access_id}"), &t.owner.token)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.delete(&format!("/v1/portal-access/{access_id}"), &t.owner.token).await.status, 200);
     assert!(ids(&app.get("/v1/clients", &portal.token).await.value()).is_empty());
 }

@@ -26,39 +26,19 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(!listed.to_string().contains(&token), "lists never show the token");
 
-    let accepted = app
-        .post(
-            "/v1/invitations/accept",
-            None,
-            &json!({"token": token, "password": PASSWORD}),
-        )
-        .await;
+    let accepted =
+        app.post("/v1/invitations/accept", None, &json!({"token": token, "password": PASSWORD})).await;
     assert_eq!(accepted.status, 201, "{}", accepted.body);
     let s = accepted.value();
     assert_eq!(s["user"]["role"], "cpa");
     assert_eq!(s["user"]["name"], "Nina");
     assert_eq!(app.get("/v1/me", s["token"].as_str().unwrap()).await.status, 200);
 
-    let again = app
-        .post(
-            "/v1/invitations/accept",
-            None,
-            &json!({"token": token, "password": PASSWORD}),
-        )
-        .await;
+    let again =
+        app.post("/v1/invitations/accept", None, &json!({"token": token, "password": PASSWORD})).await;
     assert_eq!(again.status, 404);
-    assert_eq!(
-        app.login("acme", "new@acme.test", PASSWORD, None).await.status,
-        201
-    );
-    assert!(
-        app.get("/v1/invitations", &t.owner.token)
-            .await
-            .value()
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(app.login("acme", "new@acme.test", PASSWORD, None).await.status, 201);
+    assert!(app.get("/v1/invitations", &t.owner.token).await.value().as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -68,44 +48,24 @@ async fn roles_bound_who_may_invite_whom() {
     let admin = app.member(&t, Role::Admin).await;
     let staff = app.member(&t, Role::Staff).await;
     let r = app
-        .post(
-            "/v1/invitations",
-            Some(&admin.token),
-            &json!({"email": "o@acme.test", "role": "owner"}),
-        )
+        .post("/v1/invitations", Some(&admin.token), &json!({"email": "o@acme.test", "role": "owner"}))
         .await;
     assert_eq!(r.status, 403, "an admin cannot make owners");
     let r = app
-        .post(
-            "/v1/invitations",
-            Some(&admin.token),
-            &json!({"email": "c@acme.test", "role": "client"}),
-        )
+        .post("/v1/invitations", Some(&admin.token), &json!({"email": "c@acme.test", "role": "client"}))
         .await;
     assert_eq!(r.status, 201, "an admin invites client users");
     let r = app
-        .post(
-            "/v1/invitations",
-            Some(&staff.token),
-            &json!({"email": "s@acme.test", "role": "staff"}),
-        )
+        .post("/v1/invitations", Some(&staff.token), &json!({"email": "s@acme.test", "role": "staff"}))
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.problem_slug(), "forbidden");
     let r = app
-        .post(
-            "/v1/invitations",
-            Some(&t.owner.token),
-            &json!({"email": staff.email, "role": "cpa"}),
-        )
+        .post("/v1/invitations", Some(&t.owner.token), &json!({"email": staff.email, "role": "cpa"}))
         .await;
     assert_eq!(r.status, 409, "existing members are not invited");
     let r = app
-        .post(
-            "/v1/invitations",
-            Some(&t.owner.token),
-            &json!({"email": "c@acme.test", "role": "client"}),
-        )
+        .post("/v1/invitations", Some(&t.owner.token), &json!({"email": "c@acme.test", "role": "client"}))
         .await;
     assert_eq!(r.status, 409, "one open invitation per address");
 }
@@ -115,26 +75,15 @@ async fn revoked_and_expired_invitations_cannot_be_accepted() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     let a = app
-        .post(
-            "/v1/invitations",
-            Some(&t.owner.token),
-            &json!({"email": "a@acme.test", "role": "staff"}),
-        )
+        .post("/v1/invitations", Some(&t.owner.token), &json!({"email": "a@acme.test", "role": "staff"}))
         .await
         .value();
     let b = app
-        .post(
-            "/v1/invitations",
-            Some(&t.owner.token),
-            &json!({"email": "b@acme.test", "role": "staff"}),
-        )
+        .post("/v1/invitations", Some(&t.owner.token), &json!({"email": "b@acme.test", "role": "staff"}))
         .await
         .value();
     let r = app
-        .delete(
-            &format!("/v1/invitations/{}", a["invitation"]["id"].as_str().unwrap()),
-            &t.owner.token,
-        )
+        .delete(&format!("/v1/invitations/{}", a["invitation"]["id"].as_str().unwrap()), &t.owner.token)
         .await;
     assert_eq!(r.status, 200);
     assert!(r.value()["revoked_at"].is_string());
@@ -165,21 +114,13 @@ async fn revoked_and_expired_invitations_cannot_be_accepted() {
     assert!(r.problem().detail.contains("expired"));
     // An expired invitation no longer blocks a new one.
     let r = app
-        .post(
-            "/v1/invitations",
-            Some(&t.owner.token),
-            &json!({"email": "b@acme.test", "role": "staff"}),
-        )
+        .post("/v1/invitations", Some(&t.owner.token), &json!({"email": "b@acme.test", "role": "staff"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // A weak password is refused before anything is created.
     let c = r.value();
     let r = app
-        .post(
-            "/v1/invitations/accept",
-            None,
-            &json!({"token": c["token"], "name": "B", "password": "short"}),
-        )
+        .post("/v1/invitations/accept", None, &json!({"token": c["token"], "name": "B", "password": "short"}))
         .await;
     assert_eq!(r.status, 422);
     let r = app

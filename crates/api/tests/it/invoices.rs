@@ -6,13 +6,7 @@ use store::sqlx;
 use testkit::{Tenant, TestApp};
 
 async fn client_id(app: &TestApp, t: &Tenant, name: &str) -> String {
-    let r = app
-        .post(
-            "/v1/clients",
-            Some(&t.owner.token),
-            &json!({"business_name": name}),
-        )
-        .await;
+    let r = app.post("/v1/clients", Some(&t.owner.token), &json!({"business_name": name})).await;
     r.value()["id"].as_str().unwrap().to_owned()
 }
 
@@ -43,11 +37,7 @@ async fn the_server_computes_and_guards_every_amount() {
     assert_eq!(v["status"], "draft");
     assert_eq!(v["lines"][0]["amount"], "100.01");
     let second = app
-        .post(
-            "/v1/invoices",
-            Some(&t.owner.token),
-            &json!({"client_id": c, "lines": lines()}),
-        )
+        .post("/v1/invoices", Some(&t.owner.token), &json!({"client_id": c, "lines": lines()}))
         .await
         .value();
     assert_eq!(second["number"], "INV-000002");
@@ -55,11 +45,7 @@ async fn the_server_computes_and_guards_every_amount() {
     let other = app.tenant("other").await;
     let oc = client_id(&app, &other, "Theirs").await;
     let o = app
-        .post(
-            "/v1/invoices",
-            Some(&other.owner.token),
-            &json!({"client_id": oc, "lines": lines()}),
-        )
+        .post("/v1/invoices", Some(&other.owner.token), &json!({"client_id": oc, "lines": lines()}))
         .await
         .value();
     assert_eq!(o["number"], "INV-000001");
@@ -121,20 +107,12 @@ async fn invoices_move_through_their_status_flow() {
     let t = app.tenant("acme").await;
     let c = client_id(&app, &t, "Blue Fern").await;
     let inv = app
-        .post(
-            "/v1/invoices",
-            Some(&t.owner.token),
-            &json!({"client_id": c, "lines": lines()}),
-        )
+        .post("/v1/invoices", Some(&t.owner.token), &json!({"client_id": c, "lines": lines()}))
         .await
         .value();
     let id = inv["id"].as_str().unwrap();
     let r = app
-        .post(
-            &format!("/v1/invoices/{id}/payments"),
-            Some(&t.owner.token),
-            &json!({"amount": "10.00"}),
-        )
+        .post(&format!("/v1/invoices/{id}/payments"), Some(&t.owner.token), &json!({"amount": "10.00"}))
         .await;
     assert_eq!(r.status, 409, "drafts take no payments");
     let r = app
@@ -146,29 +124,13 @@ async fn invoices_move_through_their_status_flow() {
         .await;
     assert_eq!(r.value()["total"], "400.00", "editing a draft recomputes");
     assert_eq!(
-        app.post(
-            &format!("/v1/invoices/{id}/send"),
-            Some(&t.owner.token),
-            &json!({})
-        )
-        .await
-        .value()["status"],
+        app.post(&format!("/v1/invoices/{id}/send"), Some(&t.owner.token), &json!({})).await.value()["status"],
         "sent"
     );
-    let r = app
-        .patch(
-            &format!("/v1/invoices/{id}"),
-            &t.owner.token,
-            &json!({"title": "x"}),
-        )
-        .await;
+    let r = app.patch(&format!("/v1/invoices/{id}"), &t.owner.token, &json!({"title": "x"})).await;
     assert_eq!(r.status, 409, "sent invoices are not edited");
     let r = app
-        .post(
-            &format!("/v1/invoices/{id}/payments"),
-            Some(&t.owner.token),
-            &json!({"amount": "500.00"}),
-        )
+        .post(&format!("/v1/invoices/{id}/payments"), Some(&t.owner.token), &json!({"amount": "500.00"}))
         .await;
     assert_eq!(r.status, 422, "more than the balance");
     let r = app
@@ -179,64 +141,32 @@ async fn invoices_move_through_their_status_flow() {
         )
         .await
         .value();
+    assert_eq!((r["status"].as_str(), r["balance"].as_str()), (Some("partial"), Some("250.00")));
     assert_eq!(
-        (r["status"].as_str(), r["balance"].as_str()),
-        (Some("partial"), Some("250.00"))
-    );
-    assert_eq!(
-        app.post(
-            &format!("/v1/invoices/{id}/cancel"),
-            Some(&t.owner.token),
-            &json!({})
-        )
-        .await
-        .status,
+        app.post(&format!("/v1/invoices/{id}/cancel"), Some(&t.owner.token), &json!({})).await.status,
         409,
         "money came in"
     );
     let r = app
-        .post(
-            &format!("/v1/invoices/{id}/payments"),
-            Some(&t.owner.token),
-            &json!({"amount": "250.00"}),
-        )
+        .post(&format!("/v1/invoices/{id}/payments"), Some(&t.owner.token), &json!({"amount": "250.00"}))
         .await
         .value();
     assert_eq!(r["status"], "paid");
     assert!(r["paid_at"].is_string());
     assert_eq!(r["payments"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        app.delete(&format!("/v1/invoices/{id}"), &t.owner.token)
-            .await
-            .status,
-        409
-    );
+    assert_eq!(app.delete(&format!("/v1/invoices/{id}"), &t.owner.token).await.status, 409);
 
     let draft = app
-        .post(
-            "/v1/invoices",
-            Some(&t.owner.token),
-            &json!({"client_id": c, "lines": lines()}),
-        )
+        .post("/v1/invoices", Some(&t.owner.token), &json!({"client_id": c, "lines": lines()}))
         .await
         .value();
     let did = draft["id"].as_str().unwrap();
     assert_eq!(
-        app.post(
-            &format!("/v1/invoices/{did}/cancel"),
-            Some(&t.owner.token),
-            &json!({})
-        )
-        .await
-        .value()["status"],
+        app.post(&format!("/v1/invoices/{did}/cancel"), Some(&t.owner.token), &json!({})).await.value()["status"],
         "cancelled"
     );
     let staff = app.member(&t, Role::Staff).await;
-    assert_eq!(
-        app.get("/v1/invoices", &staff.token).await.status,
-        403,
-        "staff lack billing:read"
-    );
+    assert_eq!(app.get("/v1/invoices", &staff.token).await.status, 403, "staff lack billing:read");
 }
 
 #[tokio::test]
@@ -266,26 +196,14 @@ async fn ar_aging_buckets_open_balances_by_days_past_due() {
             .value();
         let id = v["id"].as_str().unwrap();
         if send {
-            app.post(
-                &format!("/v1/invoices/{id}/send"),
-                Some(&t.owner.token),
-                &json!({}),
-            )
-            .await;
+            app.post(&format!("/v1/invoices/{id}/send"), Some(&t.owner.token), &json!({})).await;
         }
         if let Some(p) = paid {
-            app.post(
-                &format!("/v1/invoices/{id}/payments"),
-                Some(&t.owner.token),
-                &json!({"amount": p}),
-            )
-            .await;
+            app.post(&format!("/v1/invoices/{id}/payments"), Some(&t.owner.token), &json!({"amount": p}))
+                .await;
         }
     }
-    let a = app
-        .get("/v1/invoices/aging?as_of=2026-12-01", &t.owner.token)
-        .await
-        .value();
+    let a = app.get("/v1/invoices/aging?as_of=2026-12-01", &t.owner.token).await.value();
     assert_eq!(a["current"], "100.00");
     assert_eq!(a["days_1_30"], "150.00");
     assert_eq!(a["days_31_60"], "300.00");
@@ -293,18 +211,10 @@ async fn ar_aging_buckets_open_balances_by_days_past_due() {
     assert_eq!(a["days_over_90"], "500.00");
     assert_eq!(a["total_open"], "1450.00");
     assert_eq!(a["open_invoices"], 5);
-    let one = app
-        .get(
-            &format!("/v1/invoices/aging?as_of=2026-12-01&client_id={c}"),
-            &t.owner.token,
-        )
-        .await
-        .value();
+    let one =
+        app.get(&format!("/v1/invoices/aging?as_of=2026-12-01&client_id={c}"), &t.owner.token).await.value();
     assert_eq!(one["total_open"], "250.00");
-    let list = app
-        .get(&format!("/v1/invoices?client_id={d}&status=sent"), &t.owner.token)
-        .await
-        .value();
+    let list = app.get(&format!("/v1/invoices?client_id={d}&status=sent"), &t.owner.token).await.value();
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
     assert!(list["items"][0].get("lines").is_none(), "lists are compact");
 }
@@ -318,20 +228,11 @@ async fn portal_users_see_their_clients_invoices_only_with_financial_access_and_
     let mut ids = Vec::new();
     for client in [&c, &other] {
         let v = app
-            .post(
-                "/v1/invoices",
-                Some(&t.owner.token),
-                &json!({"client_id": client, "lines": lines()}),
-            )
+            .post("/v1/invoices", Some(&t.owner.token), &json!({"client_id": client, "lines": lines()}))
             .await
             .value();
         let id = v["id"].as_str().unwrap().to_owned();
-        app.post(
-            &format!("/v1/invoices/{id}/send"),
-            Some(&t.owner.token),
-            &json!({}),
-        )
-        .await;
+        app.post(&format!("/v1/invoices/{id}/send"), Some(&t.owner.token), &json!({})).await;
         ids.push(id);
     }
     let portal = app.member(&t, Role::Client).await;
@@ -343,23 +244,9 @@ async fn portal_users_see_their_clients_invoices_only_with_financial_access_and_
         )
         .await
         .value();
-    assert!(
-        app.get("/v1/invoices", &portal.token).await.value()["items"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        app.get(&format!("/v1/invoices/{}", ids[0]), &portal.token)
-            .await
-            .status,
-        404
-    );
-    app.delete(
-        &format!("/v1/portal-access/{}", grant["id"].as_str().unwrap()),
-        &t.owner.token,
-    )
-    .await;
+    assert!(app.get("/v1/invoices", &portal.token).await.value()["items"].as_array().unwrap().is_empty());
+    assert_eq!(app.get(&format!("/v1/invoices/{}", ids[0]), &portal.token).await.status, 404);
+    app.delete(&format!("/v1/portal-access/{}", grant["id"].as_str().unwrap()), &t.owner.token).await;
     app.post(
         &format!("/v1/clients/{c}/portal-access"),
         Some(&t.owner.token),
@@ -368,18 +255,10 @@ async fn portal_users_see_their_clients_invoices_only_with_financial_access_and_
     .await;
     let list = app.get("/v1/invoices", &portal.token).await.value();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let seen = app
-        .get(&format!("/v1/invoices/{}", ids[0]), &portal.token)
-        .await
-        .value();
+    let seen = app.get(&format!("/v1/invoices/{}", ids[0]), &portal.token).await.value();
     assert_eq!(seen["status"], "viewed");
     assert!(seen["viewed_at"].is_string());
-    assert_eq!(
-        app.get(&format!("/v1/invoices/{}", ids[1]), &portal.token)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(app.get(&format!("/v1/invoices/{}", ids[1]), &portal.token).await.status, 404);
     assert_eq!(
         app.post(
             &format!("/v1/invoices/{}/payments", ids[0]),

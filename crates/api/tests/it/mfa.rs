@@ -15,14 +15,10 @@ async fn enrol(app: &TestApp, p: &Persona) -> (String, Vec<String>) {
     let v = r.value();
     assert!(v["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
     let secret = v["secret"].as_str().unwrap().to_owned();
-    let wrong = app
-        .post("/v1/me/mfa/confirm", Some(&p.token), &json!({"code": "000000"}))
-        .await;
+    let wrong = app.post("/v1/me/mfa/confirm", Some(&p.token), &json!({"code": "000000"})).await;
     assert_eq!(wrong.status, 401);
     let code = identity::totp::code_for_base32(&secret, now()).unwrap();
-    let r = app
-        .post("/v1/me/mfa/confirm", Some(&p.token), &json!({"code": code}))
-        .await;
+    let r = app.post("/v1/me/mfa/confirm", Some(&p.token), &json!({"code": code})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let codes: Vec<String> = serde_json::from_value(r.value()["recovery_codes"].clone()).unwrap();
     assert_eq!(codes.len(), 10);
@@ -46,72 +42,29 @@ async fn an_enrolled_account_needs_a_fresh_code_or_a_recovery_code() {
 
     // The enrolment consumed the current step; the next step's code signs in, once.
     let next = identity::totp::code_for_base32(&secret, now() + 30).unwrap();
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, Some(&next))
-            .await
-            .status,
-        201
-    );
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, Some(&next)).await.status, 201);
     let replay = app.login("acme", &t.owner.email, PASSWORD, Some(&next)).await;
     assert_eq!(replay.status, 401, "a code is not accepted twice");
 
     // A recovery code works once.
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, Some(&codes[0]))
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, Some(&codes[0]))
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, Some(&codes[1].to_uppercase()))
-            .await
-            .status,
-        201
-    );
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, Some(&codes[0])).await.status, 201);
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, Some(&codes[0])).await.status, 401);
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, Some(&codes[1].to_uppercase())).await.status, 201);
 
     // Regenerating replaces the codes; disabling needs a valid code.
-    let r = app
-        .post(
-            "/v1/me/mfa/recovery-codes",
-            Some(&t.owner.token),
-            &json!({"code": codes[2]}),
-        )
-        .await;
+    let r = app.post("/v1/me/mfa/recovery-codes", Some(&t.owner.token), &json!({"code": codes[2]})).await;
     assert_eq!(r.status, 200);
     let fresh: Vec<String> = serde_json::from_value(r.value()["recovery_codes"].clone()).unwrap();
     assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, Some(&codes[3]))
-            .await
-            .status,
+        app.login("acme", &t.owner.email, PASSWORD, Some(&codes[3])).await.status,
         401,
         "old codes are gone"
     );
-    let r = app
-        .post(
-            "/v1/me/mfa/disable",
-            Some(&t.owner.token),
-            &json!({"code": "999999"}),
-        )
-        .await;
+    let r = app.post("/v1/me/mfa/disable", Some(&t.owner.token), &json!({"code": "999999"})).await;
     assert_eq!(r.status, 401);
-    let r = app
-        .post(
-            "/v1/me/mfa/disable",
-            Some(&t.owner.token),
-            &json!({"code": fresh[0]}),
-        )
-        .await;
+    let r = app.post("/v1/me/mfa/disable", Some(&t.owner.token), &json!({"code": fresh[0]})).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    assert_eq!(
-        app.login("acme", &t.owner.email, PASSWORD, None).await.status,
-        201
-    );
+    assert_eq!(app.login("acme", &t.owner.email, PASSWORD, None).await.status, 201);
 }
 
 #[tokio::test]
@@ -121,21 +74,9 @@ async fn an_organization_can_require_mfa_of_its_staff() {
     let staff = app.member(&t, Role::Staff).await;
     let client = app.member(&t, Role::Client).await;
     let admin = app.member(&t, Role::Admin).await;
-    let r = app
-        .patch(
-            "/v1/organization",
-            &admin.token,
-            &json!({"mfa_required_for_staff": true}),
-        )
-        .await;
+    let r = app.patch("/v1/organization", &admin.token, &json!({"mfa_required_for_staff": true})).await;
     assert_eq!(r.status, 403, "only system:settings changes the policy");
-    let r = app
-        .patch(
-            "/v1/organization",
-            &t.owner.token,
-            &json!({"mfa_required_for_staff": true}),
-        )
-        .await;
+    let r = app.patch("/v1/organization", &t.owner.token, &json!({"mfa_required_for_staff": true})).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.value()["mfa_required_for_staff"], true);
 
@@ -144,27 +85,14 @@ async fn an_organization_can_require_mfa_of_its_staff() {
     assert_eq!(s.status, 201);
     let v = s.value();
     assert_eq!(v["mfa_enrolment_required"], true);
-    let pending = Persona {
-        token: v["token"].as_str().unwrap().to_owned(),
-        ..staff.clone()
-    };
+    let pending = Persona { token: v["token"].as_str().unwrap().to_owned(), ..staff.clone() };
     let r = app.get("/v1/organization", &pending.token).await;
     assert_eq!(r.status, 403);
     assert_eq!(r.problem_slug(), "mfa-enrolment-required");
     assert_eq!(app.get("/v1/me", &pending.token).await.status, 200);
     enrol(&app, &pending).await;
-    assert_eq!(
-        app.get("/v1/organization", &pending.token).await.status,
-        200,
-        "enrolled: full access"
-    );
-    let r = app
-        .post(
-            "/v1/me/mfa/disable",
-            Some(&pending.token),
-            &json!({"code": "whatever"}),
-        )
-        .await;
+    assert_eq!(app.get("/v1/organization", &pending.token).await.status, 200, "enrolled: full access");
+    let r = app.post("/v1/me/mfa/disable", Some(&pending.token), &json!({"code": "whatever"})).await;
     assert_eq!(r.status, 403, "cannot turn off what the organization requires");
 
     // Client users are not covered by the staff policy.

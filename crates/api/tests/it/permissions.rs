@@ -9,15 +9,9 @@ async fn routes_answer_by_role_grant() {
     let app = TestApp::spawn().await;
     let t = app.tenant("acme").await;
     let mut personas = vec![t.owner.clone()];
-    for role in [
-        Role::Admin,
-        Role::Manager,
-        Role::SeniorCpa,
-        Role::Cpa,
-        Role::Staff,
-        Role::Intern,
-        Role::Client,
-    ] {
+    for role in
+        [Role::Admin, Role::Manager, Role::SeniorCpa, Role::Cpa, Role::Staff, Role::Intern, Role::Client]
+    {
         personas.push(app.member(&t, role).await);
     }
     // (method, path, body, permission the route needs)
@@ -36,39 +30,18 @@ async fn routes_answer_by_role_grant() {
             let body = (!body.is_null()).then_some(body);
             let r = app.request(m, path, Some(&p.token), body).await;
             if grant.contains(*needs) {
-                assert!(
-                    r.status < 300,
-                    "{} should reach {method} {path}: {} {}",
-                    p.role,
-                    r.status,
-                    r.body
-                );
+                assert!(r.status < 300, "{} should reach {method} {path}: {} {}", p.role, r.status, r.body);
             } else {
-                assert_eq!(
-                    r.status, 403,
-                    "{} must not reach {method} {path}: {}",
-                    p.role, r.body
-                );
+                assert_eq!(r.status, 403, "{} must not reach {method} {path}: {}", p.role, r.body);
                 assert!(r.problem().detail.contains(needs.as_str()));
             }
         }
         // Everyone reads themselves and the catalogue.
         assert_eq!(app.get("/v1/me", &p.token).await.status, 200);
-        assert_eq!(
-            app.get(&format!("/v1/members/{}", p.user_id), &p.token)
-                .await
-                .status,
-            200
-        );
+        assert_eq!(app.get(&format!("/v1/members/{}", p.user_id), &p.token).await.status, 200);
     }
-    let catalogue = app
-        .request(reqwest::Method::GET, "/v1/permissions", None, None)
-        .await
-        .value();
-    assert_eq!(
-        catalogue["permissions"].as_array().unwrap().len(),
-        Permission::ALL.len()
-    );
+    let catalogue = app.request(reqwest::Method::GET, "/v1/permissions", None, None).await.value();
+    assert_eq!(catalogue["permissions"].as_array().unwrap().len(), Permission::ALL.len());
 }
 
 #[tokio::test]
@@ -83,11 +56,23 @@ async fn the_database_catalogue_matches_the_code() {
     let mut expected: Vec<(String, String)> = Role::ALL
         .iter()
         .flat_map(|r| {
-            PermissionSet::for_role(*r)
-                .iter()
-                .map(move |p| (r.as_str().to_owned(), p.as_str().to_owned()))
+            PermissionSet::for_role(*r).iter().map(move |p| (r.as_str().to_owned(), p.as_str().to_owned()))
         })
         .collect();
     expected.sort();
     assert_eq!(rows, expected);
+}
+
+#[tokio::test]
+async fn a_role_change_applies_to_the_next_request() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let manager = app.member(&t, Role::Manager).await;
+    assert_eq!(app.get("/v1/members", &manager.token).await.status, 200);
+    let r = app
+        .patch(&format!("/v1/members/{}", manager.user_id), &t.owner.token, &json!({"role": "intern"}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(app.get("/v1/members", &manager.token).await.status, 403, "cached authentication was dropped");
+    assert_eq!(app.get("/v1/me", &manager.token).await.value()["user"]["role"], "intern");
 }

@@ -11,20 +11,12 @@ use store::{Actor, TenantTx, plans, sqlx};
 use testkit::TestDb;
 use vault::KeyRing;
 
-const LARGE: &[&str] = &[
-    "clients",
-    "engagements",
-    "invoices",
-    "invoice_lines",
-    "invoice_payments",
-];
+const LARGE: &[&str] = &["clients", "engagements", "invoices", "invoice_lines", "invoice_payments"];
 
 fn assert_indexed(name: &str, plan: &Value) {
     let scans = plans::scans(plan);
-    let seq: Vec<&(String, String)> = scans
-        .iter()
-        .filter(|(kind, rel)| kind == "Seq Scan" && LARGE.contains(&rel.as_str()))
-        .collect();
+    let seq: Vec<&(String, String)> =
+        scans.iter().filter(|(kind, rel)| kind == "Seq Scan" && LARGE.contains(&rel.as_str())).collect();
     assert!(
         seq.is_empty(),
         "{name}: sequential scan of {seq:?}\n{}",
@@ -41,21 +33,14 @@ fn assert_indexed(name: &str, plan: &Value) {
 async fn every_list_page_is_served_by_an_index_at_seed_scale() {
     let db = TestDb::create().await;
     let keys = KeyRing::parse(&[KeyRing::generate_key_spec(1)]).unwrap();
-    let report = seed::seed(&db.owner, &keys, seed::Scale::Seed, false, false)
-        .await
-        .expect("seed");
+    let report = seed::seed(&db.owner, &keys, seed::Scale::Seed, false, false).await.expect("seed");
     assert_eq!(report.clients, 100_000);
     assert!(report.engagements > 400_000);
     let app_db = db.app_pool().await;
-    let org = store::organizations::find_id_by_slug(&app_db, seed::BENCH_SLUG)
-        .await
-        .unwrap()
-        .unwrap();
+    let org = store::organizations::find_id_by_slug(&app_db, seed::BENCH_SLUG).await.unwrap().unwrap();
     let mut tx = TenantTx::begin(&app_db, org, Actor::system()).await.unwrap();
-    let client: ClientId = sqlx::query_scalar("select id from clients order by id limit 1")
-        .fetch_one(tx.conn())
-        .await
-        .unwrap();
+    let client: ClientId =
+        sqlx::query_scalar("select id from clients order by id limit 1").fetch_one(tx.conn()).await.unwrap();
     let staff: UserId =
         sqlx::query_scalar("select assigned_to from engagements where assigned_to is not null limit 1")
             .fetch_one(tx.conn())
@@ -80,14 +65,8 @@ async fn every_list_page_is_served_by_an_index_at_seed_scale() {
         risk_level: Some(domain::RiskLevel::High),
         ..Default::default()
     };
-    let mine = ClientFilter {
-        assigned_to: Some(staff),
-        ..Default::default()
-    };
-    let tagged = ClientFilter {
-        tags: Some(vec!["vip".into()]),
-        ..Default::default()
-    };
+    let mine = ClientFilter { assigned_to: Some(staff), ..Default::default() };
+    let tagged = ClientFilter { tags: Some(vec!["vip".into()]), ..Default::default() };
     let cases: Vec<(&str, Value)> = vec![
         (
             "clients: first page by name",
@@ -97,27 +76,17 @@ async fn every_list_page_is_served_by_an_index_at_seed_scale() {
         ),
         (
             "clients: next page by cursor",
-            plans::clients_list(
-                &mut tx,
-                &ClientFilter::default(),
-                ClientSort::Name,
-                false,
-                Some(&cursor),
-            )
-            .await
-            .unwrap(),
+            plans::clients_list(&mut tx, &ClientFilter::default(), ClientSort::Name, false, Some(&cursor))
+                .await
+                .unwrap(),
         ),
         (
             "clients: active high-risk",
-            plans::clients_list(&mut tx, &high, ClientSort::Name, false, None)
-                .await
-                .unwrap(),
+            plans::clients_list(&mut tx, &high, ClientSort::Name, false, None).await.unwrap(),
         ),
         (
             "clients: assigned to a member",
-            plans::clients_list(&mut tx, &mine, ClientSort::Name, false, None)
-                .await
-                .unwrap(),
+            plans::clients_list(&mut tx, &mine, ClientSort::Name, false, None).await.unwrap(),
         ),
         (
             "clients: by revenue, descending",
@@ -133,41 +102,26 @@ async fn every_list_page_is_served_by_an_index_at_seed_scale() {
         ),
         (
             "clients: tagged",
-            plans::clients_list(&mut tx, &tagged, ClientSort::Name, false, None)
-                .await
-                .unwrap(),
+            plans::clients_list(&mut tx, &tagged, ClientSort::Name, false, None).await.unwrap(),
         ),
         (
             "clients: search words",
             plans::clients_search(
                 &mut tx,
-                &ClientQuery::Words {
-                    raw: "riverside den".into(),
-                    tsquery: "riverside:* & den:*".into(),
-                },
+                &ClientQuery::Words { raw: "riverside den".into(), tsquery: "riverside:* & den:*".into() },
             )
             .await
             .unwrap(),
         ),
         (
             "clients: search tax id",
-            plans::clients_search(
-                &mut tx,
-                &ClientQuery::TaxId {
-                    indexes: vec![vec![0; 32]],
-                },
-            )
-            .await
-            .unwrap(),
+            plans::clients_search(&mut tx, &ClientQuery::TaxId { indexes: vec![vec![0; 32]] }).await.unwrap(),
         ),
         (
             "engagements: of a client",
             plans::engagements_list(
                 &mut tx,
-                &EngagementFilter {
-                    client_id: Some(client),
-                    ..Default::default()
-                },
+                &EngagementFilter { client_id: Some(client), ..Default::default() },
             )
             .await
             .unwrap(),
@@ -176,53 +130,32 @@ async fn every_list_page_is_served_by_an_index_at_seed_scale() {
             "engagements: a member's open work",
             plans::engagements_list(
                 &mut tx,
-                &EngagementFilter {
-                    assigned_to: Some(staff),
-                    ..Default::default()
-                },
+                &EngagementFilter { assigned_to: Some(staff), ..Default::default() },
             )
             .await
             .unwrap(),
         ),
-        (
-            "invoices: newest",
-            plans::invoices_list(&mut tx, &InvoiceFilter::default())
-                .await
-                .unwrap(),
-        ),
+        ("invoices: newest", plans::invoices_list(&mut tx, &InvoiceFilter::default()).await.unwrap()),
         (
             "invoices: of a client",
-            plans::invoices_list(
-                &mut tx,
-                &InvoiceFilter {
-                    client_id: Some(client),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap(),
+            plans::invoices_list(&mut tx, &InvoiceFilter { client_id: Some(client), ..Default::default() })
+                .await
+                .unwrap(),
         ),
         (
             "invoices: overdue",
             plans::invoices_list(
                 &mut tx,
-                &InvoiceFilter {
-                    status: Some(domain::InvoiceStatus::Overdue),
-                    ..Default::default()
-                },
+                &InvoiceFilter { status: Some(domain::InvoiceStatus::Overdue), ..Default::default() },
             )
             .await
             .unwrap(),
         ),
         (
             "invoices: AR aging",
-            plans::invoices_aging(
-                &mut tx,
-                None,
-                chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            )
-            .await
-            .unwrap(),
+            plans::invoices_aging(&mut tx, None, chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+                .await
+                .unwrap(),
         ),
         (
             "invoices: AR aging of a client",

@@ -19,18 +19,9 @@ async fn health_readiness_metrics_and_docs_answer() {
 
     let spec = get("/openapi.json").await.value();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in [
-        "/v1/signup",
-        "/v1/sessions",
-        "/v1/me",
-        "/v1/members/{id}",
-        "/v1/audit-log",
-        "/v1/api-keys",
-    ] {
-        assert!(
-            spec["paths"].get(path).is_some(),
-            "{path} missing from the OpenAPI document"
-        );
+    for path in ["/v1/signup", "/v1/sessions", "/v1/me", "/v1/members/{id}", "/v1/audit-log", "/v1/api-keys"]
+    {
+        assert!(spec["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     let docs = get("/docs/").await;
@@ -43,13 +34,8 @@ async fn request_ids_are_made_or_propagated() {
     let app = TestApp::spawn().await;
     let made = app.request(reqwest::Method::GET, "/healthz", None, None).await;
     assert!(made.headers.get("x-request-id").is_some());
-    let resp = app
-        .http
-        .get(app.url("/v1/nowhere"))
-        .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        app.http.get(app.url("/v1/nowhere")).header("x-request-id", "trace-me-42").send().await.unwrap();
     assert_eq!(resp.headers()["x-request-id"], "trace-me-42");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["request_id"], "trace-me-42");

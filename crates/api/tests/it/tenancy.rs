@@ -39,11 +39,7 @@ async fn tenant_tables(app: &TestApp) -> Vec<String> {
 
 /// The column a table's policy compares with the tenant.
 fn tenant_column(table: &str) -> &'static str {
-    if table == "organizations" {
-        "id"
-    } else {
-        "organization_id"
-    }
+    if table == "organizations" { "id" } else { "organization_id" }
 }
 
 /// Two tenants with a member, an invitation, an API key, MFA codes and audit entries each.
@@ -61,23 +57,15 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
             .await;
         assert_eq!(r.status, 201);
         let r = app
-            .post(
-                "/v1/api-keys",
-                Some(&t.owner.token),
-                &json!({"name": "k", "scopes": ["clients:read"]}),
-            )
+            .post("/v1/api-keys", Some(&t.owner.token), &json!({"name": "k", "scopes": ["clients:read"]}))
             .await;
         assert_eq!(r.status, 201);
         populate_firm_core(app, &t).await;
-        let r = app
-            .post("/v1/me/mfa/enrolment", Some(&t.owner.token), &json!({}))
-            .await;
+        let r = app.post("/v1/me/mfa/enrolment", Some(&t.owner.token), &json!({})).await;
         assert_eq!(r.status, 201);
         let secret = r.value()["secret"].as_str().unwrap().to_owned();
         let code = identity::totp::code_for_base32(&secret, chrono::Utc::now().timestamp() as u64).unwrap();
-        let r = app
-            .post("/v1/me/mfa/confirm", Some(&t.owner.token), &json!({"code": code}))
-            .await;
+        let r = app.post("/v1/me/mfa/confirm", Some(&t.owner.token), &json!({"code": code})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         tenants.push(t);
     }
@@ -111,22 +99,14 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         .unwrap()
         .to_owned();
     let note = app
-        .post(
-            &format!("/v1/clients/{client}/notes"),
-            token,
-            &json!({"body": "called about K-1s"}),
-        )
+        .post(&format!("/v1/clients/{client}/notes"), token, &json!({"body": "called about K-1s"}))
         .await
         .value()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let r = app
-        .post(
-            &format!("/v1/engagements/{engagement}/notes"),
-            token,
-            &json!({"body": "waiting on docs"}),
-        )
+        .post(&format!("/v1/engagements/{engagement}/notes"), token, &json!({"body": "waiting on docs"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let invoice = app
@@ -139,27 +119,12 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         .await;
     assert_eq!(invoice.status, 201, "{}", invoice.body);
     let invoice = invoice.value()["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.post(&format!("/v1/invoices/{invoice}/send"), token, &json!({}))
-            .await
-            .status,
-        200
-    );
-    let r = app
-        .post(
-            &format!("/v1/invoices/{invoice}/payments"),
-            token,
-            &json!({"amount": "100.00"}),
-        )
-        .await;
+    assert_eq!(app.post(&format!("/v1/invoices/{invoice}/send"), token, &json!({})).await.status, 200);
+    let r = app.post(&format!("/v1/invoices/{invoice}/payments"), token, &json!({"amount": "100.00"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let portal_user = app.member(t, Role::Client).await;
     let access = app
-        .post(
-            &format!("/v1/clients/{client}/portal-access"),
-            token,
-            &json!({"user_id": portal_user.user_id}),
-        )
+        .post(&format!("/v1/clients/{client}/portal-access"), token, &json!({"user_id": portal_user.user_id}))
         .await;
     assert_eq!(access.status, 201, "{}", access.body);
     FirmIds {
@@ -186,10 +151,7 @@ async fn every_tenant_table_is_under_forced_rls_and_the_app_role_owns_nothing() 
     let app = TestApp::spawn().await;
     let mut conn = app.test_db.owner_conn().await;
     let tables = tenant_tables(&app).await;
-    assert!(
-        tables.len() >= 9,
-        "expected the foundation's tenant tables, found {tables:?}"
-    );
+    assert!(tables.len() >= 9, "expected the foundation's tenant tables, found {tables:?}");
     for table in &tables {
         let (enabled, forced): (bool, bool) =
             sqlx::query_as("select relrowsecurity, relforcerowsecurity from pg_class where relname = $1")
@@ -197,10 +159,7 @@ async fn every_tenant_table_is_under_forced_rls_and_the_app_role_owns_nothing() 
                 .fetch_one(&mut conn)
                 .await
                 .unwrap();
-        assert!(
-            enabled && forced,
-            "{table}: row-level security must be enabled and forced"
-        );
+        assert!(enabled && forced, "{table}: row-level security must be enabled and forced");
         let policies: i64 = sqlx::query_scalar("select count(*) from pg_policies where tablename = $1")
             .bind(table)
             .fetch_one(&mut conn)
@@ -247,10 +206,7 @@ async fn proof_1_without_a_tenant_every_table_reads_empty_and_rejects_writes() {
             .fetch_one(&mut owner)
             .await
             .unwrap();
-        assert!(
-            total > 0,
-            "{table} should hold data for this proof to mean something"
-        );
+        assert!(total > 0, "{table} should hold data for this proof to mean something");
 
         // Read: nothing, both with no setting at all and with the setting reset to ''.
         let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
@@ -259,10 +215,7 @@ async fn proof_1_without_a_tenant_every_table_reads_empty_and_rejects_writes() {
             .unwrap();
         assert_eq!(seen, 0, "{table}: the app role saw rows with no tenant set");
         let mut tx = pool.begin().await.unwrap();
-        sqlx::query("select set_config('app.organization_id', '', true)")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        sqlx::query("select set_config('app.organization_id', '', true)").execute(&mut *tx).await.unwrap();
         let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
             .fetch_one(&mut *tx)
             .await
@@ -271,16 +224,12 @@ async fn proof_1_without_a_tenant_every_table_reads_empty_and_rejects_writes() {
         tx.rollback().await.unwrap();
 
         // Update and delete: touch nothing (audit_log is append-only: not even granted).
-        let upd = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = {col}")))
-            .execute(pool)
-            .await;
+        let upd = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = {col}"))).execute(pool).await;
         match upd {
             Ok(done) => assert_eq!(done.rows_affected(), 0, "{table}: update reached rows"),
             Err(e) => assert_eq!(sqlstate(&e), "42501", "{table}: {e}"),
         }
-        let del = sqlx::query(AssertSqlSafe(format!("delete from {table}")))
-            .execute(pool)
-            .await;
+        let del = sqlx::query(AssertSqlSafe(format!("delete from {table}"))).execute(pool).await;
         match del {
             Ok(done) => assert_eq!(done.rows_affected(), 0, "{table}: delete reached rows"),
             Err(e) => assert_eq!(sqlstate(&e), "42501", "{table}: {e}"),
@@ -318,11 +267,7 @@ async fn proof_1_without_a_tenant_every_table_reads_empty_and_rejects_writes() {
         .execute(pool)
         .await;
         let err = ins.expect_err(&format!("{table}: insert without a tenant must fail"));
-        assert_eq!(
-            sqlstate(&err),
-            "42501",
-            "{table}: expected an RLS refusal, got {err}"
-        );
+        assert_eq!(sqlstate(&err), "42501", "{table}: expected an RLS refusal, got {err}");
     }
 }
 
@@ -334,24 +279,19 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
     let mut owner = app.test_db.owner_conn().await;
     for table in tenant_tables(&app).await {
         let col = tenant_column(&table);
-        let a_rows: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "select count(*) from {table} where {col} = $1::uuid"
-        )))
-        .bind(&a.organization_id)
-        .fetch_one(&mut owner)
-        .await
-        .unwrap();
-        let b_rows: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "select count(*) from {table} where {col} = $1::uuid"
-        )))
-        .bind(&b.organization_id)
-        .fetch_one(&mut owner)
-        .await
-        .unwrap();
-        assert!(
-            b_rows > 0,
-            "{table}: tenant B must have rows for this proof to mean something"
-        );
+        let a_rows: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table} where {col} = $1::uuid")))
+                .bind(&a.organization_id)
+                .fetch_one(&mut owner)
+                .await
+                .unwrap();
+        let b_rows: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table} where {col} = $1::uuid")))
+                .bind(&b.organization_id)
+                .fetch_one(&mut owner)
+                .await
+                .unwrap();
+        assert!(b_rows > 0, "{table}: tenant B must have rows for this proof to mean something");
 
         let mut tx = TenantTx::begin(&app.db, a_id, Actor::system()).await.unwrap();
         // A query that forgot its tenant filter sees exactly A's rows.
@@ -359,17 +299,13 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
             .fetch_one(tx.conn())
             .await
             .unwrap();
-        assert_eq!(
-            seen, a_rows,
-            "{table}: an unfiltered query must see only tenant A's rows"
-        );
-        let b_seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "select count(*) from {table} where {col} = $1::uuid"
-        )))
-        .bind(&b.organization_id)
-        .fetch_one(tx.conn())
-        .await
-        .unwrap();
+        assert_eq!(seen, a_rows, "{table}: an unfiltered query must see only tenant A's rows");
+        let b_seen: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table} where {col} = $1::uuid")))
+                .bind(&b.organization_id)
+                .fetch_one(tx.conn())
+                .await
+                .unwrap();
         assert_eq!(b_seen, 0, "{table}: tenant B's rows are visible to tenant A");
         if table != "audit_log" {
             let moved = sqlx::query(AssertSqlSafe(format!(
@@ -379,41 +315,27 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
             .execute(tx.conn())
             .await
             .unwrap();
-            assert_eq!(
-                moved.rows_affected(),
-                0,
-                "{table}: tenant A updated tenant B's rows"
-            );
+            assert_eq!(moved.rows_affected(), 0, "{table}: tenant A updated tenant B's rows");
             // Moving one of A's rows into B is refused by WITH CHECK.
             let hijack = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = $1::uuid")))
                 .bind(&b.organization_id)
                 .execute(tx.conn())
                 .await;
             let err = hijack.expect_err(&format!("{table}: moving rows to tenant B must fail"));
-            assert!(
-                ["42501", "23503", "23505"].contains(&sqlstate(&err).as_str()),
-                "{table}: {err}"
-            );
+            assert!(["42501", "23503", "23505"].contains(&sqlstate(&err).as_str()), "{table}: {err}");
         }
         tx.rollback().await.unwrap();
     }
 }
 
 fn sqlstate(e: &sqlx::Error) -> String {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .map(|c| c.to_string())
-        .unwrap_or_default()
+    e.as_database_error().and_then(|d| d.code()).map(|c| c.to_string()).unwrap_or_default()
 }
 
 /// How a route is exercised across tenants.
 enum Probe {
     /// A's credentials on B's resource: must be 404, and B's data unchanged.
-    Resource {
-        method: &'static str,
-        path: String,
-        body: Value,
-    },
+    Resource { method: &'static str, path: String, body: Value },
     /// A list (or a create that lists nothing back): A's credentials must not show any of B's ids.
     List { path: String },
 }
@@ -423,9 +345,7 @@ fn resource(method: &'static str, path: String, body: Value) -> Probe {
 }
 
 fn list(path: &str) -> Probe {
-    Probe::List {
-        path: path.to_owned(),
-    }
+    Probe::List { path: path.to_owned() }
 }
 
 /// Routes that are not tenant resources (public, or about the caller only), exempt from the table.
@@ -455,19 +375,11 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let bi = populate_firm_core(&app, &b).await;
     let b_staff = app.member(&b, Role::Staff).await;
     let inv = app
-        .post(
-            "/v1/invitations",
-            Some(&b.owner.token),
-            &json!({"email": "new@firm-b.test", "role": "cpa"}),
-        )
+        .post("/v1/invitations", Some(&b.owner.token), &json!({"email": "new@firm-b.test", "role": "cpa"}))
         .await;
     let b_inv = inv.value()["invitation"]["id"].as_str().unwrap().to_owned();
     let key = app
-        .post(
-            "/v1/api-keys",
-            Some(&b.owner.token),
-            &json!({"name": "k", "scopes": ["clients:read"]}),
-        )
+        .post("/v1/api-keys", Some(&b.owner.token), &json!({"name": "k", "scopes": ["clients:read"]}))
         .await;
     let b_key = key.value()["api_key"]["id"].as_str().unwrap().to_owned();
     let b_ids: BTreeSet<String> = [
@@ -487,30 +399,18 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let (c, e, i, n) = (&bi.client, &bi.engagement, &bi.invoice, &bi.note);
     let forged_invitation = format!("chi_{}{}", b.organization_id.replace('-', ""), "A".repeat(43));
     let probes: Vec<(&str, &str, Probe)> = vec![
-        (
-            "get",
-            "/v1/members/{id}",
-            resource("GET", format!("/v1/members/{}", b_staff.user_id), json!(null)),
-        ),
+        ("get", "/v1/members/{id}", resource("GET", format!("/v1/members/{}", b_staff.user_id), json!(null))),
         (
             "patch",
             "/v1/members/{id}",
-            resource(
-                "PATCH",
-                format!("/v1/members/{}", b_staff.user_id),
-                json!({"role": "cpa"}),
-            ),
+            resource("PATCH", format!("/v1/members/{}", b_staff.user_id), json!({"role": "cpa"})),
         ),
         (
             "delete",
             "/v1/invitations/{id}",
             resource("DELETE", format!("/v1/invitations/{b_inv}"), json!(null)),
         ),
-        (
-            "delete",
-            "/v1/api-keys/{id}",
-            resource("DELETE", format!("/v1/api-keys/{b_key}"), json!(null)),
-        ),
+        ("delete", "/v1/api-keys/{id}", resource("DELETE", format!("/v1/api-keys/{b_key}"), json!(null))),
         (
             "post",
             "/v1/invitations/accept",
@@ -520,45 +420,21 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
                 json!({"token": forged_invitation, "password": testkit::PASSWORD}),
             ),
         ),
-        (
-            "get",
-            "/v1/clients/{id}",
-            resource("GET", format!("/v1/clients/{c}"), json!(null)),
-        ),
+        ("get", "/v1/clients/{id}", resource("GET", format!("/v1/clients/{c}"), json!(null))),
         (
             "patch",
             "/v1/clients/{id}",
-            resource(
-                "PATCH",
-                format!("/v1/clients/{c}"),
-                json!({"business_name": "Hijacked"}),
-            ),
+            resource("PATCH", format!("/v1/clients/{c}"), json!({"business_name": "Hijacked"})),
         ),
-        (
-            "delete",
-            "/v1/clients/{id}",
-            resource("DELETE", format!("/v1/clients/{c}"), json!(null)),
-        ),
-        (
-            "post",
-            "/v1/clients/{id}/archive",
-            resource("POST", format!("/v1/clients/{c}/archive"), json!({})),
-        ),
-        (
-            "post",
-            "/v1/clients/{id}/restore",
-            resource("POST", format!("/v1/clients/{c}/restore"), json!({})),
-        ),
+        ("delete", "/v1/clients/{id}", resource("DELETE", format!("/v1/clients/{c}"), json!(null))),
+        ("post", "/v1/clients/{id}/archive", resource("POST", format!("/v1/clients/{c}/archive"), json!({}))),
+        ("post", "/v1/clients/{id}/restore", resource("POST", format!("/v1/clients/{c}/restore"), json!({}))),
         (
             "get",
             "/v1/clients/{id}/engagements",
             resource("GET", format!("/v1/clients/{c}/engagements"), json!(null)),
         ),
-        (
-            "get",
-            "/v1/clients/{id}/notes",
-            resource("GET", format!("/v1/clients/{c}/notes"), json!(null)),
-        ),
+        ("get", "/v1/clients/{id}/notes", resource("GET", format!("/v1/clients/{c}/notes"), json!(null))),
         (
             "post",
             "/v1/clients/{id}/notes",
@@ -572,20 +448,12 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         (
             "post",
             "/v1/clients/{id}/portal-access",
-            resource(
-                "POST",
-                format!("/v1/clients/{c}/portal-access"),
-                json!({"user_id": b_staff.user_id}),
-            ),
+            resource("POST", format!("/v1/clients/{c}/portal-access"), json!({"user_id": b_staff.user_id})),
         ),
         (
             "post",
             "/v1/clients/bulk",
-            resource(
-                "POST",
-                "/v1/clients/bulk".into(),
-                json!({"action": "archive", "ids": [c]}),
-            ),
+            resource("POST", "/v1/clients/bulk".into(), json!({"action": "archive", "ids": [c]})),
         ),
         (
             "post",
@@ -596,25 +464,13 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
                 json!({"client_id": c, "name": "x", "engagement_type": "audit"}),
             ),
         ),
-        (
-            "get",
-            "/v1/engagements/{id}",
-            resource("GET", format!("/v1/engagements/{e}"), json!(null)),
-        ),
+        ("get", "/v1/engagements/{id}", resource("GET", format!("/v1/engagements/{e}"), json!(null))),
         (
             "patch",
             "/v1/engagements/{id}",
-            resource(
-                "PATCH",
-                format!("/v1/engagements/{e}"),
-                json!({"status": "cancelled"}),
-            ),
+            resource("PATCH", format!("/v1/engagements/{e}"), json!({"status": "cancelled"})),
         ),
-        (
-            "delete",
-            "/v1/engagements/{id}",
-            resource("DELETE", format!("/v1/engagements/{e}"), json!(null)),
-        ),
+        ("delete", "/v1/engagements/{id}", resource("DELETE", format!("/v1/engagements/{e}"), json!(null))),
         (
             "get",
             "/v1/engagements/{id}/notes",
@@ -625,16 +481,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/engagements/{id}/notes",
             resource("POST", format!("/v1/engagements/{e}/notes"), json!({"body": "x"})),
         ),
-        (
-            "patch",
-            "/v1/notes/{id}",
-            resource("PATCH", format!("/v1/notes/{n}"), json!({"body": "x"})),
-        ),
-        (
-            "delete",
-            "/v1/notes/{id}",
-            resource("DELETE", format!("/v1/notes/{n}"), json!(null)),
-        ),
+        ("patch", "/v1/notes/{id}", resource("PATCH", format!("/v1/notes/{n}"), json!({"body": "x"}))),
+        ("delete", "/v1/notes/{id}", resource("DELETE", format!("/v1/notes/{n}"), json!(null))),
         (
             "post",
             "/v1/invoices",
@@ -644,48 +492,20 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
                 json!({"client_id": c, "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}]}),
             ),
         ),
-        (
-            "get",
-            "/v1/invoices/{id}",
-            resource("GET", format!("/v1/invoices/{i}"), json!(null)),
-        ),
-        (
-            "patch",
-            "/v1/invoices/{id}",
-            resource("PATCH", format!("/v1/invoices/{i}"), json!({"title": "x"})),
-        ),
-        (
-            "delete",
-            "/v1/invoices/{id}",
-            resource("DELETE", format!("/v1/invoices/{i}"), json!(null)),
-        ),
-        (
-            "post",
-            "/v1/invoices/{id}/send",
-            resource("POST", format!("/v1/invoices/{i}/send"), json!({})),
-        ),
-        (
-            "post",
-            "/v1/invoices/{id}/cancel",
-            resource("POST", format!("/v1/invoices/{i}/cancel"), json!({})),
-        ),
+        ("get", "/v1/invoices/{id}", resource("GET", format!("/v1/invoices/{i}"), json!(null))),
+        ("patch", "/v1/invoices/{id}", resource("PATCH", format!("/v1/invoices/{i}"), json!({"title": "x"}))),
+        ("delete", "/v1/invoices/{id}", resource("DELETE", format!("/v1/invoices/{i}"), json!(null))),
+        ("post", "/v1/invoices/{id}/send", resource("POST", format!("/v1/invoices/{i}/send"), json!({}))),
+        ("post", "/v1/invoices/{id}/cancel", resource("POST", format!("/v1/invoices/{i}/cancel"), json!({}))),
         (
             "post",
             "/v1/invoices/{id}/payments",
-            resource(
-                "POST",
-                format!("/v1/invoices/{i}/payments"),
-                json!({"amount": "1.00"}),
-            ),
+            resource("POST", format!("/v1/invoices/{i}/payments"), json!({"amount": "1.00"})),
         ),
         (
             "delete",
             "/v1/portal-access/{id}",
-            resource(
-                "DELETE",
-                format!("/v1/portal-access/{}", bi.portal_access),
-                json!(null),
-            ),
+            resource("DELETE", format!("/v1/portal-access/{}", bi.portal_access), json!(null)),
         ),
         ("get", "/v1/members", list("/v1/members?limit=200")),
         ("get", "/v1/invitations", list("/v1/invitations?open=false")),
@@ -693,11 +513,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ("get", "/v1/api-keys", list("/v1/api-keys")),
         ("post", "/v1/api-keys", list("/v1/api-keys")),
         ("get", "/v1/audit-log", list("/v1/audit-log?limit=200")),
-        (
-            "get",
-            "/v1/clients",
-            list("/v1/clients?limit=200&status=prospect,active,inactive,archived"),
-        ),
+        ("get", "/v1/clients", list("/v1/clients?limit=200&status=prospect,active,inactive,archived")),
         ("post", "/v1/clients", list("/v1/clients?limit=200")),
         ("get", "/v1/clients/export", list("/v1/clients/export")),
         ("post", "/v1/clients/import", list("/v1/clients?limit=200")),
@@ -709,16 +525,9 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let covered: BTreeSet<(String, String)> = probes
         .iter()
         .map(|(m, p, _)| (m.to_string(), p.to_string()))
-        .chain(
-            NOT_TENANT_ROUTES
-                .iter()
-                .map(|(m, p)| (m.to_string(), p.to_string())),
-        )
+        .chain(NOT_TENANT_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())))
         .collect();
-    let spec = app
-        .request(reqwest::Method::GET, "/openapi.json", None, None)
-        .await
-        .value();
+    let spec = app.request(reqwest::Method::GET, "/openapi.json", None, None).await.value();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             assert!(
@@ -731,11 +540,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let audit_before = audit_len(&app, &b).await;
     for (method, route, probe) in &probes {
         match probe {
-            Probe::Resource {
-                method: m,
-                path,
-                body,
-            } => {
+            Probe::Resource { method: m, path, body } => {
                 let m = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
                 let body = (!body.is_null()).then_some(body);
                 let r = app.request(m, path, Some(&a.owner.token), body).await;
@@ -768,31 +573,15 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     assert_eq!(seen["items"][0]["id"], a_ids.client.as_str());
 
     // And nothing of B's changed: B's audit log has no new entries and B still sees its data.
-    assert_eq!(
-        audit_len(&app, &b).await,
-        audit_before,
-        "A's attempts wrote to B's audit log"
-    );
-    let r = app
-        .get(&format!("/v1/members/{}", b_staff.user_id), &b.owner.token)
-        .await;
+    assert_eq!(audit_len(&app, &b).await, audit_before, "A's attempts wrote to B's audit log");
+    let r = app.get(&format!("/v1/members/{}", b_staff.user_id), &b.owner.token).await;
     assert_eq!(r.value()["role"], "staff");
     assert_eq!(
         app.get(&format!("/v1/clients/{c}"), &b.owner.token).await.value()["business_name"],
         "firm-b client"
     );
-    assert_eq!(
-        app.get(&format!("/v1/invoices/{i}"), &b.owner.token)
-            .await
-            .value()["paid_amount"],
-        "100.00"
-    );
-    assert_eq!(
-        app.get(&format!("/v1/engagements/{e}"), &b.owner.token)
-            .await
-            .value()["status"],
-        "planning"
-    );
+    assert_eq!(app.get(&format!("/v1/invoices/{i}"), &b.owner.token).await.value()["paid_amount"], "100.00");
+    assert_eq!(app.get(&format!("/v1/engagements/{e}"), &b.owner.token).await.value()["status"], "planning");
     let keys = app.get("/v1/api-keys", &b.owner.token).await.value();
     assert!(keys[0]["revoked_at"].is_null());
 }
@@ -800,10 +589,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
 async fn audit_len(app: &TestApp, t: &Tenant) -> i64 {
     let org: OrganizationId = t.organization_id.parse().unwrap();
     let mut tx = TenantTx::begin(&app.db, org, Actor::system()).await.unwrap();
-    let n: i64 = sqlx::query_scalar("select count(*) from audit_log")
-        .fetch_one(tx.conn())
-        .await
-        .unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from audit_log").fetch_one(tx.conn()).await.unwrap();
     tx.rollback().await.unwrap();
     n
 }

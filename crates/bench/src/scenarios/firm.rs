@@ -13,24 +13,12 @@ use crate::{BenchError, Request};
 
 /// Every scenario this module knows, with what it requests.
 pub const SCENARIOS: &[(&str, &str)] = &[
-    (
-        "clients-list",
-        "client list pages: first page, filtered, by revenue, deeper pages by cursor",
-    ),
-    (
-        "clients-search",
-        "client search by name prefixes, whole words and typos",
-    ),
+    ("clients-list", "client list pages: first page, filtered, by revenue, deeper pages by cursor"),
+    ("clients-search", "client search by name prefixes, whole words and typos"),
     ("client-detail", "one client by id, across a few thousand clients"),
-    (
-        "invoices",
-        "invoice list pages (all, overdue) and the AR aging summary",
-    ),
+    ("invoices", "invoice list pages (all, overdue) and the AR aging summary"),
     ("clients-mix", "list 40% / detail 40% / search 20%"),
-    (
-        "me",
-        "GET /v1/me: authentication and one read (the floor of any authenticated request)",
-    ),
+    ("me", "GET /v1/me: authentication and one read (the floor of any authenticated request)"),
 ];
 
 struct Pools {
@@ -51,9 +39,7 @@ async fn pools(addr: SocketAddr, creds: &Credentials, want_ids: usize) -> Result
     while client_ids.len() < want_ids {
         let (status, page): (u16, Value) = call(addr, http::Method::GET, &path, Some(&token), None).await?;
         if status != 200 {
-            return Err(BenchError::Setup(format!(
-                "listing clients answered {status}: {page}"
-            )));
+            return Err(BenchError::Setup(format!("listing clients answered {status}: {page}")));
         }
         for c in page["items"].as_array().into_iter().flatten() {
             client_ids.push(c["id"].as_str().unwrap_or_default().to_owned());
@@ -88,23 +74,14 @@ async fn pools(addr: SocketAddr, creds: &Credentials, want_ids: usize) -> Result
     }
     terms.sort();
     terms.dedup();
-    Ok(Pools {
-        tokens,
-        client_ids,
-        cursors,
-        terms,
-    })
+    Ok(Pools { tokens, client_ids, cursors, terms })
 }
 
 pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Result<MakeRequest, BenchError> {
     let p = pools(addr, creds, if name == "me" { 1 } else { 4000 }).await?;
     let mut rng = SmallRng::seed_from_u64(42);
-    let pick_token = |rng: &mut SmallRng, p: &Pools| {
-        p.tokens
-            .choose(rng)
-            .cloned()
-            .unwrap_or_else(|| p.tokens[0].clone())
-    };
+    let pick_token =
+        |rng: &mut SmallRng, p: &Pools| p.tokens.choose(rng).cloned().unwrap_or_else(|| p.tokens[0].clone());
     let make: MakeRequest = match name {
         "clients-list" => Box::new(move |_| list_request(&mut rng, &p, pick_token)),
         "clients-search" => Box::new(move |_| search_request(&mut rng, &p, pick_token)),

@@ -42,18 +42,13 @@ pub async fn call(
 ) -> Result<(u16, Value), BenchError> {
     let stream = TcpStream::connect(addr)
         .await
-        .map_err(|source| BenchError::Connect {
-            url: addr.to_string(),
-            source,
-        })?;
+        .map_err(|source| BenchError::Connect { url: addr.to_string(), source })?;
     let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let mut req = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(http::header::HOST, addr.to_string());
+    let mut req =
+        hyper::Request::builder().method(method).uri(path).header(http::header::HOST, addr.to_string());
     if let Some(t) = token {
         req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
     }
@@ -64,12 +59,8 @@ pub async fn call(
         }
         None => Bytes::new(),
     };
-    let resp = sender
-        .send_request(
-            req.body(Full::new(body))
-                .map_err(|e| BenchError::Setup(e.to_string()))?,
-        )
-        .await?;
+    let resp =
+        sender.send_request(req.body(Full::new(body)).map_err(|e| BenchError::Setup(e.to_string()))?).await?;
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await?.to_bytes();
     Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))

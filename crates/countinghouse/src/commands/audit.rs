@@ -36,18 +36,11 @@ async fn verify_all(database: &Database, only: Option<&str>) -> anyhow::Result<E
             None => println!("{slug}: intact ({} entries)", report.entries),
             Some(b) => {
                 broken += 1;
-                println!(
-                    "{slug}: BROKEN at entry {}: {} ({} entries)",
-                    b.seq, b.reason, report.entries
-                );
+                println!("{slug}: BROKEN at entry {}: {} ({} entries)", b.seq, b.reason, report.entries);
             }
         }
     }
     println!("{} organization(s) checked, {broken} broken", orgs.len());
     db.close().await;
-    Ok(if broken == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -86,11 +86,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let errors: u64 = report.summaries.iter().map(|s| s.median.errors).sum();
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
+    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
 async fn resolve(url: &str) -> anyhow::Result<SocketAddr> {

@@ -52,13 +52,7 @@ pub async fn prepare(identity: &Identity, public_url: &str) -> anyhow::Result<De
         if users::find_for_login(&mut tx, &email).await?.is_none() {
             users::create(
                 &mut tx,
-                NewUser {
-                    id: UserId::new(),
-                    email: &email,
-                    name,
-                    password_hash: &hash,
-                    role: *role,
-                },
+                NewUser { id: UserId::new(), email: &email, name, password_hash: &hash, role: *role },
             )
             .await?;
         }
@@ -81,15 +75,8 @@ pub async fn prepare(identity: &Identity, public_url: &str) -> anyhow::Result<De
     for open in identity.list_invitations(&ctx, true, &meta).await? {
         identity.revoke_invitation(&ctx, open.id, &meta).await?;
     }
-    let invite = identity
-        .invite(
-            &ctx,
-            "newhire@demo-cpa.test",
-            Some("Nina Newhire"),
-            Role::Staff,
-            &meta,
-        )
-        .await?;
+    let invite =
+        identity.invite(&ctx, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff, &meta).await?;
     identity.logout(&ctx, &meta).await?;
 
     Ok(DemoCredentials {

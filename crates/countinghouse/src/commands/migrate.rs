@@ -15,10 +15,7 @@ pub async fn run(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
     } else {
         database.migrate().await.map(|report| {
             if report.applied.is_empty() {
-                println!(
-                    "database is up to date ({} migrations applied earlier)",
-                    report.already_applied
-                );
+                println!("database is up to date ({} migrations applied earlier)", report.already_applied);
             }
             for m in &report.applied {
                 println!("applied {m}");

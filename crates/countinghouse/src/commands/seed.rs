@@ -16,9 +16,7 @@ pub async fn run(config: Config, scale: &str, replace: bool) -> anyhow::Result<E
         database.migrate().await?;
         let keys = runtime::key_ring(&config)?;
         let progress = std::io::stderr().is_terminal();
-        seed::seed(&database.config.owner, &keys, scale, replace, progress)
-            .await
-            .map_err(anyhow::Error::from)
+        seed::seed(&database.config.owner, &keys, scale, replace, progress).await.map_err(anyhow::Error::from)
     }
     .await;
     database.close().await;

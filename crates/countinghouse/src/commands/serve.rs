@@ -19,13 +19,7 @@ pub async fn run(mut config: Config, args: ServeArgs, demo: bool) -> anyhow::Res
         }
     }
     let database = Database::open(&config).await?;
-    let result = serve(
-        &config,
-        &database,
-        !args.no_migrate && config.database.migrate_on_start,
-        demo,
-    )
-    .await;
+    let result = serve(&config, &database, !args.no_migrate && config.database.migrate_on_start, demo).await;
     database.close().await;
     result.map(|()| ExitCode::SUCCESS)
 }

@@ -1,0 +1,329 @@
+//! Starting and driving a sandbox: shared state, the router, and the handle tests and the CLI use
+//! (counters, fault switches, changes over time, tokens without the consent step, shutdown).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api;
+use crate::clock::Clock;
+use crate::company::{ChangeSummary, Company};
+use crate::config::{AppCredentials, CompanySpec, Faults, Limits, SandboxConfig, TokenLifetimes};
+use crate::meter::{Meter, RealmCounters};
+use crate::model::EntityType;
+use crate::oauth::{self, IssuedTokens, OAuthCounters, TokenRegistry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("realm ids must be digits, and unique: `{0}`")]
+    BadRealm(String),
+    #[error("no app with client id `{0}`")]
+    UnknownApp(String),
+    #[error("no company with realm id `{0}`")]
+    UnknownRealm(String),
+    #[error("company generation failed: {0}")]
+    Generation(String),
+}
+
+pub type AppState = Arc<SandboxState>;
+
+/// Everything the handlers share. Locks are std locks held only for synchronous sections.
+pub struct SandboxState {
+    apps: Vec<AppCredentials>,
+    pub limits: Limits,
+    pub lifetimes: TokenLifetimes,
+    pub base_url: String,
+    companies: RwLock<BTreeMap<String, Arc<RwLock<Company>>>>,
+    tokens: Mutex<TokenRegistry>,
+    pub meter: Arc<Meter>,
+    faults: RwLock<Faults>,
+    rng: Mutex<ChaCha8Rng>,
+    pub clock: Clock,
+    oauth_counters: Mutex<OAuthCounters>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SandboxState {
+    pub fn app(&self, client_id: &str) -> Option<&AppCredentials> {
+        self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
+    pub fn company(&self, realm: &str) -> Option<Arc<RwLock<Company>>> {
+        self.companies.read().unwrap_or_else(|e| e.into_inner()).get(realm).cloned()
+    }
+
+    pub fn realm_ids(&self) -> Vec<String> {
+        self.companies.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+    }
+
+    pub fn tokens(&self) -> MutexGuard<'_, TokenRegistry> {
+        lock(&self.tokens)
+    }
+
+    pub fn rng(&self) -> MutexGuard<'_, ChaCha8Rng> {
+        lock(&self.rng)
+    }
+
+    pub fn faults(&self) -> Faults {
+        *self.faults.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True with probability `rate`.
+    pub fn roll(&self, rate: f64) -> bool {
+        rate > 0.0 && self.rng().random_bool(rate.clamp(0.0, 1.0))
+    }
+
+    pub fn oauth_counters(&self, f: impl FnOnce(&mut OAuthCounters)) {
+        f(&mut lock(&self.oauth_counters));
+    }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route(oauth::AUTHORIZE_PATH, get(oauth::authorize))
+        .route(oauth::TOKEN_PATH, post(oauth::token))
+        .route(oauth::REVOKE_PATH, post(oauth::revoke))
+        .route(oauth::USERINFO_PATH, get(oauth::userinfo))
+        .route(oauth::JWKS_PATH, get(oauth::jwks))
+        .route(oauth::DISCOVERY_PATH, get(oauth::discovery))
+        .route(&format!("{}/", oauth::DISCOVERY_PATH), get(oauth::discovery))
+        .route(oauth::SANDBOX_DISCOVERY_PATH, get(oauth::discovery))
+        .route(&format!("{}/", oauth::SANDBOX_DISCOVERY_PATH), get(oauth::discovery))
+        .route("/v3/company/{realm}/query", get(api::query_get).post(api::query_post))
+        .route("/v3/company/{realm}/cdc", get(api::cdc))
+        .route("/v3/company/{realm}/companyinfo/{id}", get(api::company_info))
+        .route("/v3/company/{realm}/{entity}/{id}", get(api::read))
+        .with_state(state)
+}
+
+/// Entry point: `Sandbox::start(config).await` generates the companies and serves them.
+pub struct Sandbox;
+
+impl Sandbox {
+    pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| SandboxError::Bind { addr: config.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind { addr: config.bind, source })?;
+        let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let state = Arc::new(SandboxState {
+            apps: config.apps.clone(),
+            limits: config.limits,
+            lifetimes: config.tokens,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            companies: RwLock::new(BTreeMap::new()),
+            tokens: Mutex::new(TokenRegistry::default()),
+            meter: Arc::new(Meter::default()),
+            faults: RwLock::new(config.faults),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed)),
+            clock: Clock::default(),
+            oauth_counters: Mutex::new(OAuthCounters::default()),
+        });
+        let handle_state = Arc::clone(&state);
+        let (shutdown, on_shutdown) = oneshot::channel::<()>();
+        let mut handle = SandboxHandle { state: handle_state, addr, shutdown: Some(shutdown), server: None, drift: None };
+        for spec in &config.companies {
+            handle.add_company(spec.clone()).await?;
+        }
+        let app = router(state);
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = on_shutdown.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(error.cause = %error, "qbo sandbox server stopped");
+            }
+        });
+        handle.server = Some(server);
+        Ok(handle)
+    }
+}
+
+/// Every entity of a company with its SyncToken, keyed by (type, id): what a complete mirror
+/// must hold.
+pub type CompanySnapshot = BTreeMap<(EntityType, String), u64>;
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    drift: Option<JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`: the API base (`/v3/company/...` goes below it) and the host
+    /// of every OAuth endpoint.
+    pub fn base_url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// The OpenID discovery document, which names the authorize, token, revoke and userinfo URLs.
+    pub fn discovery_url(&self) -> String {
+        format!("{}{}", self.state.base_url, oauth::DISCOVERY_PATH)
+    }
+
+    pub fn realm_ids(&self) -> Vec<String> {
+        self.state.realm_ids()
+    }
+
+    /// The sandbox clock's current reading (later than every `time` it has answered with).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.clock.now()
+    }
+
+    /// Generates and adds a company (replacing one with the same realm id).
+    pub async fn add_company(&self, spec: CompanySpec) -> Result<(), SandboxError> {
+        if spec.realm_id.is_empty() || !spec.realm_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SandboxError::BadRealm(spec.realm_id));
+        }
+        let as_of = spec.as_of.unwrap_or_else(|| self.state.clock.now());
+        let realm = spec.realm_id.clone();
+        let company = tokio::task::spawn_blocking(move || Company::generate(&spec, as_of))
+            .await
+            .map_err(|e| SandboxError::Generation(e.to_string()))?;
+        self.state.companies.write().unwrap_or_else(|e| e.into_inner()).insert(realm, Arc::new(RwLock::new(company)));
+        Ok(())
+    }
+
+    fn company(&self, realm: &str) -> Result<Arc<RwLock<Company>>, SandboxError> {
+        self.state.company(realm).ok_or_else(|| SandboxError::UnknownRealm(realm.into()))
+    }
+
+    /// Applies `count` random changes to a company (see `Company::apply_random_changes`) and
+    /// says what changed, so a test can compare with what CDC returns.
+    pub fn apply_random_changes(&self, realm: &str, count: usize, seed: u64) -> Result<ChangeSummary, SandboxError> {
+        let company = self.company(realm)?;
+        let mut company = company.write().unwrap_or_else(|e| e.into_inner());
+        Ok(company.apply_random_changes(count, seed, &self.state.clock))
+    }
+
+    /// Applies `per_minute` random changes a minute to every company until shutdown, so a demo
+    /// shows incremental syncs picking changes up.
+    pub fn start_drift(&mut self, per_minute: usize) {
+        if per_minute == 0 {
+            return;
+        }
+        let state = Arc::clone(&self.state);
+        let period = Duration::from_secs(60) / per_minute.min(600) as u32;
+        self.drift = Some(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            let mut seed = 0u64;
+            loop {
+                ticker.tick().await;
+                seed += 1;
+                for realm in state.realm_ids() {
+                    if let Some(company) = state.company(&realm) {
+                        let mut company = company.write().unwrap_or_else(|e| e.into_inner());
+                        company.apply_random_changes(1, seed, &state.clock);
+                    }
+                }
+            }
+        }));
+    }
+
+    /// Every entity (all types but `CompanyInfo`) with its SyncToken.
+    pub fn snapshot(&self, realm: &str) -> Result<CompanySnapshot, SandboxError> {
+        let company = self.company(realm)?;
+        let company = company.read().unwrap_or_else(|e| e.into_inner());
+        Ok(EntityType::LISTED
+            .iter()
+            .flat_map(|t| company.records(*t).map(|r| ((*t, r.id.to_string()), r.sync_token)).collect::<Vec<_>>())
+            .collect())
+    }
+
+    /// A record's JSON exactly as the API would send it.
+    pub fn entity_json(&self, realm: &str, entity: EntityType, id: u64) -> Result<Option<String>, SandboxError> {
+        let company = self.company(realm)?;
+        let company = company.read().unwrap_or_else(|e| e.into_inner());
+        Ok(company.get(entity, id).map(|r| r.to_json()))
+    }
+
+    /// How many records of each type the company holds.
+    pub fn counts(&self, realm: &str) -> Result<BTreeMap<EntityType, usize>, SandboxError> {
+        let company = self.company(realm)?;
+        let company = company.read().unwrap_or_else(|e| e.into_inner());
+        Ok(EntityType::LISTED.iter().map(|t| (*t, company.count(*t))).collect())
+    }
+
+    pub fn counters(&self, realm: &str) -> RealmCounters {
+        self.state.meter.counters(realm)
+    }
+
+    pub fn oauth_counters(&self) -> OAuthCounters {
+        *lock(&self.state.oauth_counters)
+    }
+
+    pub fn reset_counters(&self) {
+        self.state.meter.reset();
+        *lock(&self.state.oauth_counters) = OAuthCounters::default();
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.state.faults()
+    }
+
+    /// Switches fault injection at run time.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.state.faults.write().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    /// Connects `client_id` to `realm` as if the user had consented, returning its first tokens.
+    pub fn issue_tokens(&self, client_id: &str, realm: &str) -> Result<IssuedTokens, SandboxError> {
+        if self.state.app(client_id).is_none() {
+            return Err(SandboxError::UnknownApp(client_id.into()));
+        }
+        self.company(realm)?;
+        let mut tokens = self.state.tokens();
+        let mut rng = self.state.rng();
+        Ok(tokens.connect(client_id, realm, &self.state, &mut *rng, false).1)
+    }
+
+    /// Expires every access token issued so far (refresh tokens keep working).
+    pub fn expire_access_tokens(&self) {
+        self.state.tokens().expire_access_tokens();
+    }
+
+    /// Stops serving and waits for in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(drift) = self.drift.take() {
+            drift.abort();
+        }
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(drift) = self.drift.take() {
+            drift.abort();
+        }
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}

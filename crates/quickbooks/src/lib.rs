@@ -1,0 +1,1 @@
+//! QuickBooks Online v3 client (in progress).

@@ -1,0 +1,38 @@
+//! Resilience for outbound calls (OCR provider, QuickBooks, Redis): what to do when the other
+//! side is slow, failing or asks us to slow down.
+//!
+//! # Layout
+//! - [`backoff`]: exponential backoff with jitter and a cap ([`Backoff`]); also used by the job
+//!   queue for its retries.
+//! - [`retry`]: [`RetryPolicy`] runs an operation again only when that is safe: the error's
+//!   [`Retryability`] (was the request sent? did the server refuse it before acting?) against
+//!   the operation's [`Idempotency`]; `Retry-After` wins over the computed backoff.
+//! - [`breaker`]: [`CircuitBreaker`] (failure rate over a sliding window with a minimum of calls,
+//!   open for a while, then half-open probes), its state exported as a metric and readable as a
+//!   [`BreakerSnapshot`] from a [`Breakers`] registry for the health page.
+//! - [`limiter`]: rate limits per key with one [`Quota`]: in process ([`LocalLimiter`], GCRA via
+//!   governor), shared through Redis ([`RedisLimiter`]) or PostgreSQL ([`PgLimiter`]), and
+//!   [`DistributedLimiter`], which uses Redis and falls back to PostgreSQL or the local limiter
+//!   when Redis is absent or down, so no call fails because Redis does.
+//!
+//! A typical client wraps each call as: limiter → breaker → the request, inside a retry policy:
+//! ```ignore
+//! let result = policy.run(Idempotency::of_method(&method), |_attempt| async {
+//!     limiter.acquire(&key, max_wait).await?;
+//!     breaker.call(send(request.clone())).await
+//! }).await;
+//! ```
+
+pub mod backoff;
+pub mod breaker;
+pub mod limiter;
+pub mod retry;
+
+pub use backoff::{Backoff, Jitter};
+pub use breaker::{
+    BreakerConfig, BreakerError, BreakerSnapshot, BreakerState, Breakers, CircuitBreaker, Permit,
+};
+pub use limiter::{
+    Decision, DistributedLimiter, LimitBackend, LimiterError, LocalLimiter, PgLimiter, Quota, RedisLimiter,
+};
+pub use retry::{Classify, GiveUp, Idempotency, RetryError, RetryPolicy, Retryability};

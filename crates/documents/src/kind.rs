@@ -1,0 +1,207 @@
+//! What a file is, decided from its bytes (never its name).
+//!
+//! Hand-written rather than the `infer` crate: the four OCR formats have fixed magic bytes, and
+//! the Office formats are zip archives whose entries we must open anyway (to tell DOCX from XLSX
+//! and to guard against zip bombs), which `infer` does not do under our limits.
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+
+/// The file types we accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Pdf,
+    Png,
+    Jpeg,
+    Tiff,
+    Docx,
+    Xlsx,
+    Csv,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "pdf",
+            FileKind::Png => "png",
+            FileKind::Jpeg => "jpeg",
+            FileKind::Tiff => "tiff",
+            FileKind::Docx => "docx",
+            FileKind::Xlsx => "xlsx",
+            FileKind::Csv => "csv",
+        }
+    }
+
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Png => "image/png",
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Tiff => "image/tiff",
+            FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileKind::Csv => "text/csv",
+        }
+    }
+
+    /// Images and PDFs go through text extraction; Office files and CSV are stored only.
+    pub fn is_ocr_input(self) -> bool {
+        matches!(self, FileKind::Pdf | FileKind::Png | FileKind::Jpeg | FileKind::Tiff)
+    }
+
+    pub fn is_image(self) -> bool {
+        matches!(self, FileKind::Png | FileKind::Jpeg | FileKind::Tiff)
+    }
+
+    /// The kind a file name's extension claims, if it names one of ours.
+    pub fn from_extension(ext: &str) -> Option<FileKind> {
+        Some(match ext.to_ascii_lowercase().as_str() {
+            "pdf" => FileKind::Pdf,
+            "png" => FileKind::Png,
+            "jpg" | "jpeg" | "jpe" => FileKind::Jpeg,
+            "tif" | "tiff" => FileKind::Tiff,
+            "docx" => FileKind::Docx,
+            "xlsx" => FileKind::Xlsx,
+            "csv" => FileKind::Csv,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the bytes look like, including formats we recognise only to refuse them clearly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sniffed {
+    Kind(FileKind),
+    /// A zip archive that is not an Office document: a batch upload.
+    Zip,
+    /// An OLE compound file: an encrypted OOXML package or a legacy .doc/.xls.
+    OleCompound,
+    Unknown,
+}
+
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Sniffs the type from content. For zip archives, looks at the entry names (not their data).
+pub fn sniff(bytes: &[u8]) -> Sniffed {
+    if pdf_header_offset(bytes).is_some() {
+        return Sniffed::Kind(FileKind::Pdf);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Sniffed::Kind(FileKind::Png);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Sniffed::Kind(FileKind::Jpeg);
+    }
+    if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        return Sniffed::Kind(FileKind::Tiff);
+    }
+    if bytes.starts_with(OLE_MAGIC) {
+        return Sniffed::OleCompound;
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return sniff_zip(bytes);
+    }
+    if looks_like_csv(bytes) {
+        return Sniffed::Kind(FileKind::Csv);
+    }
+    Sniffed::Unknown
+}
+
+/// PDF readers accept `%PDF-` within the first KiB (some producers prepend junk).
+pub(crate) fn pdf_header_offset(bytes: &[u8]) -> Option<usize> {
+    let head = &bytes[..bytes.len().min(1024)];
+    head.windows(5).position(|w| w == b"%PDF-")
+}
+
+fn sniff_zip(bytes: &[u8]) -> Sniffed {
+    let Ok(archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Sniffed::Zip;
+    };
+    let names: Vec<String> = archive.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
+    let has = |name: &str| names.iter().any(|n| n == name);
+    if has("[Content_Types].xml") {
+        if has("word/document.xml") {
+            return Sniffed::Kind(FileKind::Docx);
+        }
+        if has("xl/workbook.xml") {
+            return Sniffed::Kind(FileKind::Xlsx);
+        }
+    }
+    Sniffed::Zip
+}
+
+/// Text that is valid UTF-8, has no control bytes but tabs and line ends, and whose first lines
+/// split into the same number (≥ 2) of comma, semicolon or tab separated fields.
+fn looks_like_csv(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(64 * 1024)];
+    // A cut in the middle of a multi-byte character at the sample's end is fine.
+    let text = match std::str::from_utf8(sample) {
+        Ok(t) => t,
+        Err(e) if e.valid_up_to() + 4 > sample.len() && e.error_len().is_none() => {
+            std::str::from_utf8(&sample[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() || text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n')) {
+        return false;
+    }
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    // The sample may end mid-line: ignore a last partial line when the file is longer.
+    let lines =
+        if bytes.len() > sample.len() && lines.len() > 1 { &lines[..lines.len() - 1] } else { &lines[..] };
+    [',', ';', '\t'].iter().any(|&sep| {
+        let count = |l: &str| split_fields(l, sep);
+        let first = count(lines[0]);
+        first >= 2 && lines.iter().all(|l| count(l) == first)
+    })
+}
+
+/// Field count of one CSV line, honouring double quotes.
+fn split_fields(line: &str, sep: char) -> usize {
+    let mut fields = 1;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => fields += 1,
+            _ => {}
+        }
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes_decide_the_kind() {
+        assert_eq!(sniff(b"%PDF-1.7\n..."), Sniffed::Kind(FileKind::Pdf));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Sniffed::Kind(FileKind::Png));
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Sniffed::Kind(FileKind::Jpeg));
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Sniffed::Kind(FileKind::Tiff));
+        assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Sniffed::Kind(FileKind::Tiff));
+        assert_eq!(sniff(OLE_MAGIC), Sniffed::OleCompound);
+        assert_eq!(sniff(b"date,description,amount\n2024-01-02,Coffee,3.50\n"), Sniffed::Kind(FileKind::Csv));
+        assert_eq!(sniff(b"a;b;c\r\n1;\"x;y\";3\r\n"), Sniffed::Kind(FileKind::Csv));
+        assert_eq!(sniff(b"just a sentence, nothing else\nand another line"), Sniffed::Unknown);
+        assert_eq!(sniff(b"MZ\x90\0binary"), Sniffed::Unknown);
+        assert_eq!(sniff(b""), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn extensions_map_to_kinds() {
+        assert_eq!(FileKind::from_extension("JPG"), Some(FileKind::Jpeg));
+        assert_eq!(FileKind::from_extension("tif"), Some(FileKind::Tiff));
+        assert_eq!(FileKind::from_extension("exe"), None);
+    }
+}

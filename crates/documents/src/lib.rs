@@ -1,0 +1,46 @@
+//! Documents without storage: everything between an uploaded file and its reviewed fields,
+//! except the tables, routes and job queue that carry it (the integrator wires those).
+//!
+//! # Layout
+//! - [`kind`], [`intake`]: what a file is (from its bytes), upload limits and rejections, batch
+//!   zips with per-file results.
+//! - [`hash`], [`blob`], [`thumbnail`]: content addresses, the durable local blob store (tenant
+//!   in every path), thumbnails.
+//! - [`poppler`]: `pdfinfo`/`pdftotext`/`pdftoppm` subprocesses.
+//! - [`detect`], [`text`], [`layout`]: per-page text-layer-or-OCR plan, the document text with
+//!   spans and OCR confidences, OCR words laid out as text, tables.
+//! - [`ocr`]: the engine trait, Tesseract (default, in process) and Azure Document Intelligence.
+//! - [`classify`], [`fields`], [`extract`], [`validate`]: type, fields with spans and
+//!   confidences, rules and auto-approval.
+//! - [`pipeline`]: the steps one by one (each a checkpointable job step) and [`pipeline::process`].
+//! - [`eval`]: accuracy and throughput on a labelled corpus.
+
+pub mod blob;
+pub mod classify;
+pub mod detect;
+pub mod eval;
+pub mod extract;
+pub mod fields;
+pub mod hash;
+pub mod intake;
+pub mod kind;
+pub mod layout;
+pub mod ocr;
+pub mod pipeline;
+pub mod poppler;
+pub mod text;
+pub mod thumbnail;
+pub mod validate;
+
+pub use blob::{BlobError, BlobStore, StoredBlob};
+pub use classify::Classification;
+pub use detect::Detection;
+pub use fields::{DocType, ExtractedField, Extraction, FieldValue};
+pub use hash::ContentHash;
+pub use intake::{
+    AcceptedUpload, BatchEntry, UploadError, UploadLimits, UploadRejection, expand_batch, validate_upload,
+};
+pub use kind::FileKind;
+pub use ocr::{EngineId, OcrCacheKey, OcrEngine, OcrOutput};
+pub use text::{DocumentText, Span};
+pub use validate::{Review, ReviewStatus, Thresholds};

@@ -2,6 +2,25 @@
 -- portal access and notes. Every table is tenant-owned (forced RLS). Indexes are designed per list
 -- and filter of the API and checked with EXPLAIN at seed scale (crates/api/tests/it/plans.rs).
 
+-- Lets GIN indexes lead with organization_id, so searches stay inside one firm.
+create extension if not exists btree_gin;
+
+-- Row-level security evaluates a policy before any user condition that is not LEAKPROOF, so a
+-- search condition on a forced-RLS table can drive an index only if its operator function is
+-- LEAKPROOF. These return a boolean and raise no data-dependent errors: full-text match (@@),
+-- trigram similarity (%), array overlap (&&, tag filters). Only a superuser may mark them; where
+-- migrations run as a lesser owner, searches still work, by scanning the firm's rows instead.
+do $$
+begin
+    if (select rolsuper from pg_roles where rolname = current_user) then
+        alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof;
+        alter function similarity_op(text, text) leakproof;
+        alter function pg_catalog.arrayoverlap(anyarray, anyarray) leakproof;
+    else
+        raise notice 'not a superuser: search and tag filters will not use their indexes (see migration 0002)';
+    end if;
+end $$;
+
 create table clients (
     id                     uuid primary key,
     organization_id        uuid not null references organizations (id) on delete cascade,
@@ -34,6 +53,9 @@ create table clients (
     created_at             timestamptz not null default now(),
     updated_at             timestamptz not null default now(),
     deleted_at             timestamptz,
+    -- The name for prefix search: compared with byte-order (text_pattern) operators, which are
+    -- leakproof, where lower() in a condition is not.
+    name_key               text generated always as (lower(business_name)) stored,
     search                 tsvector generated always as (
         setweight(to_tsvector('simple', coalesce(business_name, '')), 'A') ||
         setweight(to_tsvector('simple', coalesce(legal_name, '')), 'A') ||
@@ -53,10 +75,14 @@ create index clients_list_revenue on clients (organization_id, (coalesce(annual_
 create index clients_assigned on clients (organization_id, assigned_to, business_name, id) where deleted_at is null;
 create index clients_status on clients (organization_id, status, business_name, id) where deleted_at is null;
 create index clients_risk on clients (organization_id, risk_level, business_name, id) where deleted_at is null;
-create index clients_tags on clients using gin (tags) where deleted_at is null;
--- Search: full text, trigram for typos, exact tax id by keyed hash.
-create index clients_search on clients using gin (search) where deleted_at is null;
-create index clients_name_trgm on clients using gin (business_name gin_trgm_ops) where deleted_at is null;
+create index clients_tags on clients using gin (organization_id, tags) where deleted_at is null;
+-- Search, in the order it is tried: names starting with the words (in name order, so LIMIT stops
+-- early); full text anywhere in names, contacts and emails (prefixes); trigrams for typos; and an
+-- exact tax id by its keyed hash.
+create index clients_name_prefix on clients (organization_id, name_key text_pattern_ops, id) where deleted_at is null;
+create index clients_search on clients using gin (organization_id, search) where deleted_at is null;
+create index clients_name_trgm on clients using gin (organization_id, business_name gin_trgm_ops)
+    where deleted_at is null;
 create index clients_tax_id on clients (organization_id, tax_id_index) where tax_id_index is not null;
 create unique index clients_quickbooks_customer on clients (organization_id, quickbooks_customer_id)
     where quickbooks_customer_id is not null;
@@ -136,10 +162,44 @@ select enable_tenancy('invoices');
 create trigger invoices_updated_at before update on invoices for each row execute function set_updated_at();
 create index invoices_list on invoices (organization_id, issue_date desc, id desc);
 create index invoices_by_client on invoices (organization_id, client_id, issue_date desc, id desc);
-create index invoices_by_status on invoices (organization_id, status, due_date, id);
+create index invoices_by_status on invoices (organization_id, status, issue_date desc, id desc);
 -- AR aging: open balances by due date, covering the amount.
 create index invoices_open_by_due on invoices (organization_id, due_date) include (balance, client_id)
     where status in ('sent', 'viewed', 'partial', 'overdue');
+
+-- Open receivables per organization and due date, kept by triggers on invoices: AR aging sums a
+-- few hundred rows instead of every open invoice of the firm.
+create table ar_open_by_due (
+    organization_id  uuid not null references organizations (id) on delete cascade,
+    due_date         date not null,
+    balance          numeric(16, 2) not null default 0,
+    invoices         integer not null default 0,
+    primary key (organization_id, due_date)
+);
+select enable_tenancy('ar_open_by_due');
+
+create function invoices_maintain_ar() returns trigger
+language plpgsql
+as $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.status in ('sent', 'viewed', 'partial', 'overdue') then
+        update ar_open_by_due set balance = balance - old.balance, invoices = invoices - 1
+        where organization_id = old.organization_id and due_date = old.due_date;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.status in ('sent', 'viewed', 'partial', 'overdue') then
+        insert into ar_open_by_due (organization_id, due_date, balance, invoices)
+        values (new.organization_id, new.due_date, new.balance, 1)
+        on conflict (organization_id, due_date) do update
+            set balance = ar_open_by_due.balance + excluded.balance, invoices = ar_open_by_due.invoices + 1;
+    end if;
+    return null;
+end $$;
+create trigger invoices_ar_insert after insert on invoices for each row execute function invoices_maintain_ar();
+create trigger invoices_ar_delete after delete on invoices for each row execute function invoices_maintain_ar();
+create trigger invoices_ar_update after update on invoices for each row
+    when (old.status is distinct from new.status or old.total is distinct from new.total
+          or old.paid_amount is distinct from new.paid_amount or old.due_date is distinct from new.due_date)
+    execute function invoices_maintain_ar();
 
 create table invoice_lines (
     id               uuid primary key,

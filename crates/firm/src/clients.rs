@@ -364,13 +364,15 @@ impl Firm {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .take(8)
-            .map(|w| format!("{}:*", w.to_lowercase()))
+            .map(|w| w.to_lowercase())
             .collect();
         if words.is_empty() {
             p.add("q", "needs at least one letter or digit");
             return None;
         }
-        Some(ClientQuery::Words { raw: q.to_owned(), tsquery: words.join(" & ") })
+        let tsquery = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+        let prefix = q.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        Some(ClientQuery::Words { raw: q.to_owned(), prefix, tsquery })
     }
 
     pub async fn bulk_clients(

@@ -469,15 +469,43 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, scope: &ClientScope, f: &Client
     }
 }
 
-/// What a search looks for: words (prefix full-text plus trigram similarity on the name for
-/// typos), or an exact tax id through its blind index.
+/// What a search looks for: words (tried as a name prefix, then full text anywhere, then by
+/// trigram similarity for typos), or an exact tax id through its blind index.
 #[derive(Debug, Clone)]
 pub enum ClientQuery {
-    Words { raw: String, tsquery: String },
-    TaxId { indexes: Vec<Vec<u8>> },
+    Words {
+        /// As typed (trigram similarity).
+        raw: String,
+        /// Lower-cased, spaces collapsed (name prefix).
+        prefix: String,
+        /// Each word as a prefix, all required (`blue:* & fer:*`).
+        tsquery: String,
+    },
+    TaxId {
+        indexes: Vec<Vec<u8>>,
+    },
 }
 
-/// The best matches, most relevant first (one ranked page; refine the words to narrow it).
+/// The stages of a word search, tried in order until a page is full; each is one indexed query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchPhase {
+    /// Names that start with the words, in name order (an index range scan that stops at LIMIT).
+    NamePrefix,
+    /// The words as prefixes anywhere in names, contacts and emails, ranked.
+    FullText,
+    /// Names nearest by trigrams, for typos.
+    Similar,
+}
+
+impl SearchPhase {
+    pub const ALL: [SearchPhase; 3] = [SearchPhase::NamePrefix, SearchPhase::FullText, SearchPhase::Similar];
+}
+
+/// Full-text matches are ranked among at most this many candidates, so a very common word cannot
+/// make a firm rank every client it has.
+const RANK_CANDIDATES: i64 = 500;
+
+/// The best matches, most relevant first: one page of up to `limit` (refine the words to narrow it).
 pub async fn search(
     tx: &mut TenantTx,
     scope: &ClientScope,
@@ -485,39 +513,98 @@ pub async fn search(
     query: &ClientQuery,
     limit: usize,
 ) -> StoreResult<Vec<ClientSummary>> {
-    let mut qb = search_query(Mode::Run, tx.org_uuid(), scope, filter, query, limit);
-    Ok(qb.build_query_as().fetch_all(tx.conn()).await?)
+    let org = tx.org_uuid();
+    let mut rows: Vec<ClientSummary> = Vec::new();
+    let phases: &[SearchPhase] = if matches!(query, ClientQuery::TaxId { .. }) {
+        &[SearchPhase::NamePrefix]
+    } else {
+        &SearchPhase::ALL
+    };
+    for phase in phases {
+        if rows.len() >= limit {
+            break;
+        }
+        let found: Vec<ClientId> = rows.iter().map(|c| c.id).collect();
+        let mut qb = search_query(Mode::Run, org, scope, filter, query, *phase, &found, limit - rows.len());
+        rows.extend(qb.build_query_as::<ClientSummary>().fetch_all(tx.conn()).await?);
+    }
+    Ok(rows)
 }
 
+#[expect(clippy::too_many_arguments, reason = "the search's inputs, passed through from one caller")]
 pub(crate) fn search_query(
     mode: Mode,
     org: uuid::Uuid,
     scope: &ClientScope,
     filter: &ClientFilter,
     query: &ClientQuery,
+    phase: SearchPhase,
+    exclude: &[ClientId],
     limit: usize,
 ) -> QueryBuilder<Postgres> {
-    let mut qb = mode.builder(concat!("select ", summary_columns!(), " from clients"));
-    match query {
-        ClientQuery::Words { raw, tsquery } => {
-            qb.push(", to_tsquery('simple', ")
-                .push_bind(tsquery.clone())
-                .push(") q where organization_id = ");
-            qb.push_bind(org).push(" and deleted_at is null and (search @@ q or business_name % ");
-            qb.push_bind(raw.clone()).push(")");
-            push_filters(&mut qb, scope, filter);
-            qb.push(" order by ts_rank(search, q) + similarity(business_name, ")
-                .push_bind(raw.clone())
-                .push(") desc, business_name, id limit ")
-                .push_bind(limit as i64);
+    let exclude = |qb: &mut QueryBuilder<Postgres>| {
+        if !exclude.is_empty() {
+            qb.push(" and id <> all(").push_bind(exclude.to_vec()).push(")");
         }
-        ClientQuery::TaxId { indexes } => {
-            qb.push(" where organization_id = ").push_bind(org);
+    };
+    let mut qb;
+    match (query, phase) {
+        (ClientQuery::TaxId { indexes }, _) => {
+            qb = mode.builder(concat!(
+                "select ",
+                summary_columns!(),
+                " from clients where organization_id = "
+            ));
+            qb.push_bind(org);
             qb.push(" and deleted_at is null and tax_id_index = any(").push_bind(indexes.clone()).push(")");
             push_filters(&mut qb, scope, filter);
-            qb.push(" order by business_name, id limit ").push_bind(limit as i64);
+            qb.push(" order by business_name, id");
+        }
+        (ClientQuery::Words { prefix, .. }, SearchPhase::NamePrefix) => {
+            qb = mode.builder(concat!(
+                "select ",
+                summary_columns!(),
+                " from clients where organization_id = "
+            ));
+            // Byte order: every string starting with the prefix sorts below prefix + U+10FFFF.
+            qb.push_bind(org).push(" and deleted_at is null and name_key ~>=~ ").push_bind(prefix.clone());
+            qb.push(" and name_key ~<~ ").push_bind(format!("{prefix}\u{10FFFF}"));
+            exclude(&mut qb);
+            push_filters(&mut qb, scope, filter);
+            qb.push(" order by name_key using ~<~, id");
+        }
+        (ClientQuery::Words { tsquery, .. }, SearchPhase::FullText) => {
+            // The extra `rank` column is ignored when rows are decoded.
+            qb = mode.builder(concat!(
+                "select * from (select ",
+                summary_columns!(),
+                ", ts_rank(search, to_tsquery('simple', "
+            ));
+            qb.push_bind(tsquery.clone())
+                .push(")) as rank from clients where organization_id = ")
+                .push_bind(org);
+            qb.push(" and deleted_at is null and search @@ to_tsquery('simple', ")
+                .push_bind(tsquery.clone())
+                .push(")");
+            exclude(&mut qb);
+            push_filters(&mut qb, scope, filter);
+            qb.push(" limit ").push_bind(RANK_CANDIDATES).push(") m order by rank desc, business_name, id");
+        }
+        (ClientQuery::Words { raw, .. }, SearchPhase::Similar) => {
+            qb = mode.builder(concat!(
+                "select ",
+                summary_columns!(),
+                " from clients where organization_id = "
+            ));
+            qb.push_bind(org).push(" and deleted_at is null and business_name % ").push_bind(raw.clone());
+            exclude(&mut qb);
+            push_filters(&mut qb, scope, filter);
+            qb.push(" order by similarity(business_name, ")
+                .push_bind(raw.clone())
+                .push(") desc, business_name, id");
         }
     }
+    qb.push(" limit ").push_bind(limit as i64);
     qb
 }
 

@@ -432,6 +432,8 @@ pub async fn aging(
     Ok(qb.build_query_as().fetch_one(tx.conn()).await?)
 }
 
+/// The whole firm's aging reads the trigger-kept `ar_open_by_due` (a row per due date); a client's
+/// or a portal user's reads their open invoices directly (a handful each).
 pub(crate) fn aging_query(
     mode: Mode,
     org: Uuid,
@@ -439,8 +441,19 @@ pub(crate) fn aging_query(
     client: Option<ClientId>,
     today: NaiveDate,
 ) -> QueryBuilder<Postgres> {
+    let whole_firm = scope.ids().is_none() && client.is_none();
     // Bucket edges as in domain::invoice::aging_bucket: due today or later is current.
-    let mut qb = mode.builder(
+    let mut qb = mode.builder(if whole_firm {
+        "select
+             coalesce(sum(balance) filter (where due_date >= p.today), 0) as current,
+             coalesce(sum(balance) filter (where due_date < p.today and due_date >= p.today - 30), 0) as days_1_30,
+             coalesce(sum(balance) filter (where due_date < p.today - 30 and due_date >= p.today - 60), 0) as days_31_60,
+             coalesce(sum(balance) filter (where due_date < p.today - 60 and due_date >= p.today - 90), 0) as days_61_90,
+             coalesce(sum(balance) filter (where due_date < p.today - 90), 0) as days_over_90,
+             coalesce(sum(balance), 0) as total_open,
+             coalesce(sum(invoices), 0)::bigint as open_invoices
+         from ar_open_by_due, (select "
+    } else {
         "select
              coalesce(sum(balance) filter (where due_date >= p.today), 0) as current,
              coalesce(sum(balance) filter (where due_date < p.today and due_date >= p.today - 30), 0) as days_1_30,
@@ -449,10 +462,12 @@ pub(crate) fn aging_query(
              coalesce(sum(balance) filter (where due_date < p.today - 90), 0) as days_over_90,
              coalesce(sum(balance), 0) as total_open,
              count(*) as open_invoices
-         from invoices, (select ",
-    );
+         from invoices, (select "
+    });
     qb.push_bind(today).push("::date as today) p where organization_id = ").push_bind(org);
-    qb.push(" and status in ('sent', 'viewed', 'partial', 'overdue')");
+    if !whole_firm {
+        qb.push(" and status in ('sent', 'viewed', 'partial', 'overdue')");
+    }
     if let Some(ids) = scope.ids() {
         qb.push(" and client_id = any(").push_bind(ids).push(")");
     }

@@ -7,7 +7,7 @@ use domain::{ClientId, ClientScope};
 use serde_json::Value;
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::clients::{ClientFilter, ClientQuery, ClientSort};
+use crate::clients::{ClientFilter, ClientQuery, ClientSort, SearchPhase};
 use crate::engagements::EngagementFilter;
 use crate::invoices::InvoiceFilter;
 use crate::{StoreResult, TenantTx};
@@ -55,13 +55,20 @@ pub async fn clients_list(
     explain(tx, qb).await
 }
 
-pub async fn clients_search(tx: &mut TenantTx, query: &ClientQuery) -> StoreResult<Value> {
+pub async fn clients_search(
+    tx: &mut TenantTx,
+    query: &ClientQuery,
+    phase: SearchPhase,
+) -> StoreResult<Value> {
+    let org = tx.org_uuid();
     let qb = crate::clients::search_query(
         Mode::Explain,
-        tx.org_uuid(),
+        org,
         &ClientScope::All,
         &ClientFilter::default(),
         query,
+        phase,
+        &[],
         20,
     );
     explain(tx, qb).await

@@ -272,3 +272,57 @@ async fn portal_users_see_their_clients_invoices_only_with_financial_access_and_
     let aging = app.get("/v1/invoices/aging", &portal.token).await.value();
     assert_eq!(aging["open_invoices"], 1);
 }
+
+#[tokio::test]
+async fn the_receivables_rollup_always_matches_the_invoices() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let c = client_id(&app, &t, "Blue Fern").await;
+    let mut ids = Vec::new();
+    for (i, due) in ["2026-10-01", "2026-10-01", "2026-11-15", "2026-12-31", "2027-01-15"].iter().enumerate()
+    {
+        let v = app
+            .post("/v1/invoices", Some(&t.owner.token), &json!({"client_id": c, "issue_date": "2026-09-01", "due_date": due,
+                "lines": [{"description": "Work", "quantity": "1", "unit_price": format!("{}", (i + 1) * 100)}]}))
+            .await
+            .value();
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let post = |path: String, body: Value| {
+        let token = t.owner.token.clone();
+        let app = &app;
+        async move { app.post(&path, Some(&token), &body).await }
+    };
+    for id in &ids[..4] {
+        assert_eq!(post(format!("/v1/invoices/{id}/send"), json!({})).await.status, 200);
+    }
+    post(format!("/v1/invoices/{}/payments", ids[0]), json!({"amount": "100.00"})).await; // paid in full
+    post(format!("/v1/invoices/{}/payments", ids[1]), json!({"amount": "50.00"})).await; // partial
+    post(format!("/v1/invoices/{}/cancel", ids[2]), json!({})).await;
+    let mut owner = app.test_db.owner_conn().await;
+    sqlx::query("update invoices set status = 'overdue' where id = $1::uuid")
+        .bind(&ids[3])
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    app.delete(&format!("/v1/invoices/{}", ids[4]), &t.owner.token).await; // a draft, never open
+
+    let direct: Vec<(chrono::NaiveDate, rust_decimal::Decimal, i64)> = sqlx::query_as(
+        "select due_date, sum(balance), count(*) from invoices where status in ('sent', 'viewed', 'partial', 'overdue')
+         group by 1 order by 1",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    let rollup: Vec<(chrono::NaiveDate, rust_decimal::Decimal, i64)> = sqlx::query_as(
+        "select due_date, balance, invoices::bigint from ar_open_by_due where invoices > 0 order by 1",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    assert_eq!(rollup, direct);
+    assert_eq!(direct.len(), 2, "the partial (Oct 1) and the overdue (Dec 31)");
+    let aging = app.get("/v1/invoices/aging?as_of=2026-12-01", &t.owner.token).await.value();
+    assert_eq!(aging["total_open"], "550.00");
+    assert_eq!(aging["open_invoices"], 2);
+}

@@ -4,7 +4,7 @@
 
 use domain::{ClientId, UserId};
 use serde_json::Value;
-use store::clients::{ClientFilter, ClientQuery, ClientSort};
+use store::clients::{ClientFilter, ClientQuery, ClientSort, SearchPhase};
 use store::engagements::EngagementFilter;
 use store::invoices::InvoiceFilter;
 use store::{Actor, TenantTx, plans, sqlx};
@@ -67,107 +67,69 @@ async fn every_list_page_is_served_by_an_index_at_seed_scale() {
     };
     let mine = ClientFilter { assigned_to: Some(staff), ..Default::default() };
     let tagged = ClientFilter { tags: Some(vec!["vip".into()]), ..Default::default() };
-    let cases: Vec<(&str, Value)> = vec![
-        (
-            "clients: first page by name",
-            plans::clients_list(&mut tx, &ClientFilter::default(), ClientSort::Name, false, None)
-                .await
-                .unwrap(),
-        ),
-        (
-            "clients: next page by cursor",
-            plans::clients_list(&mut tx, &ClientFilter::default(), ClientSort::Name, false, Some(&cursor))
-                .await
-                .unwrap(),
-        ),
-        (
-            "clients: active high-risk",
-            plans::clients_list(&mut tx, &high, ClientSort::Name, false, None).await.unwrap(),
-        ),
-        (
-            "clients: assigned to a member",
-            plans::clients_list(&mut tx, &mine, ClientSort::Name, false, None).await.unwrap(),
-        ),
-        (
-            "clients: by revenue, descending",
-            plans::clients_list(&mut tx, &ClientFilter::default(), ClientSort::Revenue, true, None)
-                .await
-                .unwrap(),
-        ),
-        (
-            "clients: newest first",
-            plans::clients_list(&mut tx, &ClientFilter::default(), ClientSort::Created, true, None)
-                .await
-                .unwrap(),
-        ),
-        (
-            "clients: tagged",
-            plans::clients_list(&mut tx, &tagged, ClientSort::Name, false, None).await.unwrap(),
-        ),
-        (
-            "clients: search words",
-            plans::clients_search(
-                &mut tx,
-                &ClientQuery::Words { raw: "riverside den".into(), tsquery: "riverside:* & den:*".into() },
-            )
-            .await
-            .unwrap(),
-        ),
-        (
-            "clients: search tax id",
-            plans::clients_search(&mut tx, &ClientQuery::TaxId { indexes: vec![vec![0; 32]] }).await.unwrap(),
-        ),
-        (
-            "engagements: of a client",
-            plans::engagements_list(
-                &mut tx,
-                &EngagementFilter { client_id: Some(client), ..Default::default() },
-            )
-            .await
-            .unwrap(),
-        ),
-        (
-            "engagements: a member's open work",
-            plans::engagements_list(
-                &mut tx,
-                &EngagementFilter { assigned_to: Some(staff), ..Default::default() },
-            )
-            .await
-            .unwrap(),
-        ),
-        ("invoices: newest", plans::invoices_list(&mut tx, &InvoiceFilter::default()).await.unwrap()),
-        (
-            "invoices: of a client",
-            plans::invoices_list(&mut tx, &InvoiceFilter { client_id: Some(client), ..Default::default() })
-                .await
-                .unwrap(),
-        ),
-        (
-            "invoices: overdue",
-            plans::invoices_list(
-                &mut tx,
-                &InvoiceFilter { status: Some(domain::InvoiceStatus::Overdue), ..Default::default() },
-            )
-            .await
-            .unwrap(),
-        ),
-        (
-            "invoices: AR aging",
-            plans::invoices_aging(&mut tx, None, chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
-                .await
-                .unwrap(),
-        ),
-        (
-            "invoices: AR aging of a client",
-            plans::invoices_aging(
-                &mut tx,
-                Some(client),
-                chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            )
-            .await
-            .unwrap(),
-        ),
-    ];
+    let words = ClientQuery::Words {
+        raw: "riverside den".into(),
+        prefix: "riverside den".into(),
+        tsquery: "riverside:* & den:*".into(),
+    };
+    let short = ClientQuery::Words { raw: "sil".into(), prefix: "sil".into(), tsquery: "sil:*".into() };
+    let tax = ClientQuery::TaxId { indexes: vec![vec![0; 32]] };
+    let all = ClientFilter::default();
+    let by_client = EngagementFilter { client_id: Some(client), ..Default::default() };
+    let by_staff = EngagementFilter { assigned_to: Some(staff), ..Default::default() };
+    let inv_client = InvoiceFilter { client_id: Some(client), ..Default::default() };
+    let overdue = InvoiceFilter { status: Some(domain::InvoiceStatus::Overdue), ..Default::default() };
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let mut cases: Vec<(&str, Value)> = Vec::new();
+    cases.push((
+        "clients: first page",
+        plans::clients_list(&mut tx, &all, ClientSort::Name, false, None).await.unwrap(),
+    ));
+    cases.push((
+        "clients: next page by cursor",
+        plans::clients_list(&mut tx, &all, ClientSort::Name, false, Some(&cursor)).await.unwrap(),
+    ));
+    cases.push((
+        "clients: active high-risk",
+        plans::clients_list(&mut tx, &high, ClientSort::Name, false, None).await.unwrap(),
+    ));
+    cases.push((
+        "clients: a member's",
+        plans::clients_list(&mut tx, &mine, ClientSort::Name, false, None).await.unwrap(),
+    ));
+    cases.push((
+        "clients: by revenue",
+        plans::clients_list(&mut tx, &all, ClientSort::Revenue, true, None).await.unwrap(),
+    ));
+    cases.push((
+        "clients: newest",
+        plans::clients_list(&mut tx, &all, ClientSort::Created, true, None).await.unwrap(),
+    ));
+    cases.push((
+        "clients: tagged",
+        plans::clients_list(&mut tx, &tagged, ClientSort::Name, false, None).await.unwrap(),
+    ));
+    for phase in SearchPhase::ALL {
+        cases.push(("search: words", plans::clients_search(&mut tx, &words, phase).await.unwrap()));
+        cases.push(("search: short prefix", plans::clients_search(&mut tx, &short, phase).await.unwrap()));
+    }
+    cases.push((
+        "search: tax id",
+        plans::clients_search(&mut tx, &tax, SearchPhase::NamePrefix).await.unwrap(),
+    ));
+    cases.push(("engagements: of a client", plans::engagements_list(&mut tx, &by_client).await.unwrap()));
+    cases.push((
+        "engagements: a member's open work",
+        plans::engagements_list(&mut tx, &by_staff).await.unwrap(),
+    ));
+    cases.push(("invoices: newest", plans::invoices_list(&mut tx, &InvoiceFilter::default()).await.unwrap()));
+    cases.push(("invoices: of a client", plans::invoices_list(&mut tx, &inv_client).await.unwrap()));
+    cases.push(("invoices: overdue", plans::invoices_list(&mut tx, &overdue).await.unwrap()));
+    cases.push(("invoices: AR aging", plans::invoices_aging(&mut tx, None, day).await.unwrap()));
+    cases.push((
+        "invoices: AR aging of a client",
+        plans::invoices_aging(&mut tx, Some(client), day).await.unwrap(),
+    ));
     for (name, plan) in &cases {
         assert_indexed(name, plan);
     }

@@ -14,9 +14,12 @@ use store::sqlx::{self, AssertSqlSafe, Row};
 use store::{Actor, TenantTx};
 use testkit::{Tenant, TestApp};
 
-/// Tables that carry an organization id but are public by design: the slug → organization
-/// directory that sign-in reads before any tenant is known (it holds no tenant data).
-const PUBLIC_TABLES: &[&str] = &["organization_directory"];
+/// Tables that carry an organization id but are not tenant-owned, each for a stated reason:
+/// - `organization_directory`: the slug → organization map sign-in reads before any tenant is
+///   known (it holds no tenant data);
+/// - `jobs`: the platform's queue, claimed across tenants by workers (migration 0010 explains);
+///   a job's handler opens a `TenantTx` for the job's organization before touching tenant data.
+const PUBLIC_TABLES: &[&str] = &["organization_directory", "jobs"];
 
 /// Tenant-owned tables: every table with an `organization_id` column (partitions excluded, they
 /// are reached only through their parent), plus `organizations` itself.

@@ -34,7 +34,7 @@ pub async fn run(config: Config, scale: &str, replace: bool) -> anyhow::Result<E
         report.portal_grants
     );
     println!(
-        "loaded {} rows in {secs:.1} s ({:.0} rows/s: copy {:.1} s, index builds {:.1} s), then analyzed in {:.1} s",
+        "loaded {} rows in {secs:.1} s ({:.0} rows/s: copy {:.1} s, index builds {:.1} s), then vacuumed and analyzed in {:.1} s",
         report.rows(),
         report.rows() as f64 / secs,
         report.copy_time.as_secs_f64(),

@@ -404,14 +404,19 @@ impl Firm {
         let mut tx = self.tx(ctx, meta).await?;
         let a = invoices::aging(&mut tx, &ctx.financial_scope(), q.client_id, as_of).await?;
         tx.commit().await?;
+        // Money always shows cents (a bucket with nothing in it sums to a bare 0).
+        let money = |mut d: Decimal| {
+            d.rescale(2);
+            d
+        };
         Ok(AgingResponse {
             as_of,
-            current: a.current,
-            days_1_30: a.days_1_30,
-            days_31_60: a.days_31_60,
-            days_61_90: a.days_61_90,
-            days_over_90: a.days_over_90,
-            total_open: a.total_open,
+            current: money(a.current),
+            days_1_30: money(a.days_1_30),
+            days_31_60: money(a.days_31_60),
+            days_61_90: money(a.days_61_90),
+            days_over_90: money(a.days_over_90),
+            total_open: money(a.total_open),
             open_invoices: a.open_invoices,
         })
     }

@@ -35,7 +35,8 @@ impl TestDb {
     }
 
     pub fn db_config(&self) -> DbConfig {
-        DbConfig::new(self.owner.clone())
+        // Tests run in parallel against one server: keep each one's share of connections small.
+        DbConfig { max_connections: 6, ..DbConfig::new(self.owner.clone()) }
     }
 
     /// A pool connected as the application role (row-level security applies).

@@ -1,7 +1,14 @@
 //! The demo firm: created on first start (idempotently), its sign-ins printed at every start.
 
-use domain::{Email, Role, UserId};
+use api_types::clients::{ClientListParams, CreateClientRequest};
+use api_types::engagements::CreateEngagementRequest;
+use api_types::invoices::{CreateInvoiceRequest, InvoiceLineInput, RecordPaymentRequest};
+use chrono::Datelike;
+use domain::{BusinessType, Email, EngagementType, Role, UserId};
+use firm::Firm;
+use identity::AuthContext;
 use identity::{Identity, IdentityError, LoginRequest, RequestMeta, SignupRequest};
+use rust_decimal::Decimal;
 use store::users::NewUser;
 use store::{Actor, TenantTx, organizations, users};
 
@@ -22,7 +29,7 @@ pub struct DemoCredentials {
     pub invitation_url: String,
 }
 
-pub async fn prepare(identity: &Identity, public_url: &str) -> anyhow::Result<DemoCredentials> {
+pub async fn prepare(identity: &Identity, firm: &Firm, public_url: &str) -> anyhow::Result<DemoCredentials> {
     let meta = RequestMeta::default();
     let (owner_email, owner_name, _) = DEMO_USERS[0];
     match identity
@@ -77,6 +84,7 @@ pub async fn prepare(identity: &Identity, public_url: &str) -> anyhow::Result<De
     }
     let invite =
         identity.invite(&ctx, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff, &meta).await?;
+    demo_book(identity, firm, &ctx, &meta).await?;
     identity.logout(&ctx, &meta).await?;
 
     Ok(DemoCredentials {
@@ -87,6 +95,111 @@ pub async fn prepare(identity: &Identity, public_url: &str) -> anyhow::Result<De
             invite.token
         ),
     })
+}
+
+/// A small book of business for the tour: clients with engagements, invoices in every state
+/// of the flow, and a portal user. Added once (when the firm has no clients yet).
+async fn demo_book(
+    identity: &Identity,
+    firm: &Firm,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+) -> anyhow::Result<()> {
+    let existing = firm.list_clients(ctx, meta, &ClientListParams::default(), 1).await?;
+    if !existing.items.is_empty() {
+        return Ok(());
+    }
+    let members = identity.list_members(ctx, &Default::default(), None, 50, meta).await?;
+    let cpa = members.items.iter().find(|m| m.role == Role::Cpa).map(|m| m.id);
+    let book: &[(&str, &str, BusinessType, &str, &str)] = &[
+        ("Blue Fern Landscaping LLC", "12-3456789", BusinessType::Llc, "construction", "Ana Okafor"),
+        ("Riverside Dental Group", "23-4567890", BusinessType::SCorporation, "dental", "Dr. Maria Reyes"),
+        ("Hillcrest Bakery", "26-1234567", BusinessType::SoleProprietorship, "restaurants", "Tom Walsh"),
+        ("Northstar Analytics Inc.", "45-7654321", BusinessType::Corporation, "technology", "Priya Singh"),
+        ("Harbor Street Partners", "47-1112223", BusinessType::Partnership, "real_estate", "Jonas Larsen"),
+        ("Grace Chen", "123-45-6789", BusinessType::Individual, "professional_services", "Grace Chen"),
+    ];
+    let today = chrono::Utc::now().date_naive();
+    for (i, (name, tax_id, business_type, industry, contact)) in book.iter().enumerate() {
+        let client = firm
+            .create_client(
+                ctx,
+                meta,
+                CreateClientRequest {
+                    business_name: (*name).to_owned(),
+                    tax_id: Some((*tax_id).to_owned()),
+                    business_type: Some(*business_type),
+                    industry: Some((*industry).to_owned()),
+                    primary_contact_name: Some((*contact).to_owned()),
+                    primary_contact_email: Some(format!("books{i}@client.test")),
+                    annual_revenue: Some(Decimal::from(150_000 * (i as i64 + 1))),
+                    assigned_to: cpa,
+                    tags: if i % 2 == 0 { vec!["vip".into()] } else { vec![] },
+                    ..Default::default()
+                },
+            )
+            .await?;
+        firm.create_engagement(
+            ctx,
+            meta,
+            CreateEngagementRequest {
+                client_id: client.id,
+                name: format!("{} tax return", today.year()),
+                engagement_type: EngagementType::TaxPreparation,
+                status: None,
+                priority: None,
+                description: None,
+                start_date: Some(today),
+                due_date: Some(today + chrono::TimeDelta::days(45)),
+                estimated_hours: Some(Decimal::from(12)),
+                hourly_rate: Some(Decimal::from(185)),
+                fixed_fee: None,
+                tax_year: Some(today.year() - 1),
+                assigned_to: cpa,
+            },
+        )
+        .await?;
+        let issue = today - chrono::TimeDelta::days(20 * i as i64);
+        let invoice = firm
+            .create_invoice(
+                ctx,
+                meta,
+                CreateInvoiceRequest {
+                    client_id: client.id,
+                    engagement_id: None,
+                    number: None,
+                    title: Some("Professional services".into()),
+                    issue_date: Some(issue),
+                    due_date: Some(issue + chrono::TimeDelta::days(30)),
+                    currency: None,
+                    tax_rate: None,
+                    discount: None,
+                    lines: vec![InvoiceLineInput {
+                        description: "Bookkeeping and tax preparation".into(),
+                        quantity: Decimal::from(3),
+                        unit_price: Decimal::from(450 + 50 * i as i64),
+                    }],
+                    notes: None,
+                    total: None,
+                },
+            )
+            .await?;
+        // Leave the first as a draft; send the rest; pay some in full or in part.
+        if i > 0 {
+            firm.send_invoice(ctx, meta, invoice.id).await?;
+        }
+        if i == 2 || i == 4 {
+            let amount = if i == 2 { invoice.total } else { Decimal::from(500) };
+            firm.record_payment(
+                ctx,
+                meta,
+                invoice.id,
+                RecordPaymentRequest { amount, paid_on: None, method: Some("ach".into()), reference: None },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 pub fn print(creds: &DemoCredentials, public_url: &str) {

@@ -41,7 +41,9 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
         )
     })?;
     if demo {
-        let creds = demo::prepare(&identity, &config.server.public_url).await?;
+        let creds =
+            demo::prepare(&identity, &firm::Firm::new(db.clone(), keys.clone()), &config.server.public_url)
+                .await?;
         demo::print(&creds, &config.server.public_url);
     }
 

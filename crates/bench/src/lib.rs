@@ -10,6 +10,7 @@
 //! - [`report`]: medians of repeated runs, the machine, Markdown tables for BENCHMARKS.md.
 //! - [`scenarios`]: what to request: client list, search, detail, invoices with AR aging, …
 
+pub mod import;
 pub mod load;
 pub mod machine;
 pub mod report;

@@ -112,6 +112,9 @@ pub struct BenchArgs {
     /// Also write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Rows per import (`clients-import`).
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: usize,
 }
 
 #[derive(Debug, Subcommand)]

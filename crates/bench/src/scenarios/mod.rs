@@ -66,6 +66,35 @@ pub async fn call(
     Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
 }
 
+/// One request with a raw body (CSV uploads), answering the JSON body.
+pub async fn call_raw(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<(u16, Value), BenchError> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|source| BenchError::Connect { url: addr.to_string(), source })?;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = hyper::Request::builder()
+        .method(http::Method::POST)
+        .uri(path)
+        .header(http::header::HOST, addr.to_string())
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| BenchError::Setup(e.to_string()))?;
+    let resp = sender.send_request(req).await?;
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+}
+
 /// Signs in and returns the bearer token.
 pub async fn login(
     addr: SocketAddr,

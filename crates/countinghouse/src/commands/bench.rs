@@ -17,7 +17,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         for (name, what) in scenarios::SCENARIOS {
             println!("{name:<16} {what}");
         }
+        println!("{:<16} one CSV import of --rows clients into a fresh firm, --runs times", "clients-import");
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.scenario == "clients-import" {
+        return import(&args).await;
     }
     anyhow::ensure!(
         args.rate > 0.0 && args.runs > 0 && args.connections > 0,
@@ -87,6 +91,37 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let errors: u64 = report.summaries.iter().map(|s| s.median.errors).sum();
     Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+async fn import(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let addr = resolve(&args.url).await?;
+    let mut times = Vec::new();
+    for run in 0..args.runs {
+        let took = bench::import::run_once(addr, args.rows, run).await?;
+        eprintln!(
+            "run {}/{}: {} clients imported in {:.3} s",
+            run + 1,
+            args.runs,
+            args.rows,
+            took.as_secs_f64()
+        );
+        times.push(took.as_secs_f64());
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let median = times[times.len() / 2];
+    println!("Machine: {}.", Machine::detect().describe());
+    println!("Command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
+    println!("| scenario | rows | runs | median s | min s | max s | rows/s (median) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| clients-import | {} | {} | {median:.3} | {:.3} | {:.3} | {:.0} |",
+        args.rows,
+        args.runs,
+        times[0],
+        times[times.len() - 1],
+        args.rows as f64 / median
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn resolve(url: &str) -> anyhow::Result<SocketAddr> {

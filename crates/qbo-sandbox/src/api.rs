@@ -58,7 +58,11 @@ impl Gate {
         self.state.meter.record(&self.realm, meter::Outcome::OtherError);
         let time = self.state.clock.now();
         if self.wants_json {
-            with_headers(status, "application/json;charset=UTF-8", render::fault_json(fault_type, &error, time))
+            with_headers(
+                status,
+                "application/json;charset=UTF-8",
+                render::fault_json(fault_type, &error, time),
+            )
         } else {
             with_headers(status, "application/xml;charset=UTF-8", render::fault_xml(fault_type, &error, time))
         }
@@ -75,7 +79,11 @@ impl Gate {
 }
 
 fn throttled(state: &AppState) -> Response {
-    with_headers(StatusCode::TOO_MANY_REQUESTS, "application/xml;charset=UTF-8", render::throttle_xml(state.clock.now()))
+    with_headers(
+        StatusCode::TOO_MANY_REQUESTS,
+        "application/xml;charset=UTF-8",
+        render::throttle_xml(state.clock.now()),
+    )
 }
 
 /// A realistic server failure: a JSON SystemFault, a bare 502 page, or a 503.
@@ -88,14 +96,27 @@ fn server_error(state: &AppState) -> Response {
                 "An application error has occurred while processing your request",
                 "System Failure Error: An unexpected error occurred while accessing or saving your data.",
             );
-            with_headers(StatusCode::INTERNAL_SERVER_ERROR, "application/json;charset=UTF-8", render::fault_json("SystemFault", &error, time))
+            with_headers(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "application/json;charset=UTF-8",
+                render::fault_json("SystemFault", &error, time),
+            )
         }
-        1 => with_headers(StatusCode::BAD_GATEWAY, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec()),
+        1 => with_headers(
+            StatusCode::BAD_GATEWAY,
+            "text/html",
+            b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+        ),
         _ => with_headers(StatusCode::SERVICE_UNAVAILABLE, "text/plain", b"Service Unavailable".to_vec()),
     }
 }
 
-async fn admit(state: AppState, realm: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Result<Gate, Response> {
+async fn admit(
+    state: AppState,
+    realm: &str,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Gate, Response> {
     let in_flight = match state.meter.arrive(realm, state.limits) {
         Admission::Admitted(slot) => slot,
         Admission::Throttled => return Err(throttled(&state)),
@@ -112,8 +133,9 @@ async fn admit(state: AppState, realm: &str, headers: &HeaderMap, params: &HashM
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"))
-        || params.get("format").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let wants_json =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"))
+            || params.get("format").is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let gate = Gate { state: state.clone(), realm: realm.to_owned(), wants_json, _in_flight: in_flight };
     let token = headers
         .get(header::AUTHORIZATION)
@@ -151,8 +173,16 @@ async fn admit(state: AppState, realm: &str, headers: &HeaderMap, params: &HashM
         }
         Err(AccessError::Unknown) => {
             state.meter.record(realm, meter::Outcome::Unauthorized);
-            let error = FaultError::new("100", "General Authentication Error", "AuthenticationErrorGeneral: SRV-110-Authentication Failure , statusCode: 401");
-            Err(with_headers(StatusCode::UNAUTHORIZED, "application/xml;charset=UTF-8", render::fault_xml("AuthenticationFault", &error, time)))
+            let error = FaultError::new(
+                "100",
+                "General Authentication Error",
+                "AuthenticationErrorGeneral: SRV-110-Authentication Failure , statusCode: 401",
+            );
+            Err(with_headers(
+                StatusCode::UNAUTHORIZED,
+                "application/xml;charset=UTF-8",
+                render::fault_xml("AuthenticationFault", &error, time),
+            ))
         }
     }
 }
@@ -160,10 +190,16 @@ async fn admit(state: AppState, realm: &str, headers: &HeaderMap, params: &HashM
 fn run_query(gate: &Gate, text: &str) -> Response {
     let parsed = match query::parse(text) {
         Ok(parsed) => parsed,
-        Err(error @ QueryError::Parse(_)) => return gate.validation("4000", "Error parsing query", error.to_string()),
-        Err(error @ QueryError::Invalid(_)) => return gate.validation("4001", "Invalid query", error.to_string()),
+        Err(error @ QueryError::Parse(_)) => {
+            return gate.validation("4000", "Error parsing query", error.to_string());
+        }
+        Err(error @ QueryError::Invalid(_)) => {
+            return gate.validation("4001", "Invalid query", error.to_string());
+        }
     };
-    let Some(company) = gate.state.company(&gate.realm) else { return gate.validation("4001", "Invalid query", "no company") };
+    let Some(company) = gate.state.company(&gate.realm) else {
+        return gate.validation("4001", "Invalid query", "no company");
+    };
     let company = company.read().unwrap_or_else(|e| e.into_inner());
     // The response `time` is read while the company is locked: every change it shows is older,
     // every change it misses will be newer (see `clock`).
@@ -171,19 +207,28 @@ fn run_query(gate: &Gate, text: &str) -> Response {
     let time = gate.state.clock.now();
     match outcome {
         Ok(Outcome::Count(n)) => gate.ok(render::count(n, time)),
-        Ok(Outcome::Page(records)) => gate.ok(render::query_page(parsed.entity, &records, parsed.start_position, time)),
+        Ok(Outcome::Page(records)) => {
+            gate.ok(render::query_page(parsed.entity, &records, parsed.start_position, time))
+        }
         Err(error) => gate.validation("4001", "Invalid query", error.to_string()),
     }
 }
 
-pub async fn query_get(State(state): State<AppState>, Path(realm): Path<String>, Query(params): Params, headers: HeaderMap) -> Response {
+pub async fn query_get(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
     let gate = match admit(state, &realm, &headers, &params).await {
         Ok(gate) => gate,
         Err(response) => return response,
     };
     match params.get("query") {
         Some(text) => run_query(&gate, text),
-        None => gate.validation("4000", "Error parsing query", "QueryParserError: the query parameter is missing"),
+        None => {
+            gate.validation("4000", "Error parsing query", "QueryParserError: the query parameter is missing")
+        }
     }
 }
 
@@ -202,25 +247,42 @@ pub async fn query_post(
     run_query(&gate, &text)
 }
 
-pub async fn cdc(State(state): State<AppState>, Path(realm): Path<String>, Query(params): Params, headers: HeaderMap) -> Response {
+pub async fn cdc(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
     let gate = match admit(state, &realm, &headers, &params).await {
         Ok(gate) => gate,
         Err(response) => return response,
     };
     let (Some(entities), Some(changed_since)) = (params.get("entities"), params.get("changedSince")) else {
-        return gate.validation("2020", "Required param missing, need to supply the required value for the API", "Required parameter entities and changedSince are missing in the request");
+        return gate.validation(
+            "2020",
+            "Required param missing, need to supply the required value for the API",
+            "Required parameter entities and changedSince are missing in the request",
+        );
     };
     let mut requested = Vec::new();
     for name in entities.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         match EntityType::parse(name) {
             Some(EntityType::CompanyInfo) | None => {
-                return gate.validation("4001", "Invalid Request", format!("Operation cdc is not supported for entity {name}"));
+                return gate.validation(
+                    "4001",
+                    "Invalid Request",
+                    format!("Operation cdc is not supported for entity {name}"),
+                );
             }
             Some(entity) => requested.push(entity),
         }
     }
     let Some(since) = parse_time(changed_since) else {
-        return gate.validation("2010", "Request has invalid or unsupported property", format!("Invalid changedSince {changed_since}"));
+        return gate.validation(
+            "2010",
+            "Request has invalid or unsupported property",
+            format!("Invalid changedSince {changed_since}"),
+        );
     };
     if since < gate.state.clock.now() - TimeSpan::days(CDC_LOOKBACK_DAYS) {
         return gate.validation(
@@ -229,7 +291,9 @@ pub async fn cdc(State(state): State<AppState>, Path(realm): Path<String>, Query
             format!("Operation cdc with changedSince date {changed_since} which is older than fixed days is not supported."),
         );
     }
-    let Some(company) = gate.state.company(&gate.realm) else { return gate.validation("4001", "Invalid Request", "no company") };
+    let Some(company) = gate.state.company(&gate.realm) else {
+        return gate.validation("4001", "Invalid Request", "no company");
+    };
     let company = company.read().unwrap_or_else(|e| e.into_inner());
     let mut budget = CDC_MAX_OBJECTS;
     let mut sections = Vec::new();
@@ -286,7 +350,11 @@ pub async fn read(
         return gate.fault(
             StatusCode::BAD_REQUEST,
             "ValidationFault",
-            FaultError::new("500", "Unsupported Operation", format!("Operation No resource method found for GET /{entity} is not supported.")),
+            FaultError::new(
+                "500",
+                "Unsupported Operation",
+                format!("Operation No resource method found for GET /{entity} is not supported."),
+            ),
         );
     };
     let Some(company) = gate.state.company(&gate.realm) else { return not_found(&gate, &entity, &id) };

@@ -111,7 +111,13 @@ impl Company {
         let started = as_of - Duration::days(3 * 365);
         let info = generate::company_info(&mut rng, &spec.name, as_of);
         let mut company = Company {
-            info: Stored { id: 1, sync_token: 0, created: started, updated: started, body: Body::CompanyInfo(info) },
+            info: Stored {
+                id: 1,
+                sync_token: 0,
+                created: started,
+                updated: started,
+                body: Body::CompanyInfo(info),
+            },
             tables: EntityType::LISTED.iter().map(|t| (*t, BTreeMap::new())).collect(),
             tombstones: Vec::new(),
             next_id: BTreeMap::new(),
@@ -130,8 +136,9 @@ impl Company {
                 let updated = if rng.random_bool(0.5) {
                     created
                 } else {
-                    (created + Duration::milliseconds(rng.random_range(0..Duration::days(10).num_milliseconds())))
-                        .min(as_of - Duration::minutes(1))
+                    (created
+                        + Duration::milliseconds(rng.random_range(0..Duration::days(10).num_milliseconds())))
+                    .min(as_of - Duration::minutes(1))
                 };
                 let sync_token = rng.random_range(0..4);
                 company.create(entity, &mut rng, created, Some(updated), sync_token, None);
@@ -173,7 +180,8 @@ impl Company {
     pub fn changed_since(&self, entity: EntityType, since: DateTime<Utc>) -> (Vec<&Stored>, Vec<&Tombstone>) {
         let mut changed: Vec<&Stored> = self.records(entity).filter(|r| r.updated >= since).collect();
         changed.sort_by_key(|r| (r.updated, r.id));
-        let deleted = self.tombstones.iter().filter(|t| t.entity == entity && t.deleted_at >= since).collect();
+        let deleted =
+            self.tombstones.iter().filter(|t| t.entity == entity && t.deleted_at >= since).collect();
         (changed, deleted)
     }
 
@@ -320,7 +328,9 @@ impl Company {
         for line in lines {
             for linked in &line.linked_txn {
                 let Ok(id) = linked.txn_id.parse::<u64>() else { continue };
-                let Some(record) = self.tables.get_mut(&entity).and_then(|t| t.get_mut(&id)) else { continue };
+                let Some(record) = self.tables.get_mut(&entity).and_then(|t| t.get_mut(&id)) else {
+                    continue;
+                };
                 let payment_id = payment_id.to_string();
                 match &mut record.body {
                     Body::Invoice(i) => {

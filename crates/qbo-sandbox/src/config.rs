@@ -137,6 +137,9 @@ pub struct Faults {
     pub throttle_rate: f64,
     /// Access tokens issued from now on expire after this many seconds instead of an hour.
     pub access_token_secs: Option<u64>,
+    /// Access tokens issued from now on expire after this many API requests: early expiry that
+    /// does not depend on timing.
+    pub access_token_uses: Option<u32>,
     /// Refresh requests answered `invalid_grant` (and the grant revoked, as Intuit does for a
     /// revoked or stale connection).
     pub refresh_invalid_grant_rate: f64,

@@ -132,13 +132,15 @@ fn matches(record: &Stored, query: &Query, implicit_active: bool) -> bool {
     query.conditions.iter().all(|condition| {
         let value = field(record, &condition.field, &mut json);
         match &condition.predicate {
-            Predicate::Compare(comparison, literal) => compare(&value, literal).is_some_and(|o| match comparison {
-                Comparison::Eq => o == Ordering::Equal,
-                Comparison::Lt => o == Ordering::Less,
-                Comparison::Gt => o == Ordering::Greater,
-                Comparison::Le => o != Ordering::Greater,
-                Comparison::Ge => o != Ordering::Less,
-            }),
+            Predicate::Compare(comparison, literal) => {
+                compare(&value, literal).is_some_and(|o| match comparison {
+                    Comparison::Eq => o == Ordering::Equal,
+                    Comparison::Lt => o == Ordering::Less,
+                    Comparison::Gt => o == Ordering::Greater,
+                    Comparison::Le => o != Ordering::Greater,
+                    Comparison::Ge => o != Ordering::Less,
+                })
+            }
             Predicate::In(values) => values.iter().any(|v| compare(&value, v) == Some(Ordering::Equal)),
             Predicate::Like(pattern) => match &value {
                 Field::Json(Value::String(s)) => like(s, pattern),
@@ -169,14 +171,18 @@ fn sort_key(record: &Stored, name: &str) -> SortKey {
 }
 
 pub fn run<'c>(company: &'c Company, query: &Query) -> Result<Outcome<'c>, QueryError> {
-    let implicit_active =
-        query.entity.is_name_list() && !query.conditions.iter().any(|c| c.field.eq_ignore_ascii_case("active"));
+    let implicit_active = query.entity.is_name_list()
+        && !query.conditions.iter().any(|c| c.field.eq_ignore_ascii_case("active"));
     let matching = company.records(query.entity).filter(|r| matches(r, query, implicit_active));
     if query.selection == Selection::Count {
         return Ok(Outcome::Count(matching.count()));
     }
     let skip = query.start_position.saturating_sub(1);
-    let by_id = |descending: bool| query.order_by.len() == 1 && query.order_by[0].field.eq_ignore_ascii_case("id") && query.order_by[0].descending == descending;
+    let by_id = |descending: bool| {
+        query.order_by.len() == 1
+            && query.order_by[0].field.eq_ignore_ascii_case("id")
+            && query.order_by[0].descending == descending
+    };
     // Records are stored in id order, so the usual `ORDERBY Id` (or none) pages without sorting.
     if query.order_by.is_empty() || by_id(false) {
         return Ok(Outcome::Page(matching.skip(skip).take(query.max_results).collect()));
@@ -238,7 +244,10 @@ mod tests {
         let mut ids = Vec::new();
         let mut start = 1;
         loop {
-            let page = page(&company, &format!("SELECT * FROM Invoice ORDERBY Id STARTPOSITION {start} MAXRESULTS 100"));
+            let page = page(
+                &company,
+                &format!("SELECT * FROM Invoice ORDERBY Id STARTPOSITION {start} MAXRESULTS 100"),
+            );
             ids.extend(page.iter().map(|r| r.id));
             if page.len() < 100 {
                 break;
@@ -254,14 +263,19 @@ mod tests {
     fn filters_compare_by_type() {
         let company = company();
         let cutoff = company.records(EntityType::Invoice).nth(300).expect("enough invoices").updated;
-        let later = page(&company, &format!(
-            "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{}' MAXRESULTS 1000",
-            cutoff.to_rfc3339()
-        ));
+        let later = page(
+            &company,
+            &format!(
+                "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{}' MAXRESULTS 1000",
+                cutoff.to_rfc3339()
+            ),
+        );
         assert!(!later.is_empty() && later.iter().all(|r| r.updated > cutoff));
 
         let big = page(&company, "SELECT * FROM Invoice WHERE TotalAmt >= 1000 MAXRESULTS 1000");
-        assert!(big.iter().all(|r| matches!(&r.body, Body::Invoice(i) if i.total_amt >= Decimal::from(1000))));
+        assert!(
+            big.iter().all(|r| matches!(&r.body, Body::Invoice(i) if i.total_amt >= Decimal::from(1000)))
+        );
 
         let by_ids = page(&company, "SELECT * FROM Customer WHERE Id IN ('3', '5', '8')");
         assert_eq!(by_ids.iter().map(|r| r.id).collect::<Vec<_>>(), vec![3, 5, 8]);
@@ -269,11 +283,17 @@ mod tests {
         let first_customer = company.records(EntityType::Customer).next().expect("customers");
         let Body::Customer(c) = &first_customer.body else { panic!("customer") };
         let needle = &c.display_name[..c.display_name.len() - 3];
-        let liked = page(&company, &format!("SELECT * FROM Customer WHERE DisplayName LIKE '{}%'", needle.to_uppercase()));
+        let liked = page(
+            &company,
+            &format!("SELECT * FROM Customer WHERE DisplayName LIKE '{}%'", needle.to_uppercase()),
+        );
         assert!(liked.iter().any(|r| r.id == first_customer.id));
 
-        let of_customer = page(&company, &format!("SELECT * FROM Invoice WHERE CustomerRef = '{}'", first_customer.id));
-        assert!(of_customer.iter().all(|r| matches!(&r.body, Body::Invoice(i) if i.customer_ref.value == first_customer.id.to_string())));
+        let of_customer =
+            page(&company, &format!("SELECT * FROM Invoice WHERE CustomerRef = '{}'", first_customer.id));
+        assert!(of_customer.iter().all(
+            |r| matches!(&r.body, Body::Invoice(i) if i.customer_ref.value == first_customer.id.to_string())
+        ));
     }
 
     #[test]
@@ -294,8 +314,13 @@ mod tests {
     fn orders_by_any_property() {
         let company = company();
         let desc = page(&company, "SELECT * FROM Bill ORDERBY TotalAmt DESC MAXRESULTS 50");
-        let amounts: Vec<Decimal> =
-            desc.iter().map(|r| match &r.body { Body::Bill(b) => b.total_amt, _ => Decimal::ZERO }).collect();
+        let amounts: Vec<Decimal> = desc
+            .iter()
+            .map(|r| match &r.body {
+                Body::Bill(b) => b.total_amt,
+                _ => Decimal::ZERO,
+            })
+            .collect();
         assert!(amounts.windows(2).all(|w| w[0] >= w[1]));
         let newest = page(&company, "SELECT * FROM Vendor ORDERBY Id DESC MAXRESULTS 1");
         assert_eq!(newest[0].id, company.records(EntityType::Vendor).next_back().expect("vendors").id);

@@ -13,17 +13,52 @@ use crate::model::*;
 
 const GIVEN: [&str; 24] = [
     "Amelia", "Benjamin", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Isla", "Jonah", "Keira",
-    "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Quinn", "Rosa", "Samuel", "Tariq", "Uma", "Victor",
-    "Wen", "Zara",
+    "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Quinn", "Rosa", "Samuel", "Tariq", "Uma", "Victor", "Wen",
+    "Zara",
 ];
 const FAMILY: [&str; 24] = [
-    "Adeyemi", "Brennan", "Castillo", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova",
-    "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Patel", "Quintero", "Rossi",
-    "Schmidt", "Takahashi", "Underwood", "Varga", "Whitfield", "Yilmaz",
+    "Adeyemi",
+    "Brennan",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quintero",
+    "Rossi",
+    "Schmidt",
+    "Takahashi",
+    "Underwood",
+    "Varga",
+    "Whitfield",
+    "Yilmaz",
 ];
 const TRADES: [&str; 16] = [
-    "Dental", "Landscaping", "Bakery", "Plumbing", "Design", "Consulting", "Auto Repair", "Florist",
-    "Catering", "Fitness", "Architecture", "Printing", "Veterinary", "Roofing", "Bookshop", "Brewing",
+    "Dental",
+    "Landscaping",
+    "Bakery",
+    "Plumbing",
+    "Design",
+    "Consulting",
+    "Auto Repair",
+    "Florist",
+    "Catering",
+    "Fitness",
+    "Architecture",
+    "Printing",
+    "Veterinary",
+    "Roofing",
+    "Bookshop",
+    "Brewing",
 ];
 const SUFFIXES: [&str; 4] = ["LLC", "Inc", "Co", "Group"];
 const CITIES: [(&str, &str, &str); 8] = [
@@ -37,8 +72,17 @@ const CITIES: [(&str, &str, &str); 8] = [
     ("Spokane", "WA", "99201"),
 ];
 const ITEM_WORDS: [&str; 12] = [
-    "Hourly Consulting", "Installation", "Maintenance Plan", "Design Session", "Repair Service",
-    "Annual License", "Training Day", "Site Visit", "Hardware Kit", "Replacement Part", "Subscription",
+    "Hourly Consulting",
+    "Installation",
+    "Maintenance Plan",
+    "Design Session",
+    "Repair Service",
+    "Annual License",
+    "Training Day",
+    "Site Visit",
+    "Hardware Kit",
+    "Replacement Part",
+    "Subscription",
     "Rush Fee",
 ];
 
@@ -119,7 +163,9 @@ fn address(rng: &mut ChaCha8Rng) -> Address {
 }
 
 pub fn phone(rng: &mut ChaCha8Rng) -> Phone {
-    Phone { free_form_number: format!("({}) 555-{:04}", rng.random_range(200..999), rng.random_range(0..10_000)) }
+    Phone {
+        free_form_number: format!("({}) 555-{:04}", rng.random_range(200..999), rng.random_range(0..10_000)),
+    }
 }
 
 /// How many entities of each type a company of `entities` gets: the chart of accounts first
@@ -132,8 +178,8 @@ pub fn plan(entities: usize) -> Vec<(EntityType, usize)> {
     let mut counts: Vec<(EntityType, usize)> =
         MIX.iter().map(|(t, share)| (*t, rest * *share as usize / 100)).collect();
     if rest >= 3 {
-        for base in 0..3 {
-            counts[base].1 = counts[base].1.max(1);
+        for (_, count) in counts.iter_mut().take(3) {
+            *count = (*count).max(1);
         }
     }
     let assigned: usize = counts.iter().map(|(_, n)| n).sum();
@@ -472,7 +518,9 @@ pub fn bill_payment(
         _ => false,
     });
     let (vendor_ref, amount, applied) = match open {
-        Some((bill_id, Body::Bill(bill))) => (bill.vendor_ref.clone(), bill.balance, Some((bill_id, bill.balance))),
+        Some((bill_id, Body::Bill(bill))) => {
+            (bill.vendor_ref.clone(), bill.balance, Some((bill_id, bill.balance)))
+        }
         _ => {
             let vendor = company.pick(EntityType::Vendor, rng);
             (company.ref_to(vendor), cents(rng, 1_000, 100_000), None)
@@ -568,7 +616,8 @@ pub fn revise(rng: &mut ChaCha8Rng, body: &mut Body, revision: u64) {
                 detail.qty += Decimal::ONE;
                 line.amount = detail.unit_price * detail.qty;
             }
-            let total: Decimal = i.line.iter().filter(|l| l.sales_item_line_detail.is_some()).map(|l| l.amount).sum();
+            let total: Decimal =
+                i.line.iter().filter(|l| l.sales_item_line_detail.is_some()).map(|l| l.amount).sum();
             if let Some(subtotal) = i.line.iter_mut().find(|l| l.sub_total_line_detail.is_some()) {
                 subtotal.amount = total;
             }

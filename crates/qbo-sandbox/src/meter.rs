@@ -89,8 +89,12 @@ impl Meter {
                 m.arrivals.pop_front();
             }
             m.arrivals.push_back(now);
-            let last_second =
-                m.arrivals.iter().rev().take_while(|t| now.duration_since(**t) < Duration::from_secs(1)).count();
+            let last_second = m
+                .arrivals
+                .iter()
+                .rev()
+                .take_while(|t| now.duration_since(**t) < Duration::from_secs(1))
+                .count();
             let last_minute = m.arrivals.len();
             let c = &mut m.counters;
             c.requests += 1;

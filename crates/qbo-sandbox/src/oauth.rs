@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore;
@@ -78,6 +78,8 @@ pub struct AccessGrant {
     pub grant: u64,
     pub realm: String,
     pub expires: Instant,
+    /// Requests left before it expires (`Faults::access_token_uses`).
+    pub uses_left: Option<u32>,
 }
 
 /// Why an access token was refused.
@@ -104,18 +106,21 @@ fn random_token(rng: &mut impl RngCore, prefix: &str) -> String {
 }
 
 impl TokenRegistry {
-    /// Checks an API request's bearer token for `realm`.
-    pub fn check_access(&self, token: &str, realm: &str) -> Result<(), AccessError> {
-        let access = self.access.get(token).ok_or(AccessError::Unknown)?;
+    /// Checks an API request's bearer token for `realm`, counting the use.
+    pub fn check_access(&mut self, token: &str, realm: &str) -> Result<(), AccessError> {
+        let access = self.access.get_mut(token).ok_or(AccessError::Unknown)?;
         let grant = self.grants.get(&access.grant).ok_or(AccessError::Unknown)?;
         if grant.revoked {
             return Err(AccessError::Revoked);
         }
-        if access.expires <= Instant::now() {
+        if access.expires <= Instant::now() || access.uses_left == Some(0) {
             return Err(AccessError::Expired);
         }
         if access.realm != realm {
             return Err(AccessError::OtherRealm);
+        }
+        if let Some(uses) = access.uses_left.as_mut() {
+            *uses -= 1;
         }
         Ok(())
     }
@@ -128,9 +133,16 @@ impl TokenRegistry {
         }
     }
 
-    fn mint(&mut self, grant_id: u64, state: &SandboxState, rng: &mut impl RngCore, hard: bool) -> IssuedTokens {
+    fn mint(
+        &mut self,
+        grant_id: u64,
+        state: &SandboxState,
+        rng: &mut impl RngCore,
+        hard: bool,
+    ) -> IssuedTokens {
         let lifetimes = state.lifetimes;
-        let access_secs = state.faults().access_token_secs.unwrap_or(lifetimes.access_secs);
+        let faults = state.faults();
+        let access_secs = faults.access_token_secs.unwrap_or(lifetimes.access_secs);
         let access_token = random_token(rng, "eyJsandbox.");
         let refresh_token = random_token(rng, "AB11");
         let grant = self.grants.get_mut(&grant_id).expect("minting for an existing grant");
@@ -141,7 +153,12 @@ impl TokenRegistry {
         self.refresh_index.insert(refresh_token.clone(), grant_id);
         self.access.insert(
             access_token.clone(),
-            AccessGrant { grant: grant_id, realm: grant.realm.clone(), expires: now + Duration::from_secs(access_secs) },
+            AccessGrant {
+                grant: grant_id,
+                realm: grant.realm.clone(),
+                expires: now + Duration::from_secs(access_secs),
+                uses_left: faults.access_token_uses,
+            },
         );
         IssuedTokens {
             token_type: "bearer".into(),
@@ -149,7 +166,8 @@ impl TokenRegistry {
             refresh_token,
             expires_in: access_secs,
             x_refresh_token_expires_in: grant.refresh_expires.saturating_duration_since(now).as_secs(),
-            x_refresh_token_hard_expires_in: hard.then(|| grant.hard_expires.saturating_duration_since(now).as_secs()),
+            x_refresh_token_hard_expires_in: hard
+                .then(|| grant.hard_expires.saturating_duration_since(now).as_secs()),
         }
     }
 
@@ -259,7 +277,7 @@ pub async fn authorize(State(state): State<AppState>, Query(params): Query<Autho
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     target.push(separator);
     target.push_str(&query);
-    Redirect::to(&target).into_response()
+    (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
 }
 
 #[derive(Deserialize)]
@@ -273,7 +291,12 @@ struct TokenRequest {
 }
 
 /// The authenticated client id, from HTTP Basic or from form fields (`client_secret_post`).
-fn client_auth(state: &SandboxState, headers: &HeaderMap, id: Option<&str>, secret: Option<&str>) -> Option<String> {
+fn client_auth(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    id: Option<&str>,
+    secret: Option<&str>,
+) -> Option<String> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -291,7 +314,8 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Stri
     let Ok(request) = serde_urlencoded::from_str::<TokenRequest>(&body) else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", Some("malformed form body"));
     };
-    let Some(client_id) = client_auth(&state, &headers, request.client_id.as_deref(), request.client_secret.as_deref())
+    let Some(client_id) =
+        client_auth(&state, &headers, request.client_id.as_deref(), request.client_secret.as_deref())
     else {
         state.oauth_counters(|c| c.invalid_clients += 1);
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", None);
@@ -303,7 +327,11 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Stri
     let issued = match request.grant_type.as_deref() {
         Some("authorization_code") => {
             let (Some(code), Some(redirect_uri)) = (request.code, request.redirect_uri) else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", Some("code and redirect_uri are required"));
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    Some("code and redirect_uri are required"),
+                );
             };
             state.oauth_counters(|c| c.code_exchanges += 1);
             let mut tokens = state.tokens();
@@ -316,7 +344,10 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Stri
                 drop(tokens);
                 return invalid_grant(&state, "Authorization code has already been used");
             }
-            if entry.client_id != client_id || entry.redirect_uri != redirect_uri || entry.expires <= Instant::now() {
+            if entry.client_id != client_id
+                || entry.redirect_uri != redirect_uri
+                || entry.expires <= Instant::now()
+            {
                 drop(tokens);
                 return invalid_grant(&state, "Invalid authorization code");
             }
@@ -332,7 +363,11 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Stri
         }
         Some("refresh_token") => {
             let Some(refresh_token) = request.refresh_token else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", Some("refresh_token is required"));
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    Some("refresh_token is required"),
+                );
             };
             state.oauth_counters(|c| c.refreshes += 1);
             let inject = state.roll(state.faults().refresh_invalid_grant_rate);
@@ -385,7 +420,8 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Str
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", None);
     };
     let mut tokens = state.tokens();
-    let grant = tokens.refresh_index.get(&token).copied().or_else(|| tokens.access.get(&token).map(|a| a.grant));
+    let grant =
+        tokens.refresh_index.get(&token).copied().or_else(|| tokens.access.get(&token).map(|a| a.grant));
     if let Some(grant) = grant.filter(|g| tokens.grants.get(g).is_some_and(|g| g.client_id == client_id)) {
         tokens.revoke_grant(grant);
     }

@@ -215,7 +215,9 @@ impl Parser {
 
     fn number(&mut self, what: &str) -> Result<usize, QueryError> {
         match self.next() {
-            Some(Token::Number(n)) => n.parse().map_err(|_| QueryError::Parse(format!("{what} must be a number"))),
+            Some(Token::Number(n)) => {
+                n.parse().map_err(|_| QueryError::Parse(format!("{what} must be a number")))
+            }
             _ => Err(QueryError::Parse(format!("{what} must be a number"))),
         }
     }
@@ -302,11 +304,13 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         }
     }
     loop {
-        if p.eat_keyword("orderby") || (p.at_keyword("order") && {
-            p.at += 1;
-            p.expect_keyword("by")?;
-            true
-        }) {
+        if p.eat_keyword("orderby")
+            || (p.at_keyword("order") && {
+                p.at += 1;
+                p.expect_keyword("by")?;
+                true
+            })
+        {
             loop {
                 let field = p.word("a property name")?;
                 let descending = if p.eat_keyword("desc") {
@@ -339,10 +343,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         )));
     }
     for condition in &query.conditions {
-        let allowed = matches!(
-            condition.predicate,
-            Predicate::Compare(Comparison::Eq, _) | Predicate::In(_)
-        );
+        let allowed = matches!(condition.predicate, Predicate::Compare(Comparison::Eq, _) | Predicate::In(_));
         if condition.field.eq_ignore_ascii_case("id") && !allowed {
             return Err(QueryError::Invalid("Id supports only the = and IN operators".into()));
         }
@@ -368,7 +369,8 @@ mod tests {
         assert_eq!(node.entity, EntityType::Invoice);
         assert_eq!(node.conditions[0].field, "MetaData.LastUpdatedTime");
 
-        let python = parse("SELECT *, Sku FROM Item ORDER BY Name DESC MAXRESULTS 100").expect("python's form");
+        let python =
+            parse("SELECT *, Sku FROM Item ORDER BY Name DESC MAXRESULTS 100").expect("python's form");
         assert_eq!(python.order_by, vec![Ordering { field: "Name".into(), descending: true }]);
 
         let count = parse("SELECT COUNT(*) FROM Bill WHERE TotalAmt >= 10.5").expect("count");
@@ -383,7 +385,10 @@ mod tests {
 
     #[test]
     fn refuses_what_quickbooks_refuses() {
-        assert!(matches!(parse("SELECT * FROM Customer WHERE A = '1' OR B = '2'"), Err(QueryError::Parse(_))));
+        assert!(matches!(
+            parse("SELECT * FROM Customer WHERE A = '1' OR B = '2'"),
+            Err(QueryError::Parse(_))
+        ));
         assert!(matches!(parse("SELECT Id FROM Customer"), Err(QueryError::Parse(_))));
         assert!(matches!(parse("SELECT * FROM Nope"), Err(QueryError::Invalid(_))));
         assert!(matches!(parse("SELECT * FROM Customer MAXRESULTS 1001"), Err(QueryError::Invalid(_))));

@@ -46,7 +46,12 @@ fn push_records(out: &mut Vec<u8>, entity: EntityType, records: &[&Stored], tomb
 
 /// `{"QueryResponse": {"<Entity>": [...], "startPosition": n, "maxResults": count}, "time": ...}`,
 /// or `{"QueryResponse": {}, ...}` when the page is empty.
-pub fn query_page(entity: EntityType, records: &[&Stored], start_position: usize, time: DateTime<Utc>) -> Vec<u8> {
+pub fn query_page(
+    entity: EntityType,
+    records: &[&Stored],
+    start_position: usize,
+    time: DateTime<Utc>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + records.len() * 1_200);
     push_str(&mut out, "{\"QueryResponse\":{");
     if !records.is_empty() {
@@ -155,7 +160,11 @@ pub fn fault_json_lowercase(fault_type: &str, error: &FaultError, time: DateTime
 }
 
 fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// `<IntuitResponse time=...><Fault type=...><Error code=...><Message/><Detail/></Error></Fault></IntuitResponse>`.
@@ -192,7 +201,8 @@ mod tests {
     fn fault_shapes_parse_and_escape() {
         let time = DateTime::from_timestamp(1_780_000_000, 0).expect("valid");
         let error = FaultError::new("610", "Object Not Found", "Something <missing> & gone");
-        let json: serde_json::Value = serde_json::from_slice(&fault_json("ValidationFault", &error, time)).expect("json");
+        let json: serde_json::Value =
+            serde_json::from_slice(&fault_json("ValidationFault", &error, time)).expect("json");
         assert_eq!(json["Fault"]["Error"][0]["code"], "610");
         let lower: serde_json::Value =
             serde_json::from_slice(&fault_json_lowercase("AUTHENTICATION", &error, time)).expect("json");
@@ -206,7 +216,8 @@ mod tests {
     #[test]
     fn empty_results_keep_the_documented_shapes() {
         let time = DateTime::from_timestamp(1_780_000_000, 0).expect("valid");
-        let page: serde_json::Value = serde_json::from_slice(&query_page(EntityType::Bill, &[], 1, time)).expect("json");
+        let page: serde_json::Value =
+            serde_json::from_slice(&query_page(EntityType::Bill, &[], 1, time)).expect("json");
         assert_eq!(page["QueryResponse"], json!({}));
         let cdc: serde_json::Value = serde_json::from_slice(&cdc(&[], time)).expect("json");
         assert_eq!(cdc["CDCResponse"][0]["QueryResponse"], json!([{}]));

@@ -115,10 +115,10 @@ pub struct Sandbox;
 
 impl Sandbox {
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
-        let listener = tokio::net::TcpListener::bind(config.bind)
-            .await
-            .map_err(|source| SandboxError::Bind { addr: config.bind, source })?;
-        let addr = listener.local_addr().map_err(|source| SandboxError::Bind { addr: config.bind, source })?;
+        let bind_error = |source| SandboxError::Bind { addr: config.bind, source };
+        let listener = std::net::TcpListener::bind(config.bind).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let state = Arc::new(SandboxState {
             apps: config.apps.clone(),
@@ -133,14 +133,45 @@ impl Sandbox {
             clock: Clock::default(),
             oauth_counters: Mutex::new(OAuthCounters::default()),
         });
-        let handle_state = Arc::clone(&state);
         let (shutdown, on_shutdown) = oneshot::channel::<()>();
-        let mut handle = SandboxHandle { state: handle_state, addr, shutdown: Some(shutdown), server: None, drift: None };
+        let mut handle = SandboxHandle {
+            state: Arc::clone(&state),
+            addr,
+            shutdown: Some(shutdown),
+            server: None,
+            drift: None,
+        };
         for spec in &config.companies {
             handle.add_company(spec.clone()).await?;
         }
-        let app = router(state);
-        let server = tokio::spawn(async move {
+        handle.server = Some(serve_on_own_runtime(listener, router(state), on_shutdown).map_err(bind_error)?);
+        Ok(handle)
+    }
+}
+
+/// Serves on a runtime of its own (two workers, one thread that owns it), like a server in
+/// another process: requests are taken off the socket and counted when they arrive, however
+/// busy the caller's runtime is (a test's single-threaded runtime parsing a large page would
+/// otherwise delay them, bunch their arrivals and distort the per-second counters).
+fn serve_on_own_runtime(
+    listener: std::net::TcpListener,
+    app: Router,
+    on_shutdown: oneshot::Receiver<()>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("qbo-sandbox")
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new().name("qbo-sandbox".into()).spawn(move || {
+        runtime.block_on(async move {
+            let listener = match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!(error.cause = %error, "qbo sandbox cannot listen");
+                    return;
+                }
+            };
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = on_shutdown.await;
             });
@@ -148,9 +179,7 @@ impl Sandbox {
                 tracing::error!(error.cause = %error, "qbo sandbox server stopped");
             }
         });
-        handle.server = Some(server);
-        Ok(handle)
-    }
+    })
 }
 
 /// Every entity of a company with its SyncToken, keyed by (type, id): what a complete mirror
@@ -162,7 +191,7 @@ pub struct SandboxHandle {
     state: AppState,
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
     drift: Option<JoinHandle<()>>,
 }
 
@@ -201,7 +230,11 @@ impl SandboxHandle {
         let company = tokio::task::spawn_blocking(move || Company::generate(&spec, as_of))
             .await
             .map_err(|e| SandboxError::Generation(e.to_string()))?;
-        self.state.companies.write().unwrap_or_else(|e| e.into_inner()).insert(realm, Arc::new(RwLock::new(company)));
+        self.state
+            .companies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(realm, Arc::new(RwLock::new(company)));
         Ok(())
     }
 
@@ -211,7 +244,12 @@ impl SandboxHandle {
 
     /// Applies `count` random changes to a company (see `Company::apply_random_changes`) and
     /// says what changed, so a test can compare with what CDC returns.
-    pub fn apply_random_changes(&self, realm: &str, count: usize, seed: u64) -> Result<ChangeSummary, SandboxError> {
+    pub fn apply_random_changes(
+        &self,
+        realm: &str,
+        count: usize,
+        seed: u64,
+    ) -> Result<ChangeSummary, SandboxError> {
         let company = self.company(realm)?;
         let mut company = company.write().unwrap_or_else(|e| e.into_inner());
         Ok(company.apply_random_changes(count, seed, &self.state.clock))
@@ -247,12 +285,19 @@ impl SandboxHandle {
         let company = company.read().unwrap_or_else(|e| e.into_inner());
         Ok(EntityType::LISTED
             .iter()
-            .flat_map(|t| company.records(*t).map(|r| ((*t, r.id.to_string()), r.sync_token)).collect::<Vec<_>>())
+            .flat_map(|t| {
+                company.records(*t).map(|r| ((*t, r.id.to_string()), r.sync_token)).collect::<Vec<_>>()
+            })
             .collect())
     }
 
     /// A record's JSON exactly as the API would send it.
-    pub fn entity_json(&self, realm: &str, entity: EntityType, id: u64) -> Result<Option<String>, SandboxError> {
+    pub fn entity_json(
+        &self,
+        realm: &str,
+        entity: EntityType,
+        id: u64,
+    ) -> Result<Option<String>, SandboxError> {
         let company = self.company(realm)?;
         let company = company.read().unwrap_or_else(|e| e.into_inner());
         Ok(company.get(entity, id).map(|r| r.to_json()))
@@ -312,7 +357,7 @@ impl SandboxHandle {
             let _ = shutdown.send(());
         }
         if let Some(server) = self.server.take() {
-            let _ = server.await;
+            let _ = tokio::task::spawn_blocking(move || server.join()).await;
         }
     }
 }

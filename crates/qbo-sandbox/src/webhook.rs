@@ -43,7 +43,8 @@ pub fn notification(realm: &str, changes: &ChangeSummary, verifier_token: &str) 
 
 /// base64(HMAC-SHA256(body, verifier token)).
 pub fn sign(body: &[u8], verifier_token: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(verifier_token.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(verifier_token.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
 }

@@ -33,7 +33,7 @@ pub struct ChartRoles {
 }
 
 impl ChartRoles {
-    pub fn assign(&mut self, name: &str, _classification: &str, account_type: &str, id: u64) {
+    pub fn assign(&mut self, name: &str, account_type: &str, id: u64) {
         match name {
             "Checking" => self.checking = id,
             "Accounts Receivable (A/R)" => self.ar = id,

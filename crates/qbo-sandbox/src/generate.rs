@@ -214,7 +214,7 @@ pub fn company_info(rng: &mut ChaCha8Rng, name: &str, as_of: DateTime<Utc>) -> C
 pub fn account(rng: &mut ChaCha8Rng, index: usize, roles: &mut ChartRoles, id: u64) -> Account {
     let (name, classification, account_type, sub_type, parent) = match CHART.get(index) {
         Some(&(name, classification, account_type, sub_type)) => {
-            roles.assign(name, classification, account_type, id);
+            roles.assign(name, account_type, id);
             (name.to_string(), classification, account_type, sub_type, None)
         }
         None => {

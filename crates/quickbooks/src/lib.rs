@@ -16,6 +16,29 @@
 //! - [`entity`]: typed views of the twelve entities we mirror, each keeping its raw JSON.
 //! - [`fault`]: JSON and XML fault bodies, throttles included; [`webhook`]: payloads and
 //!   `intuit-signature` verification.
+//!
+//! # Driving it from a sync engine
+//!
+//! 1. Once per process: a `reqwest::Client`, [`Endpoints`] (`Endpoints::production()` or
+//!    `Endpoints::discover` for the local sandbox), an [`OAuthClient`], and a [`QboClient`] built
+//!    with the global [`RealmLimiter`]. Per connection: `qbo.company(realm, tokens)` where
+//!    `tokens` is the connection store's [`TokenProvider`] (single-flight refresh, rotated refresh
+//!    token stored before use; map [`TokenError::ReconnectNeeded`] to "reconnect needed").
+//! 2. Full sync, per kind in the order of [`EntityKind::depends_on`]: `EntityPager::new(kind)`
+//!    (or `.resume_at(checkpoint)`), then `while let Some(page) = pager.next_page(&company)` store
+//!    `page.records` (upsert by (realm, kind, `header.id`), newer `header.sync_token` wins, keep
+//!    `raw`) and `pager.position()` as the checkpoint in one transaction. Before starting, note
+//!    the server time (`QueryPage::time` of the first page) as the CDC watermark to use next.
+//! 3. Incremental sync: `company.cdc(&EntityKind::LISTED, watermark)`; apply `upserts` and
+//!    `deletes` per kind and store `response.time` as the new watermark in the same transaction.
+//!    If [`CdcResponse::is_truncated`], ask again one kind per call; a kind still truncated on
+//!    its own can be advanced from its last returned `LastUpdatedTime` (CDC lists oldest first),
+//!    or re-read with `EntityPager::over(Query::select(kind).include_inactive().updated_since(w))`
+//!    (a query never shows hard deletes; only CDC or an id reconciliation does). On
+//!    [`QboError::CdcLookbackExceeded`] run a full sync.
+//! 4. Errors: [`QboError::is_transient`] → retry the job later; [`QboError::needs_reconnect`] →
+//!    mark the connection; anything else (a [`QboError::Fault`]) → record `fault.summary()`.
+//!    [`CompanyClient::api_calls`] is the "API calls used" of a sync run.
 
 pub mod cdc;
 pub mod client;

@@ -215,6 +215,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_guard_keeps_bursts_apart_by_more_than_a_second() {
+        let guard = Duration::from_millis(250);
+        let limiter =
+            LocalRealmLimiter::new(RealmLimits { per_second: 5, per_minute: 100, in_flight: 100, guard });
+        let far = Instant::now() + Duration::from_secs(600);
+        let mut starts = Vec::new();
+        for _ in 0..15 {
+            drop(limiter.acquire(&realm(), far).await.expect("admitted"));
+            starts.push(Instant::now());
+        }
+        // Arrivals delayed by anything from 0 to 250 ms still fall at most 5 to any one second.
+        for (i, start) in starts.iter().enumerate() {
+            let within = starts[i..].iter().take_while(|t| t.duration_since(*start) < SECOND + guard).count();
+            assert!(within <= 5, "{within} starts within 1.25 s of start {i}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn caps_the_minute_and_the_requests_in_flight() {
         let limiter = LocalRealmLimiter::new(RealmLimits {
             per_second: 100,

@@ -144,6 +144,7 @@ declare
     v_left    integer := p_max;
     v_wake    timestamptz;
     v_lim     job_limits;
+    v_key_now timestamptz;
     v_tokens  double precision;
     v_room    integer;
     v_taken   integer;
@@ -170,9 +171,12 @@ begin
             for no key update skip locked
         loop
             exit when v_left <= 0;
+            -- Read the clock only now that the key's row is locked: admissions of one key are then
+            -- stamped in the order they happen, and the bucket's time never runs backwards.
+            v_key_now := clock_timestamp();
             v_tokens := case when v_lim.rate_per_second is null then null
                         else least(v_lim.burst::double precision,
-                                   v_lim.tokens + greatest(0, extract(epoch from v_now - v_lim.refilled_at))
+                                   v_lim.tokens + greatest(0, extract(epoch from v_key_now - v_lim.refilled_at))
                                                   * v_lim.rate_per_second) end;
             v_room := v_left;
             if v_tokens is not null then
@@ -188,13 +192,13 @@ begin
                 with picked as (
                     select j.id from jobs j
                     where j.queue = p_queue and j.limit_key = v_lim.key
-                      and j.state in ('available', 'retrying') and j.run_at <= v_now
+                      and j.state in ('available', 'retrying') and j.run_at <= v_key_now
                     order by j.priority, j.run_at, j.id
                     limit v_room
                     for update skip locked
                 )
                 update jobs j set state = 'running', attempt = j.attempt + 1, fence = j.fence + 1,
-                                  leased_by = p_worker, lease_expires_at = v_lease, started_at = v_now
+                                  leased_by = p_worker, lease_expires_at = v_lease, started_at = v_key_now
                 from picked where j.id = picked.id
                 returning j.id, j.kind, j.organization_id, j.payload, j.attempt, j.max_attempts,
                           j.fence, j.limit_key, j.run_at, j.started_at, null::timestamptz;
@@ -202,10 +206,10 @@ begin
                 v_left := v_left - v_taken;
             end if;
             if v_tokens is not null then
-                update job_limits l set tokens = v_tokens - v_taken, refilled_at = v_now
+                update job_limits l set tokens = v_tokens - v_taken, refilled_at = v_key_now
                 where l.key = v_lim.key;
                 if v_tokens - v_taken < 1 then
-                    v_wake := least(v_wake, v_now + (1 - (v_tokens - v_taken)) / v_lim.rate_per_second
+                    v_wake := least(v_wake, v_key_now + (1 - (v_tokens - v_taken)) / v_lim.rate_per_second
                                                     * interval '1 second');
                 end if;
             end if;
@@ -327,7 +331,9 @@ begin
 end $$;
 
 -- Takes back jobs whose lease expired (their worker died, froze or lost its connection): each
--- becomes 'retrying' at once, or 'dead' if that was its last attempt. Returns (id, queue, state).
+-- becomes 'retrying', or 'dead' if that was its last attempt. It may run again after 1 s, 2 s,
+-- 4 s … (at most 5 min) by its attempt count, so a job that kills its worker (a poison pill that
+-- runs out of memory) cannot take down every worker in a row. Returns (id, queue, state).
 create function jobs_rescue(p_worker uuid, p_max integer)
 returns table (id bigint, queue text, state text)
 language plpgsql
@@ -343,7 +349,7 @@ begin
     ), rescued as (
         update jobs j set
             state = case when j.attempt >= j.max_attempts then 'dead' else 'retrying' end,
-            run_at = clock_timestamp(),
+            run_at = clock_timestamp() + least(power(2, greatest(j.attempt - 1, 0)), 300) * interval '1 second',
             last_error = 'lease expired: the worker stopped renewing it (crash, kill, freeze or lost connection)',
             leased_by = null,
             lease_expires_at = null,

@@ -24,9 +24,10 @@
 //!   a worker that lost its lease — killed, frozen by SIGSTOP, cut off — can neither complete, fail
 //!   nor extend the job once it was rescued or re-leased.
 //! - **Rescue within 30 s** with the defaults: leases last 15 s and are renewed every 5 s; every
-//!   worker looks for expired leases every 5 s, so a dead worker's job is back within ≤ 20 s. A
-//!   slow job is not an orphan: its lease is renewed for as long as its worker lives, however long
-//!   the job's own timeout.
+//!   worker looks for expired leases every 5 s, so a dead worker's job is taken back within
+//!   ≤ 20 s and runs again 1 s later (2 s, 4 s … after repeated rescues of the same job, so a
+//!   job that kills its workers cannot take them all down at once). A slow job is not an orphan:
+//!   its lease is renewed for as long as its worker lives, however long the job's own timeout.
 //! - **Limits per key, global** across workers and processes: token-bucket rate and max-in-flight,
 //!   enforced inside the claim under the key's row lock in `job_limits` (PostgreSQL only, no Redis
 //!   needed). See [`Limit`].

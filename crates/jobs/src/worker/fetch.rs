@@ -52,6 +52,10 @@ pub(super) async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(queue.concurrency));
     let mut failures: u32 = 0;
+    // Empty claims in a row: the wait before the next claim doubles from 1 ms with each, up to the
+    // poll interval, so a queue that just had work is checked often (jobs whose NOTIFY was
+    // debounced away are found quickly) and an idle one rarely.
+    let mut empty_claims: u32 = 0;
     loop {
         if *stop.borrow() {
             return;
@@ -71,19 +75,23 @@ pub(super) async fn run(
         let wait = match claim(&shared, &queue.name, wanted).await {
             Ok((jobs, wake_at)) => {
                 failures = 0;
-                let full = jobs.len() == wanted;
+                let claimed = jobs.len();
                 for job in jobs {
                     if let Some(permit) = permits.pop() {
                         spawn_job(&shared, &queue.name, job, permit);
                     }
                 }
                 drop(permits);
-                if full {
+                if claimed == wanted {
+                    empty_claims = 0;
                     continue;
                 }
+                empty_claims = if claimed == 0 { empty_claims.saturating_add(1) } else { 0 };
+                let backoff =
+                    Duration::from_millis(1u64 << empty_claims.min(20)).min(shared.config.poll_interval);
                 let until_token = wake_at.and_then(|at| (at - Utc::now()).to_std().ok());
-                until_token.map_or(shared.config.poll_interval, |d| {
-                    d.clamp(Duration::from_millis(1), shared.config.poll_interval)
+                until_token.map_or(backoff, |d| {
+                    d.clamp(Duration::from_millis(1), backoff.max(Duration::from_millis(1)))
                 })
             }
             Err(error) => {

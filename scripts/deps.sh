@@ -16,6 +16,7 @@ need redis-cli redis-tools
 need cc build-essential
 need pkg-config pkg-config
 need curl curl
+need /bin/kill procps
 need python3 python3-venv
 
 if ((${#missing[@]})); then

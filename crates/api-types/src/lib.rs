@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clients;
 pub mod engagements;
 pub mod invoices;
+pub mod marketplace;
 pub mod patch;
 pub mod problem;
 

@@ -25,6 +25,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "notes", description = "Internal notes on clients and engagements"),
         (name = "invoices", description = "Invoices, payments and AR aging"),
         (name = "portal", description = "Client portal access"),
+        (name = "marketplace", description = "Fractional-CFO advisors: public search, profiles, matching, reviews"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

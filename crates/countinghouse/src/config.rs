@@ -22,6 +22,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub security: SecurityConfig,
+    pub platform: PlatformConfig,
     pub log: LogConfig,
 }
 
@@ -76,6 +77,14 @@ pub struct SecurityConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// Slug of the organization that runs the platform: its owners (who hold `system:admin`)
+    /// verify marketplace advisors. Unset: nobody can (the demo names its own firm).
+    pub organization: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// `text` or `json`.
     pub format: String,
@@ -109,6 +118,7 @@ impl Default for Config {
                 login_per_ip_per_minute: 30,
                 login_per_account_per_minute: 10,
             },
+            platform: PlatformConfig { organization: None },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
         }
     }

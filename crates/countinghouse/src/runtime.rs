@@ -108,9 +108,21 @@ pub fn identity(config: &Config, db: Db, keys: KeyRing) -> Identity {
     )
 }
 
-pub fn api_state(config: &Config, db: Db, identity: Identity, keys: KeyRing) -> api::AppState {
+/// The firm use cases, knowing which organization runs the platform.
+pub fn firm(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<firm::Firm> {
+    let platform = match &config.platform.organization {
+        Some(slug) => Some(
+            domain::OrgSlug::parse(slug)
+                .map_err(|e| anyhow::anyhow!("platform.organization {slug:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok(firm::Firm::new(db, keys).with_platform_org(platform))
+}
+
+pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) -> api::AppState {
     api::AppState::new(api::App {
-        firm: firm::Firm::new(db.clone(), keys),
+        firm,
         db,
         identity,
         config: api::ApiConfig {

@@ -79,6 +79,10 @@ id_type!(EngagementId);
 id_type!(InvoiceId);
 id_type!(NoteId);
 id_type!(PortalAccessId);
+id_type!(AdvisorId);
+id_type!(AssessmentId);
+id_type!(MatchId);
+id_type!(ReviewId);
 
 #[cfg(test)]
 mod tests {

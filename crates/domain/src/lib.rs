@@ -13,6 +13,7 @@ pub mod email;
 pub mod firm;
 pub mod ids;
 pub mod invoice;
+pub mod marketplace;
 pub mod password;
 pub mod permission;
 pub mod role;

@@ -4,17 +4,22 @@
 //! command and tests. Each checks the caller's permission and client scope, validates input,
 //! writes through `store` inside one `TenantTx` (so the audit entries commit with the change),
 //! and returns the API shape (tax ids are unsealed or masked here, by permission).
+//!
+//! The advisor marketplace lives here too ([`marketplace`]): profiles and their verification,
+//! the public search, reviews, needs assessments and matching.
 
 mod clients;
 mod csv_io;
 mod engagements;
 mod error;
 mod invoices;
+mod marketplace;
 mod notes;
 mod portal;
 pub mod tax;
 mod validate;
 
+use domain::OrgSlug;
 use store::Db;
 use vault::KeyRing;
 
@@ -27,10 +32,20 @@ pub use notes::NoteSubject;
 pub struct Firm {
     db: Db,
     keys: KeyRing,
+    /// The slug of the organization whose administrators run the platform (verify marketplace
+    /// advisors). Resolved per use: platform actions are rare, and the organization may be
+    /// created after the process starts.
+    platform_org: Option<OrgSlug>,
 }
 
 impl Firm {
     pub fn new(db: Db, keys: KeyRing) -> Self {
-        Firm { db, keys }
+        Firm { db, keys, platform_org: None }
+    }
+
+    /// Names the platform's own organization: its members with `system:admin` verify advisors.
+    pub fn with_platform_org(mut self, org: Option<OrgSlug>) -> Self {
+        self.platform_org = org;
+        self
     }
 }

@@ -19,6 +19,7 @@ pub mod engagements;
 mod error;
 pub mod invitations;
 pub mod invoices;
+pub mod marketplace;
 pub mod mfa;
 pub mod migrate;
 pub mod notes;

@@ -101,6 +101,18 @@ impl TenantTx {
         Ok(TenantTx { tx, org, actor, pending_audit: Vec::new() })
     }
 
+    /// A transaction for a platform administrator acting from organization `org`: it also sets
+    /// `app.platform_admin`, which the marketplace's review policies honour. Call only after
+    /// checking that the caller is a platform administrator.
+    pub async fn begin_platform(db: &Db, org: OrganizationId, actor: Actor) -> StoreResult<TenantTx> {
+        let begin = format!(
+            "BEGIN; SELECT set_config('app.organization_id', '{}', true), set_config('app.platform_admin', 'on', true)",
+            org.as_uuid()
+        );
+        let tx = db.pool().begin_with(AssertSqlSafe(begin)).await?;
+        Ok(TenantTx { tx, org, actor, pending_audit: Vec::new() })
+    }
+
     pub fn organization_id(&self) -> OrganizationId {
         self.org
     }

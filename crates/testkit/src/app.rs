@@ -84,6 +84,10 @@ pub struct TestConfig {
     pub api: api::ApiConfig,
 }
 
+/// The slug of the organization that runs the platform in tests: create a tenant with it
+/// ([`TestApp::tenant`]) and its owner verifies marketplace advisors.
+pub const PLATFORM_SLUG: &str = "countinghouse-ops";
+
 impl Default for TestConfig {
     fn default() -> Self {
         TestConfig {
@@ -117,7 +121,8 @@ impl TestApp {
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
-            firm: firm::Firm::new(db.clone(), keys.clone()),
+            firm: firm::Firm::new(db.clone(), keys.clone())
+                .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug"))),
             config: api_config,
             metrics: telemetry::metrics_handle(),
         });

@@ -11,5 +11,5 @@
 mod app;
 mod db;
 
-pub use app::{PASSWORD, Persona, Tenant, TestApp, TestConfig, TestResponse};
+pub use app::{PASSWORD, PLATFORM_SLUG, Persona, Tenant, TestApp, TestConfig, TestResponse};
 pub use db::TestDb;

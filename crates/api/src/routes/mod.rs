@@ -8,6 +8,7 @@ pub mod engagements;
 pub mod health;
 pub mod invitations;
 pub mod invoices;
+pub mod marketplace;
 pub mod members;
 
 use utoipa::OpenApi;
@@ -27,6 +28,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(clients::router())
         .merge(engagements::router())
         .merge(invoices::router())
+        .merge(marketplace::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

@@ -12,6 +12,7 @@ mod clients;
 mod engagements;
 mod invitations;
 mod invoices;
+mod marketplace;
 mod mfa;
 mod permissions;
 mod plans;

@@ -14,6 +14,8 @@ use store::sqlx::{self, AssertSqlSafe, Row};
 use store::{Actor, TenantTx};
 use testkit::{Tenant, TestApp};
 
+use crate::marketplace::{assessment, listed_advisor, needs, profile};
+
 /// Tables that carry an organization id but are not tenant-owned, each for a stated reason:
 /// - `organization_directory`: the slug → organization map sign-in reads before any tenant is
 ///   known (it holds no tenant data);
@@ -45,6 +47,17 @@ fn tenant_column(table: &str) -> &'static str {
     if table == "organizations" { "id" } else { "organization_id" }
 }
 
+/// The rows tenant `$1` may see: its own; for matches, also those addressed to its advisors once
+/// the client has made contact (migration 0020).
+fn visible_to(table: &str) -> String {
+    match table {
+        "advisor_matches" => "(organization_id = $1::uuid or (advisor_organization_id = $1::uuid \
+                              and status not in ('suggested', 'viewed')))"
+            .to_owned(),
+        _ => format!("{} = $1::uuid", tenant_column(table)),
+    }
+}
+
 /// Two tenants with a member, an invitation, an API key, MFA codes and audit entries each.
 async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
     let mut tenants = Vec::new();
@@ -74,7 +87,40 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
     }
     let b = tenants.pop().unwrap();
     let a = tenants.pop().unwrap();
+    populate_marketplace(app, &a, &b).await;
     (a, b)
+}
+
+/// An advisor in each firm; each firm's assessment matched with both advisors; A contacts B's
+/// advisor (so B sees that match), B contacts nobody (so A's advisor sees none of B's).
+async fn populate_marketplace(app: &TestApp, a: &Tenant, b: &Tenant) {
+    let platform = app.tenant(testkit::PLATFORM_SLUG).await;
+    let (_, _) = listed_advisor(app, &platform, a, profile("A's advisor", json!({}))).await;
+    let (_, b_advisor) = listed_advisor(app, &platform, b, profile("B's advisor", json!({}))).await;
+    for t in [a, b] {
+        let id = assessment(app, t, needs()).await;
+        let r = app
+            .post(
+                &format!("/v1/marketplace/needs-assessments/{id}/matches"),
+                Some(&t.owner.token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.value().as_array().unwrap().len(), 2, "{}", r.body);
+        if t.slug == a.slug {
+            let to_b =
+                r.value().as_array().unwrap().iter().find(|m| m["advisor_id"] == b_advisor.as_str()).cloned();
+            let to_b = to_b.unwrap()["id"].as_str().unwrap().to_owned();
+            let r = app
+                .post(
+                    &format!("/v1/marketplace/matches/{to_b}/status"),
+                    Some(&t.owner.token),
+                    &json!({"status": "contacted"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
 }
 
 /// A client with a tax id, an engagement, notes, a sent and part-paid invoice, a portal user.
@@ -282,50 +328,53 @@ async fn proof_2_with_tenant_a_set_no_row_of_b_is_visible_or_writable() {
     let mut owner = app.test_db.owner_conn().await;
     for table in tenant_tables(&app).await {
         let col = tenant_column(&table);
-        let a_rows: i64 =
-            sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table} where {col} = $1::uuid")))
-                .bind(&a.organization_id)
-                .fetch_one(&mut owner)
-                .await
-                .unwrap();
-        let b_rows: i64 =
-            sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table} where {col} = $1::uuid")))
-                .bind(&b.organization_id)
-                .fetch_one(&mut owner)
-                .await
-                .unwrap();
-        assert!(b_rows > 0, "{table}: tenant B must have rows for this proof to mean something");
+        let visible = visible_to(&table);
+        let count = |filter: String| AssertSqlSafe(format!("select count(*) from {table} where {filter}"));
+        let a_rows: i64 = sqlx::query_scalar(count(visible.clone()))
+            .bind(&a.organization_id)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+        let others: i64 = sqlx::query_scalar(count(format!("not {visible}")))
+            .bind(&a.organization_id)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+        assert!(others > 0, "{table}: other tenants must have rows for this proof to mean something");
 
         let mut tx = TenantTx::begin(&app.db, a_id, Actor::system()).await.unwrap();
-        // A query that forgot its tenant filter sees exactly A's rows.
+        // A query that forgot its tenant filter sees exactly what A may see.
         let seen: i64 = sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table}")))
             .fetch_one(tx.conn())
             .await
             .unwrap();
         assert_eq!(seen, a_rows, "{table}: an unfiltered query must see only tenant A's rows");
-        let b_seen: i64 =
-            sqlx::query_scalar(AssertSqlSafe(format!("select count(*) from {table} where {col} = $1::uuid")))
-                .bind(&b.organization_id)
-                .fetch_one(tx.conn())
-                .await
-                .unwrap();
-        assert_eq!(b_seen, 0, "{table}: tenant B's rows are visible to tenant A");
-        if table != "audit_log" {
-            let moved = sqlx::query(AssertSqlSafe(format!(
-                "update {table} set {col} = {col} where {col} = $1::uuid"
-            )))
-            .bind(&b.organization_id)
-            .execute(tx.conn())
+        let others_seen: i64 = sqlx::query_scalar(count(format!("not {visible}")))
+            .bind(&a.organization_id)
+            .fetch_one(tx.conn())
             .await
             .unwrap();
-            assert_eq!(moved.rows_affected(), 0, "{table}: tenant A updated tenant B's rows");
-            // Moving one of A's rows into B is refused by WITH CHECK.
-            let hijack = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = $1::uuid")))
-                .bind(&b.organization_id)
-                .execute(tx.conn())
-                .await;
-            let err = hijack.expect_err(&format!("{table}: moving rows to tenant B must fail"));
-            assert!(["42501", "23503", "23505"].contains(&sqlstate(&err).as_str()), "{table}: {err}");
+        assert_eq!(others_seen, 0, "{table}: another tenant's rows are visible to tenant A");
+        if table != "audit_log" {
+            let moved =
+                sqlx::query(AssertSqlSafe(format!("update {table} set {col} = {col} where not {visible}")))
+                    .bind(&a.organization_id)
+                    .execute(tx.conn())
+                    .await;
+            match moved {
+                Ok(done) => {
+                    assert_eq!(done.rows_affected(), 0, "{table}: tenant A updated another tenant's rows");
+                    // Moving one of A's rows into B is refused by WITH CHECK.
+                    let hijack = sqlx::query(AssertSqlSafe(format!("update {table} set {col} = $1::uuid")))
+                        .bind(&b.organization_id)
+                        .execute(tx.conn())
+                        .await;
+                    let err = hijack.expect_err(&format!("{table}: moving rows to tenant B must fail"));
+                    assert!(["42501", "23503", "23505"].contains(&sqlstate(&err).as_str()), "{table}: {err}");
+                }
+                // The tenant column is not updatable at all (a column grant): stronger still.
+                Err(e) => assert_eq!(sqlstate(&e), "42501", "{table}: {e}"),
+            }
         }
         tx.rollback().await.unwrap();
     }
@@ -367,6 +416,22 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("patch", "/v1/organization"),
     ("post", "/v1/audit-log/verify"),
     ("get", "/v1/invoices/aging"),
+    // The public marketplace: listings and published reviews are public by design.
+    ("get", "/v1/marketplace/advisors"),
+    ("get", "/v1/marketplace/advisors/{id}"),
+    ("get", "/v1/marketplace/advisors/{id}/reviews"),
+    ("get", "/v1/marketplace/featured"),
+    ("get", "/v1/marketplace/compare"),
+    ("get", "/v1/marketplace/vocabulary"),
+    // The caller's own advisor profile (found by the signed-in user, never by id).
+    ("post", "/v1/marketplace/profile"),
+    ("get", "/v1/marketplace/profile"),
+    ("patch", "/v1/marketplace/profile"),
+    ("post", "/v1/marketplace/profile/submit"),
+    ("put", "/v1/marketplace/profile/availability"),
+    // Platform administration: 403 for every firm but the platform's own (marketplace tests).
+    ("get", "/v1/marketplace/admin/review-queue"),
+    ("post", "/v1/marketplace/admin/advisors/{id}/{decision}"),
 ];
 
 #[tokio::test]
@@ -385,6 +450,18 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         .post("/v1/api-keys", Some(&b.owner.token), &json!({"name": "k", "scopes": ["clients:read"]}))
         .await;
     let b_key = key.value()["api_key"]["id"].as_str().unwrap().to_owned();
+    let platform = app.tenant(testkit::PLATFORM_SLUG).await;
+    let (_, b_advisor) = listed_advisor(&app, &platform, &b, profile("B's advisor", json!({}))).await;
+    let b_assessment = assessment(&app, &b, needs()).await;
+    let r = app
+        .post(
+            &format!("/v1/marketplace/needs-assessments/{b_assessment}/matches"),
+            Some(&b.owner.token),
+            &json!({}),
+        )
+        .await;
+    let b_match = r.value()[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.value()[0]["advisor_id"], b_advisor.as_str());
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
         b_staff.user_id.clone(),
@@ -396,6 +473,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         bi.invoice.clone(),
         bi.note.clone(),
         bi.portal_access.clone(),
+        b_assessment.clone(),
+        b_match.clone(),
     ]
     .into_iter()
     .collect();
@@ -510,6 +589,40 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/portal-access/{id}",
             resource("DELETE", format!("/v1/portal-access/{}", bi.portal_access), json!(null)),
         ),
+        (
+            "post",
+            "/v1/marketplace/needs-assessments",
+            resource("POST", "/v1/marketplace/needs-assessments".into(), {
+                let mut body = needs();
+                body["client_id"] = json!(c);
+                body
+            }),
+        ),
+        (
+            "get",
+            "/v1/marketplace/needs-assessments/{id}/matches",
+            resource("GET", format!("/v1/marketplace/needs-assessments/{b_assessment}/matches"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/marketplace/needs-assessments/{id}/matches",
+            resource("POST", format!("/v1/marketplace/needs-assessments/{b_assessment}/matches"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/marketplace/matches/{id}/status",
+            resource(
+                "POST",
+                format!("/v1/marketplace/matches/{b_match}/status"),
+                json!({"status": "declined"}),
+            ),
+        ),
+        (
+            "post",
+            "/v1/marketplace/matches/{id}/review",
+            resource("POST", format!("/v1/marketplace/matches/{b_match}/review"), json!({"overall": 1})),
+        ),
+        ("get", "/v1/marketplace/matches/incoming", list("/v1/marketplace/matches/incoming")),
         ("get", "/v1/members", list("/v1/members?limit=200")),
         ("get", "/v1/invitations", list("/v1/invitations?open=false")),
         ("post", "/v1/invitations", list("/v1/invitations?open=false")),
@@ -585,6 +698,9 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     );
     assert_eq!(app.get(&format!("/v1/invoices/{i}"), &b.owner.token).await.value()["paid_amount"], "100.00");
     assert_eq!(app.get(&format!("/v1/engagements/{e}"), &b.owner.token).await.value()["status"], "planning");
+    let m =
+        app.get(&format!("/v1/marketplace/needs-assessments/{b_assessment}/matches"), &b.owner.token).await;
+    assert_eq!(m.value()[0]["status"], "suggested");
     let keys = app.get("/v1/api-keys", &b.owner.token).await.value();
     assert!(keys[0]["revoked_at"].is_null());
 }

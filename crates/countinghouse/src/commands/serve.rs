@@ -40,15 +40,19 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
             config.server.listen
         )
     })?;
+    let mut config = config.clone();
+    if demo && config.platform.organization.is_none() {
+        // The demo firm's owner also runs the demo platform (verifies marketplace advisors).
+        config.platform.organization = Some(demo::DEMO_SLUG.to_owned());
+    }
+    let firm = runtime::firm(&config, db.clone(), keys)?;
     if demo {
-        let creds =
-            demo::prepare(&identity, &firm::Firm::new(db.clone(), keys.clone()), &config.server.public_url)
-                .await?;
+        let creds = demo::prepare(&identity, &firm, &config.server.public_url).await?;
         demo::print(&creds, &config.server.public_url);
     }
 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
-    let state = runtime::api_state(config, db.clone(), identity, keys);
+    let state = runtime::api_state(&config, db.clone(), identity, firm);
     tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");
     api::serve(listener, api::router(state), runtime::shutdown_signal()).await?;
     housekeeping.abort();

@@ -1,0 +1,261 @@
+//! The advisor marketplace: public search and profiles; an advisor's own profile; verification
+//! by platform administrators; needs assessments, matches and reviews.
+
+use api_types::Problem;
+use api_types::marketplace::{
+    AdvisorDetail, AdvisorSearchParams, AdvisorSearchResponse, AdvisorSummary, AssessmentResponse,
+    AvailabilityRequest, CompareParams, CreateAssessmentRequest, CreateReviewRequest, FeaturedParams,
+    MatchParams, MatchResponse, MatchStatusRequest, ProfileRequest, ProfileResponse, ReasonRequest,
+    ReviewResponse, Vocabulary,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::marketplace::ProfileAction;
+use domain::{AdvisorId, AssessmentId, MatchId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::routes::page_limit;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_advisors))
+        .routes(routes!(advisor_detail))
+        .routes(routes!(advisor_reviews))
+        .routes(routes!(featured_advisors))
+        .routes(routes!(compare_advisors))
+        .routes(routes!(vocabulary))
+        .routes(routes!(create_profile, my_profile, update_profile))
+        .routes(routes!(submit_profile))
+        .routes(routes!(set_availability))
+        .routes(routes!(review_queue))
+        .routes(routes!(decide_profile))
+        .routes(routes!(create_assessment))
+        .routes(routes!(request_matches, assessment_matches))
+        .routes(routes!(incoming_matches))
+        .routes(routes!(move_match))
+        .routes(routes!(review_match))
+}
+
+/// Search the marketplace (public). Filters combine; `facets=true` adds counts per industry,
+/// service and rate band under the filters. Keyset paging for every sort but relevance.
+#[utoipa::path(get, path = "/v1/marketplace/advisors", tag = "marketplace", params(AdvisorSearchParams),
+    responses((status = 200, body = AdvisorSearchResponse), (status = 422, body = Problem)))]
+async fn search_advisors(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AdvisorSearchParams>,
+) -> ApiResult<Json<AdvisorSearchResponse>> {
+    let limit = page_limit(q.limit)?;
+    Ok(Json(state.firm.search_advisors(&q, limit).await?))
+}
+
+/// An advisor's public profile with recent published reviews.
+#[utoipa::path(get, path = "/v1/marketplace/advisors/{id}", tag = "marketplace", params(("id" = AdvisorId, Path)),
+    responses((status = 200, body = AdvisorDetail), (status = 404, body = Problem)))]
+async fn advisor_detail(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<AdvisorId>,
+) -> ApiResult<Json<AdvisorDetail>> {
+    Ok(Json(state.firm.advisor_detail(id).await?))
+}
+
+/// An advisor's published reviews, newest first.
+#[utoipa::path(get, path = "/v1/marketplace/advisors/{id}/reviews", tag = "marketplace",
+    params(("id" = AdvisorId, Path)), responses((status = 200, body = Vec<ReviewResponse>), (status = 404, body = Problem)))]
+async fn advisor_reviews(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<AdvisorId>,
+) -> ApiResult<Json<Vec<ReviewResponse>>> {
+    Ok(Json(state.firm.advisor_reviews(id).await?))
+}
+
+/// Featured advisors: top rated, recently joined, or industry experts.
+#[utoipa::path(get, path = "/v1/marketplace/featured", tag = "marketplace", params(FeaturedParams),
+    responses((status = 200, body = Vec<AdvisorSummary>), (status = 422, body = Problem)))]
+async fn featured_advisors(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<FeaturedParams>,
+) -> ApiResult<Json<Vec<AdvisorSummary>>> {
+    Ok(Json(state.firm.featured_advisors(&q).await?))
+}
+
+/// Two to five advisors side by side.
+#[utoipa::path(get, path = "/v1/marketplace/compare", tag = "marketplace", params(CompareParams),
+    responses((status = 200, body = Vec<AdvisorDetail>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn compare_advisors(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CompareParams>,
+) -> ApiResult<Json<Vec<AdvisorDetail>>> {
+    Ok(Json(state.firm.compare_advisors(&q).await?))
+}
+
+/// The controlled vocabularies profiles and searches use.
+#[utoipa::path(get, path = "/v1/marketplace/vocabulary", tag = "marketplace",
+    responses((status = 200, body = Vocabulary)))]
+async fn vocabulary() -> Json<Vocabulary> {
+    Json(firm::Firm::vocabulary())
+}
+
+/// Create your advisor profile (pending until verified).
+#[utoipa::path(post, path = "/v1/marketplace/profile", tag = "marketplace", security(("bearer" = [])),
+    request_body = ProfileRequest,
+    responses((status = 201, body = ProfileResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_profile(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ProfileRequest>,
+) -> ApiResult<(StatusCode, Json<ProfileResponse>)> {
+    Ok((StatusCode::CREATED, Json(state.firm.create_profile(&auth.ctx, &auth.meta, req).await?)))
+}
+
+/// Your advisor profile, whatever its status.
+#[utoipa::path(get, path = "/v1/marketplace/profile", tag = "marketplace", security(("bearer" = [])),
+    responses((status = 200, body = ProfileResponse), (status = 404, body = Problem)))]
+async fn my_profile(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(state.firm.my_profile(&auth.ctx, &auth.meta).await?))
+}
+
+/// Change your profile (a listed profile's listing follows).
+#[utoipa::path(patch, path = "/v1/marketplace/profile", tag = "marketplace", security(("bearer" = [])),
+    request_body = ProfileRequest,
+    responses((status = 200, body = ProfileResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_profile(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ProfileRequest>,
+) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(state.firm.update_profile(&auth.ctx, &auth.meta, req).await?))
+}
+
+/// Submit your profile for verification.
+#[utoipa::path(post, path = "/v1/marketplace/profile/submit", tag = "marketplace", security(("bearer" = [])),
+    responses((status = 200, body = ProfileResponse), (status = 409, body = Problem)))]
+async fn submit_profile(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(state.firm.submit_profile(&auth.ctx, &auth.meta).await?))
+}
+
+/// Set whether you take new clients, and how many you have.
+#[utoipa::path(put, path = "/v1/marketplace/profile/availability", tag = "marketplace", security(("bearer" = [])),
+    request_body = AvailabilityRequest,
+    responses((status = 200, body = ProfileResponse), (status = 404, body = Problem)))]
+async fn set_availability(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<AvailabilityRequest>,
+) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(state.firm.set_availability(&auth.ctx, &auth.meta, req).await?))
+}
+
+/// Profiles waiting for verification (platform administrators).
+#[utoipa::path(get, path = "/v1/marketplace/admin/review-queue", tag = "marketplace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ProfileResponse>), (status = 403, body = Problem)))]
+async fn review_queue(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ProfileResponse>>> {
+    Ok(Json(state.firm.review_queue(&auth.ctx, &auth.meta).await?))
+}
+
+/// Approve, reject, suspend or reinstate an advisor (platform administrators). Rejecting and
+/// suspending need a reason.
+#[utoipa::path(post, path = "/v1/marketplace/admin/advisors/{id}/{decision}", tag = "marketplace",
+    security(("bearer" = [])),
+    params(("id" = AdvisorId, Path), ("decision" = String, Path, description = "approve, reject, suspend or reinstate")),
+    request_body = ReasonRequest,
+    responses((status = 200, body = ProfileResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+async fn decide_profile(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, decision)): ApiPath<(AdvisorId, String)>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> ApiResult<Json<ProfileResponse>> {
+    let action = match decision.as_str() {
+        "approve" => ProfileAction::Approve,
+        "reject" => ProfileAction::Reject,
+        "suspend" => ProfileAction::Suspend,
+        "reinstate" => ProfileAction::Reinstate,
+        _ => {
+            return Err(ApiError::new(
+                api_types::ProblemType::NotFound,
+                "the decision is approve, reject, suspend or reinstate",
+            ));
+        }
+    };
+    Ok(Json(state.firm.decide_profile(&auth.ctx, &auth.meta, id, action, req.reason).await?))
+}
+
+/// Describe what a client needs from an advisor (`clients:update`).
+#[utoipa::path(post, path = "/v1/marketplace/needs-assessments", tag = "marketplace", security(("bearer" = [])),
+    request_body = CreateAssessmentRequest,
+    responses((status = 201, body = AssessmentResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn create_assessment(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<CreateAssessmentRequest>,
+) -> ApiResult<(StatusCode, Json<AssessmentResponse>)> {
+    Ok((StatusCode::CREATED, Json(state.firm.create_assessment(&auth.ctx, &auth.meta, req).await?)))
+}
+
+/// Find the best advisors for an assessment: hard filters, then a score with a reason per
+/// component; the top `count` are saved as suggested matches (`clients:update`).
+#[utoipa::path(post, path = "/v1/marketplace/needs-assessments/{id}/matches", tag = "marketplace",
+    security(("bearer" = [])), params(("id" = AssessmentId, Path), MatchParams),
+    responses((status = 200, body = Vec<MatchResponse>), (status = 404, body = Problem)))]
+async fn request_matches(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<AssessmentId>,
+    ApiQuery(q): ApiQuery<MatchParams>,
+) -> ApiResult<Json<Vec<MatchResponse>>> {
+    let count = q.count.unwrap_or(5) as usize;
+    Ok(Json(state.firm.request_matches(&auth.ctx, &auth.meta, id, count).await?))
+}
+
+/// The matches of an assessment, best first.
+#[utoipa::path(get, path = "/v1/marketplace/needs-assessments/{id}/matches", tag = "marketplace",
+    security(("bearer" = [])), params(("id" = AssessmentId, Path)),
+    responses((status = 200, body = Vec<MatchResponse>), (status = 404, body = Problem)))]
+async fn assessment_matches(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<AssessmentId>,
+) -> ApiResult<Json<Vec<MatchResponse>>> {
+    Ok(Json(state.firm.assessment_matches(&auth.ctx, &auth.meta, id).await?))
+}
+
+/// Matches addressed to your organization's advisors (after the client made contact).
+#[utoipa::path(get, path = "/v1/marketplace/matches/incoming", tag = "marketplace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MatchResponse>)))]
+async fn incoming_matches(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<MatchResponse>>> {
+    Ok(Json(state.firm.incoming_matches(&auth.ctx, &auth.meta).await?))
+}
+
+/// Move a match along: suggested → viewed → contacted → responded → call_scheduled → proposal →
+/// accepted, or declined. Each side may make only its own moves.
+#[utoipa::path(post, path = "/v1/marketplace/matches/{id}/status", tag = "marketplace", security(("bearer" = [])),
+    params(("id" = MatchId, Path)), request_body = MatchStatusRequest,
+    responses((status = 200, body = MatchResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+async fn move_match(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<MatchId>,
+    ApiJson(req): ApiJson<MatchStatusRequest>,
+) -> ApiResult<Json<MatchResponse>> {
+    Ok(Json(state.firm.move_match(&auth.ctx, &auth.meta, id, req.status).await?))
+}
+
+/// Review the advisor of an accepted match (once per match).
+#[utoipa::path(post, path = "/v1/marketplace/matches/{id}/review", tag = "marketplace", security(("bearer" = [])),
+    params(("id" = MatchId, Path)), request_body = CreateReviewRequest,
+    responses((status = 201, body = ReviewResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn review_match(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<MatchId>,
+    ApiJson(req): ApiJson<CreateReviewRequest>,
+) -> ApiResult<(StatusCode, Json<ReviewResponse>)> {
+    Ok((StatusCode::CREATED, Json(state.firm.review_match(&auth.ctx, &auth.meta, id, req).await?)))
+}

@@ -50,9 +50,11 @@ create index jobs_ready on jobs (queue, priority, run_at, id)
 -- Ready jobs with a limit key, per key (claims walk the keys, then each key's head).
 create index jobs_ready_limited on jobs (queue, limit_key, priority, run_at, id)
     where state in ('available', 'retrying') and limit_key is not null;
--- Leased jobs: rescue of expired leases and in-flight counts per limit key. Keyed by columns a
--- heartbeat does not change, so heartbeats stay HOT updates.
-create index jobs_running on jobs (limit_key) where state = 'running';
+-- Leased jobs, for the rescue of expired leases. Keyed by the id, which is distinct (an index of
+-- equal keys churned at this rate is slow) and which a heartbeat never changes (HOT updates).
+create index jobs_running on jobs (id) where state = 'running';
+-- Leased jobs per limit key: a key's in-flight count. Jobs without a limit key have no entry.
+create index jobs_in_flight on jobs (limit_key) where state = 'running' and limit_key is not null;
 -- Unique jobs: one unfinished job per key. A plain unique index (not advisory locks), so it holds
 -- under concurrent transactions and within one multi-row insert (ON CONFLICT DO NOTHING).
 create unique index jobs_unique_key on jobs (unique_key)

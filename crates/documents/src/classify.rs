@@ -88,6 +88,9 @@ const CUES: &[(DocType, &[(&str, f32)])] = &[
             ("approved", 1.5),
             ("auth", 1.0),
             ("card #", 1.0),
+            ("server", 1.5),
+            ("customer copy", 2.0),
+            ("guest check", 2.0),
         ],
     ),
     (

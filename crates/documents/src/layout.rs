@@ -102,13 +102,19 @@ pub fn render_page(page: &OcrPage) -> RenderedPage {
         }
         previous_level = Some(row_level);
         let mut column = 0usize;
-        let mut previous_right: Option<f32> = None;
+        let mut previous: Option<usize> = None;
         for i in members {
             let word = &page.words[i];
             let target = (word.bbox.x0 / char_width).round().max(0.0) as usize;
-            let spaces = match previous_right {
+            // Words are one space apart when the gap is under ~1.6 characters of *their* size
+            // (small labels and large values share a page, so the page median would not do).
+            let own_width = |w: &crate::ocr::OcrWord| {
+                let n = w.text.chars().count();
+                if n >= 2 { w.bbox.width() / n as f32 } else { char_width }
+            };
+            let spaces = match previous.map(|p| &page.words[p]) {
                 None => target,
-                Some(right) if word.bbox.x0 - right < char_width * 1.6 => 1,
+                Some(prev) if word.bbox.x0 - prev.bbox.x1 < 0.8 * (own_width(prev) + own_width(word)) => 1,
                 Some(_) => target.saturating_sub(column).max(2),
             };
             text.extend(std::iter::repeat_n(' ', spaces));
@@ -118,7 +124,7 @@ pub fn render_page(page: &OcrPage) -> RenderedPage {
             text.push_str(clean);
             column += clean.chars().count();
             word_spans[i] = Some(Span::new(start, text.len()));
-            previous_right = Some(word.bbox.x1);
+            previous = Some(i);
         }
     }
     RenderedPage { text, word_spans }

@@ -24,7 +24,7 @@ static MONEY_TOKEN: LazyLock<Regex> =
     LazyLock::new(|| re(r"\(?-?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}\)?"));
 static DATE_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}-\d{1,2}-\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4})\b",
+        r"(?i)\b(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}-\d{1,2}-\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s*\d{4}|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4})\b",
     )
 });
 static SHORT_DATE: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})/(\d{1,2})$"));
@@ -77,7 +77,12 @@ const DATE_FORMATS: &[&str] = &[
 
 /// Parses a full date in the formats invoices and statements use.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let cleaned = s.trim().trim_end_matches(['.', ',', ';', ':']).replace('.', "").replace("Sept ", "Sep ");
+    let cleaned = s
+        .trim()
+        .trim_end_matches(['.', ',', ';', ':'])
+        .replace('.', "")
+        .replace("Sept ", "Sep ")
+        .replace(',', ", ");
     let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     DATE_FORMATS.iter().find_map(|f| NaiveDate::parse_from_str(&cleaned, f).ok())
 }
@@ -237,15 +242,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn token_matches(label: &str, token: &str) -> bool {
-    let norm =
-        |s: &str| s.trim_matches(|c: char| c == ':' || c == ',' || c == '.').to_lowercase().replace('’', "'");
-    let (l, t) = (norm(label), norm(token));
-    if l.is_empty() {
-        return t.is_empty();
+fn normalize_token(s: &str) -> String {
+    s.trim_matches(|c: char| c == ':' || c == ',' || c == '.').to_lowercase().replace('’', "'")
+}
+
+/// Words one letter apart that mean different things: never matched to each other.
+const CONFUSABLE: &[&str] =
+    &["employer's", "employee's", "employer", "employee", "payer's", "payee's", "payer", "payee"];
+
+/// Whether a line token matches a label word: exactly (ignoring case and edge punctuation),
+/// or with `fuzzy`, within a small edit distance (OCR misreads).
+fn token_matches(label: &str, token: &str, fuzzy: bool) -> bool {
+    let (l, t) = (normalize_token(label), normalize_token(token));
+    if l == t {
+        return true;
     }
-    let n = l.chars().count();
-    let allowed = match n {
+    if !fuzzy || l.is_empty() || (CONFUSABLE.contains(&l.as_str()) && CONFUSABLE.contains(&t.as_str())) {
+        return false;
+    }
+    let allowed = match l.chars().count() {
         0..=3 => 0,
         4..=8 => 1,
         _ => 2,
@@ -324,10 +339,16 @@ impl<'a> Finder<'a> {
         Finder { doc, lines, line_tokens }
     }
 
-    /// Every occurrence of `label` (whole words, OCR-tolerant). A label must start a phrase:
-    /// the word before it (in the same cell) must not be a word of two or more letters, so
-    /// "Total" does not match inside "Sub Total" or "Invoice Total".
+    /// Every occurrence of `label` (whole words): exact matches, or when there are none,
+    /// OCR-tolerant ones. A label must start a phrase: the token before it in the same cell
+    /// must not be a word of three or more letters, so "Total" does not match inside "Sub Total"
+    /// or "Invoice Total" (box letters like "c" or a misread "e/f" are fine).
     fn hits(&self, label: &str) -> Vec<LabelHit> {
+        let exact = self.hits_with(label, false);
+        if exact.is_empty() { self.hits_with(label, true) } else { exact }
+    }
+
+    fn hits_with(&self, label: &str, fuzzy: bool) -> Vec<LabelHit> {
         let words: Vec<&str> = label.split_whitespace().collect();
         let mut out = Vec::new();
         for (li, toks) in self.line_tokens.iter().enumerate() {
@@ -336,7 +357,7 @@ impl<'a> Finder<'a> {
             }
             for start in 0..=toks.len() - words.len() {
                 let window = &toks[start..start + words.len()];
-                if !window.iter().zip(&words).all(|(t, w)| token_matches(w, &t.text)) {
+                if !window.iter().zip(&words).all(|(t, w)| token_matches(w, &t.text, fuzzy)) {
                     continue;
                 }
                 // The label's words must be in one cell.
@@ -344,8 +365,8 @@ impl<'a> Finder<'a> {
                     continue;
                 }
                 if start > 0 && toks[start].gap_before < 2 {
-                    let before = &toks[start - 1].text;
-                    if before.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+                    let before = normalize_token(&toks[start - 1].text);
+                    if before.chars().count() >= 3 && before.chars().all(|c| c.is_alphabetic() || c == '\'') {
                         continue;
                     }
                 }
@@ -394,10 +415,17 @@ impl<'a> Finder<'a> {
         None
     }
 
-    /// The value in the box under a label: the first of the next three non-blank lines with a
-    /// cell overlapping the label's columns.
+    /// The value in the box under a label. The box spans from the start of the label's cell to
+    /// the start of the next cell on the label's line (the next box's label); the value is the
+    /// first cell inside it on the next three non-blank lines.
     fn below(&self, hit: &LabelHit, pattern: Pattern) -> Option<Found> {
-        let (ls, le) = (hit.columns.0.saturating_sub(2), hit.columns.1 + 2);
+        let cells = &self.lines[hit.line].cells;
+        let own = cells
+            .iter()
+            .position(|c| c.columns.0 <= hit.columns.0 && hit.columns.0 < c.columns.1.max(c.columns.0 + 1));
+        let start = own.map_or(hit.columns.0, |i| cells[i].columns.0).saturating_sub(2);
+        let end =
+            own.and_then(|i| cells.get(i + 1)).map_or(usize::MAX, |next| next.columns.0.saturating_sub(1));
         let mut seen = 0;
         for line in self.lines.iter().skip(hit.line + 1) {
             if line.is_blank() {
@@ -409,7 +437,12 @@ impl<'a> Finder<'a> {
             }
             for cell in &line.cells {
                 let (cs, ce) = cell.columns;
-                if cs < le && ls < ce {
+                // A name starts under its label; an amount may sit anywhere in the box.
+                let label_end = own.map_or(hit.columns.1, |i| cells[i].columns.1);
+                if matches!(pattern, Pattern::Text) && cs > label_end {
+                    continue;
+                }
+                if cs < end && start < ce {
                     let text = self.doc.slice(cell.span);
                     if let Some((value, span)) = read_value(text, cell.span.start, pattern) {
                         return Some(Found { value, span, quality: 0.93 });

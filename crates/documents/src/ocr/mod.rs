@@ -11,6 +11,7 @@
 //! same output.
 
 pub mod azure;
+pub mod preprocess;
 pub mod tesseract;
 
 use domain::ids::OrganizationId;

@@ -20,6 +20,7 @@ use leptess::tesseract::TessApi;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::kind::FileKind;
+use crate::ocr::preprocess;
 use crate::ocr::{BBox, EngineId, OcrEngine, OcrError, OcrOutput, OcrPage, OcrRequest, OcrTimings, OcrWord};
 use crate::poppler;
 
@@ -63,7 +64,7 @@ struct Recognised {
 
 struct Job {
     image: GrayImage,
-    dpi: u32,
+    dpi: Option<u32>,
     reply: oneshot::Sender<Result<Recognised, OcrError>>,
 }
 
@@ -108,7 +109,7 @@ impl TesseractPool {
         self.size
     }
 
-    async fn recognise(&self, image: GrayImage, dpi: u32) -> Result<Recognised, OcrError> {
+    async fn recognise(&self, image: GrayImage, dpi: Option<u32>) -> Result<Recognised, OcrError> {
         let (reply, answer) = oneshot::channel();
         let sent = {
             let jobs = self.jobs.lock().map_err(|_| OcrError::Engine("pool lock poisoned".into()))?;
@@ -150,13 +151,15 @@ fn engine_thread(rx: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-fn recognise_page(api: &mut TessApi, image: &GrayImage, dpi: u32) -> Result<Recognised, OcrError> {
+fn recognise_page(api: &mut TessApi, image: &GrayImage, dpi: Option<u32>) -> Result<Recognised, OcrError> {
     let (w, h) = image.dimensions();
     let (wi, hi) = (i32::try_from(w), i32::try_from(h));
     let (Ok(wi), Ok(hi)) = (wi, hi) else { return Err(OcrError::Image("image too large".into())) };
     let started = Instant::now();
     api.raw.set_image(image.as_raw(), wi, hi, 1, wi).map_err(|e| OcrError::Image(format!("{e:?}")))?;
-    api.set_source_resolution(i32::try_from(dpi).unwrap_or(300));
+    if let Some(dpi) = dpi {
+        api.set_source_resolution(i32::try_from(dpi).unwrap_or(300));
+    }
     let tsv = api.get_tsv_text(0).map_err(|e| OcrError::Engine(format!("TSV output is not UTF-8: {e}")))?;
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     Ok(Recognised { words: parse_tsv(&tsv), millis })
@@ -185,14 +188,6 @@ fn parse_tsv(tsv: &str) -> Vec<OcrWord> {
             })
         })
         .collect()
-}
-
-/// Resolution of an image without metadata we trust: a US letter page's width in pixels
-/// divided by 8.5 inches, kept within what scanners produce.
-fn guess_dpi(image: &GrayImage) -> u32 {
-    let (w, h) = image.dimensions();
-    let short_side = w.min(h) as f32;
-    ((short_side / 8.5).round() as u32).clamp(70, 600)
 }
 
 /// Page `page` (1-based) of a TIFF as 8-bit gray.
@@ -232,22 +227,21 @@ fn luma(rgb: &[u8]) -> u8 {
 }
 
 /// The page image to recognise, and its resolution.
-async fn page_image(bytes: &[u8], kind: FileKind, page: u32) -> Result<(GrayImage, u32), OcrError> {
-    match kind {
-        FileKind::Pdf => Ok((poppler::rasterize_page(bytes, page, RASTER_DPI).await?, RASTER_DPI)),
+///
+/// Image files' resolution metadata is often missing or wrong, so for them none is given and
+/// Tesseract estimates it from the text size.
+async fn page_image(bytes: &[u8], kind: FileKind, page: u32) -> Result<(GrayImage, Option<u32>), OcrError> {
+    let (mut image, dpi) = match kind {
+        FileKind::Pdf => (poppler::rasterize_page(bytes, page, RASTER_DPI).await?, Some(RASTER_DPI)),
         FileKind::Png | FileKind::Jpeg => {
-            let image =
-                image::load_from_memory(bytes).map_err(|e| OcrError::Image(e.to_string()))?.into_luma8();
-            let dpi = guess_dpi(&image);
-            Ok((image, dpi))
+            (image::load_from_memory(bytes).map_err(|e| OcrError::Image(e.to_string()))?.into_luma8(), None)
         }
-        FileKind::Tiff => {
-            let image = tiff_page(bytes, page)?;
-            let dpi = guess_dpi(&image);
-            Ok((image, dpi))
-        }
-        other => Err(OcrError::NotOcrInput(other)),
-    }
+        FileKind::Tiff => (tiff_page(bytes, page)?, None),
+        other => return Err(OcrError::NotOcrInput(other)),
+    };
+    let skew = preprocess::estimate_skew(&image);
+    preprocess::remove_rules(&mut image, skew);
+    Ok((image, dpi))
 }
 
 /// The Tesseract [`OcrEngine`]: rasterises or decodes each page and recognises it in the pool.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use vault::KeyRing;
 
 use crate::copy::CopyWriter;
+use crate::marketplace::MarketWriters;
 use crate::words::*;
 use crate::{Scale, SeedError, SeedReport};
 
@@ -22,20 +23,20 @@ pub const SEED_PASSWORD: &str = "seed-password-2026";
 const SEED: u64 = 0x00C0_FFEE_2026;
 
 /// Everything is dated relative to this day, not "now", so the data is the same on every run.
-fn anchor() -> DateTime<Utc> {
+pub(crate) fn anchor() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().expect("valid anchor date")
 }
 
 /// A UUIDv7 for a moment, with random bits from the firm's RNG (deterministic and time-ordered).
-fn v7(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> Uuid {
+pub(crate) fn v7(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> Uuid {
     let mut rand_bytes = [0u8; 10];
     rng.fill(&mut rand_bytes);
     uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &rand_bytes).into_uuid()
 }
 
-struct Writers {
-    orgs: CopyWriter,
-    directory: CopyWriter,
+pub(crate) struct Writers {
+    pub orgs: CopyWriter,
+    pub directory: CopyWriter,
     users: CopyWriter,
     memberships: CopyWriter,
     clients: CopyWriter,
@@ -45,6 +46,7 @@ struct Writers {
     lines: CopyWriter,
     payments: CopyWriter,
     portal: CopyWriter,
+    pub market: MarketWriters,
 }
 
 impl Writers {
@@ -91,10 +93,11 @@ impl Writers {
                 "client_portal_access",
                 "id, organization_id, user_id, client_id, access_level, created_at, updated_at",
             ),
+            market: MarketWriters::new(),
         }
     }
 
-    fn all(&mut self) -> [&mut CopyWriter; 11] {
+    fn all(&mut self) -> impl Iterator<Item = &mut CopyWriter> {
         [
             &mut self.orgs,
             &mut self.directory,
@@ -108,9 +111,15 @@ impl Writers {
             &mut self.payments,
             &mut self.portal,
         ]
+        .into_iter()
+        .chain(self.market.all())
     }
 
-    async fn flush_full(&mut self, conn: &mut PgConnection) -> Result<(), SeedError> {
+    pub fn needs_flush(&mut self) -> bool {
+        self.all().any(|w| w.needs_flush())
+    }
+
+    pub async fn flush_full(&mut self, conn: &mut PgConnection) -> Result<(), SeedError> {
         for w in self.all() {
             if w.needs_flush() {
                 w.flush(conn).await?;
@@ -133,6 +142,7 @@ pub(crate) async fn load(
     let rest = clients - big;
     let mut w = Writers::new();
     let mut report = SeedReport { firms: firms as u64, ..SeedReport::default() };
+    let mut reviewers = Vec::with_capacity(firms);
     for f in 0..firms {
         let n = if f == 0 {
             big
@@ -146,8 +156,15 @@ pub(crate) async fn load(
             bar.set_message(slug.clone());
         }
         let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ (f as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        firm(&mut w, &mut rng, keys, &slug, n, password_hash, conn, bar, &mut report).await?;
+        reviewers.push(firm(&mut w, &mut rng, keys, &slug, n, password_hash, conn, bar, &mut report).await?);
     }
+    if let Some(bar) = bar {
+        bar.set_prefix("advisors");
+        bar.set_message("advisory firms");
+        bar.set_length(scale.advisors() as u64);
+        bar.set_position(0);
+    }
+    crate::marketplace::load(&mut w, conn, scale.advisors(), &reviewers, password_hash, bar).await?;
     for wr in w.all() {
         wr.flush(conn).await?;
     }
@@ -158,6 +175,8 @@ pub(crate) async fn load(
     report.invoice_lines = w.lines.rows();
     report.payments = w.payments.rows();
     report.portal_grants = w.portal.rows();
+    report.advisors = w.market.profiles.rows();
+    report.reviews = w.market.reviews.rows();
     Ok(report)
 }
 
@@ -172,7 +191,7 @@ async fn firm(
     conn: &mut PgConnection,
     bar: Option<&indicatif::ProgressBar>,
     report: &mut SeedReport,
-) -> Result<(), SeedError> {
+) -> Result<OrganizationId, SeedError> {
     let founded = anchor() - TimeDelta::days(rng.random_range(2000..4000));
     let org = OrganizationId::from_uuid(v7(rng, founded));
     let name = format!(
@@ -237,10 +256,10 @@ async fn firm(
     }
     w.sequences.raw(org).raw(invoice_number + 1).end_row();
     report.firms = report.firms.max(1);
-    Ok(())
+    Ok(org)
 }
 
-fn user_row(
+pub(crate) fn user_row(
     w: &mut Writers,
     rng: &mut ChaCha8Rng,
     org: OrganizationId,
@@ -265,7 +284,7 @@ fn user_row(
     id
 }
 
-fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
+pub(crate) fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
     let total: u32 = weighted.iter().map(|(_, w)| w).sum();
     let mut x = rng.random_range(0..total);
     for (v, w) in weighted {

@@ -1,6 +1,7 @@
 //! Deterministic data at scale for demos and benchmarks: firms with staff, clients (tax ids
-//! sealed exactly as the app seals them), engagements, invoices with lines and payments, and
-//! portal users — generated from a seeded RNG and bulk-loaded with COPY.
+//! sealed exactly as the app seals them), engagements, invoices with lines and payments, portal
+//! users, and the marketplace's advisors with their listings and reviews — generated from a
+//! seeded RNG and bulk-loaded with COPY.
 //!
 //! Loading runs as the database owner with `session_replication_role = replica`, so foreign-key
 //! triggers are skipped (the generator emits consistent rows by construction) and row-level
@@ -8,6 +9,7 @@
 
 mod copy;
 mod generate;
+mod marketplace;
 mod words;
 
 use std::time::{Duration, Instant};
@@ -36,6 +38,15 @@ impl Scale {
             "seed" => Some(Scale::Seed),
             "10x" => Some(Scale::Ten),
             _ => None,
+        }
+    }
+
+    /// Marketplace advisors (the plan's 15,000 at seed scale).
+    pub fn advisors(self) -> usize {
+        match self {
+            Scale::Small => 300,
+            Scale::Seed => 15_000,
+            Scale::Ten => 150_000,
         }
     }
 
@@ -76,6 +87,8 @@ pub struct SeedReport {
     pub invoice_lines: u64,
     pub payments: u64,
     pub portal_grants: u64,
+    pub advisors: u64,
+    pub reviews: u64,
     /// Generating and copying the rows (within `load_time`).
     pub copy_time: Duration,
     /// Everything: copy, index builds, commit.
@@ -93,6 +106,8 @@ impl SeedReport {
             + self.invoice_lines
             + self.payments
             + self.portal_grants
+            + self.advisors * 3
+            + self.reviews
     }
 }
 
@@ -124,7 +139,7 @@ pub async fn seed(
         tracing::info!("deleting the previously seeded organizations");
         conn.execute(
             "delete from organizations where id in (select organization_id from organization_directory
-             where slug = 'bench-cpa' or slug like 'seed-firm-%')",
+             where slug = 'bench-cpa' or slug like 'seed-firm-%' or slug like 'seed-advisory-%')",
         )
         .await?;
     }
@@ -142,7 +157,8 @@ pub async fn seed(
         "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
          from pg_index i
          where i.indrelid = any(array['clients', 'engagements', 'invoices', 'invoice_lines', 'invoice_payments',
-                                      'users', 'memberships', 'client_portal_access']::regclass[])
+                                      'users', 'memberships', 'client_portal_access', 'advisor_profiles',
+                                      'marketplace_listings', 'marketplace_reviews']::regclass[])
            and not i.indisprimary
            and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)",
     )
@@ -152,10 +168,10 @@ pub async fn seed(
         conn.execute(store::sqlx::AssertSqlSafe(format!("drop index {name}"))).await?;
     }
     let bar = progress.then(|| {
-        let bar = indicatif::ProgressBar::new(scale.size().1 as u64);
+        let bar = indicatif::ProgressBar::new(scale.size().1 as u64).with_prefix("clients");
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {msg:<28} [{bar:40}] {pos}/{len} clients  {per_sec}  eta {eta}",
+                "{spinner} {msg:<28} [{bar:40}] {pos}/{len} {prefix}  {per_sec}  eta {eta}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -182,6 +198,13 @@ pub async fn seed(
              set balance = excluded.balance, invoices = excluded.invoices",
     )
     .await?;
+    // … and the search vocabulary.
+    conn.execute(
+        "insert into marketplace_terms (term)
+         select distinct lexeme from marketplace_listings, unnest(search) where lexeme ~ '^[[:alnum:]]{1,40}$'
+         on conflict do nothing",
+    )
+    .await?;
     conn.execute("commit").await?;
     report.load_time = started.elapsed();
     if let Some(bar) = &bar {
@@ -192,7 +215,8 @@ pub async fn seed(
     // as they would on a database that has been running a while.
     conn.execute(
         "vacuum (analyze) organizations, organization_directory, users, memberships, clients, engagements, \
-         invoices, invoice_lines, invoice_payments, client_portal_access, invoice_sequences, ar_open_by_due",
+         invoices, invoice_lines, invoice_payments, client_portal_access, invoice_sequences, ar_open_by_due, \
+         advisor_profiles, marketplace_listings, marketplace_reviews, marketplace_terms",
     )
     .await?;
     report.analyze_time = analyze.elapsed();

@@ -414,11 +414,13 @@ pub enum ListingSort {
     Newest,
 }
 
-/// A text query: prefix full text over title, headline and bio, then trigram similarity on the
-/// title for typos.
+/// A text query: prefix full text over title, headline and bio; then, to fill the page, the same
+/// with each word corrected to the nearest word the listings use (typos).
 #[derive(Debug, Clone)]
 pub struct ListingQuery {
-    pub raw: String,
+    /// The query's words, lower-cased.
+    pub words: Vec<String>,
+    /// The words as prefixes, all required: `word:* & word:*`.
     pub tsquery: String,
 }
 
@@ -574,7 +576,7 @@ pub(crate) fn listing_query(
     Ok(qb)
 }
 
-/// The best text matches: full text ranked, then trigram-similar titles to fill the page.
+/// The best text matches: full text ranked, then matches of the typo-corrected query to fill the page.
 pub async fn text_search_listings(
     db: &Db,
     filter: &ListingFilter,
@@ -599,32 +601,23 @@ pub(crate) fn text_query(
     exclude: &[AdvisorId],
     limit: usize,
 ) -> QueryBuilder<Postgres> {
-    let mut qb;
+    let mut qb = mode.builder("with q as (select ");
     if typos {
-        qb =
-            mode.builder(concat!("select ", summary_columns!(), " from marketplace_listings where title % "));
-        qb.push_bind(query.raw.clone());
+        qb.push("marketplace_corrected_query(").push_bind(query.words.clone()).push(")");
     } else {
-        qb = mode.builder(concat!(
-            "select * from (select ",
-            summary_columns!(),
-            ", ts_rank(search, to_tsquery('english', "
-        ));
-        qb.push_bind(query.tsquery.clone())
-            .push(")) as rank from marketplace_listings where search @@ to_tsquery('english', ");
-        qb.push_bind(query.tsquery.clone()).push(")");
+        qb.push("to_tsquery('english', ").push_bind(query.tsquery.clone()).push(")");
     }
+    qb.push(concat!(
+        " as tsq) select * from (select ",
+        summary_columns!(),
+        ", ts_rank(search, q.tsq) as rank from marketplace_listings, q where search @@ q.tsq"
+    ));
     if !exclude.is_empty() {
         qb.push(" and advisor_id <> all(").push_bind(exclude.to_vec()).push(")");
     }
     push_listing_filters(&mut qb, filter);
-    if typos {
-        qb.push(" order by similarity(title, ").push_bind(query.raw.clone()).push(") desc, advisor_id");
-    } else {
-        // Rank among at most 1,000 candidates: a common word must not rank the whole marketplace.
-        qb.push(" limit 1000) m order by rank desc, rating desc, advisor_id");
-    }
-    qb.push(" limit ").push_bind(limit as i64);
+    // Rank among at most 1,000 candidates: a common word must not rank the whole marketplace.
+    qb.push(" limit 1000) m order by rank desc, rating desc, advisor_id limit ").push_bind(limit as i64);
     qb
 }
 

@@ -10,6 +10,7 @@ use sqlx::{Postgres, QueryBuilder};
 use crate::clients::{ClientFilter, ClientQuery, ClientSort, SearchPhase};
 use crate::engagements::EngagementFilter;
 use crate::invoices::InvoiceFilter;
+use crate::marketplace::{Assessment, ListingFilter, ListingQuery, ListingSort};
 use crate::{StoreResult, TenantTx};
 
 /// Run a query, or explain it.
@@ -91,6 +92,34 @@ pub async fn invoices_aging(
     today: NaiveDate,
 ) -> StoreResult<Value> {
     let qb = crate::invoices::aging_query(Mode::Explain, tx.org_uuid(), &ClientScope::All, client, today);
+    explain(tx, qb).await
+}
+
+/// A page of the public marketplace listing (the tenant of `tx` plays no part: it is public).
+pub async fn listings(
+    tx: &mut TenantTx,
+    filter: &ListingFilter,
+    sort: ListingSort,
+    after: Option<&str>,
+) -> StoreResult<Value> {
+    let qb = crate::marketplace::listing_query(Mode::Explain, filter, sort, after, 20)?;
+    explain(tx, qb).await
+}
+
+/// The marketplace's text search: full text (`typos` false) or the trigram pass.
+pub async fn listings_text(
+    tx: &mut TenantTx,
+    filter: &ListingFilter,
+    query: &ListingQuery,
+    typos: bool,
+) -> StoreResult<Value> {
+    let qb = crate::marketplace::text_query(Mode::Explain, filter, query, typos, &[], 20);
+    explain(tx, qb).await
+}
+
+/// Matching's candidate query for an assessment.
+pub async fn match_candidates(tx: &mut TenantTx, assessment: &Assessment) -> StoreResult<Value> {
+    let qb = crate::marketplace::candidates_query(Mode::Explain, assessment, 300);
     explain(tx, qb).await
 }
 

@@ -309,7 +309,7 @@ async fn search_filters_sorts_pages_and_counts_facets() {
         assert_eq!(paged, whole, "sort={sort}: pages must equal the whole list");
     }
 
-    // Text: words in titles, headlines and bios (prefixes), a typo in a title.
+    // Text: words in titles, headlines and bios (prefixes), typos in any of them.
     let found = names(&search("q=controller").await);
     assert_eq!(
         (found.len(), found[0].as_str()),
@@ -318,6 +318,8 @@ async fn search_filters_sorts_pages_and_counts_facets() {
     );
     assert_eq!(names(&search("q=implement").await), ["Dev"]);
     assert_eq!(names(&search("q=implemantation%20lead").await), ["Dev"], "typo tolerated");
+    assert_eq!(names(&search("q=forcasting").await).len(), 5, "a typo of a bio word");
+    assert!(names(&search("q=xqzvw").await).is_empty(), "nothing near it: no results");
     assert_eq!(names(&search("q=controller&industries=saas").await).len(), 2, "bio mentions controller");
 
     // Facets count under the filters.

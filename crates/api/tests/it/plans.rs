@@ -7,11 +7,21 @@ use serde_json::Value;
 use store::clients::{ClientFilter, ClientQuery, ClientSort, SearchPhase};
 use store::engagements::EngagementFilter;
 use store::invoices::InvoiceFilter;
+use store::marketplace::{ArrayMatch, Assessment, ListingFilter, ListingQuery, ListingSort};
 use store::{Actor, TenantTx, plans, sqlx};
 use testkit::TestDb;
 use vault::KeyRing;
 
-const LARGE: &[&str] = &["clients", "engagements", "invoices", "invoice_lines", "invoice_payments"];
+const LARGE: &[&str] = &[
+    "clients",
+    "engagements",
+    "invoices",
+    "invoice_lines",
+    "invoice_payments",
+    "marketplace_listings",
+    "marketplace_reviews",
+    "advisor_profiles",
+];
 
 fn assert_indexed(name: &str, plan: &Value) {
     let scans = plans::scans(plan);
@@ -130,8 +140,108 @@ async fn every_list_page_is_served_by_an_index_at_seed_scale() {
         "invoices: AR aging of a client",
         plans::invoices_aging(&mut tx, Some(client), day).await.unwrap(),
     ));
+    marketplace_cases(&app_db, &mut tx, &mut cases).await;
     for (name, plan) in &cases {
         assert_indexed(name, plan);
     }
     tx.rollback().await.unwrap();
+    seeded_listings_agree_with_the_triggers(&db).await;
+}
+
+/// The marketplace at the plan's 15,000 advisors: search pages, text, matching candidates.
+async fn marketplace_cases(db: &store::Db, tx: &mut TenantTx, cases: &mut Vec<(&str, Value)>) {
+    let listed: i64 =
+        sqlx::query_scalar("select count(*) from marketplace_listings").fetch_one(tx.conn()).await.unwrap();
+    assert!(listed > 12_000, "about 85% of 15,000 advisors are listed: {listed}");
+    let all = ListingFilter::default();
+    let first = store::marketplace::search_listings(db, &all, ListingSort::Rating, None, 20).await.unwrap();
+    let cursor = first.next_cursor.unwrap();
+    let saas_available =
+        ListingFilter { industries: vec!["saas".into()], available_now: true, ..Default::default() };
+    let narrow = ListingFilter {
+        services: vec!["fractional_cfo".into(), "fundraising".into()],
+        services_match: ArrayMatch::All,
+        certifications: vec!["cpa".into()],
+        max_hourly_rate: Some(200.into()),
+        ..Default::default()
+    };
+    let rated = ListingFilter { min_rating: Some(rust_decimal::Decimal::new(45, 1)), ..Default::default() };
+    let query = |words: &[&str]| ListingQuery {
+        words: words.iter().map(|w| w.to_string()).collect(),
+        tsquery: words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
+    };
+    let (words, typo) = (query(&["cash", "flow"]), query(&["acountant", "controler"]));
+    let assessment = Assessment {
+        id: domain::AssessmentId::new(),
+        client_id: None,
+        business_size: "startup".into(),
+        annual_revenue: None,
+        industry: Some("saas".into()),
+        services_needed: vec!["fractional_cfo".into(), "fundraising".into()],
+        budget_type: "monthly_retainer".into(),
+        budget_min: None,
+        budget_max: None,
+        urgency: "within_month".into(),
+        engagement_length: "ongoing".into(),
+        required_certifications: vec!["cpa".into()],
+        min_years_experience: 5,
+        languages: Vec::new(),
+        remote_ok: true,
+        created_at: chrono::Utc::now(),
+    };
+    let plans_of = [
+        ("marketplace: first page by rating", plans::listings(tx, &all, ListingSort::Rating, None).await),
+        (
+            "marketplace: next page by cursor",
+            plans::listings(tx, &all, ListingSort::Rating, Some(&cursor)).await,
+        ),
+        ("marketplace: newest", plans::listings(tx, &all, ListingSort::Newest, None).await),
+        ("marketplace: cheapest", plans::listings(tx, &all, ListingSort::PriceAsc, None).await),
+        ("marketplace: most experienced", plans::listings(tx, &all, ListingSort::Experience, None).await),
+        (
+            "marketplace: saas, available now",
+            plans::listings(tx, &saas_available, ListingSort::Rating, None).await,
+        ),
+        ("marketplace: narrow filters", plans::listings(tx, &narrow, ListingSort::Rating, None).await),
+        ("marketplace: rated 4.5+", plans::listings(tx, &rated, ListingSort::Rating, None).await),
+        ("marketplace: text", plans::listings_text(tx, &all, &words, false).await),
+        ("marketplace: text, typo pass", plans::listings_text(tx, &all, &typo, true).await),
+        ("marketplace: matching candidates", plans::match_candidates(tx, &assessment).await),
+    ];
+    for (name, plan) in plans_of {
+        cases.push((name, plan.unwrap()));
+    }
+}
+
+/// The seed writes listings with triggers off; they must equal what the triggers compute.
+async fn seeded_listings_agree_with_the_triggers(db: &TestDb) {
+    let mut owner = db.owner_conn().await;
+    let disagree: i64 = sqlx::query_scalar(
+        "select count(*) from marketplace_listings l
+         left join lateral (select coalesce(round(avg(overall) / 2.0, 2), 0) as rating, count(*) as n
+                            from marketplace_reviews r where r.advisor_id = l.advisor_id and r.is_published) r on true
+         where l.rating <> r.rating or l.review_count <> r.n",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    assert_eq!(disagree, 0, "seeded ratings differ from the trigger's");
+    let (active, listed): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from advisor_profiles where status = 'active'),
+                (select count(*) from marketplace_listings l join advisor_profiles p on p.id = l.advisor_id
+                 where p.status = 'active' and p.display_name = l.display_name and p.hourly_rate is not distinct from l.hourly_rate)",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    assert_eq!(active, listed, "every active profile is listed as it is");
+    let missing_terms: i64 = sqlx::query_scalar(
+        "select count(*) from (select distinct lexeme from marketplace_listings, unnest(search)
+                               where lexeme ~ '^[[:alnum:]]{1,40}$') w
+         where not exists (select 1 from marketplace_terms t where t.term = w.lexeme)",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    assert_eq!(missing_terms, 0, "the search vocabulary holds every listed word");
 }

@@ -23,7 +23,8 @@ pub async fn run(config: Config, scale: &str, replace: bool) -> anyhow::Result<E
     let report = result?;
     let secs = report.load_time.as_secs_f64();
     println!(
-        "seeded {} firms, {} users, {} clients, {} engagements, {} invoices ({} lines, {} payments), {} portal grants",
+        "seeded {} firms, {} users, {} clients, {} engagements, {} invoices ({} lines, {} payments), {} portal grants, \
+         {} marketplace advisors with {} reviews",
         report.firms,
         report.users,
         report.clients,
@@ -31,7 +32,9 @@ pub async fn run(config: Config, scale: &str, replace: bool) -> anyhow::Result<E
         report.invoices,
         report.invoice_lines,
         report.payments,
-        report.portal_grants
+        report.portal_grants,
+        report.advisors,
+        report.reviews
     );
     println!(
         "loaded {} rows in {secs:.1} s ({:.0} rows/s: copy {:.1} s, index builds {:.1} s), then vacuumed and analyzed in {:.1} s",

@@ -150,13 +150,14 @@ pub(crate) fn parse_search(
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
                 .take(8)
-                .map(|w| format!("{}:*", w.to_lowercase()))
+                .map(str::to_lowercase)
                 .collect();
             if words.is_empty() {
                 p.add("q", "needs at least one letter or digit");
                 None
             } else {
-                Some(ListingQuery { raw: raw.to_owned(), tsquery: words.join(" & ") })
+                let tsquery = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+                Some(ListingQuery { words, tsquery })
             }
         }
     };

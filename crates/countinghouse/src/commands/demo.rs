@@ -9,8 +9,10 @@ use firm::Firm;
 use identity::AuthContext;
 use identity::{Identity, IdentityError, LoginRequest, RequestMeta, SignupRequest};
 use rust_decimal::Decimal;
+use store::sqlx::postgres::PgConnectOptions;
 use store::users::NewUser;
 use store::{Actor, TenantTx, organizations, users};
+use vault::KeyRing;
 
 pub const DEMO_SLUG: &str = "demo-cpa";
 /// A demo password, printed at start; the demo is for a laptop, not the internet.
@@ -27,9 +29,17 @@ const DEMO_USERS: &[(&str, &str, Role)] = &[
 pub struct DemoCredentials {
     pub users: Vec<(String, Role)>,
     pub invitation_url: String,
+    /// Advisors listed in the marketplace.
+    pub advisors: i64,
 }
 
-pub async fn prepare(identity: &Identity, firm: &Firm, public_url: &str) -> anyhow::Result<DemoCredentials> {
+pub async fn prepare(
+    identity: &Identity,
+    firm: &Firm,
+    owner_db: &PgConnectOptions,
+    keys: &KeyRing,
+    public_url: &str,
+) -> anyhow::Result<DemoCredentials> {
     let meta = RequestMeta::default();
     let (owner_email, owner_name, _) = DEMO_USERS[0];
     match identity
@@ -86,6 +96,7 @@ pub async fn prepare(identity: &Identity, firm: &Firm, public_url: &str) -> anyh
         identity.invite(&ctx, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff, &meta).await?;
     demo_book(identity, firm, &ctx, &meta).await?;
     identity.logout(&ctx, &meta).await?;
+    let advisors = demo_marketplace(identity.db(), owner_db, keys).await?;
 
     Ok(DemoCredentials {
         users: DEMO_USERS.iter().map(|(e, _, r)| ((*e).to_owned(), *r)).collect(),
@@ -94,7 +105,22 @@ pub async fn prepare(identity: &Identity, firm: &Firm, public_url: &str) -> anyh
             public_url.trim_end_matches('/'),
             invite.token
         ),
+        advisors,
     })
+}
+
+/// A marketplace to search: the small seed (advisory firms with 300 advisors, their reviews from a
+/// few seeded CPA firms), loaded once. Returns how many advisors are listed.
+async fn demo_marketplace(
+    db: &store::Db,
+    owner_db: &PgConnectOptions,
+    keys: &KeyRing,
+) -> anyhow::Result<i64> {
+    if organizations::find_id_by_slug(db, seed::BENCH_SLUG).await?.is_none() {
+        seed::seed(owner_db, keys, seed::Scale::Small, false, false).await?;
+    }
+    // Listings are public (no tenant), readable by the app role.
+    Ok(store::sqlx::query_scalar("select count(*) from marketplace_listings").fetch_one(db.pool()).await?)
 }
 
 /// A small book of business for the tour: clients with engagements, invoices in every state
@@ -222,5 +248,8 @@ pub fn print(creds: &DemoCredentials, public_url: &str) {
         "  A pending invitation (staff, newhire@demo-cpa.test); accept it with POST /v1/invitations/accept:"
     );
     println!("    {}", creds.invitation_url);
+    println!();
+    println!("  The marketplace lists {} advisors (no sign-in needed):", creds.advisors);
+    println!("    curl -s '{public_url}/v1/marketplace/advisors?q=controller&available_now=true&limit=5'");
     println!();
 }

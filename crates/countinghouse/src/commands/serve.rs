@@ -45,9 +45,10 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
         // The demo firm's owner also runs the demo platform (verifies marketplace advisors).
         config.platform.organization = Some(demo::DEMO_SLUG.to_owned());
     }
-    let firm = runtime::firm(&config, db.clone(), keys)?;
+    let firm = runtime::firm(&config, db.clone(), keys.clone())?;
     if demo {
-        let creds = demo::prepare(&identity, &firm, &config.server.public_url).await?;
+        let creds =
+            demo::prepare(&identity, &firm, &database.config.owner, &keys, &config.server.public_url).await?;
         demo::print(&creds, &config.server.public_url);
     }
 

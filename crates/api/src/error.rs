@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firm::FirmError;
 use identity::IdentityError;
+use jobs::JobsError;
 use store::StoreError;
 
 tokio::task_local! {
@@ -127,6 +128,20 @@ impl From<IdentityError> for ApiError {
             IdentityError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
             IdentityError::NotFound => ApiError::new(ProblemType::NotFound, "not found"),
             IdentityError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<JobsError> for ApiError {
+    fn from(e: JobsError) -> Self {
+        let detail = e.to_string();
+        match e {
+            JobsError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
+            JobsError::WrongState { .. } | JobsError::UniqueKeyTaken(_) => {
+                ApiError::new(ProblemType::Conflict, detail)
+            }
+            JobsError::Database(e) => StoreError::from(e).into(),
+            other => ApiError::internal(error_chain(&other)),
         }
     }
 }

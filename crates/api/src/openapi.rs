@@ -26,6 +26,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "invoices", description = "Invoices, payments and AR aging"),
         (name = "portal", description = "Client portal access"),
         (name = "marketplace", description = "Fractional-CFO advisors: public search, profiles, matching, reviews"),
+        (name = "admin", description = "Platform operations: the job queue, health and circuit breakers"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

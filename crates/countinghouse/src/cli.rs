@@ -28,6 +28,13 @@ pub enum Command {
     Demo(ServeArgs),
     /// Serve the HTTP API (stateless; run as many as you like behind a load balancer).
     Serve(ServeArgs),
+    /// Run background jobs (documents, QuickBooks sync, ...) and the cron scheduler until SIGTERM
+    /// or Ctrl-C, then finish in-flight jobs for `jobs.shutdown_grace_secs` and give the rest back
+    /// to the queue. Run as many as you like; one of them leads the scheduler.
+    Worker(WorkerArgs),
+    /// Operate the job queue: figures per queue, job lists, dead letters, retry and cancel.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Apply pending database migrations (idempotent) and exit.
     Migrate {
         /// Only list known and applied migrations.
@@ -68,8 +75,75 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Serve only these queues (comma-separated); all queues of the registered job kinds by default.
+    /// Jobs per queue at once come from `[jobs.concurrency]` (default `jobs.default_concurrency`).
+    #[arg(long, value_delimiter = ',')]
+    pub queues: Vec<String>,
+    /// Do not stand for scheduler leader (cron jobs are enqueued by another worker).
+    #[arg(long)]
+    pub no_scheduler: bool,
+    /// Serve this process's job metrics at http://ADDRESS/metrics (overrides jobs.metrics_listen).
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// The queue as the database holds it (jobs that succeeded are deleted; dead and cancelled ones
+/// are kept 30 and 7 days). Connects with DATABASE_URL; retry and cancel are recorded in the
+/// platform organization's audit log when `platform.organization` is set.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Per queue: jobs ready, scheduled, running, retrying, dead and cancelled; age of the oldest
+    /// ready job; completions, failures, dead letters and rescues over the window.
+    Stats {
+        /// Minutes of outcomes to count.
+        #[arg(long, default_value_t = 5)]
+        window_minutes: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Jobs newest first, with filters.
+    List(JobListArgs),
+    /// Dead-lettered jobs with their last error (`list --state dead`).
+    Dead(JobListArgs),
+    /// Run a dead, cancelled or retrying job again now, with one more attempt allowed.
+    Retry {
+        /// The job's id (from `jobs list`).
+        id: i64,
+    },
+    /// Cancel a job that has not finished; a running job's worker can record nothing more.
+    Cancel {
+        /// The job's id (from `jobs list`).
+        id: i64,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct JobListArgs {
+    #[arg(long)]
+    pub queue: Option<String>,
+    /// available, running, retrying, dead or cancelled.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// The job kind, e.g. `documents.extract`.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only jobs older than this id (the last id of the previous page).
+    #[arg(long)]
+    pub before: Option<i64>,
+    /// At most this many (1..=500).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON (with payloads) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The scenario (`countinghouse bench list` shows them).
+    /// The scenario (`countinghouse bench list` shows them). `queue` runs in this process against
+    /// DATABASE_URL (e.g. `countinghouse bench queue --rate 1000`).
     pub scenario: String,
     /// The system under test.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -115,6 +189,9 @@ pub struct BenchArgs {
     /// Rows per import (`clients-import`).
     #[arg(long, default_value_t = 10_000)]
     pub rows: usize,
+    /// No-op jobs per throughput run (`queue`).
+    #[arg(long, default_value_t = 200_000)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 //! (comma-separated `<id>:<base64>`), and any key as `COUNTINGHOUSE_<SECTION>__<KEY>`
 //! (e.g. `COUNTINGHOUSE_SERVER__LISTEN=0.0.0.0:8080`).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub security: SecurityConfig,
     pub platform: PlatformConfig,
+    pub jobs: JobsConfig,
     pub log: LogConfig,
 }
 
@@ -83,6 +85,27 @@ pub struct PlatformConfig {
     pub organization: Option<String>,
 }
 
+/// Job workers (`countinghouse worker`, and `demo` in process).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Jobs of a queue running at once in one worker process, by queue name
+    /// (`[jobs.concurrency]` `documents = 4`); queues not named get `default_concurrency`.
+    pub concurrency: BTreeMap<String, usize>,
+    pub default_concurrency: usize,
+    /// At shutdown, how long in-flight jobs may finish before they are given back to the queue
+    /// (attempt not counted) for another worker.
+    pub shutdown_grace_secs: u64,
+    /// Where `countinghouse worker` serves `/metrics` (its attempts, failures, rescues); unset: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl JobsConfig {
+    pub fn concurrency_of(&self, queue: &str) -> usize {
+        self.concurrency.get(queue).copied().unwrap_or(self.default_concurrency).max(1)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -119,6 +142,12 @@ impl Default for Config {
                 login_per_account_per_minute: 10,
             },
             platform: PlatformConfig { organization: None },
+            jobs: JobsConfig {
+                concurrency: BTreeMap::new(),
+                default_concurrency: 10,
+                shutdown_grace_secs: 25,
+                metrics_listen: None,
+            },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
         }
     }

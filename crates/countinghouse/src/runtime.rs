@@ -135,6 +135,20 @@ pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) 
     })
 }
 
+/// Every job kind this deployment runs, for `countinghouse worker` (and `demo`). Each feature
+/// crate adds its kinds here, one line each, with what its handlers need from `state`.
+pub fn job_registry(state: &api::AppState) -> jobs::Registry {
+    let _ = state;
+    jobs::Registry::new()
+}
+
+/// The recurring jobs (cron), run by the scheduler leader among the workers. The list is the
+/// truth: schedules missing from it are deleted when a worker starts.
+pub fn job_schedules(state: &api::AppState) -> Vec<jobs::scheduler::Schedule> {
+    let _ = state;
+    Vec::new()
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -268,16 +268,26 @@ pub async fn list_jobs(pool: &PgPool, filter: &JobFilter) -> Result<Vec<JobSumma
 }
 
 pub async fn get_job(pool: &PgPool, id: JobId) -> Result<Option<JobSummary>, JobsError> {
+    get_job_on(&mut *pool.acquire().await?, id).await
+}
+
+/// [`get_job`] on a connection (or in a transaction) of the caller's.
+pub async fn get_job_on(conn: &mut PgConnection, id: JobId) -> Result<Option<JobSummary>, JobsError> {
     let row: Option<JobRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from jobs where id = $1")))
             .bind(id.0)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await?;
     row.map(JobSummary::try_from).transpose()
 }
 
 /// Runs a dead, cancelled or retrying job again now, with at least one more attempt allowed.
 pub async fn retry_job(pool: &PgPool, id: JobId) -> Result<JobSummary, JobsError> {
+    retry_job_on(&mut *pool.acquire().await?, id).await
+}
+
+/// [`retry_job`] in the caller's transaction (an operator's audit entry commits with it).
+pub async fn retry_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSummary, JobsError> {
     let row: Result<Option<JobRow>, sqlx::Error> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "with retried as (
              update jobs set state = 'available', run_at = now(), finished_at = null,
@@ -290,11 +300,11 @@ pub async fn retry_job(pool: &PgPool, id: JobId) -> Result<JobSummary, JobsError
          select {COLUMNS} from retried where (select count(*) from notified) >= 0"
     )))
     .bind(id.0)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await;
     match row {
         Ok(Some(row)) => row.try_into(),
-        Ok(None) => Err(wrong_state(pool, id, "retried").await),
+        Ok(None) => Err(wrong_state(conn, id, "retried").await),
         Err(sqlx::Error::Database(e)) if e.constraint() == Some("jobs_unique_key") => {
             Err(JobsError::UniqueKeyTaken(id))
         }
@@ -305,22 +315,27 @@ pub async fn retry_job(pool: &PgPool, id: JobId) -> Result<JobSummary, JobsError
 /// Cancels a job that has not finished. A running job's worker is stopped at its next heartbeat
 /// and can record nothing (its lease is no longer valid).
 pub async fn cancel_job(pool: &PgPool, id: JobId) -> Result<JobSummary, JobsError> {
+    cancel_job_on(&mut *pool.acquire().await?, id).await
+}
+
+/// [`cancel_job`] in the caller's transaction.
+pub async fn cancel_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSummary, JobsError> {
     let row: Option<JobRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update jobs set state = 'cancelled', finished_at = now(), leased_by = null, lease_expires_at = null
          where id = $1 and state in ('available', 'running', 'retrying')
          returning {COLUMNS}"
     )))
     .bind(id.0)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     match row {
         Some(row) => row.try_into(),
-        None => Err(wrong_state(pool, id, "cancelled").await),
+        None => Err(wrong_state(conn, id, "cancelled").await),
     }
 }
 
-async fn wrong_state(pool: &PgPool, id: JobId, action: &'static str) -> JobsError {
-    match get_job(pool, id).await {
+async fn wrong_state(conn: &mut PgConnection, id: JobId, action: &'static str) -> JobsError {
+    match get_job_on(conn, id).await {
         Ok(Some(job)) => JobsError::WrongState { id, action, state: job.state.to_string() },
         Ok(None) => JobsError::NotFound(id),
         Err(e) => e,

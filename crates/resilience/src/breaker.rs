@@ -382,6 +382,13 @@ pub struct Breakers {
 }
 
 impl Breakers {
+    /// The registry of this process, which `/v1/admin/health` shows: clients of outbound services
+    /// take their breakers from it.
+    pub fn process() -> &'static Breakers {
+        static PROCESS: std::sync::OnceLock<Breakers> = std::sync::OnceLock::new();
+        PROCESS.get_or_init(Breakers::default)
+    }
+
     /// The breaker called `name`, made with `config` the first time.
     pub fn get_or_create(&self, name: &str, config: BreakerConfig) -> CircuitBreaker {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());

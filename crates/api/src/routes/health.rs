@@ -40,5 +40,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(size as f64);
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    // Queue depth and age are the database's, whichever process is scraped.
+    match jobs::admin::queue_stats(state.db.pool(), Duration::from_secs(300)).await {
+        Ok(stats) => jobs::admin::export_gauges(&stats),
+        Err(e) => tracing::warn!(error = %e, "job queue figures unavailable for /metrics"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -1,5 +1,6 @@
 //! Routes, one module per resource.
 
+pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -29,6 +30,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(engagements::router())
         .merge(invoices::router())
         .merge(marketplace::router())
+        .merge(admin::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

@@ -4,6 +4,7 @@
 // A failed unwrap is a failed test, with its location: what a test should do.
 #![allow(clippy::unwrap_used)]
 
+mod admin_jobs;
 mod api_keys;
 mod audit;
 mod auth;

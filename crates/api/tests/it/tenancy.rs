@@ -432,6 +432,12 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     // Platform administration: 403 for every firm but the platform's own (marketplace tests).
     ("get", "/v1/marketplace/admin/review-queue"),
     ("post", "/v1/marketplace/admin/advisors/{id}/{decision}"),
+    // The job queue and health are platform infrastructure (jobs have no RLS; a job's tenant is a
+    // column): 403 for every firm but the platform's own (admin_jobs.rs).
+    ("get", "/v1/admin/jobs"),
+    ("post", "/v1/admin/jobs/{id}/retry"),
+    ("post", "/v1/admin/jobs/{id}/cancel"),
+    ("get", "/v1/admin/health"),
 ];
 
 #[tokio::test]

@@ -11,17 +11,27 @@ use bench::report::{Ratio, Report, RunFigures, Summary};
 use bench::scenarios::{self, Credentials};
 
 use crate::cli::BenchArgs;
+use crate::config::Config;
+use crate::runtime::Database;
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
     if args.scenario == "list" {
         for (name, what) in scenarios::SCENARIOS {
             println!("{name:<16} {what}");
         }
         println!("{:<16} one CSV import of --rows clients into a fresh firm, --runs times", "clients-import");
+        println!(
+            "{:<16} the job queue in this process against DATABASE_URL: --jobs no-op jobs enqueued and \
+             completed, then pickup latency at --rate jobs/s, --runs times",
+            "queue"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if args.scenario == "clients-import" {
         return import(&args).await;
+    }
+    if args.scenario == "queue" {
+        return queue(&args, &config).await;
     }
     anyhow::ensure!(
         args.rate > 0.0 && args.runs > 0 && args.connections > 0,
@@ -121,6 +131,65 @@ async fn import(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         times[times.len() - 1],
         args.rows as f64 / median
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench queue`: [`jobs::bench`] against the configured database (migrated first), in this
+/// process; each figure is the median of `--runs`.
+async fn queue(args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.rate > 0.0 && args.runs > 0, "rate and runs must be positive");
+    let database = Database::open(config).await?;
+    let result = queue_runs(args, &database).await;
+    database.close().await;
+    result
+}
+
+async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<ExitCode> {
+    database.migrate().await?;
+    let options = database.config.app_options();
+    let throughput_cfg = jobs::bench::ThroughputConfig { jobs: args.jobs, ..Default::default() };
+    let latency_cfg = jobs::bench::LatencyConfig {
+        rate: args.rate,
+        duration: Duration::from_secs(args.duration),
+        warmup: Duration::from_secs(args.warmup),
+        ..Default::default()
+    };
+    let mut throughput = Vec::new();
+    for run in 1..=args.runs {
+        let r = jobs::bench::throughput(&options, &throughput_cfg).await?;
+        eprintln!(
+            "throughput run {run}/{}: {} jobs, enqueued {:.0}/s, enqueued and completed {:.0}/s ({:.2} s)",
+            args.runs, r.jobs, r.enqueued_per_second, r.completed_per_second, r.total_seconds
+        );
+        throughput.push(r);
+    }
+    let mut latency = Vec::new();
+    for run in 1..=args.runs {
+        let r = jobs::bench::pickup_latency(&options, &latency_cfg).await?;
+        eprintln!(
+            "latency run {run}/{}: {:.0}/s of {:.0}/s, {} jobs, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            args.runs, r.achieved_rate, r.target_rate, r.jobs, r.p50_ms, r.p99_ms, r.max_ms
+        );
+        latency.push(r);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("Machine: {}.", Machine::detect().describe());
+    println!("Command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
+    println!("| figure | median | min | max |");
+    println!("|---|---:|---:|---:|");
+    let row = |name: &str, values: Vec<f64>| {
+        let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        println!("| {name} | {:.2} | {lo:.2} | {hi:.2} |", median(values));
+    };
+    row("enqueued (jobs/s)", throughput.iter().map(|r| r.enqueued_per_second).collect());
+    row("enqueued and completed (jobs/s)", throughput.iter().map(|r| r.completed_per_second).collect());
+    let rate = format!("{:.0}/s", args.rate);
+    row(&format!("pickup p50 at {rate} (ms)"), latency.iter().map(|r| r.p50_ms).collect());
+    row(&format!("pickup p99 at {rate} (ms)"), latency.iter().map(|r| r.p99_ms).collect());
+    row(&format!("achieved rate at {rate} (jobs/s)"), latency.iter().map(|r| r.achieved_rate).collect());
     Ok(ExitCode::SUCCESS)
 }
 

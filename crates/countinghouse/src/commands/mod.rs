@@ -3,9 +3,11 @@
 mod audit;
 mod bench;
 mod demo;
+mod jobs;
 mod migrate;
 mod seed;
 mod serve;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -16,9 +18,11 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(args) => serve::run(config, args, true).await,
         Command::Serve(args) => serve::run(config, args, false).await,
+        Command::Worker(args) => worker::run(config, args).await,
+        Command::Jobs(command) => jobs::run(config, command).await,
         Command::Migrate { status } => migrate::run(config, status).await,
         Command::Seed { scale, replace } => seed::run(config, &scale, replace).await,
-        Command::Bench(args) => bench::run(*args).await,
+        Command::Bench(args) => bench::run(*args, config).await,
         Command::Config => {
             print!("{}", config.to_redacted_toml());
             Ok(ExitCode::SUCCESS)

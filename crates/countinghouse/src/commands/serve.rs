@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 use crate::commands::demo;
+use crate::commands::worker::JobRunner;
 use crate::config::Config;
 use crate::runtime::{self, Database};
 
@@ -54,8 +55,14 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
     let state = runtime::api_state(&config, db.clone(), identity, firm);
+    // The demo is everything in one process: job workers and the scheduler too.
+    let jobs = if demo { Some(JobRunner::start(&config, &state, &[], true).await?) } else { None };
     tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");
-    api::serve(listener, api::router(state), runtime::shutdown_signal()).await?;
+    let served = api::serve(listener, api::router(state), runtime::shutdown_signal()).await;
+    if let Some(jobs) = jobs {
+        jobs.shutdown(Duration::from_secs(config.jobs.shutdown_grace_secs)).await;
+    }
+    served?;
     housekeeping.abort();
     db.close().await;
     Ok(())

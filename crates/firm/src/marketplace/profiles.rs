@@ -201,8 +201,9 @@ impl Firm {
         Ok(profile_response(p))
     }
 
-    /// A transaction for a platform administrator, or `Forbidden`.
-    async fn platform_tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<TenantTx> {
+    /// A transaction for a platform administrator (`system:admin` in the platform's own
+    /// organization), or `Forbidden`: marketplace verification and the operator routes use it.
+    pub async fn platform_tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<TenantTx> {
         let platform = match &self.platform_org {
             Some(slug) => store::organizations::find_id_by_slug(&self.db, slug.as_str()).await?,
             None => None,

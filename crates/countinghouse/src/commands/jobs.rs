@@ -1,0 +1,167 @@
+//! `countinghouse jobs`: the operator functions of [`::jobs::admin`] on the command line.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ::jobs::JobId;
+use ::jobs::admin::{self, JobFilter, JobSummary};
+use anyhow::Context;
+use store::{Actor, AuditRecord, Db, TenantTx};
+
+use crate::cli::{JobListArgs, JobsCommand};
+use crate::config::Config;
+use crate::runtime::Database;
+
+pub async fn run(config: Config, command: JobsCommand) -> anyhow::Result<ExitCode> {
+    let database = Database::open(&config).await?;
+    let result = match database.connect().await {
+        Ok(db) => {
+            let r = operate(&config, &db, command).await;
+            db.close().await;
+            r
+        }
+        Err(e) => Err(e),
+    };
+    database.close().await;
+    result
+}
+
+async fn operate(config: &Config, db: &Db, command: JobsCommand) -> anyhow::Result<ExitCode> {
+    let pool = db.pool();
+    match command {
+        JobsCommand::Stats { window_minutes, json } => {
+            anyhow::ensure!((1..=1440).contains(&window_minutes), "--window-minutes is 1..=1440");
+            let stats = admin::queue_stats(pool, Duration::from_secs(window_minutes * 60)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:<16} {:>7} {:>9} {:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>7} {:>5} {:>7} {:>7}",
+                "queue",
+                "ready",
+                "scheduled",
+                "running",
+                "retrying",
+                "dead",
+                "cancelled",
+                "oldest_s",
+                "completed",
+                "failed",
+                "died",
+                "rescued",
+                "per_s"
+            );
+            for s in &stats {
+                println!(
+                    "{:<16} {:>7} {:>9} {:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>7} {:>5} {:>7} {:>7.1}",
+                    s.queue,
+                    s.ready,
+                    s.scheduled,
+                    s.running,
+                    s.retrying,
+                    s.dead,
+                    s.cancelled,
+                    s.oldest_ready_age_seconds.map_or("-".to_owned(), |a| format!("{a:.1}")),
+                    s.completed_in_window,
+                    s.failed_in_window,
+                    s.dead_in_window,
+                    s.rescued_in_window,
+                    s.throughput_per_second
+                );
+            }
+            if stats.is_empty() {
+                println!("(no jobs and no outcomes in the last {window_minutes} minutes)");
+            }
+        }
+        JobsCommand::List(args) => list(pool, args, None).await?,
+        JobsCommand::Dead(args) => list(pool, args, Some(::jobs::JobState::Dead)).await?,
+        JobsCommand::Retry { id } => {
+            let job = audited(config, db, id, "job.retry", admin::retry_job_on).await?;
+            println!(
+                "job {} ({}) is {} again, attempt {} of {}",
+                id, job.kind, job.state, job.attempt, job.max_attempts
+            );
+        }
+        JobsCommand::Cancel { id } => {
+            let job = audited(config, db, id, "job.cancel", admin::cancel_job_on).await?;
+            println!("job {} ({}) is {}", id, job.kind, job.state);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(
+    pool: &store::sqlx::PgPool,
+    args: JobListArgs,
+    state: Option<::jobs::JobState>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!((1..=500).contains(&args.limit), "--limit is 1..=500");
+    let state = match (state, args.state.as_deref()) {
+        (Some(s), _) => Some(s),
+        (None, Some(s)) => Some(s.parse().map_err(|e: String| anyhow::anyhow!("--state: {e}"))?),
+        (None, None) => None,
+    };
+    let filter = JobFilter {
+        queue: args.queue,
+        kind: args.kind,
+        state,
+        organization: None,
+        before: args.before.map(JobId),
+        limit: Some(args.limit),
+    };
+    let jobs = admin::list_jobs(pool, &filter).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&jobs)?);
+        return Ok(());
+    }
+    println!(
+        "{:>10} {:<12} {:<28} {:<10} {:>7} {:<20} last error",
+        "id", "queue", "kind", "state", "attempt", "run at"
+    );
+    for j in &jobs {
+        println!(
+            "{:>10} {:<12} {:<28} {:<10} {:>7} {:<20} {}",
+            j.id.0,
+            j.queue,
+            j.kind,
+            j.state.to_string(),
+            format!("{}/{}", j.attempt, j.max_attempts),
+            j.run_at.format("%Y-%m-%d %H:%M:%S"),
+            j.last_error.as_deref().unwrap_or("").lines().next().unwrap_or("")
+        );
+    }
+    if jobs.len() == args.limit as usize
+        && let Some(last) = jobs.last()
+    {
+        println!("(more: --before {})", last.id.0);
+    }
+    Ok(())
+}
+
+/// Runs `action` on job `id` in a transaction of the platform organization, whose audit log
+/// records it (as the system, from the command line).
+async fn audited<F>(
+    config: &Config,
+    db: &Db,
+    id: i64,
+    audit_action: &'static str,
+    action: F,
+) -> anyhow::Result<JobSummary>
+where
+    F: AsyncFnOnce(&mut store::sqlx::PgConnection, JobId) -> Result<JobSummary, ::jobs::JobsError>,
+{
+    let slug = config.platform.organization.as_deref().context(
+        "set platform.organization (COUNTINGHOUSE_PLATFORM__ORGANIZATION): retry and cancel are recorded in \
+         the platform organization's audit log",
+    )?;
+    let org = store::organizations::find_id_by_slug(db, slug)
+        .await?
+        .with_context(|| format!("platform.organization {slug:?} does not exist"))?;
+    let mut tx = TenantTx::begin_platform(db, org, Actor::system()).await?;
+    let before = admin::get_job_on(tx.conn(), JobId(id)).await?;
+    let after = action(tx.conn(), JobId(id)).await?;
+    tx.audit(AuditRecord::new(audit_action, "job", id).before(&before).after(&after));
+    tx.commit().await?;
+    Ok(after)
+}

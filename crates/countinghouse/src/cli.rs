@@ -33,6 +33,11 @@ pub enum Command {
     /// to the queue. Run as many as you like; one of them leads the scheduler.
     Worker(WorkerArgs),
     /// Operate the job queue: figures per queue, job lists, dead letters, retry and cancel.
+    ///
+    /// Reads the database directly (DATABASE_URL). Jobs that succeeded are deleted; dead ones are
+    /// kept 30 days, cancelled ones 7. Retry and cancel are recorded in the audit log of the
+    /// platform organization, so `platform.organization` (COUNTINGHOUSE_PLATFORM__ORGANIZATION)
+    /// must name it.
     #[command(subcommand)]
     Jobs(JobsCommand),
     /// Apply pending database migrations (idempotent) and exit.
@@ -88,9 +93,6 @@ pub struct WorkerArgs {
     pub metrics_listen: Option<SocketAddr>,
 }
 
-/// The queue as the database holds it (jobs that succeeded are deleted; dead and cancelled ones
-/// are kept 30 and 7 days). Connects with DATABASE_URL; retry and cancel are recorded in the
-/// platform organization's audit log when `platform.organization` is set.
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
     /// Per queue: jobs ready, scheduled, running, retrying, dead and cancelled; age of the oldest
@@ -121,6 +123,7 @@ pub enum JobsCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct JobListArgs {
+    /// Only this queue.
     #[arg(long)]
     pub queue: Option<String>,
     /// available, running, retrying, dead or cancelled.

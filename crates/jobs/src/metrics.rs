@@ -1,6 +1,8 @@
 //! Metric names (Prometheus via the `metrics` facade). Counters and histograms are recorded by
-//! each worker process; the depth and age gauges by the scheduler leader from
-//! [`crate::admin::queue_stats`], so they are not multiplied by the number of workers.
+//! each worker process (`countinghouse worker --metrics-listen` serves them); the depth, age and
+//! throughput gauges come from the database ([`crate::admin::queue_stats`]): the scheduler leader
+//! sets them every maintenance round and the API's `/metrics` at every scrape, so they read the
+//! same whichever process is scraped (aggregate them with `max`, not `sum`).
 //!
 //! | metric | labels | what |
 //! |---|---|---|

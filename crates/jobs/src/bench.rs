@@ -121,7 +121,8 @@ impl Job for Arc<NoOp> {
 /// Records due → start in microseconds.
 struct Probe {
     epoch: Instant,
-    measure_from_us: u64,
+    /// Jobs due from here on (µs after `epoch`) are measured; set when the arrivals start.
+    measure_from_us: AtomicU64,
     histogram: std::sync::Mutex<Histogram<u64>>,
     seen: AtomicU64,
     target: AtomicU64,
@@ -140,7 +141,7 @@ impl Job for Arc<Probe> {
 
     async fn run(&self, _ctx: JobContext, payload: Due) -> Result<(), JobError> {
         let now_us = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-        if payload.due_us >= self.measure_from_us {
+        if payload.due_us >= self.measure_from_us.load(Ordering::Acquire) {
             let mut h = self.histogram.lock().unwrap_or_else(|e| e.into_inner());
             h.saturating_record(now_us.saturating_sub(payload.due_us).max(1));
         }
@@ -245,10 +246,7 @@ pub async fn pickup_latency(
     let total = warmup_jobs + measured_jobs;
     let probe = Arc::new(Probe {
         epoch: Instant::now(),
-        measure_from_us: u64::try_from(
-            (interval * u32::try_from(warmup_jobs).unwrap_or(u32::MAX)).as_micros(),
-        )
-        .unwrap_or(u64::MAX),
+        measure_from_us: AtomicU64::new(u64::MAX),
         histogram: std::sync::Mutex::new(
             Histogram::new_with_bounds(1, 60_000_000, 3)
                 .map_err(|e| JobsError::Database(sqlx::Error::Protocol(e.to_string())))?,
@@ -265,6 +263,9 @@ pub async fn pickup_latency(
 
     let epoch = Instant::now();
     let start_us = u64::try_from(epoch.duration_since(probe.epoch).as_micros()).unwrap_or(0);
+    let warmup_us =
+        u64::try_from((interval * u32::try_from(warmup_jobs).unwrap_or(u32::MAX)).as_micros()).unwrap_or(0);
+    probe.measure_from_us.store(start_us.saturating_add(warmup_us), Ordering::Release);
     let mut producers = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut measured_from = None;
     for i in 0..total {

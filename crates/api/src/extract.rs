@@ -122,7 +122,10 @@ pub struct AuthPendingMfa {
     pub meta: RequestMeta,
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<(AuthContext, RequestMeta), ApiError> {
+pub(crate) async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(AuthContext, RequestMeta), ApiError> {
     let meta = request_meta(parts, state);
     let token = parts
         .headers

@@ -17,6 +17,7 @@ pub mod cursor;
 mod db;
 pub mod engagements;
 mod error;
+pub mod idempotency;
 pub mod invitations;
 pub mod invoices;
 pub mod marketplace;

@@ -77,6 +77,17 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
             .await;
         assert_eq!(r.status, 201);
         populate_firm_core(app, &t).await;
+        // A POST with an Idempotency-Key leaves its stored response.
+        let r = app
+            .http
+            .post(app.url("/v1/clients"))
+            .bearer_auth(&t.owner.token)
+            .header("idempotency-key", format!("{slug}-once"))
+            .json(&json!({"business_name": "Keyed Client"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
         let r = app.post("/v1/me/mfa/enrolment", Some(&t.owner.token), &json!({})).await;
         assert_eq!(r.status, 201);
         let secret = r.value()["secret"].as_str().unwrap().to_owned();

@@ -69,7 +69,8 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
 }
 
 /// Periodic upkeep: idle rate-limit keys dropped every minute; audit partitions kept three
-/// months ahead (checked hourly, so a long-running server never runs out).
+/// months ahead (checked hourly, so a long-running server never runs out); idempotency keys
+/// older than 24 hours deleted hourly.
 async fn housekeeping(db: store::Db, identity: identity::Identity) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut minutes = 0u64;
@@ -80,6 +81,11 @@ async fn housekeeping(db: store::Db, identity: identity::Identity) {
             && let Err(e) = store::audit::ensure_partitions(&db, 3).await
         {
             tracing::warn!(error = %e, "could not create audit log partitions ahead");
+        }
+        if minutes.is_multiple_of(60)
+            && let Err(e) = store::idempotency::expire(&db).await
+        {
+            tracing::warn!(error = %e, "could not expire idempotency keys");
         }
         minutes += 1;
     }

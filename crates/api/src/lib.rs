@@ -7,7 +7,8 @@
 //!   the `Auth` extractors.
 //! - [`error`]: the single mapping from typed errors to problem types.
 //! - [`middleware`]: request ids, access log and route latency histogram, timeouts, fallbacks.
-//! - `idempotency`: `Idempotency-Key` on POST (stored responses replayed).
+//! - `idempotency`: `Idempotency-Key` on POST (stored responses replayed); `etag`: `ETag` and
+//!   `If-None-Match` on GET.
 
 /// `impl IntoApi<$to> for $from` by moving the named fields across.
 macro_rules! impl_into_api {
@@ -22,6 +23,7 @@ macro_rules! impl_into_api {
 
 mod convert;
 pub mod error;
+mod etag;
 pub mod extract;
 mod idempotency;
 pub mod middleware;
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
+        .route_layer(axum::middleware::from_fn(etag::etag))
         .merge(routes::health::router())
         .route_layer(axum::middleware::from_fn(middleware::observe))
         .merge(docs)

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod clients;
 mod engagements;
+mod etag;
 mod idempotency;
 mod invitations;
 mod invoices;

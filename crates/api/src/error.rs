@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use firm::FirmError;
 use identity::IdentityError;
 use jobs::JobsError;
+use qbo_sync::SyncError;
+use qbo_sync::webhooks::WebhookRejection;
 use store::StoreError;
 
 tokio::task_local! {
@@ -173,6 +175,47 @@ impl From<FirmError> for ApiError {
                 ApiError { errors, ..ApiError::new(ProblemType::Validation, detail) }
             }
             FirmError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        let detail = e.to_string();
+        match e {
+            SyncError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
+            SyncError::InvalidState => ApiError::field("state", detail),
+            SyncError::Invalid { field, message } => ApiError::field(field, message),
+            SyncError::AlreadyConnected | SyncError::ReconnectNeeded(_) => {
+                ApiError::new(ProblemType::Conflict, detail)
+            }
+            // The callback's code was refused (used twice, expired): the user starts over.
+            SyncError::OAuth(ref oauth) if oauth.needs_reconnect() => ApiError::field(
+                "code",
+                "QuickBooks refused the authorization code (expired or already used); connect again",
+            ),
+            SyncError::Store(store) => store.into(),
+            ref other if other.is_transient() => ApiError {
+                cause: Some(error_chain(other)),
+                retry_after_secs: Some(5),
+                ..ApiError::new(ProblemType::Unavailable, "QuickBooks cannot be reached; retry shortly")
+            },
+            other => ApiError::internal(error_chain(&other)),
+        }
+    }
+}
+
+impl From<WebhookRejection> for ApiError {
+    fn from(e: WebhookRejection) -> Self {
+        match e {
+            WebhookRejection::NotConfigured => ApiError::new(ProblemType::Unavailable, e.to_string()),
+            WebhookRejection::Invalid(qbo_sync::webhooks::WebhookError::Payload(detail)) => {
+                ApiError::new(ProblemType::MalformedJson, detail)
+            }
+            WebhookRejection::Invalid(error) => {
+                ApiError::new(ProblemType::Unauthenticated, error.to_string())
+            }
+            WebhookRejection::Sync(error) => error.into(),
         }
     }
 }

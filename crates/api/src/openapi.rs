@@ -27,6 +27,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "portal", description = "Client portal access"),
         (name = "marketplace", description = "Fractional-CFO advisors: public search, profiles, matching, reviews"),
         (name = "admin", description = "Platform operations: the job queue, health and circuit breakers"),
+        (name = "quickbooks", description = "QuickBooks Online: connect a client's company, sync, history, summary, webhooks"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

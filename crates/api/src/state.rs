@@ -37,6 +37,8 @@ pub struct App {
     pub firm: firm::Firm,
     pub config: ApiConfig,
     pub metrics: PrometheusHandle,
+    /// QuickBooks Online, when configured (`[quickbooks]`); its routes answer 503 otherwise.
+    pub quickbooks: Option<qbo_sync::QuickBooks>,
 }
 
 /// Cheap to clone: one `Arc`.

@@ -132,6 +132,7 @@ pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) 
             trust_forwarded_for: config.server.trust_forwarded_for,
         },
         metrics: telemetry::metrics_handle(),
+        quickbooks: None,
     })
 }
 

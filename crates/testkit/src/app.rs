@@ -82,6 +82,8 @@ impl TestResponse {
 pub struct TestConfig {
     pub identity: IdentityConfig,
     pub api: api::ApiConfig,
+    /// QuickBooks (say, a local `qbo-sandbox`); the redirect URI is set to this app's callback.
+    pub quickbooks: Option<qbo_sync::QuickBooksConfig>,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -99,6 +101,7 @@ impl Default for TestConfig {
                 ..IdentityConfig::default()
             },
             api: api::ApiConfig::default(),
+            quickbooks: None,
         }
     }
 }
@@ -118,6 +121,13 @@ impl TestApp {
         let addr = listener.local_addr().expect("bound address");
         let mut api_config = config.api;
         api_config.public_url = format!("http://{addr}");
+        let quickbooks = match config.quickbooks {
+            Some(mut qb) => {
+                qb.redirect_uri = format!("http://{addr}/v1/quickbooks/callback");
+                Some(qbo_sync::QuickBooks::new(qb, db.clone(), keys.clone()).await.expect("QuickBooks service"))
+            }
+            None => None,
+        };
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
@@ -125,6 +135,7 @@ impl TestApp {
                 .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug"))),
             config: api_config,
             metrics: telemetry::metrics_handle(),
+            quickbooks,
         });
         let server = tokio::spawn(async move {
             api::serve(listener, api::router(state), std::future::pending()).await.expect("server runs");

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod invoices;
 pub mod marketplace;
 pub mod members;
+pub mod quickbooks;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,6 +32,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(invoices::router())
         .merge(marketplace::router())
         .merge(admin::router())
+        .merge(quickbooks::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

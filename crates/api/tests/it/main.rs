@@ -20,4 +20,5 @@ mod mfa;
 mod permissions;
 mod plans;
 mod platform;
+mod quickbooks;
 mod tenancy;

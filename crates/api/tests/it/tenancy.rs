@@ -21,7 +21,9 @@ use crate::marketplace::{assessment, listed_advisor, needs, profile};
 ///   known (it holds no tenant data);
 /// - `jobs`: the platform's queue, claimed across tenants by workers (migration 0010 explains);
 ///   a job's handler opens a `TenantTx` for the job's organization before touching tenant data.
-const PUBLIC_TABLES: &[&str] = &["organization_directory", "jobs"];
+/// - `qbo_realm_routes`: QuickBooks realm → organization, read by webhooks (which name only a
+///   realm) and the scheduler before any tenant is known (migration 0040 explains).
+const PUBLIC_TABLES: &[&str] = &["organization_directory", "jobs", "qbo_realm_routes"];
 
 /// Tenant-owned tables: every table with an `organization_id` column (partitions excluded, they
 /// are reached only through their parent), plus `organizations` itself.
@@ -76,7 +78,8 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
             .post("/v1/api-keys", Some(&t.owner.token), &json!({"name": "k", "scopes": ["clients:read"]}))
             .await;
         assert_eq!(r.status, 201);
-        populate_firm_core(app, &t).await;
+        let ids = populate_firm_core(app, &t).await;
+        crate::quickbooks::populate(app, &t, &ids.client).await;
         // A POST with an Idempotency-Key leaves its stored response.
         let r = app
             .http
@@ -449,6 +452,11 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/jobs/{id}/retry"),
     ("post", "/v1/admin/jobs/{id}/cancel"),
     ("get", "/v1/admin/health"),
+    // QuickBooks' redirect and webhooks carry no credentials of ours: the callback's single-use
+    // state names its organization (a forged or other tenant's state is refused, quickbooks.rs),
+    // and webhooks are authenticated by their HMAC signature.
+    ("get", "/v1/quickbooks/callback"),
+    ("post", "/v1/quickbooks/webhooks"),
 ];
 
 #[tokio::test]
@@ -458,6 +466,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let b = app.tenant("firm-b").await;
     let a_ids = populate_firm_core(&app, &a).await;
     let bi = populate_firm_core(&app, &b).await;
+    let (b_qbo_connection, b_qbo_run) = crate::quickbooks::populate(&app, &b, &bi.client).await;
     let b_staff = app.member(&b, Role::Staff).await;
     let inv = app
         .post("/v1/invitations", Some(&b.owner.token), &json!({"email": "new@firm-b.test", "role": "cpa"}))
@@ -492,6 +501,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         bi.portal_access.clone(),
         b_assessment.clone(),
         b_match.clone(),
+        b_qbo_connection.clone(),
+        b_qbo_run.clone(),
     ]
     .into_iter()
     .collect();
@@ -652,6 +663,41 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ("post", "/v1/clients/import", list("/v1/clients?limit=200")),
         ("get", "/v1/engagements", list("/v1/engagements?limit=200")),
         ("get", "/v1/invoices", list("/v1/invoices?limit=200")),
+        (
+            "get",
+            "/v1/clients/{id}/quickbooks",
+            resource("GET", format!("/v1/clients/{c}/quickbooks"), json!(null)),
+        ),
+        (
+            "delete",
+            "/v1/clients/{id}/quickbooks",
+            resource("DELETE", format!("/v1/clients/{c}/quickbooks"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/quickbooks/connect",
+            resource("POST", format!("/v1/clients/{c}/quickbooks/connect"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/quickbooks/sync",
+            resource("POST", format!("/v1/clients/{c}/quickbooks/sync"), json!({"mode": "full"})),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/quickbooks/sync-runs",
+            resource("GET", format!("/v1/clients/{c}/quickbooks/sync-runs"), json!(null)),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/quickbooks/sync-runs/{run_id}",
+            resource("GET", format!("/v1/clients/{c}/quickbooks/sync-runs/{b_qbo_run}"), json!(null)),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/quickbooks/summary",
+            resource("GET", format!("/v1/clients/{c}/quickbooks/summary"), json!(null)),
+        ),
     ];
 
     // Every documented operation is either in the table or declared not tenant-scoped.

@@ -1,0 +1,447 @@
+//! QuickBooks Online: connecting a client's company, sync runs and their history, the summary
+//! read from the mirror, and Intuit's webhooks. The work is in crate `qbo-sync`.
+//!
+//! Two routes carry no credentials of ours: the OAuth callback (a browser redirect from Intuit;
+//! the single-use `state` names the organization, user and client) and the webhook receiver
+//! (authenticated by its `intuit-signature` HMAC).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use domain::{ClientId, Permission};
+use qbo_sync::QuickBooks;
+use qbo_sync::sync_jobs::{SyncMode, Trigger};
+use serde::{Deserialize, Serialize};
+use store::TenantTx;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use api_types::Problem;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_connection, disconnect))
+        .routes(routes!(connect))
+        .routes(routes!(callback))
+        .routes(routes!(start_sync))
+        .routes(routes!(list_runs))
+        .routes(routes!(get_run))
+        .routes(routes!(summary))
+        .routes(routes!(webhook))
+}
+
+fn service(state: &AppState) -> ApiResult<&QuickBooks> {
+    state.quickbooks.as_ref().ok_or_else(|| {
+        ApiError::new(api_types::ProblemType::Unavailable, "QuickBooks is not configured on this deployment")
+    })
+}
+
+/// Staff with `permission` on a client they may reach; opens the tenant transaction.
+async fn begin(
+    state: &AppState,
+    auth: &Auth,
+    permission: Permission,
+    client: ClientId,
+) -> ApiResult<TenantTx> {
+    auth.ctx.require(permission)?;
+    let scope = if permission == Permission::FinancialRead {
+        auth.ctx.financial_scope()
+    } else {
+        auth.ctx.client_scope()
+    };
+    if !scope.allows(client) || (permission != Permission::FinancialRead && !auth.ctx.role.is_staff()) {
+        return Err(ApiError::not_found("client"));
+    }
+    let actor = auth.ctx.actor(auth.meta.request_id.clone(), auth.meta.ip);
+    Ok(TenantTx::begin(&state.db, auth.ctx.organization_id, actor).await?)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub realm_id: String,
+    /// `connected`, `reconnect_needed` or `disconnected`.
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub company_name: Option<String>,
+    pub connected_at: DateTime<Utc>,
+    pub disconnected_at: Option<DateTime<Utc>>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    pub last_full_sync_at: Option<DateTime<Utc>>,
+    pub last_incremental_sync_at: Option<DateTime<Utc>>,
+}
+
+impl From<qbo_sync::connections::Connection> for ConnectionResponse {
+    fn from(c: qbo_sync::connections::Connection) -> Self {
+        ConnectionResponse {
+            id: c.id,
+            client_id: c.client_id,
+            realm_id: c.realm_id,
+            status: c.status,
+            status_reason: c.status_reason,
+            company_name: c.company_name,
+            connected_at: c.connected_at,
+            disconnected_at: c.disconnected_at,
+            refresh_expires_at: c.refresh_expires_at,
+            last_full_sync_at: c.last_full_sync_at,
+            last_incremental_sync_at: c.last_incremental_sync_at,
+        }
+    }
+}
+
+/// The client's QuickBooks connection (`financial:read`).
+#[utoipa::path(get, path = "/v1/clients/{id}/quickbooks", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path)),
+    responses((status = 200, body = ConnectionResponse), (status = 404, body = Problem)))]
+async fn get_connection(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClientId>,
+) -> ApiResult<Json<ConnectionResponse>> {
+    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
+    Ok(Json(connection.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectResponse {
+    /// Send the user here to consent; Intuit redirects back to the callback.
+    pub authorization_url: String,
+    /// The link is single-use and expires at this time.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Start connecting the client's QuickBooks company (`financial:update`, staff): an authorization
+/// URL with a single-use, expiring `state` bound to you, your organization and this client.
+#[utoipa::path(post, path = "/v1/clients/{id}/quickbooks/connect", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path)),
+    responses((status = 201, body = ConnectResponse), (status = 404, body = Problem), (status = 503, body = Problem)))]
+async fn connect(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClientId>,
+) -> ApiResult<(StatusCode, Json<ConnectResponse>)> {
+    let mut tx = begin(&state, &auth, Permission::FinancialUpdate, id).await?;
+    // The client first: another tenant's client is 404 whether or not QuickBooks is configured.
+    qbo_sync::connections::for_client(&mut tx, id).await?;
+    let qb = service(&state)?;
+    let link = qbo_sync::connections::start_connect(qb, &mut tx, id, auth.ctx.user_id()).await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConnectResponse { authorization_url: link.authorization_url, expires_at: link.expires_at }),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    #[serde(rename = "realmId")]
+    #[param(rename = "realmId")]
+    pub realm_id: Option<String>,
+    /// Set by Intuit when the user declined or the request was refused.
+    pub error: Option<String>,
+}
+
+/// Intuit's redirect after consent. Consumes the `state` (once, before it expires), exchanges the
+/// code, stores the connection with its tokens sealed and queues the first full sync. Redirects
+/// to the configured page when there is one, else answers with the connection.
+#[utoipa::path(get, path = "/v1/quickbooks/callback", tag = "quickbooks",
+    params(CallbackParams),
+    responses((status = 200, body = ConnectionResponse), (status = 303), (status = 400, body = Problem), (status = 409, body = Problem)))]
+async fn callback(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CallbackParams>,
+) -> ApiResult<Response> {
+    let qb = service(&state)?;
+    if let Some(error) = q.error {
+        return Err(ApiError::field("error", format!("QuickBooks refused the connection: {error}")));
+    }
+    let missing = |name: &str| ApiError::field(name, "is required");
+    let state_param = q.state.ok_or_else(|| missing("state"))?;
+    let code = q.code.ok_or_else(|| missing("code"))?;
+    let realm = q.realm_id.ok_or_else(|| missing("realmId"))?;
+    let (_, connection) = qbo_sync::connections::complete_connect(qb, &state_param, &code, &realm).await?;
+    match &qb.config().after_connect_url {
+        Some(page) => {
+            let separator = if page.contains('?') { '&' } else { '?' };
+            let target = format!("{page}{separator}quickbooks=connected&client_id={}", connection.client_id);
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
+        }
+        None => Ok(Json(ConnectionResponse::from(connection)).into_response()),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisconnectResponse {
+    pub connection: ConnectionResponse,
+    /// Whether Intuit confirmed revoking the tokens (they are destroyed here either way).
+    pub revoked: bool,
+}
+
+/// Disconnect: revoke the tokens at Intuit and destroy them here; the mirror stays (`financial:update`).
+#[utoipa::path(delete, path = "/v1/clients/{id}/quickbooks", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path)),
+    responses((status = 200, body = DisconnectResponse), (status = 404, body = Problem)))]
+async fn disconnect(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClientId>,
+) -> ApiResult<Json<DisconnectResponse>> {
+    let mut tx = begin(&state, &auth, Permission::FinancialUpdate, id).await?;
+    qbo_sync::connections::require_for_client(&mut tx, id).await?;
+    let qb = service(&state)?;
+    let done = qbo_sync::connections::disconnect(qb, &mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(DisconnectResponse { connection: done.connection.into(), revoked: done.revoked }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSyncRequest {
+    /// `incremental` (default: changes since the last sync, by CDC) or `full`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<SyncMode>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartSyncResponse {
+    pub run_id: Uuid,
+    pub job_id: Option<i64>,
+    /// A sync of this connection was already waiting or running; that run is returned.
+    pub already_queued: bool,
+}
+
+/// Sync now (`financial:update`): queues a run; one sync per realm runs at a time.
+#[utoipa::path(post, path = "/v1/clients/{id}/quickbooks/sync", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path)), request_body = StartSyncRequest,
+    responses((status = 202, body = StartSyncResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn start_sync(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClientId>,
+    ApiJson(req): ApiJson<StartSyncRequest>,
+) -> ApiResult<(StatusCode, Json<StartSyncResponse>)> {
+    let mut tx = begin(&state, &auth, Permission::FinancialUpdate, id).await?;
+    let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
+    service(&state)?;
+    if connection.status != "connected" {
+        return Err(ApiError::new(
+            api_types::ProblemType::Conflict,
+            "the QuickBooks connection must be reconnected before it can sync",
+        ));
+    }
+    let mode = req.mode.unwrap_or(SyncMode::Incremental);
+    let queued = qbo_sync::sync_jobs::queue_sync(&mut tx, &connection, mode, Trigger::Manual, None).await?;
+    tx.audit(
+        store::AuditRecord::new("quickbooks.sync_requested", "qbo_connection", connection.id)
+            .after(serde_json::json!({"mode": mode, "run_id": queued.run_id})),
+    );
+    tx.commit().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StartSyncResponse {
+            run_id: queued.run_id,
+            job_id: queued.job_id,
+            already_queued: queued.already_queued,
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncRunResponse {
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    /// `full` or `incremental`.
+    pub mode: String,
+    /// `manual`, `schedule`, `webhook` or `connect`.
+    pub trigger: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub api_calls: i64,
+    /// Per entity kind: `{"upserted", "unchanged", "deleted"}`.
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+    /// Per entity kind while running: `{"position", "done", "read"}`.
+    #[schema(value_type = Object)]
+    pub progress: serde_json::Value,
+    #[schema(value_type = Vec<Object>)]
+    pub errors: serde_json::Value,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<qbo_sync::history::SyncRun> for SyncRunResponse {
+    fn from(r: qbo_sync::history::SyncRun) -> Self {
+        SyncRunResponse {
+            id: r.id,
+            connection_id: r.connection_id,
+            mode: r.mode,
+            trigger: r.trigger,
+            status: r.status,
+            attempts: r.attempts,
+            api_calls: r.api_calls,
+            counts: r.counts,
+            progress: r.progress,
+            errors: r.errors,
+            queued_at: r.queued_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunListParams {
+    /// 1 to 100 (default 20).
+    pub limit: Option<u32>,
+}
+
+/// Sync history, newest first, with per-entity counts, API calls and errors (`financial:read`).
+#[utoipa::path(get, path = "/v1/clients/{id}/quickbooks/sync-runs", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path), RunListParams),
+    responses((status = 200, body = Vec<SyncRunResponse>), (status = 404, body = Problem)))]
+async fn list_runs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClientId>,
+    ApiQuery(q): ApiQuery<RunListParams>,
+) -> ApiResult<Json<Vec<SyncRunResponse>>> {
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("limit", "must be between 1 and 100"));
+    }
+    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    qbo_sync::connections::for_client(&mut tx, id).await?;
+    let runs = qbo_sync::history::list(&mut tx, id.as_uuid(), i64::from(limit)).await?;
+    Ok(Json(runs.into_iter().map(Into::into).collect()))
+}
+
+/// One sync run, with its progress while it runs (`financial:read`).
+#[utoipa::path(get, path = "/v1/clients/{id}/quickbooks/sync-runs/{run_id}", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path), ("run_id" = Uuid, Path)),
+    responses((status = 200, body = SyncRunResponse), (status = 404, body = Problem)))]
+async fn get_run(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, run)): ApiPath<(ClientId, Uuid)>,
+) -> ApiResult<Json<SyncRunResponse>> {
+    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    Ok(Json(qbo_sync::history::get(&mut tx, id.as_uuid(), run).await?.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryParams {
+    /// First day of the period (default: 1 January of `to`'s year).
+    pub from: Option<NaiveDate>,
+    /// Last day of the period, and the date receivables are aged at (default: today).
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgingResponse {
+    pub current: String,
+    pub days_1_30: String,
+    pub days_31_60: String,
+    pub days_61_90: String,
+    pub days_over_90: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryResponse {
+    pub connection: ConnectionResponse,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Amounts are decimal strings with cents.
+    pub income: String,
+    pub expenses: String,
+    pub net: String,
+    pub receivables: String,
+    pub receivables_aging: AgingResponse,
+    pub payables: String,
+    /// Mirror rows per entity kind.
+    #[schema(value_type = Object)]
+    pub entities: std::collections::BTreeMap<String, i64>,
+    pub linked_customers: i64,
+}
+
+fn money(d: rust_decimal::Decimal) -> String {
+    format!("{:.2}", d.round_dp(2))
+}
+
+/// P&L-style totals, receivables with aging and payables from the mirror (`financial:read`).
+#[utoipa::path(get, path = "/v1/clients/{id}/quickbooks/summary", tag = "quickbooks", security(("bearer" = [])),
+    params(("id" = ClientId, Path), SummaryParams),
+    responses((status = 200, body = SummaryResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn summary(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClientId>,
+    ApiQuery(q): ApiQuery<SummaryParams>,
+) -> ApiResult<Json<SummaryResponse>> {
+    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = q.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
+    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    let s = qbo_sync::summary::for_client(&mut tx, id, from, to).await?;
+    Ok(Json(SummaryResponse {
+        connection: s.connection.into(),
+        from: s.from,
+        to: s.to,
+        income: money(s.income),
+        expenses: money(s.expenses),
+        net: money(s.net),
+        receivables: money(s.receivables),
+        receivables_aging: AgingResponse {
+            current: money(s.receivables_aging.current),
+            days_1_30: money(s.receivables_aging.days_1_30),
+            days_31_60: money(s.receivables_aging.days_31_60),
+            days_61_90: money(s.receivables_aging.days_61_90),
+            days_over_90: money(s.receivables_aging.days_over_90),
+        },
+        payables: money(s.payables),
+        entities: s.entities,
+        linked_customers: s.linked_customers,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookResponse {
+    pub syncs_queued: usize,
+    pub unknown_realms: usize,
+}
+
+/// Intuit's webhook deliveries, authenticated by `intuit-signature` (HMAC-SHA256 of the body
+/// under the app's verifier token); each realm's changes queue a targeted incremental sync.
+#[utoipa::path(post, path = "/v1/quickbooks/webhooks", tag = "quickbooks",
+    request_body(content = Object, description = "Intuit's `eventNotifications` payload", content_type = "application/json"),
+    responses((status = 200, body = WebhookResponse), (status = 401, body = Problem), (status = 400, body = Problem)))]
+async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<WebhookResponse>> {
+    let qb = service(&state)?;
+    let signature =
+        headers.get(qbo_sync::webhooks::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            ApiError::new(api_types::ProblemType::Unauthenticated, "the intuit-signature header is missing")
+        })?;
+    let received = qbo_sync::webhooks::receive(qb, &body, signature).await?;
+    Ok(Json(WebhookResponse { syncs_queued: received.syncs_queued, unknown_realms: received.unknown_realms }))
+}

@@ -1,0 +1,427 @@
+//! Connecting a client's QuickBooks company: OAuth states, connections with sealed tokens,
+//! disconnecting, and the realm routes webhooks and the scheduler use.
+//!
+//! A `state` is `<organization id, 32 hex>.<32 random bytes, base64url>`: the organization part
+//! lets the callback (a browser redirect from Intuit, which carries no credentials of ours) open
+//! that tenant's transaction; only the SHA-256 of the whole value is stored, and consuming it is
+//! one conditional UPDATE (unused, unexpired), so a state works once, and only within its TTL.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use domain::{ClientId, OrganizationId, UserId};
+use quickbooks::{OAuthError, RealmId, Scope, TokenSet};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::AssertSqlSafe;
+use store::{Actor, AuditRecord, TenantTx};
+use uuid::Uuid;
+
+use crate::sync_jobs::{self, SyncMode, Trigger};
+use crate::{QuickBooks, SyncError, SyncResult};
+
+/// A connection as the API shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Connection {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub realm_id: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub company_name: Option<String>,
+    pub connected_at: DateTime<Utc>,
+    pub disconnected_at: Option<DateTime<Utc>>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    pub last_full_sync_at: Option<DateTime<Utc>>,
+    pub last_incremental_sync_at: Option<DateTime<Utc>>,
+}
+
+const CONNECTION_COLUMNS: &str = "id, client_id, realm_id, status, status_reason, company_name, connected_at, \
+     disconnected_at, refresh_expires_at, last_full_sync_at, last_incremental_sync_at";
+
+/// The token document sealed into `tokens_sealed`.
+#[derive(Serialize, Deserialize)]
+struct SealedTokens {
+    access_token: String,
+    refresh_token: String,
+    issued_at: DateTime<Utc>,
+    access_expires_at: DateTime<Utc>,
+    refresh_expires_at: DateTime<Utc>,
+    refresh_hard_expires_at: Option<DateTime<Utc>>,
+}
+
+fn aad(org: OrganizationId, connection: Uuid) -> Vec<u8> {
+    format!("qbo-tokens:{}:{connection}", org.as_uuid()).into_bytes()
+}
+
+pub(crate) fn seal_tokens(
+    qb: &QuickBooks,
+    org: OrganizationId,
+    connection: Uuid,
+    tokens: &TokenSet,
+) -> Vec<u8> {
+    let doc = SealedTokens {
+        access_token: tokens.access_token.expose_secret().to_owned(),
+        refresh_token: tokens.refresh_token.expose_secret().to_owned(),
+        issued_at: tokens.issued_at,
+        access_expires_at: tokens.access_expires_at,
+        refresh_expires_at: tokens.refresh_expires_at,
+        refresh_hard_expires_at: tokens.refresh_hard_expires_at,
+    };
+    let plain = serde_json::to_vec(&doc).expect("token document serializes");
+    qb.keys().seal(&plain, &aad(org, connection))
+}
+
+pub(crate) fn open_tokens(
+    qb: &QuickBooks,
+    org: OrganizationId,
+    connection: Uuid,
+    sealed: &[u8],
+) -> SyncResult<TokenSet> {
+    let plain = qb.keys().open(sealed, &aad(org, connection))?;
+    let doc: SealedTokens =
+        serde_json::from_slice(&plain).map_err(|e| SyncError::Corrupt(format!("sealed tokens: {e}")))?;
+    Ok(TokenSet {
+        issued_at: doc.issued_at,
+        access_token: SecretString::from(doc.access_token),
+        refresh_token: SecretString::from(doc.refresh_token),
+        access_expires_at: doc.access_expires_at,
+        refresh_expires_at: doc.refresh_expires_at,
+        refresh_hard_expires_at: doc.refresh_hard_expires_at,
+        intuit_tid: None,
+    })
+}
+
+/// Stores rotated tokens (the caller holds the connection row's lock).
+pub(crate) async fn store_tokens(
+    qb: &QuickBooks,
+    tx: &mut TenantTx,
+    connection: Uuid,
+    tokens: &TokenSet,
+) -> SyncResult<()> {
+    let sealed = seal_tokens(qb, tx.organization_id(), connection, tokens);
+    sqlx::query(
+        "update qbo_connections set tokens_sealed = $3, token_key_id = $4, access_expires_at = $5,
+             refresh_expires_at = $6, refresh_hard_expires_at = $7, refreshed_at = now()
+         where organization_id = $1 and id = $2",
+    )
+    .bind(tx.org_uuid())
+    .bind(connection)
+    .bind(sealed)
+    .bind(i32::from(qb.keys().active_key_id()))
+    .bind(tokens.access_expires_at)
+    .bind(tokens.refresh_expires_at)
+    .bind(tokens.refresh_hard_expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Marks a connection as needing the user to connect again, and stops routing to it.
+pub(crate) async fn mark_reconnect_needed(
+    tx: &mut TenantTx,
+    connection: Uuid,
+    reason: &str,
+) -> SyncResult<()> {
+    sqlx::query(
+        "update qbo_connections set status = 'reconnect_needed', status_reason = left($3, 1000)
+         where organization_id = $1 and id = $2 and status = 'connected'",
+    )
+    .bind(tx.org_uuid())
+    .bind(connection)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("delete from qbo_realm_routes where connection_id = $1")
+        .bind(connection)
+        .execute(tx.conn())
+        .await?;
+    tx.audit(AuditRecord::new("quickbooks.reconnect_needed", "qbo_connection", connection).after(reason));
+    Ok(())
+}
+
+fn state_hash(state: &str) -> Vec<u8> {
+    Sha256::digest(state.as_bytes()).to_vec()
+}
+
+async fn ensure_client(tx: &mut TenantTx, client: ClientId) -> SyncResult<()> {
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "select id from clients where organization_id = $1 and id = $2 and deleted_at is null",
+    )
+    .bind(tx.org_uuid())
+    .bind(client.as_uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    found.map(|_| ()).ok_or(SyncError::NotFound("client"))
+}
+
+/// Where to send the user to connect `client`'s QuickBooks company.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectLink {
+    pub authorization_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates a single-use state for `user` connecting `client`, and the authorization URL.
+pub async fn start_connect(
+    qb: &QuickBooks,
+    tx: &mut TenantTx,
+    client: ClientId,
+    user: UserId,
+) -> SyncResult<ConnectLink> {
+    ensure_client(tx, client).await?;
+    let mut random = [0u8; 32];
+    rand::rng().fill_bytes(&mut random);
+    let state = format!("{}.{}", tx.org_uuid().simple(), URL_SAFE_NO_PAD.encode(random));
+    let expires_at = Utc::now() + chrono::Duration::from_std(qb.config().state_ttl()).unwrap_or_default();
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "insert into qbo_oauth_states (id, organization_id, client_id, user_id, state_hash, expires_at)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(tx.org_uuid())
+    .bind(client.as_uuid())
+    .bind(user.as_uuid())
+    .bind(state_hash(&state))
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    tx.audit(AuditRecord::new("quickbooks.connect_started", "client", client.as_uuid()));
+    let url = qb.oauth().authorization_url(&state, &[Scope::Accounting]);
+    Ok(ConnectLink { authorization_url: url.to_string(), expires_at })
+}
+
+/// The tenant a state names, without trusting anything else in it.
+fn state_organization(state: &str) -> SyncResult<OrganizationId> {
+    let (org, random) = state.split_once('.').ok_or(SyncError::InvalidState)?;
+    if org.len() != 32 || random.len() != 43 {
+        return Err(SyncError::InvalidState);
+    }
+    let org = Uuid::try_parse(org).map_err(|_| SyncError::InvalidState)?;
+    Ok(OrganizationId::from_uuid(org))
+}
+
+/// The callback: consumes the state (once, unexpired), exchanges the code, stores the
+/// connection with its tokens sealed, and queues the first full sync.
+pub async fn complete_connect(
+    qb: &QuickBooks,
+    state: &str,
+    code: &str,
+    realm: &str,
+) -> SyncResult<(OrganizationId, Connection)> {
+    let org = state_organization(state)?;
+    let realm =
+        RealmId::parse(realm).map_err(|e| SyncError::Invalid { field: "realmId", message: e.to_string() })?;
+    let mut tx = TenantTx::begin(qb.db(), org, Actor::system()).await?;
+    let consumed: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "update qbo_oauth_states set used_at = now()
+         where organization_id = $1 and state_hash = $2 and used_at is null and expires_at > now()
+         returning client_id, user_id",
+    )
+    .bind(tx.org_uuid())
+    .bind(state_hash(state))
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some((client, user)) = consumed else {
+        return Err(SyncError::InvalidState);
+    };
+    // The state is spent whatever happens next: a second callback with it must fail.
+    tx.commit().await?;
+
+    let tokens = qb.oauth().exchange_code(code).await?;
+    let mut tx = TenantTx::begin(qb.db(), org, Actor::user(user)).await?;
+    ensure_client(&mut tx, ClientId::from_uuid(client)).await?;
+    let id = Uuid::now_v7();
+    let sealed = seal_tokens(qb, org, id, &tokens);
+    let inserted = sqlx::query(
+        "insert into qbo_connections (id, organization_id, client_id, realm_id, status, tokens_sealed,
+             token_key_id, access_expires_at, refresh_expires_at, refresh_hard_expires_at, connected_by)
+         values ($1, $2, $3, $4, 'connected', $5, $6, $7, $8, $9, $10)
+         on conflict do nothing",
+    )
+    .bind(id)
+    .bind(tx.org_uuid())
+    .bind(client)
+    .bind(realm.as_str())
+    .bind(sealed)
+    .bind(i32::from(qb.keys().active_key_id()))
+    .bind(tokens.access_expires_at)
+    .bind(tokens.refresh_expires_at)
+    .bind(tokens.refresh_hard_expires_at)
+    .bind(user)
+    .execute(tx.conn())
+    .await?;
+    if inserted.rows_affected() == 0 {
+        // A live connection of this client or realm exists (or this exact one was disconnected
+        // and is connected again): reuse a disconnected row of the same triple, else refuse.
+        let revived: Option<Uuid> = sqlx::query_scalar(
+            "update qbo_connections set status = 'connected', status_reason = null, disconnected_at = null,
+                 connected_at = now(), connected_by = $4
+             where organization_id = $1 and client_id = $2 and realm_id = $3 and status <> 'connected'
+             returning id",
+        )
+        .bind(tx.org_uuid())
+        .bind(client)
+        .bind(realm.as_str())
+        .bind(user)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(|e| match store::StoreError::from(e) {
+            store::StoreError::Conflict(_) => SyncError::AlreadyConnected,
+            other => other.into(),
+        })?;
+        let Some(revived) = revived else { return Err(SyncError::AlreadyConnected) };
+        store_tokens(qb, &mut tx, revived, &tokens).await?;
+        return finish_connect(qb, tx, revived, &realm).await;
+    }
+    finish_connect(qb, tx, id, &realm).await
+}
+
+async fn finish_connect(
+    _qb: &QuickBooks,
+    mut tx: TenantTx,
+    id: Uuid,
+    realm: &RealmId,
+) -> SyncResult<(OrganizationId, Connection)> {
+    sqlx::query(
+        "insert into qbo_realm_routes (realm_id, organization_id, connection_id) values ($1, $2, $3)
+         on conflict (realm_id, organization_id) do update set connection_id = excluded.connection_id",
+    )
+    .bind(realm.as_str())
+    .bind(tx.org_uuid())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    let connection = get(&mut tx, id).await?;
+    tx.audit(
+        AuditRecord::new("quickbooks.connected", "qbo_connection", id)
+            .after(serde_json::json!({"client_id": connection.client_id, "realm_id": realm.as_str()})),
+    );
+    sync_jobs::queue_sync(&mut tx, &connection, SyncMode::Full, Trigger::Connect, None).await?;
+    let org = tx.organization_id();
+    tx.commit().await?;
+    Ok((org, connection))
+}
+
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> SyncResult<Connection> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "select {CONNECTION_COLUMNS} from qbo_connections where organization_id = $1 and id = $2"
+    )))
+    .bind(tx.org_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(SyncError::NotFound("QuickBooks connection"))
+}
+
+/// The client's connection that is not disconnected, if any (after checking the client exists).
+pub async fn for_client(tx: &mut TenantTx, client: ClientId) -> SyncResult<Option<Connection>> {
+    ensure_client(tx, client).await?;
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "select {CONNECTION_COLUMNS} from qbo_connections
+         where organization_id = $1 and client_id = $2 and status <> 'disconnected'"
+    )))
+    .bind(tx.org_uuid())
+    .bind(client.as_uuid())
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The client's live connection, or `NotFound`.
+pub async fn require_for_client(tx: &mut TenantTx, client: ClientId) -> SyncResult<Connection> {
+    for_client(tx, client).await?.ok_or(SyncError::NotFound("QuickBooks connection"))
+}
+
+/// What disconnecting did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disconnected {
+    pub connection: Connection,
+    /// Whether Intuit confirmed the revocation (false when it could not be reached; the tokens
+    /// are destroyed here either way).
+    pub revoked: bool,
+}
+
+/// Revokes the tokens at Intuit and destroys them here; the mirror stays for history.
+pub async fn disconnect(qb: &QuickBooks, tx: &mut TenantTx, client: ClientId) -> SyncResult<Disconnected> {
+    let connection = require_for_client(tx, client).await?;
+    let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        "select tokens_sealed from qbo_connections where organization_id = $1 and id = $2 for update",
+    )
+    .bind(tx.org_uuid())
+    .bind(connection.id)
+    .fetch_one(tx.conn())
+    .await?;
+    let revoked = match sealed {
+        Some(sealed) => {
+            let tokens = open_tokens(qb, tx.organization_id(), connection.id, &sealed)?;
+            match qb.oauth().revoke(&tokens.refresh_token).await {
+                Ok(()) => true,
+                // Already gone at Intuit: as good as revoked.
+                Err(OAuthError::InvalidGrant { .. }) => true,
+                Err(error) => {
+                    tracing::warn!(connection = %connection.id, error = %error, "QuickBooks revoke failed");
+                    false
+                }
+            }
+        }
+        None => true,
+    };
+    sqlx::query(
+        "update qbo_connections set status = 'disconnected', tokens_sealed = null, token_key_id = null,
+             disconnected_at = now(), status_reason = null
+         where organization_id = $1 and id = $2",
+    )
+    .bind(tx.org_uuid())
+    .bind(connection.id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("delete from qbo_realm_routes where connection_id = $1")
+        .bind(connection.id)
+        .execute(tx.conn())
+        .await?;
+    tx.audit(
+        AuditRecord::new("quickbooks.disconnected", "qbo_connection", connection.id)
+            .after(serde_json::json!({"revoked": revoked})),
+    );
+    let connection = get(tx, connection.id).await?;
+    Ok(Disconnected { connection, revoked })
+}
+
+/// The live connections of a realm across organizations (webhooks name only the realm).
+pub async fn routes_for_realm(qb: &QuickBooks, realm: &str) -> SyncResult<Vec<(OrganizationId, Uuid)>> {
+    let rows: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("select organization_id, connection_id from qbo_realm_routes where realm_id = $1")
+            .bind(realm)
+            .fetch_all(qb.db().pool())
+            .await?;
+    Ok(rows.into_iter().map(|(org, c)| (OrganizationId::from_uuid(org), c)).collect())
+}
+
+/// Every live connection, for the scheduler.
+pub async fn all_routes(qb: &QuickBooks) -> SyncResult<Vec<(OrganizationId, Uuid)>> {
+    let rows: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("select organization_id, connection_id from qbo_realm_routes order by 1, 2")
+            .fetch_all(qb.db().pool())
+            .await?;
+    Ok(rows.into_iter().map(|(org, c)| (OrganizationId::from_uuid(org), c)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_states_name_an_organization() {
+        let org = Uuid::now_v7();
+        let good = format!("{}.{}", org.simple(), "A".repeat(43));
+        assert_eq!(state_organization(&good).unwrap().as_uuid(), org);
+        for bad in
+            ["", "x.y", &format!("{}.{}", org.simple(), "A".repeat(42)), &format!("{org}.{}", "A".repeat(43))]
+        {
+            assert!(state_organization(bad).is_err(), "{bad}");
+        }
+    }
+}

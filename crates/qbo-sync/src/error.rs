@@ -1,0 +1,69 @@
+//! The sync engine's error.
+
+use quickbooks::{OAuthError, QboError, TokenError};
+use store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("QuickBooks is misconfigured: {0}")]
+    Config(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The OAuth `state` is unknown, used, expired, or belongs to someone else.
+    #[error("the QuickBooks connect link is invalid, used or expired; start connecting again")]
+    InvalidState,
+    #[error("the client already has a live QuickBooks connection")]
+    AlreadyConnected,
+    #[error("the QuickBooks connection must be reconnected: {0}")]
+    ReconnectNeeded(String),
+    #[error("invalid input: {field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    #[error(transparent)]
+    Qbo(#[from] QboError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Jobs(#[from] jobs::JobsError),
+    #[error("sealed tokens do not open: {0}")]
+    Vault(#[from] vault::VaultError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl From<store::sqlx::Error> for SyncError {
+    fn from(e: store::sqlx::Error) -> Self {
+        SyncError::Store(e.into())
+    }
+}
+
+impl From<TokenError> for SyncError {
+    fn from(e: TokenError) -> Self {
+        SyncError::Qbo(QboError::Token(e))
+    }
+}
+
+impl SyncError {
+    pub fn needs_reconnect(&self) -> bool {
+        match self {
+            SyncError::ReconnectNeeded(_) => true,
+            SyncError::Qbo(e) => e.needs_reconnect(),
+            SyncError::OAuth(e) => e.needs_reconnect(),
+            _ => false,
+        }
+    }
+
+    /// Worth running the job again later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Qbo(e) => e.is_transient(),
+            SyncError::OAuth(e) => matches!(e, OAuthError::Transport(_)),
+            SyncError::Store(e) => !matches!(e, StoreError::Corrupt(_) | StoreError::InvalidValue(_)),
+            SyncError::Jobs(_) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type SyncResult<T> = Result<T, SyncError>;

@@ -1,0 +1,60 @@
+//! Sync-run history and progress, as the API shows it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use store::TenantTx;
+use uuid::Uuid;
+
+use crate::{SyncError, SyncResult};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SyncRun {
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    pub mode: String,
+    pub trigger: String,
+    pub status: String,
+    pub attempts: i32,
+    pub api_calls: i64,
+    /// Per kind: `{"upserted", "unchanged", "deleted"}`.
+    pub counts: serde_json::Value,
+    /// Per kind while running: `{"position", "done", "read"}`.
+    pub progress: serde_json::Value,
+    pub errors: serde_json::Value,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, connection_id, mode, trigger, status, attempts, api_calls, counts, progress, errors, \
+     queued_at, started_at, finished_at";
+
+/// The newest `limit` runs of the client's connections.
+pub async fn list(tx: &mut TenantTx, client: Uuid, limit: i64) -> SyncResult<Vec<SyncRun>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from qbo_sync_runs r
+         where r.organization_id = $1
+           and r.connection_id in (select id from qbo_connections where organization_id = $1 and client_id = $2)
+         order by queued_at desc, id desc limit $3"
+    )))
+    .bind(tx.org_uuid())
+    .bind(client)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// One run of the client's connections.
+pub async fn get(tx: &mut TenantTx, client: Uuid, run: Uuid) -> SyncResult<SyncRun> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from qbo_sync_runs r
+         where r.organization_id = $1 and r.id = $3
+           and r.connection_id in (select id from qbo_connections where organization_id = $1 and client_id = $2)"
+    )))
+    .bind(tx.org_uuid())
+    .bind(client)
+    .bind(run)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(SyncError::NotFound("sync run"))
+}

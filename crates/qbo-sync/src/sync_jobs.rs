@@ -1,0 +1,221 @@
+//! The job kinds: `qbo.sync` runs one sync run of one connection; `qbo.schedule` fans out a sync
+//! run to every live connection (hourly incremental, weekly full, from [`schedules`]).
+//!
+//! One sync per realm at a time, across all workers: every `qbo.sync` job counts against the
+//! limit `qbo:realm:<realm>` with `max_in_flight(1)`. Queued duplicates are folded by unique key
+//! (`qbo-sync:<connection>`, and a separate `…:webhook` key so a webhook's targeted sync queues
+//! behind a running one instead of being dropped).
+
+use std::time::Duration;
+
+use domain::OrganizationId;
+use jobs::{Enqueued, Job, JobContext, JobError, JobId, Limit, NewJob, Registry, scheduler::Schedule};
+use quickbooks::{EntityKind, QboError};
+use serde::{Deserialize, Serialize};
+use store::{Actor, TenantTx};
+use uuid::Uuid;
+
+use crate::connections::{self, Connection};
+pub use crate::engine::SyncMode;
+use crate::{QuickBooks, SyncError, SyncResult, engine};
+
+pub const QUEUE: &str = "quickbooks";
+
+/// Why a run was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Manual,
+    Schedule,
+    Webhook,
+    Connect,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::Webhook => "webhook",
+            Trigger::Connect => "connect",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncPayload {
+    pub organization_id: Uuid,
+    pub run_id: Uuid,
+    pub realm_id: String,
+    /// For a webhook's targeted incremental sync: only these kinds.
+    #[serde(default)]
+    pub kinds: Option<Vec<EntityKind>>,
+}
+
+/// Runs one sync run.
+pub struct SyncJob {
+    qb: QuickBooks,
+}
+
+impl Job for SyncJob {
+    const KIND: &'static str = "qbo.sync";
+    const QUEUE: &'static str = QUEUE;
+    const MAX_ATTEMPTS: i32 = 10;
+    const TIMEOUT: Duration = Duration::from_secs(4 * 3600);
+    type Payload = SyncPayload;
+
+    fn limit(payload: &SyncPayload) -> Option<Limit> {
+        Some(Limit::new(format!("qbo:realm:{}", payload.realm_id)).max_in_flight(1))
+    }
+
+    async fn run(&self, ctx: JobContext, payload: SyncPayload) -> Result<(), JobError> {
+        let org = OrganizationId::from_uuid(payload.organization_id);
+        let result = engine::run(&self.qb, org, payload.run_id, payload.kinds.as_deref()).await;
+        let error = match result {
+            Ok(outcome) => {
+                tracing::info!(run = %payload.run_id, mode = ?outcome.mode, api_calls = outcome.api_calls, "QuickBooks sync done");
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let transient = error.is_transient();
+        let last = !transient || ctx.attempt() >= ctx.max_attempts();
+        if let Err(record) = engine::record_failure(&self.qb, org, payload.run_id, &error, last).await {
+            tracing::warn!(run = %payload.run_id, error = %record, "cannot record the sync failure");
+        }
+        tracing::warn!(run = %payload.run_id, error = %error, transient, "QuickBooks sync failed");
+        match &error {
+            SyncError::Qbo(QboError::Throttled { .. }) => {
+                Err(JobError::retry_after(Duration::from_secs(60), error))
+            }
+            _ if transient => Err(JobError::retry(error)),
+            _ => Err(JobError::fatal(error)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SchedulePayload {
+    pub mode: SyncMode,
+}
+
+/// Queues a run for every live connection.
+pub struct ScheduleJob {
+    qb: QuickBooks,
+}
+
+impl Job for ScheduleJob {
+    const KIND: &'static str = "qbo.schedule";
+    const QUEUE: &'static str = QUEUE;
+    const MAX_ATTEMPTS: i32 = 3;
+    type Payload = SchedulePayload;
+
+    async fn run(&self, _ctx: JobContext, payload: SchedulePayload) -> Result<(), JobError> {
+        let routes = connections::all_routes(&self.qb).await.map_err(JobError::retry)?;
+        for (org, connection) in routes {
+            let queued = async {
+                let mut tx = TenantTx::begin(self.qb.db(), org, Actor::system()).await?;
+                let connection = connections::get(&mut tx, connection).await?;
+                if connection.status == "connected" {
+                    queue_sync(&mut tx, &connection, payload.mode, Trigger::Schedule, None).await?;
+                }
+                tx.commit().await?;
+                Ok::<_, SyncError>(())
+            };
+            if let Err(error) = queued.await {
+                tracing::warn!(%connection, error = %error, "cannot queue a scheduled QuickBooks sync");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Registers the job kinds with their shared state.
+pub fn register(registry: &mut Registry, qb: QuickBooks) {
+    registry.register(SyncJob { qb: qb.clone() });
+    registry.register(ScheduleJob { qb });
+}
+
+/// Incremental sync of every connection hourly, full sync weekly (Sundays 03:00 UTC).
+pub fn schedules() -> Result<Vec<Schedule>, jobs::JobsError> {
+    Ok(vec![
+        Schedule::new::<ScheduleJob>(
+            "qbo-incremental-hourly",
+            "0 * * * *",
+            SchedulePayload { mode: SyncMode::Incremental },
+        )?,
+        Schedule::new::<ScheduleJob>(
+            "qbo-full-weekly",
+            "0 3 * * 0",
+            SchedulePayload { mode: SyncMode::Full },
+        )?,
+    ])
+}
+
+/// A queued (or already queued) sync run.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuedSync {
+    pub run_id: Uuid,
+    pub job_id: Option<i64>,
+    /// A run of this connection was already waiting or running; that one is returned.
+    pub already_queued: bool,
+}
+
+/// Queues a run of `connection` in the caller's transaction (the run row and the job commit
+/// together).
+pub async fn queue_sync(
+    tx: &mut TenantTx,
+    connection: &Connection,
+    mode: SyncMode,
+    trigger: Trigger,
+    kinds: Option<Vec<EntityKind>>,
+) -> SyncResult<QueuedSync> {
+    let run_id = Uuid::now_v7();
+    sqlx::query(
+        "insert into qbo_sync_runs (id, organization_id, connection_id, mode, trigger, status)
+         values ($1, $2, $3, $4, $5, 'queued')",
+    )
+    .bind(run_id)
+    .bind(tx.org_uuid())
+    .bind(connection.id)
+    .bind(mode.as_str())
+    .bind(trigger.as_str())
+    .execute(tx.conn())
+    .await?;
+    let unique = match trigger {
+        Trigger::Webhook => format!("qbo-sync:{}:webhook", connection.id),
+        _ => format!("qbo-sync:{}", connection.id),
+    };
+    let payload =
+        SyncPayload { organization_id: tx.org_uuid(), run_id, realm_id: connection.realm_id.clone(), kinds };
+    let job = NewJob::<SyncJob>::new(payload).unique_key(unique).organization(tx.organization_id());
+    match jobs::enqueue(tx.conn(), job).await? {
+        Enqueued::New(JobId(id)) => {
+            sqlx::query("update qbo_sync_runs set job_id = $3 where organization_id = $1 and id = $2")
+                .bind(tx.org_uuid())
+                .bind(run_id)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            Ok(QueuedSync { run_id, job_id: Some(id), already_queued: false })
+        }
+        Enqueued::Duplicate => {
+            sqlx::query("delete from qbo_sync_runs where organization_id = $1 and id = $2")
+                .bind(tx.org_uuid())
+                .bind(run_id)
+                .execute(tx.conn())
+                .await?;
+            let existing: Option<(Uuid, Option<i64>)> = sqlx::query_as(
+                "select id, job_id from qbo_sync_runs
+                 where organization_id = $1 and connection_id = $2 and status in ('queued', 'running')
+                 order by queued_at desc limit 1",
+            )
+            .bind(tx.org_uuid())
+            .bind(connection.id)
+            .fetch_optional(tx.conn())
+            .await?;
+            let (run_id, job_id) = existing.unwrap_or((run_id, None));
+            Ok(QueuedSync { run_id, job_id, already_queued: true })
+        }
+    }
+}

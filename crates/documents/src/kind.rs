@@ -34,6 +34,21 @@ impl FileKind {
         }
     }
 
+    /// The kind named by [`FileKind::as_str`].
+    pub fn parse(name: &str) -> Option<FileKind> {
+        [
+            FileKind::Pdf,
+            FileKind::Png,
+            FileKind::Jpeg,
+            FileKind::Tiff,
+            FileKind::Docx,
+            FileKind::Xlsx,
+            FileKind::Csv,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
     pub fn mime_type(self) -> &'static str {
         match self {
             FileKind::Pdf => "application/pdf",

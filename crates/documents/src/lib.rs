@@ -1,5 +1,5 @@
-//! Documents without storage: everything between an uploaded file and its reviewed fields,
-//! except the tables, routes and job queue that carry it (the integrator wires those).
+//! Documents: everything between an uploaded file and its reviewed fields. The tables are in
+//! `store::documents`, the routes in the API; the pipeline runs on the `jobs` queue.
 //!
 //! # Layout
 //! - [`kind`], [`intake`]: what a file is (from its bytes), upload limits and rejections, batch
@@ -14,6 +14,8 @@
 //!   confidences, rules and auto-approval.
 //! - [`pipeline`]: the steps one by one (each a checkpointable job step) and [`pipeline::process`].
 //! - [`eval`]: accuracy and throughput on a labelled corpus.
+//! - [`service`], [`jobs`]: the use cases over storage (uploads, lists, review, signed links) and
+//!   the pipeline as a checkpointed job on the queue ([`jobs::register`]).
 
 pub mod blob;
 pub mod classify;
@@ -23,11 +25,13 @@ pub mod extract;
 pub mod fields;
 pub mod hash;
 pub mod intake;
+pub mod jobs;
 pub mod kind;
 pub mod layout;
 pub mod ocr;
 pub mod pipeline;
 pub mod poppler;
+pub mod service;
 pub mod text;
 pub mod thumbnail;
 pub mod validate;

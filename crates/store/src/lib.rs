@@ -15,6 +15,7 @@ pub mod audit;
 pub mod clients;
 pub mod cursor;
 mod db;
+pub mod documents;
 pub mod engagements;
 mod error;
 pub mod idempotency;

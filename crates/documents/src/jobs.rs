@@ -1,0 +1,338 @@
+//! The pipeline as a durable job: `documents.process`, one per uploaded document, enqueued in the
+//! upload's transaction ([`crate::service`]). Every step is checkpointed in `job_checkpoints`
+//! ([`jobs::JobContext::step`]), so a worker that stops or dies mid-document is followed by one that
+//! resumes at the first unfinished step:
+//!
+//! ```text
+//! start ─▶ detect ─▶ { text layer ∥ OCR page 1 ∥ OCR page 2 … } ─▶ { layout ∥ classify }
+//!       ─▶ extract ─▶ validate ─▶ save (fields, status, text for search, event) + complete
+//! ```
+//! Local engines are called page by page (pages run in parallel, each its own checkpoint); a
+//! provider is called once for the whole document. The last step writes the results, the
+//! `processed` event and the job's completion in one transaction: exactly once.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use domain::OrganizationId;
+use futures::future::try_join_all;
+use jobs::{Job, JobContext, JobError, Registry};
+use serde::{Deserialize, Serialize};
+use store::documents::{self as rows, DocumentField, Results};
+use store::{Actor, Db, TenantTx};
+use uuid::Uuid;
+
+use crate::blob::BlobStore;
+use crate::classify::Classification;
+use crate::detect::{Detection, Processing};
+use crate::fields::{DocType, Extraction, is_sensitive, masked_for_display};
+use crate::hash::ContentHash;
+use crate::intake::AcceptedUpload;
+use crate::kind::FileKind;
+use crate::layout::Table;
+use crate::ocr::{OcrEngine, OcrOutput, OcrTimings};
+use crate::pipeline::{self, PipelineError};
+use crate::validate::{Review, Thresholds};
+
+/// What the pipeline needs from the process: storage, the blobs and an OCR engine.
+#[derive(Clone)]
+pub struct PipelineDeps {
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub engine: Arc<dyn OcrEngine>,
+    pub thresholds: Thresholds,
+    /// Call the engine page by page (local engines); false sends the document once (a provider).
+    pub per_page: bool,
+}
+
+/// Registers the document jobs with a worker's registry.
+pub fn register(registry: &mut Registry, deps: PipelineDeps) {
+    registry.register(ProcessDocument { deps });
+}
+
+/// The queue the pipeline runs on (its workers' concurrency bounds OCR per process).
+pub const QUEUE: &str = "documents";
+
+pub struct ProcessDocument {
+    deps: PipelineDeps,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProcessPayload {
+    pub organization_id: OrganizationId,
+    pub document_id: Uuid,
+}
+
+/// What the pipeline reads of the document row.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Start {
+    process: bool,
+    upload: Option<AcceptedUpload>,
+    hint: Option<DocType>,
+}
+
+/// Wall times of the steps run in this attempt or saved by earlier ones.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct Timed<T> {
+    value: T,
+    ms: f64,
+}
+
+impl Job for ProcessDocument {
+    const KIND: &'static str = "documents.process";
+    const QUEUE: &'static str = QUEUE;
+    const MAX_ATTEMPTS: i32 = 8;
+    const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+    type Payload = ProcessPayload;
+
+    async fn run(&self, ctx: JobContext, p: ProcessPayload) -> Result<(), JobError> {
+        match self.process(&ctx, &p).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Out of attempts or hopeless: the document shows the failure (and goes to review).
+                let last = matches!(e, JobError::Fatal(_)) || ctx.attempt() >= ctx.max_attempts();
+                if last {
+                    let mut tx = self.tx(p.organization_id).await?;
+                    rows::mark_failed(&mut tx, p.document_id, &e.to_string())
+                        .await
+                        .map_err(JobError::retry)?;
+                    tx.commit().await.map_err(JobError::retry)?;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+fn timed<T>(value: T, started: std::time::Instant) -> Timed<T> {
+    Timed { value, ms: started.elapsed().as_secs_f64() * 1000.0 }
+}
+
+fn step_error(e: PipelineError) -> JobError {
+    if e.is_transient() { JobError::retry(e) } else { JobError::fatal(e) }
+}
+
+impl ProcessDocument {
+    async fn tx(&self, org: OrganizationId) -> Result<TenantTx, JobError> {
+        TenantTx::begin(&self.deps.db, org, Actor::system()).await.map_err(JobError::retry)
+    }
+
+    async fn process(&self, ctx: &JobContext, p: &ProcessPayload) -> Result<(), JobError> {
+        let org = p.organization_id;
+        let start: Start = ctx
+            .step("start", || async {
+                let mut tx = self.tx(org).await?;
+                let process =
+                    rows::start_processing(&mut tx, p.document_id).await.map_err(JobError::retry)?;
+                let doc = rows::get(&mut tx, p.document_id, &domain::ClientScope::All).await;
+                tx.commit().await.map_err(JobError::retry)?;
+                let Ok(doc) = doc else { return Ok(Start { process: false, upload: None, hint: None }) };
+                let kind = FileKind::parse(&doc.kind)
+                    .ok_or_else(|| JobError::fatal(format!("unknown kind {}", doc.kind)))?;
+                let hash: ContentHash = hex::encode(&doc.content_sha256)
+                    .parse()
+                    .map_err(|_| JobError::fatal("stored content hash is not 32 bytes"))?;
+                let upload = AcceptedUpload {
+                    kind,
+                    hash,
+                    size: doc.size_bytes as u64,
+                    pages: doc.pages as u32,
+                    image_dimensions: None,
+                    file_name: Some(doc.file_name),
+                };
+                Ok(Start {
+                    process,
+                    upload: Some(upload),
+                    hint: doc.category_hint.as_deref().and_then(DocType::parse),
+                })
+            })
+            .await?;
+        let (true, Some(upload)) = (start.process, start.upload) else {
+            // Deleted, or finished by an earlier run: nothing to do.
+            return Ok(());
+        };
+        let bytes = self.deps.blobs.get(org, &upload.hash).map_err(JobError::retry)?;
+
+        let detection: Timed<Detection> = ctx
+            .step("detect", || async {
+                let t = std::time::Instant::now();
+                Ok(timed(pipeline::detect(&bytes, &upload).await.map_err(step_error)?, t))
+            })
+            .await?;
+        let detection_ms = detection.ms;
+        let detection = detection.value;
+
+        if detection.processing == Processing::StoreOnly {
+            return self.finish_store_only(ctx, p, detection_ms).await;
+        }
+
+        let text_layer = ctx.step("text_layer", || async {
+            let t = std::time::Instant::now();
+            Ok(timed(pipeline::extract_text_layer(&bytes, &detection).await.map_err(step_error)?, t))
+        });
+        let ocr = self.ocr(ctx, &bytes, &detection, start.hint);
+        let (text_layer, ocr): (Timed<Vec<String>>, Timed<Option<OcrOutput>>) =
+            tokio::try_join!(text_layer, ocr)?;
+
+        let text = pipeline::assemble_text(&detection, &text_layer.value, ocr.value.as_ref());
+        let layout = ctx.step("layout", || async { Ok(pipeline::detect_layout(&text)) });
+        let classify =
+            ctx.step("classify", || async { Ok(pipeline::classify(&text, ocr.value.as_ref(), start.hint)) });
+        let (tables, classification): (Vec<Table>, Classification) = tokio::try_join!(layout, classify)?;
+        let extraction: Extraction = ctx
+            .step("extract", || async {
+                Ok(pipeline::extract_fields(&text, &tables, &classification, ocr.value.as_ref()))
+            })
+            .await?;
+        let review: Review = ctx
+            .step("validate", || async {
+                Ok(pipeline::review(
+                    &extraction,
+                    &classification,
+                    &self.deps.thresholds,
+                    Utc::now().date_naive(),
+                ))
+            })
+            .await?;
+
+        // Index (the text feeds the search vector) and notify (the event), with the completion.
+        let timings = serde_json::json!({
+            "detect_ms": detection_ms,
+            "text_layer_ms": text_layer.ms,
+            "ocr_ms": ocr.ms,
+            "ocr_pages": ocr.value.as_ref().map_or(0, |o| o.pages.len()),
+            "engine": ocr.value.as_ref().map(|o| format!("{} {}", o.engine.name, o.engine.version)),
+        });
+        let reasons = serde_json::to_value(&review.reasons).map_err(JobError::fatal)?;
+        let status = if review.needs_review() { "needs_review" } else { "approved" };
+        let fields = stored_fields(&extraction);
+        let mut tx = self.tx(org).await?;
+        rows::save_results(
+            &mut tx,
+            p.document_id,
+            Results {
+                status,
+                doc_type: Some(classification.doc_type.as_str()),
+                type_confidence: Some(classification.confidence),
+                document_confidence: Some(review.document_confidence),
+                needs_review: review.needs_review(),
+                review_reasons: reasons,
+                step_timings: timings,
+                extracted_text: Some(&text.text),
+                fields,
+            },
+        )
+        .await
+        .map_err(JobError::retry)?;
+        ctx.complete_in(tx.conn()).await?;
+        tx.commit().await.map_err(JobError::retry)?;
+        Ok(())
+    }
+
+    /// OCR of the pages without a text layer: page by page (each a checkpoint, in parallel)
+    /// for a local engine, in one call for a provider.
+    async fn ocr(
+        &self,
+        ctx: &JobContext,
+        bytes: &[u8],
+        detection: &Detection,
+        hint: Option<DocType>,
+    ) -> Result<Timed<Option<OcrOutput>>, JobError> {
+        let started = std::time::Instant::now();
+        let engine = self.deps.engine.as_ref();
+        if !self.deps.per_page {
+            return ctx
+                .step("ocr", || async {
+                    Ok(timed(
+                        pipeline::recognize(engine, bytes, detection, hint).await.map_err(step_error)?,
+                        started,
+                    ))
+                })
+                .await;
+        }
+        let pages = detection.ocr_pages();
+        if pages.is_empty() {
+            return Ok(Timed { value: None, ms: 0.0 });
+        }
+        let names: Vec<String> = pages.iter().map(|page| format!("ocr.page.{page}")).collect();
+        let outputs: Vec<Option<OcrOutput>> = try_join_all(pages.iter().zip(&names).map(|(&page, name)| {
+            ctx.step(name, move || async move {
+                let one = Detection {
+                    pages: detection.pages.iter().filter(|p| p.number == page).cloned().collect(),
+                    ..detection.clone()
+                };
+                pipeline::recognize(engine, bytes, &one, hint).await.map_err(step_error)
+            })
+        }))
+        .await?;
+        let mut merged: Option<OcrOutput> = None;
+        for out in outputs.into_iter().flatten() {
+            match &mut merged {
+                None => merged = Some(out),
+                Some(m) => {
+                    m.pages.extend(out.pages);
+                    m.timings = OcrTimings {
+                        prepare_ms: m.timings.prepare_ms + out.timings.prepare_ms,
+                        recognize_ms: m.timings.recognize_ms + out.timings.recognize_ms,
+                    };
+                }
+            }
+        }
+        Ok(timed(merged, started))
+    }
+
+    /// DOCX/XLSX/CSV: kept, not read.
+    async fn finish_store_only(
+        &self,
+        ctx: &JobContext,
+        p: &ProcessPayload,
+        detect_ms: f64,
+    ) -> Result<(), JobError> {
+        let mut tx = self.tx(p.organization_id).await?;
+        rows::save_results(
+            &mut tx,
+            p.document_id,
+            Results {
+                status: "stored",
+                doc_type: None,
+                type_confidence: None,
+                document_confidence: None,
+                needs_review: false,
+                review_reasons: serde_json::json!([]),
+                step_timings: serde_json::json!({ "detect_ms": detect_ms }),
+                extracted_text: None,
+                fields: Vec::new(),
+            },
+        )
+        .await
+        .map_err(JobError::retry)?;
+        ctx.complete_in(tx.conn()).await?;
+        tx.commit().await.map_err(JobError::retry)?;
+        Ok(())
+    }
+}
+
+/// The fields as stored: sensitive ones (SSNs, TINs) only masked — the full value never reaches
+/// the database.
+pub fn stored_fields(extraction: &Extraction) -> Vec<DocumentField> {
+    let masked = masked_for_display(extraction);
+    extraction
+        .fields
+        .iter()
+        .zip(&masked.fields)
+        .map(|(f, shown)| {
+            let sensitive = is_sensitive(extraction.doc_type, &f.key);
+            DocumentField {
+                key: f.key.clone(),
+                value: if sensitive { None } else { serde_json::to_value(&f.value).ok() },
+                display: shown.value.display(),
+                masked: sensitive,
+                confidence: f.confidence,
+                span_start: f.span.map(|s| s.start as i32),
+                span_end: f.span.map(|s| s.end as i32),
+                corrected_by: None,
+                corrected_at: None,
+            }
+        })
+        .collect()
+}

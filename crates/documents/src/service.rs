@@ -1,0 +1,472 @@
+//! The document use cases the API calls: upload (files or a zip), lists and the review queue,
+//! detail, signed download links, thumbnails, field corrections, approval and deletion. Each
+//! checks the caller's permission and client scope; portal users reach only the clients they
+//! were granted (uploads need the grant's `can_upload_documents`).
+//!
+//! An accepted file is written to the blob store (fsynced, content-addressed) before its row and
+//! its `documents.process` job are inserted, in one transaction; the caller answers 201 only after
+//! that commit. Content the firm already holds is linked (`duplicate_of`), not processed again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::{ClientId, ClientScope, Permission};
+use hmac::{Hmac, Mac};
+use identity::{AuthContext, IdentityError, RequestMeta};
+use jobs::NewJob;
+use serde::Serialize;
+use sha2::Sha256;
+use store::cursor::Page;
+use store::documents::{self as rows, Document, DocumentEvent, DocumentField, DocumentFilter, NewDocument};
+use store::{Db, StoreError, TenantTx};
+use uuid::Uuid;
+
+use crate::blob::{BlobError, BlobStore};
+use crate::fields::{DocType, FieldValue, ValueKind, group_schema, is_sensitive, mask_tax_id, spec_of};
+use crate::intake::{
+    AcceptedUpload, UploadError, UploadLimits, UploadRejection, expand_batch, validate_upload,
+};
+use crate::jobs::{ProcessDocument, ProcessPayload};
+use crate::kind::FileKind;
+use crate::thumbnail::make_thumbnail;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentsError {
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The only file (or every file) of an upload was refused.
+    #[error("{rejection}")]
+    Rejected { rejection: UploadRejection, files: Vec<RejectedFile> },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("the download link is invalid or expired; ask for a new one")]
+    BadLink,
+    #[error("document tools unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Jobs(#[from] jobs::JobsError),
+}
+
+pub type DocumentsResult<T> = Result<T, DocumentsError>;
+
+trait OrNotFound<T> {
+    fn or_not_found(self, what: &'static str) -> DocumentsResult<T>;
+}
+
+impl<T> OrNotFound<T> for Result<T, StoreError> {
+    fn or_not_found(self, what: &'static str) -> DocumentsResult<T> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => DocumentsError::NotFound(what),
+            other => other.into(),
+        })
+    }
+}
+
+/// One file of an upload request.
+pub struct UploadFile {
+    pub name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedFile {
+    pub file_name: Option<String>,
+    pub rejection: UploadRejection,
+}
+
+/// What became of each file of an upload, in request order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum FileOutcome {
+    Accepted { document: Box<Document> },
+    Rejected(RejectedFile),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentDetail {
+    pub document: Document,
+    pub fields: Vec<DocumentField>,
+    pub events: Vec<DocumentEvent>,
+}
+
+/// A short-lived link to a document's file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedLink {
+    /// Path and query, relative to the API's public URL.
+    pub path: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A file read through a signed link.
+pub struct FileContent {
+    pub bytes: Vec<u8>,
+    pub mime_type: &'static str,
+    pub file_name: String,
+}
+
+/// The document service. Cheap to clone.
+#[derive(Clone)]
+pub struct Documents {
+    db: Db,
+    blobs: BlobStore,
+    limits: UploadLimits,
+    link_key: Arc<[u8]>,
+    link_ttl: Duration,
+}
+
+impl Documents {
+    /// `link_key` signs download links (any secret of 32 bytes or more, the same on every instance).
+    pub fn new(db: Db, blobs: BlobStore, limits: UploadLimits, link_key: &[u8]) -> Documents {
+        Documents { db, blobs, limits, link_key: link_key.into(), link_ttl: Duration::from_secs(300) }
+    }
+
+    pub fn limits(&self) -> &UploadLimits {
+        &self.limits
+    }
+
+    async fn tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> DocumentsResult<TenantTx> {
+        Ok(TenantTx::begin(&self.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
+            .await?)
+    }
+
+    /// The clients this caller may upload to.
+    fn upload_scope(ctx: &AuthContext) -> ClientScope {
+        if ctx.role.is_staff() {
+            ClientScope::All
+        } else {
+            ClientScope::Only(
+                ctx.portal.iter().filter(|g| g.can_upload_documents).map(|g| g.client_id).collect(),
+            )
+        }
+    }
+
+    /// Uploads files to a client. Each file is validated on its own; when none is accepted the
+    /// request fails with the (first) rejection.
+    pub async fn upload(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        client: ClientId,
+        files: Vec<UploadFile>,
+        category: Option<DocType>,
+        replaces: Option<Uuid>,
+    ) -> DocumentsResult<Vec<FileOutcome>> {
+        ctx.require(Permission::DocumentsCreate)?;
+        if !Self::upload_scope(ctx).allows(client) {
+            return Err(DocumentsError::NotFound("client"));
+        }
+        if files.is_empty() {
+            return Err(DocumentsError::Invalid {
+                field: "file".into(),
+                message: "send at least one file".into(),
+            });
+        }
+        let mut checked = Vec::with_capacity(files.len());
+        for f in files {
+            let outcome = match validate_upload(&f.bytes, f.name.as_deref(), &self.limits).await {
+                Ok(upload) => Ok((upload, f.bytes)),
+                Err(UploadError::Rejected(r)) => Err(RejectedFile { file_name: f.name, rejection: r }),
+                Err(UploadError::Unavailable(e)) => return Err(DocumentsError::Unavailable(e.to_string())),
+            };
+            checked.push(outcome);
+        }
+        self.accept(ctx, meta, client, checked, category, replaces).await
+    }
+
+    /// Uploads the files of a zip archive, each with its own result.
+    pub async fn upload_batch(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        client: ClientId,
+        zip: &[u8],
+        category: Option<DocType>,
+    ) -> DocumentsResult<Vec<FileOutcome>> {
+        ctx.require(Permission::DocumentsCreate)?;
+        if !Self::upload_scope(ctx).allows(client) {
+            return Err(DocumentsError::NotFound("client"));
+        }
+        let entries = match expand_batch(zip, &self.limits).await {
+            Ok(entries) => entries,
+            Err(UploadError::Rejected(rejection)) => {
+                return Err(DocumentsError::Rejected { rejection, files: Vec::new() });
+            }
+            Err(UploadError::Unavailable(e)) => return Err(DocumentsError::Unavailable(e.to_string())),
+        };
+        let checked = entries
+            .into_iter()
+            .map(|e| match e.outcome {
+                Ok(file) => Ok((file.upload, file.bytes)),
+                Err(rejection) => Err(RejectedFile { file_name: Some(e.name), rejection }),
+            })
+            .collect();
+        self.accept(ctx, meta, client, checked, category, None).await
+    }
+
+    async fn accept(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        client: ClientId,
+        checked: Vec<Result<(AcceptedUpload, Vec<u8>), RejectedFile>>,
+        category: Option<DocType>,
+        replaces: Option<Uuid>,
+    ) -> DocumentsResult<Vec<FileOutcome>> {
+        if checked.iter().all(Result::is_err) {
+            let files: Vec<RejectedFile> = checked.into_iter().filter_map(Result::err).collect();
+            let rejection = files[0].rejection.clone();
+            return Err(DocumentsError::Rejected { rejection, files });
+        }
+        // Durable first: a row (and its job) never points at bytes that are not on disk.
+        let org = ctx.organization_id;
+        for (upload, bytes) in checked.iter().flatten() {
+            let blobs = self.blobs.clone();
+            let bytes = bytes.clone();
+            let stored = tokio::task::spawn_blocking(move || blobs.put(org, &bytes))
+                .await
+                .map_err(|e| DocumentsError::Unavailable(e.to_string()))??;
+            debug_assert_eq!(stored.hash, upload.hash);
+        }
+        let scope = Self::upload_scope(ctx);
+        let mut tx = self.tx(ctx, meta).await?;
+        let mut outcomes = Vec::with_capacity(checked.len());
+        for item in checked {
+            let (upload, _) = match item {
+                Ok(ok) => ok,
+                Err(rejected) => {
+                    outcomes.push(FileOutcome::Rejected(rejected));
+                    continue;
+                }
+            };
+            let hash = upload.hash.as_bytes();
+            let duplicate_of = rows::find_by_content(&mut tx, hash).await?;
+            let name =
+                upload.file_name.clone().unwrap_or_else(|| format!("document.{}", upload.kind.as_str()));
+            let name: String = name.chars().take(255).collect();
+            let document = rows::insert(
+                &mut tx,
+                NewDocument {
+                    id: Uuid::now_v7(),
+                    client_id: client,
+                    file_name: &name,
+                    kind: upload.kind.as_str(),
+                    content_sha256: hash,
+                    size_bytes: upload.size as i64,
+                    pages: upload.pages as i32,
+                    category_hint: category.map(DocType::as_str),
+                    uploaded_by: Some(ctx.user_id()),
+                    previous_version_id: replaces,
+                },
+                duplicate_of,
+                &scope,
+            )
+            .await
+            .or_not_found("client")?;
+            if duplicate_of.is_none() {
+                let job = NewJob::<ProcessDocument>::new(ProcessPayload {
+                    organization_id: org,
+                    document_id: document.id,
+                })
+                .organization(org)
+                .unique_key(format!("documents.process:{}", document.id));
+                jobs::enqueue(tx.conn(), job).await?;
+            }
+            outcomes.push(FileOutcome::Accepted { document: Box::new(document) });
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Documents in the caller's reach, newest first (`oldest_first` for the review queue).
+    pub async fn list(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        filter: &DocumentFilter,
+        oldest_first: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> DocumentsResult<Page<Document>> {
+        ctx.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let page = rows::list(&mut tx, filter, &ctx.client_scope(), oldest_first, cursor, limit).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    pub async fn get(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: Uuid,
+    ) -> DocumentsResult<DocumentDetail> {
+        ctx.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let document = rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        let fields = rows::fields(&mut tx, id).await?;
+        let events = rows::events(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(DocumentDetail { document, fields, events })
+    }
+
+    /// A link to the file valid for a few minutes (`documents:download`).
+    pub async fn download_link(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: Uuid,
+    ) -> DocumentsResult<SignedLink> {
+        ctx.require(Permission::DocumentsDownload)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        tx.commit().await?;
+        let expires_at = Utc::now() + self.link_ttl;
+        let expires = expires_at.timestamp();
+        let org = ctx.organization_id;
+        let sig = hex::encode(self.sign(&format!("{org}:{id}:{expires}")));
+        Ok(SignedLink {
+            path: format!("/v1/document-files/{id}?org={org}&expires={expires}&sig={sig}"),
+            expires_at,
+        })
+    }
+
+    fn sign(&self, message: &str) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.link_key).expect("HMAC takes keys of any length");
+        mac.update(message.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The file behind a signed link; the link is the credential.
+    pub async fn open_link(
+        &self,
+        org: domain::OrganizationId,
+        id: Uuid,
+        expires: i64,
+        sig: &str,
+    ) -> DocumentsResult<FileContent> {
+        let sig = hex::decode(sig).map_err(|_| DocumentsError::BadLink)?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.link_key).expect("HMAC takes keys of any length");
+        mac.update(format!("{org}:{id}:{expires}").as_bytes());
+        mac.verify_slice(&sig).map_err(|_| DocumentsError::BadLink)?;
+        if expires < Utc::now().timestamp() {
+            return Err(DocumentsError::BadLink);
+        }
+        let mut tx = TenantTx::begin(&self.db, org, store::Actor::system()).await?;
+        let doc = rows::get(&mut tx, id, &ClientScope::All).await.or_not_found("document")?;
+        tx.commit().await?;
+        let bytes = self.read_blob(org, &doc).await?;
+        let kind = FileKind::parse(&doc.kind).ok_or(DocumentsError::NotFound("document"))?;
+        Ok(FileContent { bytes, mime_type: kind.mime_type(), file_name: doc.file_name })
+    }
+
+    async fn read_blob(&self, org: domain::OrganizationId, doc: &Document) -> DocumentsResult<Vec<u8>> {
+        let hash =
+            hex::encode(&doc.content_sha256).parse().map_err(|_| DocumentsError::NotFound("document"))?;
+        let blobs = self.blobs.clone();
+        Ok(tokio::task::spawn_blocking(move || blobs.get(org, &hash))
+            .await
+            .map_err(|e| DocumentsError::Unavailable(e.to_string()))??)
+    }
+
+    /// A small PNG of an image or of a PDF's first page.
+    pub async fn thumbnail(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: Uuid,
+    ) -> DocumentsResult<Vec<u8>> {
+        ctx.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let doc = rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        tx.commit().await?;
+        let kind = FileKind::parse(&doc.kind).ok_or(DocumentsError::NotFound("document"))?;
+        if !kind.is_ocr_input() {
+            return Err(DocumentsError::NotFound("thumbnail (only images and PDFs have one)"));
+        }
+        let bytes = self.read_blob(ctx.organization_id, &doc).await?;
+        make_thumbnail(&bytes, kind).await.map_err(|e| DocumentsError::Unavailable(e.to_string()))
+    }
+
+    /// A reviewer corrects (or adds) one field; the value must suit the field's kind.
+    pub async fn correct_field(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> DocumentsResult<DocumentField> {
+        ctx.require(Permission::DocumentsUpdate)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let doc = rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        let doc_type =
+            doc.doc_type.as_deref().and_then(DocType::parse).ok_or_else(|| DocumentsError::Invalid {
+                field: "key".into(),
+                message: "the document has not been classified yet".into(),
+            })?;
+        let kind = field_kind(doc_type, key).ok_or_else(|| DocumentsError::Invalid {
+            field: "key".into(),
+            message: format!("`{key}` is not a field of a {}", doc_type.as_str()),
+        })?;
+        let parsed = parse_value(kind, value).ok_or_else(|| DocumentsError::Invalid {
+            field: "value".into(),
+            message: format!("not a valid {kind:?}"),
+        })?;
+        let sensitive = is_sensitive(doc_type, key);
+        let display = if sensitive { mask_tax_id(value) } else { parsed.display() };
+        let json = serde_json::to_value(&parsed).map_err(|e| DocumentsError::Unavailable(e.to_string()))?;
+        let field = rows::correct_field(&mut tx, id, key, &json, &display, sensitive, ctx.user_id()).await?;
+        tx.commit().await?;
+        Ok(field)
+    }
+
+    pub async fn approve(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: Uuid,
+    ) -> DocumentsResult<Document> {
+        ctx.require(Permission::DocumentsUpdate)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        let doc = rows::approve(&mut tx, id, ctx.user_id()).await?;
+        tx.commit().await?;
+        Ok(doc)
+    }
+
+    pub async fn delete(&self, ctx: &AuthContext, meta: &RequestMeta, id: Uuid) -> DocumentsResult<()> {
+        ctx.require(Permission::DocumentsDelete)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        rows::delete(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The kind of a field key of `doc_type`, including group members (`line_items.0.amount`).
+fn field_kind(doc_type: DocType, key: &str) -> Option<ValueKind> {
+    if let Some(spec) = spec_of(doc_type, key) {
+        return Some(spec.kind);
+    }
+    let (group, specs) = group_schema(doc_type)?;
+    let rest = key.strip_prefix(group)?.strip_prefix('.')?;
+    let (index, field) = rest.split_once('.')?;
+    index.parse::<usize>().ok()?;
+    specs.iter().find(|s| s.key == field).map(|s| s.kind)
+}
+
+fn parse_value(kind: ValueKind, raw: &str) -> Option<FieldValue> {
+    let raw = raw.trim();
+    match kind {
+        ValueKind::Money => crate::extract::common::parse_money(raw).map(FieldValue::Money),
+        ValueKind::Date => crate::extract::common::parse_date(raw).map(FieldValue::Date),
+        _ => (!raw.is_empty() && raw.len() <= 500).then(|| FieldValue::Text(raw.to_owned())),
+    }
+}

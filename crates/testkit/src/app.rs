@@ -124,7 +124,11 @@ impl TestApp {
         let quickbooks = match config.quickbooks {
             Some(mut qb) => {
                 qb.redirect_uri = format!("http://{addr}/v1/quickbooks/callback");
-                Some(qbo_sync::QuickBooks::new(qb, db.clone(), keys.clone()).await.expect("QuickBooks service"))
+                Some(
+                    qbo_sync::QuickBooks::new(qb, db.clone(), keys.clone())
+                        .await
+                        .expect("QuickBooks service"),
+                )
             }
             None => None,
         };

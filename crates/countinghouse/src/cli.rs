@@ -60,6 +60,12 @@ pub enum Command {
     /// Measure a running system with an open-loop load (constant arrival rate, HDR histograms)
     /// and print a BENCHMARKS.md table: medians of repeated runs, with the machine.
     Bench(Box<BenchArgs>),
+    /// Run a local stand-in for QuickBooks Online, for development, demos and load tests: Intuit's
+    /// OAuth endpoints and discovery document (consent is automatic), the accounting API (query,
+    /// CDC, reads by id, companyinfo) over deterministic generated companies, Intuit's per-realm
+    /// throttling, and injected faults. Prints the `[quickbooks]` section that points
+    /// countinghouse at it. The published client libraries work against it unmodified.
+    QboSandbox(QboSandboxArgs),
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Audit log tools.
@@ -77,6 +83,39 @@ pub struct ServeArgs {
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QboSandboxArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8095")]
+    pub listen: SocketAddr,
+    /// Companies (realms) to generate, with ids 9130350000000001, 9130350000000002, ...
+    #[arg(long, default_value_t = 1)]
+    pub companies: u32,
+    /// Records per company (accounts, customers, vendors, items, invoices, bills, payments, ...).
+    #[arg(long, default_value_t = 5_000)]
+    pub entities: usize,
+    /// Random changes a minute to every company (creates, updates, deletes), so incremental syncs
+    /// find something.
+    #[arg(long, default_value_t = 0)]
+    pub changes_per_minute: usize,
+    /// Added latency per API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction of API requests answered with a 5xx (0.0-1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub server_error_rate: f64,
+    /// Fraction of API requests answered 429 ThrottleExceeded although no limit was reached.
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+    /// A TOML file with the whole sandbox configuration (apps, companies, limits, token lifetimes,
+    /// faults, seed); the company and fault flags are then ignored.
+    #[arg(long)]
+    pub sandbox_config: Option<PathBuf>,
+    /// Our OAuth callback, for the printed `[quickbooks]` section.
+    #[arg(long, default_value = "http://127.0.0.1:8080/v1/quickbooks/callback")]
+    pub redirect_uri: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -195,6 +234,12 @@ pub struct BenchArgs {
     /// No-op jobs per throughput run (`queue`).
     #[arg(long, default_value_t = 200_000)]
     pub jobs: usize,
+    /// Records in the sandbox company (`qbo-sync`).
+    #[arg(long, default_value_t = 100_000)]
+    pub entities: usize,
+    /// Random changes before the incremental sync (`qbo-sync`).
+    #[arg(long, default_value_t = 500)]
+    pub changes: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,11 @@ pub struct Config {
     pub platform: PlatformConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
+    /// QuickBooks Online (`[quickbooks]`): the Intuit app's credentials and endpoints. Absent: the
+    /// QuickBooks routes answer 503 and no sync runs. `countinghouse qbo-sandbox` prints a section
+    /// that points at a local sandbox; `demo` starts one in process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quickbooks: Option<qbo_sync::QuickBooksConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +154,7 @@ impl Default for Config {
                 metrics_listen: None,
             },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
+            quickbooks: None,
         }
     }
 }
@@ -249,5 +255,25 @@ mod tests {
         let out = c.to_redacted_toml();
         assert!(!out.contains("topsecret") && !out.contains("alsosecret") && !out.contains("c2VjcmV0a2V5"));
         assert!(out.contains("1:[redacted]"));
+    }
+
+    #[test]
+    fn quickbooks_section_is_optional_and_its_secrets_are_redacted() {
+        assert!(!Config::default().to_redacted_toml().contains("[quickbooks]"));
+        let c = Config {
+            quickbooks: Some(qbo_sync::QuickBooksConfig {
+                client_id: "app-id".into(),
+                client_secret: "app-secret-value".into(),
+                webhook_verifier_token: Some("verifier-value".into()),
+                ..Default::default()
+            }),
+            ..Config::default()
+        };
+        let out = c.to_redacted_toml();
+        assert!(out.contains("[quickbooks]") && out.contains("app-id"), "{out}");
+        assert!(!out.contains("app-secret-value") && !out.contains("verifier-value"), "{out}");
+        // The rendered file loads back.
+        let back: Config = toml::from_str(&out).unwrap();
+        assert_eq!(back.quickbooks.unwrap().client_id, "app-id");
     }
 }

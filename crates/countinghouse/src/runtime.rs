@@ -120,8 +120,24 @@ pub fn firm(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<firm::Firm
     Ok(firm::Firm::new(db, keys).with_platform_org(platform))
 }
 
-pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) -> api::AppState {
-    api::AppState::new(api::App {
+/// The application state; builds the QuickBooks service when `[quickbooks]` is configured (which
+/// reads Intuit's discovery document, so an unreachable one stops the start with its address).
+pub async fn api_state(
+    config: &Config,
+    db: Db,
+    keys: KeyRing,
+    identity: Identity,
+    firm: firm::Firm,
+) -> anyhow::Result<api::AppState> {
+    let quickbooks = match &config.quickbooks {
+        Some(qb) => Some(
+            qbo_sync::QuickBooks::new(qb.clone(), db.clone(), keys)
+                .await
+                .context("[quickbooks] is configured but not usable")?,
+        ),
+        None => None,
+    };
+    Ok(api::AppState::new(api::App {
         firm,
         db,
         identity,
@@ -132,22 +148,28 @@ pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) 
             trust_forwarded_for: config.server.trust_forwarded_for,
         },
         metrics: telemetry::metrics_handle(),
-        quickbooks: None,
-    })
+        quickbooks,
+    }))
 }
 
 /// Every job kind this deployment runs, for `countinghouse worker` (and `demo`). Each feature
 /// crate adds its kinds here, one line each, with what its handlers need from `state`.
 pub fn job_registry(state: &api::AppState) -> jobs::Registry {
-    let _ = state;
-    jobs::Registry::new()
+    let mut registry = jobs::Registry::new();
+    if let Some(qb) = &state.quickbooks {
+        qbo_sync::register(&mut registry, qb.clone());
+    }
+    registry
 }
 
 /// The recurring jobs (cron), run by the scheduler leader among the workers. The list is the
 /// truth: schedules missing from it are deleted when a worker starts.
-pub fn job_schedules(state: &api::AppState) -> Vec<jobs::scheduler::Schedule> {
-    let _ = state;
-    Vec::new()
+pub fn job_schedules(state: &api::AppState) -> anyhow::Result<Vec<jobs::scheduler::Schedule>> {
+    let mut schedules = Vec::new();
+    if state.quickbooks.is_some() {
+        schedules.extend(qbo_sync::schedules().context("QuickBooks sync schedules")?);
+    }
+    Ok(schedules)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

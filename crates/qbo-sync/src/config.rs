@@ -4,15 +4,17 @@ use std::time::Duration;
 
 use quickbooks::Endpoints;
 use reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::{SyncError, SyncResult};
 
-#[derive(Clone, Deserialize)]
+/// Rendered (`countinghouse config`) with its two secrets redacted.
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuickBooksConfig {
     /// The Intuit app's credentials.
     pub client_id: String,
+    #[serde(serialize_with = "redact")]
     pub client_secret: String,
     /// Our callback, as registered with Intuit: `<public url>/v1/quickbooks/callback`.
     pub redirect_uri: String,
@@ -26,6 +28,7 @@ pub struct QuickBooksConfig {
     pub revoke_url: Option<String>,
     pub userinfo_url: Option<String>,
     /// The webhook verifier token Intuit shows for the app; webhooks are refused without one.
+    #[serde(serialize_with = "redact_option")]
     pub webhook_verifier_token: Option<String>,
     /// How long a connect link stays usable.
     pub state_ttl_secs: u64,
@@ -40,7 +43,7 @@ pub struct QuickBooksConfig {
 }
 
 /// Per-realm request limits inside a sync (below Intuit's 10/s, 500/min, 10 in flight).
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     pub per_second: u32,
@@ -85,6 +88,17 @@ impl std::fmt::Debug for QuickBooksConfig {
             .field("discovery_url", &self.discovery_url)
             .field("redirect_uri", &self.redirect_uri)
             .finish_non_exhaustive()
+    }
+}
+
+fn redact<S: Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if value.is_empty() { "" } else { "[redacted]" })
+}
+
+fn redact_option<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
     }
 }
 

@@ -256,25 +256,34 @@ pub async fn complete_connect(
     .await?;
     if inserted.rows_affected() == 0 {
         // A live connection of this client or realm exists (or this exact one was disconnected
-        // and is connected again): reuse a disconnected row of the same triple, else refuse.
+        // and is connected again): reuse a disconnected row of the same triple, else refuse. Its
+        // tokens go in before its status (a connected row always has tokens).
         let revived: Option<Uuid> = sqlx::query_scalar(
-            "update qbo_connections set status = 'connected', status_reason = null, disconnected_at = null,
-                 connected_at = now(), connected_by = $4
+            "select id from qbo_connections
              where organization_id = $1 and client_id = $2 and realm_id = $3 and status <> 'connected'
-             returning id",
+             for update",
         )
         .bind(tx.org_uuid())
         .bind(client)
         .bind(realm.as_str())
-        .bind(user)
         .fetch_optional(tx.conn())
+        .await?;
+        let Some(revived) = revived else { return Err(SyncError::AlreadyConnected) };
+        store_tokens(qb, &mut tx, revived, &tokens).await?;
+        sqlx::query(
+            "update qbo_connections set status = 'connected', status_reason = null, disconnected_at = null,
+                 connected_at = now(), connected_by = $3
+             where organization_id = $1 and id = $2",
+        )
+        .bind(tx.org_uuid())
+        .bind(revived)
+        .bind(user)
+        .execute(tx.conn())
         .await
         .map_err(|e| match store::StoreError::from(e) {
             store::StoreError::Conflict(_) => SyncError::AlreadyConnected,
             other => other.into(),
         })?;
-        let Some(revived) = revived else { return Err(SyncError::AlreadyConnected) };
-        store_tokens(qb, &mut tx, revived, &tokens).await?;
         return finish_connect(qb, tx, revived, &realm).await;
     }
     finish_connect(qb, tx, id, &realm).await

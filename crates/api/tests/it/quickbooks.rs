@@ -274,6 +274,21 @@ async fn connect_uses_single_use_expiring_states_and_seals_the_tokens() {
     assert!(sealed.is_none());
     let r = s.app.get(&format!("/v1/clients/{}/quickbooks", s.client), s.token()).await;
     assert_eq!(r.status, 404);
+
+    // Connecting again revives the same connection with fresh sealed tokens.
+    let r = s.callback(&consent(&s.connect_link().await).await).await;
+    assert_eq!(r.status, 200, "reconnect: {}", r.body);
+    assert_eq!(
+        (r.value()["id"].as_str(), r.value()["status"].as_str()),
+        (Some(&*connection_id.to_string()), Some("connected"))
+    );
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("select tokens_sealed from qbo_connections where id = $1")
+            .bind(connection_id)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+    assert!(sealed.is_some(), "a reconnected connection holds tokens");
     // Every step was audited.
     let actions: Vec<String> =
         sqlx::query_scalar("select action from audit_log where action like 'quickbooks.%' order by seq")

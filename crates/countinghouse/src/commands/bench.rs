@@ -28,6 +28,11 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
              completed, then pickup latency at --rate jobs/s, --runs times",
             "queue"
         );
+        println!(
+            "{:<16} QuickBooks sync in this process against DATABASE_URL and a local sandbox company of \
+             --entities records: full sync, then one incremental sync after --changes random changes, --runs times",
+            "qbo-sync"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if args.scenario == "clients-import" {
@@ -35,6 +40,9 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
     }
     if args.scenario == "queue" {
         return queue(&args, &config).await;
+    }
+    if args.scenario == "qbo-sync" {
+        return super::bench_qbo::run(&args, &config).await;
     }
     anyhow::ensure!(
         args.rate > 0.0 && args.runs > 0 && args.connections > 0,

@@ -1,10 +1,11 @@
 //! The demo firm: created on first start (idempotently), its sign-ins printed at every start.
 
+use anyhow::Context;
 use api_types::clients::{ClientListParams, CreateClientRequest};
 use api_types::engagements::CreateEngagementRequest;
 use api_types::invoices::{CreateInvoiceRequest, InvoiceLineInput, RecordPaymentRequest};
 use chrono::Datelike;
-use domain::{BusinessType, Email, EngagementType, Role, UserId};
+use domain::{BusinessType, ClientId, Email, EngagementType, OrganizationId, Role, UserId};
 use firm::Firm;
 use identity::AuthContext;
 use identity::{Identity, IdentityError, LoginRequest, RequestMeta, SignupRequest};
@@ -18,6 +19,11 @@ pub const DEMO_SLUG: &str = "demo-cpa";
 /// A demo password, printed at start; the demo is for a laptop, not the internet.
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
+/// The demo client whose QuickBooks company is the sandbox's.
+const BOOKS_CLIENT: &str = "Blue Fern Landscaping LLC";
+/// Records in the sandbox company: a small firm's few years of books; synced in seconds.
+const SANDBOX_ENTITIES: usize = 2_000;
+
 const DEMO_USERS: &[(&str, &str, Role)] = &[
     ("owner@demo-cpa.test", "Olivia Owner", Role::Owner),
     ("admin@demo-cpa.test", "Adam Admin", Role::Admin),
@@ -27,6 +33,10 @@ const DEMO_USERS: &[(&str, &str, Role)] = &[
 ];
 
 pub struct DemoCredentials {
+    pub organization: OrganizationId,
+    pub owner: UserId,
+    /// The client whose books the demo connects to the QuickBooks sandbox.
+    pub books_client: Option<ClientId>,
     pub users: Vec<(String, Role)>,
     pub invitation_url: String,
     /// Advisors listed in the marketplace.
@@ -95,10 +105,15 @@ pub async fn prepare(
     let invite =
         identity.invite(&ctx, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff, &meta).await?;
     demo_book(identity, firm, &ctx, &meta).await?;
+    let books_query = ClientListParams { q: Some(BOOKS_CLIENT.to_owned()), ..Default::default() };
+    let books_client = firm.list_clients(&ctx, &meta, &books_query, 1).await?.items.first().map(|c| c.id);
     identity.logout(&ctx, &meta).await?;
     let advisors = demo_marketplace(identity.db(), owner_db, keys).await?;
 
     Ok(DemoCredentials {
+        organization: org,
+        owner: ctx.user_id(),
+        books_client,
         users: DEMO_USERS.iter().map(|(e, _, r)| ((*e).to_owned(), *r)).collect(),
         invitation_url: format!(
             "{}/accept-invitation?token={}",
@@ -251,5 +266,48 @@ pub fn print(creds: &DemoCredentials, public_url: &str) {
     println!();
     println!("  The marketplace lists {} advisors (no sign-in needed):", creds.advisors);
     println!("    curl -s '{public_url}/v1/marketplace/advisors?q=controller&available_now=true&limit=5'");
+    println!();
+}
+
+/// The demo's QuickBooks Online: a sandbox company in this process, on a free port.
+pub async fn start_quickbooks_sandbox() -> anyhow::Result<qbo_sandbox::SandboxHandle> {
+    let company = qbo_sandbox::CompanySpec {
+        name: format!("{BOOKS_CLIENT} (QuickBooks sandbox)"),
+        entities: SANDBOX_ENTITIES,
+        ..Default::default()
+    };
+    let config = qbo_sandbox::SandboxConfig { companies: vec![company], ..Default::default() };
+    qbo_sandbox::Sandbox::start(config).await.context("starting the QuickBooks sandbox")
+}
+
+/// Connects the demo's books client to the sandbox company as its owner would; the first full
+/// sync is queued with the connection. A connection left by an earlier start (whose sandbox, and
+/// so whose tokens, are gone) is disconnected first. Returns the realm id.
+pub async fn connect_quickbooks(
+    qb: &qbo_sync::QuickBooks,
+    creds: &DemoCredentials,
+    client: ClientId,
+) -> anyhow::Result<String> {
+    use qbo_sync::connections;
+    let mut tx = TenantTx::begin(qb.db(), creds.organization, Actor::user(creds.owner)).await?;
+    if connections::for_client(&mut tx, client).await?.is_some_and(|c| c.status == "connected") {
+        connections::disconnect(qb, &mut tx, client).await?;
+        tx.commit().await?;
+    }
+    let connection = super::qbo_sandbox::connect(qb, creds.organization, creds.owner, client).await?;
+    Ok(connection.realm_id)
+}
+
+pub fn print_quickbooks(public_url: &str, client: ClientId, realm: &str) {
+    println!("  QuickBooks: {BOOKS_CLIENT} is connected to a local sandbox company (realm {realm},");
+    println!("  {SANDBOX_ENTITIES} records); its first full sync is running. With the owner's token:");
+    println!(
+        "    curl -s {public_url}/v1/clients/{client}/quickbooks/sync-runs -H \"authorization: Bearer $TOKEN\""
+    );
+    println!(
+        "    curl -s {public_url}/v1/clients/{client}/quickbooks/summary -H \"authorization: Bearer $TOKEN\""
+    );
+    println!("  Connect another client: POST /v1/clients/{{id}}/quickbooks/connect, then open its");
+    println!("  authorization_url (the sandbox consents at once and returns to the callback).");
     println!();
 }

@@ -2,9 +2,11 @@
 
 mod audit;
 mod bench;
+mod bench_qbo;
 mod demo;
 mod jobs;
 mod migrate;
+mod qbo_sandbox;
 mod seed;
 mod serve;
 mod worker;
@@ -23,6 +25,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Migrate { status } => migrate::run(config, status).await,
         Command::Seed { scale, replace } => seed::run(config, &scale, replace).await,
         Command::Bench(args) => bench::run(*args, config).await,
+        Command::QboSandbox(args) => qbo_sandbox::run(args).await,
         Command::Config => {
             print!("{}", config.to_redacted_toml());
             Ok(ExitCode::SUCCESS)

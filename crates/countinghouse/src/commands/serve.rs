@@ -46,17 +46,37 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
         // The demo firm's owner also runs the demo platform (verifies marketplace advisors).
         config.platform.organization = Some(demo::DEMO_SLUG.to_owned());
     }
+    // The demo's QuickBooks is a sandbox in this process, unless `[quickbooks]` names a real one.
+    let sandbox = if demo && config.quickbooks.is_none() {
+        let sandbox = demo::start_quickbooks_sandbox().await?;
+        let callback = format!("{}/v1/quickbooks/callback", config.server.public_url.trim_end_matches('/'));
+        config.quickbooks = Some(qbo_sync::QuickBooksConfig::for_sandbox(sandbox.base_url(), callback));
+        Some(sandbox)
+    } else {
+        None
+    };
     let firm = runtime::firm(&config, db.clone(), keys.clone())?;
-    if demo {
+    let creds = if demo {
         let creds =
             demo::prepare(&identity, &firm, &database.config.owner, &keys, &config.server.public_url).await?;
         demo::print(&creds, &config.server.public_url);
-    }
+        Some(creds)
+    } else {
+        None
+    };
 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
-    let state = runtime::api_state(&config, db.clone(), identity, firm);
+    let state = runtime::api_state(&config, db.clone(), keys, identity, firm).await?;
     // The demo is everything in one process: job workers and the scheduler too.
     let jobs = if demo { Some(JobRunner::start(&config, &state, &[], true).await?) } else { None };
+    if let (Some(creds), Some(qb), Some(_)) = (&creds, &state.quickbooks, &sandbox)
+        && let Some(client) = creds.books_client
+    {
+        match demo::connect_quickbooks(qb, creds, client).await {
+            Ok(realm) => demo::print_quickbooks(&config.server.public_url, client, &realm),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "the demo could not connect QuickBooks"),
+        }
+    }
     tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");
     let served = api::serve(listener, api::router(state), runtime::shutdown_signal()).await;
     if let Some(jobs) = jobs {

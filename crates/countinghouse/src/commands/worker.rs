@@ -26,8 +26,8 @@ async fn work(config: &Config, database: &Database, args: &WorkerArgs) -> anyhow
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone());
-    let firm = runtime::firm(config, db.clone(), keys)?;
-    let state = runtime::api_state(config, db.clone(), identity, firm);
+    let firm = runtime::firm(config, db.clone(), keys.clone())?;
+    let state = runtime::api_state(config, db.clone(), keys, identity, firm).await?;
     let metrics = match args.metrics_listen.or(config.jobs.metrics_listen) {
         Some(addr) => Some(serve_metrics(addr, state.metrics.clone()).await?),
         None => None,
@@ -81,7 +81,7 @@ impl JobRunner {
             .collect();
         let pool = state.db.pool().clone();
         let scheduler = if schedule {
-            let schedules = runtime::job_schedules(state);
+            let schedules = runtime::job_schedules(state)?;
             Some(
                 Scheduler::new(pool.clone(), schedules, SchedulerConfig::default())
                     .start()

@@ -469,6 +469,110 @@ async fn throttle_5xx_and_token_expiry_storms_end_complete_and_within_limits() {
 }
 
 #[tokio::test]
+async fn incremental_sync_past_the_cdc_cap_or_the_look_back_still_ends_complete() {
+    let s = setup(3_000, Faults::default()).await;
+    s.connect().await;
+    let worker = s.worker();
+    let first = s.runs().await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.finished(&first).await["status"], "succeeded");
+
+    // More changes than one CDC answer holds (1,000 objects): the engine asks again per kind and,
+    // for a kind still truncated, reads a LastUpdatedTime window; the mirror ends equal.
+    let changes = s.sandbox.apply_random_changes(REALM, 2_500, 11).unwrap();
+    assert!(changes.changes.len() > 1_000, "{} changes", changes.changes.len());
+    s.sandbox.reset_counters();
+    let run = s.finished(&s.sync("incremental").await).await;
+    assert_eq!(
+        (run["status"].as_str(), run["mode"].as_str()),
+        (Some("succeeded"), Some("incremental")),
+        "{run}"
+    );
+    assert!(run["api_calls"].as_u64().unwrap() > 1, "a truncated answer must be followed up: {run}");
+    assert_eq!(s.mirror().await, s.sandbox_snapshot(), "every change of a truncated CDC applied");
+    s.assert_within_limits();
+
+    // A watermark older than CDC's 30-day look-back: the run becomes a full sync.
+    sqlx::query("update qbo_sync_state set watermark = now() - interval '31 days'")
+        .execute(&mut s.app.test_db.owner_conn().await)
+        .await
+        .unwrap();
+    s.sandbox.apply_random_changes(REALM, 100, 12).unwrap();
+    s.sandbox.reset_counters();
+    let run = s.finished(&s.sync("incremental").await).await;
+    assert_eq!((run["status"].as_str(), run["mode"].as_str()), (Some("succeeded"), Some("full")), "{run}");
+    assert_eq!(s.sandbox.counters(REALM).requests, run["api_calls"].as_u64().unwrap());
+    assert_eq!(s.mirror().await, s.sandbox_snapshot());
+    worker.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn customers_link_to_clients_by_link_then_by_email_without_touching_the_client() {
+    let s = setup(600, Faults::default()).await;
+    // Two QuickBooks customers with emails: one matches a client's contact email, the other is
+    // named by a client's stored link.
+    let emails: Vec<(String, String)> = s
+        .sandbox_snapshot()
+        .keys()
+        .filter(|(kind, _)| kind == "Customer")
+        .filter_map(|(_, id)| {
+            let json = s
+                .sandbox
+                .entity_json(REALM, qbo_sandbox::EntityType::Customer, id.parse().unwrap())
+                .unwrap()?;
+            let v: Value = serde_json::from_str(&json).unwrap();
+            Some((id.clone(), v["PrimaryEmailAddr"]["Address"].as_str()?.to_owned()))
+        })
+        .take(2)
+        .collect();
+    assert_eq!(emails.len(), 2, "the sandbox company has customers with emails");
+    let by_email = create_client(&s.app, &s.tenant, Some(&emails[0].1)).await;
+    let by_link = create_client(&s.app, &s.tenant, None).await;
+    sqlx::query("update clients set quickbooks_customer_id = $1 where id = $2::uuid")
+        .bind(&emails[1].0)
+        .bind(&by_link)
+        .execute(&mut s.app.test_db.owner_conn().await)
+        .await
+        .unwrap();
+    let before = s.app.get(&format!("/v1/clients/{by_email}"), s.token()).await.value();
+
+    s.connect().await;
+    let worker = s.worker();
+    let first = s.runs().await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.finished(&first).await["status"], "succeeded");
+
+    let mut tx = TenantTx::begin(&s.app.db, s.org(), Actor::system()).await.unwrap();
+    let links: BTreeMap<String, Option<uuid::Uuid>> = sqlx::query_as(
+        "select qbo_id, linked_client_id from qbo_entities where entity = 'Customer' and qbo_id = any($1)",
+    )
+    .bind(vec![emails[0].0.clone(), emails[1].0.clone()])
+    .fetch_all(tx.conn())
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    assert_eq!(links[&emails[0].0].map(|u| u.to_string()), Some(by_email.clone()), "linked by email");
+    assert_eq!(
+        links[&emails[1].0].map(|u| u.to_string()),
+        Some(by_link.clone()),
+        "linked by the stored link"
+    );
+    let linked: i64 =
+        sqlx::query_scalar("select count(*) from qbo_entities where linked_client_id is not null")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    assert_eq!(linked, 2, "no other customer is linked");
+    drop(tx);
+    // The email match recorded the link on the client and changed nothing else of it.
+    let after = s.app.get(&format!("/v1/clients/{by_email}"), s.token()).await.value();
+    assert_eq!(after["quickbooks_customer_id"].as_str(), Some(emails[0].0.as_str()));
+    for field in ["business_name", "primary_contact_email", "status", "tax_id", "industry"] {
+        assert_eq!(after[field], before[field], "{field} was changed by the sync");
+    }
+    worker.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn webhooks_are_verified_and_become_targeted_incremental_syncs() {
     let s = setup(500, Faults::default()).await;
     s.connect().await;

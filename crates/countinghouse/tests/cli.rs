@@ -83,6 +83,9 @@ fn every_command_has_help() {
         vec!["demo", "--help"],
         vec!["migrate", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["worker", "--help"],
+        vec!["qbo-sandbox", "--help"],
+        vec!["bench", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_countinghouse")).args(&cmd).output().unwrap();
         assert!(out.status.success(), "{cmd:?}");

@@ -199,7 +199,8 @@ pub async fn upsert(
         balances.push(c.balance);
         raws.push(record.raw_json().replace("\\u0000", ""));
     }
-    let written: Vec<String> = sqlx::query_scalar(
+    // `xmax = 0` marks a row this statement inserted (rather than updated): it has no lines yet.
+    let rows: Vec<(String, bool)> = sqlx::query_as(
         "insert into qbo_entities as e (organization_id, realm_id, entity, qbo_id, connection_id, sync_token,
              created_time, last_updated_time, active, display_name, email, account_type, classification,
              party_ref, txn_date, due_date, total_amount, balance, raw)
@@ -219,7 +220,7 @@ pub async fn upsert(
              total_amount = excluded.total_amount, balance = excluded.balance, raw = excluded.raw,
              synced_at = now()
          where e.sync_token < excluded.sync_token or e.connection_id <> excluded.connection_id
-         returning qbo_id",
+         returning qbo_id, xmax = 0",
     )
     .bind(tx.org_uuid())
     .bind(realm)
@@ -242,8 +243,11 @@ pub async fn upsert(
     .bind(&raws)
     .fetch_all(tx.conn())
     .await?;
+    let updated: Vec<&str> =
+        rows.iter().filter(|(_, inserted)| !inserted).map(|(id, _)| id.as_str()).collect();
+    let written: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
     if kind.is_transaction() && !written.is_empty() {
-        replace_lines(tx, realm, kind, records, &written).await?;
+        replace_lines(tx, realm, kind, records, &written, &updated).await?;
     }
     if kind == EntityKind::Customer && !written.is_empty() {
         link_customers(tx, realm, &written).await?;
@@ -258,17 +262,23 @@ async fn replace_lines(
     kind: EntityKind,
     records: &[Record],
     written: &[String],
+    updated: &[&str],
 ) -> SyncResult<()> {
     let written: std::collections::HashSet<&str> = written.iter().map(String::as_str).collect();
-    sqlx::query(
-        "delete from qbo_lines where organization_id = $1 and realm_id = $2 and entity = $3 and qbo_id = any($4)",
-    )
-    .bind(tx.org_uuid())
-    .bind(realm)
-    .bind(kind.name())
-    .bind(written.iter().copied().collect::<Vec<_>>())
-    .execute(tx.conn())
-    .await?;
+    // Only updated records have lines to replace. Skipping the delete for new ones keeps a full
+    // sync linear: the delete's plan can degrade to scanning all of the kind's lines when the
+    // table has no statistics yet (a new mirror, or a server without autovacuum).
+    if !updated.is_empty() {
+        sqlx::query(
+            "delete from qbo_lines where organization_id = $1 and realm_id = $2 and entity = $3 and qbo_id = any($4)",
+        )
+        .bind(tx.org_uuid())
+        .bind(realm)
+        .bind(kind.name())
+        .bind(updated)
+        .execute(tx.conn())
+        .await?;
+    }
     let (mut ids, mut indexes, mut line_ids, mut details, mut descriptions) =
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut amounts, mut items, mut accounts, mut postings) = (vec![], vec![], vec![], vec![]);

@@ -257,7 +257,7 @@ fn report(args: &BenchArgs, figures: &[RunFigures]) {
     row("most calls in flight (limit 10)", all(|f| f64::from(f.max_in_flight)));
     row("calls refused for a limit", all(|f| f.throttled as f64));
     row(
-        &format!("changes before the incremental sync (asked {})", args.changes),
+        &format!("records changed before the incremental sync ({} random changes)", args.changes),
         all(|f| f.incremental_changes as f64),
     );
     row("incremental sync wall time (s)", all(|f| f.incremental_secs));

@@ -129,6 +129,8 @@ pub struct Throughput {
     /// Σ time outside recognition proper (validation, storage, detection, text layer,
     /// rasterising/decoding, layout, classification, extraction, validation).
     pub outside_recognize_ms: f64,
+    /// Σ time pages waited for a free engine (queueing under load; not overhead).
+    pub engine_wait_ms: f64,
 }
 
 impl Throughput {
@@ -184,7 +186,7 @@ impl EvalReport {
             ));
             if let Some(t) = self.throughput.get(variant) {
                 out.push_str(&format!(
-                    "{} documents ({} pages) in {:.2} s: {:.1} documents/s, {:.0} pages/hour; latency p50 {:.0} ms, p99 {:.0} ms; time outside OCR recognition {}\n\n",
+                    "{} documents ({} pages) in {:.2} s: {:.1} documents/s, {:.0} pages/hour; latency p50 {:.0} ms, p99 {:.0} ms; time outside OCR recognition {}; recognition {:.1} s, waiting for an engine {:.1} s (summed over documents)\n\n",
                     t.documents,
                     t.pages,
                     t.wall_seconds,
@@ -193,6 +195,8 @@ impl EvalReport {
                     t.latency_p50_ms,
                     t.latency_p99_ms,
                     t.overhead_ratio().map_or("n/a (no OCR)".into(), |r| format!("{:.1}% of recognition time", r * 100.0)),
+                    t.recognize_ms / 1000.0,
+                    t.engine_wait_ms / 1000.0,
                 ));
             }
         }
@@ -307,6 +311,7 @@ pub async fn evaluate(
             };
             throughput.recognize_ms += processed.timings.ocr_recognize_ms;
             throughput.outside_recognize_ms += processed.timings.outside_recognition_ms();
+            throughput.engine_wait_ms += processed.timings.engine_wait_ms();
             if processed.review.needs_review() {
                 entry.needs_review += 1;
             }

@@ -266,13 +266,14 @@ impl TesseractEngine {
     }
 
     async fn page(&self, request: OcrRequest<'_>, page: u32) -> Result<(OcrPage, f64, f64), OcrError> {
-        let started = Instant::now();
-        let (image, dpi) = {
+        let (image, dpi, prepare_ms) = {
             let _permit =
                 self.preparing.acquire().await.map_err(|_| OcrError::Engine("engine closed".into()))?;
-            page_image(request.bytes, request.kind, page).await?
+            // Timed once the slot is ours: waiting for it is queueing, not preparing.
+            let started = Instant::now();
+            let (image, dpi) = page_image(request.bytes, request.kind, page).await?;
+            (image, dpi, started.elapsed().as_secs_f64() * 1000.0)
         };
-        let prepare_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (width, height) = image.dimensions();
         let recognised = self.pool.recognise(image, dpi).await?;
         Ok((

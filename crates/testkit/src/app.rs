@@ -84,6 +84,8 @@ pub struct TestConfig {
     pub api: api::ApiConfig,
     /// QuickBooks (say, a local `qbo-sandbox`); the redirect URI is set to this app's callback.
     pub quickbooks: Option<qbo_sync::QuickBooksConfig>,
+    /// Cache the marketplace's reads (in process and in the test Redis, under a prefix of this app's own).
+    pub cache: bool,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -102,8 +104,21 @@ impl Default for TestConfig {
             },
             api: api::ApiConfig::default(),
             quickbooks: None,
+            cache: true,
         }
     }
+}
+
+/// Each app has a database of its own, so its cache gets a Redis prefix of its own.
+fn marketplace_cache(enabled: bool) -> firm::MarketplaceCache {
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let l2 = cache::L2Config::new(url, format!("test:ch:{}:cache:", uuid::Uuid::new_v4()));
+    let cache = cache::Cache::with_redis(10_000, l2).expect("a valid Redis URL");
+    firm::MarketplaceCache::new(cache, |_| firm::UseSettings {
+        enabled,
+        ttl: Duration::from_secs(60),
+        stale_for: Duration::from_secs(30),
+    })
 }
 
 impl TestApp {
@@ -136,7 +151,8 @@ impl TestApp {
             db: db.clone(),
             identity: identity.clone(),
             firm: firm::Firm::new(db.clone(), keys.clone())
-                .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug"))),
+                .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug")))
+                .with_marketplace_cache(marketplace_cache(config.cache)),
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,

@@ -86,6 +86,8 @@ pub struct TestConfig {
     pub quickbooks: Option<qbo_sync::QuickBooksConfig>,
     /// Cache the marketplace's reads (in process and in the test Redis, under a prefix of this app's own).
     pub cache: bool,
+    /// The cache's Redis instead of the test Redis (say, a port where nothing listens).
+    pub cache_redis_url: Option<String>,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -105,13 +107,16 @@ impl Default for TestConfig {
             api: api::ApiConfig::default(),
             quickbooks: None,
             cache: true,
+            cache_redis_url: None,
         }
     }
 }
 
 /// Each app has a database of its own, so its cache gets a Redis prefix of its own.
-fn marketplace_cache(enabled: bool) -> firm::MarketplaceCache {
-    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+fn marketplace_cache(enabled: bool, redis_url: Option<String>) -> firm::MarketplaceCache {
+    let url = redis_url.unwrap_or_else(|| {
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    });
     let l2 = cache::L2Config::new(url, format!("test:ch:{}:cache:", uuid::Uuid::new_v4()));
     let cache = cache::Cache::with_redis(10_000, l2).expect("a valid Redis URL");
     firm::MarketplaceCache::new(cache, |_| firm::UseSettings {
@@ -152,7 +157,7 @@ impl TestApp {
             identity: identity.clone(),
             firm: firm::Firm::new(db.clone(), keys.clone())
                 .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug")))
-                .with_marketplace_cache(marketplace_cache(config.cache)),
+                .with_marketplace_cache(marketplace_cache(config.cache, config.cache_redis_url)),
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,

@@ -151,3 +151,38 @@ async fn every_marketplace_write_shows_in_the_next_read_and_caching_off_answers_
     assert!(counts(&stats_on, "marketplace.matches")["hits_l1"].as_u64().unwrap() > 0);
     assert_eq!(stats_on["l2"]["connected"], true, "{stats_on}");
 }
+
+#[tokio::test]
+async fn with_the_cache_redis_down_every_read_still_answers_and_the_breaker_opens() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = TestApp::spawn_with(TestConfig {
+        cache_redis_url: Some(format!("redis://127.0.0.1:{closed_port}")),
+        ..TestConfig::default()
+    })
+    .await;
+    let platform = app.tenant(PLATFORM_SLUG).await;
+    let advisory = app.tenant("east-advisory").await;
+    let (alice, alice_id) = listed_advisor(&app, &platform, &advisory, profile("Alice", json!({}))).await;
+    for i in 0..20 {
+        let v = public(&app, &format!("/v1/marketplace/advisors?limit={}", 1 + i % 10)).await;
+        assert_eq!(names(&v), ["Alice"]);
+        public(&app, &format!("/v1/marketplace/advisors/{alice_id}")).await;
+    }
+    // Writes still invalidate this instance's entries with Redis gone.
+    let r = app.patch("/v1/marketplace/profile", &alice.token, &json!({"headline": "Still fresh"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        public(&app, &format!("/v1/marketplace/advisors/{alice_id}")).await["headline"],
+        "Still fresh"
+    );
+
+    let stats = app.get("/v1/admin/cache", &platform.owner.token).await.value();
+    let l2 = &stats["l2"];
+    assert_eq!(l2["connected"], false, "{stats}");
+    assert_eq!(l2["breaker"], "open", "{stats}");
+    assert!(l2["errors"].as_u64().unwrap() > 0 && l2["skipped"].as_u64().unwrap() > 0, "{stats}");
+    assert!(
+        counts(&stats, "marketplace.search")["hits_l1"].as_u64().unwrap() > 0,
+        "L1 still serves: {stats}"
+    );
+}

@@ -12,6 +12,11 @@
 //! the use's stale window is served as is while exactly one background task reloads it. An entry whose tag
 //! was bumped is never served, stale or not.
 //!
+//! Across instances: Redis never serves a value past its tag's bump (the versions come with the value). An
+//! instance's L1 copy is dropped when the bump's pub/sub message reaches it; until then (one network hop) it
+//! may still serve it, so cross-instance invalidation of L1 is prompt but not synchronous. The writer's own
+//! instance bumps its local version before returning, so the writer's next read sees its write.
+//!
 //! Redis slow or down: every Redis call has a short timeout and goes through a [`CircuitBreaker`]; failures
 //! open it, and while it is open the cache is L1 plus the loader. A failed Redis call is counted, never
 //! returned: no request fails because of the cache. A tag bumped while Redis is unreachable is bumped
@@ -21,12 +26,12 @@
 //! Why parts are hand-written:
 //! - Tag invalidation: an entry remembers the versions of its tags when it was stored; bumping a tag is one
 //!   counter increment (`INCR` plus `PUBLISH` in one script: O(1), no key scan) and every entry stored under an
-//!   older version is a miss from then on. moka's `invalidate_entries_if` would scan, so it is not used, and no
-//!   maintained crate offers versioned tags over Redis.
+//!   older version is a miss from then on. moka's `invalidate_entries_if` would scan, so it is not used; no
+//!   crate in the workspace keeps tag versions in Redis.
 //! - Single-flight: the workspace builds moka with the `sync` feature only, whose `get_with` cannot run an async
 //!   loader; a per-key async mutex with a re-check after acquiring gives one loader call per burst of misses.
-//! - Stale-while-revalidate and the two-tier read are a few lines on top of the above; the layered-cache crates
-//!   seen (e.g. `cached`, `moka`'s future cache) have neither tags nor a shared tier with a breaker.
+//! - Stale-while-revalidate and the two-tier read are a few lines on top of the above, and must share their
+//!   single-flight lock and tag check, so they are not taken from a separate crate.
 //!
 //! Values are stored as compact JSON (serde_json, already in the workspace; no binary serializer is), after a
 //! one-line text header in Redis (`stored_at_ms v1 v2 …`).

@@ -1,29 +1,56 @@
-//! Query-result cache, in-process tier (L1).
+//! Query-result cache: an in-process tier (L1, moka) and, when configured, a shared Redis tier (L2).
 //!
-//! What is here: keys that always name their tenant (or say explicitly that they are public), a TTL and an
-//! on/off switch per use, tag invalidation by version counters, single-flight loading, and per-use
-//! hit/miss/error counters (as `metrics` and as a snapshot for an admin endpoint).
+//! What is here: keys that always name their tenant (or say explicitly that they are public), a TTL, a
+//! stale-while-revalidate window and an on/off switch per use, tag invalidation by version counters (kept in
+//! Redis when there is one, so instances agree), cross-instance L1 invalidation over Redis pub/sub,
+//! single-flight loading, a circuit breaker around Redis, and per-use hit (L1/L2) / miss / stale / error
+//! counters (as `metrics` and as a snapshot for an admin endpoint).
+//!
+//! Reading a key: a fresh L1 entry is a hit. Otherwise, under the key's single-flight lock, one Redis `MGET`
+//! returns the L2 value together with the current versions of its tags; a value whose tags are current is an
+//! L2 hit. Otherwise the loader runs once and its value goes to both tiers. An entry past its TTL but within
+//! the use's stale window is served as is while exactly one background task reloads it. An entry whose tag
+//! was bumped is never served, stale or not.
+//!
+//! Across instances: Redis never serves a value past its tag's bump (the versions come with the value). An
+//! instance's L1 copy is dropped when the bump's pub/sub message reaches it; until then (one network hop) it
+//! may still serve it, so cross-instance invalidation of L1 is prompt but not synchronous. The writer's own
+//! instance bumps its local version before returning, so the writer's next read sees its write.
+//!
+//! Redis slow or down: every Redis call has a short timeout and goes through a [`CircuitBreaker`]; failures
+//! open it, and while it is open the cache is L1 plus the loader. A failed Redis call is counted, never
+//! returned: no request fails because of the cache. A tag bumped while Redis is unreachable is bumped
+//! locally only; other instances then keep their L1 entries until their TTL (bounded staleness). The same
+//! holds for missed pub/sub messages, and every (re)subscription clears the local tier for that reason.
 //!
 //! Why parts are hand-written:
 //! - Tag invalidation: an entry remembers the versions of its tags when it was stored; bumping a tag is one
-//!   counter increment (O(1), no key scan) and every entry stored under an older version is a miss from then on.
-//!   moka's `invalidate_entries_if` would scan, so it is not used.
+//!   counter increment (`INCR` plus `PUBLISH` in one script: O(1), no key scan) and every entry stored under an
+//!   older version is a miss from then on. moka's `invalidate_entries_if` would scan, so it is not used; no
+//!   crate in the workspace keeps tag versions in Redis.
 //! - Single-flight: the workspace builds moka with the `sync` feature only, whose `get_with` cannot run an async
 //!   loader; a per-key async mutex with a re-check after acquiring gives one loader call per burst of misses.
+//! - Stale-while-revalidate and the two-tier read are a few lines on top of the above, and must share their
+//!   single-flight lock and tag check, so they are not taken from a separate crate.
 //!
-//! Not here yet (see the issue): the Redis L2 tier, cross-instance invalidation over pub/sub, the breaker around
-//! Redis, and stale-while-revalidate.
+//! Values are stored as compact JSON (serde_json, already in the workspace; no binary serializer is), after a
+//! one-line text header in Redis (`stored_at_ms v1 v2 …`).
 
-use std::collections::HashMap;
+mod l2;
+
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
+
+pub use l2::{L2Config, L2State};
+pub use resilience::breaker::{BreakerConfig, BreakerState};
 
 /// Whose data a key holds. There is no default: a caller must name the tenant or say `Public`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,11 +68,14 @@ impl fmt::Display for Scope {
     }
 }
 
-/// One use of the cache (an endpoint or a read path): its name, TTL and whether caching is on.
+/// One use of the cache (an endpoint or a read path): its name, TTL, stale window and whether caching is on.
 #[derive(Clone, Debug)]
 pub struct Use {
     pub name: &'static str,
     pub ttl: Duration,
+    /// How long past its TTL an entry may still be served while one background refresh runs; zero turns
+    /// stale-while-revalidate off for this use.
+    pub stale_for: Duration,
     pub enabled: bool,
 }
 
@@ -70,10 +100,32 @@ impl Tag {
 struct Entry {
     bytes: Arc<[u8]>,
     tag_versions: Arc<[(String, u64)]>,
+    stored_at_ms: u64,
     ttl: Duration,
+    stale_for: Duration,
 }
 
-/// Expiry from the entry's own TTL, so each use keeps its TTL in one moka cache.
+impl Entry {
+    fn freshness(&self, now_ms: u64) -> Freshness {
+        let age = Duration::from_millis(now_ms.saturating_sub(self.stored_at_ms));
+        if age < self.ttl {
+            Freshness::Fresh
+        } else if age < self.ttl + self.stale_for {
+            Freshness::Stale
+        } else {
+            Freshness::Expired
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    Fresh,
+    Stale,
+    Expired,
+}
+
+/// Expiry from the entry's own TTL and stale window, so each use keeps its own in one moka cache.
 struct PerEntryTtl;
 
 impl moka::Expiry<String, Entry> for PerEntryTtl {
@@ -83,7 +135,7 @@ impl moka::Expiry<String, Entry> for PerEntryTtl {
         entry: &Entry,
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
-        Some(entry.ttl)
+        Some(entry.ttl + entry.stale_for)
     }
 }
 
@@ -91,42 +143,70 @@ impl moka::Expiry<String, Entry> for PerEntryTtl {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UseCounts {
     pub name: String,
-    pub hits: u64,
+    pub hits_l1: u64,
+    pub hits_l2: u64,
     pub misses: u64,
+    /// Stale values served (each starts or joins one background refresh).
+    pub stale: u64,
+    /// Background refreshes started.
+    pub refreshes: u64,
+    /// Loader failures, values that would not serialize, and failed Redis calls.
     pub errors: u64,
+    /// Reads of a use that is switched off.
     pub bypassed: u64,
 }
 
 #[derive(Default)]
 struct Counters {
-    hits: AtomicU64,
+    hits_l1: AtomicU64,
+    hits_l2: AtomicU64,
     misses: AtomicU64,
+    stale: AtomicU64,
+    refreshes: AtomicU64,
     errors: AtomicU64,
     bypassed: AtomicU64,
+}
+
+struct Inner {
+    entries: moka::sync::Cache<String, Entry>,
+    tag_versions: Mutex<HashMap<String, u64>>,
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    refreshing: Mutex<HashSet<String>>,
+    counters: Mutex<HashMap<&'static str, Arc<Counters>>>,
+    l2: Option<l2::L2>,
 }
 
 /// The cache. Cheap to clone; clones share state.
 #[derive(Clone)]
 pub struct Cache {
-    entries: moka::sync::Cache<String, Entry>,
-    tag_versions: Arc<Mutex<HashMap<String, u64>>>,
-    in_flight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-    counters: Arc<Mutex<HashMap<&'static str, Arc<Counters>>>>,
+    inner: Arc<Inner>,
+}
+
+/// What one tier had for a key.
+enum Found<T> {
+    Fresh(T),
+    Stale(T),
+    Nothing,
 }
 
 impl Cache {
-    /// A cache holding at most `max_entries` values in process.
+    /// An in-process cache holding at most `max_entries` values.
     pub fn new(max_entries: u64) -> Cache {
-        Cache {
-            entries: moka::sync::Cache::builder().max_capacity(max_entries).expire_after(PerEntryTtl).build(),
-            tag_versions: Arc::default(),
-            in_flight: Arc::default(),
-            counters: Arc::default(),
-        }
+        Cache { inner: Arc::new(Inner::new(max_entries, None)) }
+    }
+
+    /// A two-tier cache: `max_entries` in process, and Redis as configured. Connects lazily (Redis down now is
+    /// not an error) and starts the invalidation listener, so it must be called inside a Tokio runtime.
+    pub fn with_redis(max_entries: u64, config: L2Config) -> Result<Cache, redis::RedisError> {
+        let l2 = l2::L2::new(&config)?;
+        let inner = Arc::new(Inner::new(max_entries, Some(l2)));
+        l2::L2::listen(&inner, &config)?;
+        Ok(Cache { inner })
     }
 
     /// The value for `key` under `scope`, loading it with `loader` on a miss. Concurrent misses on one key make
     /// one loader call; the others wait for it and read its result. A loader error is returned and not stored.
+    /// The loader is `'static` because a stale read hands it to a background refresh.
     pub async fn get_or_load<T, E, F, Fut>(
         &self,
         cache_use: &Use,
@@ -136,64 +216,95 @@ impl Cache {
         loader: F,
     ) -> Result<T, E>
     where
-        T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let counters = self.counters_for(cache_use.name);
+        let counters = self.inner.counters_for(cache_use.name);
         if !cache_use.enabled {
-            counters.bypassed.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("cache_requests_total", "use" => cache_use.name, "outcome" => "bypassed")
-                .increment(1);
+            record(&counters.bypassed, cache_use.name, "bypassed");
             return loader().await;
         }
         let full_key = format!("{}|{}|{key}", cache_use.name, scope);
-        if let Some(value) = self.read_fresh(&full_key) {
-            record(&counters.hits, cache_use.name, "hit");
-            return Ok(value);
+        match self.inner.read_l1(&full_key) {
+            Found::Fresh(value) => {
+                record(&counters.hits_l1, cache_use.name, "hit_l1");
+                return Ok(value);
+            }
+            Found::Stale(value) => {
+                record(&counters.stale, cache_use.name, "stale");
+                self.refresh_in_background(cache_use, full_key, tags, loader);
+                return Ok(value);
+            }
+            Found::Nothing => {}
         }
-        let lock = {
-            let mut in_flight = self.in_flight.lock().expect("in-flight map poisoned");
-            in_flight.entry(full_key.clone()).or_default().clone()
-        };
-        let _guard = lock.lock().await;
-        if let Some(value) = self.read_fresh(&full_key) {
-            record(&counters.hits, cache_use.name, "hit");
-            return Ok(value);
+        let lock = self.inner.key_lock(&full_key);
+        let guard = lock.lock().await;
+        match self.inner.read_l1(&full_key) {
+            Found::Fresh(value) => {
+                record(&counters.hits_l1, cache_use.name, "hit_l1");
+                return Ok(value);
+            }
+            Found::Stale(value) => {
+                drop(guard);
+                record(&counters.stale, cache_use.name, "stale");
+                self.refresh_in_background(cache_use, full_key, tags, loader);
+                return Ok(value);
+            }
+            Found::Nothing => {}
         }
-        record(&counters.misses, cache_use.name, "miss");
         // Versions are read before loading: a write that bumps a tag while the loader runs leaves this entry
         // stored under the old version, so it is never served.
-        let tag_versions: Vec<(String, u64)> = tags.iter().map(|t| (t.id(), self.tag_version(t))).collect();
-        let loaded = loader().await;
-        match &loaded {
-            Ok(value) => match serde_json::to_vec(value) {
-                Ok(bytes) => self.entries.insert(
-                    full_key.clone(),
-                    Entry { bytes: bytes.into(), tag_versions: tag_versions.into(), ttl: cache_use.ttl },
-                ),
-                Err(_) => record(&counters.errors, cache_use.name, "error"),
-            },
-            Err(_) => record(&counters.errors, cache_use.name, "error"),
+        let (found, versions) = self.inner.read_l2(cache_use, &counters, &full_key, tags).await;
+        match found {
+            Found::Fresh(value) => {
+                record(&counters.hits_l2, cache_use.name, "hit_l2");
+                return Ok(value);
+            }
+            Found::Stale(value) => {
+                drop(guard);
+                record(&counters.stale, cache_use.name, "stale");
+                self.refresh_in_background(cache_use, full_key, tags, loader);
+                return Ok(value);
+            }
+            Found::Nothing => {}
         }
-        self.in_flight.lock().expect("in-flight map poisoned").remove(&full_key);
+        record(&counters.misses, cache_use.name, "miss");
+        let loaded = loader().await;
+        if let Some(bytes) = self.inner.encode(cache_use, &counters, &loaded) {
+            self.inner.store(cache_use, &counters, &full_key, versions, bytes).await;
+        }
+        drop(guard);
+        self.inner.forget_lock(&full_key);
         loaded
     }
 
-    /// Invalidates every entry stored under `tag`: one counter increment, no scan.
-    pub fn bump(&self, tag: &Tag) {
-        *self.tag_versions.lock().expect("tag map poisoned").entry(tag.id()).or_insert(0) += 1;
+    /// Invalidates every entry stored under `tag`, here at once and on other instances as soon as they hear
+    /// of it: one `INCR` and one `PUBLISH` in Redis (one round trip, no scan), or a local increment only if
+    /// Redis is unreachable.
+    pub async fn bump(&self, tag: &Tag) {
+        let id = tag.id();
+        self.inner.bump_local(&id);
+        if let Some(l2) = &self.inner.l2
+            && let Some(version) = l2.bump(&id).await
+        {
+            self.inner.raise(&id, version);
+        }
     }
 
     /// Per-use counters, sorted by use name.
     pub fn snapshot(&self) -> Vec<UseCounts> {
-        let counters = self.counters.lock().expect("counter map poisoned");
+        let counters = self.inner.counters.lock().expect("counter map poisoned");
         let mut out: Vec<UseCounts> = counters
             .iter()
             .map(|(name, c)| UseCounts {
                 name: (*name).to_owned(),
-                hits: c.hits.load(Ordering::Relaxed),
+                hits_l1: c.hits_l1.load(Ordering::Relaxed),
+                hits_l2: c.hits_l2.load(Ordering::Relaxed),
                 misses: c.misses.load(Ordering::Relaxed),
+                stale: c.stale.load(Ordering::Relaxed),
+                refreshes: c.refreshes.load(Ordering::Relaxed),
                 errors: c.errors.load(Ordering::Relaxed),
                 bypassed: c.bypassed.load(Ordering::Relaxed),
             })
@@ -202,27 +313,225 @@ impl Cache {
         out
     }
 
-    fn tag_version(&self, tag: &Tag) -> u64 {
-        self.tag_versions.lock().expect("tag map poisoned").get(&tag.id()).copied().unwrap_or(0)
+    /// The Redis tier's state, or `None` when the cache is in-process only.
+    pub fn l2_state(&self) -> Option<L2State> {
+        self.inner.l2.as_ref().map(l2::L2::state)
     }
 
-    fn read_fresh<T: DeserializeOwned>(&self, full_key: &str) -> Option<T> {
-        let entry = self.entries.get(full_key)?;
-        let versions = self.tag_versions.lock().expect("tag map poisoned");
-        let current = entry
-            .tag_versions
-            .iter()
-            .all(|(tag, version)| versions.get(tag).copied().unwrap_or(0) == *version);
-        drop(versions);
-        if !current {
-            return None;
+    /// Starts one reload of `full_key` unless one is already running; the value is served stale meanwhile.
+    fn refresh_in_background<T, E, F, Fut>(&self, cache_use: &Use, full_key: String, tags: &[Tag], loader: F)
+    where
+        T: Serialize + Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        if !self.inner.refreshing.lock().expect("refresh set poisoned").insert(full_key.clone()) {
+            return;
         }
-        serde_json::from_slice(&entry.bytes).ok()
+        record(&self.inner.counters_for(cache_use.name).refreshes, cache_use.name, "refresh");
+        let inner = self.inner.clone();
+        let cache_use = cache_use.clone();
+        let tags = tags.to_vec();
+        tokio::spawn(async move {
+            let counters = inner.counters_for(cache_use.name);
+            let lock = inner.key_lock(&full_key);
+            let guard = lock.lock().await;
+            let versions = inner.current_versions(&cache_use, &counters, &tags).await;
+            let loaded = loader().await;
+            if let Some(bytes) = inner.encode(&cache_use, &counters, &loaded) {
+                inner.store(&cache_use, &counters, &full_key, versions, bytes).await;
+            }
+            drop(guard);
+            inner.forget_lock(&full_key);
+            inner.refreshing.lock().expect("refresh set poisoned").remove(&full_key);
+        });
+    }
+}
+
+impl Inner {
+    fn new(max_entries: u64, l2: Option<l2::L2>) -> Inner {
+        Inner {
+            entries: moka::sync::Cache::builder().max_capacity(max_entries).expire_after(PerEntryTtl).build(),
+            tag_versions: Mutex::default(),
+            in_flight: Mutex::default(),
+            refreshing: Mutex::default(),
+            counters: Mutex::default(),
+            l2,
+        }
+    }
+
+    fn key_lock(&self, full_key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.in_flight.lock().expect("in-flight map poisoned").entry(full_key.to_owned()).or_default().clone()
+    }
+
+    fn forget_lock(&self, full_key: &str) {
+        self.in_flight.lock().expect("in-flight map poisoned").remove(full_key);
+    }
+
+    fn local_version(&self, tag_id: &str) -> u64 {
+        self.tag_versions.lock().expect("tag map poisoned").get(tag_id).copied().unwrap_or(0)
+    }
+
+    fn bump_local(&self, tag_id: &str) {
+        *self.tag_versions.lock().expect("tag map poisoned").entry(tag_id.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Versions only go up: a version learnt from Redis or pub/sub replaces a lower local one.
+    fn raise(&self, tag_id: &str, version: u64) -> u64 {
+        let mut versions = self.tag_versions.lock().expect("tag map poisoned");
+        let local = versions.entry(tag_id.to_owned()).or_insert(0);
+        *local = (*local).max(version);
+        *local
+    }
+
+    fn read_l1<T: DeserializeOwned>(&self, full_key: &str) -> Found<T> {
+        let Some(entry) = self.entries.get(full_key) else { return Found::Nothing };
+        let current = {
+            let versions = self.tag_versions.lock().expect("tag map poisoned");
+            entry
+                .tag_versions
+                .iter()
+                .all(|(tag, version)| versions.get(tag).copied().unwrap_or(0) == *version)
+        };
+        if !current {
+            return Found::Nothing;
+        }
+        decode(&entry, now_ms())
+    }
+
+    /// The L2 value for `full_key` if its tags are current, and the current tag versions (from Redis when it
+    /// answers, merged into the local ones).
+    async fn read_l2<T: DeserializeOwned>(
+        &self,
+        cache_use: &Use,
+        counters: &Counters,
+        full_key: &str,
+        tags: &[Tag],
+    ) -> (Found<T>, Vec<(String, u64)>) {
+        let ids: Vec<String> = tags.iter().map(Tag::id).collect();
+        let Some(l2) = &self.l2 else { return (Found::Nothing, self.local_versions(ids)) };
+        let (value, remote) = match l2.read(full_key, &ids).await {
+            Ok(Some(read)) => read,
+            Ok(None) => return (Found::Nothing, self.local_versions(ids)),
+            Err(()) => {
+                record(&counters.errors, cache_use.name, "error");
+                return (Found::Nothing, self.local_versions(ids));
+            }
+        };
+        let versions: Vec<(String, u64)> =
+            ids.into_iter().zip(remote).map(|(id, v)| (id.clone(), self.raise(&id, v))).collect();
+        let Some((stored_at_ms, stored_versions, bytes)) = value else { return (Found::Nothing, versions) };
+        if stored_versions.len() != versions.len()
+            || stored_versions.iter().zip(&versions).any(|(stored, (_, current))| stored != current)
+        {
+            return (Found::Nothing, versions);
+        }
+        let entry = Entry {
+            bytes: bytes.into(),
+            tag_versions: versions.clone().into(),
+            stored_at_ms,
+            ttl: cache_use.ttl,
+            stale_for: cache_use.stale_for,
+        };
+        let found = decode(&entry, now_ms());
+        if !matches!(found, Found::Nothing) {
+            self.entries.insert(full_key.to_owned(), entry);
+        }
+        (found, versions)
+    }
+
+    async fn current_versions(
+        &self,
+        cache_use: &Use,
+        counters: &Counters,
+        tags: &[Tag],
+    ) -> Vec<(String, u64)> {
+        let ids: Vec<String> = tags.iter().map(Tag::id).collect();
+        if let Some(l2) = &self.l2 {
+            match l2.versions(&ids).await {
+                Ok(Some(remote)) => {
+                    return ids
+                        .into_iter()
+                        .zip(remote)
+                        .map(|(id, v)| (id.clone(), self.raise(&id, v)))
+                        .collect();
+                }
+                Ok(None) => {}
+                Err(()) => record(&counters.errors, cache_use.name, "error"),
+            }
+        }
+        self.local_versions(ids)
+    }
+
+    fn local_versions(&self, ids: Vec<String>) -> Vec<(String, u64)> {
+        ids.into_iter().map(|id| (id.clone(), self.local_version(&id))).collect()
+    }
+
+    /// A loaded value's bytes; a loader error or a value that will not serialize is counted and not stored.
+    fn encode<T: Serialize, E>(
+        &self,
+        cache_use: &Use,
+        counters: &Counters,
+        loaded: &Result<T, E>,
+    ) -> Option<Vec<u8>> {
+        let bytes = loaded.as_ref().ok().and_then(|value| serde_json::to_vec(value).ok());
+        if bytes.is_none() {
+            record(&counters.errors, cache_use.name, "error");
+        }
+        bytes
+    }
+
+    /// Stores a value in both tiers.
+    async fn store(
+        &self,
+        cache_use: &Use,
+        counters: &Counters,
+        full_key: &str,
+        versions: Vec<(String, u64)>,
+        bytes: Vec<u8>,
+    ) {
+        let stored_at_ms = now_ms();
+        if let Some(l2) = &self.l2 {
+            let numbers: Vec<u64> = versions.iter().map(|(_, v)| *v).collect();
+            let keep_for = cache_use.ttl + cache_use.stale_for;
+            if l2.write(full_key, stored_at_ms, &numbers, &bytes, keep_for).await.is_err() {
+                record(&counters.errors, cache_use.name, "error");
+            }
+        }
+        self.entries.insert(
+            full_key.to_owned(),
+            Entry {
+                bytes: bytes.into(),
+                tag_versions: versions.into(),
+                stored_at_ms,
+                ttl: cache_use.ttl,
+                stale_for: cache_use.stale_for,
+            },
+        );
     }
 
     fn counters_for(&self, name: &'static str) -> Arc<Counters> {
         self.counters.lock().expect("counter map poisoned").entry(name).or_default().clone()
     }
+}
+
+fn decode<T: DeserializeOwned>(entry: &Entry, now_ms: u64) -> Found<T> {
+    let freshness = entry.freshness(now_ms);
+    if freshness == Freshness::Expired {
+        return Found::Nothing;
+    }
+    match serde_json::from_slice(&entry.bytes) {
+        Ok(value) if freshness == Freshness::Fresh => Found::Fresh(value),
+        Ok(value) => Found::Stale(value),
+        Err(_) => Found::Nothing,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn record(counter: &AtomicU64, name: &'static str, outcome: &'static str) {

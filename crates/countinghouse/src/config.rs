@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -22,6 +23,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
+    pub cache: CacheConfig,
     pub security: SecurityConfig,
     pub platform: PlatformConfig,
     pub jobs: JobsConfig,
@@ -67,6 +69,44 @@ pub struct RedisConfig {
     #[serde(serialize_with = "redact_url")]
     pub url: Option<SecretString>,
     pub key_prefix: String,
+}
+
+/// The query-result cache: in process, shared through Redis when `[redis]` has a URL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Every use at once (`COUNTINGHOUSE_CACHE__ENABLED=false` to compare with the cache off).
+    pub enabled: bool,
+    /// Values held in process.
+    pub max_entries: u64,
+    pub ttl_secs: u64,
+    /// How long past its TTL a value may still be served while one refresh runs (0: never).
+    pub stale_secs: u64,
+    /// Longest one Redis call may take before the cache gives up on it and reads the database.
+    pub redis_timeout_ms: u64,
+    /// Per use, by name (`marketplace.search`, `.facets`, `.detail`, `.featured`, `.matches`):
+    /// `[cache.uses."marketplace.detail"]` `ttl_secs = 300`, `enabled = false`, `stale_secs = 0`.
+    pub uses: BTreeMap<String, CacheUseConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheUseConfig {
+    pub enabled: Option<bool>,
+    pub ttl_secs: Option<u64>,
+    pub stale_secs: Option<u64>,
+}
+
+impl CacheConfig {
+    /// One use's settings: its own where given, else the section's.
+    pub fn settings(&self, name: &str) -> firm::UseSettings {
+        let own = self.uses.get(name).cloned().unwrap_or_default();
+        firm::UseSettings {
+            enabled: self.enabled && own.enabled.unwrap_or(true),
+            ttl: Duration::from_secs(own.ttl_secs.unwrap_or(self.ttl_secs)),
+            stale_for: Duration::from_secs(own.stale_secs.unwrap_or(self.stale_secs)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +179,14 @@ impl Default for Config {
                 migrate_on_start: true,
             },
             redis: RedisConfig { url: None, key_prefix: "ch:".to_owned() },
+            cache: CacheConfig {
+                enabled: true,
+                max_entries: 100_000,
+                ttl_secs: 60,
+                stale_secs: 30,
+                redis_timeout_ms: 50,
+                uses: BTreeMap::new(),
+            },
             security: SecurityConfig {
                 encryption_keys: Vec::new(),
                 argon2_memory_kib: 19 * 1024,

@@ -117,7 +117,25 @@ pub fn firm(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<firm::Firm
         ),
         None => None,
     };
-    Ok(firm::Firm::new(db, keys).with_platform_org(platform))
+    Ok(firm::Firm::new(db, keys)
+        .with_platform_org(platform)
+        .with_marketplace_cache(marketplace_cache(config)?))
+}
+
+/// The marketplace's cache: in process, and shared through Redis (keys under `<key_prefix>cache:`) when
+/// `[redis]` has a URL. Must be called inside the Tokio runtime (it starts the invalidation listener).
+pub fn marketplace_cache(config: &Config) -> anyhow::Result<firm::MarketplaceCache> {
+    let c = &config.cache;
+    let cache = match &config.redis.url {
+        Some(url) => {
+            let mut l2 =
+                cache::L2Config::new(url.expose_secret(), format!("{}cache:", config.redis.key_prefix));
+            l2.timeout = Duration::from_millis(c.redis_timeout_ms);
+            cache::Cache::with_redis(c.max_entries, l2).context("redis.url is not a valid Redis URL")?
+        }
+        None => cache::Cache::new(c.max_entries),
+    };
+    Ok(firm::MarketplaceCache::new(cache, |name| c.settings(name)))
 }
 
 /// The application state; builds the QuickBooks service when `[quickbooks]` is configured (which

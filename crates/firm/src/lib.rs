@@ -25,6 +25,7 @@ use vault::KeyRing;
 
 pub use clients::ExportStream;
 pub use error::{FirmError, FirmResult};
+pub use marketplace::{CACHE_USES, MarketplaceCache, UseSettings};
 pub use notes::NoteSubject;
 
 /// The firm service. Cheap to clone.
@@ -36,16 +37,28 @@ pub struct Firm {
     /// advisors). Resolved per use: platform actions are rare, and the organization may be
     /// created after the process starts.
     platform_org: Option<OrgSlug>,
+    market_cache: MarketplaceCache,
 }
 
 impl Firm {
     pub fn new(db: Db, keys: KeyRing) -> Self {
-        Firm { db, keys, platform_org: None }
+        Firm { db, keys, platform_org: None, market_cache: MarketplaceCache::off() }
     }
 
     /// Names the platform's own organization: its members with `system:admin` verify advisors.
     pub fn with_platform_org(mut self, org: Option<OrgSlug>) -> Self {
         self.platform_org = org;
         self
+    }
+
+    /// Caches the marketplace's reads (off unless given).
+    pub fn with_marketplace_cache(mut self, cache: MarketplaceCache) -> Self {
+        self.market_cache = cache;
+        self
+    }
+
+    /// The cache behind the marketplace's reads, for its counters and state.
+    pub fn cache(&self) -> &cache::Cache {
+        self.market_cache.cache()
     }
 }

@@ -84,6 +84,10 @@ pub struct TestConfig {
     pub api: api::ApiConfig,
     /// QuickBooks (say, a local `qbo-sandbox`); the redirect URI is set to this app's callback.
     pub quickbooks: Option<qbo_sync::QuickBooksConfig>,
+    /// Cache the marketplace's reads (in process and in the test Redis, under a prefix of this app's own).
+    pub cache: bool,
+    /// The cache's Redis instead of the test Redis (say, a port where nothing listens).
+    pub cache_redis_url: Option<String>,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -102,8 +106,24 @@ impl Default for TestConfig {
             },
             api: api::ApiConfig::default(),
             quickbooks: None,
+            cache: true,
+            cache_redis_url: None,
         }
     }
+}
+
+/// Each app has a database of its own, so its cache gets a Redis prefix of its own.
+fn marketplace_cache(enabled: bool, redis_url: Option<String>) -> firm::MarketplaceCache {
+    let url = redis_url.unwrap_or_else(|| {
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    });
+    let l2 = cache::L2Config::new(url, format!("test:ch:{}:cache:", uuid::Uuid::new_v4()));
+    let cache = cache::Cache::with_redis(10_000, l2).expect("a valid Redis URL");
+    firm::MarketplaceCache::new(cache, |_| firm::UseSettings {
+        enabled,
+        ttl: Duration::from_secs(60),
+        stale_for: Duration::from_secs(30),
+    })
 }
 
 impl TestApp {
@@ -136,7 +156,8 @@ impl TestApp {
             db: db.clone(),
             identity: identity.clone(),
             firm: firm::Firm::new(db.clone(), keys.clone())
-                .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug"))),
+                .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug")))
+                .with_marketplace_cache(marketplace_cache(config.cache, config.cache_redis_url)),
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,

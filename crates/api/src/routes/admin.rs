@@ -1,6 +1,6 @@
 //! Platform operations (platform administrators: `system:admin` in the platform's own
 //! organization): the job queue — per-queue figures, job lists, retry and cancel — and the health
-//! page with the circuit breakers.
+//! page with the circuit breakers, and the query-result cache's counters.
 
 use std::time::Duration;
 
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_job))
         .routes(routes!(cancel_job))
         .routes(routes!(health))
+        .routes(routes!(cache_stats))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -289,5 +290,77 @@ async fn health(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Hea
         database: "ok".to_owned(),
         breakers,
         queues: queues.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// One use of the cache (`marketplace.search`, ...) since this process started.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CacheUseResponse {
+    pub name: String,
+    /// Answered from process memory.
+    pub hits_l1: u64,
+    /// Answered from Redis.
+    pub hits_l2: u64,
+    /// Loaded from the database.
+    pub misses: u64,
+    /// Stale values served while a background refresh ran.
+    pub stale: u64,
+    pub refreshes: u64,
+    /// Failed loads and failed Redis calls (a failed Redis call never fails the request).
+    pub errors: u64,
+    /// Reads while the use is switched off.
+    pub bypassed: u64,
+}
+
+/// The Redis tier of the process that answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CacheL2Response {
+    /// The breaker is closed and the invalidation listener is subscribed.
+    pub connected: bool,
+    /// closed, half_open or open: while open, reads go to process memory and the database.
+    pub breaker: String,
+    pub subscribed: bool,
+    /// Redis calls that failed or timed out.
+    pub errors: u64,
+    /// Redis calls skipped because the breaker was open.
+    pub skipped: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CacheResponse {
+    pub uses: Vec<CacheUseResponse>,
+    /// Absent when the cache is in process only (no `[redis]` URL).
+    pub l2: Option<CacheL2Response>,
+}
+
+/// The query-result cache of the process that answered: per-use hit, miss, stale and error counts
+/// and the Redis tier's state (platform administrators).
+#[utoipa::path(get, path = "/v1/admin/cache", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = CacheResponse), (status = 403, body = Problem)))]
+async fn cache_stats(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<CacheResponse>> {
+    platform_tx(&state, &auth).await?.commit().await?;
+    let cache = state.firm.cache();
+    Ok(Json(CacheResponse {
+        uses: cache
+            .snapshot()
+            .into_iter()
+            .map(|u| CacheUseResponse {
+                name: u.name,
+                hits_l1: u.hits_l1,
+                hits_l2: u.hits_l2,
+                misses: u.misses,
+                stale: u.stale,
+                refreshes: u.refreshes,
+                errors: u.errors,
+                bypassed: u.bypassed,
+            })
+            .collect(),
+        l2: cache.l2_state().map(|l2| CacheL2Response {
+            connected: l2.connected,
+            breaker: l2.breaker.to_owned(),
+            subscribed: l2.subscribed,
+            errors: l2.errors,
+            skipped: l2.skipped,
+        }),
     }))
 }

@@ -489,6 +489,8 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/jobs/{id}/retry"),
     ("post", "/v1/admin/jobs/{id}/cancel"),
     ("get", "/v1/admin/health"),
+    // The cache's counters are per process and name no tenant's data (cache.rs).
+    ("get", "/v1/admin/cache"),
     // QuickBooks' redirect and webhooks carry no credentials of ours: the callback's single-use
     // state names its organization (a forged or other tenant's state is refused, quickbooks.rs),
     // and webhooks are authenticated by their HMAC signature.

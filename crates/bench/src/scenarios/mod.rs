@@ -2,6 +2,7 @@
 //! returns a request maker for the load engine.
 
 mod firm;
+mod marketplace;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio::net::TcpStream;
 use crate::{BenchError, Request};
 
 pub use firm::SCENARIOS;
+pub use marketplace::{SCENARIOS as MARKETPLACE_SCENARIOS, cache_hit_rate};
 
 /// Who the scenarios sign in as (the seeded benchmark firm by default).
 #[derive(Debug, Clone)]
@@ -29,6 +31,9 @@ pub struct Credentials {
 pub type MakeRequest = Box<dyn FnMut(u64) -> Request + Send>;
 
 pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Result<MakeRequest, BenchError> {
+    if name.starts_with("marketplace-") {
+        return marketplace::prepare(name, addr, creds).await;
+    }
     firm::prepare(name, addr, creds).await
 }
 
@@ -40,6 +45,18 @@ pub async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Result<(u16, Value), BenchError> {
+    let (status, bytes) = call_bytes(addr, method, path, token, body).await?;
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+}
+
+/// One request outside the load, answering the body as it came (`/metrics` is text).
+pub async fn call_bytes(
+    addr: SocketAddr,
+    method: http::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Result<(u16, Bytes), BenchError> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|source| BenchError::Connect { url: addr.to_string(), source })?;
@@ -62,8 +79,7 @@ pub async fn call(
     let resp =
         sender.send_request(req.body(Full::new(body)).map_err(|e| BenchError::Setup(e.to_string()))?).await?;
     let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await?.to_bytes();
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    Ok((status, resp.into_body().collect().await?.to_bytes()))
 }
 
 /// One request with a raw body (CSV uploads), answering the JSON body.

@@ -19,7 +19,7 @@ use crate::runtime::Database;
 
 pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
     if args.scenario == "list" {
-        for (name, what) in scenarios::SCENARIOS {
+        for (name, what) in scenarios::SCENARIOS.iter().chain(scenarios::MARKETPLACE_SCENARIOS) {
             println!("{name:<16} {what}");
         }
         println!("{:<16} one CSV import of --rows clients into a fresh firm, --runs times", "clients-import");
@@ -106,6 +106,17 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
         ratio,
     };
     print!("{}", report.markdown());
+    if args.scenario.starts_with("marketplace-") {
+        // Cumulative since each server started (warm-up and every run included).
+        for (label, addr) in &targets {
+            if let Some(rate) = scenarios::cache_hit_rate(*addr).await? {
+                println!(
+                    "\nCache hit rate on {label} (marketplace reads since the server started): {:.1} %",
+                    rate * 100.0
+                );
+            }
+        }
+    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;

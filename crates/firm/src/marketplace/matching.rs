@@ -195,6 +195,7 @@ impl Firm {
         marketplace::save_matches(&mut tx, id, &new, ALGORITHM_VERSION, expires).await?;
         let saved = marketplace::matches_of_assessment(&mut tx, id).await?;
         tx.commit().await?;
+        self.matches_changed(ctx.organization_id, id).await;
         self.with_advisors(saved).await
     }
 
@@ -220,11 +221,15 @@ impl Firm {
         id: AssessmentId,
     ) -> FirmResult<Vec<MatchResponse>> {
         ctx.require(Permission::ClientsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        marketplace::assessment(&mut tx, id).await.or_not_found("needs assessment")?;
-        let list = marketplace::matches_of_assessment(&mut tx, id).await?;
-        tx.commit().await?;
-        self.with_advisors(list).await
+        let (firm, ctx, meta) = (self.clone(), ctx.clone(), meta.clone());
+        self.cached_matches(ctx.organization_id, id, move || async move {
+            let mut tx = firm.tx(&ctx, &meta).await?;
+            marketplace::assessment(&mut tx, id).await.or_not_found("needs assessment")?;
+            let list = marketplace::matches_of_assessment(&mut tx, id).await?;
+            tx.commit().await?;
+            firm.with_advisors(list).await
+        })
+        .await
     }
 
     /// Matches addressed to this organization's advisors (once the client has made contact).
@@ -280,6 +285,8 @@ impl Firm {
         }
         let moved = marketplace::set_match_status(&mut tx, id, m.status, to).await?;
         tx.commit().await?;
+        self.matches_changed(m.organization_id, m.assessment_id).await;
+        self.advisor_changed(m.advisor_id).await;
         Ok(self.with_advisors(vec![moved]).await?.remove(0))
     }
 
@@ -340,6 +347,7 @@ impl Firm {
             }
         })?;
         tx.commit().await?;
+        self.advisor_changed(m.advisor_id).await;
         Ok(review_response(review))
     }
 }

@@ -3,10 +3,14 @@
 //! - [`profiles`]: an advisor's own profile, its verification by platform administrators.
 //! - [`search`]: the public search, facets, featured lists, comparison and detail.
 //! - [`matching`]: needs assessments, scoring candidates, the match lifecycle and reviews.
+//! - [`cached`]: the cached reads and the tags writes bump.
 
+mod cached;
 mod matching;
 mod profiles;
 mod search;
+
+pub use cached::{CACHE_USES, MarketplaceCache, UseSettings};
 
 use api_types::marketplace::{AdvisorSummary, ProfileResponse};
 use store::marketplace::{ListingSummary, Profile};

@@ -122,6 +122,7 @@ impl Firm {
             }
         })?;
         tx.commit().await?;
+        self.advisor_changed(p.id).await;
         Ok(profile_response(p))
     }
 
@@ -155,6 +156,7 @@ impl Firm {
             other => other.into(),
         })?;
         tx.commit().await?;
+        self.advisor_changed(p.id).await;
         Ok(profile_response(p))
     }
 
@@ -176,6 +178,7 @@ impl Firm {
         })?;
         let p = marketplace::set_profile_status(&mut tx, current.id, current.status, to, None).await?;
         tx.commit().await?;
+        self.advisor_changed(p.id).await;
         Ok(profile_response(p))
     }
 
@@ -198,6 +201,7 @@ impl Firm {
         let p =
             marketplace::set_availability(&mut tx, current.id, req.is_available, req.current_clients).await?;
         tx.commit().await?;
+        self.advisor_changed(p.id).await;
         Ok(profile_response(p))
     }
 
@@ -248,6 +252,7 @@ impl Firm {
         })?;
         let p = marketplace::set_profile_status(&mut tx, id, current.status, to, reason.as_deref()).await?;
         tx.commit().await?;
+        self.advisor_changed(p.id).await;
         Ok(profile_response(p))
     }
 }

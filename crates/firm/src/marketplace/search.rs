@@ -10,6 +10,7 @@ use domain::marketplace::{
     BUSINESS_SIZES, CERTIFICATIONS, INDUSTRIES, LANGUAGES, PRICING_MODELS, SERVICES, vocabulary,
 };
 use rust_decimal::Decimal;
+use store::Db;
 use store::marketplace::{
     self, ArrayMatch, Featured, Listing, ListingFilter, ListingQuery, ListingSort, PublishedReview,
 };
@@ -168,58 +169,74 @@ pub(crate) fn parse_search(
     Ok((filter, sort, query))
 }
 
+/// The search, uncached (see `cached.rs`).
+pub(crate) async fn load_search(
+    db: &Db,
+    q: &AdvisorSearchParams,
+    limit: usize,
+) -> FirmResult<AdvisorSearchResponse> {
+    let (filter, sort, query) = parse_search(q)?;
+    let (items, next_cursor) = match (&query, sort) {
+        (Some(text), ListingSort::Relevance) => {
+            (marketplace::text_search_listings(db, &filter, text, limit).await?, None)
+        }
+        (Some(text), _) => {
+            // A text query with another sort: the matches, in that order (full text only).
+            let rows = marketplace::text_search_listings(db, &filter, text, 1000).await?;
+            let mut rows = rows;
+            sort_in_memory(&mut rows, sort);
+            rows.truncate(limit);
+            (rows, None)
+        }
+        (None, _) => {
+            let page = marketplace::search_listings(db, &filter, sort, q.cursor.as_deref(), limit).await?;
+            (page.items, page.next_cursor)
+        }
+    };
+    let facets = if q.facets.unwrap_or(false) {
+        let mut f = Facets::default();
+        for c in marketplace::facets(db, &filter, query.as_ref()).await? {
+            let v = FacetValue { value: c.value, count: c.count };
+            match c.facet.as_str() {
+                "industries" => f.industries.push(v),
+                "services" => f.services.push(v),
+                _ => f.rate_bands.push(v),
+            }
+        }
+        Some(f)
+    } else {
+        None
+    };
+    Ok(AdvisorSearchResponse {
+        items: items.into_iter().map(summary_response).collect(),
+        next_cursor,
+        facets,
+    })
+}
+
+pub(crate) async fn load_detail(db: &Db, id: AdvisorId) -> FirmResult<AdvisorDetail> {
+    let listing = marketplace::listing(db, id).await.or_not_found("advisor")?;
+    let reviews = marketplace::published_reviews(db, id, 10).await?;
+    Ok(detail(listing, reviews))
+}
+
+pub(crate) async fn load_featured(db: &Db, q: &FeaturedParams) -> FirmResult<Vec<AdvisorSummary>> {
+    let kind = serde_json::from_value::<Featured>(serde_json::Value::String(q.kind.clone()))
+        .map_err(|_| FirmError::invalid("kind", "must be top_rated, recently_joined or industry_experts"))?;
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=20).contains(&limit) {
+        return Err(FirmError::invalid("limit", "must be 1 to 20"));
+    }
+    if let Some(i) = &q.industry
+        && !INDUSTRIES.contains(&i.as_str())
+    {
+        return Err(FirmError::invalid("industry", "unknown industry; see GET /v1/marketplace/vocabulary"));
+    }
+    let rows = marketplace::featured(db, kind, q.industry.as_deref(), limit as i64).await?;
+    Ok(rows.into_iter().map(summary_response).collect())
+}
+
 impl Firm {
-    pub async fn search_advisors(
-        &self,
-        q: &AdvisorSearchParams,
-        limit: usize,
-    ) -> FirmResult<AdvisorSearchResponse> {
-        let (filter, sort, query) = parse_search(q)?;
-        let (items, next_cursor) = match (&query, sort) {
-            (Some(text), ListingSort::Relevance) => {
-                (marketplace::text_search_listings(&self.db, &filter, text, limit).await?, None)
-            }
-            (Some(text), _) => {
-                // A text query with another sort: the matches, in that order (full text only).
-                let rows = marketplace::text_search_listings(&self.db, &filter, text, 1000).await?;
-                let mut rows = rows;
-                sort_in_memory(&mut rows, sort);
-                rows.truncate(limit);
-                (rows, None)
-            }
-            (None, _) => {
-                let page =
-                    marketplace::search_listings(&self.db, &filter, sort, q.cursor.as_deref(), limit).await?;
-                (page.items, page.next_cursor)
-            }
-        };
-        let facets = if q.facets.unwrap_or(false) {
-            let mut f = Facets::default();
-            for c in marketplace::facets(&self.db, &filter, query.as_ref()).await? {
-                let v = FacetValue { value: c.value, count: c.count };
-                match c.facet.as_str() {
-                    "industries" => f.industries.push(v),
-                    "services" => f.services.push(v),
-                    _ => f.rate_bands.push(v),
-                }
-            }
-            Some(f)
-        } else {
-            None
-        };
-        Ok(AdvisorSearchResponse {
-            items: items.into_iter().map(summary_response).collect(),
-            next_cursor,
-            facets,
-        })
-    }
-
-    pub async fn advisor_detail(&self, id: AdvisorId) -> FirmResult<AdvisorDetail> {
-        let listing = marketplace::listing(&self.db, id).await.or_not_found("advisor")?;
-        let reviews = marketplace::published_reviews(&self.db, id, 10).await?;
-        Ok(detail(listing, reviews))
-    }
-
     pub async fn advisor_reviews(&self, id: AdvisorId) -> FirmResult<Vec<ReviewResponse>> {
         marketplace::listing(&self.db, id).await.or_not_found("advisor")?;
         Ok(marketplace::published_reviews(&self.db, id, 200)
@@ -227,27 +244,6 @@ impl Firm {
             .into_iter()
             .map(review_response)
             .collect())
-    }
-
-    pub async fn featured_advisors(&self, q: &FeaturedParams) -> FirmResult<Vec<AdvisorSummary>> {
-        let kind =
-            serde_json::from_value::<Featured>(serde_json::Value::String(q.kind.clone())).map_err(|_| {
-                FirmError::invalid("kind", "must be top_rated, recently_joined or industry_experts")
-            })?;
-        let limit = q.limit.unwrap_or(10);
-        if !(1..=20).contains(&limit) {
-            return Err(FirmError::invalid("limit", "must be 1 to 20"));
-        }
-        if let Some(i) = &q.industry
-            && !INDUSTRIES.contains(&i.as_str())
-        {
-            return Err(FirmError::invalid(
-                "industry",
-                "unknown industry; see GET /v1/marketplace/vocabulary",
-            ));
-        }
-        let rows = marketplace::featured(&self.db, kind, q.industry.as_deref(), limit as i64).await?;
-        Ok(rows.into_iter().map(summary_response).collect())
     }
 
     /// Two to five advisors side by side, in the order asked.

@@ -25,6 +25,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub platform: PlatformConfig,
     pub jobs: JobsConfig,
+    pub documents: DocumentsConfig,
     pub log: LogConfig,
 }
 
@@ -106,6 +107,18 @@ impl JobsConfig {
     }
 }
 
+/// Document intake (`[documents]`, limits under `[documents.limits]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsConfig {
+    /// Where uploaded files are kept (content-addressed, per tenant). Unset: `state_dir/documents`.
+    pub storage_root: Option<PathBuf>,
+    /// Signs download links (the same on every instance). Unset: derived from the encryption keys.
+    #[serde(serialize_with = "redact")]
+    pub link_key: Option<SecretString>,
+    pub limits: documents::UploadLimits,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -147,6 +160,11 @@ impl Default for Config {
                 default_concurrency: 10,
                 shutdown_grace_secs: 25,
                 metrics_listen: None,
+            },
+            documents: DocumentsConfig {
+                storage_root: None,
+                link_key: None,
+                limits: documents::UploadLimits::default(),
             },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
         }

@@ -120,8 +120,27 @@ pub fn firm(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<firm::Firm
     Ok(firm::Firm::new(db, keys).with_platform_org(platform))
 }
 
-pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) -> api::AppState {
-    api::AppState::new(api::App {
+/// The document service: blobs under `[documents] storage_root`, links signed with the configured
+/// key or one derived from the encryption keys.
+pub fn documents(config: &Config, db: Db) -> anyhow::Result<documents::service::Documents> {
+    let root = config.documents.storage_root.clone().unwrap_or_else(|| config.state_dir.join("documents"));
+    let link_key = match &config.documents.link_key {
+        Some(key) if key.expose_secret().len() >= 32 => key.expose_secret().as_bytes().to_vec(),
+        Some(_) => anyhow::bail!("documents.link_key must be at least 32 characters"),
+        None => key_ring(config)?.blind_index("documents.links", b"").to_vec(),
+    };
+    let blobs = documents::BlobStore::new(root);
+    Ok(documents::service::Documents::new(db, blobs, config.documents.limits.clone(), &link_key))
+}
+
+pub fn api_state(
+    config: &Config,
+    db: Db,
+    identity: Identity,
+    firm: firm::Firm,
+) -> anyhow::Result<api::AppState> {
+    let documents = documents(config, db.clone())?;
+    Ok(api::AppState::new(api::App {
         firm,
         db,
         identity,
@@ -133,14 +152,19 @@ pub fn api_state(config: &Config, db: Db, identity: Identity, firm: firm::Firm) 
         },
         metrics: telemetry::metrics_handle(),
         quickbooks: None,
-    })
+        documents,
+    }))
 }
 
 /// Every job kind this deployment runs, for `countinghouse worker` (and `demo`). Each feature
 /// crate adds its kinds here, one line each, with what its handlers need from `state`.
 pub fn job_registry(state: &api::AppState) -> jobs::Registry {
-    let _ = state;
-    jobs::Registry::new()
+    let mut registry = jobs::Registry::new();
+    documents::jobs::register(
+        &mut registry,
+        documents::jobs::PipelineDeps::local(state.db.clone(), state.documents.blobs().clone()),
+    );
+    registry
 }
 
 /// The recurring jobs (cron), run by the scheduler leader among the workers. The list is the

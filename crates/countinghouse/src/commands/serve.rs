@@ -54,7 +54,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     }
 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
-    let state = runtime::api_state(&config, db.clone(), identity, firm);
+    let state = runtime::api_state(&config, db.clone(), identity, firm)?;
     // The demo is everything in one process: job workers and the scheduler too.
     let jobs = if demo { Some(JobRunner::start(&config, &state, &[], true).await?) } else { None };
     tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");

@@ -27,7 +27,7 @@ async fn work(config: &Config, database: &Database, args: &WorkerArgs) -> anyhow
     let keys = runtime::key_ring(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone());
     let firm = runtime::firm(config, db.clone(), keys)?;
-    let state = runtime::api_state(config, db.clone(), identity, firm);
+    let state = runtime::api_state(config, db.clone(), identity, firm)?;
     let metrics = match args.metrics_listen.or(config.jobs.metrics_listen) {
         Some(addr) => Some(serve_metrics(addr, state.metrics.clone()).await?),
         None => None,

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use api_types::{FieldError, Problem, ProblemType};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use documents::UploadRejection;
+use documents::service::DocumentsError;
 use firm::FirmError;
 use identity::IdentityError;
 use jobs::JobsError;
@@ -216,6 +218,61 @@ impl From<WebhookRejection> for ApiError {
                 ApiError::new(ProblemType::Unauthenticated, error.to_string())
             }
             WebhookRejection::Sync(error) => error.into(),
+        }
+    }
+}
+
+/// The problem type of a refused upload.
+pub fn upload_problem(r: &UploadRejection) -> ProblemType {
+    match r {
+        UploadRejection::TooLarge { .. } | UploadRejection::TooManyEntries { .. } => {
+            ProblemType::FileTooLarge
+        }
+        UploadRejection::UnsupportedType { .. } => ProblemType::UnsupportedFileType,
+        UploadRejection::MismatchedExtension { .. } => ProblemType::FileTypeMismatch,
+        UploadRejection::Encrypted { .. } => ProblemType::FileEncrypted,
+        UploadRejection::Empty | UploadRejection::Corrupt { .. } => ProblemType::FileCorrupt,
+        UploadRejection::TooManyPages { .. } | UploadRejection::BadImageDimensions { .. } => {
+            ProblemType::FileLimitExceeded
+        }
+        UploadRejection::ZipBomb { .. } => ProblemType::ZipBomb,
+        UploadRejection::NestedArchive
+        | UploadRejection::UnsafeEntryName { .. }
+        | UploadRejection::NotABatch => ProblemType::BadArchive,
+    }
+}
+
+impl From<DocumentsError> for ApiError {
+    fn from(e: DocumentsError) -> Self {
+        let detail = e.to_string();
+        match e {
+            DocumentsError::Identity(e) => e.into(),
+            DocumentsError::Store(e) => e.into(),
+            DocumentsError::Jobs(e) => e.into(),
+            // Each refused file is listed, named, with its own reason.
+            DocumentsError::Rejected { rejection, files } => {
+                let errors = files
+                    .iter()
+                    .map(|f| {
+                        FieldError::new(
+                            f.file_name.clone().unwrap_or_else(|| "file".to_owned()),
+                            f.rejection.to_string(),
+                        )
+                    })
+                    .collect();
+                ApiError { errors, ..ApiError::new(upload_problem(&rejection), detail) }
+            }
+            DocumentsError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
+            DocumentsError::Invalid { field, message } => ApiError::field(&field, message),
+            DocumentsError::BadLink => ApiError::new(ProblemType::InvalidLink, detail),
+            DocumentsError::Unavailable(_) | DocumentsError::Blob(_) => ApiError {
+                cause: Some(error_chain(&e)),
+                retry_after_secs: Some(5),
+                ..ApiError::new(
+                    ProblemType::Unavailable,
+                    "document storage or tools are unavailable; retry shortly",
+                )
+            },
         }
     }
 }

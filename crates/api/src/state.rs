@@ -39,6 +39,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// QuickBooks Online, when configured (`[quickbooks]`); its routes answer 503 otherwise.
     pub quickbooks: Option<qbo_sync::QuickBooks>,
+    /// Document intake, review and signed links (the pipeline runs in the job workers).
+    pub documents: documents::service::Documents,
 }
 
 /// Cheap to clone: one `Arc`.

@@ -27,6 +27,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub platform: PlatformConfig,
     pub jobs: JobsConfig,
+    pub documents: DocumentsConfig,
     pub log: LogConfig,
     /// QuickBooks Online (`[quickbooks]`): the Intuit app's credentials and endpoints. Absent: the
     /// QuickBooks routes answer 503 and no sync runs. `countinghouse qbo-sandbox` prints a section
@@ -151,6 +152,18 @@ impl JobsConfig {
     }
 }
 
+/// Document intake (`[documents]`, limits under `[documents.limits]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsConfig {
+    /// Where uploaded files are kept (content-addressed, per tenant). Unset: `state_dir/documents`.
+    pub storage_root: Option<PathBuf>,
+    /// Signs download links (the same on every instance). Unset: derived from the encryption keys.
+    #[serde(serialize_with = "redact")]
+    pub link_key: Option<SecretString>,
+    pub limits: documents::UploadLimits,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -200,6 +213,11 @@ impl Default for Config {
                 default_concurrency: 10,
                 shutdown_grace_secs: 25,
                 metrics_listen: None,
+            },
+            documents: DocumentsConfig {
+                storage_root: None,
+                link_key: None,
+                limits: documents::UploadLimits::default(),
             },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
             quickbooks: None,

@@ -14,6 +14,11 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Tesseract (the document workers) runs 8-10x slower with OpenMP threads; the limit must be
+    // in the environment when the library loads, so this re-executes once with it set.
+    if let Err(e) = documents::ocr::tesseract::ensure_single_threaded_openmp() {
+        eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({e}); OCR will be slow");
+    }
     let cli = cli::Cli::parse();
     let config = match config::Config::load(cli.config.as_deref()) {
         Ok(c) => c,

@@ -138,6 +138,19 @@ pub fn marketplace_cache(config: &Config) -> anyhow::Result<firm::MarketplaceCac
     Ok(firm::MarketplaceCache::new(cache, |name| c.settings(name)))
 }
 
+/// The document service: blobs under `[documents] storage_root`, links signed with the configured
+/// key or one derived from the encryption keys.
+pub fn documents(config: &Config, db: Db) -> anyhow::Result<documents::service::Documents> {
+    let root = config.documents.storage_root.clone().unwrap_or_else(|| config.state_dir.join("documents"));
+    let link_key = match &config.documents.link_key {
+        Some(key) if key.expose_secret().len() >= 32 => key.expose_secret().as_bytes().to_vec(),
+        Some(_) => anyhow::bail!("documents.link_key must be at least 32 characters"),
+        None => key_ring(config)?.blind_index("documents.links", b"").to_vec(),
+    };
+    let blobs = documents::BlobStore::new(root);
+    Ok(documents::service::Documents::new(db, blobs, config.documents.limits.clone(), &link_key))
+}
+
 /// The application state; builds the QuickBooks service when `[quickbooks]` is configured (which
 /// reads Intuit's discovery document, so an unreachable one stops the start with its address).
 pub async fn api_state(
@@ -155,6 +168,7 @@ pub async fn api_state(
         ),
         None => None,
     };
+    let documents = documents(config, db.clone())?;
     Ok(api::AppState::new(api::App {
         firm,
         db,
@@ -167,6 +181,7 @@ pub async fn api_state(
         },
         metrics: telemetry::metrics_handle(),
         quickbooks,
+        documents,
     }))
 }
 
@@ -177,6 +192,10 @@ pub fn job_registry(state: &api::AppState) -> jobs::Registry {
     if let Some(qb) = &state.quickbooks {
         qbo_sync::register(&mut registry, qb.clone());
     }
+    documents::jobs::register(
+        &mut registry,
+        documents::jobs::PipelineDeps::local(state.db.clone(), state.documents.blobs().clone()),
+    );
     registry
 }
 

@@ -45,6 +45,20 @@ pub struct PipelineDeps {
     pub per_page: bool,
 }
 
+impl PipelineDeps {
+    /// The embedded default: Tesseract in process, one engine per core, pages in parallel.
+    pub fn local(db: Db, blobs: BlobStore) -> PipelineDeps {
+        let pool = Arc::new(crate::ocr::tesseract::TesseractPool::per_core());
+        PipelineDeps {
+            db,
+            blobs,
+            engine: Arc::new(crate::ocr::tesseract::TesseractEngine::new(pool)),
+            thresholds: Thresholds::default(),
+            per_page: true,
+        }
+    }
+}
+
 /// Registers the document jobs with a worker's registry.
 pub fn register(registry: &mut Registry, deps: PipelineDeps) {
     registry.register(ProcessDocument { deps });

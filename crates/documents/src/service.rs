@@ -131,6 +131,11 @@ impl Documents {
         &self.limits
     }
 
+    /// The blob store (the pipeline's workers read the same one).
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
     async fn tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> DocumentsResult<TenantTx> {
         Ok(TenantTx::begin(&self.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
             .await?)
@@ -437,6 +442,27 @@ impl Documents {
         let mut tx = self.tx(ctx, meta).await?;
         rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
         let doc = rows::approve(&mut tx, id, ctx.user_id()).await?;
+        tx.commit().await?;
+        Ok(doc)
+    }
+
+    /// Runs the pipeline again on a processed document (its fields are replaced; corrections
+    /// too). A run already queued or running is not doubled.
+    pub async fn reprocess(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: Uuid,
+    ) -> DocumentsResult<Document> {
+        ctx.require(Permission::DocumentsUpdate)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        let doc = rows::reset_for_reprocess(&mut tx, id).await?;
+        let org = ctx.organization_id;
+        let job = NewJob::<ProcessDocument>::new(ProcessPayload { organization_id: org, document_id: id })
+            .organization(org)
+            .unique_key(format!("documents.process:{id}"));
+        jobs::enqueue(tx.conn(), job).await?;
         tx.commit().await?;
         Ok(doc)
     }

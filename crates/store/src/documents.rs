@@ -160,6 +160,8 @@ pub struct DocumentFilter {
     pub status: Option<String>,
     pub doc_type: Option<String>,
     pub needs_review: Option<bool>,
+    /// Uploaded in this calendar year (UTC).
+    pub year: Option<i32>,
     /// Full text over file names and extracted text.
     pub q: Option<String>,
 }
@@ -188,7 +190,8 @@ pub async fn list(
                    and ($2::uuid[] is null or client_id = any($2)) and ($3::uuid is null or client_id = $3)
                    and ($4::text is null or status = $4) and ($5::text is null or doc_type = $5)
                    and ($6::boolean is null or needs_review = $6)
-                   and ($7::text is null or search @@ websearch_to_tsquery('simple', $7)) ",
+                   and ($7::text is null or search @@ websearch_to_tsquery('simple', $7))
+                   and ($11::int is null or extract(year from created_at at time zone 'UTC') = $11) ",
                 $order
             )
         };
@@ -213,6 +216,7 @@ pub async fn list(
         .bind(t)
         .bind(id)
         .bind(limit as i64 + 1)
+        .bind(filter.year)
         .fetch_all(tx.conn())
         .await?;
     Ok(Page::from_overfetch(rows, limit, |d| DocumentKey(d.created_at, d.id)))
@@ -311,6 +315,29 @@ pub async fn save_results(tx: &mut TenantTx, id: Uuid, r: Results<'_>) -> StoreR
         serde_json::json!({ "status": doc.status, "doc_type": doc.doc_type, "needs_review": doc.needs_review }),
     )
     .await?;
+    Ok(doc)
+}
+
+/// Puts a processed (or failed) document back to `uploaded` for another pipeline run; a
+/// document still on its first run, or a duplicate, is refused (`Conflict`).
+pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Document> {
+    let org = tx.org_uuid();
+    let before = get(tx, id, &ClientScope::All).await?;
+    let doc: Option<Document> = sqlx::query_as(concat!(
+        "update documents set status = 'uploaded', needs_review = false, error = null, approved_by = null,
+             approved_at = null
+         where organization_id = $1 and id = $2 and deleted_at is null
+           and status in ('needs_review', 'approved', 'failed', 'stored')
+         returning ",
+        columns!()
+    ))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_processed".into()))?;
+    tx.audit(AuditRecord::new("document.reprocess", "document", id).before(&before).after(&doc));
+    add_event(tx, id, "reprocess_requested", serde_json::json!({ "status": before.status })).await?;
     Ok(doc)
 }
 

@@ -23,7 +23,10 @@ pub struct TestApp {
     pub db: store::Db,
     pub identity: Identity,
     pub keys: KeyRing,
+    /// The documents' blob store (a temporary directory); the tests' pipeline workers read it.
+    pub blobs: documents::BlobStore,
     server: JoinHandle<()>,
+    _blob_dir: tempfile::TempDir,
     // Declared last: dropped after the server and pool.
     pub test_db: TestDb,
 }
@@ -88,6 +91,7 @@ pub struct TestConfig {
     pub cache: bool,
     /// The cache's Redis instead of the test Redis (say, a port where nothing listens).
     pub cache_redis_url: Option<String>,
+    pub upload_limits: documents::UploadLimits,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -108,6 +112,7 @@ impl Default for TestConfig {
             quickbooks: None,
             cache: true,
             cache_redis_url: None,
+            upload_limits: documents::UploadLimits::default(),
         }
     }
 }
@@ -152,6 +157,14 @@ impl TestApp {
             }
             None => None,
         };
+        let blob_dir = tempfile::tempdir().expect("blob directory");
+        let blobs = documents::BlobStore::new(blob_dir.path());
+        let documents = documents::service::Documents::new(
+            db.clone(),
+            blobs.clone(),
+            config.upload_limits,
+            &keys.blind_index("documents.links", b""),
+        );
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
@@ -161,12 +174,13 @@ impl TestApp {
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,
+            documents,
         });
         let server = tokio::spawn(async move {
             api::serve(listener, api::router(state), std::future::pending()).await.expect("server runs");
         });
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-        TestApp { addr, http, db, identity, keys, server, test_db }
+        TestApp { addr, http, db, identity, keys, blobs, server, _blob_dir: blob_dir, test_db }
     }
 
     pub fn url(&self, path: &str) -> String {

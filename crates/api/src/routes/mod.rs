@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod documents;
 pub mod engagements;
 pub mod health;
 pub mod invitations;
@@ -28,6 +29,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(clients::router())
+        .merge(documents::router())
         .merge(engagements::router())
         .merge(invoices::router())
         .merge(marketplace::router())

@@ -1,0 +1,418 @@
+//! Documents: uploads (files or a zip, per-file results), lists, search and the review queue,
+//! detail with fields and events, corrections, approval, re-processing, signed download links and
+//! thumbnails. The pipeline itself runs in the job workers (`documents.process`).
+
+use api_types::{Page, Problem, ProblemType};
+use axum::Json;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use documents::service::{DocumentDetail, FileOutcome, RejectedFile, UploadFile};
+use documents::{DocType, UploadRejection};
+use domain::{ClientId, OrganizationId};
+use serde::{Deserialize, Serialize};
+use store::documents::{Document, DocumentFilter};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::routes::page_limit;
+use crate::state::AppState;
+
+/// Most bytes one upload request may carry in all its files (per-file limits are checked as the
+/// files stream in; more files go in more requests or a zip).
+const UPLOAD_REQUEST_LIMIT: usize = 100 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(upload_batch))
+        .layer(DefaultBodyLimit::max(UPLOAD_REQUEST_LIMIT));
+    OpenApiRouter::new()
+        .routes(routes!(list_documents))
+        .routes(routes!(review_queue))
+        .routes(routes!(get_document, delete_document))
+        .routes(routes!(correct_field))
+        .routes(routes!(approve))
+        .routes(routes!(reprocess))
+        .routes(routes!(download_link))
+        .routes(routes!(open_link))
+        .routes(routes!(thumbnail))
+        .merge(uploads)
+}
+
+/// What became of each file of an upload, in request order.
+#[derive(Serialize)]
+struct UploadResponse {
+    files: Vec<FileOutcome>,
+}
+
+/// The multipart form of an upload: `file` parts (one or many), optional `category` (a document
+/// type hint) and `replaces` (the id of the document this is a new version of).
+struct UploadForm {
+    files: Vec<UploadFile>,
+    /// Files refused while streaming (over the size limit), with their names.
+    refused: Vec<RejectedFile>,
+    category: Option<DocType>,
+    replaces: Option<Uuid>,
+}
+
+async fn read_form(
+    multipart: Result<Multipart, MultipartRejection>,
+    max_file_bytes: u64,
+) -> ApiResult<UploadForm> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            ProblemType::UnsupportedMediaType,
+            format!("send the files as `multipart/form-data` with `file` parts ({})", e.body_text()),
+        )
+    })?;
+    let mut form = UploadForm { files: Vec::new(), refused: Vec::new(), category: None, replaces: None };
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().map(str::to_owned);
+                let mut bytes = Vec::new();
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    size += chunk.len() as u64;
+                    // Keep reading (to reach the next part) but stop keeping an oversized file.
+                    if size <= max_file_bytes {
+                        bytes.extend_from_slice(&chunk);
+                    }
+                }
+                if size > max_file_bytes {
+                    let rejection = UploadRejection::TooLarge { size, limit: max_file_bytes };
+                    form.refused.push(RejectedFile { file_name: name, rejection });
+                } else {
+                    form.files.push(UploadFile { name, bytes });
+                }
+            }
+            "category" => {
+                let text = field.text().await.map_err(multipart_error)?;
+                form.category = Some(DocType::parse(text.trim()).ok_or_else(|| {
+                    ApiError::field("category", format!("`{}` is not a document type", text.trim()))
+                })?);
+            }
+            "replaces" => {
+                let text = field.text().await.map_err(multipart_error)?;
+                form.replaces = Some(
+                    text.trim().parse().map_err(|_| ApiError::field("replaces", "must be a document id"))?,
+                );
+            }
+            other => {
+                return Err(ApiError::field(other, "unknown form field (use `file`, `category`, `replaces`)"));
+            }
+        }
+    }
+    Ok(form)
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            ProblemType::FileTooLarge,
+            format!(
+                "one request takes at most {UPLOAD_REQUEST_LIMIT} bytes of files; send more requests or a zip"
+            ),
+        )
+    } else {
+        ApiError::new(
+            ProblemType::MalformedJson,
+            format!("the multipart body is malformed: {}", e.body_text()),
+        )
+    }
+}
+
+/// The service's outcomes, then the files refused while streaming.
+fn with_refused(outcomes: Vec<FileOutcome>, refused: Vec<RejectedFile>) -> Vec<FileOutcome> {
+    outcomes.into_iter().chain(refused.into_iter().map(FileOutcome::Rejected)).collect()
+}
+
+fn all_refused(refused: Vec<RejectedFile>) -> ApiError {
+    let rejection = refused[0].rejection.clone();
+    documents::service::DocumentsError::Rejected { rejection, files: refused }.into()
+}
+
+/// Upload one or many files to a client (`documents:create`; portal users to their own client
+/// when their grant allows uploads). The type is read from the content; each file gets its own
+/// result. An accepted file is stored durably and its processing queued before the answer.
+/// When every file is refused, the answer is the (first) refusal's problem, listing each file.
+#[utoipa::path(post, path = "/v1/clients/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = ClientId, Path)),
+    request_body(content = String, content_type = "multipart/form-data",
+                 description = "`file` parts (one or many), optional `category` and `replaces`"),
+    responses((status = 201, description = "per-file results", body = serde_json::Value),
+              (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
+              (status = 422, body = Problem)))]
+async fn upload(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(client): ApiPath<ClientId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let form = read_form(multipart, state.documents.limits().max_bytes).await?;
+    if form.files.is_empty() && !form.refused.is_empty() {
+        return Err(all_refused(form.refused));
+    }
+    let outcomes = state
+        .documents
+        .upload(&auth.ctx, &auth.meta, client, form.files, form.category, form.replaces)
+        .await?;
+    respond(with_refused(outcomes, form.refused))
+}
+
+fn respond(files: Vec<FileOutcome>) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let body = serde_json::to_value(UploadResponse { files }).map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Upload a zip of documents to a client, each entry with its own result (`documents:create`).
+/// Entry count, sizes and expansion ratio are limited; nested archives are not expanded.
+#[utoipa::path(post, path = "/v1/clients/{id}/documents/batch", tag = "documents", security(("bearer" = [])),
+    params(("id" = ClientId, Path)),
+    request_body(content = String, content_type = "multipart/form-data",
+                 description = "one `file` part holding a zip; optional `category`"),
+    responses((status = 201, description = "per-entry results", body = serde_json::Value),
+              (status = 413, body = Problem), (status = 422, body = Problem)))]
+async fn upload_batch(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(client): ApiPath<ClientId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let mut form = read_form(multipart, state.documents.limits().max_bytes).await?;
+    if !form.refused.is_empty() {
+        return Err(all_refused(form.refused));
+    }
+    if form.files.len() != 1 {
+        return Err(ApiError::field("file", "send exactly one zip archive as the `file` part"));
+    }
+    let zip = form.files.remove(0);
+    let outcomes =
+        state.documents.upload_batch(&auth.ctx, &auth.meta, client, &zip.bytes, form.category).await?;
+    respond(outcomes)
+}
+
+/// Filters of document lists.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct DocumentListParams {
+    client_id: Option<ClientId>,
+    /// Document type: w2, 1099_nec, 1099_misc, invoice, receipt, bank_statement, tax_return_1040, general.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    doc_type: Option<String>,
+    /// Uploaded in this year (UTC).
+    year: Option<i32>,
+    /// uploaded, processing, needs_review, approved, stored, duplicate, failed.
+    status: Option<String>,
+    needs_review: Option<bool>,
+    /// Full text over file names, extracted text and fields.
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl DocumentListParams {
+    fn filter(&self) -> ApiResult<DocumentFilter> {
+        if let Some(t) = &self.doc_type
+            && DocType::parse(t).is_none()
+        {
+            return Err(ApiError::field("type", format!("`{t}` is not a document type")));
+        }
+        Ok(DocumentFilter {
+            client_id: self.client_id,
+            status: self.status.clone(),
+            doc_type: self.doc_type.clone(),
+            needs_review: self.needs_review,
+            year: self.year,
+            q: self.q.clone().filter(|q| !q.trim().is_empty()),
+        })
+    }
+}
+
+/// List documents, newest first, with filters and full-text search (`documents:read`). Portal
+/// users see their own clients' documents only.
+#[utoipa::path(get, path = "/v1/documents", tag = "documents", security(("bearer" = [])),
+    params(DocumentListParams),
+    responses((status = 200, body = serde_json::Value), (status = 422, body = Problem)))]
+async fn list_documents(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<DocumentListParams>,
+) -> ApiResult<Json<Page<serde_json::Value>>> {
+    list(&state, &auth, &q, q.filter()?, false).await
+}
+
+/// The review queue: documents that need review, oldest first, with the same filters
+/// (`documents:read`).
+#[utoipa::path(get, path = "/v1/documents/review-queue", tag = "documents", security(("bearer" = [])),
+    params(DocumentListParams),
+    responses((status = 200, body = serde_json::Value), (status = 422, body = Problem)))]
+async fn review_queue(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<DocumentListParams>,
+) -> ApiResult<Json<Page<serde_json::Value>>> {
+    let filter = DocumentFilter { needs_review: Some(true), ..q.filter()? };
+    list(&state, &auth, &q, filter, true).await
+}
+
+async fn list(
+    state: &AppState,
+    auth: &Auth,
+    q: &DocumentListParams,
+    filter: DocumentFilter,
+    oldest_first: bool,
+) -> ApiResult<Json<Page<serde_json::Value>>> {
+    let limit = page_limit(q.limit)?;
+    let page = state
+        .documents
+        .list(&auth.ctx, &auth.meta, &filter, oldest_first, q.cursor.as_deref(), limit)
+        .await?;
+    let items =
+        page.items.iter().map(serde_json::to_value).collect::<Result<_, _>>().map_err(ApiError::internal)?;
+    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+}
+
+/// A document with its fields (value, confidence, text span), review reasons, per-step timings
+/// and status events (`documents:read`).
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
+async fn get_document(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<DocumentDetail>> {
+    Ok(Json(state.documents.get(&auth.ctx, &auth.meta, id).await?))
+}
+
+/// Delete a document (soft; audited) (`documents:delete`).
+#[utoipa::path(delete, path = "/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+async fn delete_document(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    state.documents.delete(&auth.ctx, &auth.meta, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct FieldCorrection {
+    /// The value as text (money `1234.56`, dates `2025-01-31`).
+    value: String,
+}
+
+/// Correct (or add) one field; it then counts as certain (`documents:update`; audited).
+#[utoipa::path(put, path = "/v1/documents/{id}/fields/{key}", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("key" = String, Path)), request_body = FieldCorrection,
+    responses((status = 200, body = serde_json::Value), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn correct_field(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, key)): ApiPath<(Uuid, String)>,
+    ApiJson(req): ApiJson<FieldCorrection>,
+) -> ApiResult<Json<store::documents::DocumentField>> {
+    Ok(Json(state.documents.correct_field(&auth.ctx, &auth.meta, id, &key, &req.value).await?))
+}
+
+/// Approve a processed document (`documents:update`; audited).
+#[utoipa::path(post, path = "/v1/documents/{id}/approve", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn approve(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Document>> {
+    Ok(Json(state.documents.approve(&auth.ctx, &auth.meta, id).await?))
+}
+
+/// Run the pipeline again on a processed document (`documents:update`; audited).
+#[utoipa::path(post, path = "/v1/documents/{id}/reprocess", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 202, body = serde_json::Value), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn reprocess(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(StatusCode, Json<Document>)> {
+    Ok((StatusCode::ACCEPTED, Json(state.documents.reprocess(&auth.ctx, &auth.meta, id).await?)))
+}
+
+#[derive(Serialize)]
+struct DownloadLink {
+    /// Open without credentials until `expires_at`.
+    url: String,
+    expires_at: DateTime<Utc>,
+}
+
+/// A short-lived signed link to the original file (`documents:download`).
+#[utoipa::path(post, path = "/v1/documents/{id}/download-link", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
+async fn download_link(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let link = state.documents.download_link(&auth.ctx, &auth.meta, id).await?;
+    let url = format!("{}{}", state.config.public_url.trim_end_matches('/'), link.path);
+    serde_json::to_value(DownloadLink { url, expires_at: link.expires_at })
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct LinkParams {
+    org: OrganizationId,
+    expires: i64,
+    sig: String,
+}
+
+/// The file behind a signed link: the link is the credential (403 `invalid-link` when altered
+/// or expired).
+#[utoipa::path(get, path = "/v1/document-files/{id}", tag = "documents",
+    params(("id" = Uuid, Path), LinkParams),
+    responses((status = 200, description = "the original file"), (status = 403, body = Problem)))]
+async fn open_link(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<LinkParams>,
+) -> ApiResult<Response> {
+    let file = state.documents.open_link(q.org, id, q.expires, &q.sig).await?;
+    let name: String =
+        file.file_name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' || *c == ' ').collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.mime_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}
+
+/// A small PNG of an image or of a PDF's first page (`documents:read`).
+#[utoipa::path(get, path = "/v1/documents/{id}/thumbnail", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 404, body = Problem)))]
+async fn thumbnail(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let png = state.documents.thumbnail(&auth.ctx, &auth.meta, id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}

@@ -1,0 +1,196 @@
+//! A worker killed with SIGKILL in the middle of a 504-document batch loses nothing and redoes no
+//! finished step: `countinghouse serve` takes the uploads, a `countinghouse worker` process runs
+//! the pipeline jobs and is killed while documents are half done, a second worker finishes.
+//!
+//! "Redoes no finished step" is observed from outside the processes: a trigger (installed by the
+//! test as the database owner) logs every write of a pipeline step's checkpoint; a step that ran
+//! again would write its checkpoint twice.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use doc_corpus::{CorpusSpec, generate};
+use serde_json::{Value, json};
+use store::sqlx::{self, Connection};
+use testkit::TestDb;
+
+/// Digital PDFs per type and layout: 42 × 12 layouts = 504 documents.
+const PER_LAYOUT: usize = 42;
+/// Files per upload request.
+const PER_REQUEST: usize = 24;
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn countinghouse(args: &[&str], env: &[(&str, String)], dir: &std::path::Path) -> Process {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_countinghouse"));
+    cmd.args(args).current_dir(dir).env_remove("COUNTINGHOUSE_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Process(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("countinghouse starts"))
+}
+
+/// A `multipart/form-data` body of `file` parts.
+fn multipart(files: &[(String, Vec<u8>)], boundary: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 content-type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.expect("owner connection");
+    sqlx::query_scalar(sql).fetch_one(&mut owner).await.expect("count")
+}
+
+#[tokio::test]
+async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
+    let db = TestDb::create().await;
+    let dir = std::env::temp_dir().join(format!("countinghouse-docs-crash-{}", db.name));
+    std::fs::create_dir_all(&dir).expect("state dir");
+    let corpus = generate(
+        &dir.join("corpus"),
+        &CorpusSpec { per_layout: PER_LAYOUT, scans: false, ..CorpusSpec::small(7) },
+    )
+    .expect("corpus");
+    assert_eq!(corpus.len(), 504);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env = vec![
+        ("DATABASE_URL", db.owner_url.clone()),
+        ("COUNTINGHOUSE_STATE_DIR", dir.display().to_string()),
+        ("COUNTINGHOUSE_ENCRYPTION_KEYS", vault::KeyRing::generate_key_spec(1)),
+    ];
+    let mut serve = countinghouse(&["serve", "--listen", &format!("127.0.0.1:{port}")], &env, &dir);
+    let patience = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(serve.0.try_wait().unwrap().is_none(), "serve exited early");
+        assert!(Instant::now() < patience, "serve never listened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Every write of a checkpoint, logged by the owner's trigger (the app role cannot see the log).
+    let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+    sqlx::raw_sql(
+        "create table checkpoint_writes (job_id bigint, step text, at timestamptz default clock_timestamp());
+         create function log_checkpoint() returns trigger language plpgsql security definer as $$
+         begin insert into checkpoint_writes (job_id, step) values (new.job_id, new.step); return new; end $$;
+         create trigger log_checkpoint after insert or update on job_checkpoints
+             for each row execute function log_checkpoint();",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+
+    let http = reqwest::Client::new();
+    let signup: Value = http
+        .post(format!("{base}/v1/signup"))
+        .json(&json!({"organization_name": "Crash LLP", "slug": "crash-llp", "name": "Owner",
+                      "email": "owner@crash.test", "password": "a-long-password-2026"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signup["token"].as_str().expect("signed up").to_owned();
+    let client: Value = http
+        .post(format!("{base}/v1/clients"))
+        .bearer_auth(&token)
+        .json(&json!({"business_name": "Tax season client"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = client["id"].as_str().expect("client").to_owned();
+
+    // Upload the batch before any worker runs: every accepted file is a document with its job.
+    let boundary = "countinghouse-test-boundary-7f3a";
+    for chunk in corpus.chunks(PER_REQUEST) {
+        let files: Vec<(String, Vec<u8>)> = chunk
+            .iter()
+            .map(|d| (d.truth.file.clone(), std::fs::read(&d.path).expect("corpus file")))
+            .collect();
+        let r = http
+            .post(format!("{base}/v1/clients/{client}/documents"))
+            .bearer_auth(&token)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(multipart(&files, boundary))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+    assert_eq!(count(&db, "select count(*) from documents").await, 504);
+    assert_eq!(count(&db, "select count(*) from jobs where kind = 'documents.process'").await, 504);
+
+    // The first worker runs until about a fifth of the documents are done, then dies at once.
+    let mut first = countinghouse(&["worker", "--no-scheduler"], &env, &dir);
+    let done = "select count(*) from documents where status in ('approved', 'needs_review')";
+    let patience = Instant::now() + Duration::from_secs(600);
+    while count(&db, done).await < 100 {
+        assert!(first.0.try_wait().unwrap().is_none(), "the worker exited early");
+        assert!(Instant::now() < patience, "the worker processed too little in 10 minutes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.0.kill().expect("SIGKILL");
+    first.0.wait().unwrap();
+    let finished_at_kill = count(&db, done).await;
+    assert!(finished_at_kill < 504, "the batch finished before the kill");
+    // Steps of unfinished documents whose checkpoints the killed worker had committed.
+    let saved_at_kill = count(&db, "select count(*) from job_checkpoints").await;
+
+    // A second worker takes over (the dead worker's leases expire) and finishes the batch.
+    let mut second = countinghouse(&["worker", "--no-scheduler"], &env, &dir);
+    let patience = Instant::now() + Duration::from_secs(900);
+    while count(&db, done).await < 504 {
+        assert!(second.0.try_wait().unwrap().is_none(), "the second worker exited");
+        assert!(Instant::now() < patience, "the batch was not finished: {} done", count(&db, done).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(second);
+
+    assert_eq!(
+        count(&db, "select count(*) from documents where status not in ('approved', 'needs_review')").await,
+        0
+    );
+    assert_eq!(
+        count(&db, "select count(*) from document_events where event = 'processed'").await,
+        504,
+        "each document processed exactly once"
+    );
+    assert_eq!(
+        count(&db, "select count(*) from jobs where kind = 'documents.process'").await,
+        0,
+        "no job left"
+    );
+    let rewritten = count(
+        &db,
+        "select count(*) from (select job_id, step from checkpoint_writes group by 1, 2 having count(*) > 1) s",
+    )
+    .await;
+    assert_eq!(rewritten, 0, "a finished step ran again after the kill");
+    assert!(saved_at_kill > 0, "the kill should have left checkpoints of half-done documents to resume from");
+    drop(serve);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod clients;
+mod documents;
 mod engagements;
 mod etag;
 mod idempotency;

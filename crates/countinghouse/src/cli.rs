@@ -195,6 +195,9 @@ pub struct BenchArgs {
     /// No-op jobs per throughput run (`queue`).
     #[arg(long, default_value_t = 200_000)]
     pub jobs: usize,
+    /// Documents per type and layout of the generated corpus (`documents`).
+    #[arg(long, default_value_t = 10)]
+    pub per_layout: usize,
 }
 
 #[derive(Debug, Subcommand)]

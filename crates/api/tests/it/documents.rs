@@ -199,6 +199,14 @@ async fn a_digital_invoice_is_extracted_auto_approved_searchable_and_reprocessab
     assert_eq!(found.value()["items"][0]["id"], id.as_str());
     let none = app.get("/v1/documents?q=nosuchwordanywhere", token).await.value();
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
+    let year = chrono::Utc::now().format("%Y");
+    let filtered =
+        app.get(&format!("/v1/documents?year={year}&status=approved&needs_review=false"), token).await;
+    assert_eq!(filtered.value()["items"][0]["id"], id.as_str(), "{}", filtered.body);
+    let other_year = app.get("/v1/documents?year=1999", token).await.value();
+    assert_eq!(other_year["items"].as_array().unwrap().len(), 0);
+    let bad_type = app.get("/v1/documents?type=novel", token).await;
+    assert_eq!(bad_type.status, 422, "{}", bad_type.body);
     let queue = app.get("/v1/documents/review-queue", token).await.value();
     assert_eq!(queue["items"].as_array().unwrap().len(), 0);
 

@@ -240,6 +240,9 @@ pub struct BenchArgs {
     /// Random changes before the incremental sync (`qbo-sync`).
     #[arg(long, default_value_t = 500)]
     pub changes: usize,
+    /// Documents per type and layout of the generated corpus (`documents`).
+    #[arg(long, default_value_t = 10)]
+    pub per_layout: usize,
 }
 
 #[derive(Debug, Subcommand)]

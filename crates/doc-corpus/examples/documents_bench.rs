@@ -1,5 +1,5 @@
-//! The documents benchmark until `countinghouse bench documents` wires it: generates a corpus,
-//! runs the evaluation with local OCR `runs` times, and prints the median run's report.
+//! The documents benchmark ([`doc_corpus::bench`], also `countinghouse bench documents`) with
+//! its options, and two tools for looking at one file.
 //!
 //! Run with `cargo run --release -p doc-corpus --example documents_bench -- [options]`:
 //! `--per-layout N` (documents per type and layout, default 10), `--runs N` (default 3),
@@ -10,11 +10,9 @@
 
 use std::sync::Arc;
 
-use doc_corpus::{CorpusSpec, ScanFormat, generate};
-use documents::blob::BlobStore;
-use documents::eval::{EvalOptions, EvalReport, Variant, evaluate};
+use doc_corpus::bench::BenchOptions;
+use doc_corpus::{CorpusSpec, ScanFormat};
 use documents::intake::UploadLimits;
-use documents::ocr::OcrEngine;
 use documents::ocr::tesseract::{TesseractEngine, TesseractPool, ensure_single_threaded_openmp};
 use documents::validate::Thresholds;
 
@@ -47,8 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = arg("--runs").map_or(Ok(3), |v| v.parse())?;
     let seed: u64 = arg("--seed").map_or(Ok(2026), |v| v.parse())?;
     let misses: usize = arg("--misses").map_or(Ok(0), |v| v.parse())?;
-    let temp = tempfile::tempdir()?;
-    let dir = arg("--dir").map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
+    let dir = arg("--dir").map(std::path::PathBuf::from);
     let mut spec = CorpusSpec::benchmark(seed, per_layout);
     if let Some(formats) = arg("--scan-formats") {
         spec.scan_formats = formats
@@ -67,70 +64,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("scan") => spec.digital = false,
         _ => {}
     }
-    let started = std::time::Instant::now();
-    let docs = generate(&dir, &spec)?;
-    println!(
-        "generated {} documents in {} in {:.1} s",
-        docs.len(),
-        dir.display(),
-        started.elapsed().as_secs_f64()
-    );
-    if std::env::args().any(|a| a == "--generate-only") {
-        std::mem::forget(temp);
-        return Ok(());
-    }
-
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores).enable_all().build()?;
-    let engine: Arc<dyn OcrEngine> = Arc::new(TesseractEngine::new(Arc::new(TesseractPool::new(cores))));
-    let store_dir = tempfile::tempdir()?;
-    let options = EvalOptions {
-        concurrency: cores,
-        thresholds: Thresholds::default(),
-        limits: UploadLimits::default(),
-        today: chrono::Utc::now().date_naive(),
-        store: Some((BlobStore::new(store_dir.path()), domain::OrganizationId::new())),
-    };
-    let mut reports: Vec<EvalReport> = Vec::new();
-    for run in 0..runs {
-        let report = runtime.block_on(evaluate(&docs, Arc::clone(&engine), &options));
-        for (variant, t) in &report.throughput {
-            println!(
-                "run {}: {variant:?}: {:.2} docs/s, {:.0} pages/h, outside recognition {:.1}%",
-                run + 1,
-                t.documents_per_second,
-                t.pages_per_hour,
-                t.overhead_ratio().unwrap_or(0.0) * 100.0
-            );
-        }
-        reports.push(report);
-    }
-    // The median run by scan throughput (digital throughput when there are no scans).
-    let key = |r: &EvalReport| {
-        r.throughput
-            .get(&Variant::Scan)
-            .or_else(|| r.throughput.get(&Variant::Digital))
-            .map_or(0.0, |t| t.documents_per_second)
-    };
-    reports.sort_by(|a, b| key(a).total_cmp(&key(b)));
-    let median = &reports[reports.len() / 2];
-    println!("\n## Documents benchmark (median of {runs} runs, {cores} cores)\n");
-    print!("{}", median.to_markdown());
-    for (variant, t) in &median.throughput {
-        let digital: Vec<f64> = reports
-            .iter()
-            .filter_map(|r| r.throughput.get(variant))
-            .map(|t| t.documents_per_second)
-            .collect();
-        println!("{variant:?} documents/s per run: {digital:.2?}; median run p50 {:.0} ms", t.latency_p50_ms);
-    }
-    for (file, error) in &median.errors {
-        println!("error: {file}: {error}");
-    }
-    for miss in median.misses.iter().take(misses) {
-        println!("miss: {} {}: expected {:?}, got {:?}", miss.file, miss.key, miss.expected, miss.got);
-    }
-    Ok(())
+    doc_corpus::bench::run(BenchOptions {
+        spec,
+        dir,
+        runs,
+        misses,
+        generate_only: std::env::args().any(|a| a == "--generate-only"),
+    })
+    .map_err(|e| e as Box<dyn std::error::Error>)
 }
 
 /// Processes one file and prints what every step produced.

@@ -12,7 +12,9 @@
 //! - [`render`]: pages, fonts, PDF writing.
 //! - `templates`: one module per document type, several layouts each.
 //! - [`scan`]: rasterise and degrade.
+//! - [`bench`]: the accuracy and throughput benchmark over a generated corpus.
 
+pub mod bench;
 pub mod render;
 pub mod scan;
 mod templates;

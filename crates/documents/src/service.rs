@@ -152,6 +152,21 @@ impl Documents {
         }
     }
 
+    /// Whether this caller may upload to `client` (a live client within reach; otherwise
+    /// `NotFound`): checked before an upload's body is read.
+    pub async fn check_upload_target(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        client: ClientId,
+    ) -> DocumentsResult<()> {
+        ctx.require(Permission::DocumentsCreate)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        store::clients::get(&mut tx, client, &Self::upload_scope(ctx)).await.or_not_found("client")?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Uploads files to a client. Each file is validated on its own; when none is accepted the
     /// request fails with the (first) rejection.
     pub async fn upload(
@@ -380,7 +395,7 @@ impl Documents {
             .map_err(|e| DocumentsError::Unavailable(e.to_string()))??)
     }
 
-    /// A small PNG of an image or of a PDF's first page.
+    /// A small JPEG of an image or of a PDF's first page.
     pub async fn thumbnail(
         &self,
         ctx: &AuthContext,

@@ -105,7 +105,10 @@ async fn read_form(
                 );
             }
             other => {
-                return Err(ApiError::field(other, "unknown form field (use `file`, `category`, `replaces`)"));
+                return Err(ApiError::field(
+                    other,
+                    "unknown form field (use `file`, `category`, `replaces`)",
+                ));
             }
         }
     }
@@ -155,6 +158,7 @@ async fn upload(
     ApiPath(client): ApiPath<ClientId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    state.documents.check_upload_target(&auth.ctx, &auth.meta, client).await?;
     let form = read_form(multipart, state.documents.limits().max_bytes).await?;
     if form.files.is_empty() && !form.refused.is_empty() {
         return Err(all_refused(form.refused));
@@ -185,6 +189,7 @@ async fn upload_batch(
     ApiPath(client): ApiPath<ClientId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    state.documents.check_upload_target(&auth.ctx, &auth.meta, client).await?;
     let mut form = read_form(multipart, state.documents.limits().max_bytes).await?;
     if !form.refused.is_empty() {
         return Err(all_refused(form.refused));
@@ -404,15 +409,15 @@ async fn open_link(
         .into_response())
 }
 
-/// A small PNG of an image or of a PDF's first page (`documents:read`).
+/// A small JPEG of an image or of a PDF's first page (`documents:read`).
 #[utoipa::path(get, path = "/v1/documents/{id}/thumbnail", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "image/jpeg", description = "the thumbnail"), (status = 404, body = Problem)))]
 async fn thumbnail(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let png = state.documents.thumbnail(&auth.ctx, &auth.meta, id).await?;
-    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+    let jpeg = state.documents.thumbnail(&auth.ctx, &auth.meta, id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())
 }

@@ -496,6 +496,9 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     // and webhooks are authenticated by their HMAC signature.
     ("get", "/v1/quickbooks/callback"),
     ("post", "/v1/quickbooks/webhooks"),
+    // A signed download link is its own credential: the signature covers organization, document
+    // and expiry, so another tenant's id under any link is 403 `invalid-link` (documents.rs).
+    ("get", "/v1/document-files/{id}"),
 ];
 
 #[tokio::test]
@@ -526,6 +529,17 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         )
         .await;
     let b_match = r.value()[0]["id"].as_str().unwrap().to_owned();
+    let b_doc = crate::documents::upload_one(
+        &app,
+        &b.owner.token,
+        &bi.client,
+        "b.pdf",
+        &crate::documents::receipt_pdf("9.99"),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(r.value()[0]["advisor_id"], b_advisor.as_str());
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
@@ -542,12 +556,13 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_match.clone(),
         b_qbo_connection.clone(),
         b_qbo_run.clone(),
+        b_doc.clone(),
     ]
     .into_iter()
     .collect();
     let (c, e, i, n) = (&bi.client, &bi.engagement, &bi.invoice, &bi.note);
     let forged_invitation = format!("chi_{}{}", b.organization_id.replace('-', ""), "A".repeat(43));
-    let probes: Vec<(&str, &str, Probe)> = vec![
+    let mut probes: Vec<(&str, &str, Probe)> = vec![
         ("get", "/v1/members/{id}", resource("GET", format!("/v1/members/{}", b_staff.user_id), json!(null))),
         (
             "patch",
@@ -739,6 +754,50 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ),
     ];
 
+    let d = &b_doc;
+    probes.extend([
+        (
+            "post",
+            "/v1/clients/{id}/documents",
+            resource("POST", format!("/v1/clients/{c}/documents"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/documents/batch",
+            resource("POST", format!("/v1/clients/{c}/documents/batch"), json!({})),
+        ),
+        ("get", "/v1/documents", list("/v1/documents")),
+        ("get", "/v1/documents", list(&format!("/v1/documents?client_id={c}"))),
+        ("get", "/v1/documents/review-queue", list("/v1/documents/review-queue")),
+        ("get", "/v1/documents/{id}", resource("GET", format!("/v1/documents/{d}"), json!(null))),
+        ("delete", "/v1/documents/{id}", resource("DELETE", format!("/v1/documents/{d}"), json!(null))),
+        (
+            "put",
+            "/v1/documents/{id}/fields/{key}",
+            resource("PUT", format!("/v1/documents/{d}/fields/total"), json!({"value": "1.00"})),
+        ),
+        (
+            "post",
+            "/v1/documents/{id}/approve",
+            resource("POST", format!("/v1/documents/{d}/approve"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/documents/{id}/reprocess",
+            resource("POST", format!("/v1/documents/{d}/reprocess"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/documents/{id}/download-link",
+            resource("POST", format!("/v1/documents/{d}/download-link"), json!({})),
+        ),
+        (
+            "get",
+            "/v1/documents/{id}/thumbnail",
+            resource("GET", format!("/v1/documents/{d}/thumbnail"), json!(null)),
+        ),
+    ]);
+
     // Every documented operation is either in the table or declared not tenant-scoped.
     let covered: BTreeSet<(String, String)> = probes
         .iter()
@@ -805,6 +864,9 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     assert_eq!(m.value()[0]["status"], "suggested");
     let keys = app.get("/v1/api-keys", &b.owner.token).await.value();
     assert!(keys[0]["revoked_at"].is_null());
+    let doc = app.get(&format!("/v1/documents/{d}"), &b.owner.token).await.value();
+    assert_eq!(doc["document"]["status"], "uploaded");
+    assert_eq!(doc["events"].as_array().unwrap().len(), 1);
 }
 
 async fn audit_len(app: &TestApp, t: &Tenant) -> i64 {

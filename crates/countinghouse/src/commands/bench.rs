@@ -33,7 +33,15 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
              --entities records: full sync, then one incremental sync after --changes random changes, --runs times",
             "qbo-sync"
         );
+        println!(
+            "{:<16} the document pipeline in this process with local OCR over a generated corpus \
+             (--per-layout documents per type and layout, digital and scan-like), --runs times",
+            "documents"
+        );
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.scenario == "documents" {
+        return documents(&args).await;
     }
     if args.scenario == "clients-import" {
         return import(&args).await;
@@ -237,4 +245,22 @@ async fn resolve(url: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("cannot resolve {host}"))?
         .next()
         .with_context(|| format!("no address for {host}"))
+}
+
+/// `documents`: accuracy per type and throughput of the pipeline (`doc_corpus::bench`), which
+/// runs its own runtime on a thread of its own.
+async fn documents(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let options = doc_corpus::bench::BenchOptions {
+        spec: doc_corpus::CorpusSpec::benchmark(2026, args.per_layout),
+        dir: None,
+        runs: args.runs,
+        misses: 0,
+        generate_only: false,
+    };
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(doc_corpus::bench::run(options).map_err(|e| anyhow::anyhow!(e)));
+    });
+    result.await.context("the documents benchmark thread stopped")??;
+    Ok(ExitCode::SUCCESS)
 }

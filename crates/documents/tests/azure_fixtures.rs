@@ -3,6 +3,9 @@
 //! source and license). Error bodies are served by a one-route stand-in so they reach the
 //! client's own status mapping.
 
+// A failed unwrap in a helper is a failed test, with its location.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;

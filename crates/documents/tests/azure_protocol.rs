@@ -2,6 +2,9 @@
 //! replays recorded exchanges (tests/fixtures/azure) or scripted failures, checks what the
 //! client sends and logs every request, driven through the [`OcrEngine`] trait.
 
+// A failed unwrap in a helper is a failed test, with its location.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -237,7 +240,8 @@ async fn each_poll_waits_at_least_the_retry_after_the_service_asked_for() {
 async fn a_429_is_retried_after_its_wait_and_then_succeeds() {
     let stand_in = StandIn::start().await;
     let throttled = r#"{"error":{"code":"429","message":"Requests to the Analyze Document operation have exceeded rate limit."}}"#;
-    stand_in.push("POST", reply(429, &[("Retry-After", "1")], Some(throttled)));
+    // 2 s: longer than the client's own backoff (1 s), so only a honoured header explains the gap.
+    stand_in.push("POST", reply(429, &[("Retry-After", "2")], Some(throttled)));
     stand_in.push("POST", accepted(&stand_in));
     stand_in.push("GET", reply(200, &[], Some(SUCCEEDED_LAYOUT)));
     let engine = stand_in.engine(ApiVersion::V2023_07_31, |_| {});
@@ -246,7 +250,7 @@ async fn a_429_is_retried_after_its_wait_and_then_succeeds() {
 
     let posts = stand_in.seen(Method::POST);
     assert_eq!(posts.len(), 2);
-    assert!(posts[1].at - posts[0].at >= Duration::from_secs(1), "the 429's Retry-After was honoured");
+    assert!(posts[1].at - posts[0].at >= Duration::from_secs(2), "the 429's Retry-After was honoured");
     assert_eq!(stand_in.seen(Method::GET).len(), 1);
     assert_eq!(output.pages[0].words[0].text, "Total");
 }

@@ -162,6 +162,24 @@ pub struct DocumentsConfig {
     #[serde(serialize_with = "redact")]
     pub link_key: Option<SecretString>,
     pub limits: documents::UploadLimits,
+    /// OCR by Azure AI Document Intelligence (`[documents.azure]`). Absent: Tesseract in process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<AzureOcrConfig>,
+}
+
+/// The Azure Document Intelligence resource the document workers call instead of Tesseract.
+/// Its call gate (15 analyze calls per second, a breaker) is per worker process: a limiter
+/// shared across workers (Redis-backed) is not wired, so N workers may reach N × 15 calls/s.
+/// An `https` endpoint needs the binary built with `--features documents/rustls`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureOcrConfig {
+    /// `https://<resource>.cognitiveservices.azure.com`.
+    pub endpoint: String,
+    #[serde(serialize_with = "redact_required")]
+    pub key: SecretString,
+    /// `2023-07-31` (v3.1) or `2024-11-30` (v4.0).
+    pub api_version: documents::ocr::azure::ApiVersion,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,6 +236,7 @@ impl Default for Config {
                 storage_root: None,
                 link_key: None,
                 limits: documents::UploadLimits::default(),
+                azure: None,
             },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
             quickbooks: None,
@@ -269,6 +288,10 @@ fn redact<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok,
         Some(_) => s.serialize_str("[redacted]"),
         None => s.serialize_none(),
     }
+}
+
+fn redact_required<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[redacted]")
 }
 
 /// Shows scheme, host and database of a URL but never its password.
@@ -341,5 +364,38 @@ mod tests {
         // The rendered file loads back.
         let back: Config = toml::from_str(&out).unwrap();
         assert_eq!(back.quickbooks.unwrap().client_id, "app-id");
+    }
+
+    #[test]
+    fn azure_ocr_section_is_optional_round_trips_and_hides_its_key() {
+        assert!(!Config::default().to_redacted_toml().contains("[documents.azure]"));
+        let file = r#"
+            [documents.azure]
+            endpoint = "https://example.cognitiveservices.azure.com"
+            key = "azure-key-value"
+            api_version = "2024-11-30"
+        "#;
+        let loaded: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(file))
+            .extract()
+            .unwrap();
+        let azure = loaded.documents.azure.as_ref().expect("the section was read");
+        assert_eq!(azure.endpoint, "https://example.cognitiveservices.azure.com");
+        assert_eq!(azure.key.expose_secret(), "azure-key-value");
+        assert_eq!(azure.api_version, documents::ocr::azure::ApiVersion::V2024_11_30);
+        let out = loaded.to_redacted_toml();
+        assert!(out.contains("[documents.azure]") && out.contains("2024-11-30"), "{out}");
+        assert!(!out.contains("azure-key-value"), "{out}");
+        // The rendered file loads back, with the placeholder in place of the key.
+        let back: Config = toml::from_str(&out).unwrap();
+        let back = back.documents.azure.unwrap();
+        assert_eq!(back.endpoint, azure.endpoint);
+        assert_eq!(back.api_version, azure.api_version);
+        assert_eq!(back.key.expose_secret(), "[redacted]");
+        let bad = file.replace("2024-11-30", "2023-02-28-preview");
+        let refused = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(&bad))
+            .extract::<Config>();
+        assert!(refused.is_err(), "only the API versions the client speaks are accepted");
     }
 }

@@ -187,16 +187,38 @@ pub async fn api_state(
 
 /// Every job kind this deployment runs, for `countinghouse worker` (and `demo`). Each feature
 /// crate adds its kinds here, one line each, with what its handlers need from `state`.
-pub fn job_registry(state: &api::AppState) -> jobs::Registry {
+pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jobs::Registry> {
     let mut registry = jobs::Registry::new();
     if let Some(qb) = &state.quickbooks {
         qbo_sync::register(&mut registry, qb.clone());
     }
-    documents::jobs::register(
-        &mut registry,
-        documents::jobs::PipelineDeps::local(state.db.clone(), state.documents.blobs().clone()),
-    );
-    registry
+    documents::jobs::register(&mut registry, pipeline_deps(config, state)?);
+    Ok(registry)
+}
+
+/// The document pipeline's OCR: Azure when `[documents.azure]` is set, else Tesseract in
+/// process. Azure's gate (15 analyze calls/s and the breaker) is this process's own; a limiter
+/// shared by all workers (Redis-backed) is not wired.
+fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<documents::jobs::PipelineDeps> {
+    use documents::ocr::azure::{AzureClient, AzureConfig, AzureEngine, InProcessGate};
+    let (db, blobs) = (state.db.clone(), state.documents.blobs().clone());
+    let Some(azure) = &config.documents.azure else {
+        return Ok(documents::jobs::PipelineDeps::local(db, blobs));
+    };
+    let client = AzureClient::new(
+        AzureConfig::new(azure.endpoint.clone(), azure.key.clone(), azure.api_version),
+        // The default gate: 15 analyze calls/s (the service's default quota), 50 polls/s.
+        std::sync::Arc::new(InProcessGate::default()),
+    )
+    .context("Azure Document Intelligence client")?;
+    Ok(documents::jobs::PipelineDeps {
+        db,
+        blobs,
+        engine: std::sync::Arc::new(AzureEngine::new(client)),
+        thresholds: documents::validate::Thresholds::default(),
+        // The whole document in one analyze call.
+        per_page: false,
+    })
 }
 
 /// The recurring jobs (cron), run by the scheduler leader among the workers. The list is the

@@ -57,7 +57,7 @@ impl JobRunner {
         only: &[String],
         schedule: bool,
     ) -> anyhow::Result<JobRunner> {
-        let registry = runtime::job_registry(state);
+        let registry = runtime::job_registry(config, state)?;
         let served: Vec<&str> = registry
             .queues()
             .into_iter()

@@ -139,10 +139,13 @@ pub async fn enqueue_many<J: Job>(
 }
 
 /// [`enqueue_many`] for untyped jobs.
-pub async fn enqueue_raw(conn: &mut PgConnection, jobs: Vec<RawJob>) -> Result<Vec<JobId>, JobsError> {
+pub async fn enqueue_raw(conn: &mut PgConnection, mut jobs: Vec<RawJob>) -> Result<Vec<JobId>, JobsError> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
+    // Insert in unique-key order: concurrent batches then take the unique index's locks in the
+    // same order and cannot deadlock on overlapping keys (they did, inserting in caller order).
+    jobs.sort_by(|a, b| a.unique_key.cmp(&b.unique_key));
     upsert_limits(conn, &jobs).await?;
     let n = jobs.len();
     let mut queues = Vec::with_capacity(n);

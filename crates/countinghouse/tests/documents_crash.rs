@@ -6,11 +6,12 @@
 //! test as the database owner) logs every write of a pipeline step's checkpoint; a step that ran
 //! again would write its checkpoint twice.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{Api, countinghouse, free_port, wait_until_listening};
 use doc_corpus::{CorpusSpec, generate};
-use serde_json::{Value, json};
 use store::sqlx::{self, Connection};
 use testkit::TestDb;
 
@@ -18,24 +19,6 @@ use testkit::TestDb;
 const PER_LAYOUT: usize = 42;
 /// Files per upload request.
 const PER_REQUEST: usize = 24;
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn countinghouse(args: &[&str], env: &[(&str, String)], dir: &std::path::Path) -> Process {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_countinghouse"));
-    cmd.args(args).current_dir(dir).env_remove("COUNTINGHOUSE_CONFIG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Process(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("countinghouse starts"))
-}
 
 /// A `multipart/form-data` body of `file` parts.
 fn multipart(files: &[(String, Vec<u8>)], boundary: &str) -> Vec<u8> {
@@ -72,20 +55,15 @@ async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
     .expect("corpus");
     assert_eq!(corpus.len(), 504);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let env = vec![
         ("DATABASE_URL", db.owner_url.clone()),
         ("COUNTINGHOUSE_STATE_DIR", dir.display().to_string()),
         ("COUNTINGHOUSE_ENCRYPTION_KEYS", vault::KeyRing::generate_key_spec(1)),
     ];
-    let mut serve = countinghouse(&["serve", "--listen", &format!("127.0.0.1:{port}")], &env, &dir);
-    let patience = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(serve.0.try_wait().unwrap().is_none(), "serve exited early");
-        assert!(Instant::now() < patience, "serve never listened");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut serve = countinghouse(&["serve", "--listen", &format!("127.0.0.1:{port}")], &env, &dir, false);
+    wait_until_listening(port, &mut serve).await;
 
     // Every write of a checkpoint, logged by the owner's trigger (the app role cannot see the log).
     let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
@@ -100,29 +78,8 @@ async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
     .await
     .unwrap();
 
-    let http = reqwest::Client::new();
-    let signup: Value = http
-        .post(format!("{base}/v1/signup"))
-        .json(&json!({"organization_name": "Crash LLP", "slug": "crash-llp", "name": "Owner",
-                      "email": "owner@crash.test", "password": "a-long-password-2026"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signup["token"].as_str().expect("signed up").to_owned();
-    let client: Value = http
-        .post(format!("{base}/v1/clients"))
-        .bearer_auth(&token)
-        .json(&json!({"business_name": "Tax season client"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client = client["id"].as_str().expect("client").to_owned();
+    let api = Api::signup(&base, "crash-llp").await;
+    let client = api.create_client("Tax season client").await;
 
     // Upload the batch before any worker runs: every accepted file is a document with its job.
     let boundary = "countinghouse-test-boundary-7f3a";
@@ -131,9 +88,10 @@ async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
             .iter()
             .map(|d| (d.truth.file.clone(), std::fs::read(&d.path).expect("corpus file")))
             .collect();
-        let r = http
+        let r = api
+            .http
             .post(format!("{base}/v1/clients/{client}/documents"))
-            .bearer_auth(&token)
+            .bearer_auth(&api.token)
             .header("content-type", format!("multipart/form-data; boundary={boundary}"))
             .body(multipart(&files, boundary))
             .send()
@@ -145,7 +103,7 @@ async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
     assert_eq!(count(&db, "select count(*) from jobs where kind = 'documents.process'").await, 504);
 
     // The first worker runs until about a fifth of the documents are done, then dies at once.
-    let mut first = countinghouse(&["worker", "--no-scheduler"], &env, &dir);
+    let mut first = countinghouse(&["worker", "--no-scheduler"], &env, &dir, false);
     let done = "select count(*) from documents where status in ('approved', 'needs_review')";
     let patience = Instant::now() + Duration::from_secs(600);
     while count(&db, done).await < 100 {
@@ -161,7 +119,7 @@ async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
     let saved_at_kill = count(&db, "select count(*) from job_checkpoints").await;
 
     // A second worker takes over (the dead worker's leases expire) and finishes the batch.
-    let mut second = countinghouse(&["worker", "--no-scheduler"], &env, &dir);
+    let mut second = countinghouse(&["worker", "--no-scheduler"], &env, &dir, false);
     let patience = Instant::now() + Duration::from_secs(900);
     while count(&db, done).await < 504 {
         assert!(second.0.try_wait().unwrap().is_none(), "the second worker exited");

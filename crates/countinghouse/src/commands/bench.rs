@@ -204,25 +204,33 @@ async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<Exi
         );
         latency.push(r);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let rate = format!("{:.0}/s", args.rate);
+    print_median_table(&[
+        ("enqueued (jobs/s)".into(), throughput.iter().map(|r| r.enqueued_per_second).collect()),
+        (
+            "enqueued and completed (jobs/s)".into(),
+            throughput.iter().map(|r| r.completed_per_second).collect(),
+        ),
+        (format!("pickup p50 at {rate} (ms)"), latency.iter().map(|r| r.p50_ms).collect()),
+        (format!("pickup p99 at {rate} (ms)"), latency.iter().map(|r| r.p99_ms).collect()),
+        (format!("achieved rate at {rate} (jobs/s)"), latency.iter().map(|r| r.achieved_rate).collect()),
+    ]);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report of the in-process scenarios: the machine, the command, and per figure the median,
+/// minimum and maximum of its runs' values.
+pub(super) fn print_median_table(rows: &[(String, Vec<f64>)]) {
     println!("Machine: {}.", Machine::detect().describe());
     println!("Command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
     println!("| figure | median | min | max |");
     println!("|---|---:|---:|---:|");
-    let row = |name: &str, values: Vec<f64>| {
-        let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-        println!("| {name} | {:.2} | {lo:.2} | {hi:.2} |", median(values));
-    };
-    row("enqueued (jobs/s)", throughput.iter().map(|r| r.enqueued_per_second).collect());
-    row("enqueued and completed (jobs/s)", throughput.iter().map(|r| r.completed_per_second).collect());
-    let rate = format!("{:.0}/s", args.rate);
-    row(&format!("pickup p50 at {rate} (ms)"), latency.iter().map(|r| r.p50_ms).collect());
-    row(&format!("pickup p99 at {rate} (ms)"), latency.iter().map(|r| r.p99_ms).collect());
-    row(&format!("achieved rate at {rate} (jobs/s)"), latency.iter().map(|r| r.achieved_rate).collect());
-    Ok(ExitCode::SUCCESS)
+    for (name, values) in rows {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (Some(lo), Some(hi)) = (sorted.first(), sorted.last()) else { continue };
+        println!("| {name} | {:.2} | {lo:.2} | {hi:.2} |", sorted[sorted.len() / 2]);
+    }
 }
 
 /// Every run starts from a vacuumed queue table, as the first did: a run leaves its 200,000 jobs

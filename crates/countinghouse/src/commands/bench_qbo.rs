@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use api_types::clients::CreateClientRequest;
-use bench::machine::Machine;
 use domain::ClientId;
 use identity::{LoginRequest, RequestMeta, SignupRequest};
 use qbo_sandbox::{CompanySpec, Sandbox, SandboxConfig, SandboxHandle};
@@ -235,31 +234,21 @@ async fn finished(
 }
 
 fn report(args: &BenchArgs, figures: &[RunFigures]) {
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    println!("Machine: {}.", Machine::detect().describe());
-    println!("Command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
-    println!("| figure | median | min | max |");
-    println!("|---|---:|---:|---:|");
-    let row = |name: &str, values: Vec<f64>| {
-        let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-        println!("| {name} | {:.2} | {lo:.2} | {hi:.2} |", median(values));
-    };
     let all = |f: fn(&RunFigures) -> f64| figures.iter().map(f).collect::<Vec<_>>();
-    row("records in the company", all(|f| f.entities as f64));
-    row("full sync wall time (s)", all(|f| f.full_secs));
-    row("full sync API calls", all(|f| f.full_calls as f64));
-    row("full sync records/s", all(|f| f.entities as f64 / f.full_secs));
-    row("most calls in one second (limit 10)", all(|f| f64::from(f.max_per_second)));
-    row("most calls in one minute (limit 500)", all(|f| f64::from(f.max_per_minute)));
-    row("most calls in flight (limit 10)", all(|f| f64::from(f.max_in_flight)));
-    row("calls refused for a limit", all(|f| f.throttled as f64));
-    row(
-        &format!("records changed before the incremental sync ({} random changes)", args.changes),
-        all(|f| f.incremental_changes as f64),
-    );
-    row("incremental sync wall time (s)", all(|f| f.incremental_secs));
-    row("incremental sync API calls", all(|f| f.incremental_calls as f64));
+    super::bench::print_median_table(&[
+        ("records in the company".into(), all(|f| f.entities as f64)),
+        ("full sync wall time (s)".into(), all(|f| f.full_secs)),
+        ("full sync API calls".into(), all(|f| f.full_calls as f64)),
+        ("full sync records/s".into(), all(|f| f.entities as f64 / f.full_secs)),
+        ("most calls in one second (limit 10)".into(), all(|f| f64::from(f.max_per_second))),
+        ("most calls in one minute (limit 500)".into(), all(|f| f64::from(f.max_per_minute))),
+        ("most calls in flight (limit 10)".into(), all(|f| f64::from(f.max_in_flight))),
+        ("calls refused for a limit".into(), all(|f| f.throttled as f64)),
+        (
+            format!("records changed before the incremental sync ({} random changes)", args.changes),
+            all(|f| f.incremental_changes as f64),
+        ),
+        ("incremental sync wall time (s)".into(), all(|f| f.incremental_secs)),
+        ("incremental sync API calls".into(), all(|f| f.incremental_calls as f64)),
+    ]);
 }

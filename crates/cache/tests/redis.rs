@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cache::{BreakerConfig, Cache, L2Config, Scope, Tag, Use};
+use private_redis::PrivateRedis;
 use uuid::Uuid;
 
 fn redis_url() -> String {
@@ -138,60 +139,10 @@ async fn fifty_concurrent_misses_through_redis_make_one_loader_call() {
     assert_eq!((counts.misses, counts.hits_l1 + counts.hits_l2), (1, 49));
 }
 
-/// A private redis-server on a port of its own, shut down on drop.
-struct PrivateRedis {
-    port: u16,
-}
-
-impl PrivateRedis {
-    fn start() -> PrivateRedis {
-        let port =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        PrivateRedis::start_on(port)
-    }
-
-    fn start_on(port: u16) -> PrivateRedis {
-        let status = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "yes"])
-            .status()
-            .expect("redis-server is installed (scripts/deps.sh)");
-        assert!(status.success());
-        let redis = PrivateRedis { port };
-        for _ in 0..100 {
-            if redis.ping() {
-                return redis;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("private redis-server did not start on port {port}");
-    }
-
-    fn ping(&self) -> bool {
-        Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "ping"])
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
-    }
-
-    fn stop(&self) {
-        let _ = Command::new("redis-cli").args(["-p", &self.port.to_string(), "shutdown", "nosave"]).output();
-        while self.ping() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_mid_test_fails_no_read_and_redis_back_recovers() {
     let server = PrivateRedis::start();
-    let url = format!("redis://127.0.0.1:{}", server.port);
+    let url = server.url();
     let config = config(&url);
     let cache = Cache::with_redis(1_000, config.clone()).unwrap();
     let calls = Arc::new(AtomicU64::new(0));

@@ -85,7 +85,8 @@ pub struct CacheConfig {
     pub stale_secs: u64,
     /// Longest one Redis call may take before the cache gives up on it and reads the database.
     pub redis_timeout_ms: u64,
-    /// Per use, by name (`marketplace.search`, `.facets`, `.detail`, `.featured`, `.matches`):
+    /// Per use, by name (`marketplace.search`, `.facets`, `.detail`, `.featured`, `.matches`, and
+    /// `auth`: resolved sessions and API keys, 30 s by default, never served stale):
     /// `[cache.uses."marketplace.detail"]` `ttl_secs = 300`, `enabled = false`, `stale_secs = 0`.
     pub uses: BTreeMap<String, CacheUseConfig>,
 }
@@ -101,10 +102,15 @@ pub struct CacheUseConfig {
 impl CacheConfig {
     /// One use's settings: its own where given, else the section's.
     pub fn settings(&self, name: &str) -> firm::UseSettings {
+        self.settings_or(name, Duration::from_secs(self.ttl_secs))
+    }
+
+    /// Like [`CacheConfig::settings`], for a use whose TTL defaults to `ttl` rather than the section's.
+    pub fn settings_or(&self, name: &str, ttl: Duration) -> firm::UseSettings {
         let own = self.uses.get(name).cloned().unwrap_or_default();
         firm::UseSettings {
             enabled: self.enabled && own.enabled.unwrap_or(true),
-            ttl: Duration::from_secs(own.ttl_secs.unwrap_or(self.ttl_secs)),
+            ttl: own.ttl_secs.map_or(ttl, Duration::from_secs),
             stale_for: Duration::from_secs(own.stale_secs.unwrap_or(self.stale_secs)),
         }
     }

@@ -94,7 +94,10 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-pub fn identity(config: &Config, db: Db, keys: KeyRing) -> Identity {
+/// The identity service; `cache` (from [`cache`]) holds resolved sessions and API keys.
+pub fn identity(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> Identity {
+    let defaults = IdentityConfig::default();
+    let auth = config.cache.settings_or(identity::AUTH_CACHE_USE, defaults.auth_cache_ttl);
     Identity::new(
         db,
         keys,
@@ -103,13 +106,15 @@ pub fn identity(config: &Config, db: Db, keys: KeyRing) -> Identity {
             argon2_iterations: config.security.argon2_iterations,
             login_per_ip_per_minute: config.security.login_per_ip_per_minute,
             login_per_account_per_minute: config.security.login_per_account_per_minute,
-            ..IdentityConfig::default()
+            auth_cache_ttl: if auth.enabled { auth.ttl } else { Duration::ZERO },
+            ..defaults
         },
+        cache,
     )
 }
 
 /// The firm use cases, knowing which organization runs the platform.
-pub fn firm(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<firm::Firm> {
+pub fn firm(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> anyhow::Result<firm::Firm> {
     let platform = match &config.platform.organization {
         Some(slug) => Some(
             domain::OrgSlug::parse(slug)
@@ -119,14 +124,15 @@ pub fn firm(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<firm::Firm
     };
     Ok(firm::Firm::new(db, keys)
         .with_platform_org(platform)
-        .with_marketplace_cache(marketplace_cache(config)?))
+        .with_marketplace_cache(firm::MarketplaceCache::new(cache, |name| config.cache.settings(name))))
 }
 
-/// The marketplace's cache: in process, and shared through Redis (keys under `<key_prefix>cache:`) when
-/// `[redis]` has a URL. Must be called inside the Tokio runtime (it starts the invalidation listener).
-pub fn marketplace_cache(config: &Config) -> anyhow::Result<firm::MarketplaceCache> {
+/// The process's one query-result cache (authentications, the marketplace): in process, and shared
+/// through Redis (keys under `<key_prefix>cache:`) when `[redis]` has a URL. Must be called inside the
+/// Tokio runtime (it starts the invalidation listener).
+pub fn cache(config: &Config) -> anyhow::Result<cache::Cache> {
     let c = &config.cache;
-    let cache = match &config.redis.url {
+    Ok(match &config.redis.url {
         Some(url) => {
             let mut l2 =
                 cache::L2Config::new(url.expose_secret(), format!("{}cache:", config.redis.key_prefix));
@@ -134,8 +140,7 @@ pub fn marketplace_cache(config: &Config) -> anyhow::Result<firm::MarketplaceCac
             cache::Cache::with_redis(c.max_entries, l2).context("redis.url is not a valid Redis URL")?
         }
         None => cache::Cache::new(c.max_entries),
-    };
-    Ok(firm::MarketplaceCache::new(cache, |name| c.settings(name)))
+    })
 }
 
 /// The document service: blobs under `[documents] storage_root`, links signed with the configured

@@ -115,6 +115,20 @@ impl<'de> serde::Deserialize<'de> for Permission {
     }
 }
 
+/// As the names of its permissions (not the bits, whose order is an implementation detail), so a set
+/// stored by one build (say, in a shared cache) reads the same in another.
+impl serde::Serialize for PermissionSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PermissionSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Permission>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Permission {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -296,6 +310,15 @@ impl FromIterator<Permission> for PermissionSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_serializes_as_names_and_reads_back() {
+        let set = PermissionSet::for_role(Role::Staff);
+        let json = serde_json::to_value(set).unwrap();
+        assert!(json.as_array().unwrap().iter().all(|p| p.as_str().is_some_and(|n| n.contains(':'))));
+        assert_eq!(serde_json::from_value::<PermissionSet>(json).unwrap(), set);
+        assert!(serde_json::from_str::<PermissionSet>(r#"["clients:fly"]"#).is_err());
+    }
 
     #[test]
     fn catalogue_names_are_unique_and_parse_back() {

@@ -86,7 +86,7 @@ impl Identity {
         let mut tx = self.tenant_tx(ctx, meta).await?;
         let key = api_keys::revoke(&mut tx, id).await?;
         tx.commit().await?;
-        self.forget_cached_auth();
+        self.forget_cached_auth(ctx.organization_id).await;
         Ok(key)
     }
 }

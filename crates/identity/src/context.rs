@@ -5,11 +5,12 @@ use std::net::IpAddr;
 use domain::{
     ApiKeyId, ClientId, ClientScope, OrganizationId, Permission, PermissionSet, Role, SessionId, UserId,
 };
+use serde::{Deserialize, Serialize};
 use store::{Actor, ActorKind};
 
 use crate::{IdentityError, IdentityResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Principal {
     Session {
         session_id: SessionId,
@@ -22,7 +23,8 @@ pub enum Principal {
     },
 }
 
-#[derive(Debug, Clone)]
+/// Serializable because it is cached, in process and in Redis when there is one ([`crate::Identity`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthContext {
     pub organization_id: OrganizationId,
     pub principal: Principal,
@@ -35,7 +37,7 @@ pub struct AuthContext {
 }
 
 /// A portal user's reach into one client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalGrant {
     pub client_id: ClientId,
     pub can_view_financials: bool,

@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::OrganizationId;
 use store::Db;
 use vault::KeyRing;
 
@@ -40,8 +41,9 @@ pub struct IdentityConfig {
     pub login_per_account_per_minute: u32,
     pub invitation_ttl: Duration,
     /// How long a resolved session or API key is reused without asking the database. Sign-out,
-    /// password changes, role changes and revocations made through this process clear it at
-    /// once; changes made elsewhere are seen within this time. Zero disables the cache.
+    /// password, role, MFA and portal-grant changes and revocations invalidate the organization's
+    /// cached authentications at once, on every instance sharing the cache's Redis (over pub/sub);
+    /// what this bounds is time-based change: a session reaching its expiry. Zero disables it.
     pub auth_cache_ttl: Duration,
     /// Shown in authenticator apps next to the account.
     pub totp_issuer: String,
@@ -55,10 +57,14 @@ impl Default for IdentityConfig {
             login_per_ip_per_minute: 30,
             login_per_account_per_minute: 10,
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
-            auth_cache_ttl: Duration::from_secs(10),
+            auth_cache_ttl: Duration::from_secs(30),
             totp_issuer: "Countinghouse".to_owned(),
         }
     }
+}
+
+fn auth_tag(org: OrganizationId) -> cache::Tag {
+    cache::Tag::new(cache::Scope::Tenant(org.as_uuid()), "auth")
 }
 
 /// Where a request came from, for audit entries, sessions and rate limits.
@@ -76,8 +82,8 @@ pub struct Identity {
 }
 
 struct Inner {
-    /// token hash → who it authenticates, for `auth_cache_ttl`.
-    auth_cache: Option<moka::sync::Cache<Vec<u8>, AuthContext>>,
+    /// token hash → who it authenticates, for `auth_cache_ttl`; `None` when that is zero.
+    auth_cache: Option<(cache::Cache, cache::Use)>,
     db: Db,
     keys: KeyRing,
     hasher: PasswordHasher,
@@ -85,13 +91,24 @@ struct Inner {
     config: IdentityConfig,
 }
 
+/// The cache use of resolved authentications, as configuration and `/v1/admin/cache` name it.
+pub const AUTH_CACHE_USE: &str = "auth";
+
 impl Identity {
-    pub fn new(db: Db, keys: KeyRing, config: IdentityConfig) -> Self {
+    /// `cache` holds resolved authentications (shared with other instances when it has Redis).
+    pub fn new(db: Db, keys: KeyRing, config: IdentityConfig, cache: cache::Cache) -> Self {
         let hasher = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations);
         let limiter =
             limits::LoginLimiter::new(config.login_per_ip_per_minute, config.login_per_account_per_minute);
+        // Never served stale: a session past its expiry must not get one more request in.
         let auth_cache = (!config.auth_cache_ttl.is_zero()).then(|| {
-            moka::sync::Cache::builder().max_capacity(100_000).time_to_live(config.auth_cache_ttl).build()
+            let auth_use = cache::Use {
+                name: AUTH_CACHE_USE,
+                ttl: config.auth_cache_ttl,
+                stale_for: Duration::ZERO,
+                enabled: true,
+            };
+            (cache, auth_use)
         });
         Identity { inner: Arc::new(Inner { auth_cache, db, keys, hasher, limiter, config }) }
     }
@@ -104,10 +121,12 @@ impl Identity {
         &self.inner.hasher
     }
 
-    /// Forgets every cached authentication (after a change to who may do what).
-    pub fn forget_cached_auth(&self) {
-        if let Some(cache) = &self.inner.auth_cache {
-            cache.invalidate_all();
+    /// Forgets the organization's cached authentications, here and on every instance sharing the cache
+    /// (after a change to who may do what). One tag per organization: the user behind a token is only
+    /// known after the lookup the cache saves, so entries cannot be tagged by user up front.
+    pub async fn forget_cached_auth(&self, org: OrganizationId) {
+        if let Some((cache, _)) = &self.inner.auth_cache {
+            cache.bump(&auth_tag(org)).await;
         }
     }
 

@@ -80,7 +80,7 @@ impl Identity {
         }
         let member = users::update(&mut tx, id, patch.role, patch.status).await?;
         tx.commit().await?;
-        self.forget_cached_auth();
+        self.forget_cached_auth(ctx.organization_id).await;
         Ok(member)
     }
 

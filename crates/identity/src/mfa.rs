@@ -69,7 +69,7 @@ impl Identity {
         mfa::enable(&mut tx, user, step, &hashes).await?;
         sessions::clear_mfa_enrolment(&mut tx, user).await?;
         tx.commit().await?;
-        self.forget_cached_auth();
+        self.forget_cached_auth(ctx.organization_id).await;
         Ok(codes)
     }
 

@@ -1,5 +1,6 @@
 //! Signing up a firm, signing in and out, and resolving a bearer token to an [`AuthContext`].
 
+use cache::Scope;
 use chrono::{DateTime, Utc};
 use domain::password::check_new_password;
 use domain::user::{LOCKOUT_DURATION, LOCKOUT_THRESHOLD};
@@ -209,9 +210,30 @@ impl Identity {
     /// Resolves a bearer token (session or API key) to who is calling.
     pub async fn authenticate(&self, token: &str, meta: &RequestMeta) -> IdentityResult<AuthContext> {
         let presented = tokens::parse(token).ok_or(IdentityError::Unauthenticated)?;
-        if let Some(ctx) = self.inner.auth_cache.as_ref().and_then(|c| c.get(&presented.hash)) {
-            return Ok(ctx);
-        }
+        let Some((cache, auth_use)) = &self.inner.auth_cache else {
+            return self.resolve(presented, meta).await;
+        };
+        let org = presented.organization_id;
+        // The key is the token's hash, never the token: Redis holds nothing that signs anyone in.
+        let key = hex::encode(&presented.hash);
+        let (identity, meta) = (self.clone(), meta.clone());
+        cache
+            .get_or_load(
+                auth_use,
+                Scope::Tenant(org.as_uuid()),
+                &key,
+                &[crate::auth_tag(org)],
+                move || async move { identity.resolve(presented, &meta).await },
+            )
+            .await
+    }
+
+    /// Looks a token up in the database (and slides a session's expiry).
+    async fn resolve(
+        &self,
+        presented: tokens::PresentedToken,
+        meta: &RequestMeta,
+    ) -> IdentityResult<AuthContext> {
         let org = presented.organization_id;
         let actor = Actor::system().with_request(meta.request_id.clone(), meta.ip);
         let mut tx = TenantTx::begin(&self.inner.db, org, actor).await?;
@@ -272,9 +294,6 @@ impl Identity {
             TokenKind::Invitation => return Err(IdentityError::Unauthenticated),
         };
         tx.commit().await?;
-        if let Some(cache) = &self.inner.auth_cache {
-            cache.insert(presented.hash, ctx.clone());
-        }
         Ok(ctx)
     }
 
@@ -286,8 +305,7 @@ impl Identity {
         sessions::revoke(&mut tx, session_id).await?;
         tx.audit(AuditRecord::new("session.delete", "session", session_id));
         tx.commit().await?;
-        self.forget_cached_auth();
-        self.forget_cached_auth();
+        self.forget_cached_auth(ctx.organization_id).await;
         Ok(())
     }
 
@@ -318,7 +336,7 @@ impl Identity {
             "other_sessions_ended": ended,
         })));
         tx.commit().await?;
-        self.forget_cached_auth();
+        self.forget_cached_auth(ctx.organization_id).await;
         Ok(())
     }
 

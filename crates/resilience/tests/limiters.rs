@@ -1,7 +1,7 @@
 //! The limiters against real Redis and PostgreSQL: the quota holds across instances (as across
 //! processes), and the distributed limiter keeps answering when Redis is absent or dies.
 
-use std::process::Command;
+use private_redis::PrivateRedis;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -186,63 +186,16 @@ async fn distributed_limiter_uses_postgres_when_redis_is_absent() {
     assert_eq!((decision, backend), (Decision::Allowed, LimitBackend::Local));
 }
 
-/// A private redis-server on a free port, shut down on drop.
-struct PrivateRedis {
-    port: u16,
-}
-
-impl PrivateRedis {
-    fn start() -> PrivateRedis {
-        let port =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let status = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "yes"])
-            .status()
-            .expect("redis-server is installed (scripts/deps.sh)");
-        assert!(status.success());
-        let redis = PrivateRedis { port };
-        for _ in 0..100 {
-            if redis.ping() {
-                return redis;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("private redis-server did not start on port {port}");
-    }
-
-    fn ping(&self) -> bool {
-        Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "ping"])
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
-    }
-
-    fn stop(&self) {
-        let _ = Command::new("redis-cli").args(["-p", &self.port.to_string(), "shutdown", "nosave"]).output();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 async fn distributed_limiter_keeps_answering_when_redis_dies() {
     let redis_server = PrivateRedis::start();
-    let redis = RedisLimiter::new(&format!("redis://127.0.0.1:{}", redis_server.port), prefix(), TIMEOUT)
-        .expect("client");
+    let redis = RedisLimiter::new(&redis_server.url(), prefix(), TIMEOUT).expect("client");
     let limiter =
         DistributedLimiter::new("dies", Quota::per_second(1000).with_burst(1000), Some(redis), None);
     for _ in 0..5 {
         assert_eq!(limiter.check("k").await, (Decision::Allowed, LimitBackend::Redis));
     }
     redis_server.stop();
-    while redis_server.ping() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let mut backends = Vec::new();
     for _ in 0..10 {
         let (decision, backend) = limiter.check("k").await;

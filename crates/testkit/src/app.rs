@@ -1,6 +1,7 @@
 //! The real app on a random port, an HTTP client, and personas.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use api_types::Problem;
@@ -25,10 +26,14 @@ pub struct TestApp {
     pub keys: KeyRing,
     /// The documents' blob store (a temporary directory); the tests' pipeline workers read it.
     pub blobs: documents::BlobStore,
+    /// The query-result cache (authentications, the marketplace) this app reads through.
+    pub cache: cache::Cache,
+    /// Where this app's cache keeps its keys in Redis; [`TestApp::spawn_sibling`] shares it.
+    cache_prefix: String,
     server: JoinHandle<()>,
-    _blob_dir: tempfile::TempDir,
-    // Declared last: dropped after the server and pool.
-    pub test_db: TestDb,
+    blob_dir: Arc<tempfile::TempDir>,
+    // Declared last: dropped after the server and pool (and after every sibling sharing it).
+    pub test_db: Arc<TestDb>,
 }
 
 /// A signed-in user of some organization.
@@ -87,7 +92,8 @@ pub struct TestConfig {
     pub api: api::ApiConfig,
     /// QuickBooks (say, a local `qbo-sandbox`); the redirect URI is set to this app's callback.
     pub quickbooks: Option<qbo_sync::QuickBooksConfig>,
-    /// Cache the marketplace's reads (in process and in the test Redis, under a prefix of this app's own).
+    /// Cache the marketplace's reads (in process and in the test Redis, under a prefix of this app's own;
+    /// authentications are cached as `identity.auth_cache_ttl` says).
     pub cache: bool,
     /// The cache's Redis instead of the test Redis (say, a port where nothing listens).
     pub cache_redis_url: Option<String>,
@@ -117,13 +123,15 @@ impl Default for TestConfig {
     }
 }
 
-/// Each app has a database of its own, so its cache gets a Redis prefix of its own.
-fn marketplace_cache(enabled: bool, redis_url: Option<String>) -> firm::MarketplaceCache {
+/// The app's cache, in process and in Redis under `prefix` (each database has a prefix of its own).
+fn shared_cache(redis_url: Option<String>, prefix: &str) -> cache::Cache {
     let url = redis_url.unwrap_or_else(|| {
         std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
     });
-    let l2 = cache::L2Config::new(url, format!("test:ch:{}:cache:", uuid::Uuid::new_v4()));
-    let cache = cache::Cache::with_redis(10_000, l2).expect("a valid Redis URL");
+    cache::Cache::with_redis(10_000, cache::L2Config::new(url, prefix)).expect("a valid Redis URL")
+}
+
+fn marketplace_cache(cache: cache::Cache, enabled: bool) -> firm::MarketplaceCache {
     firm::MarketplaceCache::new(cache, |_| firm::UseSettings {
         enabled,
         ttl: Duration::from_secs(60),
@@ -137,11 +145,31 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: TestConfig) -> TestApp {
-        let test_db = TestDb::create().await;
+        let test_db = Arc::new(TestDb::create().await);
+        let keys = KeyRing::parse(&[KeyRing::generate_key_spec(1)]).expect("fresh key");
+        let blob_dir = Arc::new(tempfile::tempdir().expect("blob directory"));
+        let cache_prefix = format!("test:ch:{}:cache:", uuid::Uuid::new_v4());
+        TestApp::start(test_db, keys, blob_dir, cache_prefix, config).await
+    }
+
+    /// A second instance of this app, as a second server process would be: its own port, pool and
+    /// in-process cache, sharing the database, keys, blobs and the cache's Redis.
+    pub async fn spawn_sibling(&self, config: TestConfig) -> TestApp {
+        let prefix = self.cache_prefix.clone();
+        TestApp::start(self.test_db.clone(), self.keys.clone(), self.blob_dir.clone(), prefix, config).await
+    }
+
+    async fn start(
+        test_db: Arc<TestDb>,
+        keys: KeyRing,
+        blob_dir: Arc<tempfile::TempDir>,
+        cache_prefix: String,
+        config: TestConfig,
+    ) -> TestApp {
         let db = test_db.app_pool().await;
         store::audit::ensure_partitions(&db, 3).await.expect("audit partitions");
-        let keys = KeyRing::parse(&[KeyRing::generate_key_spec(1)]).expect("fresh key");
-        let identity = Identity::new(db.clone(), keys.clone(), config.identity);
+        let cache = shared_cache(config.cache_redis_url, &cache_prefix);
+        let identity = Identity::new(db.clone(), keys.clone(), config.identity, cache.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("bound address");
         let mut api_config = config.api;
@@ -157,7 +185,6 @@ impl TestApp {
             }
             None => None,
         };
-        let blob_dir = tempfile::tempdir().expect("blob directory");
         let blobs = documents::BlobStore::new(blob_dir.path());
         let documents = documents::service::Documents::new(
             db.clone(),
@@ -170,7 +197,7 @@ impl TestApp {
             identity: identity.clone(),
             firm: firm::Firm::new(db.clone(), keys.clone())
                 .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug")))
-                .with_marketplace_cache(marketplace_cache(config.cache, config.cache_redis_url)),
+                .with_marketplace_cache(marketplace_cache(cache.clone(), config.cache)),
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,
@@ -180,7 +207,7 @@ impl TestApp {
             api::serve(listener, api::router(state), std::future::pending()).await.expect("server runs");
         });
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-        TestApp { addr, http, db, identity, keys, blobs, server, _blob_dir: blob_dir, test_db }
+        TestApp { addr, http, db, identity, keys, blobs, cache, cache_prefix, server, blob_dir, test_db }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -13,3 +13,4 @@ mod db;
 
 pub use app::{PASSWORD, PLATFORM_SLUG, Persona, Tenant, TestApp, TestConfig, TestResponse};
 pub use db::TestDb;
+pub use private_redis::PrivateRedis;

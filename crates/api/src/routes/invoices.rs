@@ -153,7 +153,7 @@ async fn grant_portal_access(
 ) -> ApiResult<(StatusCode, Json<PortalAccessResponse>)> {
     let access = state.firm.grant_portal_access(&auth.ctx, &auth.meta, id, req).await?;
     // A portal user's reach is part of their cached authentication.
-    state.identity.forget_cached_auth();
+    state.identity.forget_cached_auth(auth.ctx.organization_id).await;
     Ok((StatusCode::CREATED, Json(access)))
 }
 
@@ -179,6 +179,6 @@ async fn revoke_portal_access(
     ApiPath(id): ApiPath<PortalAccessId>,
 ) -> ApiResult<Json<PortalAccessResponse>> {
     let access = state.firm.revoke_portal_access(&auth.ctx, &auth.meta, id).await?;
-    state.identity.forget_cached_auth();
+    state.identity.forget_cached_auth(auth.ctx.organization_id).await;
     Ok(Json(access))
 }

@@ -6,7 +6,7 @@ use testkit::{PLATFORM_SLUG, TestApp, TestConfig};
 
 use crate::marketplace::{assessment, listed_advisor, needs, profile};
 
-async fn public(app: &TestApp, path: &str) -> Value {
+pub(crate) async fn public(app: &TestApp, path: &str) -> Value {
     let r = app.request(reqwest::Method::GET, path, None, None).await;
     assert_eq!(r.status, 200, "{path}: {}", r.body);
     r.value()
@@ -126,7 +126,7 @@ async fn reads_after_writes(app: &TestApp) -> Vec<Value> {
     seen
 }
 
-fn counts<'a>(stats: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn counts<'a>(stats: &'a Value, name: &str) -> &'a Value {
     stats["uses"].as_array().unwrap().iter().find(|u| u["name"] == name).unwrap()
 }
 

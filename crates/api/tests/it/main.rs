@@ -15,6 +15,7 @@ mod documents;
 mod engagements;
 mod etag;
 mod idempotency;
+mod instances;
 mod invitations;
 mod invoices;
 mod marketplace;

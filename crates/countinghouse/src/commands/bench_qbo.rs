@@ -101,8 +101,9 @@ async fn one_run(
     changes: usize,
 ) -> anyhow::Result<RunFigures> {
     // A firm of its own per run, so runs never share a mirror.
-    let identity = runtime::identity(config, db.clone(), keys.clone());
-    let firm = runtime::firm(config, db.clone(), keys.clone())?;
+    let cache = runtime::cache(config)?;
+    let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone());
+    let firm = runtime::firm(config, db.clone(), keys.clone(), cache)?;
     let meta = RequestMeta::default();
     let slug = format!("qbo-bench-{}", uuid::Uuid::now_v7().simple());
     let email = format!("owner@{slug}.test");

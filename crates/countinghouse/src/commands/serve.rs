@@ -34,7 +34,8 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     }
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
-    let identity = runtime::identity(config, db.clone(), keys.clone());
+    let cache = runtime::cache(config)?;
+    let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone());
     let listener = TcpListener::bind(config.server.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another countinghouse running? choose another address with --listen",
@@ -55,7 +56,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     } else {
         None
     };
-    let firm = runtime::firm(&config, db.clone(), keys.clone())?;
+    let firm = runtime::firm(&config, db.clone(), keys.clone(), cache)?;
     let creds = if demo {
         let creds =
             demo::prepare(&identity, &firm, &database.config.owner, &keys, &config.server.public_url).await?;

@@ -63,11 +63,12 @@ pub fn run(options: BenchOptions) -> BenchResult<()> {
         let report = runtime.block_on(evaluate(&docs, Arc::clone(&engine), &eval));
         for (variant, t) in &report.throughput {
             println!(
-                "run {}: {variant:?}: {:.2} docs/s, {:.0} pages/h, outside recognition {:.1}%",
+                "run {}: {variant:?}: {:.2} docs/s, {:.0} pages/h, outside recognition {:.1}%, outside the OCR step {:.1}%",
                 run + 1,
                 t.documents_per_second,
                 t.pages_per_hour,
-                t.overhead_ratio().unwrap_or(0.0) * 100.0
+                t.overhead_ratio().unwrap_or(0.0) * 100.0,
+                t.outside_ocr_step_ratio().unwrap_or(0.0) * 100.0
             );
         }
         reports.push(report);

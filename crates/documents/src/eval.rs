@@ -131,12 +131,22 @@ pub struct Throughput {
     pub outside_recognize_ms: f64,
     /// Σ time pages waited for a free engine (queueing under load; not overhead).
     pub engine_wait_ms: f64,
+    /// Σ time preparing pages for the engine (decode or rasterise, deskew, rule removal); part of
+    /// `outside_recognize_ms`.
+    pub prepare_ms: f64,
 }
 
 impl Throughput {
     /// Time outside recognition as a share of recognition time (the issue's "overhead").
     pub fn overhead_ratio(&self) -> Option<f64> {
         (self.recognize_ms > 0.0).then(|| self.outside_recognize_ms / self.recognize_ms)
+    }
+
+    /// Time outside the whole OCR step (preparing pages and recognising them: the issue's "rasterize
+    /// + OCR" node) as a share of that step: detection, the text layer and analysis.
+    pub fn outside_ocr_step_ratio(&self) -> Option<f64> {
+        let ocr = self.recognize_ms + self.prepare_ms;
+        (self.recognize_ms > 0.0).then(|| (self.outside_recognize_ms - self.prepare_ms) / ocr)
     }
 }
 
@@ -186,7 +196,7 @@ impl EvalReport {
             ));
             if let Some(t) = self.throughput.get(variant) {
                 out.push_str(&format!(
-                    "{} documents ({} pages) in {:.2} s: {:.1} documents/s, {:.0} pages/hour; latency p50 {:.0} ms, p99 {:.0} ms; time outside OCR recognition {}; recognition {:.1} s, waiting for an engine {:.1} s (summed over documents)\n\n",
+                    "{} documents ({} pages) in {:.2} s: {:.1} documents/s, {:.0} pages/hour; latency p50 {:.0} ms, p99 {:.0} ms; time outside OCR recognition {}; outside the whole OCR step (preparing pages + recognition) {}; recognition {:.1} s, waiting for an engine {:.1} s (summed over documents)\n\n",
                     t.documents,
                     t.pages,
                     t.wall_seconds,
@@ -195,6 +205,7 @@ impl EvalReport {
                     t.latency_p50_ms,
                     t.latency_p99_ms,
                     t.overhead_ratio().map_or("n/a (no OCR)".into(), |r| format!("{:.1}% of recognition time", r * 100.0)),
+                    t.outside_ocr_step_ratio().map_or("n/a".into(), |r| format!("{:.1}% of it", r * 100.0)),
                     t.recognize_ms / 1000.0,
                     t.engine_wait_ms / 1000.0,
                 ));
@@ -312,6 +323,7 @@ pub async fn evaluate(
             throughput.recognize_ms += processed.timings.ocr_recognize_ms;
             throughput.outside_recognize_ms += processed.timings.outside_recognition_ms();
             throughput.engine_wait_ms += processed.timings.engine_wait_ms();
+            throughput.prepare_ms += processed.timings.ocr_prepare_ms;
             if processed.review.needs_review() {
                 entry.needs_review += 1;
             }

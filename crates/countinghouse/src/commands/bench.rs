@@ -38,10 +38,19 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
              (--per-layout documents per type and layout, digital and scan-like), --runs times",
             "documents"
         );
+        println!(
+            "{:<16} upload to extracted fields through the HTTP API and the documents worker in this process \
+             against DATABASE_URL: one document at a time (latency), then all at once (throughput), over a \
+             corpus of --per-layout documents per type and layout, --runs times",
+            "documents-http"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if args.scenario == "documents" {
         return documents(&args).await;
+    }
+    if args.scenario == "documents-http" {
+        return super::bench_docs::run(&args, &config).await;
     }
     if args.scenario == "clients-import" {
         return import(&args).await;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_docs;
 mod bench_qbo;
 mod demo;
 mod jobs;

@@ -65,7 +65,7 @@ fn plural(n: i64, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-/// "2 approved, 1 needs review, 1 duplicate; 1 file refused at upload." (zero counts left out).
+/// "2 approved, 1 needs review; 1 file refused at upload." (zero counts left out).
 fn summary(c: &BatchCounts, rejected: i32) -> String {
     let parts: Vec<String> = [
         (c.approved, "approved", "approved"),

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod engagements;
 pub mod invoices;
 pub mod marketplace;
+pub mod notifications;
 pub mod patch;
 pub mod problem;
 

@@ -24,6 +24,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "engagements", description = "Work for a client: tax returns, books, advisory"),
         (name = "notes", description = "Internal notes on clients and engagements"),
         (name = "documents", description = "Document intake, extracted fields, review, signed downloads"),
+        (name = "notifications", description = "Your notifications: an upload batch finished, …"),
         (name = "invoices", description = "Invoices, payments and AR aging"),
         (name = "portal", description = "Client portal access"),
         (name = "marketplace", description = "Fractional-CFO advisors: public search, profiles, matching, reviews"),

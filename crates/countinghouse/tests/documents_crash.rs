@@ -1,6 +1,7 @@
 //! A worker killed with SIGKILL in the middle of a 504-document batch loses nothing and redoes no
 //! finished step: `countinghouse serve` takes the uploads, a `countinghouse worker` process runs
-//! the pipeline jobs and is killed while documents are half done, a second worker finishes.
+//! the pipeline jobs and is killed while documents are half done, a second worker finishes. Each
+//! upload request's batch still finishes, and is notified, exactly once.
 //!
 //! "Redoes no finished step" is observed from outside the processes: a trigger (installed by the
 //! test as the database owner) logs every write of a pipeline step's checkpoint; a step that ran
@@ -148,6 +149,17 @@ async fn a_killed_worker_loses_no_document_and_redoes_no_finished_step() {
     )
     .await;
     assert_eq!(rewritten, 0, "a finished step ran again after the kill");
+    // Each upload request was a batch; each finished once, and its uploader heard of it once.
+    let batches = corpus.len().div_ceil(PER_REQUEST) as i64;
+    assert_eq!(
+        count(&db, "select count(*) from document_batches where finished_at is not null").await,
+        batches
+    );
+    assert_eq!(
+        count(&db, "select count(*) from document_events where event = 'batch_finished'").await,
+        batches
+    );
+    assert_eq!(count(&db, "select count(*) from notifications").await, batches);
     assert!(saved_at_kill > 0, "the kill should have left checkpoints of half-done documents to resume from");
     drop(serve);
     let _ = std::fs::remove_dir_all(&dir);

@@ -9,7 +9,8 @@
 //! ```
 //! Local engines are called page by page (pages run in parallel, each its own checkpoint); a
 //! provider is called once for the whole document. The last step writes the results, the
-//! `processed` event and the job's completion in one transaction: exactly once.
+//! `processed` event, the batch's end when this was its last pending document
+//! ([`crate::batches::settle`]) and the job's completion in one transaction: exactly once.
 
 use std::sync::Arc;
 
@@ -107,9 +108,10 @@ impl Job for ProcessDocument {
                 let last = matches!(e, JobError::Fatal(_)) || ctx.attempt() >= ctx.max_attempts();
                 if last {
                     let mut tx = self.tx(p.organization_id).await?;
-                    rows::mark_failed(&mut tx, p.document_id, &e.to_string())
+                    let batch = rows::mark_failed(&mut tx, p.document_id, &e.to_string())
                         .await
                         .map_err(JobError::retry)?;
+                    crate::batches::settle(&mut tx, batch).await.map_err(JobError::retry)?;
                     tx.commit().await.map_err(JobError::retry)?;
                 }
                 Err(e)
@@ -220,10 +222,9 @@ impl ProcessDocument {
         let reasons = serde_json::to_value(&review.reasons).map_err(JobError::fatal)?;
         let status = if review.needs_review() { "needs_review" } else { "approved" };
         let fields = stored_fields(&extraction);
-        let mut tx = self.tx(org).await?;
-        rows::save_results(
-            &mut tx,
-            p.document_id,
+        self.save(
+            ctx,
+            p,
             Results {
                 status,
                 doc_type: Some(classification.doc_type.as_str()),
@@ -237,7 +238,14 @@ impl ProcessDocument {
             },
         )
         .await
-        .map_err(JobError::retry)?;
+    }
+
+    /// The final transaction: results, the batch's end if this was its last pending document,
+    /// and the job's completion.
+    async fn save(&self, ctx: &JobContext, p: &ProcessPayload, results: Results<'_>) -> Result<(), JobError> {
+        let mut tx = self.tx(p.organization_id).await?;
+        let doc = rows::save_results(&mut tx, p.document_id, results).await.map_err(JobError::retry)?;
+        crate::batches::settle(&mut tx, doc.batch_id).await.map_err(JobError::retry)?;
         ctx.complete_in(tx.conn()).await?;
         tx.commit().await.map_err(JobError::retry)?;
         Ok(())
@@ -302,10 +310,9 @@ impl ProcessDocument {
         p: &ProcessPayload,
         detect_ms: f64,
     ) -> Result<(), JobError> {
-        let mut tx = self.tx(p.organization_id).await?;
-        rows::save_results(
-            &mut tx,
-            p.document_id,
+        self.save(
+            ctx,
+            p,
             Results {
                 status: "stored",
                 doc_type: None,
@@ -319,10 +326,6 @@ impl ProcessDocument {
             },
         )
         .await
-        .map_err(JobError::retry)?;
-        ctx.complete_in(tx.conn()).await?;
-        tx.commit().await.map_err(JobError::retry)?;
-        Ok(())
     }
 }
 

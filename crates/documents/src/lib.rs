@@ -16,7 +16,9 @@
 //! - [`eval`]: accuracy and throughput on a labelled corpus.
 //! - [`service`], [`jobs`]: the use cases over storage (uploads, lists, review, signed links) and
 //!   the pipeline as a checkpointed job on the queue ([`jobs::register`]).
+//! - [`batches`]: when an upload batch is finished (exactly once), its event and its notification.
 
+pub mod batches;
 pub mod blob;
 pub mod classify;
 pub mod detect;

@@ -6,18 +6,21 @@
 //! An accepted file is written to the blob store (fsynced, content-addressed) before its row and
 //! its `documents.process` job are inserted, in one transaction; the caller answers 201 only after
 //! that commit. Content the firm already holds is linked (`duplicate_of`), not processed again.
+//! Each upload request is one batch ([`crate::batches`]): its progress is readable, and its
+//! uploader is notified once when its last document settles.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::{ClientId, ClientScope, Permission};
+use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, Permission};
 use hmac::{Hmac, Mac};
 use identity::{AuthContext, IdentityError, RequestMeta};
 use jobs::NewJob;
 use serde::Serialize;
 use sha2::Sha256;
 use store::cursor::Page;
+use store::document_batches::{self, BatchProgress, NewBatch};
 use store::documents::{self as rows, Document, DocumentEvent, DocumentField, DocumentFilter, NewDocument};
 use store::{Db, StoreError, TenantTx};
 use uuid::Uuid;
@@ -75,13 +78,32 @@ pub struct UploadFile {
     pub bytes: Vec<u8>,
 }
 
+/// The files of an upload request and what it said of them.
+pub struct UploadRequest {
+    pub files: Vec<UploadFile>,
+    /// Files the caller already refused (say, over the size limit while streaming); their
+    /// results follow the others'.
+    pub refused: Vec<RejectedFile>,
+    /// A document type given at upload.
+    pub category: Option<DocType>,
+    /// The document this upload is a new version of.
+    pub replaces: Option<Uuid>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RejectedFile {
     pub file_name: Option<String>,
     pub rejection: UploadRejection,
 }
 
-/// What became of each file of an upload, in request order.
+/// What became of an upload request: its batch, and each file in request order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uploaded {
+    pub batch_id: DocumentBatchId,
+    pub files: Vec<FileOutcome>,
+}
+
+/// What became of one file of an upload.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum FileOutcome {
@@ -109,6 +131,14 @@ pub struct FileContent {
     pub bytes: Vec<u8>,
     pub mime_type: &'static str,
     pub file_name: String,
+}
+
+/// Where an upload's files go, and what the request said of them.
+struct Target {
+    client: ClientId,
+    source: BatchSource,
+    category: Option<DocType>,
+    replaces: Option<Uuid>,
 }
 
 /// The document service. Cheap to clone.
@@ -174,15 +204,14 @@ impl Documents {
         ctx: &AuthContext,
         meta: &RequestMeta,
         client: ClientId,
-        files: Vec<UploadFile>,
-        category: Option<DocType>,
-        replaces: Option<Uuid>,
-    ) -> DocumentsResult<Vec<FileOutcome>> {
+        request: UploadRequest,
+    ) -> DocumentsResult<Uploaded> {
+        let UploadRequest { files, refused, category, replaces } = request;
         ctx.require(Permission::DocumentsCreate)?;
         if !Self::upload_scope(ctx).allows(client) {
             return Err(DocumentsError::NotFound("client"));
         }
-        if files.is_empty() {
+        if files.is_empty() && refused.is_empty() {
             return Err(DocumentsError::Invalid {
                 field: "file".into(),
                 message: "send at least one file".into(),
@@ -197,7 +226,9 @@ impl Documents {
             };
             checked.push(outcome);
         }
-        self.accept(ctx, meta, client, checked, category, replaces).await
+        checked.extend(refused.into_iter().map(Err));
+        let target = Target { client, source: BatchSource::Files, category, replaces };
+        self.accept(ctx, meta, target, checked).await
     }
 
     /// Uploads the files of a zip archive, each with its own result.
@@ -208,7 +239,7 @@ impl Documents {
         client: ClientId,
         zip: &[u8],
         category: Option<DocType>,
-    ) -> DocumentsResult<Vec<FileOutcome>> {
+    ) -> DocumentsResult<Uploaded> {
         ctx.require(Permission::DocumentsCreate)?;
         if !Self::upload_scope(ctx).allows(client) {
             return Err(DocumentsError::NotFound("client"));
@@ -227,18 +258,18 @@ impl Documents {
                 Err(rejection) => Err(RejectedFile { file_name: Some(e.name), rejection }),
             })
             .collect();
-        self.accept(ctx, meta, client, checked, category, None).await
+        let target = Target { client, source: BatchSource::Zip, category, replaces: None };
+        self.accept(ctx, meta, target, checked).await
     }
 
     async fn accept(
         &self,
         ctx: &AuthContext,
         meta: &RequestMeta,
-        client: ClientId,
+        target: Target,
         checked: Vec<Result<(AcceptedUpload, Vec<u8>), RejectedFile>>,
-        category: Option<DocType>,
-        replaces: Option<Uuid>,
-    ) -> DocumentsResult<Vec<FileOutcome>> {
+    ) -> DocumentsResult<Uploaded> {
+        let Target { client, source, category, replaces } = target;
         if checked.iter().all(Result::is_err) {
             let files: Vec<RejectedFile> = checked.into_iter().filter_map(Result::err).collect();
             let rejection = files[0].rejection.clone();
@@ -256,6 +287,20 @@ impl Documents {
         }
         let scope = Self::upload_scope(ctx);
         let mut tx = self.tx(ctx, meta).await?;
+        let batch_id = DocumentBatchId::new();
+        let accepted = checked.iter().filter(|c| c.is_ok()).count();
+        document_batches::create(
+            &mut tx,
+            NewBatch {
+                id: batch_id,
+                client_id: client,
+                uploaded_by: ctx.user_id(),
+                source,
+                accepted: accepted as i32,
+                rejected: (checked.len() - accepted) as i32,
+            },
+        )
+        .await?;
         let mut outcomes = Vec::with_capacity(checked.len());
         for item in checked {
             let (upload, _) = match item {
@@ -283,6 +328,7 @@ impl Documents {
                     category_hint: category.map(DocType::as_str),
                     uploaded_by: Some(ctx.user_id()),
                     previous_version_id: replaces,
+                    batch_id: Some(batch_id),
                 },
                 duplicate_of,
                 &scope,
@@ -300,8 +346,24 @@ impl Documents {
             }
             outcomes.push(FileOutcome::Accepted { document: Box::new(document) });
         }
+        // A batch of duplicates has nothing left to process: it finishes here.
+        crate::batches::settle(&mut tx, Some(batch_id)).await?;
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(Uploaded { batch_id, files: outcomes })
+    }
+
+    /// An upload batch's progress (`documents:read`; portal users, their own clients' batches).
+    pub async fn batch(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        id: DocumentBatchId,
+    ) -> DocumentsResult<BatchProgress> {
+        ctx.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let progress = document_batches::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("batch")?;
+        tx.commit().await?;
+        Ok(progress)
     }
 
     /// Documents in the caller's reach, newest first (`oldest_first` for the review queue).
@@ -485,7 +547,9 @@ impl Documents {
     pub async fn delete(&self, ctx: &AuthContext, meta: &RequestMeta, id: Uuid) -> DocumentsResult<()> {
         ctx.require(Permission::DocumentsDelete)?;
         let mut tx = self.tx(ctx, meta).await?;
-        rows::delete(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        let document = rows::delete(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        // Deleting a document still waiting for the pipeline may leave its batch with nothing pending.
+        crate::batches::settle(&mut tx, document.batch_id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! The vocabulary of a firm's everyday work: clients, engagements, notes and portal access.
+//! The vocabulary of a firm's everyday work: clients, engagements, notes, portal access, upload
+//! batches and notifications.
 
 use std::fmt;
 use std::str::FromStr;
@@ -80,6 +81,16 @@ text_enum!(EngagementStatus {
 text_enum!(Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
 
 text_enum!(NoteType { General = "general", Meeting = "meeting", Reminder = "reminder", FollowUp = "follow_up" });
+
+text_enum!(
+    /// How a batch of documents was uploaded: files in one request, or the entries of a zip.
+    BatchSource { Files = "files", Zip = "zip" }
+);
+
+text_enum!(
+    /// What a notification tells its recipient.
+    NotificationKind { DocumentBatchFinished = "document_batch_finished" }
+);
 
 text_enum!(
     /// How much of a client a portal user may do.

@@ -83,6 +83,11 @@ id_type!(AdvisorId);
 id_type!(AssessmentId);
 id_type!(MatchId);
 id_type!(ReviewId);
+id_type!(
+    /// One upload request's documents.
+    DocumentBatchId
+);
+id_type!(NotificationId);
 
 #[cfg(test)]
 mod tests {

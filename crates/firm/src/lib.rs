@@ -1,4 +1,5 @@
-//! The firm's everyday work: clients, engagements, invoices, client-portal access and notes.
+//! The firm's everyday work: clients, engagements, invoices, client-portal access, notes and
+//! members' notifications.
 //!
 //! Use cases are plain async functions on [`Firm`], called alike by HTTP handlers, jobs, the seed
 //! command and tests. Each checks the caller's permission and client scope, validates input,
@@ -15,6 +16,7 @@ mod error;
 mod invoices;
 mod marketplace;
 mod notes;
+mod notifications;
 mod portal;
 pub mod tax;
 mod validate;

@@ -3,7 +3,7 @@
 //! corrections and approval are audited.
 
 use chrono::{DateTime, Utc};
-use domain::{ClientId, ClientScope, UserId};
+use domain::{ClientId, ClientScope, DocumentBatchId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -32,6 +32,8 @@ pub struct Document {
     pub previous_version_id: Option<Uuid>,
     pub version: i32,
     pub duplicate_of: Option<Uuid>,
+    /// The upload request it came in (none for documents older than batches).
+    pub batch_id: Option<DocumentBatchId>,
     pub uploaded_by: Option<UserId>,
     pub approved_by: Option<UserId>,
     pub approved_at: Option<DateTime<Utc>>,
@@ -50,8 +52,8 @@ macro_rules! columns {
     () => {
         "id, client_id, file_name, kind, content_sha256, size_bytes, pages, status, category_hint, doc_type,
          type_confidence, document_confidence, needs_review, review_reasons, step_timings, error,
-         previous_version_id, version, duplicate_of, uploaded_by, approved_by, approved_at, processed_at,
-         created_at, updated_at"
+         previous_version_id, version, duplicate_of, batch_id, uploaded_by, approved_by, approved_at,
+         processed_at, created_at, updated_at"
     };
 }
 
@@ -80,6 +82,7 @@ pub struct NewDocument<'a> {
     pub uploaded_by: Option<UserId>,
     /// The live document (of this client) this one is a new version of.
     pub previous_version_id: Option<Uuid>,
+    pub batch_id: Option<DocumentBatchId>,
 }
 
 /// The first live, non-duplicate document of this firm holding the same content.
@@ -107,10 +110,10 @@ pub async fn insert(
     let status = if duplicate_of.is_some() { "duplicate" } else { "uploaded" };
     let doc: Option<Document> = sqlx::query_as(concat!(
         "insert into documents (id, organization_id, client_id, file_name, kind, content_sha256, size_bytes,
-             pages, status, category_hint, uploaded_by, duplicate_of, previous_version_id, version)
+             pages, status, category_hint, uploaded_by, duplicate_of, previous_version_id, version, batch_id)
          select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
                 coalesce((select version + 1 from documents where organization_id = $2 and id = $13
-                            and client_id = $3 and deleted_at is null), 1)
+                            and client_id = $3 and deleted_at is null), 1), $15
          where exists (select 1 from clients where organization_id = $2 and id = $3 and deleted_at is null
                          and ($14::uuid[] is null or id = any($14)))
          returning ",
@@ -130,6 +133,7 @@ pub async fn insert(
     .bind(duplicate_of)
     .bind(d.previous_version_id)
     .bind(scope.ids())
+    .bind(d.batch_id)
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or(StoreError::NotFound)?;
@@ -341,20 +345,22 @@ pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Doc
     Ok(doc)
 }
 
-/// The pipeline gave up on a document (a fatal error, or out of attempts).
-pub async fn mark_failed(tx: &mut TenantTx, id: Uuid, error: &str) -> StoreResult<()> {
+/// The pipeline gave up on a document (a fatal error, or out of attempts). Returns the batch of
+/// the document (none when it was deleted meanwhile, or came before batches).
+pub async fn mark_failed(tx: &mut TenantTx, id: Uuid, error: &str) -> StoreResult<Option<DocumentBatchId>> {
     let org = tx.org_uuid();
     let error: String = error.chars().take(2000).collect();
-    sqlx::query(
+    let batch: Option<Option<DocumentBatchId>> = sqlx::query_scalar(
         "update documents set status = 'failed', error = $3, needs_review = true
-         where organization_id = $1 and id = $2 and deleted_at is null",
+         where organization_id = $1 and id = $2 and deleted_at is null returning batch_id",
     )
     .bind(org)
     .bind(id)
     .bind(&error)
-    .execute(tx.conn())
+    .fetch_optional(tx.conn())
     .await?;
-    add_event(tx, id, "failed", serde_json::json!({ "error": error })).await
+    add_event(tx, id, "failed", serde_json::json!({ "error": error })).await?;
+    Ok(batch.flatten())
 }
 
 /// A reviewer's correction of one field: it then counts as certain.
@@ -422,8 +428,9 @@ pub async fn approve(tx: &mut TenantTx, id: Uuid, by: UserId) -> StoreResult<Doc
     Ok(doc)
 }
 
-/// Soft-deletes a document (its blob stays: other documents may share the content).
-pub async fn delete(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreResult<()> {
+/// Soft-deletes a document (its blob stays: other documents may share the content); returns it
+/// as it was.
+pub async fn delete(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreResult<Document> {
     let before = get(tx, id, scope).await?;
     let org = tx.org_uuid();
     sqlx::query("update documents set deleted_at = now() where organization_id = $1 and id = $2")
@@ -432,7 +439,8 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreRe
         .execute(tx.conn())
         .await?;
     tx.audit(AuditRecord::new("document.delete", "document", id).before(&before));
-    add_event(tx, id, "deleted", serde_json::json!({})).await
+    add_event(tx, id, "deleted", serde_json::json!({})).await?;
+    Ok(before)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -448,12 +456,34 @@ pub async fn add_event(
     event: &str,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
+    insert_event(tx, Some(id), None, event, detail).await
+}
+
+/// An event of a whole batch (`batch_finished`), in the documents' event stream.
+pub async fn add_batch_event(
+    tx: &mut TenantTx,
+    batch: DocumentBatchId,
+    event: &str,
+    detail: serde_json::Value,
+) -> StoreResult<()> {
+    insert_event(tx, None, Some(batch), event, detail).await
+}
+
+async fn insert_event(
+    tx: &mut TenantTx,
+    document: Option<Uuid>,
+    batch: Option<DocumentBatchId>,
+    event: &str,
+    detail: serde_json::Value,
+) -> StoreResult<()> {
     let org = tx.org_uuid();
     sqlx::query(
-        "insert into document_events (organization_id, document_id, event, detail) values ($1, $2, $3, $4)",
+        "insert into document_events (organization_id, document_id, batch_id, event, detail)
+         values ($1, $2, $3, $4, $5)",
     )
     .bind(org)
-    .bind(id)
+    .bind(document)
+    .bind(batch)
     .bind(event)
     .bind(detail)
     .execute(tx.conn())

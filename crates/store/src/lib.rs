@@ -7,7 +7,8 @@
 //!   `app.organization_id` set, so row-level security confines every statement to one firm; it also
 //!   buffers the audit entries of the transaction and chains them on commit.
 //! - One module per aggregate ([`organizations`], [`users`], [`sessions`], [`api_keys`],
-//!   [`invitations`], [`mfa`], [`audit`]): free functions over a `&mut TenantTx`. Queries filter by
+//!   [`invitations`], [`mfa`], [`audit`], [`documents`], [`document_batches`], [`notifications`], …):
+//!   free functions over a `&mut TenantTx`. Queries filter by
 //!   `organization_id` explicitly as well, so each layer holds alone (tests prove both).
 
 pub mod api_keys;
@@ -15,6 +16,7 @@ pub mod audit;
 pub mod clients;
 pub mod cursor;
 mod db;
+pub mod document_batches;
 pub mod documents;
 pub mod engagements;
 mod error;
@@ -25,6 +27,7 @@ pub mod marketplace;
 pub mod mfa;
 pub mod migrate;
 pub mod notes;
+pub mod notifications;
 pub mod organizations;
 pub mod plans;
 pub mod portal;

@@ -1,6 +1,7 @@
-//! Documents: uploads (files or a zip, per-file results), lists, search and the review queue,
-//! detail with fields and events, corrections, approval, re-processing, signed download links and
-//! thumbnails. The pipeline itself runs in the job workers (`documents.process`).
+//! Documents: uploads (files or a zip, per-file results, one batch per request with its
+//! progress), lists, search and the review queue, detail with fields and events, corrections,
+//! approval, re-processing, signed download links and thumbnails. The pipeline itself runs in the
+//! job workers (`documents.process`).
 
 use api_types::{Page, Problem, ProblemType};
 use axum::Json;
@@ -9,10 +10,11 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use documents::service::{DocumentDetail, FileOutcome, RejectedFile, UploadFile};
+use documents::service::{DocumentDetail, RejectedFile, UploadFile, UploadRequest, Uploaded};
 use documents::{DocType, UploadRejection};
-use domain::{ClientId, OrganizationId};
+use domain::{ClientId, DocumentBatchId, OrganizationId};
 use serde::{Deserialize, Serialize};
+use store::document_batches::BatchProgress;
 use store::documents::{Document, DocumentFilter};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -42,36 +44,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_link))
         .routes(routes!(open_link))
         .routes(routes!(thumbnail))
+        .routes(routes!(get_batch))
         .merge(uploads)
 }
 
-/// What became of each file of an upload, in request order.
-#[derive(Serialize)]
-struct UploadResponse {
-    files: Vec<FileOutcome>,
-}
-
-/// The multipart form of an upload: `file` parts (one or many), optional `category` (a document
-/// type hint) and `replaces` (the id of the document this is a new version of).
-struct UploadForm {
-    files: Vec<UploadFile>,
-    /// Files refused while streaming (over the size limit), with their names.
-    refused: Vec<RejectedFile>,
-    category: Option<DocType>,
-    replaces: Option<Uuid>,
-}
-
+/// Reads the multipart form of an upload: `file` parts (one or many), optional `category` (a
+/// document type hint) and `replaces` (the id of the document this is a new version of). Files
+/// over the size limit are refused as they stream in.
 async fn read_form(
     multipart: Result<Multipart, MultipartRejection>,
     max_file_bytes: u64,
-) -> ApiResult<UploadForm> {
+) -> ApiResult<UploadRequest> {
     let mut multipart = multipart.map_err(|e| {
         ApiError::new(
             ProblemType::UnsupportedMediaType,
             format!("send the files as `multipart/form-data` with `file` parts ({})", e.body_text()),
         )
     })?;
-    let mut form = UploadForm { files: Vec::new(), refused: Vec::new(), category: None, replaces: None };
+    let mut form = UploadRequest { files: Vec::new(), refused: Vec::new(), category: None, replaces: None };
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name().unwrap_or_default() {
             "file" => {
@@ -131,11 +121,6 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// The service's outcomes, then the files refused while streaming.
-fn with_refused(outcomes: Vec<FileOutcome>, refused: Vec<RejectedFile>) -> Vec<FileOutcome> {
-    outcomes.into_iter().chain(refused.into_iter().map(FileOutcome::Rejected)).collect()
-}
-
 fn all_refused(refused: Vec<RejectedFile>) -> ApiError {
     let rejection = refused[0].rejection.clone();
     documents::service::DocumentsError::Rejected { rejection, files: refused }.into()
@@ -144,12 +129,14 @@ fn all_refused(refused: Vec<RejectedFile>) -> ApiError {
 /// Upload one or many files to a client (`documents:create`; portal users to their own client
 /// when their grant allows uploads). The type is read from the content; each file gets its own
 /// result. An accepted file is stored durably and its processing queued before the answer.
-/// When every file is refused, the answer is the (first) refusal's problem, listing each file.
+/// The request is one batch (`batch_id`): see its progress at `/v1/document-batches/{id}`; its
+/// uploader is notified when its last document is done. When every file is refused, the answer
+/// is the (first) refusal's problem, listing each file.
 #[utoipa::path(post, path = "/v1/clients/{id}/documents", tag = "documents", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
     request_body(content = String, content_type = "multipart/form-data",
                  description = "`file` parts (one or many), optional `category` and `replaces`"),
-    responses((status = 201, description = "per-file results", body = serde_json::Value),
+    responses((status = 201, description = "the batch id and per-file results", body = serde_json::Value),
               (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
               (status = 422, body = Problem)))]
 async fn upload(
@@ -160,28 +147,23 @@ async fn upload(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     state.documents.check_upload_target(&auth.ctx, &auth.meta, client).await?;
     let form = read_form(multipart, state.documents.limits().max_bytes).await?;
-    if form.files.is_empty() && !form.refused.is_empty() {
-        return Err(all_refused(form.refused));
-    }
-    let outcomes = state
-        .documents
-        .upload(&auth.ctx, &auth.meta, client, form.files, form.category, form.replaces)
-        .await?;
-    respond(with_refused(outcomes, form.refused))
+    let uploaded = state.documents.upload(&auth.ctx, &auth.meta, client, form).await?;
+    respond(uploaded)
 }
 
-fn respond(files: Vec<FileOutcome>) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let body = serde_json::to_value(UploadResponse { files }).map_err(ApiError::internal)?;
+fn respond(uploaded: Uploaded) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let body = serde_json::to_value(uploaded).map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// Upload a zip of documents to a client, each entry with its own result (`documents:create`).
-/// Entry count, sizes and expansion ratio are limited; nested archives are not expanded.
+/// Entry count, sizes and expansion ratio are limited; nested archives are not expanded. The zip
+/// is one batch (`batch_id`).
 #[utoipa::path(post, path = "/v1/clients/{id}/documents/batch", tag = "documents", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
     request_body(content = String, content_type = "multipart/form-data",
                  description = "one `file` part holding a zip; optional `category`"),
-    responses((status = 201, description = "per-entry results", body = serde_json::Value),
+    responses((status = 201, description = "the batch id and per-entry results", body = serde_json::Value),
               (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn upload_batch(
     State(state): State<AppState>,
@@ -198,9 +180,23 @@ async fn upload_batch(
         return Err(ApiError::field("file", "send exactly one zip archive as the `file` part"));
     }
     let zip = form.files.remove(0);
-    let outcomes =
+    let uploaded =
         state.documents.upload_batch(&auth.ctx, &auth.meta, client, &zip.bytes, form.category).await?;
-    respond(outcomes)
+    respond(uploaded)
+}
+
+/// An upload batch's progress: files accepted and refused, its documents counted by status
+/// (`pending` until the pipeline is done with them), and `finished_at` once none is pending
+/// (`documents:read`; portal users see their own clients' batches).
+#[utoipa::path(get, path = "/v1/document-batches/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = DocumentBatchId, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
+async fn get_batch(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<DocumentBatchId>,
+) -> ApiResult<Json<BatchProgress>> {
+    Ok(Json(state.documents.batch(&auth.ctx, &auth.meta, id).await?))
 }
 
 /// Filters of document lists.

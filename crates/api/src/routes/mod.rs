@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod invoices;
 pub mod marketplace;
 pub mod members;
+pub mod notifications;
 pub mod quickbooks;
 
 use utoipa::OpenApi;
@@ -30,6 +31,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(clients::router())
         .merge(documents::router())
+        .merge(notifications::router())
         .merge(engagements::router())
         .merge(invoices::router())
         .merge(marketplace::router())

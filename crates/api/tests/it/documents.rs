@@ -71,7 +71,7 @@ pub(crate) async fn upload_one(app: &TestApp, token: &str, client: &str, name: &
     file["document"].clone()
 }
 
-fn worker(app: &TestApp) -> jobs::WorkerHandle {
+pub(crate) fn worker(app: &TestApp) -> jobs::WorkerHandle {
     let mut registry = jobs::Registry::new();
     documents::jobs::register(&mut registry, PipelineDeps::local(app.db.clone(), app.blobs.clone()));
     let config = jobs::WorkerConfig {
@@ -83,7 +83,7 @@ fn worker(app: &TestApp) -> jobs::WorkerHandle {
 }
 
 /// The document once the pipeline is done with it (or gives up waiting after two minutes).
-async fn processed(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn processed(app: &TestApp, token: &str, id: &str) -> Value {
     for _ in 0..1200 {
         let detail = app.get(&format!("/v1/documents/{id}"), token).await;
         assert_eq!(detail.status, 200, "{}", detail.body);
@@ -96,7 +96,7 @@ async fn processed(app: &TestApp, token: &str, id: &str) -> Value {
     panic!("document {id} was not processed");
 }
 
-async fn client(app: &TestApp, token: &str, name: &str) -> String {
+pub(crate) async fn client(app: &TestApp, token: &str, name: &str) -> String {
     let r = app.post("/v1/clients", Some(token), &json!({"business_name": name})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.value()["id"].as_str().unwrap().to_owned()
@@ -435,6 +435,10 @@ async fn bad_files_are_refused_by_name_and_nothing_is_stored() {
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
     assert_eq!(document_jobs(&app).await, 0);
     assert_eq!(blob_files(&app), 0, "a refused file reached the blob store");
+    let mut owner = app.test_db.owner_conn().await;
+    let batches: i64 =
+        sqlx::query_scalar("select count(*) from document_batches").fetch_one(&mut owner).await.unwrap();
+    assert_eq!(batches, 0, "a request whose every file was refused left a batch");
 
     // In a mixed upload or zip, each file has its own result and only the good ones are kept.
     let good = bad_arithmetic_receipt();
@@ -444,6 +448,15 @@ async fn bad_files_are_refused_by_name_and_nothing_is_stored() {
     assert_eq!(files[0]["outcome"], "accepted");
     assert_eq!(files[1]["outcome"], "rejected");
     assert_eq!(files[1]["rejection"]["code"], "unsupported_type");
+    // The request is one batch: the accepted file and the refused one are both counted.
+    let batch = r.value()["batch_id"].as_str().unwrap().to_owned();
+    assert_eq!(files[0]["document"]["batch_id"], batch.as_str());
+    let progress = app.get(&format!("/v1/document-batches/{batch}"), token).await;
+    assert_eq!(progress.status, 200, "{}", progress.body);
+    let progress = progress.value();
+    assert_eq!((progress["accepted"].as_i64(), progress["rejected"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(progress["counts"]["pending"], 1, "{progress}");
+    assert!(progress["finished_at"].is_null(), "{progress}");
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     zip.start_file("receipt.png", options).unwrap();
     zip.write_all(&png).unwrap();

@@ -20,6 +20,7 @@ mod invitations;
 mod invoices;
 mod marketplace;
 mod mfa;
+mod notifications;
 mod permissions;
 mod plans;
 mod platform;

@@ -36,8 +36,10 @@ async fn routes_answer_by_role_grant() {
                 assert!(r.problem().detail.contains(needs.as_str()));
             }
         }
-        // Everyone reads themselves and the catalogue.
+        // Everyone reads themselves, their own notifications and the catalogue.
         assert_eq!(app.get("/v1/me", &p.token).await.status, 200);
+        assert_eq!(app.get("/v1/notifications", &p.token).await.status, 200);
+        assert_eq!(app.post("/v1/notifications/read-all", Some(&p.token), &json!({})).await.status, 200);
         assert_eq!(app.get(&format!("/v1/members/{}", p.user_id), &p.token).await.status, 200);
     }
     let catalogue = app.request(reqwest::Method::GET, "/v1/permissions", None, None).await.value();

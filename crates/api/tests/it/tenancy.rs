@@ -106,18 +106,52 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
     (a, b)
 }
 
-/// A document with an extracted field and a pipeline event, written as the database owner: the
-/// documents routes are not wired into the API yet, and these proofs are about the tables.
+/// A finished upload batch with a document, an extracted field, pipeline and batch events and the
+/// uploader's notification, written as the database owner: these proofs are about the tables.
 async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) {
     let mut owner = app.test_db.owner_conn().await;
     let document = uuid::Uuid::now_v7();
+    let batch = uuid::Uuid::now_v7();
     sqlx::query(
-        "insert into documents (id, organization_id, client_id, file_name, kind, content_sha256, size_bytes, pages)
-         values ($1, $2::uuid, $3::uuid, 'w2-2025.pdf', 'pdf', sha256('w2'::bytea), 1024, 1)",
+        "insert into document_batches (id, organization_id, client_id, uploaded_by, source, accepted, finished_at)
+         values ($1, $2::uuid, $3::uuid, $4::uuid, 'files', 1, now())",
+    )
+    .bind(batch)
+    .bind(&t.organization_id)
+    .bind(client)
+    .bind(&t.owner.user_id)
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into documents (id, organization_id, client_id, file_name, kind, content_sha256, size_bytes, pages,
+             batch_id)
+         values ($1, $2::uuid, $3::uuid, 'w2-2025.pdf', 'pdf', sha256('w2'::bytea), 1024, 1, $4)",
     )
     .bind(document)
     .bind(&t.organization_id)
     .bind(client)
+    .bind(batch)
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into document_events (organization_id, batch_id, event) values ($1::uuid, $2, 'batch_finished')",
+    )
+    .bind(&t.organization_id)
+    .bind(batch)
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into notifications (id, organization_id, user_id, kind, title, body, payload, dedupe_key)
+         values ($1, $2::uuid, $3::uuid, 'document_batch_finished', 'Upload done', '1 approved.',
+                 jsonb_build_object('batch_id', $4::uuid), 'document_batch:' || $4::text)",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(&t.organization_id)
+    .bind(&t.owner.user_id)
+    .bind(batch)
     .execute(&mut owner)
     .await
     .unwrap();
@@ -529,17 +563,15 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         )
         .await;
     let b_match = r.value()[0]["id"].as_str().unwrap().to_owned();
-    let b_doc = crate::documents::upload_one(
-        &app,
-        &b.owner.token,
-        &bi.client,
-        "b.pdf",
-        &crate::documents::receipt_pdf("9.99"),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let b_pdf = crate::documents::receipt_pdf("9.99");
+    let b_uploaded = crate::documents::upload_one(&app, &b.owner.token, &bi.client, "b.pdf", &b_pdf).await;
+    let b_doc = b_uploaded["id"].as_str().unwrap().to_owned();
+    let b_batch = b_uploaded["batch_id"].as_str().unwrap().to_owned();
+    // A copy: a batch of one duplicate, finished at once, so B's owner has a notification.
+    let copy = crate::documents::upload_one(&app, &b.owner.token, &bi.client, "copy.pdf", &b_pdf).await;
+    assert_eq!(copy["status"], "duplicate");
+    let b_notes = app.get("/v1/notifications", &b.owner.token).await.value();
+    let b_note = b_notes["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(r.value()[0]["advisor_id"], b_advisor.as_str());
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
@@ -557,6 +589,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_qbo_connection.clone(),
         b_qbo_run.clone(),
         b_doc.clone(),
+        b_batch.clone(),
+        b_note.clone(),
     ]
     .into_iter()
     .collect();
@@ -796,6 +830,20 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/documents/{id}/thumbnail",
             resource("GET", format!("/v1/documents/{d}/thumbnail"), json!(null)),
         ),
+        (
+            "get",
+            "/v1/document-batches/{id}",
+            resource("GET", format!("/v1/document-batches/{b_batch}"), json!(null)),
+        ),
+        ("get", "/v1/notifications", list("/v1/notifications")),
+        ("get", "/v1/notifications", list("/v1/notifications?unread=true")),
+        (
+            "post",
+            "/v1/notifications/{id}/read",
+            resource("POST", format!("/v1/notifications/{b_note}/read"), json!({})),
+        ),
+        // Marks only the caller's own: checked below, B's stays unread.
+        ("post", "/v1/notifications/read-all", list("/v1/notifications")),
     ]);
 
     // Every documented operation is either in the table or declared not tenant-scoped.
@@ -815,6 +863,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     }
 
     let audit_before = audit_len(&app, &b).await;
+    let r = app.post("/v1/notifications/read-all", Some(&a.owner.token), &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     for (method, route, probe) in &probes {
         match probe {
             Probe::Resource { method: m, path, body } => {
@@ -867,6 +917,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let doc = app.get(&format!("/v1/documents/{d}"), &b.owner.token).await.value();
     assert_eq!(doc["document"]["status"], "uploaded");
     assert_eq!(doc["events"].as_array().unwrap().len(), 1);
+    let unread = app.get("/v1/notifications?unread=true", &b.owner.token).await.value();
+    assert_eq!(unread["items"][0]["id"], b_note.as_str(), "A's read-all or read reached B's notification");
 }
 
 async fn audit_len(app: &TestApp, t: &Tenant) -> i64 {

@@ -13,9 +13,12 @@ use std::time::Duration;
 use axum::http::Method;
 use documents::fields::{DocType, FieldValue};
 use documents::kind::FileKind;
-use documents::ocr::azure::{ApiVersion, AzureEngine, AzureError};
+use documents::ocr::azure::{
+    ApiVersion, AzureClient, AzureConfig, AzureEngine, AzureError, AzureGate, GateLimits,
+};
 use documents::ocr::{OcrEngine, OcrError, OcrOutput, OcrRequest};
 use rust_decimal::Decimal;
+use secrecy::SecretString;
 use support::{DOCUMENT, KEY, SUCCEEDED_LAYOUT, StandIn, accepted, reply};
 
 async fn recognize(engine: &AzureEngine, hint: Option<DocType>) -> Result<OcrOutput, OcrError> {
@@ -212,4 +215,21 @@ async fn a_429_that_says_the_quota_is_used_up_is_not_retried_like_a_rate_limit()
 
     assert!(matches!(error, AzureError::QuotaExhausted { .. }), "{error:?}");
     assert_eq!(stand_in.seen(Method::POST).len(), 1, "not slept on, not resubmitted");
+}
+
+#[test]
+fn an_https_endpoint_is_refused_at_construction_when_tls_is_not_built_in() {
+    let endpoint = "https://example.cognitiveservices.azure.com";
+    let gate = AzureGate::in_process(endpoint, GateLimits::default());
+    let config = AzureConfig::new(endpoint, SecretString::from(KEY), ApiVersion::V2024_11_30);
+    // `cargo test -p documents` builds without TLS; a workspace build has it through the
+    // countinghouse binary's default `tls` feature.
+    match (AzureClient::new(config, gate), documents::ocr::azure::TLS) {
+        (Ok(_), true) => {}
+        (Err(error @ AzureError::TlsNotBuilt { .. }), false) => {
+            let message = error.to_string();
+            assert!(message.contains(endpoint) && message.contains("`tls` feature"), "{message}");
+        }
+        (other, tls) => panic!("with TLS built in: {tls}, got {:?}", other.err()),
+    }
 }

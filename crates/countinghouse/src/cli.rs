@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 /// Configuration comes from built-in defaults, then a TOML file (`--config`, or ./countinghouse.toml),
 /// then environment variables: DATABASE_URL (unset: a private PostgreSQL under .countinghouse/pg),
 /// REDIS_URL (optional), COUNTINGHOUSE_ENCRYPTION_KEYS, and COUNTINGHOUSE_<SECTION>__<KEY> for any
-/// other key. `countinghouse config` prints what is in effect.
+/// other key. `countinghouse config` prints what is in effect. https endpoints (Azure Document
+/// Intelligence, Intuit) need the build's `tls` feature, on by default.
 #[derive(Debug, Parser)]
 #[command(name = "countinghouse", version, propagate_version = true)]
 pub struct Cli {

@@ -174,9 +174,9 @@ pub struct DocumentsConfig {
 }
 
 /// The Azure Document Intelligence resource the document workers call instead of Tesseract.
-/// Its call gate (15 analyze calls per second, a breaker) is per worker process: a limiter
-/// shared across workers (Redis-backed) is not wired, so N workers may reach N × 15 calls/s.
-/// An `https` endpoint needs the binary built with `--features documents/rustls`.
+/// Its rate limits and circuit breaker hold across all workers: shared through `[redis]` when it
+/// has a URL, else through the database (limits; each worker then has its own breaker).
+/// An `https` endpoint needs the binary's `tls` feature (on by default).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AzureOcrConfig {
@@ -186,6 +186,20 @@ pub struct AzureOcrConfig {
     pub key: SecretString,
     /// `2023-07-31` (v3.1) or `2024-11-30` (v4.0).
     pub api_version: documents::ocr::azure::ApiVersion,
+    /// The resource's analyze calls per second, all workers together (S0: 15, F0: 1).
+    #[serde(default = "default_analyze_per_second")]
+    pub analyze_per_second: u32,
+    /// Its result polls per second, all workers together (S0: 50, F0: 1).
+    #[serde(default = "default_polls_per_second")]
+    pub polls_per_second: u32,
+}
+
+fn default_analyze_per_second() -> u32 {
+    documents::ocr::azure::GateLimits::default().analyze_per_second
+}
+
+fn default_polls_per_second() -> u32 {
+    documents::ocr::azure::GateLimits::default().polls_per_second
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -389,6 +403,7 @@ mod tests {
         assert_eq!(azure.endpoint, "https://example.cognitiveservices.azure.com");
         assert_eq!(azure.key.expose_secret(), "azure-key-value");
         assert_eq!(azure.api_version, documents::ocr::azure::ApiVersion::V2024_11_30);
+        assert_eq!((azure.analyze_per_second, azure.polls_per_second), (15, 50), "S0's quotas by default");
         let out = loaded.to_redacted_toml();
         assert!(out.contains("[documents.azure]") && out.contains("2024-11-30"), "{out}");
         assert!(!out.contains("azure-key-value"), "{out}");
@@ -398,6 +413,12 @@ mod tests {
         assert_eq!(back.endpoint, azure.endpoint);
         assert_eq!(back.api_version, azure.api_version);
         assert_eq!(back.key.expose_secret(), "[redacted]");
+        let f0 = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(&format!("{file}\nanalyze_per_second = 1\npolls_per_second = 1")))
+            .extract::<Config>()
+            .unwrap();
+        let f0 = f0.documents.azure.unwrap();
+        assert_eq!((f0.analyze_per_second, f0.polls_per_second), (1, 1));
         let bad = file.replace("2024-11-30", "2023-02-28-preview");
         let refused = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::string(&bad))

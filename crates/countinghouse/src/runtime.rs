@@ -156,6 +156,23 @@ pub fn documents(config: &Config, db: Db) -> anyhow::Result<documents::service::
     Ok(documents::service::Documents::new(db, blobs, config.documents.limits.clone(), &link_key))
 }
 
+/// Stops the start when `[quickbooks]` would call an https URL and this binary has no TLS (built
+/// without its `tls` feature), instead of failing on every request later.
+fn require_tls_for(qb: &qbo_sync::QuickBooksConfig) -> anyhow::Result<()> {
+    if cfg!(feature = "tls") {
+        return Ok(());
+    }
+    // The token URL comes from the discovery document when there is one, else Intuit's by default.
+    let intuit_token = quickbooks::Endpoints::production().token.to_string();
+    let token = qb.discovery_url.as_ref().or(qb.token_url.as_ref()).unwrap_or(&intuit_token);
+    match [&qb.api_base, token].into_iter().find(|url| url.to_ascii_lowercase().starts_with("https:")) {
+        Some(url) => anyhow::bail!(
+            "[quickbooks] calls {url}, but this binary was built without TLS: build countinghouse with its `tls` feature (on by default)"
+        ),
+        None => Ok(()),
+    }
+}
+
 /// The application state; builds the QuickBooks service when `[quickbooks]` is configured (which
 /// reads Intuit's discovery document, so an unreachable one stops the start with its address).
 pub async fn api_state(
@@ -166,11 +183,12 @@ pub async fn api_state(
     firm: firm::Firm,
 ) -> anyhow::Result<api::AppState> {
     let quickbooks = match &config.quickbooks {
-        Some(qb) => Some(
+        Some(qb) => Some({
+            require_tls_for(qb)?;
             qbo_sync::QuickBooks::new(qb.clone(), db.clone(), keys)
                 .await
-                .context("[quickbooks] is configured but not usable")?,
-        ),
+                .context("[quickbooks] is configured but not usable")?
+        }),
         None => None,
     };
     let documents = documents(config, db.clone())?;
@@ -202,20 +220,36 @@ pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jo
 }
 
 /// The document pipeline's OCR: Azure when `[documents.azure]` is set, else Tesseract in
-/// process. Azure's gate (15 analyze calls/s and the breaker) is this process's own; a limiter
-/// shared by all workers (Redis-backed) is not wired.
+/// process. Azure's rate limits and breaker are shared by every worker through `[redis]` (keys
+/// `<key_prefix>azure:<endpoint>:…`), with the database holding the limits when Redis is absent
+/// or down.
 fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<documents::jobs::PipelineDeps> {
-    use documents::ocr::azure::{AzureClient, AzureConfig, AzureEngine, InProcessGate};
+    use documents::ocr::azure::{
+        AzureClient, AzureConfig, AzureEngine, AzureGate, GateLimits, GateStores, RedisStore,
+    };
     let (db, blobs) = (state.db.clone(), state.documents.blobs().clone());
     let Some(azure) = &config.documents.azure else {
         return Ok(documents::jobs::PipelineDeps::local(db, blobs));
     };
+    let limits = GateLimits {
+        analyze_per_second: azure.analyze_per_second,
+        polls_per_second: azure.polls_per_second,
+        ..GateLimits::default()
+    };
+    let stores = GateStores {
+        redis: config.redis.url.as_ref().map(|url| RedisStore {
+            url: url.expose_secret().to_owned(),
+            key_prefix: config.redis.key_prefix.clone(),
+        }),
+        postgres: Some(db.pool().clone()),
+    };
+    let gate = AzureGate::new(&azure.endpoint, limits, stores, resilience::Breakers::process())
+        .context("[documents.azure] with [redis]")?;
     let client = AzureClient::new(
         AzureConfig::new(azure.endpoint.clone(), azure.key.clone(), azure.api_version),
-        // The default gate: 15 analyze calls/s (the service's default quota), 50 polls/s.
-        std::sync::Arc::new(InProcessGate::default()),
+        gate,
     )
-    .context("Azure Document Intelligence client")?;
+    .context("[documents.azure]")?;
     Ok(documents::jobs::PipelineDeps {
         db,
         blobs,

@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
 use documents::fields::{DocType, FieldValue};
@@ -16,7 +15,7 @@ use documents::ocr::ProviderExtraction;
 use documents::ocr::azure::mapping;
 use documents::ocr::azure::model::{OperationState, OperationStatus};
 use documents::ocr::azure::{
-    AnalyzeOptions, ApiVersion, AzureClient, AzureConfig, AzureError, InProcessGate,
+    AnalyzeOptions, ApiVersion, AzureClient, AzureConfig, AzureError, AzureGate, GateLimits,
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -229,8 +228,9 @@ async fn replay_error(path: &str) -> String {
 
 async fn analyze_against(path: &str, version: ApiVersion) -> AzureError {
     let endpoint = replay_error(path).await;
+    let gate = AzureGate::in_process(&endpoint, GateLimits::default());
     let config = AzureConfig::new(endpoint, SecretString::from("not-a-key"), version);
-    let client = AzureClient::new(config, Arc::new(InProcessGate::default())).unwrap();
+    let client = AzureClient::new(config, gate).unwrap();
     client.analyze("prebuilt-layout", b"%PDF", &AnalyzeOptions::default()).await.expect_err("recorded error")
 }
 

@@ -1,153 +1,25 @@
-//! The Azure analyze protocol against a local stand-in: an HTTP server on 127.0.0.1 that
-//! replays recorded exchanges (tests/fixtures/azure) or scripted failures, checks what the
-//! client sends and logs every request, driven through the [`OcrEngine`] trait.
+//! The Azure analyze protocol against a local stand-in (tests/support): an HTTP server on
+//! 127.0.0.1 that replays recorded exchanges (tests/fixtures/azure) or scripted failures, checks
+//! what the client sends and logs every request, driven through the [`OcrEngine`] trait.
 
 // A failed unwrap in a helper is a failed test, with its location.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod support;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use std::str::FromStr;
+use std::time::Duration;
+
+use axum::http::Method;
 use documents::fields::{DocType, FieldValue};
 use documents::kind::FileKind;
-use documents::ocr::azure::{ApiVersion, AzureClient, AzureConfig, AzureEngine, AzureError, InProcessGate};
+use documents::ocr::azure::{
+    ApiVersion, AzureClient, AzureConfig, AzureEngine, AzureError, AzureGate, GateLimits,
+};
 use documents::ocr::{OcrEngine, OcrError, OcrOutput, OcrRequest};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
-
-const KEY: &str = "stand-in-key-0123456789";
-const DOCUMENT: &[u8] = b"\x89PNG\r\n\x1a\n stand-in document bytes";
-
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Option<String>,
-}
-
-/// One request as the stand-in saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    path: String,
-    query: String,
-    key: Option<String>,
-    body: Vec<u8>,
-    at: Instant,
-}
-
-/// Replies per method, in order; the last one repeats once the others are used.
-#[derive(Default)]
-struct Script {
-    posts: VecDeque<Reply>,
-    gets: VecDeque<Reply>,
-    seen: Vec<Seen>,
-}
-
-struct StandIn {
-    base: String,
-    script: Arc<Mutex<Script>>,
-}
-
-impl StandIn {
-    async fn start() -> StandIn {
-        let script = Arc::new(Mutex::new(Script::default()));
-        let shared = Arc::clone(&script);
-        let app =
-            axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let script = Arc::clone(&shared);
-                async move {
-                    let mut s = script.lock().unwrap();
-                    s.seen.push(Seen {
-                        method: method.clone(),
-                        path: uri.path().to_string(),
-                        query: uri.query().unwrap_or_default().to_string(),
-                        key: headers
-                            .get("ocp-apim-subscription-key")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string),
-                        body: body.to_vec(),
-                        at: Instant::now(),
-                    });
-                    let queue = if method == Method::POST { &mut s.posts } else { &mut s.gets };
-                    let reply = if queue.len() > 1 { queue.pop_front() } else { queue.front().cloned() };
-                    let Some(reply) = reply else {
-                        return (StatusCode::NOT_IMPLEMENTED, HeaderMap::new(), String::new());
-                    };
-                    let mut out = HeaderMap::new();
-                    for (name, value) in &reply.headers {
-                        out.insert(
-                            axum::http::HeaderName::from_str(name).unwrap(),
-                            axum::http::HeaderValue::from_str(value).unwrap(),
-                        );
-                    }
-                    if reply.body.is_some() {
-                        out.insert(axum::http::header::CONTENT_TYPE, "application/json".parse().unwrap());
-                    }
-                    (StatusCode::from_u16(reply.status).unwrap(), out, reply.body.unwrap_or_default())
-                }
-            });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        StandIn { base, script }
-    }
-
-    /// Queues a recorded exchange (`<api-version>/<set>`), its `{endpoint}` pointing here.
-    fn replay(&self, set: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/azure").join(set);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for file in files {
-            let recorded: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            let headers = recorded["headers"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter(|(name, _)| name.as_str() != "Content-Type")
-                .map(|(name, value)| {
-                    (name.clone(), value.as_str().unwrap().replace("{endpoint}", &self.base))
-                })
-                .collect();
-            let body = Some(&recorded["body"]).filter(|b| !b.is_null()).map(|b| b.to_string());
-            self.push(
-                recorded["method"].as_str().unwrap(),
-                Reply { status: recorded["status"].as_u64().unwrap() as u16, headers, body },
-            );
-        }
-    }
-
-    fn push(&self, method: &str, reply: Reply) {
-        let mut s = self.script.lock().unwrap();
-        if method == "POST" { s.posts.push_back(reply) } else { s.gets.push_back(reply) }
-    }
-
-    fn seen(&self, method: Method) -> Vec<Seen> {
-        self.script.lock().unwrap().seen.iter().filter(|s| s.method == method).cloned().collect()
-    }
-
-    fn engine(&self, version: ApiVersion, tune: impl FnOnce(&mut AzureConfig)) -> AzureEngine {
-        let mut config = AzureConfig::new(self.base.clone(), SecretString::from(KEY), version);
-        // Polls without a Retry-After come quickly, so a honoured Retry-After stands out.
-        config.poll_interval = Duration::from_millis(5);
-        tune(&mut config);
-        AzureEngine::new(AzureClient::new(config, Arc::new(InProcessGate::default())).unwrap())
-    }
-}
-
-fn reply(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
-    Reply {
-        status,
-        headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-        body: body.map(str::to_string),
-    }
-}
+use support::{DOCUMENT, KEY, SUCCEEDED_LAYOUT, StandIn, accepted, reply};
 
 async fn recognize(engine: &AzureEngine, hint: Option<DocType>) -> Result<OcrOutput, OcrError> {
     let engine: &dyn OcrEngine = engine;
@@ -160,17 +32,6 @@ fn azure(result: Result<OcrOutput, OcrError>) -> AzureError {
         other => panic!("expected an Azure error, got {other:?}"),
     }
 }
-
-/// An accepted submit whose operation lives on the stand-in.
-fn accepted(stand_in: &StandIn) -> Reply {
-    let operation = format!(
-        "{}/formrecognizer/documentModels/prebuilt-layout/analyzeResults/op-1?api-version=2023-07-31",
-        stand_in.base
-    );
-    reply(202, &[("Operation-Location", &operation)], None)
-}
-
-const SUCCEEDED_LAYOUT: &str = r#"{"status":"succeeded","analyzeResult":{"apiVersion":"2023-07-31","modelId":"prebuilt-layout","content":"Total","pages":[{"pageNumber":1,"width":10,"height":10,"unit":"pixel","words":[{"content":"Total","polygon":[1,1,4,1,4,2,1,2],"span":{"offset":0,"length":5},"confidence":0.9}],"lines":[],"spans":[{"offset":0,"length":5}]}]}}"#;
 
 #[tokio::test]
 async fn a_w2_takes_one_analyze_call_and_the_recorded_polls_and_gives_the_recorded_fields() {
@@ -309,4 +170,66 @@ async fn a_wrong_key_is_not_retried() {
     assert!(!error.is_transient());
     assert_eq!(stand_in.seen(Method::POST).len(), 1, "a bad key is not tried again");
     assert!(stand_in.seen(Method::GET).is_empty());
+}
+
+/// Azure's answer when the resource's call volume quota is used up (the F0 tier's monthly
+/// pages; azure-sdk-for-python#20042 and its tests): a 403, or sometimes a 429, with a
+/// `Retry-After` of days.
+fn out_of_quota(status: u16) -> support::Reply {
+    let body = format!(
+        r#"{{"error":{{"code":"{status}","message":"Out of call volume quota for FormRecognizer F0 pricing tier. Please retry after 1 day. To increase your call volume switch to a paid tier."}}}}"#
+    );
+    reply(status, &[("Retry-After", "186688")], Some(&body))
+}
+
+#[tokio::test]
+async fn an_exhausted_quota_fails_at_once_with_its_wait_and_does_not_open_the_breaker() {
+    let stand_in = StandIn::start().await;
+    stand_in.push("POST", out_of_quota(403));
+    let engine = stand_in.engine(ApiVersion::V2023_07_31, |c| c.max_attempts = 6);
+
+    // More calls than the breaker's minimum (5): were quota errors failures, the last would be
+    // refused without reaching the server.
+    for call in 1..=6 {
+        let error = azure(recognize(&engine, None).await);
+        match &error {
+            AzureError::QuotaExhausted { message, retry_after } => {
+                assert!(message.starts_with("Out of call volume quota"), "{message}");
+                assert_eq!(*retry_after, Some(Duration::from_secs(186_688)), "the wait is reported");
+            }
+            other => panic!("expected QuotaExhausted, got {other:?}"),
+        }
+        assert!(!error.is_transient(), "waiting days is not a retry: the document's job fails");
+        assert_eq!(stand_in.seen(Method::POST).len(), call, "one submit per call, never retried");
+    }
+    assert!(stand_in.seen(Method::GET).is_empty());
+}
+
+#[tokio::test]
+async fn a_429_that_says_the_quota_is_used_up_is_not_retried_like_a_rate_limit() {
+    let stand_in = StandIn::start().await;
+    stand_in.push("POST", out_of_quota(429));
+    let engine = stand_in.engine(ApiVersion::V2024_11_30, |c| c.max_attempts = 6);
+
+    let error = azure(recognize(&engine, None).await);
+
+    assert!(matches!(error, AzureError::QuotaExhausted { .. }), "{error:?}");
+    assert_eq!(stand_in.seen(Method::POST).len(), 1, "not slept on, not resubmitted");
+}
+
+#[test]
+fn an_https_endpoint_is_refused_at_construction_when_tls_is_not_built_in() {
+    let endpoint = "https://example.cognitiveservices.azure.com";
+    let gate = AzureGate::in_process(endpoint, GateLimits::default());
+    let config = AzureConfig::new(endpoint, SecretString::from(KEY), ApiVersion::V2024_11_30);
+    // `cargo test -p documents` builds without TLS; a workspace build has it through the
+    // countinghouse binary's default `tls` feature.
+    match (AzureClient::new(config, gate), documents::ocr::azure::TLS) {
+        (Ok(_), true) => {}
+        (Err(error @ AzureError::TlsNotBuilt { .. }), false) => {
+            let message = error.to_string();
+            assert!(message.contains(endpoint) && message.contains("`tls` feature"), "{message}");
+        }
+        (other, tls) => panic!("with TLS built in: {tls}, got {:?}", other.err()),
+    }
 }

@@ -14,6 +14,8 @@
 //!   governor), shared through Redis ([`RedisLimiter`]) or PostgreSQL ([`PgLimiter`]), and
 //!   [`DistributedLimiter`], which uses Redis and falls back to PostgreSQL or the local limiter
 //!   when Redis is absent or down, so no call fails because Redis does.
+//! - [`shared_breaker`]: [`SharedBreaker`], a [`CircuitBreaker`] whose open state every process
+//!   sees through Redis (one worker finding a dependency down stops them all).
 //!
 //! A typical client wraps each call as: limiter → breaker → the request, inside a retry policy:
 //! ```ignore
@@ -27,6 +29,11 @@ pub mod backoff;
 pub mod breaker;
 pub mod limiter;
 pub mod retry;
+pub mod shared_breaker;
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use backoff::{Backoff, Jitter};
 pub use breaker::{
@@ -36,3 +43,16 @@ pub use limiter::{
     Decision, DistributedLimiter, LimitBackend, LimiterError, LocalLimiter, PgLimiter, Quota, RedisLimiter,
 };
 pub use retry::{Classify, GiveUp, Idempotency, RetryError, RetryPolicy, Retryability};
+pub use shared_breaker::{SharedBreaker, SharedOpenState, SharedPermit};
+
+/// A connection to the Redis at `url`, made on first use (a Redis that is down now is not an
+/// error here), giving up on connecting or answering after `timeout` with one retry.
+fn lazy_redis(url: &str, timeout: Duration) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(timeout);
+    ConnectionManager::new_lazy_with_config(client, config)
+}

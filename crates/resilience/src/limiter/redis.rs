@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 
 use super::{Decision, LimiterError, Quota};
 
@@ -46,13 +46,7 @@ impl RedisLimiter {
         prefix: impl Into<String>,
         timeout: Duration,
     ) -> Result<RedisLimiter, LimiterError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(timeout);
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        let conn = crate::lazy_redis(url, timeout)?;
         Ok(RedisLimiter { conn, script: redis::Script::new(GCRA), prefix: prefix.into(), timeout })
     }
 

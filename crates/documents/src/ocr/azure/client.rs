@@ -2,7 +2,12 @@
 //! `Operation-Location`), then poll that URL verbatim until `succeeded` or `failed`, honouring
 //! `Retry-After` (and `retry-after-ms`), retrying 429 and 5xx within an overall deadline, and
 //! failing fast on errors that waiting cannot fix (bad key, exhausted quota, bad input).
-//! Every request first passes the [`CallGate`].
+//! Every request first passes the [`AzureGate`] (rate limits and breaker shared by all workers).
+//!
+//! Exhausted quota (F0's monthly pages, or a spending limit) comes as a 403 — and sometimes a
+//! 429 — whose message says "Out of call volume quota", with a `Retry-After` of up to days: it
+//! is [`AzureError::QuotaExhausted`], not transient, never slept on, and does not count against
+//! the breaker (the service is up; our allowance is not).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::gate::{CallGate, CallKind, CallOutcome, CallPermit};
+use super::gate::{AzureGate, CallKind, CallOutcome, GatePermit};
 use super::model::{AnalyzeResult, ErrorResponse, OperationState, OperationStatus};
 
 /// The API versions this client speaks.
@@ -100,6 +105,10 @@ pub enum AzureError {
     DeadlineExceeded,
     #[error(transparent)]
     Refused(#[from] super::gate::GateRefusal),
+    #[error(
+        "{endpoint} is https, but this binary was built without TLS: build countinghouse with its `tls` feature (on by default), or documents with `rustls`"
+    )]
+    TlsNotBuilt { endpoint: String },
 }
 
 impl AzureError {
@@ -140,7 +149,7 @@ pub struct AnalyzeOptions {
 pub struct AzureClient {
     http: reqwest::Client,
     config: Arc<AzureConfig>,
-    gate: Arc<dyn CallGate>,
+    gate: AzureGate,
 }
 
 const KEY_HEADER: &str = "Ocp-Apim-Subscription-Key";
@@ -185,7 +194,12 @@ enum Step<T> {
 }
 
 impl AzureClient {
-    pub fn new(config: AzureConfig, gate: Arc<dyn CallGate>) -> Result<AzureClient, AzureError> {
+    /// A client of `config.endpoint` whose calls pass `gate`. An https endpoint in a build without
+    /// TLS is refused here, at startup, rather than on every document.
+    pub fn new(config: AzureConfig, gate: AzureGate) -> Result<AzureClient, AzureError> {
+        if !super::TLS && config.endpoint.to_ascii_lowercase().starts_with("https:") {
+            return Err(AzureError::TlsNotBuilt { endpoint: config.endpoint });
+        }
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .build()
@@ -292,13 +306,13 @@ impl AzureClient {
 
     async fn send(
         &self,
-        permit: Box<dyn CallPermit>,
+        permit: GatePermit,
         request: reqwest::RequestBuilder,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>, Box<dyn CallPermit>), Step<()>> {
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>, GatePermit), Step<()>> {
         let response = match request.header(KEY_HEADER, self.config.key.expose_secret()).send().await {
             Ok(r) => r,
             Err(e) => {
-                permit.finish(CallOutcome::Failure);
+                permit.finish(CallOutcome::Failure).await;
                 return Err(Step::Retry { wait: backoff(0), error: AzureError::Transport(e.to_string()) });
             }
         };
@@ -307,7 +321,7 @@ impl AzureClient {
         match response.bytes().await {
             Ok(body) => Ok((status, headers, body.to_vec(), permit)),
             Err(e) => {
-                permit.finish(CallOutcome::Failure);
+                permit.finish(CallOutcome::Failure).await;
                 Err(Step::Retry { wait: backoff(0), error: AzureError::Transport(e.to_string()) })
             }
         }
@@ -328,14 +342,14 @@ impl AzureClient {
             Err(Step::Done(())) => return Err(AzureError::Protocol("unreachable".into())),
         };
         if status == StatusCode::ACCEPTED {
-            permit.finish(CallOutcome::Success);
+            permit.finish(CallOutcome::Success).await;
             let operation = headers
                 .get("operation-location")
                 .and_then(|v| v.to_str().ok())
                 .ok_or_else(|| AzureError::Protocol("202 without Operation-Location".into()))?;
             return Ok(Step::Done((operation.to_string(), retry_after(&headers))));
         }
-        self.failure(status, &headers, &body, permit)
+        self.failure(status, &headers, &body, permit).await
     }
 
     /// One poll: the operation's state, or what to do next.
@@ -347,7 +361,7 @@ impl AzureClient {
             Err(Step::Done(())) => return Err(AzureError::Protocol("unreachable".into())),
         };
         if status == StatusCode::OK {
-            permit.finish(CallOutcome::Success);
+            permit.finish(CallOutcome::Success).await;
             let parsed: OperationStatus = serde_json::from_slice(&body)
                 .map_err(|e| AzureError::Protocol(format!("operation status: {e}")))?;
             let state = parsed.status;
@@ -360,42 +374,46 @@ impl AzureClient {
                 },
             )));
         }
-        self.failure(status, &headers, &body, permit)
+        self.failure(status, &headers, &body, permit).await
     }
 
     /// Maps a non-success answer: retry with a wait (429, 5xx) or an error now.
-    fn failure<T>(
+    async fn failure<T>(
         &self,
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
-        permit: Box<dyn CallPermit>,
+        permit: GatePermit,
     ) -> Result<Step<T>, AzureError> {
         let (code, inner, message) = error_parts(body);
         let after = retry_after(headers);
+        let lower = message.to_ascii_lowercase();
+        // A 403 about quota, or a 429 that is the used-up volume quota rather than the rate limit.
+        let out_of_quota = (status == StatusCode::FORBIDDEN && lower.contains("quota"))
+            || lower.contains("out of call volume quota");
         match status.as_u16() {
+            403 | 429 if out_of_quota => {
+                permit.finish(CallOutcome::Rejected).await;
+                Err(AzureError::QuotaExhausted { message, retry_after: after })
+            }
             429 => {
-                permit.finish(CallOutcome::Throttled);
+                permit.finish(CallOutcome::Throttled).await;
                 Ok(Step::Retry {
                     wait: after.unwrap_or(backoff(1)),
                     error: AzureError::Throttled { retry_after: after },
                 })
             }
             s if s >= 500 => {
-                permit.finish(CallOutcome::Failure);
+                permit.finish(CallOutcome::Failure).await;
                 Ok(Step::Retry {
                     wait: after.unwrap_or(backoff(1)),
                     error: AzureError::Server { status: s, message },
                 })
             }
             s => {
-                permit.finish(CallOutcome::Rejected);
+                permit.finish(CallOutcome::Rejected).await;
                 Err(match s {
-                    401 => AzureError::Unauthorized { code, message },
-                    403 if message.to_ascii_lowercase().contains("quota") => {
-                        AzureError::QuotaExhausted { message, retry_after: after }
-                    }
-                    403 => AzureError::Unauthorized { code, message },
+                    401 | 403 => AzureError::Unauthorized { code, message },
                     404 => AzureError::NotFound { message },
                     s => AzureError::InvalidRequest { status: s, code, inner, message },
                 })

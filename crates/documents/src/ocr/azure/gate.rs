@@ -1,15 +1,32 @@
-//! The hook through which every provider call asks for permission and reports how it went:
-//! the process-wide rate limit (15 analyze calls per second per resource, 50 polls) and the
-//! circuit breaker live behind it. The shared implementation (Redis/PostgreSQL-backed limiter,
-//! breaker registry) comes from the `resilience` crate and is wired by the binary;
-//! [`InProcessGate`] is the simple one for tests and single-process use.
+//! The gate every provider call passes: the Azure resource's rate limits (15 analyze calls per
+//! second and 50 polls on S0, adjustable) and its circuit breaker, shared by all workers.
+//!
+//! - Limits: a [`DistributedLimiter`] per kind of call, keyed by the resource's endpoint (the
+//!   quota is the resource's, whoever calls it). With Redis they hold across every worker; when
+//!   Redis is absent or down they fall back to PostgreSQL (`rate_limit_take`, still shared) and
+//!   then to this process alone — a dead Redis costs precision, never a call.
+//! - Breaker: a [`SharedBreaker`]: this worker's own breaker counts its calls' outcomes, and when
+//!   it opens it publishes "open until T" to Redis, which every worker reads (at most every
+//!   [`SHARED_STATE_FRESH_FOR`]) before calling; see `resilience::shared_breaker` for why only
+//!   the open state is shared. Without Redis the breaker is this worker's own.
+//!
+//! The breaker is asked first (an open breaker refuses at once instead of waiting for a slot),
+//! then the limiter, waiting at most `max_wait`; a longer wait refuses the call, and the job queue
+//! tries the document again later instead of holding a worker.
 
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use futures::future::BoxFuture;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use resilience::{
+    BreakerConfig, Breakers, CircuitBreaker, DistributedLimiter, LimiterError, PgLimiter, Quota,
+    RedisLimiter, SharedBreaker, SharedOpenState, SharedPermit,
+};
+use store::sqlx::PgPool;
+
+/// Longest a Redis request of the gate may take before the gate decides without it.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long a worker trusts what it last read of the shared breaker state.
+pub const SHARED_STATE_FRESH_FOR: Duration = Duration::from_millis(200);
 
 /// Which limit a call counts against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,183 +45,223 @@ pub enum CallOutcome {
     Throttled,
     /// 5xx, timeout or connection failure: counts toward opening the breaker.
     Failure,
-    /// A 4xx other than 429: our request was wrong; says nothing about the service's health.
+    /// A 4xx other than 429: our request (or our quota) was wrong; says nothing about the
+    /// service's health.
     Rejected,
-}
-
-/// Permission for one call; report its outcome when it ends.
-pub trait CallPermit: Send {
-    fn finish(self: Box<Self>, outcome: CallOutcome);
 }
 
 /// Why a call may not start now.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("call refused: {reason}")]
 pub struct GateRefusal {
-    pub reason: String,
-    /// When to try again, if known (an open breaker's remaining time).
+    pub reason: &'static str,
+    /// When to try again.
     pub retry_after: Option<Duration>,
 }
 
-/// A limiter and breaker around provider calls.
-pub trait CallGate: Send + Sync {
-    /// Waits for the rate limit, then admits the call unless the breaker is open.
-    fn admit(&self, kind: CallKind) -> BoxFuture<'_, Result<Box<dyn CallPermit>, GateRefusal>>;
-}
-
-/// Limits and breaker settings of [`InProcessGate`].
+/// The limits and the breaker's settings.
 #[derive(Clone, Copy, Debug)]
-pub struct InProcessGateConfig {
-    pub analyze_per_second: NonZeroU32,
-    pub polls_per_second: NonZeroU32,
-    /// Consecutive failures that open the breaker.
-    pub failures_to_open: u32,
-    /// How long the breaker stays open before letting one trial call through.
-    pub open_for: Duration,
+pub struct GateLimits {
+    pub analyze_per_second: u32,
+    pub polls_per_second: u32,
+    /// The longest a call waits for the rate limit before it is refused.
+    pub max_wait: Duration,
+    pub breaker: BreakerConfig,
 }
 
-impl Default for InProcessGateConfig {
+impl Default for GateLimits {
+    /// S0's default quotas; the breaker opens on half the calls failing (at least 5 in 30 s) and
+    /// lets one probe through after 30 s.
     fn default() -> Self {
-        InProcessGateConfig {
-            analyze_per_second: NonZeroU32::new(15).unwrap_or(NonZeroU32::MIN),
-            polls_per_second: NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
-            failures_to_open: 5,
-            open_for: Duration::from_secs(30),
+        GateLimits {
+            analyze_per_second: 15,
+            polls_per_second: 50,
+            max_wait: Duration::from_secs(30),
+            breaker: BreakerConfig {
+                failure_rate: 0.5,
+                minimum_calls: 5,
+                window: Duration::from_secs(30),
+                open_for: Duration::from_secs(30),
+                half_open_probes: 1,
+            },
         }
     }
 }
 
-#[derive(Debug, Default)]
-struct BreakerState {
-    consecutive_failures: u32,
-    open_until: Option<Instant>,
-    trial_in_flight: bool,
+/// Where the state shared by all workers lives; each part optional.
+#[derive(Clone, Debug, Default)]
+pub struct GateStores {
+    /// Redis: the limits and the breaker's open state.
+    pub redis: Option<RedisStore>,
+    /// PostgreSQL (the application's pool): the limits when Redis is absent or down.
+    pub postgres: Option<PgPool>,
 }
 
-/// GCRA limiters per call kind (governor) and a consecutive-failure breaker, in this process.
-pub struct InProcessGate {
-    config: InProcessGateConfig,
-    analyze: DefaultDirectRateLimiter,
-    poll: DefaultDirectRateLimiter,
-    breaker: Arc<Mutex<BreakerState>>,
+#[derive(Clone, Debug)]
+pub struct RedisStore {
+    pub url: String,
+    /// Put before every key of the gate (`ch:` → `ch:azure:<endpoint>:analyze`).
+    pub key_prefix: String,
 }
 
-impl InProcessGate {
-    pub fn new(config: InProcessGateConfig) -> InProcessGate {
-        InProcessGate {
-            config,
-            analyze: RateLimiter::direct(Quota::per_second(config.analyze_per_second)),
-            poll: RateLimiter::direct(Quota::per_second(config.polls_per_second)),
-            breaker: Arc::new(Mutex::new(BreakerState::default())),
+/// The Redis URL could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("the Redis URL for the Azure gate is not usable: {0}")]
+pub struct GateSetupError(String);
+
+/// `azure:<endpoint>`: names the resource's limits, breaker and shared keys.
+fn resource_key(endpoint: &str) -> String {
+    format!("azure:{}", endpoint.trim_end_matches('/'))
+}
+
+/// Limits and breaker of one Azure resource. Cheap to clone; clones share everything.
+#[derive(Clone, Debug)]
+pub struct AzureGate {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    analyze: (DistributedLimiter, String),
+    polls: (DistributedLimiter, String),
+    max_wait: Duration,
+    breaker: SharedBreaker,
+}
+
+impl AzureGate {
+    /// The gate of the resource at `endpoint`. Its breaker is taken from `breakers` (the
+    /// process's registry, which the health page lists), so every client of the resource in
+    /// this process shares it.
+    pub fn new(
+        endpoint: &str,
+        limits: GateLimits,
+        stores: GateStores,
+        breakers: &Breakers,
+    ) -> Result<AzureGate, GateSetupError> {
+        let resource = resource_key(endpoint);
+        let redis = match &stores.redis {
+            Some(redis) => Some((
+                RedisLimiter::new(&redis.url, redis.key_prefix.clone(), REDIS_TIMEOUT)
+                    .map_err(|e| GateSetupError(e.to_string()))?,
+                SharedOpenState::new(
+                    &redis.url,
+                    format!("{}{resource}:breaker-open", redis.key_prefix),
+                    REDIS_TIMEOUT,
+                    SHARED_STATE_FRESH_FOR,
+                )
+                .map_err(|e| GateSetupError(e.to_string()))?,
+            )),
+            None => None,
+        };
+        let postgres = stores.postgres.map(PgLimiter::new);
+        Ok(AzureGate::build(resource, limits, redis, postgres, breakers))
+    }
+
+    /// A gate of this process alone (limits and breaker in memory), for tests and single-process
+    /// tools.
+    pub fn in_process(endpoint: &str, limits: GateLimits) -> AzureGate {
+        AzureGate::build(resource_key(endpoint), limits, None, None, &Breakers::default())
+    }
+
+    fn build(
+        resource: String,
+        limits: GateLimits,
+        redis: Option<(RedisLimiter, SharedOpenState)>,
+        postgres: Option<PgLimiter>,
+        breakers: &Breakers,
+    ) -> AzureGate {
+        let (redis_limiter, shared_open) = redis.unzip();
+        let limiter = |name: &str, per_second: u32| {
+            DistributedLimiter::new(
+                format!("azure-{name}"),
+                Quota::per_second(per_second),
+                redis_limiter.clone(),
+                postgres.clone(),
+            )
+        };
+        AzureGate {
+            inner: Arc::new(Inner {
+                analyze: (limiter("analyze", limits.analyze_per_second), format!("{resource}:analyze")),
+                polls: (limiter("polls", limits.polls_per_second), format!("{resource}:polls")),
+                max_wait: limits.max_wait,
+                breaker: SharedBreaker::new(breakers.get_or_create(&resource, limits.breaker), shared_open),
+            }),
         }
     }
 
-    /// Whether the breaker currently refuses calls.
-    pub fn is_open(&self) -> bool {
-        self.breaker.lock().is_ok_and(|b| b.open_until.is_some_and(|t| Instant::now() < t))
+    /// This process's breaker of the resource.
+    pub fn breaker(&self) -> &CircuitBreaker {
+        self.inner.breaker.local()
+    }
+
+    /// Admits one call unless the breaker is open (here or in another worker), after waiting for
+    /// the rate limit of its kind.
+    pub async fn admit(&self, kind: CallKind) -> Result<GatePermit, GateRefusal> {
+        let permit = self.inner.breaker.try_acquire().await.map_err(|left| GateRefusal {
+            reason: "the Azure circuit breaker is open (Azure failed in this or another worker)",
+            retry_after: Some(left),
+        })?;
+        let (limiter, key) = match kind {
+            CallKind::Analyze => &self.inner.analyze,
+            CallKind::Poll => &self.inner.polls,
+        };
+        limiter.acquire(key, self.inner.max_wait).await.map_err(|e| GateRefusal {
+            reason: "the Azure rate limit would hold this call longer than its longest wait",
+            retry_after: match e {
+                LimiterError::Denied(wait) => Some(wait),
+                _ => None,
+            },
+        })?;
+        Ok(GatePermit(permit))
     }
 }
 
-impl Default for InProcessGate {
-    fn default() -> Self {
-        InProcessGate::new(InProcessGateConfig::default())
-    }
-}
+/// Leave for one call; report its outcome with [`GatePermit::finish`].
+#[must_use = "report the call's outcome"]
+#[derive(Debug)]
+pub struct GatePermit(SharedPermit);
 
-struct Permit {
-    breaker: Arc<Mutex<BreakerState>>,
-    failures_to_open: u32,
-    open_for: Duration,
-    trial: bool,
-}
-
-impl CallPermit for Permit {
-    fn finish(self: Box<Self>, outcome: CallOutcome) {
-        let Ok(mut b) = self.breaker.lock() else { return };
-        if self.trial {
-            b.trial_in_flight = false;
-        }
+impl GatePermit {
+    pub async fn finish(self, outcome: CallOutcome) {
         match outcome {
-            CallOutcome::Failure => {
-                b.consecutive_failures += 1;
-                if self.trial || b.consecutive_failures >= self.failures_to_open {
-                    b.open_until = Some(Instant::now() + self.open_for);
-                }
-            }
-            CallOutcome::Success | CallOutcome::Rejected | CallOutcome::Throttled => {
-                b.consecutive_failures = 0;
-                b.open_until = None;
-            }
+            CallOutcome::Failure => self.0.failure().await,
+            // Throttling and our own bad requests say the service is up.
+            CallOutcome::Success | CallOutcome::Throttled | CallOutcome::Rejected => self.0.success(),
         }
-    }
-}
-
-impl CallGate for InProcessGate {
-    fn admit(&self, kind: CallKind) -> BoxFuture<'_, Result<Box<dyn CallPermit>, GateRefusal>> {
-        Box::pin(async move {
-            let trial = {
-                let mut b = self
-                    .breaker
-                    .lock()
-                    .map_err(|_| GateRefusal { reason: "breaker lock poisoned".into(), retry_after: None })?;
-                match b.open_until {
-                    Some(until) if Instant::now() < until => {
-                        return Err(GateRefusal {
-                            reason: "the provider's circuit breaker is open".into(),
-                            retry_after: Some(until - Instant::now()),
-                        });
-                    }
-                    // Half-open: one trial call at a time.
-                    Some(_) if b.trial_in_flight => {
-                        return Err(GateRefusal {
-                            reason: "a trial call is in flight".into(),
-                            retry_after: Some(Duration::from_secs(1)),
-                        });
-                    }
-                    Some(_) => {
-                        b.trial_in_flight = true;
-                        true
-                    }
-                    None => false,
-                }
-            };
-            match kind {
-                CallKind::Analyze => self.analyze.until_ready().await,
-                CallKind::Poll => self.poll.until_ready().await,
-            }
-            let permit = Permit {
-                breaker: Arc::clone(&self.breaker),
-                failures_to_open: self.config.failures_to_open,
-                open_for: self.config.open_for,
-                trial,
-            };
-            Ok(Box::new(permit) as Box<dyn CallPermit>)
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use resilience::BreakerState;
+
     use super::*;
 
     #[tokio::test]
-    async fn the_breaker_opens_after_failures_and_closes_after_a_good_trial() {
-        let gate = InProcessGate::new(InProcessGateConfig {
-            failures_to_open: 2,
-            open_for: Duration::from_millis(50),
-            ..InProcessGateConfig::default()
-        });
+    async fn the_breaker_opens_on_failures_lets_one_probe_through_and_ignores_throttling() {
+        let defaults = GateLimits::default();
+        let open_for = Duration::from_millis(50);
+        let limits = GateLimits {
+            analyze_per_second: 1000,
+            breaker: BreakerConfig { minimum_calls: 2, open_for, ..defaults.breaker },
+            ..defaults
+        };
+        let gate = AzureGate::in_process("http://azure.test", limits);
         for _ in 0..2 {
-            gate.admit(CallKind::Analyze).await.unwrap().finish(CallOutcome::Failure);
+            gate.admit(CallKind::Analyze).await.unwrap().finish(CallOutcome::Failure).await;
         }
-        assert!(gate.is_open());
-        assert!(gate.admit(CallKind::Analyze).await.is_err());
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        let trial = gate.admit(CallKind::Poll).await.unwrap();
-        assert!(gate.admit(CallKind::Poll).await.is_err(), "one trial at a time");
-        trial.finish(CallOutcome::Success);
-        assert!(!gate.is_open());
-        gate.admit(CallKind::Analyze).await.unwrap().finish(CallOutcome::Throttled);
-        assert!(!gate.is_open(), "throttling is not a failure");
+        assert_eq!(gate.breaker().state(), BreakerState::Open);
+        let refused = gate.admit(CallKind::Analyze).await.unwrap_err();
+        assert!(refused.retry_after.is_some_and(|left| left <= open_for), "{refused:?}");
+        // A sleep never ends early: the open time is over afterwards.
+        tokio::time::sleep(open_for).await;
+        let probe = gate.admit(CallKind::Poll).await.unwrap();
+        assert!(gate.admit(CallKind::Poll).await.is_err(), "one probe at a time");
+        probe.finish(CallOutcome::Success).await;
+        assert_eq!(gate.breaker().state(), BreakerState::Closed);
+        for _ in 0..4 {
+            gate.admit(CallKind::Analyze).await.unwrap().finish(CallOutcome::Throttled).await;
+        }
+        assert_eq!(gate.breaker().state(), BreakerState::Closed, "throttling is not a failure");
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! # Layout
 //! - [`client`]: the REST protocol (submit, 202 + `Operation-Location`, polling, retries).
-//! - [`gate`]: the limiter/breaker hook every call passes.
+//! - [`gate`]: the rate limits and circuit breaker every call passes, shared by all workers.
 //! - [`model`]: the JSON of results and errors.
 //! - [`mapping`]: result → pages of words and our fields.
 
@@ -20,11 +20,13 @@ pub mod model;
 use futures::future::BoxFuture;
 
 pub use client::{AnalyzeOptions, ApiVersion, AzureClient, AzureConfig, AzureError};
-pub use gate::{
-    CallGate, CallKind, CallOutcome, CallPermit, GateRefusal, InProcessGate, InProcessGateConfig,
-};
+pub use gate::{AzureGate, CallKind, CallOutcome, GateLimits, GateRefusal, GateStores, RedisStore};
 
 use crate::fields::DocType;
+
+/// Whether this build speaks TLS (the `rustls` feature): without it only `http://` endpoints
+/// (local stand-ins) can be reached, and [`AzureClient::new`] refuses an `https://` one.
+pub const TLS: bool = cfg!(feature = "rustls");
 use crate::ocr::{EngineId, OcrEngine, OcrError, OcrOutput, OcrRequest, OcrTimings};
 
 /// The prebuilt model for a known document type (or layout when unknown or not offered by the

@@ -164,7 +164,8 @@ pub struct DocumentFilter {
     pub status: Option<String>,
     pub doc_type: Option<String>,
     pub needs_review: Option<bool>,
-    /// Uploaded in this calendar year (UTC).
+    /// The document's year: its tax year, else the year of its statement period's end, invoice
+    /// date or receipt date (as extracted or corrected), else the year it was uploaded (UTC).
     pub year: Option<i32>,
     /// Full text over file names and extracted text.
     pub q: Option<String>,
@@ -195,7 +196,15 @@ pub async fn list(
                    and ($4::text is null or status = $4) and ($5::text is null or doc_type = $5)
                    and ($6::boolean is null or needs_review = $6)
                    and ($7::text is null or search @@ websearch_to_tsquery('simple', $7))
-                   and ($11::int is null or extract(year from created_at at time zone 'UTC') = $11) ",
+                   and ($11::int is null or coalesce(
+                         (select substring(f.value->>'value' from '(?:19|20)\\d{2}')::int
+                            from document_fields f
+                           where f.organization_id = documents.organization_id and f.document_id = documents.id
+                             and f.key in ('tax_year', 'period_end', 'invoice_date', 'date')
+                             and f.value->>'value' ~ '(?:19|20)\\d{2}'
+                           order by array_position(array['tax_year', 'period_end', 'invoice_date', 'date'], f.key)
+                           limit 1),
+                         extract(year from created_at at time zone 'UTC')::int) = $11) ",
                 $order
             )
         };

@@ -209,7 +209,8 @@ struct DocumentListParams {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     doc_type: Option<String>,
-    /// Uploaded in this year (UTC).
+    /// The document's year: its tax year (W-2, 1099, 1040), else the year of its statement period's
+    /// end, invoice date or receipt date, else the year it was uploaded (UTC).
     year: Option<i32>,
     /// uploaded, processing, needs_review, approved, stored, duplicate, failed.
     status: Option<String>,

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::Datelike;
 use doc_corpus::{CorpusSpec, ScanFormat, generate};
 use documents::eval::LabeledDocument;
 use documents::fields::{DocType, FieldValue};
@@ -199,10 +200,16 @@ async fn a_digital_invoice_is_extracted_auto_approved_searchable_and_reprocessab
     assert_eq!(found.value()["items"][0]["id"], id.as_str());
     let none = app.get("/v1/documents?q=nosuchwordanywhere", token).await.value();
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
-    let year = chrono::Utc::now().format("%Y");
+    // The year is the invoice's own (its date), not the upload's.
+    let FieldValue::Date(issued) = &doc.truth.fields["invoice_date"] else { panic!("invoice date") };
+    let year = issued.year();
     let filtered =
         app.get(&format!("/v1/documents?year={year}&status=approved&needs_review=false"), token).await;
     assert_eq!(filtered.value()["items"][0]["id"], id.as_str(), "{}", filtered.body);
+    let upload_year = chrono::Utc::now().year();
+    assert_ne!(upload_year, year, "the corpus dates its invoices in 2025");
+    let by_upload = app.get(&format!("/v1/documents?year={upload_year}&type=invoice"), token).await.value();
+    assert!(by_upload["items"].as_array().unwrap().iter().all(|d| d["id"] != id.as_str()), "{by_upload}");
     let other_year = app.get("/v1/documents?year=1999", token).await.value();
     assert_eq!(other_year["items"].as_array().unwrap().len(), 0);
     let bad_type = app.get("/v1/documents?type=novel", token).await;

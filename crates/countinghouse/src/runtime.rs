@@ -263,7 +263,7 @@ fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<docum
 /// The recurring jobs (cron), run by the scheduler leader among the workers. The list is the
 /// truth: schedules missing from it are deleted when a worker starts.
 pub fn job_schedules(state: &api::AppState) -> anyhow::Result<Vec<jobs::scheduler::Schedule>> {
-    let mut schedules = Vec::new();
+    let mut schedules = documents::jobs::schedules().context("document pipeline schedules")?;
     if state.quickbooks.is_some() {
         schedules.extend(qbo_sync::schedules().context("QuickBooks sync schedules")?);
     }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use domain::OrganizationId;
 use futures::future::try_join_all;
+use jobs::scheduler::Schedule;
 use jobs::{Job, JobContext, JobError, Registry};
 use serde::{Deserialize, Serialize};
 use store::documents::{self as rows, DocumentField, Results};
@@ -62,7 +63,65 @@ impl PipelineDeps {
 
 /// Registers the document jobs with a worker's registry.
 pub fn register(registry: &mut Registry, deps: PipelineDeps) {
+    registry.register(SweepAbandoned { db: deps.db.clone() });
     registry.register(ProcessDocument { deps });
+}
+
+/// The recurring jobs of the pipeline, for the scheduler.
+pub fn schedules() -> Result<Vec<Schedule>, jobs::JobsError> {
+    Ok(vec![Schedule::new::<SweepAbandoned>("documents-sweep-abandoned", "* * * * *", SweepPayload {})?])
+}
+
+/// Fails the documents whose pipeline job died without its handler's last attempt, every minute.
+///
+/// A job's handler marks its document failed when its last attempt fails. But a worker killed
+/// during the last attempt (say, by a page that crashes the OCR engine every time) never gets
+/// there: the job queue's rescue dead-letters the job, and the document would stay `processing`
+/// and its batch unfinished for ever. This finds those documents from the dead jobs (the 500 newest
+/// each run) and fails them with the job's last error, settling their batches; a document that did
+/// finish is left alone, so running it again changes nothing.
+pub struct SweepAbandoned {
+    db: Db,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SweepPayload {}
+
+impl Job for SweepAbandoned {
+    const KIND: &'static str = "documents.sweep_abandoned";
+    const QUEUE: &'static str = QUEUE;
+    const MAX_ATTEMPTS: i32 = 3;
+    type Payload = SweepPayload;
+
+    async fn run(&self, _ctx: JobContext, _payload: SweepPayload) -> Result<(), JobError> {
+        sweep_abandoned(&self.db).await.map(|_| ())
+    }
+}
+
+/// One sweep (see [`SweepAbandoned`]); returns how many documents it failed.
+pub async fn sweep_abandoned(db: &Db) -> Result<usize, JobError> {
+    let filter = jobs::admin::JobFilter {
+        kind: Some(ProcessDocument::KIND.to_owned()),
+        state: Some(jobs::JobState::Dead),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let dead = jobs::admin::list_jobs(db.pool(), &filter).await.map_err(JobError::retry)?;
+    let mut failed = 0;
+    for job in dead {
+        let Ok(p) = serde_json::from_value::<ProcessPayload>(job.payload) else { continue };
+        let error = job.last_error.unwrap_or_else(|| "the pipeline job died".to_owned());
+        let mut tx =
+            TenantTx::begin(db, p.organization_id, Actor::system()).await.map_err(JobError::retry)?;
+        if let Some(batch) =
+            rows::fail_unfinished(&mut tx, p.document_id, &error).await.map_err(JobError::retry)?
+        {
+            crate::batches::settle(&mut tx, batch).await.map_err(JobError::retry)?;
+            failed += 1;
+        }
+        tx.commit().await.map_err(JobError::retry)?;
+    }
+    Ok(failed)
 }
 
 /// The queue the pipeline runs on (its workers' concurrency bounds OCR per process).

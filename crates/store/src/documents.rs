@@ -357,19 +357,44 @@ pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Doc
 /// The pipeline gave up on a document (a fatal error, or out of attempts). Returns the batch of
 /// the document (none when it was deleted meanwhile, or came before batches).
 pub async fn mark_failed(tx: &mut TenantTx, id: Uuid, error: &str) -> StoreResult<Option<DocumentBatchId>> {
+    Ok(fail(tx, id, error, false).await?.flatten())
+}
+
+/// Marks a document failed only if the pipeline never finished it (still `uploaded` or
+/// `processing`): for a job that died without its handler's last attempt. `None` when the document
+/// had finished (or is gone) and nothing changed; else its batch.
+pub async fn fail_unfinished(
+    tx: &mut TenantTx,
+    id: Uuid,
+    error: &str,
+) -> StoreResult<Option<Option<DocumentBatchId>>> {
+    fail(tx, id, error, true).await
+}
+
+async fn fail(
+    tx: &mut TenantTx,
+    id: Uuid,
+    error: &str,
+    only_unfinished: bool,
+) -> StoreResult<Option<Option<DocumentBatchId>>> {
     let org = tx.org_uuid();
     let error: String = error.chars().take(2000).collect();
     let batch: Option<Option<DocumentBatchId>> = sqlx::query_scalar(
         "update documents set status = 'failed', error = $3, needs_review = true
-         where organization_id = $1 and id = $2 and deleted_at is null returning batch_id",
+         where organization_id = $1 and id = $2 and deleted_at is null
+           and (not $4 or status in ('uploaded', 'processing'))
+         returning batch_id",
     )
     .bind(org)
     .bind(id)
     .bind(&error)
+    .bind(only_unfinished)
     .fetch_optional(tx.conn())
     .await?;
-    add_event(tx, id, "failed", serde_json::json!({ "error": error })).await?;
-    Ok(batch.flatten())
+    if batch.is_some() || !only_unfinished {
+        add_event(tx, id, "failed", serde_json::json!({ "error": error })).await?;
+    }
+    Ok(batch)
 }
 
 /// A reviewer's correction of one field: it then counts as certain.

@@ -352,3 +352,52 @@ async fn bad_batch_and_notification_requests_are_refused_and_change_nothing() {
     .unwrap();
     assert_eq!(written, 0);
 }
+
+/// A worker killed during a job's last attempt (say, by a page that crashes the OCR engine each
+/// time) never runs the handler's give-up: the queue's rescue dead-letters the job. The sweep
+/// then fails the document with the job's last error and finishes its batch, once.
+#[tokio::test]
+async fn documents_whose_job_died_on_its_last_attempt_fail_and_finish_their_batch() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("batch-crash").await;
+    let token = t.owner.token.as_str();
+    let c = client(&app, token, "Crashy Client").await;
+    let files = [("one.pdf", receipt_pdf("11.65")), ("two.pdf", receipt_pdf("12.65"))];
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let batch = batch_of(&upload(&app, token, &c, &files).await);
+
+    // Both jobs were leased for their last attempt by a worker that died.
+    let mut owner = app.test_db.owner_conn().await;
+    sqlx::query(
+        "update jobs set state = 'running', attempt = max_attempts, leased_by = gen_random_uuid(),
+             lease_expires_at = now() - interval '1 minute'
+         where kind = 'documents.process'",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let rescued: Vec<(i64, String, String)> =
+        sqlx::query_as("select * from jobs_rescue(gen_random_uuid(), 100)")
+            .fetch_all(&mut owner)
+            .await
+            .unwrap();
+    assert_eq!(rescued.iter().filter(|r| r.2 == "dead").count(), 2, "{rescued:?}");
+    assert!(progress(&app, token, &batch).await["finished_at"].is_null());
+
+    assert_eq!(documents::jobs::sweep_abandoned(&app.db).await.unwrap(), 2);
+    let done = progress(&app, token, &batch).await;
+    assert!(!done["finished_at"].is_null(), "{done}");
+    assert_eq!(counts(&done)["failed"], 2, "{done}");
+    let docs = app.get(&format!("/v1/documents?client_id={c}"), token).await.value();
+    for d in docs["items"].as_array().unwrap() {
+        assert_eq!(d["status"], "failed", "{d}");
+    }
+    let id = docs["items"][0]["id"].as_str().unwrap();
+    let detail = app.get(&format!("/v1/documents/{id}"), token).await.value();
+    assert!(detail["document"]["error"].as_str().unwrap().contains("lease expired"), "{detail}");
+
+    // Again: nothing left to fail, nothing written twice.
+    assert_eq!(documents::jobs::sweep_abandoned(&app.db).await.unwrap(), 0);
+    assert_eq!(written_for(&app, &batch).await, (1, 1));
+    assert_eq!(notifications(&app, token, "").await.len(), 1);
+}

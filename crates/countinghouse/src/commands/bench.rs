@@ -229,6 +229,47 @@ async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<Exi
 
 /// The report of the in-process scenarios: the machine, the command, and per figure the median,
 /// minimum and maximum of its runs' values.
+/// A firm of its own for one in-process benchmark run: signed up, its owner signed in, one client.
+pub(super) struct BenchFirm {
+    pub token: String,
+    pub ctx: identity::AuthContext,
+    pub client: domain::ClientId,
+}
+
+pub(super) async fn bench_firm(
+    identity: &identity::Identity,
+    firm: &firm::Firm,
+    slug_prefix: &str,
+    client_name: &str,
+) -> anyhow::Result<BenchFirm> {
+    const PASSWORD: &str = "bench-password-2026";
+    let meta = identity::RequestMeta::default();
+    let slug = format!("{slug_prefix}-{}", uuid::Uuid::now_v7().simple());
+    let email = format!("owner@{slug}.test");
+    identity
+        .signup(
+            identity::SignupRequest {
+                organization_name: format!("{slug_prefix} firm"),
+                slug: slug.clone(),
+                name: "Bench Owner".into(),
+                email: email.clone(),
+                password: PASSWORD.into(),
+            },
+            &meta,
+        )
+        .await?;
+    let login =
+        identity::LoginRequest { organization: slug, email, password: PASSWORD.into(), mfa_code: None };
+    let token = identity.login(login, &meta).await?.token;
+    let ctx = identity.authenticate(&token, &meta).await?;
+    let new_client = api_types::clients::CreateClientRequest {
+        business_name: client_name.to_owned(),
+        ..Default::default()
+    };
+    let client = firm.create_client(&ctx, &meta, new_client).await?.id;
+    Ok(BenchFirm { token, ctx, client })
+}
+
 pub(super) fn print_median_table(rows: &[(String, Vec<f64>)]) {
     println!("Machine: {}.", Machine::detect().describe());
     println!("Command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));

@@ -18,17 +18,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use api_types::clients::CreateClientRequest;
 use documents::eval::{LabeledDocument, Variant};
 use futures::StreamExt;
-use identity::{LoginRequest, RequestMeta, SignupRequest};
 
 use crate::cli::BenchArgs;
 use crate::commands::worker::JobRunner;
 use crate::config::Config;
 use crate::runtime::{self, Database};
 
-const PASSWORD: &str = "documents-bench-password-2026";
 const UPLOADERS: usize = 4;
 
 struct RunFigures {
@@ -117,34 +114,8 @@ fn corpus(dir: &Path, seed: u64, per_layout: usize) -> anyhow::Result<Vec<Labele
 }
 
 async fn sign_up(identity: &identity::Identity, firm: &firm::Firm, base: String) -> anyhow::Result<Target> {
-    let meta = RequestMeta::default();
-    let slug = format!("docs-bench-{}", uuid::Uuid::now_v7().simple());
-    let email = format!("owner@{slug}.test");
-    identity
-        .signup(
-            SignupRequest {
-                organization_name: "Documents bench firm".into(),
-                slug: slug.clone(),
-                name: "Bench Owner".into(),
-                email: email.clone(),
-                password: PASSWORD.into(),
-            },
-            &meta,
-        )
-        .await?;
-    let signed_in = identity
-        .login(LoginRequest { organization: slug, email, password: PASSWORD.into(), mfa_code: None }, &meta)
-        .await?;
-    let ctx = identity.authenticate(&signed_in.token, &meta).await?;
-    let client = firm
-        .create_client(
-            &ctx,
-            &meta,
-            CreateClientRequest { business_name: "Shoebox Receipts LLC".into(), ..Default::default() },
-        )
-        .await?
-        .id;
-    Ok(Target { http: reqwest::Client::new(), base, token: signed_in.token, client: client.to_string() })
+    let bench = super::bench::bench_firm(identity, firm, "docs-bench", "Shoebox Receipts LLC").await?;
+    Ok(Target { http: reqwest::Client::new(), base, token: bench.token, client: bench.client.to_string() })
 }
 
 impl Target {

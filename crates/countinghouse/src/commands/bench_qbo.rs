@@ -10,9 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use api_types::clients::CreateClientRequest;
 use domain::ClientId;
-use identity::{LoginRequest, RequestMeta, SignupRequest};
 use qbo_sandbox::{CompanySpec, Sandbox, SandboxConfig, SandboxHandle};
 use qbo_sync::history::{self, SyncRun};
 use qbo_sync::sync_jobs::{self, Trigger};
@@ -24,7 +22,6 @@ use crate::config::Config;
 use crate::runtime::{self, Database};
 
 const REALM: &str = "9130350000000001";
-const PASSWORD: &str = "qbo-bench-password-2026";
 
 struct RunFigures {
     entities: usize,
@@ -104,33 +101,8 @@ async fn one_run(
     let cache = runtime::cache(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone());
     let firm = runtime::firm(config, db.clone(), keys.clone(), cache)?;
-    let meta = RequestMeta::default();
-    let slug = format!("qbo-bench-{}", uuid::Uuid::now_v7().simple());
-    let email = format!("owner@{slug}.test");
-    identity
-        .signup(
-            SignupRequest {
-                organization_name: "QuickBooks bench firm".into(),
-                slug: slug.clone(),
-                name: "Bench Owner".into(),
-                email: email.clone(),
-                password: PASSWORD.into(),
-            },
-            &meta,
-        )
-        .await?;
-    let signed_in = identity
-        .login(LoginRequest { organization: slug, email, password: PASSWORD.into(), mfa_code: None }, &meta)
-        .await?;
-    let ctx = identity.authenticate(&signed_in.token, &meta).await?;
-    let client = firm
-        .create_client(
-            &ctx,
-            &meta,
-            CreateClientRequest { business_name: "Books client".into(), ..Default::default() },
-        )
-        .await?
-        .id;
+    let bench = super::bench::bench_firm(&identity, &firm, "qbo-bench", "Books client").await?;
+    let (ctx, client) = (bench.ctx, bench.client);
 
     let mut registry = jobs::Registry::new();
     qbo_sync::register(&mut registry, qb.clone());

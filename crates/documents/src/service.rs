@@ -366,6 +366,25 @@ impl Documents {
         Ok(progress)
     }
 
+    /// Upload batches in the caller's reach, newest first (one client's with `client`; with
+    /// `unfinished` only those still being read).
+    pub async fn batches(
+        &self,
+        ctx: &AuthContext,
+        meta: &RequestMeta,
+        client: Option<ClientId>,
+        unfinished: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> DocumentsResult<Page<BatchProgress>> {
+        ctx.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(ctx, meta).await?;
+        let page =
+            document_batches::list(&mut tx, &ctx.client_scope(), client, unfinished, cursor, limit).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
     /// Documents in the caller's reach, newest first (`oldest_first` for the review queue).
     pub async fn list(
         &self,

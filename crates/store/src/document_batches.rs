@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, UserId};
 use serde::{Deserialize, Serialize};
 
+use crate::cursor::{self, Page};
 use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -100,6 +101,50 @@ pub async fn get(tx: &mut TenantTx, id: DocumentBatchId, scope: &ClientScope) ->
     .await?;
     let counts = counts(tx, id).await?;
     Ok(BatchProgress { batch, counts })
+}
+
+#[derive(Serialize, Deserialize)]
+struct BatchKey(DateTime<Utc>, DocumentBatchId);
+
+/// Batches of clients in `scope` (of one client with `client`), newest first; with `unfinished`
+/// only those whose documents are still being read. Each with its counts (a page holds at most a
+/// few hundred batches, each counted from its documents by index).
+pub async fn list(
+    tx: &mut TenantTx,
+    scope: &ClientScope,
+    client: Option<ClientId>,
+    unfinished: bool,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Page<BatchProgress>> {
+    let org = tx.org_uuid();
+    let after: Option<BatchKey> = after.map(cursor::decode).transpose()?;
+    let (t, id) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
+    let rows: Vec<DocumentBatch> = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from document_batches b join clients c on c.organization_id = b.organization_id and c.id = b.client_id
+          where b.organization_id = $1 and ($2::uuid[] is null or b.client_id = any($2))
+            and ($3::uuid is null or b.client_id = $3) and (not $4 or b.finished_at is null)
+            and ($5::timestamptz is null or (b.created_at, b.id) < ($5, $6))
+          order by b.created_at desc, b.id desc limit $7"
+    ))
+    .bind(org)
+    .bind(scope.ids())
+    .bind(client)
+    .bind(unfinished)
+    .bind(t)
+    .bind(id)
+    .bind(limit as i64 + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    let page = Page::from_overfetch(rows, limit, |b| BatchKey(b.created_at, b.id));
+    let mut items = Vec::with_capacity(page.items.len());
+    for batch in page.items {
+        let counts = counts(tx, batch.id).await?;
+        items.push(BatchProgress { batch, counts });
+    }
+    Ok(Page { items, next_cursor: page.next_cursor })
 }
 
 /// Locks a batch's row until the transaction ends. The lock is its own statement on purpose:

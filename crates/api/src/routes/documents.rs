@@ -44,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_link))
         .routes(routes!(open_link))
         .routes(routes!(thumbnail))
+        .routes(routes!(list_batches))
         .routes(routes!(get_batch))
         .merge(uploads)
 }
@@ -183,6 +184,37 @@ async fn upload_batch(
     let uploaded =
         state.documents.upload_batch(&auth.ctx, &auth.meta, client, &zip.bytes, form.category).await?;
     respond(uploaded)
+}
+
+/// Filters of the batch list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct BatchListParams {
+    client_id: Option<ClientId>,
+    /// Only batches whose documents are still being read.
+    #[serde(default)]
+    unfinished: bool,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Upload batches, newest first, each with its progress (`documents:read`; portal users see their
+/// own clients' batches).
+#[utoipa::path(get, path = "/v1/document-batches", tag = "documents", security(("bearer" = [])),
+    params(BatchListParams),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = Problem), (status = 422, body = Problem)))]
+async fn list_batches(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<BatchListParams>,
+) -> ApiResult<Json<Page<BatchProgress>>> {
+    let limit = page_limit(q.limit)?;
+    let page = state
+        .documents
+        .batches(&auth.ctx, &auth.meta, q.client_id, q.unfinished, q.cursor.as_deref(), limit)
+        .await?;
+    Ok(Json(Page { items: page.items, next_cursor: page.next_cursor }))
 }
 
 /// An upload batch's progress: files accepted and refused, its documents counted by status

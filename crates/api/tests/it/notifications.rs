@@ -331,6 +331,9 @@ async fn bad_batch_and_notification_requests_are_refused_and_change_nothing() {
         (reqwest::Method::POST, "/v1/notifications/not-a-uuid/read".into(), 400, "invalid-parameter"),
         (reqwest::Method::GET, "/v1/notifications?cursor=garbage".into(), 400, "invalid-cursor"),
         (reqwest::Method::GET, "/v1/notifications?limit=0".into(), 422, "validation"),
+        (reqwest::Method::GET, "/v1/document-batches?cursor=garbage".into(), 400, "invalid-cursor"),
+        (reqwest::Method::GET, "/v1/document-batches?limit=0".into(), 422, "validation"),
+        (reqwest::Method::GET, "/v1/document-batches?client_id=nope".into(), 400, "invalid-parameter"),
     ];
     for (method, path, status, slug) in cases {
         let body = (method == reqwest::Method::POST).then(|| json!({}));
@@ -338,6 +341,9 @@ async fn bad_batch_and_notification_requests_are_refused_and_change_nothing() {
         assert_eq!(r.status, status, "{method} {path}: {}", r.body);
         assert_eq!(r.problem_slug(), slug, "{method} {path}: {}", r.body);
     }
+    let r = app.get("/v1/document-batches?colour=blue", token).await;
+    assert!((400..500).contains(&r.status), "{}", r.body);
+    r.problem();
     let r = app.get("/v1/notifications?unread=maybe", token).await;
     assert!((400..500).contains(&r.status), "{}", r.body);
     r.problem();
@@ -383,6 +389,10 @@ async fn documents_whose_job_died_on_its_last_attempt_fail_and_finish_their_batc
             .unwrap();
     assert_eq!(rescued.iter().filter(|r| r.2 == "dead").count(), 2, "{rescued:?}");
     assert!(progress(&app, token, &batch).await["finished_at"].is_null());
+    let open = app.get(&format!("/v1/document-batches?unfinished=true&client_id={c}"), token).await.value();
+    assert_eq!(open["items"].as_array().unwrap().len(), 1, "{open}");
+    assert_eq!(open["items"][0]["id"], batch.as_str());
+    assert_eq!(open["items"][0]["counts"]["pending"], 2, "{open}");
 
     assert_eq!(documents::jobs::sweep_abandoned(&app.db).await.unwrap(), 2);
     let done = progress(&app, token, &batch).await;
@@ -395,6 +405,11 @@ async fn documents_whose_job_died_on_its_last_attempt_fail_and_finish_their_batc
     let id = docs["items"][0]["id"].as_str().unwrap();
     let detail = app.get(&format!("/v1/documents/{id}"), token).await.value();
     assert!(detail["document"]["error"].as_str().unwrap().contains("lease expired"), "{detail}");
+
+    let open = app.get("/v1/document-batches?unfinished=true", token).await.value();
+    assert_eq!(open["items"].as_array().unwrap().len(), 0, "{open}");
+    let all = app.get("/v1/document-batches", token).await.value();
+    assert_eq!(all["items"][0]["counts"]["failed"], 2, "{all}");
 
     // Again: nothing left to fail, nothing written twice.
     assert_eq!(documents::jobs::sweep_abandoned(&app.db).await.unwrap(), 0);

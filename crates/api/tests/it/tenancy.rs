@@ -835,6 +835,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/document-batches/{id}",
             resource("GET", format!("/v1/document-batches/{b_batch}"), json!(null)),
         ),
+        ("get", "/v1/document-batches", list("/v1/document-batches")),
+        ("get", "/v1/document-batches", list("/v1/document-batches?unfinished=true")),
         ("get", "/v1/notifications", list("/v1/notifications")),
         ("get", "/v1/notifications", list("/v1/notifications?unread=true")),
         (

@@ -177,14 +177,26 @@ async fn import(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 /// process; each figure is the median of `--runs`.
 async fn queue(args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.rate > 0.0 && args.runs > 0, "rate and runs must be positive");
+    with_database(config, async |database| queue_runs(args, database).await).await
+}
+
+/// Runs an in-process scenario against DATABASE_URL, migrated first; the database is closed after
+/// it whether it succeeded or not.
+pub(super) async fn with_database(
+    config: &Config,
+    scenario: impl AsyncFnOnce(&Database) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
     let database = Database::open(config).await?;
-    let result = queue_runs(args, &database).await;
+    let result = async {
+        database.migrate().await?;
+        scenario(&database).await
+    }
+    .await;
     database.close().await;
     result
 }
 
 async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<ExitCode> {
-    database.migrate().await?;
     let options = database.config.app_options();
     let throughput_cfg = jobs::bench::ThroughputConfig { jobs: args.jobs, ..Default::default() };
     let latency_cfg = jobs::bench::LatencyConfig {

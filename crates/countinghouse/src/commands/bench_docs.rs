@@ -61,14 +61,10 @@ struct Target {
 
 pub async fn run(args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.runs > 0 && args.per_layout > 0, "runs and per-layout must be positive");
-    let database = Database::open(config).await?;
-    let result = runs(args, config, &database).await;
-    database.close().await;
-    result
+    super::bench::with_database(config, async |database| runs(args, config, database).await).await
 }
 
 async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow::Result<ExitCode> {
-    database.migrate().await?;
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
     let cache = runtime::cache(config)?;

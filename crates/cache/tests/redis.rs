@@ -145,6 +145,8 @@ async fn redis_killed_mid_test_fails_no_read_and_redis_back_recovers() {
     let url = server.url();
     let config = config(&url);
     let cache = Cache::with_redis(1_000, config.clone()).unwrap();
+    // Subscribing clears L1 (messages may have been missed before it): let it happen first.
+    until_subscribed(&[&cache]).await;
     let calls = Arc::new(AtomicU64::new(0));
     assert_eq!(read(&cache, "before", &[], "v", &calls).await, "v");
     assert_eq!(cache.l2_state().unwrap().errors, 0);

@@ -94,7 +94,7 @@ async fn sign_outs_role_changes_and_revocations_through_one_instance_end_access_
     let auth = b.get("/v1/admin/cache", &platform.owner.token).await.value();
     let auth = counts(&auth, identity::AUTH_CACHE_USE).clone();
     assert!(auth["hits_l2"].as_u64().unwrap() > 0, "B found A's resolution in Redis: {auth}");
-    assert!(auth["hits_l1"].as_u64().unwrap() >= 8, "B reused its own: {auth}");
+    assert!(auth["hits_l1"].as_u64().unwrap() > 0, "B reused its own: {auth}");
 
     // A sign-out through A.
     assert_eq!(a.delete("/v1/sessions/current", &admin.token).await.status, 204);

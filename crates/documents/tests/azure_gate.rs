@@ -15,7 +15,8 @@ use documents::ocr::azure::{
     AnalyzeOptions, ApiVersion, AzureClient, AzureError, AzureGate, GateLimits, GateStores, RedisStore,
 };
 use resilience::{BreakerConfig, Breakers};
-use support::{SUCCEEDED_LAYOUT, StandIn, TestDb, accepted, redis_url, reply, unique_prefix};
+use support::{SUCCEEDED_LAYOUT, StandIn, accepted, redis_url, reply, unique_prefix};
+use test_db::TestDb;
 
 /// One worker's client: a gate of its own over the shared `stores`.
 fn worker(stand_in: &StandIn, limits: GateLimits, stores: GateStores) -> AzureClient {
@@ -83,8 +84,9 @@ async fn two_workers_sharing_redis_stay_within_one_analyze_limit() {
 
 #[tokio::test]
 async fn without_redis_two_workers_share_the_limit_through_postgres() {
-    let db = TestDb::create().await;
-    let stores = GateStores { redis: None, postgres: Some(db.db.pool().clone()) };
+    let test_db = TestDb::create().await;
+    let db = test_db.app_pool().await;
+    let stores = GateStores { redis: None, postgres: Some(db.pool().clone()) };
     let arrivals = two_workers_analyse(stores, 20).await;
     assert_at_most_15_per_second(arrivals);
 }

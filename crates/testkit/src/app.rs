@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use vault::KeyRing;
 
-use crate::TestDb;
+use test_db::TestDb;
 
 /// Every persona's password.
 pub const PASSWORD: &str = "correct horse battery staple";

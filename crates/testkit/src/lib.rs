@@ -9,8 +9,7 @@
 //! connecting as a superuser that can create databases.
 
 mod app;
-mod db;
 
 pub use app::{PASSWORD, PLATFORM_SLUG, Persona, Tenant, TestApp, TestConfig, TestResponse};
-pub use db::TestDb;
 pub use private_redis::PrivateRedis;
+pub use test_db::TestDb;

@@ -16,9 +16,6 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use documents::ocr::azure::{ApiVersion, AzureClient, AzureConfig, AzureEngine, AzureGate, GateLimits};
 use secrecy::SecretString;
-use store::sqlx::postgres::{PgConnectOptions, PgConnection};
-use store::sqlx::{AssertSqlSafe, Connection, Executor};
-use store::{Db, DbConfig};
 
 pub const KEY: &str = "stand-in-key-0123456789";
 pub const DOCUMENT: &[u8] = b"\x89PNG\r\n\x1a\n stand-in document bytes";
@@ -170,49 +167,6 @@ pub fn accepted(stand_in: &StandIn) -> Reply {
 }
 
 pub const SUCCEEDED_LAYOUT: &str = r#"{"status":"succeeded","analyzeResult":{"apiVersion":"2023-07-31","modelId":"prebuilt-layout","content":"Total","pages":[{"pageNumber":1,"width":10,"height":10,"unit":"pixel","words":[{"content":"Total","polygon":[1,1,4,1,4,2,1,2],"span":{"offset":0,"length":5},"confidence":0.9}],"lines":[],"spans":[{"offset":0,"length":5}]}]}}"#;
-
-/// A fresh database with every migration, reached as the application role; dropped at the end.
-pub struct TestDb {
-    pub db: Db,
-    admin: PgConnectOptions,
-    name: String,
-}
-
-impl TestDb {
-    pub async fn create() -> TestDb {
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let admin = PgConnectOptions::from_str(&url).unwrap();
-        let name = format!("ch_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect_with(&admin).await.unwrap_or_else(|e| {
-            panic!("cannot reach PostgreSQL ({e}); `make test` starts it, or set TEST_DATABASE_URL")
-        });
-        conn.execute(AssertSqlSafe(format!("create database {name}"))).await.unwrap();
-        conn.close().await.ok();
-        let owner = admin.clone().database(&name);
-        store::migrate::migrate(&owner, None).await.unwrap();
-        let db = Db::connect(&DbConfig { max_connections: 4, ..DbConfig::new(owner) }).await.unwrap();
-        TestDb { db, admin, name }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        // Drop runs outside async; a runtime of its own on another thread does the cleanup.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
-                    let _ = conn
-                        .execute(AssertSqlSafe(format!("drop database if exists {name} with (force)")))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 /// The test Redis (`make test` exports `TEST_REDIS_URL`).
 pub fn redis_url() -> String {

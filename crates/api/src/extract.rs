@@ -7,8 +7,10 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use identity::{AuthContext, IdentityError, RequestMeta};
+pub use identity::Caller;
+use identity::{IdentityError, RequestMeta};
 use serde::de::DeserializeOwned;
+pub use store::PlatformAdmin;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -110,22 +112,11 @@ fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     RequestMeta { request_id, ip, user_agent }
 }
 
-/// An authenticated caller whose organization's MFA policy is satisfied.
-pub struct Auth {
-    pub ctx: AuthContext,
-    pub meta: RequestMeta,
-}
+/// An authenticated caller who may still have to enrol in MFA (for `/v1/me` and the MFA
+/// routes). Every other route takes [`Caller`], which refuses such a caller.
+pub struct PendingMfa(pub Caller);
 
-/// An authenticated caller who may still have to enrol in MFA (for `/v1/me` and the MFA routes).
-pub struct AuthPendingMfa {
-    pub ctx: AuthContext,
-    pub meta: RequestMeta,
-}
-
-pub(crate) async fn authenticate(
-    parts: &Parts,
-    state: &AppState,
-) -> Result<(AuthContext, RequestMeta), ApiError> {
+pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let meta = request_meta(parts, state);
     let token = parts
         .headers
@@ -135,26 +126,38 @@ pub(crate) async fn authenticate(
         .map(str::trim)
         .ok_or(IdentityError::Unauthenticated)?;
     let ctx = state.identity.authenticate(token, &meta).await?;
-    Ok((ctx, meta))
+    Ok(Caller::new(ctx, meta))
 }
 
-impl FromRequestParts<AppState> for Auth {
+/// An authenticated caller whose organization's MFA policy is satisfied: the argument of every
+/// use case behind a signed-in route.
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (ctx, meta) = authenticate(parts, state).await?;
-        if ctx.mfa_enrolment_required {
+        let caller = authenticate(parts, state).await?;
+        if caller.mfa_enrolment_required {
             return Err(IdentityError::MfaEnrolmentRequired.into());
         }
-        Ok(Auth { ctx, meta })
+        Ok(caller)
     }
 }
 
-impl FromRequestParts<AppState> for AuthPendingMfa {
+impl FromRequestParts<AppState> for PendingMfa {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (ctx, meta) = authenticate(parts, state).await?;
-        Ok(AuthPendingMfa { ctx, meta })
+        Ok(PendingMfa(authenticate(parts, state).await?))
+    }
+}
+
+/// A platform administrator: the capability the platform's use cases require, issued by
+/// `identity` after checking the caller against the database (403 `forbidden` otherwise).
+impl FromRequestParts<AppState> for PlatformAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(state.identity.platform_admin(&caller).await?)
     }
 }

@@ -13,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use identity::Principal;
+use identity::{Caller, Principal};
 use store::idempotency::{self, Claim, StoredResponse};
 use store::{Actor, TenantTx};
 use uuid::Uuid;
@@ -47,7 +47,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         }
     };
     let (parts, body) = req.into_parts();
-    let Ok((ctx, _)) = crate::extract::authenticate(&parts, &state).await else {
+    let Ok(Caller { ctx, .. }) = crate::extract::authenticate(&parts, &state).await else {
         // The handler answers the missing or bad credentials.
         return next.run(Request::from_parts(parts, body)).await;
     };

@@ -94,11 +94,19 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// The identity service; `cache` (from [`cache`]) holds resolved sessions and API keys.
-pub fn identity(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> Identity {
+/// The identity service, knowing which organization runs the platform; `cache` (from [`cache`])
+/// holds resolved sessions and API keys.
+pub fn identity(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> anyhow::Result<Identity> {
     let defaults = IdentityConfig::default();
+    let platform_organization = match &config.platform.organization {
+        Some(slug) => Some(
+            domain::OrgSlug::parse(slug)
+                .map_err(|e| anyhow::anyhow!("platform.organization {slug:?}: {e}"))?,
+        ),
+        None => None,
+    };
     let auth = config.cache.settings_or(identity::AUTH_CACHE_USE, defaults.auth_cache_ttl);
-    Identity::new(
+    Ok(Identity::new(
         db,
         keys,
         IdentityConfig {
@@ -107,24 +115,17 @@ pub fn identity(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> 
             login_per_ip_per_minute: config.security.login_per_ip_per_minute,
             login_per_account_per_minute: config.security.login_per_account_per_minute,
             auth_cache_ttl: if auth.enabled { auth.ttl } else { Duration::ZERO },
+            platform_organization,
             ..defaults
         },
         cache,
-    )
+    ))
 }
 
-/// The firm use cases, knowing which organization runs the platform.
-pub fn firm(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> anyhow::Result<firm::Firm> {
-    let platform = match &config.platform.organization {
-        Some(slug) => Some(
-            domain::OrgSlug::parse(slug)
-                .map_err(|e| anyhow::anyhow!("platform.organization {slug:?}: {e}"))?,
-        ),
-        None => None,
-    };
-    Ok(firm::Firm::new(db, keys)
-        .with_platform_org(platform)
-        .with_marketplace_cache(firm::MarketplaceCache::new(cache, |name| config.cache.settings(name))))
+/// The firm use cases.
+pub fn firm(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> firm::Firm {
+    firm::Firm::new(db, keys)
+        .with_marketplace_cache(firm::MarketplaceCache::new(cache, |name| config.cache.settings(name)))
 }
 
 /// The process's one query-result cache (authentications, the marketplace): in process, and shared

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, Permission};
 use hmac::{Hmac, Mac};
-use identity::{AuthContext, IdentityError, RequestMeta};
+use identity::{Caller, IdentityError};
 use jobs::NewJob;
 use serde::Serialize;
 use sha2::Sha256;
@@ -166,33 +166,32 @@ impl Documents {
         &self.blobs
     }
 
-    async fn tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> DocumentsResult<TenantTx> {
-        Ok(TenantTx::begin(&self.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
-            .await?)
+    async fn tx(&self, caller: &Caller) -> DocumentsResult<TenantTx> {
+        Ok(TenantTx::begin(
+            &self.db,
+            caller.organization_id,
+            caller.actor(caller.meta.request_id.clone(), caller.meta.ip),
+        )
+        .await?)
     }
 
     /// The clients this caller may upload to.
-    fn upload_scope(ctx: &AuthContext) -> ClientScope {
-        if ctx.role.is_staff() {
+    fn upload_scope(caller: &Caller) -> ClientScope {
+        if caller.role.is_staff() {
             ClientScope::All
         } else {
             ClientScope::Only(
-                ctx.portal.iter().filter(|g| g.can_upload_documents).map(|g| g.client_id).collect(),
+                caller.portal.iter().filter(|g| g.can_upload_documents).map(|g| g.client_id).collect(),
             )
         }
     }
 
     /// Whether this caller may upload to `client` (a live client within reach; otherwise
     /// `NotFound`): checked before an upload's body is read.
-    pub async fn check_upload_target(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        client: ClientId,
-    ) -> DocumentsResult<()> {
-        ctx.require(Permission::DocumentsCreate)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        store::clients::get(&mut tx, client, &Self::upload_scope(ctx)).await.or_not_found("client")?;
+    pub async fn check_upload_target(&self, caller: &Caller, client: ClientId) -> DocumentsResult<()> {
+        caller.require(Permission::DocumentsCreate)?;
+        let mut tx = self.tx(caller).await?;
+        store::clients::get(&mut tx, client, &Self::upload_scope(caller)).await.or_not_found("client")?;
         tx.commit().await?;
         Ok(())
     }
@@ -201,14 +200,13 @@ impl Documents {
     /// request fails with the (first) rejection.
     pub async fn upload(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         client: ClientId,
         request: UploadRequest,
     ) -> DocumentsResult<Uploaded> {
         let UploadRequest { files, refused, category, replaces } = request;
-        ctx.require(Permission::DocumentsCreate)?;
-        if !Self::upload_scope(ctx).allows(client) {
+        caller.require(Permission::DocumentsCreate)?;
+        if !Self::upload_scope(caller).allows(client) {
             return Err(DocumentsError::NotFound("client"));
         }
         if files.is_empty() && refused.is_empty() {
@@ -228,20 +226,19 @@ impl Documents {
         }
         checked.extend(refused.into_iter().map(Err));
         let target = Target { client, source: BatchSource::Files, category, replaces };
-        self.accept(ctx, meta, target, checked).await
+        self.accept(caller, target, checked).await
     }
 
     /// Uploads the files of a zip archive, each with its own result.
     pub async fn upload_batch(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         client: ClientId,
         zip: &[u8],
         category: Option<DocType>,
     ) -> DocumentsResult<Uploaded> {
-        ctx.require(Permission::DocumentsCreate)?;
-        if !Self::upload_scope(ctx).allows(client) {
+        caller.require(Permission::DocumentsCreate)?;
+        if !Self::upload_scope(caller).allows(client) {
             return Err(DocumentsError::NotFound("client"));
         }
         let entries = match expand_batch(zip, &self.limits).await {
@@ -259,13 +256,12 @@ impl Documents {
             })
             .collect();
         let target = Target { client, source: BatchSource::Zip, category, replaces: None };
-        self.accept(ctx, meta, target, checked).await
+        self.accept(caller, target, checked).await
     }
 
     async fn accept(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         target: Target,
         checked: Vec<Result<(AcceptedUpload, Vec<u8>), RejectedFile>>,
     ) -> DocumentsResult<Uploaded> {
@@ -276,7 +272,7 @@ impl Documents {
             return Err(DocumentsError::Rejected { rejection, files });
         }
         // Durable first: a row (and its job) never points at bytes that are not on disk.
-        let org = ctx.organization_id;
+        let org = caller.organization_id;
         for (upload, bytes) in checked.iter().flatten() {
             let blobs = self.blobs.clone();
             let bytes = bytes.clone();
@@ -285,8 +281,8 @@ impl Documents {
                 .map_err(|e| DocumentsError::Unavailable(e.to_string()))??;
             debug_assert_eq!(stored.hash, upload.hash);
         }
-        let scope = Self::upload_scope(ctx);
-        let mut tx = self.tx(ctx, meta).await?;
+        let scope = Self::upload_scope(caller);
+        let mut tx = self.tx(caller).await?;
         let batch_id = DocumentBatchId::new();
         let accepted = checked.iter().filter(|c| c.is_ok()).count();
         document_batches::create(
@@ -294,7 +290,7 @@ impl Documents {
             NewBatch {
                 id: batch_id,
                 client_id: client,
-                uploaded_by: ctx.user_id(),
+                uploaded_by: caller.user_id(),
                 source,
                 accepted: accepted as i32,
                 rejected: (checked.len() - accepted) as i32,
@@ -326,7 +322,7 @@ impl Documents {
                     size_bytes: upload.size as i64,
                     pages: upload.pages as i32,
                     category_hint: category.map(DocType::as_str),
-                    uploaded_by: Some(ctx.user_id()),
+                    uploaded_by: Some(caller.user_id()),
                     previous_version_id: replaces,
                     batch_id: Some(batch_id),
                 },
@@ -353,15 +349,11 @@ impl Documents {
     }
 
     /// An upload batch's progress (`documents:read`; portal users, their own clients' batches).
-    pub async fn batch(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: DocumentBatchId,
-    ) -> DocumentsResult<BatchProgress> {
-        ctx.require(Permission::DocumentsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let progress = document_batches::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("batch")?;
+    pub async fn batch(&self, caller: &Caller, id: DocumentBatchId) -> DocumentsResult<BatchProgress> {
+        caller.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let progress =
+            document_batches::get(&mut tx, id, &caller.client_scope()).await.or_not_found("batch")?;
         tx.commit().await?;
         Ok(progress)
     }
@@ -370,17 +362,16 @@ impl Documents {
     /// `unfinished` only those still being read).
     pub async fn batches(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         client: Option<ClientId>,
         unfinished: bool,
         cursor: Option<&str>,
         limit: usize,
     ) -> DocumentsResult<Page<BatchProgress>> {
-        ctx.require(Permission::DocumentsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let page =
-            document_batches::list(&mut tx, &ctx.client_scope(), client, unfinished, cursor, limit).await?;
+        caller.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let page = document_batches::list(&mut tx, &caller.client_scope(), client, unfinished, cursor, limit)
+            .await?;
         tx.commit().await?;
         Ok(page)
     }
@@ -388,29 +379,23 @@ impl Documents {
     /// Documents in the caller's reach, newest first (`oldest_first` for the review queue).
     pub async fn list(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         filter: &DocumentFilter,
         oldest_first: bool,
         cursor: Option<&str>,
         limit: usize,
     ) -> DocumentsResult<Page<Document>> {
-        ctx.require(Permission::DocumentsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let page = rows::list(&mut tx, filter, &ctx.client_scope(), oldest_first, cursor, limit).await?;
+        caller.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let page = rows::list(&mut tx, filter, &caller.client_scope(), oldest_first, cursor, limit).await?;
         tx.commit().await?;
         Ok(page)
     }
 
-    pub async fn get(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: Uuid,
-    ) -> DocumentsResult<DocumentDetail> {
-        ctx.require(Permission::DocumentsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let document = rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> DocumentsResult<DocumentDetail> {
+        caller.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let document = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         let fields = rows::fields(&mut tx, id).await?;
         let events = rows::events(&mut tx, id).await?;
         tx.commit().await?;
@@ -418,19 +403,14 @@ impl Documents {
     }
 
     /// A link to the file valid for a few minutes (`documents:download`).
-    pub async fn download_link(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: Uuid,
-    ) -> DocumentsResult<SignedLink> {
-        ctx.require(Permission::DocumentsDownload)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+    pub async fn download_link(&self, caller: &Caller, id: Uuid) -> DocumentsResult<SignedLink> {
+        caller.require(Permission::DocumentsDownload)?;
+        let mut tx = self.tx(caller).await?;
+        rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         tx.commit().await?;
         let expires_at = Utc::now() + self.link_ttl;
         let expires = expires_at.timestamp();
-        let org = ctx.organization_id;
+        let org = caller.organization_id;
         let sig = hex::encode(self.sign(&format!("{org}:{id}:{expires}")));
         Ok(SignedLink {
             path: format!("/v1/document-files/{id}?org={org}&expires={expires}&sig={sig}"),
@@ -477,36 +457,30 @@ impl Documents {
     }
 
     /// A small JPEG of an image or of a PDF's first page.
-    pub async fn thumbnail(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: Uuid,
-    ) -> DocumentsResult<Vec<u8>> {
-        ctx.require(Permission::DocumentsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let doc = rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+    pub async fn thumbnail(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Vec<u8>> {
+        caller.require(Permission::DocumentsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let doc = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         tx.commit().await?;
         let kind = FileKind::parse(&doc.kind).ok_or(DocumentsError::NotFound("document"))?;
         if !kind.is_ocr_input() {
             return Err(DocumentsError::NotFound("thumbnail (only images and PDFs have one)"));
         }
-        let bytes = self.read_blob(ctx.organization_id, &doc).await?;
+        let bytes = self.read_blob(caller.organization_id, &doc).await?;
         make_thumbnail(&bytes, kind).await.map_err(|e| DocumentsError::Unavailable(e.to_string()))
     }
 
     /// A reviewer corrects (or adds) one field; the value must suit the field's kind.
     pub async fn correct_field(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: Uuid,
         key: &str,
         value: &str,
     ) -> DocumentsResult<DocumentField> {
-        ctx.require(Permission::DocumentsUpdate)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let doc = rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+        caller.require(Permission::DocumentsUpdate)?;
+        let mut tx = self.tx(caller).await?;
+        let doc = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         let doc_type =
             doc.doc_type.as_deref().and_then(DocType::parse).ok_or_else(|| DocumentsError::Invalid {
                 field: "key".into(),
@@ -523,38 +497,29 @@ impl Documents {
         let sensitive = is_sensitive(doc_type, key);
         let display = if sensitive { mask_tax_id(value) } else { parsed.display() };
         let json = serde_json::to_value(&parsed).map_err(|e| DocumentsError::Unavailable(e.to_string()))?;
-        let field = rows::correct_field(&mut tx, id, key, &json, &display, sensitive, ctx.user_id()).await?;
+        let field =
+            rows::correct_field(&mut tx, id, key, &json, &display, sensitive, caller.user_id()).await?;
         tx.commit().await?;
         Ok(field)
     }
 
-    pub async fn approve(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: Uuid,
-    ) -> DocumentsResult<Document> {
-        ctx.require(Permission::DocumentsUpdate)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
-        let doc = rows::approve(&mut tx, id, ctx.user_id()).await?;
+    pub async fn approve(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Document> {
+        caller.require(Permission::DocumentsUpdate)?;
+        let mut tx = self.tx(caller).await?;
+        rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
+        let doc = rows::approve(&mut tx, id, caller.user_id()).await?;
         tx.commit().await?;
         Ok(doc)
     }
 
     /// Runs the pipeline again on a processed document (its fields are replaced; corrections
     /// too). A run already queued or running is not doubled.
-    pub async fn reprocess(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: Uuid,
-    ) -> DocumentsResult<Document> {
-        ctx.require(Permission::DocumentsUpdate)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        rows::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+    pub async fn reprocess(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Document> {
+        caller.require(Permission::DocumentsUpdate)?;
+        let mut tx = self.tx(caller).await?;
+        rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         let doc = rows::reset_for_reprocess(&mut tx, id).await?;
-        let org = ctx.organization_id;
+        let org = caller.organization_id;
         let job = NewJob::<ProcessDocument>::new(ProcessPayload { organization_id: org, document_id: id })
             .organization(org)
             .unique_key(format!("documents.process:{id}"));
@@ -563,10 +528,10 @@ impl Documents {
         Ok(doc)
     }
 
-    pub async fn delete(&self, ctx: &AuthContext, meta: &RequestMeta, id: Uuid) -> DocumentsResult<()> {
-        ctx.require(Permission::DocumentsDelete)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let document = rows::delete(&mut tx, id, &ctx.client_scope()).await.or_not_found("document")?;
+    pub async fn delete(&self, caller: &Caller, id: Uuid) -> DocumentsResult<()> {
+        caller.require(Permission::DocumentsDelete)?;
+        let mut tx = self.tx(caller).await?;
+        let document = rows::delete(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         // Deleting a document still waiting for the pipeline may leave its batch with nothing pending.
         crate::batches::settle(&mut tx, document.batch_id).await?;
         tx.commit().await?;

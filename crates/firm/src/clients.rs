@@ -11,7 +11,7 @@ use api_types::clients::{
 use bytes::Bytes;
 use domain::tax_id::masked;
 use domain::{ClientId, ClientScope, ClientStatus, OrganizationId, Permission, TaxId, TaxIdKind, UserId};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use store::clients::{
     self, BulkChange, Client, ClientFields, ClientFilter, ClientQuery, ClientSort, ClientSummary,
 };
@@ -31,25 +31,24 @@ pub const MAX_IMPORT_ROWS: usize = 100_000;
 pub type ExportStream = futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
 
 impl Firm {
-    pub(crate) async fn tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<TenantTx> {
-        Ok(TenantTx::begin(&self.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
-            .await?)
+    pub(crate) async fn tx(&self, caller: &Caller) -> FirmResult<TenantTx> {
+        Ok(caller.begin(&self.db).await?)
     }
 
     /// The response shape, with the tax id unsealed for those allowed and masked for the rest.
     /// A tax id as this caller may see it: whole with `clients:tax_id`, else the last four digits.
     fn tax_display(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         client: ClientId,
         kind: Option<TaxIdKind>,
         last4: Option<&str>,
         sealed: Option<&[u8]>,
     ) -> Option<String> {
         match (kind, last4, sealed) {
-            (Some(kind), Some(last4), Some(sealed)) if ctx.has(Permission::ClientsTaxId) => self
+            (Some(kind), Some(last4), Some(sealed)) if caller.has(Permission::ClientsTaxId) => self
                 .keys
-                .open(sealed, tax::aad(ctx.organization_id, client).as_bytes())
+                .open(sealed, tax::aad(caller.organization_id, client).as_bytes())
                 .ok()
                 .and_then(|digits| TaxId::parse(&String::from_utf8_lossy(&digits), Some(kind)).ok())
                 .map(|t| t.formatted())
@@ -59,10 +58,10 @@ impl Firm {
         }
     }
 
-    fn summary_response(&self, ctx: &AuthContext, c: ClientSummary) -> ClientSummaryResponse {
+    fn summary_response(&self, caller: &Caller, c: ClientSummary) -> ClientSummaryResponse {
         ClientSummaryResponse {
             tax_id: self.tax_display(
-                ctx,
+                caller,
                 c.id,
                 c.tax_id_kind,
                 c.tax_id_last4.as_deref(),
@@ -83,9 +82,14 @@ impl Firm {
         }
     }
 
-    pub(crate) fn client_response(&self, ctx: &AuthContext, c: Client) -> ClientResponse {
-        let tax_id =
-            self.tax_display(ctx, c.id, c.tax_id_kind, c.tax_id_last4.as_deref(), c.tax_id_sealed.as_deref());
+    pub(crate) fn client_response(&self, caller: &Caller, c: Client) -> ClientResponse {
+        let tax_id = self.tax_display(
+            caller,
+            c.id,
+            c.tax_id_kind,
+            c.tax_id_last4.as_deref(),
+            c.tax_id_sealed.as_deref(),
+        );
         ClientResponse {
             id: c.id,
             business_name: c.business_name,
@@ -112,16 +116,15 @@ impl Firm {
 
     pub async fn create_client(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         req: CreateClientRequest,
     ) -> FirmResult<ClientResponse> {
-        ctx.require(Permission::ClientsCreate)?;
+        caller.require(Permission::ClientsCreate)?;
         let id = ClientId::new();
         let mut p = Problems::default();
-        let mut fields = self.client_fields(ctx.organization_id, id, &req, &mut p, "");
+        let mut fields = self.client_fields(caller.organization_id, id, &req, &mut p, "");
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         if let Some(user) = fields.assigned_to.flatten() {
             check_assignee(&mut tx, user, "assigned_to").await?;
         }
@@ -133,7 +136,7 @@ impl Firm {
         let client = clients::get(&mut tx, id, &ClientScope::All).await?;
         tx.audit(AuditRecord::new("client.create", "client", id).after(&client));
         tx.commit().await?;
-        Ok(self.client_response(ctx, client))
+        Ok(self.client_response(caller, client))
     }
 
     /// Validates a create request into storable fields (tax id sealed), collecting problems
@@ -184,27 +187,21 @@ impl Firm {
         }
     }
 
-    pub async fn get_client(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: ClientId,
-    ) -> FirmResult<ClientResponse> {
-        ctx.require(Permission::ClientsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let client = clients::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("client")?;
+    pub async fn get_client(&self, caller: &Caller, id: ClientId) -> FirmResult<ClientResponse> {
+        caller.require(Permission::ClientsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let client = clients::get(&mut tx, id, &caller.client_scope()).await.or_not_found("client")?;
         tx.commit().await?;
-        Ok(self.client_response(ctx, client))
+        Ok(self.client_response(caller, client))
     }
 
     pub async fn update_client(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: ClientId,
         req: UpdateClientRequest,
     ) -> FirmResult<ClientResponse> {
-        ctx.require(Permission::ClientsUpdate)?;
+        caller.require(Permission::ClientsUpdate)?;
         if req.status == Some(ClientStatus::Archived) {
             return Err(FirmError::invalid("status", "archive with POST /v1/clients/{id}/archive"));
         }
@@ -214,7 +211,7 @@ impl Firm {
             Some(None) => Some(None),
             Some(Some(raw)) if raw.trim().is_empty() => Some(None),
             Some(Some(raw)) => match TaxId::parse(raw, req.tax_id_kind) {
-                Ok(t) => Some(Some(tax::seal(&self.keys, ctx.organization_id, id, &t))),
+                Ok(t) => Some(Some(tax::seal(&self.keys, caller.organization_id, id, &t))),
                 Err(e) => {
                     p.add("tax_id", e.to_string());
                     None
@@ -251,7 +248,7 @@ impl Firm {
                 .map(|v| p.text("business_address", v.as_deref(), 500)),
         };
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         if let Some(Some(user)) = fields.assigned_to {
             check_assignee(&mut tx, user, "assigned_to").await?;
         }
@@ -263,12 +260,12 @@ impl Firm {
         }
         let client = clients::update(&mut tx, id, &fields).await.or_not_found("client")?;
         tx.commit().await?;
-        Ok(self.client_response(ctx, client))
+        Ok(self.client_response(caller, client))
     }
 
-    pub async fn delete_client(&self, ctx: &AuthContext, meta: &RequestMeta, id: ClientId) -> FirmResult<()> {
-        ctx.require(Permission::ClientsDelete)?;
-        let mut tx = self.tx(ctx, meta).await?;
+    pub async fn delete_client(&self, caller: &Caller, id: ClientId) -> FirmResult<()> {
+        caller.require(Permission::ClientsDelete)?;
+        let mut tx = self.tx(caller).await?;
         clients::soft_delete(&mut tx, id).await.or_not_found("client")?;
         tx.commit().await?;
         Ok(())
@@ -277,30 +274,28 @@ impl Firm {
     /// Archives or restores one client.
     pub async fn set_client_archived(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: ClientId,
         archived: bool,
     ) -> FirmResult<ClientResponse> {
-        ctx.require(Permission::ClientsUpdate)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        caller.require(Permission::ClientsUpdate)?;
+        let mut tx = self.tx(caller).await?;
         clients::get(&mut tx, id, &ClientScope::All).await.or_not_found("client")?;
         clients::set_archived(&mut tx, &[id], archived).await?;
         let client = clients::get(&mut tx, id, &ClientScope::All).await?;
         tx.commit().await?;
-        Ok(self.client_response(ctx, client))
+        Ok(self.client_response(caller, client))
     }
 
     pub async fn list_clients(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         q: &ClientListParams,
         limit: usize,
     ) -> FirmResult<Page<ClientSummaryResponse>> {
-        ctx.require(Permission::ClientsRead)?;
+        caller.require(Permission::ClientsRead)?;
         let mut p = Problems::default();
-        let filter = parse_filter(ctx, &mut p, FilterArgs::from(q));
+        let filter = parse_filter(caller, &mut p, FilterArgs::from(q));
         let sort = match q.sort.as_deref() {
             None | Some("name") => ClientSort::Name,
             Some("created") => ClientSort::Created,
@@ -319,13 +314,13 @@ impl Firm {
             }
         };
         let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        let query = search.map(|s| self.client_query(ctx.organization_id, s, &mut p));
+        let query = search.map(|s| self.client_query(caller.organization_id, s, &mut p));
         if search.is_some() && q.cursor.is_some() {
             p.add("cursor", "search results are one ranked page; refine `q` instead of paging");
         }
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let scope = ctx.client_scope();
+        let mut tx = self.tx(caller).await?;
+        let scope = caller.client_scope();
         let page = match query.flatten() {
             Some(query) => {
                 let rows = clients::search(&mut tx, &scope, &filter, &query, limit).await?;
@@ -337,7 +332,7 @@ impl Firm {
         };
         tx.commit().await?;
         Ok(Page {
-            items: page.items.into_iter().map(|c| self.summary_response(ctx, c)).collect(),
+            items: page.items.into_iter().map(|c| self.summary_response(caller, c)).collect(),
             next_cursor: page.next_cursor,
         })
     }
@@ -377,18 +372,17 @@ impl Firm {
 
     pub async fn bulk_clients(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         req: BulkClientRequest,
     ) -> FirmResult<BulkClientResponse> {
-        ctx.require(Permission::ClientsUpdate)?;
+        caller.require(Permission::ClientsUpdate)?;
         let mut ids = req.ids.clone();
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() || ids.len() > MAX_BULK {
             return Err(FirmError::invalid("ids", format!("give 1 to {MAX_BULK} client ids")));
         }
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let found = clients::existing(&mut tx, &ids).await?;
         if found.len() != ids.len() {
             let missing: Vec<String> =
@@ -425,14 +419,13 @@ impl Firm {
     /// rejected ⇒ nothing imported and a report of each rejected row's reasons.
     pub async fn import_clients(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         body: &[u8],
         dry_run: bool,
     ) -> FirmResult<ImportReport> {
-        ctx.require(Permission::ClientsCreate)?;
+        caller.require(Permission::ClientsCreate)?;
         let parsed = csv_io::parse_import(body, MAX_IMPORT_ROWS)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let members: HashMap<String, UserId> = users::staff_emails(&mut tx).await?.into_iter().collect();
         let mut report =
             ImportReport { rows: parsed.len(), accepted: 0, rejected: Vec::new(), imported: false, dry_run };
@@ -457,7 +450,7 @@ impl Firm {
             for (field, message) in &row.problems {
                 p.add(field.clone(), message.clone());
             }
-            let mut fields = self.client_fields(ctx.organization_id, id, &req, &mut p, "");
+            let mut fields = self.client_fields(caller.organization_id, id, &req, &mut p, "");
             fields.status = Some(req.status.unwrap_or(ClientStatus::Active));
             if let Some(Some(tax)) = &fields.tax_id {
                 if let Some(first) = seen_tax.insert(tax.index.clone(), row.line) {
@@ -509,18 +502,13 @@ impl Firm {
 
     /// Streams the clients matching the filters as CSV, in name order, a thousand rows at a time
     /// from one read transaction.
-    pub async fn export_clients(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        q: &ClientExportParams,
-    ) -> FirmResult<ExportStream> {
-        ctx.require(Permission::ClientsExport)?;
+    pub async fn export_clients(&self, caller: &Caller, q: &ClientExportParams) -> FirmResult<ExportStream> {
+        caller.require(Permission::ClientsExport)?;
         let mut p = Problems::default();
-        let filter = parse_filter(ctx, &mut p, FilterArgs::from(q));
+        let filter = parse_filter(caller, &mut p, FilterArgs::from(q));
         p.into_result()?;
         // The export itself is audited (who took which data out), in its own transaction.
-        let mut audit_tx = self.tx(ctx, meta).await?;
+        let mut audit_tx = self.tx(caller).await?;
         audit_tx.audit(AuditRecord {
             action: "client.export",
             entity_type: "client",
@@ -530,10 +518,10 @@ impl Firm {
         });
         audit_tx.commit().await?;
 
-        let tx = self.tx(ctx, meta).await?;
+        let tx = self.tx(caller).await?;
         let firm = self.clone();
-        let ctx = ctx.clone();
-        let scope = ctx.client_scope();
+        let caller = caller.clone();
+        let scope = caller.client_scope();
         struct State {
             tx: Option<TenantTx>,
             after: Option<(String, ClientId)>,
@@ -542,7 +530,7 @@ impl Firm {
         let state = State { tx: Some(tx), after: None, header: false };
         let stream = futures::stream::try_unfold(state, move |mut st| {
             let firm = firm.clone();
-            let ctx = ctx.clone();
+            let caller = caller.clone();
             let scope = scope.clone();
             let filter = filter.clone();
             async move {
@@ -562,7 +550,7 @@ impl Firm {
                 }
                 st.after = batch.last().map(|c| (c.business_name.clone(), c.id));
                 let rows: Vec<ClientResponse> =
-                    batch.into_iter().map(|c| firm.client_response(&ctx, c)).collect();
+                    batch.into_iter().map(|c| firm.client_response(&caller, c)).collect();
                 st.tx = Some(tx);
                 Ok(Some((Bytes::from(csv_io::export_rows(&rows)), st)))
             }
@@ -622,7 +610,7 @@ macro_rules! filter_args_from {
 filter_args_from!(ClientListParams);
 filter_args_from!(ClientExportParams);
 
-fn parse_filter(ctx: &AuthContext, p: &mut Problems, a: FilterArgs<'_>) -> ClientFilter {
+fn parse_filter(caller: &Caller, p: &mut Problems, a: FilterArgs<'_>) -> ClientFilter {
     let FilterArgs {
         status,
         business_type,
@@ -646,7 +634,7 @@ fn parse_filter(ctx: &AuthContext, p: &mut Problems, a: FilterArgs<'_>) -> Clien
             .collect::<Vec<_>>()
     });
     let assigned_to = assigned_to.and_then(|a| match a {
-        "me" => Some(ctx.user_id()),
+        "me" => Some(caller.user_id()),
         other => match other.parse::<UserId>() {
             Ok(u) => Some(u),
             Err(_) => {

@@ -5,7 +5,7 @@ use api_types::engagements::{
     CreateEngagementRequest, EngagementListParams, EngagementResponse, UpdateEngagementRequest,
 };
 use domain::{ClientId, EngagementId, Permission, UserId};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use rust_decimal::Decimal;
 use store::engagements::{self, Engagement, EngagementFields, EngagementFilter};
 use store::{TenantTx, users};
@@ -56,11 +56,10 @@ fn tax_year(p: &mut Problems, v: Option<i32>) -> Option<i32> {
 impl Firm {
     pub async fn create_engagement(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         req: CreateEngagementRequest,
     ) -> FirmResult<EngagementResponse> {
-        ctx.require(Permission::EngagementsCreate)?;
+        caller.require(Permission::EngagementsCreate)?;
         let mut p = Problems::default();
         let fields = EngagementFields {
             client_id: Some(req.client_id),
@@ -84,7 +83,7 @@ impl Firm {
             p.add("due_date", "must not be before start_date");
         }
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         if let Some(user) = req.assigned_to {
             check_staff(&mut tx, user).await?;
         }
@@ -93,27 +92,21 @@ impl Firm {
         Ok(engagement_response(e))
     }
 
-    pub async fn get_engagement(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: EngagementId,
-    ) -> FirmResult<EngagementResponse> {
-        ctx.require(Permission::EngagementsRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let e = engagements::get(&mut tx, id, &ctx.client_scope()).await.or_not_found("engagement")?;
+    pub async fn get_engagement(&self, caller: &Caller, id: EngagementId) -> FirmResult<EngagementResponse> {
+        caller.require(Permission::EngagementsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let e = engagements::get(&mut tx, id, &caller.client_scope()).await.or_not_found("engagement")?;
         tx.commit().await?;
         Ok(engagement_response(e))
     }
 
     pub async fn update_engagement(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: EngagementId,
         req: UpdateEngagementRequest,
     ) -> FirmResult<EngagementResponse> {
-        ctx.require(Permission::EngagementsUpdate)?;
+        caller.require(Permission::EngagementsUpdate)?;
         let mut p = Problems::default();
         let fields = EngagementFields {
             client_id: None,
@@ -132,7 +125,7 @@ impl Firm {
             assigned_to: req.assigned_to,
         };
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         if let Some(Some(user)) = req.assigned_to {
             check_staff(&mut tx, user).await?;
         }
@@ -147,14 +140,9 @@ impl Firm {
         Ok(engagement_response(e))
     }
 
-    pub async fn delete_engagement(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: EngagementId,
-    ) -> FirmResult<()> {
-        ctx.require(Permission::EngagementsDelete)?;
-        let mut tx = self.tx(ctx, meta).await?;
+    pub async fn delete_engagement(&self, caller: &Caller, id: EngagementId) -> FirmResult<()> {
+        caller.require(Permission::EngagementsDelete)?;
+        let mut tx = self.tx(caller).await?;
         engagements::delete(&mut tx, id).await.or_not_found("engagement")?;
         tx.commit().await?;
         Ok(())
@@ -163,24 +151,23 @@ impl Firm {
     /// A client's engagements (newest first), or with `assigned_to`, a member's open work by due date.
     pub async fn list_engagements(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         client: Option<ClientId>,
         q: &EngagementListParams,
         limit: usize,
     ) -> FirmResult<Page<EngagementResponse>> {
-        ctx.require(Permission::EngagementsRead)?;
+        caller.require(Permission::EngagementsRead)?;
         let assigned_to = match q.assigned_to.as_deref() {
             None => None,
-            Some("me") => Some(ctx.user_id()),
+            Some("me") => Some(caller.user_id()),
             Some(other) => Some(
                 other
                     .parse::<UserId>()
                     .map_err(|_| FirmError::invalid("assigned_to", "must be a member id or `me`"))?,
             ),
         };
-        let scope = ctx.client_scope();
-        let mut tx = self.tx(ctx, meta).await?;
+        let scope = caller.client_scope();
+        let mut tx = self.tx(caller).await?;
         if let Some(c) = client {
             store::clients::get(&mut tx, c, &scope).await.or_not_found("client")?;
         }

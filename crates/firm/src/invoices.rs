@@ -9,7 +9,7 @@ use api_types::invoices::{
 use chrono::{NaiveDate, TimeDelta, Utc};
 use domain::invoice::{InvoiceError, LineInput, compute_totals};
 use domain::{ClientScope, InvoiceAction, InvoiceId, InvoiceStatus, Permission};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use rust_decimal::Decimal;
 use store::TenantTx;
 use store::invoices::{self, DraftChanges, Invoice, InvoiceDetail, InvoiceFilter, NewInvoice, NewPayment};
@@ -116,11 +116,10 @@ fn today() -> NaiveDate {
 impl Firm {
     pub async fn create_invoice(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         req: CreateInvoiceRequest,
     ) -> FirmResult<InvoiceResponse> {
-        ctx.require(Permission::BillingCreate)?;
+        caller.require(Permission::BillingCreate)?;
         let mut p = Problems::default();
         let tax_rate = req.tax_rate.unwrap_or_default();
         let totals = compute_totals(&line_inputs(&req.lines), tax_rate, req.discount.unwrap_or_default())
@@ -155,7 +154,7 @@ impl Firm {
         p.into_result()?;
         let lines: Vec<(String, Decimal, Decimal)> =
             req.lines.iter().map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price)).collect();
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let number = match number {
             Some(n) => n.to_owned(),
             None => invoices::next_number(&mut tx).await?,
@@ -190,16 +189,12 @@ impl Firm {
     }
 
     /// One invoice with lines and payments. A portal user opening a sent invoice marks it viewed.
-    pub async fn get_invoice(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: InvoiceId,
-    ) -> FirmResult<InvoiceResponse> {
-        ctx.require(Permission::BillingRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        let mut detail = invoices::get(&mut tx, id, &ctx.financial_scope()).await.or_not_found("invoice")?;
-        if !ctx.role.is_staff() && detail.invoice.status.allows(InvoiceAction::View) {
+    pub async fn get_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<InvoiceResponse> {
+        caller.require(Permission::BillingRead)?;
+        let mut tx = self.tx(caller).await?;
+        let mut detail =
+            invoices::get(&mut tx, id, &caller.financial_scope()).await.or_not_found("invoice")?;
+        if !caller.role.is_staff() && detail.invoice.status.allows(InvoiceAction::View) {
             invoices::set_status(&mut tx, id, detail.invoice.status, InvoiceStatus::Viewed).await?;
             detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
         }
@@ -209,13 +204,12 @@ impl Firm {
 
     pub async fn update_invoice(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: InvoiceId,
         req: UpdateInvoiceRequest,
     ) -> FirmResult<InvoiceResponse> {
-        ctx.require(Permission::BillingUpdate)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        caller.require(Permission::BillingUpdate)?;
+        let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         if !current.invoice.status.allows(InvoiceAction::Edit) {
             return Err(FirmError::Conflict(format!(
@@ -271,13 +265,12 @@ impl Firm {
 
     async fn move_invoice(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: InvoiceId,
         action: InvoiceAction,
     ) -> FirmResult<InvoiceResponse> {
-        ctx.require(Permission::BillingUpdate)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        caller.require(Permission::BillingUpdate)?;
+        let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         let from = current.invoice.status;
         if !from.allows(action) {
@@ -292,32 +285,21 @@ impl Firm {
         Ok(detail_response(detail))
     }
 
-    pub async fn send_invoice(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: InvoiceId,
-    ) -> FirmResult<InvoiceResponse> {
-        self.move_invoice(ctx, meta, id, InvoiceAction::Send).await
+    pub async fn send_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<InvoiceResponse> {
+        self.move_invoice(caller, id, InvoiceAction::Send).await
     }
 
-    pub async fn cancel_invoice(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: InvoiceId,
-    ) -> FirmResult<InvoiceResponse> {
-        self.move_invoice(ctx, meta, id, InvoiceAction::Cancel).await
+    pub async fn cancel_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<InvoiceResponse> {
+        self.move_invoice(caller, id, InvoiceAction::Cancel).await
     }
 
     pub async fn record_payment(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: InvoiceId,
         req: RecordPaymentRequest,
     ) -> FirmResult<InvoiceResponse> {
-        ctx.require(Permission::BillingUpdate)?;
+        caller.require(Permission::BillingUpdate)?;
         let mut p = Problems::default();
         let method = p.text("method", req.method.as_deref(), 50);
         let reference = p.text("reference", req.reference.as_deref(), 200);
@@ -325,7 +307,7 @@ impl Firm {
             p.add("amount", "must be more than 0 with at most 2 decimals");
         }
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         let status = current.invoice.status;
         if !status.allows(InvoiceAction::Pay) {
@@ -355,14 +337,9 @@ impl Firm {
         Ok(detail_response(detail))
     }
 
-    pub async fn delete_invoice(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        id: InvoiceId,
-    ) -> FirmResult<()> {
-        ctx.require(Permission::BillingDelete)?;
-        let mut tx = self.tx(ctx, meta).await?;
+    pub async fn delete_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<()> {
+        caller.require(Permission::BillingDelete)?;
+        let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         if !current.invoice.status.allows(InvoiceAction::Delete) {
             return Err(FirmError::Conflict(
@@ -376,16 +353,15 @@ impl Firm {
 
     pub async fn list_invoices(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         q: &InvoiceListParams,
         limit: usize,
     ) -> FirmResult<Page<InvoiceResponse>> {
-        ctx.require(Permission::BillingRead)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        caller.require(Permission::BillingRead)?;
+        let mut tx = self.tx(caller).await?;
         let filter = InvoiceFilter { client_id: q.client_id, status: q.status, due_before: q.due_before };
         let page =
-            invoices::list(&mut tx, &ctx.financial_scope(), &filter, q.cursor.as_deref(), limit).await?;
+            invoices::list(&mut tx, &caller.financial_scope(), &filter, q.cursor.as_deref(), limit).await?;
         tx.commit().await?;
         Ok(Page {
             items: page.items.into_iter().map(|i| invoice_response(i, None)).collect(),
@@ -393,16 +369,11 @@ impl Firm {
         })
     }
 
-    pub async fn aging(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        q: &AgingParams,
-    ) -> FirmResult<AgingResponse> {
-        ctx.require(Permission::BillingRead)?;
+    pub async fn aging(&self, caller: &Caller, q: &AgingParams) -> FirmResult<AgingResponse> {
+        caller.require(Permission::BillingRead)?;
         let as_of = q.as_of.unwrap_or_else(today);
-        let mut tx = self.tx(ctx, meta).await?;
-        let a = invoices::aging(&mut tx, &ctx.financial_scope(), q.client_id, as_of).await?;
+        let mut tx = self.tx(caller).await?;
+        let a = invoices::aging(&mut tx, &caller.financial_scope(), q.client_id, as_of).await?;
         tx.commit().await?;
         // Money always shows cents (a bucket with nothing in it sums to a bare 0).
         let money = |mut d: Decimal| {

@@ -21,7 +21,6 @@ mod portal;
 pub mod tax;
 mod validate;
 
-use domain::OrgSlug;
 use store::Db;
 use vault::KeyRing;
 
@@ -35,22 +34,12 @@ pub use notes::NoteSubject;
 pub struct Firm {
     db: Db,
     keys: KeyRing,
-    /// The slug of the organization whose administrators run the platform (verify marketplace
-    /// advisors). Resolved per use: platform actions are rare, and the organization may be
-    /// created after the process starts.
-    platform_org: Option<OrgSlug>,
     market_cache: MarketplaceCache,
 }
 
 impl Firm {
     pub fn new(db: Db, keys: KeyRing) -> Self {
-        Firm { db, keys, platform_org: None, market_cache: MarketplaceCache::off() }
-    }
-
-    /// Names the platform's own organization: its members with `system:admin` verify advisors.
-    pub fn with_platform_org(mut self, org: Option<OrgSlug>) -> Self {
-        self.platform_org = org;
-        self
+        Firm { db, keys, market_cache: MarketplaceCache::off() }
     }
 
     /// Caches the marketplace's reads (off unless given).

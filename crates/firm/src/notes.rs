@@ -3,7 +3,7 @@
 use api_types::Page;
 use api_types::engagements::{CreateNoteRequest, NoteResponse, UpdateNoteRequest};
 use domain::{NoteId, NoteType, Permission};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 pub use store::notes::NoteSubject;
 use store::notes::{self, NewNote, Note, NotePatch};
 
@@ -27,9 +27,9 @@ fn response(n: Note) -> NoteResponse {
     }
 }
 
-fn staff_only(ctx: &AuthContext) -> FirmResult<()> {
-    ctx.require(Permission::ClientsRead)?;
-    if !ctx.role.is_staff() {
+fn staff_only(caller: &Caller) -> FirmResult<()> {
+    caller.require(Permission::ClientsRead)?;
+    if !caller.role.is_staff() {
         return Err(FirmError::Forbidden(Permission::ClientsUpdate));
     }
     Ok(())
@@ -38,17 +38,16 @@ fn staff_only(ctx: &AuthContext) -> FirmResult<()> {
 impl Firm {
     pub async fn create_note(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         subject: NoteSubject,
         req: CreateNoteRequest,
     ) -> FirmResult<NoteResponse> {
-        staff_only(ctx)?;
+        staff_only(caller)?;
         let mut p = Problems::default();
         let title = p.text("title", req.title.as_deref(), 300);
         let body = p.required("body", &req.body, 20_000);
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let note = notes::create(
             &mut tx,
             NewNote {
@@ -59,7 +58,7 @@ impl Firm {
                 note_type: req.note_type.unwrap_or(NoteType::General),
                 is_private: req.is_private,
                 remind_at: req.remind_at,
-                author: ctx.user_id(),
+                author: caller.user_id(),
             },
         )
         .await
@@ -73,14 +72,13 @@ impl Firm {
 
     pub async fn list_notes(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         subject: NoteSubject,
         cursor: Option<&str>,
         limit: usize,
     ) -> FirmResult<Page<NoteResponse>> {
-        staff_only(ctx)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        staff_only(caller)?;
+        let mut tx = self.tx(caller).await?;
         let exists = match subject {
             NoteSubject::Client(c) => store::clients::existing(&mut tx, &[c]).await?.len() == 1,
             NoteSubject::Engagement(e) => {
@@ -93,7 +91,7 @@ impl Firm {
                 NoteSubject::Engagement(_) => "engagement",
             }));
         }
-        let page = notes::list(&mut tx, subject, ctx.user_id(), cursor, limit).await?;
+        let page = notes::list(&mut tx, subject, caller.user_id(), cursor, limit).await?;
         tx.commit().await?;
         Ok(Page { items: page.items.into_iter().map(response).collect(), next_cursor: page.next_cursor })
     }
@@ -101,21 +99,20 @@ impl Firm {
     /// Edits a note; only its author may.
     pub async fn update_note(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: NoteId,
         req: UpdateNoteRequest,
     ) -> FirmResult<NoteResponse> {
-        staff_only(ctx)?;
+        staff_only(caller)?;
         let mut p = Problems::default();
         let title = req.title.as_ref().map(|t| p.text("title", t.as_deref(), 300));
         let body = req.body.as_deref().map(|b| p.required("body", b, 20_000));
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let note = notes::update(
             &mut tx,
             id,
-            ctx.user_id(),
+            caller.user_id(),
             NotePatch {
                 title: title.as_ref().map(|t| t.as_deref()),
                 body: body.as_deref(),
@@ -129,10 +126,10 @@ impl Firm {
         Ok(response(note))
     }
 
-    pub async fn delete_note(&self, ctx: &AuthContext, meta: &RequestMeta, id: NoteId) -> FirmResult<()> {
-        staff_only(ctx)?;
-        let mut tx = self.tx(ctx, meta).await?;
-        notes::delete(&mut tx, id, ctx.user_id()).await.or_not_found("note")?;
+    pub async fn delete_note(&self, caller: &Caller, id: NoteId) -> FirmResult<()> {
+        staff_only(caller)?;
+        let mut tx = self.tx(caller).await?;
+        notes::delete(&mut tx, id, caller.user_id()).await.or_not_found("note")?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 use api_types::Page;
 use api_types::notifications::NotificationResponse;
 use domain::NotificationId;
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use store::notifications::{self, Notification};
 
 use crate::error::NotFoundAs;
@@ -26,38 +26,32 @@ impl Firm {
     /// The caller's notifications, newest first (`unread_only`: those not read yet).
     pub async fn list_notifications(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         unread_only: bool,
         cursor: Option<&str>,
         limit: usize,
     ) -> FirmResult<Page<NotificationResponse>> {
-        let mut tx = self.tx(ctx, meta).await?;
-        let page = notifications::list(&mut tx, ctx.user_id(), unread_only, cursor, limit).await?;
+        let mut tx = self.tx(caller).await?;
+        let page = notifications::list(&mut tx, caller.user_id(), unread_only, cursor, limit).await?;
         tx.commit().await?;
         Ok(Page { items: page.items.into_iter().map(response).collect(), next_cursor: page.next_cursor })
     }
 
     pub async fn mark_notification_read(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: NotificationId,
     ) -> FirmResult<NotificationResponse> {
-        let mut tx = self.tx(ctx, meta).await?;
-        let n = notifications::mark_read(&mut tx, ctx.user_id(), id).await.or_not_found("notification")?;
+        let mut tx = self.tx(caller).await?;
+        let n = notifications::mark_read(&mut tx, caller.user_id(), id).await.or_not_found("notification")?;
         tx.commit().await?;
         Ok(response(n))
     }
 
     /// Marks all the caller's unread notifications read; returns how many.
-    pub async fn mark_all_notifications_read(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> FirmResult<u64> {
-        let mut tx = self.tx(ctx, meta).await?;
-        let marked = notifications::mark_all_read(&mut tx, ctx.user_id()).await?;
+    pub async fn mark_all_notifications_read(&self, caller: &Caller) -> FirmResult<u64> {
+        let mut tx = self.tx(caller).await?;
+        let marked = notifications::mark_all_read(&mut tx, caller.user_id()).await?;
         tx.commit().await?;
         Ok(marked)
     }

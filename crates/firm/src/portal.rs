@@ -2,7 +2,7 @@
 
 use api_types::invoices::{GrantPortalAccessRequest, PortalAccessResponse};
 use domain::{AccessLevel, ClientId, Permission, PortalAccessId};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use store::portal::{self, Capabilities, PortalAccess};
 
 use crate::error::NotFoundAs;
@@ -30,12 +30,11 @@ impl Firm {
     /// Grants a portal user (a member with the `client` role) access to a client.
     pub async fn grant_portal_access(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         client: ClientId,
         req: GrantPortalAccessRequest,
     ) -> FirmResult<PortalAccessResponse> {
-        ctx.require(Permission::UsersInvite)?;
+        caller.require(Permission::UsersInvite)?;
         let caps = Capabilities {
             access_level: req.access_level.unwrap_or(AccessLevel::View),
             can_view_financials: req.can_view_financials.unwrap_or(true),
@@ -46,7 +45,7 @@ impl Firm {
             can_export_data: req.can_export_data.unwrap_or(false),
             expires_at: req.expires_at,
         };
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let access = portal::grant(&mut tx, req.user_id, client, &caps)
             .await
             .or_not_found("client, or portal user (a member with the client role)")?;
@@ -56,12 +55,11 @@ impl Firm {
 
     pub async fn list_portal_access(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         client: ClientId,
     ) -> FirmResult<Vec<PortalAccessResponse>> {
-        ctx.require(Permission::UsersInvite)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        caller.require(Permission::UsersInvite)?;
+        let mut tx = self.tx(caller).await?;
         store::clients::get(&mut tx, client, &domain::ClientScope::All).await.or_not_found("client")?;
         let list = portal::list(&mut tx, Some(client), None).await?;
         tx.commit().await?;
@@ -70,12 +68,11 @@ impl Firm {
 
     pub async fn revoke_portal_access(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: PortalAccessId,
     ) -> FirmResult<PortalAccessResponse> {
-        ctx.require(Permission::UsersInvite)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        caller.require(Permission::UsersInvite)?;
+        let mut tx = self.tx(caller).await?;
         let access = portal::revoke(&mut tx, id).await.or_not_found("portal access")?;
         tx.commit().await?;
         Ok(response(access))

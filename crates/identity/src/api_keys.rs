@@ -5,7 +5,7 @@ use domain::{ApiKeyId, Permission, PermissionSet};
 use store::api_keys::{self, ApiKey, NewApiKey};
 
 use crate::tokens::{self, TokenKind};
-use crate::{AuthContext, Identity, IdentityError, IdentityResult, RequestMeta};
+use crate::{Caller, Identity, IdentityError, IdentityResult};
 
 /// A new key: the secret is returned once, here, and never again.
 pub struct CreatedApiKey {
@@ -16,13 +16,12 @@ pub struct CreatedApiKey {
 impl Identity {
     pub async fn create_api_key(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         name: &str,
         scopes: &[Permission],
         expires_in_days: Option<u32>,
-        meta: &RequestMeta,
     ) -> IdentityResult<CreatedApiKey> {
-        ctx.require(Permission::ApiKeys)?;
+        caller.require(Permission::ApiKeys)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(IdentityError::invalid("name", "must be 1 to 100 characters"));
@@ -31,8 +30,9 @@ impl Identity {
             return Err(IdentityError::invalid("scopes", "name at least one permission"));
         }
         let requested: PermissionSet = scopes.iter().copied().collect();
-        if !requested.is_subset_of(ctx.permissions) {
-            let beyond: Vec<&str> = requested.iter().filter(|p| !ctx.has(*p)).map(|p| p.as_str()).collect();
+        if !requested.is_subset_of(caller.permissions) {
+            let beyond: Vec<&str> =
+                requested.iter().filter(|p| !caller.has(*p)).map(|p| p.as_str()).collect();
             return Err(IdentityError::invalid(
                 "scopes",
                 format!("a key cannot exceed its maker's permissions; you lack {}", beyond.join(", ")),
@@ -48,9 +48,9 @@ impl Identity {
             Some(d) => Some(Utc::now() + chrono::TimeDelta::days(d.into())),
             None => None,
         };
-        let issued = tokens::issue(TokenKind::ApiKey, ctx.organization_id);
+        let issued = tokens::issue(TokenKind::ApiKey, caller.organization_id);
         let scopes: Vec<String> = requested.iter().map(|p| p.as_str().to_owned()).collect();
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let mut tx = self.tenant_tx(caller).await?;
         let key = api_keys::create(
             &mut tx,
             NewApiKey {
@@ -59,7 +59,7 @@ impl Identity {
                 prefix: &tokens::display_prefix(&issued.token),
                 key_hash: &issued.hash,
                 scopes: &scopes,
-                created_by: ctx.user_id(),
+                created_by: caller.user_id(),
                 expires_at,
             },
         )
@@ -68,25 +68,20 @@ impl Identity {
         Ok(CreatedApiKey { key, secret: issued.token })
     }
 
-    pub async fn list_api_keys(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<Vec<ApiKey>> {
-        ctx.require(Permission::ApiKeys)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn list_api_keys(&self, caller: &Caller) -> IdentityResult<Vec<ApiKey>> {
+        caller.require(Permission::ApiKeys)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let keys = api_keys::list(&mut tx).await?;
         tx.commit().await?;
         Ok(keys)
     }
 
-    pub async fn revoke_api_key(
-        &self,
-        ctx: &AuthContext,
-        id: ApiKeyId,
-        meta: &RequestMeta,
-    ) -> IdentityResult<ApiKey> {
-        ctx.require(Permission::ApiKeys)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn revoke_api_key(&self, caller: &Caller, id: ApiKeyId) -> IdentityResult<ApiKey> {
+        caller.require(Permission::ApiKeys)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let key = api_keys::revoke(&mut tx, id).await?;
         tx.commit().await?;
-        self.forget_cached_auth(ctx.organization_id).await;
+        self.forget_cached_auth(caller.organization_id).await;
         Ok(key)
     }
 }

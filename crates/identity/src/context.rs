@@ -1,14 +1,15 @@
 //! `AuthContext`: who is calling, for which organization, allowed to do what.
 
 use std::net::IpAddr;
+use std::ops::Deref;
 
 use domain::{
     ApiKeyId, ClientId, ClientScope, OrganizationId, Permission, PermissionSet, Role, SessionId, UserId,
 };
 use serde::{Deserialize, Serialize};
-use store::{Actor, ActorKind};
+use store::{Actor, ActorKind, Db, StoreResult, TenantTx};
 
-use crate::{IdentityError, IdentityResult};
+use crate::{IdentityError, IdentityResult, RequestMeta};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Principal {
@@ -97,5 +98,38 @@ impl AuthContext {
             Principal::ApiKey { key_id, .. } => (ActorKind::ApiKey, key_id.as_uuid()),
         };
         Actor { kind, id: Some(id), request_id, ip }
+    }
+}
+
+/// The one argument every use case takes: who is calling ([`AuthContext`]) and where the
+/// request came from ([`RequestMeta`]). It derefs to the context, so a use case reads
+/// `caller.require(Permission::ClientsCreate)?` and opens its transaction with
+/// [`Caller::begin`]; handlers (JSON and console) get it from the request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub ctx: AuthContext,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    pub fn new(ctx: AuthContext, meta: RequestMeta) -> Self {
+        Caller { ctx, meta }
+    }
+
+    /// The actor this caller's audit entries name, with the request id and address.
+    pub fn audit_actor(&self) -> Actor {
+        self.ctx.actor(self.meta.request_id.clone(), self.meta.ip)
+    }
+
+    /// Opens a transaction in the caller's organization, acting as the caller.
+    pub async fn begin(&self, db: &Db) -> StoreResult<TenantTx> {
+        TenantTx::begin(db, self.ctx.organization_id, self.audit_actor()).await
+    }
+}
+
+impl Deref for Caller {
+    type Target = AuthContext;
+    fn deref(&self) -> &AuthContext {
+        &self.ctx
     }
 }

@@ -9,7 +9,7 @@ use store::{Actor, TenantTx, organizations};
 
 use crate::sessions::valid_name;
 use crate::tokens::{self, TokenKind};
-use crate::{AuthContext, Identity, IdentityError, IdentityResult, RequestMeta, SignedIn};
+use crate::{Caller, Identity, IdentityError, IdentityResult, RequestMeta, SignedIn};
 
 /// A new invitation and its single-use token (to put in the link sent to the invitee).
 pub struct CreatedInvitation {
@@ -20,20 +20,19 @@ pub struct CreatedInvitation {
 impl Identity {
     pub async fn invite(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         email: &str,
         name: Option<&str>,
         role: Role,
-        meta: &RequestMeta,
     ) -> IdentityResult<CreatedInvitation> {
-        ctx.require(Permission::UsersInvite)?;
-        if !ctx.role.may_grant(role) {
+        caller.require(Permission::UsersInvite)?;
+        if !caller.role.may_grant(role) {
             return Err(IdentityError::NotAllowed("you may only invite to roles at or below your own"));
         }
         let email = Email::parse(email).map_err(|e| IdentityError::invalid("email", e))?;
         let name = name.map(valid_name).transpose()?;
-        let issued = tokens::issue(TokenKind::Invitation, ctx.organization_id);
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let issued = tokens::issue(TokenKind::Invitation, caller.organization_id);
+        let mut tx = self.tenant_tx(caller).await?;
         if users::find_for_login(&mut tx, &email).await?.is_some() {
             return Err(IdentityError::Conflict("a member with this email already exists"));
         }
@@ -45,7 +44,7 @@ impl Identity {
                 name,
                 role,
                 token_hash: &issued.hash,
-                invited_by: ctx.user_id(),
+                invited_by: caller.user_id(),
                 expires_at: Utc::now() + self.inner.config.invitation_ttl,
             },
         )
@@ -65,25 +64,19 @@ impl Identity {
 
     pub async fn list_invitations(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         open_only: bool,
-        meta: &RequestMeta,
     ) -> IdentityResult<Vec<Invitation>> {
-        ctx.require(Permission::UsersInvite)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        caller.require(Permission::UsersInvite)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let list = invitations::list(&mut tx, open_only).await?;
         tx.commit().await?;
         Ok(list)
     }
 
-    pub async fn revoke_invitation(
-        &self,
-        ctx: &AuthContext,
-        id: InvitationId,
-        meta: &RequestMeta,
-    ) -> IdentityResult<Invitation> {
-        ctx.require(Permission::UsersInvite)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn revoke_invitation(&self, caller: &Caller, id: InvitationId) -> IdentityResult<Invitation> {
+        caller.require(Permission::UsersInvite)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let inv = invitations::revoke(&mut tx, id).await?;
         tx.commit().await?;
         Ok(inv)

@@ -13,6 +13,7 @@ mod api_keys;
 mod invitations;
 mod members;
 mod mfa;
+mod platform;
 mod sessions;
 
 use std::net::IpAddr;
@@ -24,7 +25,7 @@ use store::Db;
 use vault::KeyRing;
 
 pub use api_keys::CreatedApiKey;
-pub use context::{AuthContext, PortalGrant, Principal};
+pub use context::{AuthContext, Caller, PortalGrant, Principal};
 pub use error::{IdentityError, IdentityResult};
 pub use invitations::CreatedInvitation;
 pub use members::MemberPatch;
@@ -47,6 +48,9 @@ pub struct IdentityConfig {
     pub auth_cache_ttl: Duration,
     /// Shown in authenticator apps next to the account.
     pub totp_issuer: String,
+    /// The organization whose members with `system:admin` run the platform (verify marketplace
+    /// advisors, operate the job queue); nobody does when unset.
+    pub platform_organization: Option<domain::OrgSlug>,
 }
 
 impl Default for IdentityConfig {
@@ -59,6 +63,7 @@ impl Default for IdentityConfig {
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
             auth_cache_ttl: Duration::from_secs(30),
             totp_issuer: "Countinghouse".to_owned(),
+            platform_organization: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use store::organizations::{Organization, SettingsPatch};
 use store::users::{self, Member, MemberFilter};
 use store::{AuditRecord, organizations};
 
-use crate::{AuthContext, Identity, IdentityError, IdentityResult, RequestMeta};
+use crate::{Caller, Identity, IdentityError, IdentityResult};
 
 #[derive(Debug, Clone, Default)]
 pub struct MemberPatch {
@@ -16,9 +16,9 @@ pub struct MemberPatch {
 
 impl Identity {
     /// The caller, their organization and what they may do.
-    pub async fn me(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<(Member, Organization)> {
-        let mut tx = self.tenant_tx(ctx, meta).await?;
-        let me = users::get(&mut tx, ctx.user_id()).await?;
+    pub async fn me(&self, caller: &Caller) -> IdentityResult<(Member, Organization)> {
+        let mut tx = self.tenant_tx(caller).await?;
+        let me = users::get(&mut tx, caller.user_id()).await?;
         let org = organizations::get(&mut tx).await?;
         tx.commit().await?;
         Ok((me, org))
@@ -26,29 +26,23 @@ impl Identity {
 
     pub async fn list_members(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         filter: &MemberFilter,
         cursor: Option<&str>,
         limit: usize,
-        meta: &RequestMeta,
     ) -> IdentityResult<Page<Member>> {
-        ctx.require(Permission::UsersRead)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        caller.require(Permission::UsersRead)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let page = users::list(&mut tx, filter, cursor, limit).await?;
         tx.commit().await?;
         Ok(page)
     }
 
-    pub async fn get_member(
-        &self,
-        ctx: &AuthContext,
-        id: UserId,
-        meta: &RequestMeta,
-    ) -> IdentityResult<Member> {
-        if id != ctx.user_id() {
-            ctx.require(Permission::UsersRead)?;
+    pub async fn get_member(&self, caller: &Caller, id: UserId) -> IdentityResult<Member> {
+        if id != caller.user_id() {
+            caller.require(Permission::UsersRead)?;
         }
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let mut tx = self.tenant_tx(caller).await?;
         let member = users::get(&mut tx, id).await?;
         tx.commit().await?;
         Ok(member)
@@ -58,18 +52,17 @@ impl Identity {
     /// cannot be demoted or disabled, and nobody changes their own role.
     pub async fn update_member(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         id: UserId,
         patch: &MemberPatch,
-        meta: &RequestMeta,
     ) -> IdentityResult<Member> {
-        ctx.require(Permission::UsersUpdate)?;
-        if id == ctx.user_id() {
+        caller.require(Permission::UsersUpdate)?;
+        if id == caller.user_id() {
             return Err(IdentityError::NotAllowed("you cannot change your own role or status"));
         }
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let mut tx = self.tenant_tx(caller).await?;
         let current = users::get(&mut tx, id).await?;
-        if !ctx.role.may_grant(current.role) || patch.role.is_some_and(|r| !ctx.role.may_grant(r)) {
+        if !caller.role.may_grant(current.role) || patch.role.is_some_and(|r| !caller.role.may_grant(r)) {
             return Err(IdentityError::NotAllowed("you may only manage members at or below your own role"));
         }
         let loses_owner = current.role == Role::Owner
@@ -80,12 +73,12 @@ impl Identity {
         }
         let member = users::update(&mut tx, id, patch.role, patch.status).await?;
         tx.commit().await?;
-        self.forget_cached_auth(ctx.organization_id).await;
+        self.forget_cached_auth(caller.organization_id).await;
         Ok(member)
     }
 
-    pub async fn organization(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<Organization> {
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn organization(&self, caller: &Caller) -> IdentityResult<Organization> {
+        let mut tx = self.tenant_tx(caller).await?;
         let org = organizations::get(&mut tx).await?;
         tx.commit().await?;
         Ok(org)
@@ -93,30 +86,24 @@ impl Identity {
 
     pub async fn update_organization(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         patch: &SettingsPatch,
-        meta: &RequestMeta,
     ) -> IdentityResult<Organization> {
-        ctx.require(Permission::SystemSettings)?;
+        caller.require(Permission::SystemSettings)?;
         if let Some(name) = &patch.name
             && (name.trim().is_empty() || name.chars().count() > 200)
         {
             return Err(IdentityError::invalid("name", "must be 1 to 200 characters"));
         }
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let mut tx = self.tenant_tx(caller).await?;
         let org = organizations::update_settings(&mut tx, patch).await?;
         tx.commit().await?;
         Ok(org)
     }
 
     /// Records an audit entry for something that happened outside a store write (an export, say).
-    pub async fn record(
-        &self,
-        ctx: &AuthContext,
-        record: AuditRecord,
-        meta: &RequestMeta,
-    ) -> IdentityResult<()> {
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn record(&self, caller: &Caller, record: AuditRecord) -> IdentityResult<()> {
+        let mut tx = self.tenant_tx(caller).await?;
         tx.audit(record);
         tx.commit().await?;
         Ok(())

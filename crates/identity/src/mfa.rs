@@ -5,7 +5,7 @@ use domain::UserStatus;
 use store::{mfa, organizations, sessions, users};
 
 use crate::sessions::mfa_aad;
-use crate::{AuthContext, Identity, IdentityError, IdentityResult, RequestMeta, totp};
+use crate::{Caller, Identity, IdentityError, IdentityResult, totp};
 
 /// What an authenticator app needs: scan the URI or type the secret.
 pub struct MfaEnrolment {
@@ -15,16 +15,12 @@ pub struct MfaEnrolment {
 
 impl Identity {
     /// Starts enrolment: a new secret, stored sealed and unconfirmed until a code proves the app has it.
-    pub async fn begin_mfa_enrolment(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> IdentityResult<MfaEnrolment> {
-        let user = ctx
+    pub async fn begin_mfa_enrolment(&self, caller: &Caller) -> IdentityResult<MfaEnrolment> {
+        let user = caller
             .session_id()
-            .map(|_| ctx.user_id())
+            .map(|_| caller.user_id())
             .ok_or(IdentityError::NotAllowed("sign in as the user to enrol in multi-factor sign-in"))?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let mut tx = self.tenant_tx(caller).await?;
         if mfa::state(&mut tx, user).await?.mfa_enabled_at.is_some() {
             return Err(IdentityError::Conflict(
                 "multi-factor sign-in is already on; turn it off first to re-enrol",
@@ -33,7 +29,7 @@ impl Identity {
         let me = users::get(&mut tx, user).await?;
         let org = organizations::get(&mut tx).await?;
         let secret = totp::new_secret();
-        let sealed = self.inner.keys.seal(&secret, mfa_aad(ctx.organization_id, user).as_bytes());
+        let sealed = self.inner.keys.seal(&secret, mfa_aad(caller.organization_id, user).as_bytes());
         mfa::set_pending_secret(&mut tx, user, &sealed).await?;
         tx.commit().await?;
         let issuer = format!("{} ({})", self.inner.config.totp_issuer, org.name);
@@ -42,14 +38,9 @@ impl Identity {
     }
 
     /// Confirms enrolment with a current code; returns the recovery codes (shown once).
-    pub async fn confirm_mfa(
-        &self,
-        ctx: &AuthContext,
-        code: &str,
-        meta: &RequestMeta,
-    ) -> IdentityResult<Vec<String>> {
-        let user = ctx.session_id().map(|_| ctx.user_id()).ok_or(IdentityError::Unauthenticated)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn confirm_mfa(&self, caller: &Caller, code: &str) -> IdentityResult<Vec<String>> {
+        let user = caller.session_id().map(|_| caller.user_id()).ok_or(IdentityError::Unauthenticated)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let state = mfa::state(&mut tx, user).await?;
         if state.mfa_enabled_at.is_some() {
             return Err(IdentityError::Conflict("multi-factor sign-in is already on"));
@@ -60,7 +51,7 @@ impl Identity {
         let secret = self
             .inner
             .keys
-            .open(&sealed, mfa_aad(ctx.organization_id, user).as_bytes())
+            .open(&sealed, mfa_aad(caller.organization_id, user).as_bytes())
             .map_err(|e| IdentityError::Store(store::StoreError::Corrupt(format!("MFA secret: {e}"))))?;
         let now = Utc::now().timestamp().max(0) as u64;
         let step = totp::matching_step(&secret, code, now).ok_or(IdentityError::InvalidMfaCode)?;
@@ -69,17 +60,17 @@ impl Identity {
         mfa::enable(&mut tx, user, step, &hashes).await?;
         sessions::clear_mfa_enrolment(&mut tx, user).await?;
         tx.commit().await?;
-        self.forget_cached_auth(ctx.organization_id).await;
+        self.forget_cached_auth(caller.organization_id).await;
         Ok(codes)
     }
 
     /// Turns MFA off after a valid code, unless the organization requires it for this user.
-    pub async fn disable_mfa(&self, ctx: &AuthContext, code: &str, meta: &RequestMeta) -> IdentityResult<()> {
-        let user = ctx.session_id().map(|_| ctx.user_id()).ok_or(IdentityError::Unauthenticated)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+    pub async fn disable_mfa(&self, caller: &Caller, code: &str) -> IdentityResult<()> {
+        let user = caller.session_id().map(|_| caller.user_id()).ok_or(IdentityError::Unauthenticated)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let org = organizations::get(&mut tx).await?;
         let required =
-            if ctx.role.is_staff() { org.mfa_required_for_staff } else { org.mfa_required_for_clients };
+            if caller.role.is_staff() { org.mfa_required_for_staff } else { org.mfa_required_for_clients };
         if required {
             return Err(IdentityError::NotAllowed("your organization requires multi-factor sign-in"));
         }
@@ -100,12 +91,11 @@ impl Identity {
     /// Replaces the recovery codes (after a valid code); returns the new ones.
     pub async fn regenerate_recovery_codes(
         &self,
-        ctx: &AuthContext,
+        caller: &Caller,
         code: &str,
-        meta: &RequestMeta,
     ) -> IdentityResult<Vec<String>> {
-        let user = ctx.session_id().map(|_| ctx.user_id()).ok_or(IdentityError::Unauthenticated)?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+        let user = caller.session_id().map(|_| caller.user_id()).ok_or(IdentityError::Unauthenticated)?;
+        let mut tx = self.tenant_tx(caller).await?;
         let me = users::get(&mut tx, user).await?;
         if me.status != UserStatus::Active {
             return Err(IdentityError::Unauthenticated);

@@ -10,7 +10,7 @@ use store::users::{Member, NewUser};
 use store::{Actor, AuditRecord, StoreError, TenantTx, api_keys, mfa, organizations, sessions, users};
 
 use crate::tokens::{self, TokenKind};
-use crate::{AuthContext, Identity, IdentityError, IdentityResult, Principal, RequestMeta, totp};
+use crate::{AuthContext, Caller, Identity, IdentityError, IdentityResult, Principal, RequestMeta, totp};
 
 pub struct SignupRequest {
     pub organization_name: String,
@@ -298,30 +298,25 @@ impl Identity {
     }
 
     /// Ends the caller's session.
-    pub async fn logout(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<()> {
+    pub async fn logout(&self, caller: &Caller) -> IdentityResult<()> {
         let session_id =
-            ctx.session_id().ok_or(IdentityError::NotAllowed("API keys have no session to end"))?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
+            caller.session_id().ok_or(IdentityError::NotAllowed("API keys have no session to end"))?;
+        let mut tx = self.tenant_tx(caller).await?;
         sessions::revoke(&mut tx, session_id).await?;
         tx.audit(AuditRecord::new("session.delete", "session", session_id));
         tx.commit().await?;
-        self.forget_cached_auth(ctx.organization_id).await;
+        self.forget_cached_auth(caller.organization_id).await;
         Ok(())
     }
 
     /// Changes the caller's password and ends every other session of theirs.
-    pub async fn change_password(
-        &self,
-        ctx: &AuthContext,
-        current: &str,
-        new: &str,
-        meta: &RequestMeta,
-    ) -> IdentityResult<()> {
-        let session_id =
-            ctx.session_id().ok_or(IdentityError::NotAllowed("sign in as the user to change a password"))?;
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> IdentityResult<()> {
+        let session_id = caller
+            .session_id()
+            .ok_or(IdentityError::NotAllowed("sign in as the user to change a password"))?;
         check_new_password(new).map_err(|e| IdentityError::invalid("new_password", e))?;
-        let mut tx = self.tenant_tx(ctx, meta).await?;
-        let me = users::get(&mut tx, ctx.user_id()).await?;
+        let mut tx = self.tenant_tx(caller).await?;
+        let me = users::get(&mut tx, caller.user_id()).await?;
         let account =
             users::find_for_login(&mut tx, &Email::parse(&me.email).map_err(|_| IdentityError::NotFound)?)
                 .await?
@@ -336,14 +331,13 @@ impl Identity {
             "other_sessions_ended": ended,
         })));
         tx.commit().await?;
-        self.forget_cached_auth(ctx.organization_id).await;
+        self.forget_cached_auth(caller.organization_id).await;
         Ok(())
     }
 
     /// A tenant transaction acting as the caller.
-    pub async fn tenant_tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<TenantTx> {
-        Ok(TenantTx::begin(&self.inner.db, ctx.organization_id, ctx.actor(meta.request_id.clone(), meta.ip))
-            .await?)
+    pub async fn tenant_tx(&self, caller: &Caller) -> IdentityResult<TenantTx> {
+        Ok(caller.begin(&self.inner.db).await?)
     }
 }
 

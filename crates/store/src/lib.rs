@@ -10,6 +10,8 @@
 //!   [`invitations`], [`mfa`], [`audit`], [`documents`], [`document_batches`], [`notifications`], …):
 //!   free functions over a `&mut TenantTx`. Queries filter by
 //!   `organization_id` explicitly as well, so each layer holds alone (tests prove both).
+//! - [`PlatformAdmin`]: the capability that opens platform transactions; made only by checks
+//!   against the database (see its module).
 
 pub mod api_keys;
 pub mod audit;
@@ -30,6 +32,7 @@ pub mod notes;
 pub mod notifications;
 pub mod organizations;
 pub mod plans;
+mod platform;
 pub mod portal;
 pub mod sessions;
 mod tenant;
@@ -37,6 +40,7 @@ pub mod users;
 
 pub use db::{Db, DbConfig};
 pub use error::{StoreError, StoreResult};
+pub use platform::{PlatformAdmin, PlatformClaim};
 pub use tenant::{Actor, ActorKind, AuditRecord, TenantTx};
 
 /// Re-exported so callers name one version of sqlx.

@@ -94,21 +94,22 @@ pub struct TenantTx {
 impl TenantTx {
     /// Opens the transaction and sets the tenant in one round trip.
     pub async fn begin(db: &Db, org: OrganizationId, actor: Actor) -> StoreResult<TenantTx> {
-        // The id is a formatted UUID (hex and hyphens only), so inlining it is injection-safe;
-        // a simple-query BEGIN saves the separate set_config round trip on every request.
-        let begin = format!("BEGIN; SELECT set_config('app.organization_id', '{}', true)", org.as_uuid());
-        let tx = db.pool().begin_with(AssertSqlSafe(begin)).await?;
-        Ok(TenantTx { tx, org, actor, pending_audit: Vec::new() })
+        TenantTx::open(db, org, actor, false).await
     }
 
-    /// A transaction for a platform administrator acting from organization `org`: it also sets
-    /// `app.platform_admin`, which the marketplace's review policies honour. Call only after
-    /// checking that the caller is a platform administrator.
-    pub async fn begin_platform(db: &Db, org: OrganizationId, actor: Actor) -> StoreResult<TenantTx> {
-        let begin = format!(
-            "BEGIN; SELECT set_config('app.organization_id', '{}', true), set_config('app.platform_admin', 'on', true)",
-            org.as_uuid()
-        );
+    /// `platform` also sets `app.platform_admin`; only [`crate::PlatformAdmin`] asks for it
+    /// (through `TenantTx::begin_platform`).
+    pub(crate) async fn open(
+        db: &Db,
+        org: OrganizationId,
+        actor: Actor,
+        platform: bool,
+    ) -> StoreResult<TenantTx> {
+        // The id is a formatted UUID (hex and hyphens only), so inlining it is injection-safe;
+        // a simple-query BEGIN saves the separate set_config round trip on every request.
+        let platform = if platform { ", set_config('app.platform_admin', 'on', true)" } else { "" };
+        let begin =
+            format!("BEGIN; SELECT set_config('app.organization_id', '{}', true){platform}", org.as_uuid());
         let tx = db.pool().begin_with(AssertSqlSafe(begin)).await?;
         Ok(TenantTx { tx, org, actor, pending_audit: Vec::new() })
     }

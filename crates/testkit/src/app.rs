@@ -112,6 +112,7 @@ impl Default for TestConfig {
                 argon2_iterations: 1,
                 login_per_ip_per_minute: 10_000,
                 login_per_account_per_minute: 1_000,
+                platform_organization: Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug")),
                 ..IdentityConfig::default()
             },
             api: api::ApiConfig::default(),
@@ -196,7 +197,6 @@ impl TestApp {
             db: db.clone(),
             identity: identity.clone(),
             firm: firm::Firm::new(db.clone(), keys.clone())
-                .with_platform_org(Some(domain::OrgSlug::parse(PLATFORM_SLUG).expect("valid slug")))
                 .with_marketplace_cache(marketplace_cache(cache.clone(), config.cache)),
             config: api_config,
             metrics: telemetry::metrics_handle(),

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiPath, ApiQuery, PlatformAdmin};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -179,11 +179,6 @@ pub struct HealthResponse {
     pub queues: Vec<QueueStatsResponse>,
 }
 
-/// Checks that the caller is a platform administrator; the transaction carries the audit entry.
-async fn platform_tx(state: &AppState, auth: &Auth) -> ApiResult<TenantTx> {
-    Ok(state.firm.platform_tx(&auth.ctx, &auth.meta).await?)
-}
-
 fn window(minutes: Option<u64>) -> ApiResult<Duration> {
     match minutes.unwrap_or(5) {
         m @ 1..=1440 => Ok(Duration::from_secs(m * 60)),
@@ -197,10 +192,9 @@ fn window(minutes: Option<u64>) -> ApiResult<Duration> {
     responses((status = 200, body = JobListResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn list_jobs(
     State(state): State<AppState>,
-    auth: Auth,
+    _admin: PlatformAdmin,
     ApiQuery(q): ApiQuery<JobListParams>,
 ) -> ApiResult<Json<JobListResponse>> {
-    platform_tx(&state, &auth).await?.commit().await?;
     let job_state =
         q.state.as_deref().map(str::parse).transpose().map_err(|_: String| {
             ApiError::field("state", "available, running, retrying, dead or cancelled")
@@ -236,10 +230,10 @@ async fn list_jobs(
               (status = 409, body = Problem)))]
 async fn retry_job(
     State(state): State<AppState>,
-    auth: Auth,
+    admin: PlatformAdmin,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<JobResponse>> {
-    let mut tx = platform_tx(&state, &auth).await?;
+    let mut tx = TenantTx::begin_platform(&state.db, &admin).await?;
     let before = admin::get_job_on(tx.conn(), JobId(id)).await?;
     let after = admin::retry_job_on(tx.conn(), JobId(id)).await?;
     tx.audit(AuditRecord::new("job.retry", "job", id).before(&before).after(&after));
@@ -255,10 +249,10 @@ async fn retry_job(
               (status = 409, body = Problem)))]
 async fn cancel_job(
     State(state): State<AppState>,
-    auth: Auth,
+    admin: PlatformAdmin,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<JobResponse>> {
-    let mut tx = platform_tx(&state, &auth).await?;
+    let mut tx = TenantTx::begin_platform(&state.db, &admin).await?;
     let before = admin::get_job_on(tx.conn(), JobId(id)).await?;
     let after = admin::cancel_job_on(tx.conn(), JobId(id)).await?;
     tx.audit(AuditRecord::new("job.cancel", "job", id).before(&before).after(&after));
@@ -270,8 +264,7 @@ async fn cancel_job(
 /// (platform administrators).
 #[utoipa::path(get, path = "/v1/admin/health", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = HealthResponse), (status = 403, body = Problem)))]
-async fn health(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<HealthResponse>> {
-    platform_tx(&state, &auth).await?.commit().await?;
+async fn health(State(state): State<AppState>, _admin: PlatformAdmin) -> ApiResult<Json<HealthResponse>> {
     let queues = admin::queue_stats(state.db.pool(), Duration::from_secs(300)).await?;
     let breakers: Vec<BreakerResponse> = resilience::Breakers::process()
         .snapshots()
@@ -337,8 +330,7 @@ pub struct CacheResponse {
 /// and the Redis tier's state (platform administrators).
 #[utoipa::path(get, path = "/v1/admin/cache", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = CacheResponse), (status = 403, body = Problem)))]
-async fn cache_stats(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<CacheResponse>> {
-    platform_tx(&state, &auth).await?.commit().await?;
+async fn cache_stats(State(state): State<AppState>, _admin: PlatformAdmin) -> ApiResult<Json<CacheResponse>> {
     let cache = state.firm.cache();
     Ok(Json(CacheResponse {
         uses: cache

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::convert::IntoApi;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, Auth};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,13 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 422, body = Problem)))]
 async fn create_api_key(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKeyResponse>)> {
-    let created = state
-        .identity
-        .create_api_key(&auth.ctx, &req.name, &req.scopes, req.expires_in_days, &auth.meta)
-        .await?;
+    let created = state.identity.create_api_key(&caller, &req.name, &req.scopes, req.expires_in_days).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKeyResponse { api_key: created.key.into_api(), secret: created.secret }),
@@ -41,8 +38,11 @@ async fn create_api_key(
 /// The organization's keys, newest first (`api:keys`).
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
     responses((status = 200, body = Vec<ApiKeyResponse>), (status = 403, body = Problem)))]
-async fn list_api_keys(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ApiKeyResponse>>> {
-    let keys = state.identity.list_api_keys(&auth.ctx, &auth.meta).await?;
+async fn list_api_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<ApiKeyResponse>>> {
+    let keys = state.identity.list_api_keys(&caller).await?;
     Ok(Json(keys.into_api()))
 }
 
@@ -52,8 +52,8 @@ async fn list_api_keys(State(state): State<AppState>, auth: Auth) -> ApiResult<J
     responses((status = 200, body = ApiKeyResponse), (status = 404, body = Problem)))]
 async fn revoke_api_key(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> ApiResult<Json<ApiKeyResponse>> {
-    Ok(Json(state.identity.revoke_api_key(&auth.ctx, id, &auth.meta).await?.into_api()))
+    Ok(Json(state.identity.revoke_api_key(&caller, id).await?.into_api()))
 }

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::convert::IntoApi;
 use crate::error::ApiResult;
-use crate::extract::{ApiQuery, Auth};
+use crate::extract::{ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -25,10 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Page<AuditEntryResponse>), (status = 403, body = Problem)))]
 async fn list_audit(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<AuditListParams>,
 ) -> ApiResult<Json<Page<AuditEntryResponse>>> {
-    auth.ctx.require(Permission::SystemAudit)?;
+    caller.require(Permission::SystemAudit)?;
     let limit = page_limit(q.limit)?;
     let filter = AuditFilter {
         actor_id: q.actor_id,
@@ -38,7 +38,7 @@ async fn list_audit(
         from: q.from,
         to: q.to,
     };
-    let mut tx = state.identity.tenant_tx(&auth.ctx, &auth.meta).await?;
+    let mut tx = state.identity.tenant_tx(&caller).await?;
     let page = audit::list(&mut tx, &filter, q.cursor.as_deref(), limit).await?;
     tx.commit().await?;
     Ok(Json(page.into_api()))
@@ -47,9 +47,9 @@ async fn list_audit(
 /// Re-hash the organization's audit chain and report whether it is intact (`system:audit`).
 #[utoipa::path(post, path = "/v1/audit-log/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = AuditVerifyResponse), (status = 403, body = Problem)))]
-async fn verify_audit(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<AuditVerifyResponse>> {
-    auth.ctx.require(Permission::SystemAudit)?;
-    let mut tx = state.identity.tenant_tx(&auth.ctx, &auth.meta).await?;
+async fn verify_audit(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AuditVerifyResponse>> {
+    caller.require(Permission::SystemAudit)?;
+    let mut tx = state.identity.tenant_tx(&caller).await?;
     let report = audit::verify(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(AuditVerifyResponse {

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::convert::IntoApi;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, AuthPendingMfa, Meta};
+use crate::extract::{ApiJson, Meta, PendingMfa};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -106,26 +106,26 @@ async fn create_session(
     responses((status = 204), (status = 401, body = Problem)))]
 async fn delete_current_session(
     State(state): State<AppState>,
-    auth: AuthPendingMfa,
+    PendingMfa(caller): PendingMfa,
 ) -> ApiResult<StatusCode> {
-    state.identity.logout(&auth.ctx, &auth.meta).await?;
+    state.identity.logout(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller: user, organization and effective permissions.
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = Problem)))]
-async fn me(State(state): State<AppState>, auth: AuthPendingMfa) -> ApiResult<Json<MeResponse>> {
-    let (user, org) = state.identity.me(&auth.ctx, &auth.meta).await?;
+async fn me(State(state): State<AppState>, PendingMfa(caller): PendingMfa) -> ApiResult<Json<MeResponse>> {
+    let (user, org) = state.identity.me(&caller).await?;
     Ok(Json(MeResponse {
         user: user.into_api(),
         organization: org.into_api(),
-        permissions: auth.ctx.permissions.iter().collect(),
-        authenticated_by: match auth.ctx.principal {
+        permissions: caller.permissions.iter().collect(),
+        authenticated_by: match caller.principal {
             Principal::Session { .. } => "session".to_owned(),
             Principal::ApiKey { .. } => "api_key".to_owned(),
         },
-        mfa_enrolment_required: auth.ctx.mfa_enrolment_required,
+        mfa_enrolment_required: caller.mfa_enrolment_required,
     }))
 }
 
@@ -135,10 +135,10 @@ async fn me(State(state): State<AppState>, auth: AuthPendingMfa) -> ApiResult<Js
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn change_password(
     State(state): State<AppState>,
-    auth: AuthPendingMfa,
+    PendingMfa(caller): PendingMfa,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    state.identity.change_password(&auth.ctx, &req.current_password, &req.new_password, &auth.meta).await?;
+    state.identity.change_password(&caller, &req.current_password, &req.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,9 +147,9 @@ async fn change_password(
     responses((status = 201, body = MfaEnrolmentResponse), (status = 409, body = Problem)))]
 async fn begin_mfa_enrolment(
     State(state): State<AppState>,
-    auth: AuthPendingMfa,
+    PendingMfa(caller): PendingMfa,
 ) -> ApiResult<(StatusCode, Json<MfaEnrolmentResponse>)> {
-    let e = state.identity.begin_mfa_enrolment(&auth.ctx, &auth.meta).await?;
+    let e = state.identity.begin_mfa_enrolment(&caller).await?;
     Ok((
         StatusCode::CREATED,
         Json(MfaEnrolmentResponse { otpauth_uri: e.otpauth_uri, secret: e.secret_base32 }),
@@ -162,10 +162,10 @@ async fn begin_mfa_enrolment(
     responses((status = 200, body = RecoveryCodesResponse), (status = 401, body = Problem)))]
 async fn confirm_mfa(
     State(state): State<AppState>,
-    auth: AuthPendingMfa,
+    PendingMfa(caller): PendingMfa,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
-    let recovery_codes = state.identity.confirm_mfa(&auth.ctx, &req.code, &auth.meta).await?;
+    let recovery_codes = state.identity.confirm_mfa(&caller, &req.code).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
@@ -175,10 +175,10 @@ async fn confirm_mfa(
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn disable_mfa(
     State(state): State<AppState>,
-    auth: AuthPendingMfa,
+    PendingMfa(caller): PendingMfa,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<StatusCode> {
-    state.identity.disable_mfa(&auth.ctx, &req.code, &auth.meta).await?;
+    state.identity.disable_mfa(&caller, &req.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,10 +188,10 @@ async fn disable_mfa(
     responses((status = 200, body = RecoveryCodesResponse), (status = 401, body = Problem)))]
 async fn regenerate_recovery_codes(
     State(state): State<AppState>,
-    auth: AuthPendingMfa,
+    PendingMfa(caller): PendingMfa,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
-    let recovery_codes = state.identity.regenerate_recovery_codes(&auth.ctx, &req.code, &auth.meta).await?;
+    let recovery_codes = state.identity.regenerate_recovery_codes(&caller, &req.code).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 

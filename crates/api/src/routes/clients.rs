@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -42,10 +42,10 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 422, body = Problem)))]
 async fn create_client(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateClientRequest>,
 ) -> ApiResult<(StatusCode, Json<ClientResponse>)> {
-    let c = state.firm.create_client(&auth.ctx, &auth.meta, req).await?;
+    let c = state.firm.create_client(&caller, req).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -58,11 +58,11 @@ async fn create_client(
     responses((status = 200, body = Page<ClientSummaryResponse>), (status = 422, body = Problem)))]
 async fn list_clients(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ClientListParams>,
 ) -> ApiResult<Json<Page<ClientSummaryResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_clients(&auth.ctx, &auth.meta, &q, limit).await?))
+    Ok(Json(state.firm.list_clients(&caller, &q, limit).await?))
 }
 
 /// One client.
@@ -71,10 +71,10 @@ async fn list_clients(
     responses((status = 200, body = ClientResponse), (status = 404, body = Problem)))]
 async fn get_client(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.get_client(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.get_client(&caller, id).await?))
 }
 
 /// Change a client: absent fields stay, `null` clears (`clients:update`).
@@ -83,11 +83,11 @@ async fn get_client(
     responses((status = 200, body = ClientResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_client(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<UpdateClientRequest>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.update_client(&auth.ctx, &auth.meta, id, req).await?))
+    Ok(Json(state.firm.update_client(&caller, id, req).await?))
 }
 
 /// Delete a client (soft: kept for the audit trail, gone everywhere else) (`clients:delete`).
@@ -95,10 +95,10 @@ async fn update_client(
     params(("id" = ClientId, Path)), responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_client(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_client(&auth.ctx, &auth.meta, id).await?;
+    state.firm.delete_client(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,10 +107,10 @@ async fn delete_client(
     params(("id" = ClientId, Path)), responses((status = 200, body = ClientResponse), (status = 404, body = Problem)))]
 async fn archive_client(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.set_client_archived(&auth.ctx, &auth.meta, id, true).await?))
+    Ok(Json(state.firm.set_client_archived(&caller, id, true).await?))
 }
 
 /// Restore an archived client to the status it had (`clients:update`).
@@ -118,10 +118,10 @@ async fn archive_client(
     params(("id" = ClientId, Path)), responses((status = 200, body = ClientResponse), (status = 404, body = Problem)))]
 async fn restore_client(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.set_client_archived(&auth.ctx, &auth.meta, id, false).await?))
+    Ok(Json(state.firm.set_client_archived(&caller, id, false).await?))
 }
 
 /// Archive, restore, activate, set the status of or assign up to 1,000 clients in one
@@ -131,10 +131,10 @@ async fn restore_client(
     responses((status = 200, body = BulkClientResponse), (status = 422, body = Problem)))]
 async fn bulk_clients(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<BulkClientRequest>,
 ) -> ApiResult<Json<BulkClientResponse>> {
-    Ok(Json(state.firm.bulk_clients(&auth.ctx, &auth.meta, req).await?))
+    Ok(Json(state.firm.bulk_clients(&caller, req).await?))
 }
 
 /// Import clients from CSV (`text/csv` body, header row first; see the column list in the
@@ -147,7 +147,7 @@ async fn bulk_clients(
               (status = 422, description = "rows rejected; nothing imported", body = Problem)))]
 async fn import_clients(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ImportParams>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -167,7 +167,7 @@ async fn import_clients(
             ApiError::new(ProblemType::MalformedJson, e.body_text())
         }
     })?;
-    let report = state.firm.import_clients(&auth.ctx, &auth.meta, &body, q.dry_run.unwrap_or(false)).await?;
+    let report = state.firm.import_clients(&caller, &body, q.dry_run.unwrap_or(false)).await?;
     Ok(Json(report))
 }
 
@@ -178,10 +178,10 @@ async fn import_clients(
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)))]
 async fn export_clients(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ClientExportParams>,
 ) -> ApiResult<Response> {
-    let stream = state.firm.export_clients(&auth.ctx, &auth.meta, &q).await?;
+    let stream = state.firm.export_clients(&caller, &q).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -142,13 +142,13 @@ fn all_refused(refused: Vec<RejectedFile>) -> ApiError {
               (status = 422, body = Problem)))]
 async fn upload(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(client): ApiPath<ClientId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    state.documents.check_upload_target(&auth.ctx, &auth.meta, client).await?;
+    state.documents.check_upload_target(&caller, client).await?;
     let form = read_form(multipart, state.documents.limits().max_bytes).await?;
-    let uploaded = state.documents.upload(&auth.ctx, &auth.meta, client, form).await?;
+    let uploaded = state.documents.upload(&caller, client, form).await?;
     respond(uploaded)
 }
 
@@ -168,11 +168,11 @@ fn respond(uploaded: Uploaded) -> ApiResult<(StatusCode, Json<serde_json::Value>
               (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn upload_batch(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(client): ApiPath<ClientId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    state.documents.check_upload_target(&auth.ctx, &auth.meta, client).await?;
+    state.documents.check_upload_target(&caller, client).await?;
     let mut form = read_form(multipart, state.documents.limits().max_bytes).await?;
     if !form.refused.is_empty() {
         return Err(all_refused(form.refused));
@@ -181,8 +181,7 @@ async fn upload_batch(
         return Err(ApiError::field("file", "send exactly one zip archive as the `file` part"));
     }
     let zip = form.files.remove(0);
-    let uploaded =
-        state.documents.upload_batch(&auth.ctx, &auth.meta, client, &zip.bytes, form.category).await?;
+    let uploaded = state.documents.upload_batch(&caller, client, &zip.bytes, form.category).await?;
     respond(uploaded)
 }
 
@@ -206,14 +205,12 @@ struct BatchListParams {
     responses((status = 200, body = serde_json::Value), (status = 400, body = Problem), (status = 422, body = Problem)))]
 async fn list_batches(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<BatchListParams>,
 ) -> ApiResult<Json<Page<BatchProgress>>> {
     let limit = page_limit(q.limit)?;
-    let page = state
-        .documents
-        .batches(&auth.ctx, &auth.meta, q.client_id, q.unfinished, q.cursor.as_deref(), limit)
-        .await?;
+    let page =
+        state.documents.batches(&caller, q.client_id, q.unfinished, q.cursor.as_deref(), limit).await?;
     Ok(Json(Page { items: page.items, next_cursor: page.next_cursor }))
 }
 
@@ -225,10 +222,10 @@ async fn list_batches(
     responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
 async fn get_batch(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<DocumentBatchId>,
 ) -> ApiResult<Json<BatchProgress>> {
-    Ok(Json(state.documents.batch(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.documents.batch(&caller, id).await?))
 }
 
 /// Filters of document lists.
@@ -278,10 +275,10 @@ impl DocumentListParams {
     responses((status = 200, body = serde_json::Value), (status = 422, body = Problem)))]
 async fn list_documents(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<serde_json::Value>>> {
-    list(&state, &auth, &q, q.filter()?, false).await
+    list(&state, &caller, &q, q.filter()?, false).await
 }
 
 /// The review queue: documents that need review, oldest first, with the same filters
@@ -291,25 +288,22 @@ async fn list_documents(
     responses((status = 200, body = serde_json::Value), (status = 422, body = Problem)))]
 async fn review_queue(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<serde_json::Value>>> {
     let filter = DocumentFilter { needs_review: Some(true), ..q.filter()? };
-    list(&state, &auth, &q, filter, true).await
+    list(&state, &caller, &q, filter, true).await
 }
 
 async fn list(
     state: &AppState,
-    auth: &Auth,
+    caller: &Caller,
     q: &DocumentListParams,
     filter: DocumentFilter,
     oldest_first: bool,
 ) -> ApiResult<Json<Page<serde_json::Value>>> {
     let limit = page_limit(q.limit)?;
-    let page = state
-        .documents
-        .list(&auth.ctx, &auth.meta, &filter, oldest_first, q.cursor.as_deref(), limit)
-        .await?;
+    let page = state.documents.list(caller, &filter, oldest_first, q.cursor.as_deref(), limit).await?;
     let items =
         page.items.iter().map(serde_json::to_value).collect::<Result<_, _>>().map_err(ApiError::internal)?;
     Ok(Json(Page { items, next_cursor: page.next_cursor }))
@@ -321,10 +315,10 @@ async fn list(
     params(("id" = Uuid, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
 async fn get_document(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<DocumentDetail>> {
-    Ok(Json(state.documents.get(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.documents.get(&caller, id).await?))
 }
 
 /// Delete a document (soft; audited) (`documents:delete`).
@@ -332,10 +326,10 @@ async fn get_document(
     params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_document(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    state.documents.delete(&auth.ctx, &auth.meta, id).await?;
+    state.documents.delete(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -352,11 +346,11 @@ struct FieldCorrection {
     responses((status = 200, body = serde_json::Value), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn correct_field(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath((id, key)): ApiPath<(Uuid, String)>,
     ApiJson(req): ApiJson<FieldCorrection>,
 ) -> ApiResult<Json<store::documents::DocumentField>> {
-    Ok(Json(state.documents.correct_field(&auth.ctx, &auth.meta, id, &key, &req.value).await?))
+    Ok(Json(state.documents.correct_field(&caller, id, &key, &req.value).await?))
 }
 
 /// Approve a processed document (`documents:update`; audited).
@@ -365,10 +359,10 @@ async fn correct_field(
     responses((status = 200, body = serde_json::Value), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn approve(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Document>> {
-    Ok(Json(state.documents.approve(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.documents.approve(&caller, id).await?))
 }
 
 /// Run the pipeline again on a processed document (`documents:update`; audited).
@@ -377,10 +371,10 @@ async fn approve(
     responses((status = 202, body = serde_json::Value), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reprocess(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, Json<Document>)> {
-    Ok((StatusCode::ACCEPTED, Json(state.documents.reprocess(&auth.ctx, &auth.meta, id).await?)))
+    Ok((StatusCode::ACCEPTED, Json(state.documents.reprocess(&caller, id).await?)))
 }
 
 #[derive(Serialize)]
@@ -395,10 +389,10 @@ struct DownloadLink {
     params(("id" = Uuid, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
 async fn download_link(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let link = state.documents.download_link(&auth.ctx, &auth.meta, id).await?;
+    let link = state.documents.download_link(&caller, id).await?;
     let url = format!("{}{}", state.config.public_url.trim_end_matches('/'), link.path);
     serde_json::to_value(DownloadLink { url, expires_at: link.expires_at })
         .map(Json)
@@ -444,9 +438,9 @@ async fn open_link(
     responses((status = 200, content_type = "image/jpeg", description = "the thumbnail"), (status = 404, body = Problem)))]
 async fn thumbnail(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let jpeg = state.documents.thumbnail(&auth.ctx, &auth.meta, id).await?;
+    let jpeg = state.documents.thumbnail(&caller, id).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())
 }

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -34,10 +34,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, body = EngagementResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn create_engagement(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateEngagementRequest>,
 ) -> ApiResult<(StatusCode, Json<EngagementResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_engagement(&auth.ctx, &auth.meta, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.firm.create_engagement(&caller, req).await?)))
 }
 
 /// Engagements across clients, newest first; with `assigned_to` (`me` or a member id), that
@@ -47,11 +47,11 @@ async fn create_engagement(
     responses((status = 200, body = Page<EngagementResponse>)))]
 async fn list_engagements(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<EngagementListParams>,
 ) -> ApiResult<Json<Page<EngagementResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_engagements(&auth.ctx, &auth.meta, None, &q, limit).await?))
+    Ok(Json(state.firm.list_engagements(&caller, None, &q, limit).await?))
 }
 
 /// A client's engagements, newest first (`engagements:read`).
@@ -60,12 +60,12 @@ async fn list_engagements(
     responses((status = 200, body = Page<EngagementResponse>), (status = 404, body = Problem)))]
 async fn list_client_engagements(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiQuery(q): ApiQuery<EngagementListParams>,
 ) -> ApiResult<Json<Page<EngagementResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_engagements(&auth.ctx, &auth.meta, Some(id), &q, limit).await?))
+    Ok(Json(state.firm.list_engagements(&caller, Some(id), &q, limit).await?))
 }
 
 #[utoipa::path(get, path = "/v1/engagements/{id}", tag = "engagements", security(("bearer" = [])),
@@ -73,10 +73,10 @@ async fn list_client_engagements(
     responses((status = 200, body = EngagementResponse), (status = 404, body = Problem)))]
 async fn get_engagement(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
 ) -> ApiResult<Json<EngagementResponse>> {
-    Ok(Json(state.firm.get_engagement(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.get_engagement(&caller, id).await?))
 }
 
 /// Change status, hours, dates, assignee… (`engagements:update`). Completing stamps `completed_at`.
@@ -85,21 +85,21 @@ async fn get_engagement(
     responses((status = 200, body = EngagementResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_engagement(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
     ApiJson(req): ApiJson<UpdateEngagementRequest>,
 ) -> ApiResult<Json<EngagementResponse>> {
-    Ok(Json(state.firm.update_engagement(&auth.ctx, &auth.meta, id, req).await?))
+    Ok(Json(state.firm.update_engagement(&caller, id, req).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/engagements/{id}", tag = "engagements", security(("bearer" = [])),
     params(("id" = EngagementId, Path)), responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_engagement(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_engagement(&auth.ctx, &auth.meta, id).await?;
+    state.firm.delete_engagement(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,11 +109,11 @@ async fn delete_engagement(
     responses((status = 201, body = NoteResponse), (status = 404, body = Problem)))]
 async fn create_client_note(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<CreateNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let note = state.firm.create_note(&auth.ctx, &auth.meta, NoteSubject::Client(id), req).await?;
+    let note = state.firm.create_note(&caller, NoteSubject::Client(id), req).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -123,15 +123,12 @@ async fn create_client_note(
     responses((status = 200, body = Page<NoteResponse>), (status = 404, body = Problem)))]
 async fn list_client_notes(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<NoteResponse>>> {
     let limit = q.limit().map_err(crate::ApiError::from)?;
-    let page = state
-        .firm
-        .list_notes(&auth.ctx, &auth.meta, NoteSubject::Client(id), q.cursor.as_deref(), limit)
-        .await?;
+    let page = state.firm.list_notes(&caller, NoteSubject::Client(id), q.cursor.as_deref(), limit).await?;
     Ok(Json(page))
 }
 
@@ -141,11 +138,11 @@ async fn list_client_notes(
     responses((status = 201, body = NoteResponse), (status = 404, body = Problem)))]
 async fn create_engagement_note(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
     ApiJson(req): ApiJson<CreateNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let note = state.firm.create_note(&auth.ctx, &auth.meta, NoteSubject::Engagement(id), req).await?;
+    let note = state.firm.create_note(&caller, NoteSubject::Engagement(id), req).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -154,15 +151,13 @@ async fn create_engagement_note(
     responses((status = 200, body = Page<NoteResponse>), (status = 404, body = Problem)))]
 async fn list_engagement_notes(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<NoteResponse>>> {
     let limit = q.limit().map_err(crate::ApiError::from)?;
-    let page = state
-        .firm
-        .list_notes(&auth.ctx, &auth.meta, NoteSubject::Engagement(id), q.cursor.as_deref(), limit)
-        .await?;
+    let page =
+        state.firm.list_notes(&caller, NoteSubject::Engagement(id), q.cursor.as_deref(), limit).await?;
     Ok(Json(page))
 }
 
@@ -172,11 +167,11 @@ async fn list_engagement_notes(
     responses((status = 200, body = NoteResponse), (status = 404, body = Problem)))]
 async fn update_note(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<NoteId>,
     ApiJson(req): ApiJson<UpdateNoteRequest>,
 ) -> ApiResult<Json<NoteResponse>> {
-    Ok(Json(state.firm.update_note(&auth.ctx, &auth.meta, id, req).await?))
+    Ok(Json(state.firm.update_note(&caller, id, req).await?))
 }
 
 /// Delete your note.
@@ -184,9 +179,9 @@ async fn update_note(
     params(("id" = NoteId, Path)), responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_note(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<NoteId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_note(&auth.ctx, &auth.meta, id).await?;
+    state.firm.delete_note(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

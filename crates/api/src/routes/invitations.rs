@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::convert::IntoApi;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, Meta};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, Meta};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,11 +32,10 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_invitation(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateInvitationRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvitationResponse>)> {
-    let created =
-        state.identity.invite(&auth.ctx, &req.email, req.name.as_deref(), req.role, &auth.meta).await?;
+    let created = state.identity.invite(&caller, &req.email, req.name.as_deref(), req.role).await?;
     let accept_url = format!(
         "{}/accept-invitation?token={}",
         state.config.public_url.trim_end_matches('/'),
@@ -58,10 +57,10 @@ async fn create_invitation(
     responses((status = 200, body = Vec<InvitationResponse>), (status = 403, body = Problem)))]
 async fn list_invitations(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<InvitationListParams>,
 ) -> ApiResult<Json<Vec<InvitationResponse>>> {
-    let list = state.identity.list_invitations(&auth.ctx, q.open.unwrap_or(true), &auth.meta).await?;
+    let list = state.identity.list_invitations(&caller, q.open.unwrap_or(true)).await?;
     Ok(Json(list.into_api()))
 }
 
@@ -71,10 +70,10 @@ async fn list_invitations(
     responses((status = 200, body = InvitationResponse), (status = 404, body = Problem)))]
 async fn revoke_invitation(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvitationId>,
 ) -> ApiResult<Json<InvitationResponse>> {
-    Ok(Json(state.identity.revoke_invitation(&auth.ctx, id, &auth.meta).await?.into_api()))
+    Ok(Json(state.identity.revoke_invitation(&caller, id).await?.into_api()))
 }
 
 /// Accept an invitation with its token: creates the account and signs it in.

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -36,10 +36,10 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 422, body = Problem)))]
 async fn create_invoice(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateInvoiceRequest>,
 ) -> ApiResult<(StatusCode, Json<InvoiceResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_invoice(&auth.ctx, &auth.meta, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.firm.create_invoice(&caller, req).await?)))
 }
 
 /// Invoices, newest issue date first (`billing:read`).
@@ -47,11 +47,11 @@ async fn create_invoice(
     params(InvoiceListParams), responses((status = 200, body = Page<InvoiceResponse>)))]
 async fn list_invoices(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<InvoiceListParams>,
 ) -> ApiResult<Json<Page<InvoiceResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_invoices(&auth.ctx, &auth.meta, &q, limit).await?))
+    Ok(Json(state.firm.list_invoices(&caller, &q, limit).await?))
 }
 
 /// Accounts receivable aging: open balances current, 1–30, 31–60, 61–90 and over 90 days past
@@ -60,10 +60,10 @@ async fn list_invoices(
     params(AgingParams), responses((status = 200, body = AgingResponse)))]
 async fn aging(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<AgingParams>,
 ) -> ApiResult<Json<AgingResponse>> {
-    Ok(Json(state.firm.aging(&auth.ctx, &auth.meta, &q).await?))
+    Ok(Json(state.firm.aging(&caller, &q).await?))
 }
 
 /// One invoice with its lines and payments. A portal user opening a sent invoice marks it viewed.
@@ -71,10 +71,10 @@ async fn aging(
     params(("id" = InvoiceId, Path)), responses((status = 200, body = InvoiceResponse), (status = 404, body = Problem)))]
 async fn get_invoice(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.get_invoice(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.get_invoice(&caller, id).await?))
 }
 
 /// Edit a draft; amounts are recomputed (`billing:update`).
@@ -84,11 +84,11 @@ async fn get_invoice(
               (status = 422, body = Problem)))]
 async fn update_invoice(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
     ApiJson(req): ApiJson<UpdateInvoiceRequest>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.update_invoice(&auth.ctx, &auth.meta, id, req).await?))
+    Ok(Json(state.firm.update_invoice(&caller, id, req).await?))
 }
 
 /// Delete a draft (`billing:delete`); sent invoices are cancelled instead.
@@ -97,10 +97,10 @@ async fn update_invoice(
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_invoice(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_invoice(&auth.ctx, &auth.meta, id).await?;
+    state.firm.delete_invoice(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -110,10 +110,10 @@ async fn delete_invoice(
     responses((status = 200, body = InvoiceResponse), (status = 409, body = Problem)))]
 async fn send_invoice(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.send_invoice(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.send_invoice(&caller, id).await?))
 }
 
 /// Cancel an unpaid invoice (`billing:update`).
@@ -122,10 +122,10 @@ async fn send_invoice(
     responses((status = 200, body = InvoiceResponse), (status = 409, body = Problem)))]
 async fn cancel_invoice(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.cancel_invoice(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.cancel_invoice(&caller, id).await?))
 }
 
 /// Record a payment: the invoice becomes partial or paid (`billing:update`).
@@ -134,11 +134,11 @@ async fn cancel_invoice(
     responses((status = 200, body = InvoiceResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn record_payment(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
     ApiJson(req): ApiJson<RecordPaymentRequest>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.record_payment(&auth.ctx, &auth.meta, id, req).await?))
+    Ok(Json(state.firm.record_payment(&caller, id, req).await?))
 }
 
 /// Grant a portal user (a member with the `client` role) access to a client (`users:invite`).
@@ -147,13 +147,13 @@ async fn record_payment(
     responses((status = 201, body = PortalAccessResponse), (status = 404, body = Problem)))]
 async fn grant_portal_access(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<GrantPortalAccessRequest>,
 ) -> ApiResult<(StatusCode, Json<PortalAccessResponse>)> {
-    let access = state.firm.grant_portal_access(&auth.ctx, &auth.meta, id, req).await?;
+    let access = state.firm.grant_portal_access(&caller, id, req).await?;
     // A portal user's reach is part of their cached authentication.
-    state.identity.forget_cached_auth(auth.ctx.organization_id).await;
+    state.identity.forget_cached_auth(caller.organization_id).await;
     Ok((StatusCode::CREATED, Json(access)))
 }
 
@@ -163,10 +163,10 @@ async fn grant_portal_access(
     responses((status = 200, body = Vec<PortalAccessResponse>), (status = 404, body = Problem)))]
 async fn list_portal_access(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<Vec<PortalAccessResponse>>> {
-    Ok(Json(state.firm.list_portal_access(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.list_portal_access(&caller, id).await?))
 }
 
 /// Revoke a portal grant; it stops working at once (`users:invite`).
@@ -175,10 +175,10 @@ async fn list_portal_access(
     responses((status = 200, body = PortalAccessResponse), (status = 404, body = Problem)))]
 async fn revoke_portal_access(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<PortalAccessId>,
 ) -> ApiResult<Json<PortalAccessResponse>> {
-    let access = state.firm.revoke_portal_access(&auth.ctx, &auth.meta, id).await?;
-    state.identity.forget_cached_auth(auth.ctx.organization_id).await;
+    let access = state.firm.revoke_portal_access(&caller, id).await?;
+    state.identity.forget_cached_auth(caller.organization_id).await;
     Ok(Json(access))
 }

@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, PlatformAdmin};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -106,17 +106,17 @@ async fn vocabulary() -> Json<Vocabulary> {
     responses((status = 201, body = ProfileResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_profile(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<ProfileRequest>,
 ) -> ApiResult<(StatusCode, Json<ProfileResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_profile(&auth.ctx, &auth.meta, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.firm.create_profile(&caller, req).await?)))
 }
 
 /// Your advisor profile, whatever its status.
 #[utoipa::path(get, path = "/v1/marketplace/profile", tag = "marketplace", security(("bearer" = [])),
     responses((status = 200, body = ProfileResponse), (status = 404, body = Problem)))]
-async fn my_profile(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.my_profile(&auth.ctx, &auth.meta).await?))
+async fn my_profile(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(state.firm.my_profile(&caller).await?))
 }
 
 /// Change your profile (a listed profile's listing follows).
@@ -125,17 +125,17 @@ async fn my_profile(State(state): State<AppState>, auth: Auth) -> ApiResult<Json
     responses((status = 200, body = ProfileResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_profile(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<ProfileRequest>,
 ) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.update_profile(&auth.ctx, &auth.meta, req).await?))
+    Ok(Json(state.firm.update_profile(&caller, req).await?))
 }
 
 /// Submit your profile for verification.
 #[utoipa::path(post, path = "/v1/marketplace/profile/submit", tag = "marketplace", security(("bearer" = [])),
     responses((status = 200, body = ProfileResponse), (status = 409, body = Problem)))]
-async fn submit_profile(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.submit_profile(&auth.ctx, &auth.meta).await?))
+async fn submit_profile(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(state.firm.submit_profile(&caller).await?))
 }
 
 /// Set whether you take new clients, and how many you have.
@@ -144,17 +144,20 @@ async fn submit_profile(State(state): State<AppState>, auth: Auth) -> ApiResult<
     responses((status = 200, body = ProfileResponse), (status = 404, body = Problem)))]
 async fn set_availability(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<AvailabilityRequest>,
 ) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.set_availability(&auth.ctx, &auth.meta, req).await?))
+    Ok(Json(state.firm.set_availability(&caller, req).await?))
 }
 
 /// Profiles waiting for verification (platform administrators).
 #[utoipa::path(get, path = "/v1/marketplace/admin/review-queue", tag = "marketplace", security(("bearer" = [])),
     responses((status = 200, body = Vec<ProfileResponse>), (status = 403, body = Problem)))]
-async fn review_queue(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ProfileResponse>>> {
-    Ok(Json(state.firm.review_queue(&auth.ctx, &auth.meta).await?))
+async fn review_queue(
+    State(state): State<AppState>,
+    admin: PlatformAdmin,
+) -> ApiResult<Json<Vec<ProfileResponse>>> {
+    Ok(Json(state.firm.review_queue(&admin).await?))
 }
 
 /// Approve, reject, suspend or reinstate an advisor (platform administrators). Rejecting and
@@ -167,7 +170,7 @@ async fn review_queue(State(state): State<AppState>, auth: Auth) -> ApiResult<Js
               (status = 409, body = Problem)))]
 async fn decide_profile(
     State(state): State<AppState>,
-    auth: Auth,
+    admin: PlatformAdmin,
     ApiPath((id, decision)): ApiPath<(AdvisorId, String)>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<ProfileResponse>> {
@@ -183,7 +186,7 @@ async fn decide_profile(
             ));
         }
     };
-    Ok(Json(state.firm.decide_profile(&auth.ctx, &auth.meta, id, action, req.reason).await?))
+    Ok(Json(state.firm.decide_profile(&admin, id, action, req.reason).await?))
 }
 
 /// Describe what a client needs from an advisor (`clients:update`).
@@ -192,10 +195,10 @@ async fn decide_profile(
     responses((status = 201, body = AssessmentResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn create_assessment(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateAssessmentRequest>,
 ) -> ApiResult<(StatusCode, Json<AssessmentResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_assessment(&auth.ctx, &auth.meta, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.firm.create_assessment(&caller, req).await?)))
 }
 
 /// Find the best advisors for an assessment: hard filters, then a score with a reason per
@@ -205,12 +208,12 @@ async fn create_assessment(
     responses((status = 200, body = Vec<MatchResponse>), (status = 404, body = Problem)))]
 async fn request_matches(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<AssessmentId>,
     ApiQuery(q): ApiQuery<MatchParams>,
 ) -> ApiResult<Json<Vec<MatchResponse>>> {
     let count = q.count.unwrap_or(5) as usize;
-    Ok(Json(state.firm.request_matches(&auth.ctx, &auth.meta, id, count).await?))
+    Ok(Json(state.firm.request_matches(&caller, id, count).await?))
 }
 
 /// The matches of an assessment, best first.
@@ -219,17 +222,20 @@ async fn request_matches(
     responses((status = 200, body = Vec<MatchResponse>), (status = 404, body = Problem)))]
 async fn assessment_matches(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<AssessmentId>,
 ) -> ApiResult<Json<Vec<MatchResponse>>> {
-    Ok(Json(state.firm.assessment_matches(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.assessment_matches(&caller, id).await?))
 }
 
 /// Matches addressed to your organization's advisors (after the client made contact).
 #[utoipa::path(get, path = "/v1/marketplace/matches/incoming", tag = "marketplace", security(("bearer" = [])),
     responses((status = 200, body = Vec<MatchResponse>)))]
-async fn incoming_matches(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<MatchResponse>>> {
-    Ok(Json(state.firm.incoming_matches(&auth.ctx, &auth.meta).await?))
+async fn incoming_matches(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<MatchResponse>>> {
+    Ok(Json(state.firm.incoming_matches(&caller).await?))
 }
 
 /// Move a match along: suggested → viewed → contacted → responded → call_scheduled → proposal →
@@ -240,11 +246,11 @@ async fn incoming_matches(State(state): State<AppState>, auth: Auth) -> ApiResul
               (status = 409, body = Problem)))]
 async fn move_match(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<MatchId>,
     ApiJson(req): ApiJson<MatchStatusRequest>,
 ) -> ApiResult<Json<MatchResponse>> {
-    Ok(Json(state.firm.move_match(&auth.ctx, &auth.meta, id, req.status).await?))
+    Ok(Json(state.firm.move_match(&caller, id, req.status).await?))
 }
 
 /// Review the advisor of an accepted match (once per match).
@@ -253,9 +259,9 @@ async fn move_match(
     responses((status = 201, body = ReviewResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn review_match(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<MatchId>,
     ApiJson(req): ApiJson<CreateReviewRequest>,
 ) -> ApiResult<(StatusCode, Json<ReviewResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.review_match(&auth.ctx, &auth.meta, id, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.firm.review_match(&caller, id, req).await?)))
 }

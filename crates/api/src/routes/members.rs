@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::convert::IntoApi;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -31,9 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = OrganizationResponse), (status = 401, body = Problem)))]
 async fn get_organization(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
 ) -> ApiResult<Json<OrganizationResponse>> {
-    let org = state.identity.organization(&auth.ctx, &auth.meta).await?;
+    let org = state.identity.organization(&caller).await?;
     Ok(Json(org.into_api()))
 }
 
@@ -43,7 +43,7 @@ async fn get_organization(
     responses((status = 200, body = OrganizationResponse), (status = 403, body = Problem)))]
 async fn update_organization(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiJson(req): ApiJson<UpdateOrganizationRequest>,
 ) -> ApiResult<Json<OrganizationResponse>> {
     let patch = SettingsPatch {
@@ -51,7 +51,7 @@ async fn update_organization(
         mfa_required_for_staff: req.mfa_required_for_staff,
         mfa_required_for_clients: req.mfa_required_for_clients,
     };
-    let org = state.identity.update_organization(&auth.ctx, &patch, &auth.meta).await?;
+    let org = state.identity.update_organization(&caller, &patch).await?;
     Ok(Json(org.into_api()))
 }
 
@@ -61,13 +61,12 @@ async fn update_organization(
     responses((status = 200, body = Page<MemberResponse>), (status = 403, body = Problem)))]
 async fn list_members(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<MemberListParams>,
 ) -> ApiResult<Json<Page<MemberResponse>>> {
     let limit = page_limit(q.limit)?;
     let filter = MemberFilter { role: q.role, status: q.status };
-    let page =
-        state.identity.list_members(&auth.ctx, &filter, q.cursor.as_deref(), limit, &auth.meta).await?;
+    let page = state.identity.list_members(&caller, &filter, q.cursor.as_deref(), limit).await?;
     Ok(Json(page.into_api()))
 }
 
@@ -77,10 +76,10 @@ async fn list_members(
     responses((status = 200, body = MemberResponse), (status = 404, body = Problem)))]
 async fn get_member(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<MemberResponse>> {
-    Ok(Json(state.identity.get_member(&auth.ctx, id, &auth.meta).await?.into_api()))
+    Ok(Json(state.identity.get_member(&caller, id).await?.into_api()))
 }
 
 /// Change a member's role or status (`users:update`, within your own authority).
@@ -90,10 +89,10 @@ async fn get_member(
               (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn update_member(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<UserId>,
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<MemberResponse>> {
     let patch = MemberPatch { role: req.role, status: req.status };
-    Ok(Json(state.identity.update_member(&auth.ctx, id, &patch, &auth.meta).await?.into_api()))
+    Ok(Json(state.identity.update_member(&caller, id, &patch).await?.into_api()))
 }

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
 use crate::state::AppState;
 
@@ -28,14 +28,12 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 422, body = Problem)))]
 async fn list_notifications(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiQuery(q): ApiQuery<NotificationListParams>,
 ) -> ApiResult<Json<Page<NotificationResponse>>> {
     let limit = page_limit(q.limit)?;
     let unread_only = q.unread.unwrap_or(false);
-    Ok(Json(
-        state.firm.list_notifications(&auth.ctx, &auth.meta, unread_only, q.cursor.as_deref(), limit).await?,
-    ))
+    Ok(Json(state.firm.list_notifications(&caller, unread_only, q.cursor.as_deref(), limit).await?))
 }
 
 /// Mark one of your notifications read (marking it again keeps the first time).
@@ -44,16 +42,16 @@ async fn list_notifications(
     responses((status = 200, body = NotificationResponse), (status = 404, body = Problem)))]
 async fn mark_read(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<NotificationId>,
 ) -> ApiResult<Json<NotificationResponse>> {
-    Ok(Json(state.firm.mark_notification_read(&auth.ctx, &auth.meta, id).await?))
+    Ok(Json(state.firm.mark_notification_read(&caller, id).await?))
 }
 
 /// Mark all your unread notifications read.
 #[utoipa::path(post, path = "/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = ReadAllResponse)))]
-async fn mark_all_read(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<ReadAllResponse>> {
-    let marked = state.firm.mark_all_notifications_read(&auth.ctx, &auth.meta).await?;
+async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ReadAllResponse>> {
+    let marked = state.firm.mark_all_notifications_read(&caller).await?;
     Ok(Json(ReadAllResponse { marked }))
 }

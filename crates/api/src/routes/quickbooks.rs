@@ -24,7 +24,7 @@ use uuid::Uuid;
 use api_types::Problem;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,21 +48,21 @@ fn service(state: &AppState) -> ApiResult<&QuickBooks> {
 /// Staff with `permission` on a client they may reach; opens the tenant transaction.
 async fn begin(
     state: &AppState,
-    auth: &Auth,
+    caller: &Caller,
     permission: Permission,
     client: ClientId,
 ) -> ApiResult<TenantTx> {
-    auth.ctx.require(permission)?;
+    caller.require(permission)?;
     let scope = if permission == Permission::FinancialRead {
-        auth.ctx.financial_scope()
+        caller.financial_scope()
     } else {
-        auth.ctx.client_scope()
+        caller.client_scope()
     };
-    if !scope.allows(client) || (permission != Permission::FinancialRead && !auth.ctx.role.is_staff()) {
+    if !scope.allows(client) || (permission != Permission::FinancialRead && !caller.role.is_staff()) {
         return Err(ApiError::not_found("client"));
     }
-    let actor = auth.ctx.actor(auth.meta.request_id.clone(), auth.meta.ip);
-    Ok(TenantTx::begin(&state.db, auth.ctx.organization_id, actor).await?)
+    let actor = caller.actor(caller.meta.request_id.clone(), caller.meta.ip);
+    Ok(TenantTx::begin(&state.db, caller.organization_id, actor).await?)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,10 +105,10 @@ impl From<qbo_sync::connections::Connection> for ConnectionResponse {
     responses((status = 200, body = ConnectionResponse), (status = 404, body = Problem)))]
 async fn get_connection(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ConnectionResponse>> {
-    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
     Ok(Json(connection.into()))
 }
@@ -128,14 +128,14 @@ pub struct ConnectResponse {
     responses((status = 201, body = ConnectResponse), (status = 404, body = Problem), (status = 503, body = Problem)))]
 async fn connect(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<(StatusCode, Json<ConnectResponse>)> {
-    let mut tx = begin(&state, &auth, Permission::FinancialUpdate, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
     // The client first: another tenant's client is 404 whether or not QuickBooks is configured.
     qbo_sync::connections::for_client(&mut tx, id).await?;
     let qb = service(&state)?;
-    let link = qbo_sync::connections::start_connect(qb, &mut tx, id, auth.ctx.user_id()).await?;
+    let link = qbo_sync::connections::start_connect(qb, &mut tx, id, caller.user_id()).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -197,10 +197,10 @@ pub struct DisconnectResponse {
     responses((status = 200, body = DisconnectResponse), (status = 404, body = Problem)))]
 async fn disconnect(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<DisconnectResponse>> {
-    let mut tx = begin(&state, &auth, Permission::FinancialUpdate, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
     qbo_sync::connections::require_for_client(&mut tx, id).await?;
     let qb = service(&state)?;
     let done = qbo_sync::connections::disconnect(qb, &mut tx, id).await?;
@@ -231,11 +231,11 @@ pub struct StartSyncResponse {
     responses((status = 202, body = StartSyncResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn start_sync(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<StartSyncRequest>,
 ) -> ApiResult<(StatusCode, Json<StartSyncResponse>)> {
-    let mut tx = begin(&state, &auth, Permission::FinancialUpdate, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
     let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
     service(&state)?;
     if connection.status != "connected" {
@@ -319,7 +319,7 @@ pub struct RunListParams {
     responses((status = 200, body = Vec<SyncRunResponse>), (status = 404, body = Problem)))]
 async fn list_runs(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiQuery(q): ApiQuery<RunListParams>,
 ) -> ApiResult<Json<Vec<SyncRunResponse>>> {
@@ -327,7 +327,7 @@ async fn list_runs(
     if !(1..=100).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 100"));
     }
-    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     qbo_sync::connections::for_client(&mut tx, id).await?;
     let runs = qbo_sync::history::list(&mut tx, id.as_uuid(), i64::from(limit)).await?;
     Ok(Json(runs.into_iter().map(Into::into).collect()))
@@ -339,10 +339,10 @@ async fn list_runs(
     responses((status = 200, body = SyncRunResponse), (status = 404, body = Problem)))]
 async fn get_run(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath((id, run)): ApiPath<(ClientId, Uuid)>,
 ) -> ApiResult<Json<SyncRunResponse>> {
-    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     Ok(Json(qbo_sync::history::get(&mut tx, id.as_uuid(), run).await?.into()))
 }
 
@@ -392,13 +392,13 @@ fn money(d: rust_decimal::Decimal) -> String {
     responses((status = 200, body = SummaryResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn summary(
     State(state): State<AppState>,
-    auth: Auth,
+    caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
     ApiQuery(q): ApiQuery<SummaryParams>,
 ) -> ApiResult<Json<SummaryResponse>> {
     let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
     let from = q.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
-    let mut tx = begin(&state, &auth, Permission::FinancialRead, id).await?;
+    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     let s = qbo_sync::summary::for_client(&mut tx, id, from, to).await?;
     Ok(Json(SummaryResponse {
         connection: s.connection.into(),

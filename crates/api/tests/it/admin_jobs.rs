@@ -115,3 +115,30 @@ async fn platform_admins_list_retry_and_cancel_jobs_and_others_cannot() {
     assert!(metrics.contains(r#"jobs_depth{queue="mail",state="ready"} 2"#), "{metrics}");
     assert!(metrics.contains(r#"jobs_oldest_ready_age_seconds{queue="ocr"}"#), "{metrics}");
 }
+
+/// The platform capability is issued only after the database confirms the credential: an API key
+/// of the platform's owner needs the `system:admin` scope; a signed-out session proves nothing.
+#[tokio::test]
+async fn the_platform_capability_follows_the_credential() {
+    let app = TestApp::spawn().await;
+    let platform = app.tenant(PLATFORM_SLUG).await;
+    let owner = &platform.owner.token;
+    let key = |scopes: Value| {
+        let app = &app;
+        async move {
+            let r = app.post("/v1/api-keys", Some(owner), &json!({"name": "ops", "scopes": scopes})).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.value()["secret"].as_str().unwrap().to_owned()
+        }
+    };
+    let narrow = key(json!(["clients:read"])).await;
+    assert_eq!(app.get("/v1/admin/health", &narrow).await.status, 403);
+    let ops = key(json!(["system:admin"])).await;
+    assert_eq!(app.get("/v1/admin/health", &ops).await.status, 200);
+
+    let second = app.login(&platform.slug, &platform.owner.email, testkit::PASSWORD, None).await;
+    let second = second.value()["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/v1/admin/health", &second).await.status, 200);
+    assert_eq!(app.delete("/v1/sessions/current", &second).await.status, 204);
+    assert_eq!(app.get("/v1/admin/health", &second).await.status, 401);
+}

@@ -244,7 +244,7 @@ async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<Exi
 /// A firm of its own for one in-process benchmark run: signed up, its owner signed in, one client.
 pub(super) struct BenchFirm {
     pub token: String,
-    pub ctx: identity::AuthContext,
+    pub caller: identity::Caller,
     pub client: domain::ClientId,
 }
 
@@ -273,13 +273,13 @@ pub(super) async fn bench_firm(
     let login =
         identity::LoginRequest { organization: slug, email, password: PASSWORD.into(), mfa_code: None };
     let token = identity.login(login, &meta).await?.token;
-    let ctx = identity.authenticate(&token, &meta).await?;
+    let caller = identity::Caller::new(identity.authenticate(&token, &meta).await?, meta);
     let new_client = api_types::clients::CreateClientRequest {
         business_name: client_name.to_owned(),
         ..Default::default()
     };
-    let client = firm.create_client(&ctx, &meta, new_client).await?.id;
-    Ok(BenchFirm { token, ctx, client })
+    let client = firm.create_client(&caller, new_client).await?.id;
+    Ok(BenchFirm { token, caller, client })
 }
 
 pub(super) fn print_median_table(rows: &[(String, Vec<f64>)]) {

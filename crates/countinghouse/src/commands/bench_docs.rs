@@ -68,8 +68,8 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
     let cache = runtime::cache(config)?;
-    let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone());
-    let firm = runtime::firm(config, db.clone(), keys.clone(), cache)?;
+    let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone())?;
+    let firm = runtime::firm(config, db.clone(), keys.clone(), cache);
     let state = runtime::api_state(config, db.clone(), keys, identity.clone(), firm.clone()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

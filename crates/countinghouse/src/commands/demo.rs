@@ -7,7 +7,7 @@ use api_types::invoices::{CreateInvoiceRequest, InvoiceLineInput, RecordPaymentR
 use chrono::Datelike;
 use domain::{BusinessType, ClientId, Email, EngagementType, OrganizationId, Role, UserId};
 use firm::Firm;
-use identity::AuthContext;
+use identity::Caller;
 use identity::{Identity, IdentityError, LoginRequest, RequestMeta, SignupRequest};
 use rust_decimal::Decimal;
 use store::sqlx::postgres::PgConnectOptions;
@@ -98,21 +98,20 @@ pub async fn prepare(
             &meta,
         )
         .await?;
-    let ctx = identity.authenticate(&owner.token, &meta).await?;
-    for open in identity.list_invitations(&ctx, true, &meta).await? {
-        identity.revoke_invitation(&ctx, open.id, &meta).await?;
+    let caller = Caller::new(identity.authenticate(&owner.token, &meta).await?, meta.clone());
+    for open in identity.list_invitations(&caller, true).await? {
+        identity.revoke_invitation(&caller, open.id).await?;
     }
-    let invite =
-        identity.invite(&ctx, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff, &meta).await?;
-    demo_book(identity, firm, &ctx, &meta).await?;
+    let invite = identity.invite(&caller, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff).await?;
+    demo_book(identity, firm, &caller).await?;
     let books_query = ClientListParams { q: Some(BOOKS_CLIENT.to_owned()), ..Default::default() };
-    let books_client = firm.list_clients(&ctx, &meta, &books_query, 1).await?.items.first().map(|c| c.id);
-    identity.logout(&ctx, &meta).await?;
+    let books_client = firm.list_clients(&caller, &books_query, 1).await?.items.first().map(|c| c.id);
+    identity.logout(&caller).await?;
     let advisors = demo_marketplace(identity.db(), owner_db, keys).await?;
 
     Ok(DemoCredentials {
         organization: org,
-        owner: ctx.user_id(),
+        owner: caller.user_id(),
         books_client,
         users: DEMO_USERS.iter().map(|(e, _, r)| ((*e).to_owned(), *r)).collect(),
         invitation_url: format!(
@@ -140,17 +139,12 @@ async fn demo_marketplace(
 
 /// A small book of business for the tour: clients with engagements, invoices in every state
 /// of the flow, and a portal user. Added once (when the firm has no clients yet).
-async fn demo_book(
-    identity: &Identity,
-    firm: &Firm,
-    ctx: &AuthContext,
-    meta: &RequestMeta,
-) -> anyhow::Result<()> {
-    let existing = firm.list_clients(ctx, meta, &ClientListParams::default(), 1).await?;
+async fn demo_book(identity: &Identity, firm: &Firm, caller: &Caller) -> anyhow::Result<()> {
+    let existing = firm.list_clients(caller, &ClientListParams::default(), 1).await?;
     if !existing.items.is_empty() {
         return Ok(());
     }
-    let members = identity.list_members(ctx, &Default::default(), None, 50, meta).await?;
+    let members = identity.list_members(caller, &Default::default(), None, 50).await?;
     let cpa = members.items.iter().find(|m| m.role == Role::Cpa).map(|m| m.id);
     let book: &[(&str, &str, BusinessType, &str, &str)] = &[
         ("Blue Fern Landscaping LLC", "12-3456789", BusinessType::Llc, "construction", "Ana Okafor"),
@@ -164,8 +158,7 @@ async fn demo_book(
     for (i, (name, tax_id, business_type, industry, contact)) in book.iter().enumerate() {
         let client = firm
             .create_client(
-                ctx,
-                meta,
+                caller,
                 CreateClientRequest {
                     business_name: (*name).to_owned(),
                     tax_id: Some((*tax_id).to_owned()),
@@ -181,8 +174,7 @@ async fn demo_book(
             )
             .await?;
         firm.create_engagement(
-            ctx,
-            meta,
+            caller,
             CreateEngagementRequest {
                 client_id: client.id,
                 name: format!("{} tax return", today.year()),
@@ -203,8 +195,7 @@ async fn demo_book(
         let issue = today - chrono::TimeDelta::days(20 * i as i64);
         let invoice = firm
             .create_invoice(
-                ctx,
-                meta,
+                caller,
                 CreateInvoiceRequest {
                     client_id: client.id,
                     engagement_id: None,
@@ -227,13 +218,12 @@ async fn demo_book(
             .await?;
         // Leave the first as a draft; send the rest; pay some in full or in part.
         if i > 0 {
-            firm.send_invoice(ctx, meta, invoice.id).await?;
+            firm.send_invoice(caller, invoice.id).await?;
         }
         if i == 2 || i == 4 {
             let amount = if i == 2 { invoice.total } else { Decimal::from(500) };
             firm.record_payment(
-                ctx,
-                meta,
+                caller,
                 invoice.id,
                 RecordPaymentRequest { amount, paid_on: None, method: Some("ach".into()), reference: None },
             )

@@ -6,7 +6,7 @@ use std::time::Duration;
 use ::jobs::JobId;
 use ::jobs::admin::{self, JobFilter, JobSummary};
 use anyhow::Context;
-use store::{Actor, AuditRecord, Db, TenantTx};
+use store::{AuditRecord, Db, PlatformAdmin, TenantTx};
 
 use crate::cli::{JobListArgs, JobsCommand};
 use crate::config::Config;
@@ -16,7 +16,7 @@ pub async fn run(config: Config, command: JobsCommand) -> anyhow::Result<ExitCod
     let database = Database::open(&config).await?;
     let result = match database.connect().await {
         Ok(db) => {
-            let r = operate(&config, &db, command).await;
+            let r = operate(&config, &database, &db, command).await;
             db.close().await;
             r
         }
@@ -26,7 +26,12 @@ pub async fn run(config: Config, command: JobsCommand) -> anyhow::Result<ExitCod
     result
 }
 
-async fn operate(config: &Config, db: &Db, command: JobsCommand) -> anyhow::Result<ExitCode> {
+async fn operate(
+    config: &Config,
+    database: &Database,
+    db: &Db,
+    command: JobsCommand,
+) -> anyhow::Result<ExitCode> {
     let pool = db.pool();
     match command {
         JobsCommand::Stats { window_minutes, json } => {
@@ -77,14 +82,14 @@ async fn operate(config: &Config, db: &Db, command: JobsCommand) -> anyhow::Resu
         JobsCommand::List(args) => list(pool, args, None).await?,
         JobsCommand::Dead(args) => list(pool, args, Some(::jobs::JobState::Dead)).await?,
         JobsCommand::Retry { id } => {
-            let job = audited(config, db, id, "job.retry", admin::retry_job_on).await?;
+            let job = audited(config, database, db, id, "job.retry", admin::retry_job_on).await?;
             println!(
                 "job {} ({}) is {} again, attempt {} of {}",
                 id, job.kind, job.state, job.attempt, job.max_attempts
             );
         }
         JobsCommand::Cancel { id } => {
-            let job = audited(config, db, id, "job.cancel", admin::cancel_job_on).await?;
+            let job = audited(config, database, db, id, "job.cancel", admin::cancel_job_on).await?;
             println!("job {} ({}) is {}", id, job.kind, job.state);
         }
     }
@@ -143,6 +148,7 @@ async fn list(
 /// records it (as the system, from the command line).
 async fn audited<F>(
     config: &Config,
+    database: &Database,
     db: &Db,
     id: i64,
     audit_action: &'static str,
@@ -155,10 +161,13 @@ where
         "set platform.organization (COUNTINGHOUSE_PLATFORM__ORGANIZATION): retry and cancel are recorded in \
          the platform organization's audit log",
     )?;
-    let org = store::organizations::find_id_by_slug(db, slug)
-        .await?
-        .with_context(|| format!("platform.organization {slug:?} does not exist"))?;
-    let mut tx = TenantTx::begin_platform(db, org, Actor::system()).await?;
+    let admin = match PlatformAdmin::operator(&database.config.owner, db, slug).await {
+        Ok(Some(admin)) => admin,
+        Ok(None) => anyhow::bail!("DATABASE_URL's role must own the database to retry or cancel jobs"),
+        Err(store::StoreError::NotFound) => anyhow::bail!("platform.organization {slug:?} does not exist"),
+        Err(e) => return Err(e.into()),
+    };
+    let mut tx = TenantTx::begin_platform(db, &admin).await?;
     let before = admin::get_job_on(tx.conn(), JobId(id)).await?;
     let after = action(tx.conn(), JobId(id)).await?;
     tx.audit(AuditRecord::new(audit_action, "job", id).before(&before).after(&after));

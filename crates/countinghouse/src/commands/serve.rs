@@ -35,18 +35,18 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
     let cache = runtime::cache(config)?;
-    let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone());
+    let mut config = config.clone();
+    if demo && config.platform.organization.is_none() {
+        // The demo firm's owner also runs the demo platform (verifies marketplace advisors).
+        config.platform.organization = Some(demo::DEMO_SLUG.to_owned());
+    }
+    let identity = runtime::identity(&config, db.clone(), keys.clone(), cache.clone())?;
     let listener = TcpListener::bind(config.server.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another countinghouse running? choose another address with --listen",
             config.server.listen
         )
     })?;
-    let mut config = config.clone();
-    if demo && config.platform.organization.is_none() {
-        // The demo firm's owner also runs the demo platform (verifies marketplace advisors).
-        config.platform.organization = Some(demo::DEMO_SLUG.to_owned());
-    }
     // The demo's QuickBooks is a sandbox in this process, unless `[quickbooks]` names a real one.
     let sandbox = if demo && config.quickbooks.is_none() {
         let sandbox = demo::start_quickbooks_sandbox().await?;
@@ -56,7 +56,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     } else {
         None
     };
-    let firm = runtime::firm(&config, db.clone(), keys.clone(), cache)?;
+    let firm = runtime::firm(&config, db.clone(), keys.clone(), cache);
     let creds = if demo {
         let creds =
             demo::prepare(&identity, &firm, &database.config.owner, &keys, &config.server.public_url).await?;

@@ -14,7 +14,7 @@ use domain::marketplace::{
     SERVICES, ScoreComponent, score, vocabulary,
 };
 use domain::{AssessmentId, MatchId, Permission, ReviewId};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use store::marketplace::{self, Assessment, Match, NewMatch, NewReview};
@@ -71,11 +71,10 @@ fn match_response(m: Match, advisor: Option<api_types::marketplace::AdvisorSumma
 impl Firm {
     pub async fn create_assessment(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         req: CreateAssessmentRequest,
     ) -> FirmResult<AssessmentResponse> {
-        ctx.require(Permission::ClientsUpdate)?;
+        caller.require(Permission::ClientsUpdate)?;
         let mut p = Problems::default();
         let mut list = |field: &str, v: &[String], allowed: &[&str]| match vocabulary(v, allowed) {
             Ok(v) => v,
@@ -126,7 +125,7 @@ impl Firm {
             remote_ok: req.remote_ok,
             created_at: Utc::now(),
         };
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let saved = marketplace::create_assessment(&mut tx, &a).await.or_not_found("client")?;
         tx.commit().await?;
         Ok(assessment_response(saved))
@@ -135,16 +134,15 @@ impl Firm {
     /// Scores the candidates for an assessment and keeps the best `count` as suggested matches.
     pub async fn request_matches(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: AssessmentId,
         count: usize,
     ) -> FirmResult<Vec<MatchResponse>> {
-        ctx.require(Permission::ClientsUpdate)?;
+        caller.require(Permission::ClientsUpdate)?;
         if !(1..=20).contains(&count) {
             return Err(FirmError::invalid("count", "must be 1 to 20"));
         }
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let a = marketplace::assessment(&mut tx, id).await.or_not_found("needs assessment")?;
         let candidates = marketplace::candidates(&self.db, &a, CANDIDATES).await?;
         let needs = Needs {
@@ -195,7 +193,7 @@ impl Firm {
         marketplace::save_matches(&mut tx, id, &new, ALGORITHM_VERSION, expires).await?;
         let saved = marketplace::matches_of_assessment(&mut tx, id).await?;
         tx.commit().await?;
-        self.matches_changed(ctx.organization_id, id).await;
+        self.matches_changed(caller.organization_id, id).await;
         self.with_advisors(saved).await
     }
 
@@ -216,14 +214,13 @@ impl Firm {
 
     pub async fn assessment_matches(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: AssessmentId,
     ) -> FirmResult<Vec<MatchResponse>> {
-        ctx.require(Permission::ClientsRead)?;
-        let (firm, ctx, meta) = (self.clone(), ctx.clone(), meta.clone());
-        self.cached_matches(ctx.organization_id, id, move || async move {
-            let mut tx = firm.tx(&ctx, &meta).await?;
+        caller.require(Permission::ClientsRead)?;
+        let (firm, owned) = (self.clone(), caller.clone());
+        self.cached_matches(caller.organization_id, id, move || async move {
+            let mut tx = firm.tx(&owned).await?;
             marketplace::assessment(&mut tx, id).await.or_not_found("needs assessment")?;
             let list = marketplace::matches_of_assessment(&mut tx, id).await?;
             tx.commit().await?;
@@ -233,15 +230,11 @@ impl Firm {
     }
 
     /// Matches addressed to this organization's advisors (once the client has made contact).
-    pub async fn incoming_matches(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> FirmResult<Vec<MatchResponse>> {
-        if !ctx.role.is_staff() {
+    pub async fn incoming_matches(&self, caller: &Caller) -> FirmResult<Vec<MatchResponse>> {
+        if !caller.role.is_staff() {
             return Err(FirmError::Forbidden(Permission::ClientsRead));
         }
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let list = marketplace::matches_for_advisors(&mut tx, 200).await?;
         tx.commit().await?;
         self.with_advisors(list).await
@@ -252,24 +245,23 @@ impl Firm {
     /// schedules a call, proposes or declines.
     pub async fn move_match(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: MatchId,
         to: MatchStatus,
     ) -> FirmResult<MatchResponse> {
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let m = marketplace::match_for_update(&mut tx, id).await.or_not_found("match")?;
-        let own_profile = match ctx.session_id() {
-            Some(_) => marketplace::profile_of_user(&mut tx, ctx.user_id()).await?.map(|p| p.id),
+        let own_profile = match caller.session_id() {
+            Some(_) => marketplace::profile_of_user(&mut tx, caller.user_id()).await?.map(|p| p.id),
             None => None,
         };
         let side = if own_profile == Some(m.advisor_id)
-            || (ctx.organization_id == m.advisor_organization_id
-                && ctx.organization_id != m.organization_id
-                && ctx.has(Permission::UsersUpdate))
+            || (caller.organization_id == m.advisor_organization_id
+                && caller.organization_id != m.organization_id
+                && caller.has(Permission::UsersUpdate))
         {
             MatchSide::Advisor
-        } else if ctx.organization_id == m.organization_id && ctx.has(Permission::ClientsUpdate) {
+        } else if caller.organization_id == m.organization_id && caller.has(Permission::ClientsUpdate) {
             MatchSide::Client
         } else {
             return Err(FirmError::NotAllowed(
@@ -293,12 +285,11 @@ impl Firm {
     /// The client's review of an accepted match's advisor.
     pub async fn review_match(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         id: MatchId,
         req: CreateReviewRequest,
     ) -> FirmResult<ReviewResponse> {
-        ctx.require(Permission::ClientsUpdate)?;
+        caller.require(Permission::ClientsUpdate)?;
         let mut p = Problems::default();
         let scores = [
             Some(req.overall),
@@ -319,9 +310,9 @@ impl Firm {
         }
         let testimonial = p.text("testimonial", req.testimonial.as_deref(), 5000);
         p.into_result()?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let m = marketplace::match_for_update(&mut tx, id).await.or_not_found("match")?;
-        if m.organization_id != ctx.organization_id {
+        if m.organization_id != caller.organization_id {
             return Err(FirmError::NotFound("match"));
         }
         if m.status != MatchStatus::Accepted {

@@ -1,14 +1,14 @@
 //! An advisor's own profile, and its verification by the platform's administrators.
 
 use api_types::marketplace::{AvailabilityRequest, ProfileRequest, ProfileResponse};
+use domain::AdvisorId;
 use domain::marketplace::{
     BUSINESS_SIZES, CERTIFICATIONS, INDUSTRIES, LANGUAGES, PRICING_MODELS, ProfileAction, ProfileStatus,
     SERVICES, vocabulary,
 };
-use domain::{AdvisorId, Permission};
-use identity::{AuthContext, RequestMeta};
+use identity::Caller;
 use store::marketplace::{self, ProfileFields};
-use store::{Actor, TenantTx};
+use store::{PlatformAdmin, TenantTx};
 
 use super::profile_response;
 use crate::error::NotFoundAs;
@@ -94,24 +94,19 @@ fn fields(req: &ProfileRequest, create: bool) -> FirmResult<ProfileFields> {
 
 impl Firm {
     /// The signed-in member's own advisor profile (advisors are members of a firm).
-    fn advisor_user(ctx: &AuthContext) -> FirmResult<domain::UserId> {
-        if !ctx.role.is_staff() || ctx.session_id().is_none() {
+    fn advisor_user(caller: &Caller) -> FirmResult<domain::UserId> {
+        if !caller.role.is_staff() || caller.session_id().is_none() {
             return Err(FirmError::NotAllowed(
                 "sign in as the advisor (a staff member) to manage a profile".into(),
             ));
         }
-        Ok(ctx.user_id())
+        Ok(caller.user_id())
     }
 
-    pub async fn create_profile(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        req: ProfileRequest,
-    ) -> FirmResult<ProfileResponse> {
-        let user = Self::advisor_user(ctx)?;
+    pub async fn create_profile(&self, caller: &Caller, req: ProfileRequest) -> FirmResult<ProfileResponse> {
+        let user = Self::advisor_user(caller)?;
         let f = fields(&req, true)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let p = marketplace::create_profile(&mut tx, AdvisorId::new(), user, &f).await.map_err(|e| {
             if e.is_conflict_on("advisor_profiles_user_id_key") {
                 FirmError::Conflict(
@@ -126,9 +121,9 @@ impl Firm {
         Ok(profile_response(p))
     }
 
-    pub async fn my_profile(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<ProfileResponse> {
-        let user = Self::advisor_user(ctx)?;
-        let mut tx = self.tx(ctx, meta).await?;
+    pub async fn my_profile(&self, caller: &Caller) -> FirmResult<ProfileResponse> {
+        let user = Self::advisor_user(caller)?;
+        let mut tx = self.tx(caller).await?;
         let p = marketplace::profile_of_user(&mut tx, user)
             .await?
             .ok_or(FirmError::NotFound("advisor profile"))?;
@@ -137,15 +132,10 @@ impl Firm {
     }
 
     /// Edits the profile. An active profile stays listed (the listing follows the edit).
-    pub async fn update_profile(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-        req: ProfileRequest,
-    ) -> FirmResult<ProfileResponse> {
-        let user = Self::advisor_user(ctx)?;
+    pub async fn update_profile(&self, caller: &Caller, req: ProfileRequest) -> FirmResult<ProfileResponse> {
+        let user = Self::advisor_user(caller)?;
         let f = fields(&req, false)?;
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
             .ok_or(FirmError::NotFound("advisor profile"))?;
@@ -161,9 +151,9 @@ impl Firm {
     }
 
     /// Asks for verification (from pending, or after a rejection).
-    pub async fn submit_profile(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<ProfileResponse> {
-        let user = Self::advisor_user(ctx)?;
-        let mut tx = self.tx(ctx, meta).await?;
+    pub async fn submit_profile(&self, caller: &Caller) -> FirmResult<ProfileResponse> {
+        let user = Self::advisor_user(caller)?;
+        let mut tx = self.tx(caller).await?;
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
             .ok_or(FirmError::NotFound("advisor profile"))?;
@@ -184,17 +174,16 @@ impl Firm {
 
     pub async fn set_availability(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        caller: &Caller,
         req: AvailabilityRequest,
     ) -> FirmResult<ProfileResponse> {
-        let user = Self::advisor_user(ctx)?;
+        let user = Self::advisor_user(caller)?;
         if let Some(c) = req.current_clients
             && !(0..=500).contains(&c)
         {
             return Err(FirmError::invalid("current_clients", "must be 0 to 500"));
         }
-        let mut tx = self.tx(ctx, meta).await?;
+        let mut tx = self.tx(caller).await?;
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
             .ok_or(FirmError::NotFound("advisor profile"))?;
@@ -205,27 +194,9 @@ impl Firm {
         Ok(profile_response(p))
     }
 
-    /// A transaction for a platform administrator (`system:admin` in the platform's own
-    /// organization), or `Forbidden`: marketplace verification and the operator routes use it.
-    pub async fn platform_tx(&self, ctx: &AuthContext, meta: &RequestMeta) -> FirmResult<TenantTx> {
-        let platform = match &self.platform_org {
-            Some(slug) => store::organizations::find_id_by_slug(&self.db, slug.as_str()).await?,
-            None => None,
-        };
-        if platform != Some(ctx.organization_id) || !ctx.has(Permission::SystemAdmin) {
-            return Err(FirmError::Forbidden(Permission::SystemAdmin));
-        }
-        let actor: Actor = ctx.actor(meta.request_id.clone(), meta.ip);
-        Ok(TenantTx::begin_platform(&self.db, ctx.organization_id, actor).await?)
-    }
-
     /// Profiles waiting for verification, oldest first (platform administrators).
-    pub async fn review_queue(
-        &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
-    ) -> FirmResult<Vec<ProfileResponse>> {
-        let mut tx = self.platform_tx(ctx, meta).await?;
+    pub async fn review_queue(&self, admin: &PlatformAdmin) -> FirmResult<Vec<ProfileResponse>> {
+        let mut tx = TenantTx::begin_platform(&self.db, admin).await?;
         let list = marketplace::review_queue(&mut tx, 200).await?;
         tx.commit().await?;
         Ok(list.into_iter().map(profile_response).collect())
@@ -234,13 +205,12 @@ impl Firm {
     /// Approves, rejects, suspends or reinstates an advisor (platform administrators).
     pub async fn decide_profile(
         &self,
-        ctx: &AuthContext,
-        meta: &RequestMeta,
+        admin: &PlatformAdmin,
         id: AdvisorId,
         action: ProfileAction,
         reason: Option<String>,
     ) -> FirmResult<ProfileResponse> {
-        let mut tx = self.platform_tx(ctx, meta).await?;
+        let mut tx = TenantTx::begin_platform(&self.db, admin).await?;
         if matches!(action, ProfileAction::Reject | ProfileAction::Suspend)
             && reason.as_deref().is_none_or(|r| r.trim().is_empty())
         {

@@ -10,9 +10,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use documents::UploadRejection;
 use documents::service::DocumentsError;
-use firm::FirmError;
 use identity::IdentityError;
 use jobs::JobsError;
+use marketplace::MarketplaceError;
+use practice::PracticeError;
 use qbo_sync::SyncError;
 use qbo_sync::webhooks::WebhookRejection;
 use store::StoreError;
@@ -150,21 +151,23 @@ impl From<JobsError> for ApiError {
     }
 }
 
-impl From<FirmError> for ApiError {
-    fn from(e: FirmError) -> Self {
+impl From<PracticeError> for ApiError {
+    fn from(e: PracticeError) -> Self {
         let detail = e.to_string();
         match e {
-            FirmError::Forbidden(p) => {
+            PracticeError::Forbidden(p) => {
                 ApiError::new(ProblemType::Forbidden, format!("your role does not grant `{p}`"))
             }
-            FirmError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
-            FirmError::NotFound(_) | FirmError::Missing(_) => ApiError::new(ProblemType::NotFound, detail),
-            FirmError::Invalid(errors) => {
+            PracticeError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
+            PracticeError::NotFound(_) | PracticeError::Missing(_) => {
+                ApiError::new(ProblemType::NotFound, detail)
+            }
+            PracticeError::Invalid(errors) => {
                 ApiError::validation(errors.into_iter().map(|(f, m)| FieldError::new(f, m)).collect())
             }
-            FirmError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
-            FirmError::Unreadable(_) => ApiError::new(ProblemType::Validation, detail),
-            FirmError::ImportRejected(report) => {
+            PracticeError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
+            PracticeError::Unreadable(_) => ApiError::new(ProblemType::Validation, detail),
+            PracticeError::ImportRejected(report) => {
                 let errors = report
                     .rejected
                     .iter()
@@ -176,7 +179,25 @@ impl From<FirmError> for ApiError {
                     .collect();
                 ApiError { errors, ..ApiError::new(ProblemType::Validation, detail) }
             }
-            FirmError::Store(e) => e.into(),
+            PracticeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<MarketplaceError> for ApiError {
+    fn from(e: MarketplaceError) -> Self {
+        let detail = e.to_string();
+        match e {
+            MarketplaceError::Forbidden(p) => {
+                ApiError::new(ProblemType::Forbidden, format!("your role does not grant `{p}`"))
+            }
+            MarketplaceError::NotAllowed(_) => ApiError::new(ProblemType::NotAllowed, detail),
+            MarketplaceError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
+            MarketplaceError::Invalid(errors) => {
+                ApiError::validation(errors.into_iter().map(|(f, m)| FieldError::new(f, m)).collect())
+            }
+            MarketplaceError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
+            MarketplaceError::Store(e) => e.into(),
         }
     }
 }

@@ -34,7 +34,8 @@ impl Default for ApiConfig {
 pub struct App {
     pub db: Db,
     pub identity: Identity,
-    pub firm: firm::Firm,
+    pub practice: practice::Practice,
+    pub marketplace: marketplace::Marketplace,
     pub config: ApiConfig,
     pub metrics: PrometheusHandle,
     /// QuickBooks Online, when configured (`[quickbooks]`); its routes answer 503 otherwise.

@@ -101,14 +101,14 @@ pub struct CacheUseConfig {
 
 impl CacheConfig {
     /// One use's settings: its own where given, else the section's.
-    pub fn settings(&self, name: &str) -> firm::UseSettings {
+    pub fn settings(&self, name: &str) -> marketplace::UseSettings {
         self.settings_or(name, Duration::from_secs(self.ttl_secs))
     }
 
     /// Like [`CacheConfig::settings`], for a use whose TTL defaults to `ttl` rather than the section's.
-    pub fn settings_or(&self, name: &str, ttl: Duration) -> firm::UseSettings {
+    pub fn settings_or(&self, name: &str, ttl: Duration) -> marketplace::UseSettings {
         let own = self.uses.get(name).cloned().unwrap_or_default();
-        firm::UseSettings {
+        marketplace::UseSettings {
             enabled: self.enabled && own.enabled.unwrap_or(true),
             ttl: own.ttl_secs.map_or(ttl, Duration::from_secs),
             stale_for: Duration::from_secs(own.stale_secs.unwrap_or(self.stale_secs)),

@@ -122,10 +122,10 @@ pub fn identity(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> 
     ))
 }
 
-/// The firm use cases.
-pub fn firm(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> firm::Firm {
-    firm::Firm::new(db, keys)
-        .with_marketplace_cache(firm::MarketplaceCache::new(cache, |name| config.cache.settings(name)))
+/// The marketplace's use cases, reading through `cache` as `[cache]` configures each use.
+pub fn marketplace(config: &Config, db: Db, cache: cache::Cache) -> marketplace::Marketplace {
+    marketplace::Marketplace::new(db)
+        .with_cache(marketplace::MarketplaceCache::new(cache, |name| config.cache.settings(name)))
 }
 
 /// The process's one query-result cache (authentications, the marketplace): in process, and shared
@@ -181,12 +181,12 @@ pub async fn api_state(
     db: Db,
     keys: KeyRing,
     identity: Identity,
-    firm: firm::Firm,
+    cache: cache::Cache,
 ) -> anyhow::Result<api::AppState> {
     let quickbooks = match &config.quickbooks {
         Some(qb) => Some({
             require_tls_for(qb)?;
-            qbo_sync::QuickBooks::new(qb.clone(), db.clone(), keys)
+            qbo_sync::QuickBooks::new(qb.clone(), db.clone(), keys.clone())
                 .await
                 .context("[quickbooks] is configured but not usable")?
         }),
@@ -194,7 +194,8 @@ pub async fn api_state(
     };
     let documents = documents(config, db.clone())?;
     Ok(api::AppState::new(api::App {
-        firm,
+        practice: practice::Practice::new(db.clone(), keys.clone()),
+        marketplace: marketplace(config, db.clone(), cache),
         db,
         identity,
         config: api::ApiConfig {

@@ -20,6 +20,7 @@ pub mod role;
 pub mod slug;
 pub mod tax_id;
 pub mod user;
+pub mod validate;
 
 pub use email::Email;
 pub use firm::*;

@@ -351,7 +351,7 @@ fn client_row(
         let kind = if person { TaxIdKind::Ssn } else { TaxIdKind::Ein };
         match TaxId::parse(&raw, Some(kind)) {
             Ok(t) => {
-                let sealed = firm::tax::seal(keys, org, client, &t);
+                let sealed = practice::tax::seal(keys, org, client, &t);
                 w.clients
                     .text(if person { "ssn" } else { "ein" })
                     .bytea(&sealed.sealed)

@@ -132,8 +132,8 @@ fn shared_cache(redis_url: Option<String>, prefix: &str) -> cache::Cache {
     cache::Cache::with_redis(10_000, cache::L2Config::new(url, prefix)).expect("a valid Redis URL")
 }
 
-fn marketplace_cache(cache: cache::Cache, enabled: bool) -> firm::MarketplaceCache {
-    firm::MarketplaceCache::new(cache, |_| firm::UseSettings {
+fn marketplace_cache(cache: cache::Cache, enabled: bool) -> marketplace::MarketplaceCache {
+    marketplace::MarketplaceCache::new(cache, |_| marketplace::UseSettings {
         enabled,
         ttl: Duration::from_secs(60),
         stale_for: Duration::from_secs(30),
@@ -196,8 +196,9 @@ impl TestApp {
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
-            firm: firm::Firm::new(db.clone(), keys.clone())
-                .with_marketplace_cache(marketplace_cache(cache.clone(), config.cache)),
+            practice: practice::Practice::new(db.clone(), keys.clone()),
+            marketplace: marketplace::Marketplace::new(db.clone())
+                .with_cache(marketplace_cache(cache.clone(), config.cache)),
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,

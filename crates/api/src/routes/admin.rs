@@ -331,7 +331,7 @@ pub struct CacheResponse {
 #[utoipa::path(get, path = "/v1/admin/cache", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = CacheResponse), (status = 403, body = Problem)))]
 async fn cache_stats(State(state): State<AppState>, _admin: PlatformAdmin) -> ApiResult<Json<CacheResponse>> {
-    let cache = state.firm.cache();
+    let cache = state.marketplace.cache();
     Ok(Json(CacheResponse {
         uses: cache
             .snapshot()

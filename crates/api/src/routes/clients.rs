@@ -45,7 +45,7 @@ async fn create_client(
     caller: Caller,
     ApiJson(req): ApiJson<CreateClientRequest>,
 ) -> ApiResult<(StatusCode, Json<ClientResponse>)> {
-    let c = state.firm.create_client(&caller, req).await?;
+    let c = state.practice.create_client(&caller, req).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -62,7 +62,7 @@ async fn list_clients(
     ApiQuery(q): ApiQuery<ClientListParams>,
 ) -> ApiResult<Json<Page<ClientSummaryResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_clients(&caller, &q, limit).await?))
+    Ok(Json(state.practice.list_clients(&caller, &q, limit).await?))
 }
 
 /// One client.
@@ -74,7 +74,7 @@ async fn get_client(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.get_client(&caller, id).await?))
+    Ok(Json(state.practice.get_client(&caller, id).await?))
 }
 
 /// Change a client: absent fields stay, `null` clears (`clients:update`).
@@ -87,7 +87,7 @@ async fn update_client(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<UpdateClientRequest>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.update_client(&caller, id, req).await?))
+    Ok(Json(state.practice.update_client(&caller, id, req).await?))
 }
 
 /// Delete a client (soft: kept for the audit trail, gone everywhere else) (`clients:delete`).
@@ -98,7 +98,7 @@ async fn delete_client(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_client(&caller, id).await?;
+    state.practice.delete_client(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -110,7 +110,7 @@ async fn archive_client(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.set_client_archived(&caller, id, true).await?))
+    Ok(Json(state.practice.set_client_archived(&caller, id, true).await?))
 }
 
 /// Restore an archived client to the status it had (`clients:update`).
@@ -121,7 +121,7 @@ async fn restore_client(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientResponse>> {
-    Ok(Json(state.firm.set_client_archived(&caller, id, false).await?))
+    Ok(Json(state.practice.set_client_archived(&caller, id, false).await?))
 }
 
 /// Archive, restore, activate, set the status of or assign up to 1,000 clients in one
@@ -134,7 +134,7 @@ async fn bulk_clients(
     caller: Caller,
     ApiJson(req): ApiJson<BulkClientRequest>,
 ) -> ApiResult<Json<BulkClientResponse>> {
-    Ok(Json(state.firm.bulk_clients(&caller, req).await?))
+    Ok(Json(state.practice.bulk_clients(&caller, req).await?))
 }
 
 /// Import clients from CSV (`text/csv` body, header row first; see the column list in the
@@ -167,7 +167,7 @@ async fn import_clients(
             ApiError::new(ProblemType::MalformedJson, e.body_text())
         }
     })?;
-    let report = state.firm.import_clients(&caller, &body, q.dry_run.unwrap_or(false)).await?;
+    let report = state.practice.import_clients(&caller, &body, q.dry_run.unwrap_or(false)).await?;
     Ok(Json(report))
 }
 
@@ -181,7 +181,7 @@ async fn export_clients(
     caller: Caller,
     ApiQuery(q): ApiQuery<ClientExportParams>,
 ) -> ApiResult<Response> {
-    let stream = state.firm.export_clients(&caller, &q).await?;
+    let stream = state.practice.export_clients(&caller, &q).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::{ClientId, EngagementId, NoteId};
-use firm::NoteSubject;
+use practice::NoteSubject;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,7 +37,7 @@ async fn create_engagement(
     caller: Caller,
     ApiJson(req): ApiJson<CreateEngagementRequest>,
 ) -> ApiResult<(StatusCode, Json<EngagementResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_engagement(&caller, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.practice.create_engagement(&caller, req).await?)))
 }
 
 /// Engagements across clients, newest first; with `assigned_to` (`me` or a member id), that
@@ -51,7 +51,7 @@ async fn list_engagements(
     ApiQuery(q): ApiQuery<EngagementListParams>,
 ) -> ApiResult<Json<Page<EngagementResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_engagements(&caller, None, &q, limit).await?))
+    Ok(Json(state.practice.list_engagements(&caller, None, &q, limit).await?))
 }
 
 /// A client's engagements, newest first (`engagements:read`).
@@ -65,7 +65,7 @@ async fn list_client_engagements(
     ApiQuery(q): ApiQuery<EngagementListParams>,
 ) -> ApiResult<Json<Page<EngagementResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_engagements(&caller, Some(id), &q, limit).await?))
+    Ok(Json(state.practice.list_engagements(&caller, Some(id), &q, limit).await?))
 }
 
 #[utoipa::path(get, path = "/v1/engagements/{id}", tag = "engagements", security(("bearer" = [])),
@@ -76,7 +76,7 @@ async fn get_engagement(
     caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
 ) -> ApiResult<Json<EngagementResponse>> {
-    Ok(Json(state.firm.get_engagement(&caller, id).await?))
+    Ok(Json(state.practice.get_engagement(&caller, id).await?))
 }
 
 /// Change status, hours, dates, assignee… (`engagements:update`). Completing stamps `completed_at`.
@@ -89,7 +89,7 @@ async fn update_engagement(
     ApiPath(id): ApiPath<EngagementId>,
     ApiJson(req): ApiJson<UpdateEngagementRequest>,
 ) -> ApiResult<Json<EngagementResponse>> {
-    Ok(Json(state.firm.update_engagement(&caller, id, req).await?))
+    Ok(Json(state.practice.update_engagement(&caller, id, req).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/engagements/{id}", tag = "engagements", security(("bearer" = [])),
@@ -99,7 +99,7 @@ async fn delete_engagement(
     caller: Caller,
     ApiPath(id): ApiPath<EngagementId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_engagement(&caller, id).await?;
+    state.practice.delete_engagement(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -113,7 +113,7 @@ async fn create_client_note(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<CreateNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let note = state.firm.create_note(&caller, NoteSubject::Client(id), req).await?;
+    let note = state.practice.create_note(&caller, NoteSubject::Client(id), req).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -128,7 +128,8 @@ async fn list_client_notes(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<NoteResponse>>> {
     let limit = q.limit().map_err(crate::ApiError::from)?;
-    let page = state.firm.list_notes(&caller, NoteSubject::Client(id), q.cursor.as_deref(), limit).await?;
+    let page =
+        state.practice.list_notes(&caller, NoteSubject::Client(id), q.cursor.as_deref(), limit).await?;
     Ok(Json(page))
 }
 
@@ -142,7 +143,7 @@ async fn create_engagement_note(
     ApiPath(id): ApiPath<EngagementId>,
     ApiJson(req): ApiJson<CreateNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let note = state.firm.create_note(&caller, NoteSubject::Engagement(id), req).await?;
+    let note = state.practice.create_note(&caller, NoteSubject::Engagement(id), req).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -157,7 +158,7 @@ async fn list_engagement_notes(
 ) -> ApiResult<Json<Page<NoteResponse>>> {
     let limit = q.limit().map_err(crate::ApiError::from)?;
     let page =
-        state.firm.list_notes(&caller, NoteSubject::Engagement(id), q.cursor.as_deref(), limit).await?;
+        state.practice.list_notes(&caller, NoteSubject::Engagement(id), q.cursor.as_deref(), limit).await?;
     Ok(Json(page))
 }
 
@@ -171,7 +172,7 @@ async fn update_note(
     ApiPath(id): ApiPath<NoteId>,
     ApiJson(req): ApiJson<UpdateNoteRequest>,
 ) -> ApiResult<Json<NoteResponse>> {
-    Ok(Json(state.firm.update_note(&caller, id, req).await?))
+    Ok(Json(state.practice.update_note(&caller, id, req).await?))
 }
 
 /// Delete your note.
@@ -182,6 +183,6 @@ async fn delete_note(
     caller: Caller,
     ApiPath(id): ApiPath<NoteId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_note(&caller, id).await?;
+    state.practice.delete_note(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -39,7 +39,7 @@ async fn create_invoice(
     caller: Caller,
     ApiJson(req): ApiJson<CreateInvoiceRequest>,
 ) -> ApiResult<(StatusCode, Json<InvoiceResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_invoice(&caller, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.practice.create_invoice(&caller, req).await?)))
 }
 
 /// Invoices, newest issue date first (`billing:read`).
@@ -51,7 +51,7 @@ async fn list_invoices(
     ApiQuery(q): ApiQuery<InvoiceListParams>,
 ) -> ApiResult<Json<Page<InvoiceResponse>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.list_invoices(&caller, &q, limit).await?))
+    Ok(Json(state.practice.list_invoices(&caller, &q, limit).await?))
 }
 
 /// Accounts receivable aging: open balances current, 1–30, 31–60, 61–90 and over 90 days past
@@ -63,7 +63,7 @@ async fn aging(
     caller: Caller,
     ApiQuery(q): ApiQuery<AgingParams>,
 ) -> ApiResult<Json<AgingResponse>> {
-    Ok(Json(state.firm.aging(&caller, &q).await?))
+    Ok(Json(state.practice.aging(&caller, &q).await?))
 }
 
 /// One invoice with its lines and payments. A portal user opening a sent invoice marks it viewed.
@@ -74,7 +74,7 @@ async fn get_invoice(
     caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.get_invoice(&caller, id).await?))
+    Ok(Json(state.practice.get_invoice(&caller, id).await?))
 }
 
 /// Edit a draft; amounts are recomputed (`billing:update`).
@@ -88,7 +88,7 @@ async fn update_invoice(
     ApiPath(id): ApiPath<InvoiceId>,
     ApiJson(req): ApiJson<UpdateInvoiceRequest>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.update_invoice(&caller, id, req).await?))
+    Ok(Json(state.practice.update_invoice(&caller, id, req).await?))
 }
 
 /// Delete a draft (`billing:delete`); sent invoices are cancelled instead.
@@ -100,7 +100,7 @@ async fn delete_invoice(
     caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<StatusCode> {
-    state.firm.delete_invoice(&caller, id).await?;
+    state.practice.delete_invoice(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -113,7 +113,7 @@ async fn send_invoice(
     caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.send_invoice(&caller, id).await?))
+    Ok(Json(state.practice.send_invoice(&caller, id).await?))
 }
 
 /// Cancel an unpaid invoice (`billing:update`).
@@ -125,7 +125,7 @@ async fn cancel_invoice(
     caller: Caller,
     ApiPath(id): ApiPath<InvoiceId>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.cancel_invoice(&caller, id).await?))
+    Ok(Json(state.practice.cancel_invoice(&caller, id).await?))
 }
 
 /// Record a payment: the invoice becomes partial or paid (`billing:update`).
@@ -138,7 +138,7 @@ async fn record_payment(
     ApiPath(id): ApiPath<InvoiceId>,
     ApiJson(req): ApiJson<RecordPaymentRequest>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(state.firm.record_payment(&caller, id, req).await?))
+    Ok(Json(state.practice.record_payment(&caller, id, req).await?))
 }
 
 /// Grant a portal user (a member with the `client` role) access to a client (`users:invite`).
@@ -151,7 +151,7 @@ async fn grant_portal_access(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<GrantPortalAccessRequest>,
 ) -> ApiResult<(StatusCode, Json<PortalAccessResponse>)> {
-    let access = state.firm.grant_portal_access(&caller, id, req).await?;
+    let access = state.practice.grant_portal_access(&caller, id, req).await?;
     // A portal user's reach is part of their cached authentication.
     state.identity.forget_cached_auth(caller.organization_id).await;
     Ok((StatusCode::CREATED, Json(access)))
@@ -166,7 +166,7 @@ async fn list_portal_access(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<Vec<PortalAccessResponse>>> {
-    Ok(Json(state.firm.list_portal_access(&caller, id).await?))
+    Ok(Json(state.practice.list_portal_access(&caller, id).await?))
 }
 
 /// Revoke a portal grant; it stops working at once (`users:invite`).
@@ -178,7 +178,7 @@ async fn revoke_portal_access(
     caller: Caller,
     ApiPath(id): ApiPath<PortalAccessId>,
 ) -> ApiResult<Json<PortalAccessResponse>> {
-    let access = state.firm.revoke_portal_access(&caller, id).await?;
+    let access = state.practice.revoke_portal_access(&caller, id).await?;
     state.identity.forget_cached_auth(caller.organization_id).await;
     Ok(Json(access))
 }

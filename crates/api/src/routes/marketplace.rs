@@ -50,7 +50,7 @@ async fn search_advisors(
     ApiQuery(q): ApiQuery<AdvisorSearchParams>,
 ) -> ApiResult<Json<AdvisorSearchResponse>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(state.firm.search_advisors(&q, limit).await?))
+    Ok(Json(state.marketplace.search_advisors(&q, limit).await?))
 }
 
 /// An advisor's public profile with recent published reviews.
@@ -60,7 +60,7 @@ async fn advisor_detail(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<AdvisorId>,
 ) -> ApiResult<Json<AdvisorDetail>> {
-    Ok(Json(state.firm.advisor_detail(id).await?))
+    Ok(Json(state.marketplace.advisor_detail(id).await?))
 }
 
 /// An advisor's published reviews, newest first.
@@ -70,7 +70,7 @@ async fn advisor_reviews(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<AdvisorId>,
 ) -> ApiResult<Json<Vec<ReviewResponse>>> {
-    Ok(Json(state.firm.advisor_reviews(id).await?))
+    Ok(Json(state.marketplace.advisor_reviews(id).await?))
 }
 
 /// Featured advisors: top rated, recently joined, or industry experts.
@@ -80,7 +80,7 @@ async fn featured_advisors(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<FeaturedParams>,
 ) -> ApiResult<Json<Vec<AdvisorSummary>>> {
-    Ok(Json(state.firm.featured_advisors(&q).await?))
+    Ok(Json(state.marketplace.featured_advisors(&q).await?))
 }
 
 /// Two to five advisors side by side.
@@ -90,14 +90,14 @@ async fn compare_advisors(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<CompareParams>,
 ) -> ApiResult<Json<Vec<AdvisorDetail>>> {
-    Ok(Json(state.firm.compare_advisors(&q).await?))
+    Ok(Json(state.marketplace.compare_advisors(&q).await?))
 }
 
 /// The controlled vocabularies profiles and searches use.
 #[utoipa::path(get, path = "/v1/marketplace/vocabulary", tag = "marketplace",
     responses((status = 200, body = Vocabulary)))]
 async fn vocabulary() -> Json<Vocabulary> {
-    Json(firm::Firm::vocabulary())
+    Json(marketplace::Marketplace::vocabulary())
 }
 
 /// Create your advisor profile (pending until verified).
@@ -109,14 +109,14 @@ async fn create_profile(
     caller: Caller,
     ApiJson(req): ApiJson<ProfileRequest>,
 ) -> ApiResult<(StatusCode, Json<ProfileResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_profile(&caller, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.marketplace.create_profile(&caller, req).await?)))
 }
 
 /// Your advisor profile, whatever its status.
 #[utoipa::path(get, path = "/v1/marketplace/profile", tag = "marketplace", security(("bearer" = [])),
     responses((status = 200, body = ProfileResponse), (status = 404, body = Problem)))]
 async fn my_profile(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.my_profile(&caller).await?))
+    Ok(Json(state.marketplace.my_profile(&caller).await?))
 }
 
 /// Change your profile (a listed profile's listing follows).
@@ -128,14 +128,14 @@ async fn update_profile(
     caller: Caller,
     ApiJson(req): ApiJson<ProfileRequest>,
 ) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.update_profile(&caller, req).await?))
+    Ok(Json(state.marketplace.update_profile(&caller, req).await?))
 }
 
 /// Submit your profile for verification.
 #[utoipa::path(post, path = "/v1/marketplace/profile/submit", tag = "marketplace", security(("bearer" = [])),
     responses((status = 200, body = ProfileResponse), (status = 409, body = Problem)))]
 async fn submit_profile(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.submit_profile(&caller).await?))
+    Ok(Json(state.marketplace.submit_profile(&caller).await?))
 }
 
 /// Set whether you take new clients, and how many you have.
@@ -147,7 +147,7 @@ async fn set_availability(
     caller: Caller,
     ApiJson(req): ApiJson<AvailabilityRequest>,
 ) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(state.firm.set_availability(&caller, req).await?))
+    Ok(Json(state.marketplace.set_availability(&caller, req).await?))
 }
 
 /// Profiles waiting for verification (platform administrators).
@@ -157,7 +157,7 @@ async fn review_queue(
     State(state): State<AppState>,
     admin: PlatformAdmin,
 ) -> ApiResult<Json<Vec<ProfileResponse>>> {
-    Ok(Json(state.firm.review_queue(&admin).await?))
+    Ok(Json(state.marketplace.review_queue(&admin).await?))
 }
 
 /// Approve, reject, suspend or reinstate an advisor (platform administrators). Rejecting and
@@ -186,7 +186,7 @@ async fn decide_profile(
             ));
         }
     };
-    Ok(Json(state.firm.decide_profile(&admin, id, action, req.reason).await?))
+    Ok(Json(state.marketplace.decide_profile(&admin, id, action, req.reason).await?))
 }
 
 /// Describe what a client needs from an advisor (`clients:update`).
@@ -198,7 +198,7 @@ async fn create_assessment(
     caller: Caller,
     ApiJson(req): ApiJson<CreateAssessmentRequest>,
 ) -> ApiResult<(StatusCode, Json<AssessmentResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.create_assessment(&caller, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.marketplace.create_assessment(&caller, req).await?)))
 }
 
 /// Find the best advisors for an assessment: hard filters, then a score with a reason per
@@ -213,7 +213,7 @@ async fn request_matches(
     ApiQuery(q): ApiQuery<MatchParams>,
 ) -> ApiResult<Json<Vec<MatchResponse>>> {
     let count = q.count.unwrap_or(5) as usize;
-    Ok(Json(state.firm.request_matches(&caller, id, count).await?))
+    Ok(Json(state.marketplace.request_matches(&caller, id, count).await?))
 }
 
 /// The matches of an assessment, best first.
@@ -225,7 +225,7 @@ async fn assessment_matches(
     caller: Caller,
     ApiPath(id): ApiPath<AssessmentId>,
 ) -> ApiResult<Json<Vec<MatchResponse>>> {
-    Ok(Json(state.firm.assessment_matches(&caller, id).await?))
+    Ok(Json(state.marketplace.assessment_matches(&caller, id).await?))
 }
 
 /// Matches addressed to your organization's advisors (after the client made contact).
@@ -235,7 +235,7 @@ async fn incoming_matches(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<MatchResponse>>> {
-    Ok(Json(state.firm.incoming_matches(&caller).await?))
+    Ok(Json(state.marketplace.incoming_matches(&caller).await?))
 }
 
 /// Move a match along: suggested → viewed → contacted → responded → call_scheduled → proposal →
@@ -250,7 +250,7 @@ async fn move_match(
     ApiPath(id): ApiPath<MatchId>,
     ApiJson(req): ApiJson<MatchStatusRequest>,
 ) -> ApiResult<Json<MatchResponse>> {
-    Ok(Json(state.firm.move_match(&caller, id, req.status).await?))
+    Ok(Json(state.marketplace.move_match(&caller, id, req.status).await?))
 }
 
 /// Review the advisor of an accepted match (once per match).
@@ -263,5 +263,5 @@ async fn review_match(
     ApiPath(id): ApiPath<MatchId>,
     ApiJson(req): ApiJson<CreateReviewRequest>,
 ) -> ApiResult<(StatusCode, Json<ReviewResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.firm.review_match(&caller, id, req).await?)))
+    Ok((StatusCode::CREATED, Json(state.marketplace.review_match(&caller, id, req).await?)))
 }

@@ -33,7 +33,7 @@ async fn list_notifications(
 ) -> ApiResult<Json<Page<NotificationResponse>>> {
     let limit = page_limit(q.limit)?;
     let unread_only = q.unread.unwrap_or(false);
-    Ok(Json(state.firm.list_notifications(&caller, unread_only, q.cursor.as_deref(), limit).await?))
+    Ok(Json(state.practice.list_notifications(&caller, unread_only, q.cursor.as_deref(), limit).await?))
 }
 
 /// Mark one of your notifications read (marking it again keeps the first time).
@@ -45,13 +45,13 @@ async fn mark_read(
     caller: Caller,
     ApiPath(id): ApiPath<NotificationId>,
 ) -> ApiResult<Json<NotificationResponse>> {
-    Ok(Json(state.firm.mark_notification_read(&caller, id).await?))
+    Ok(Json(state.practice.mark_notification_read(&caller, id).await?))
 }
 
 /// Mark all your unread notifications read.
 #[utoipa::path(post, path = "/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = ReadAllResponse)))]
 async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ReadAllResponse>> {
-    let marked = state.firm.mark_all_notifications_read(&caller).await?;
+    let marked = state.practice.mark_all_notifications_read(&caller).await?;
     Ok(Json(ReadAllResponse { marked }))
 }

@@ -250,7 +250,7 @@ pub(super) struct BenchFirm {
 
 pub(super) async fn bench_firm(
     identity: &identity::Identity,
-    firm: &firm::Firm,
+    practice: &practice::Practice,
     slug_prefix: &str,
     client_name: &str,
 ) -> anyhow::Result<BenchFirm> {
@@ -278,7 +278,7 @@ pub(super) async fn bench_firm(
         business_name: client_name.to_owned(),
         ..Default::default()
     };
-    let client = firm.create_client(&caller, new_client).await?.id;
+    let client = practice.create_client(&caller, new_client).await?.id;
     Ok(BenchFirm { token, caller, client })
 }
 

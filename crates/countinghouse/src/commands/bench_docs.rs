@@ -69,8 +69,7 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
     let keys = runtime::key_ring(config)?;
     let cache = runtime::cache(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone())?;
-    let firm = runtime::firm(config, db.clone(), keys.clone(), cache);
-    let state = runtime::api_state(config, db.clone(), keys, identity.clone(), firm.clone()).await?;
+    let state = runtime::api_state(config, db.clone(), keys, identity.clone(), cache).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let router = api::router(state.clone());
@@ -80,7 +79,7 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
 
     let mut figures = Vec::new();
     for run in 1..=args.runs {
-        let target = sign_up(&identity, &firm, base.clone()).await?;
+        let target = sign_up(&identity, &state.practice, base.clone()).await?;
         let seed = 7_000 + run as u64 * 2;
         let one_by_one = corpus(&corpus_dir.path().join(format!("latency-{run}")), seed, args.per_layout)?;
         let burst = corpus(&corpus_dir.path().join(format!("burst-{run}")), seed + 1, args.per_layout)?;
@@ -109,8 +108,12 @@ fn corpus(dir: &Path, seed: u64, per_layout: usize) -> anyhow::Result<Vec<Labele
         .with_context(|| format!("generating the corpus in {}", dir.display()))
 }
 
-async fn sign_up(identity: &identity::Identity, firm: &firm::Firm, base: String) -> anyhow::Result<Target> {
-    let bench = super::bench::bench_firm(identity, firm, "docs-bench", "Shoebox Receipts LLC").await?;
+async fn sign_up(
+    identity: &identity::Identity,
+    practice: &practice::Practice,
+    base: String,
+) -> anyhow::Result<Target> {
+    let bench = super::bench::bench_firm(identity, practice, "docs-bench", "Shoebox Receipts LLC").await?;
     Ok(Target { http: reqwest::Client::new(), base, token: bench.token, client: bench.client.to_string() })
 }
 

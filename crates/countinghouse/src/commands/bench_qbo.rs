@@ -96,8 +96,8 @@ async fn one_run(
     // A firm of its own per run, so runs never share a mirror.
     let cache = runtime::cache(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone())?;
-    let firm = runtime::firm(config, db.clone(), keys.clone(), cache);
-    let bench = super::bench::bench_firm(&identity, &firm, "qbo-bench", "Books client").await?;
+    let practice = practice::Practice::new(db.clone(), keys.clone());
+    let bench = super::bench::bench_firm(&identity, &practice, "qbo-bench", "Books client").await?;
     let (ctx, client) = (bench.caller, bench.client);
 
     let mut registry = jobs::Registry::new();

@@ -6,9 +6,9 @@ use api_types::engagements::CreateEngagementRequest;
 use api_types::invoices::{CreateInvoiceRequest, InvoiceLineInput, RecordPaymentRequest};
 use chrono::Datelike;
 use domain::{BusinessType, ClientId, Email, EngagementType, OrganizationId, Role, UserId};
-use firm::Firm;
 use identity::Caller;
 use identity::{Identity, IdentityError, LoginRequest, RequestMeta, SignupRequest};
+use practice::Practice;
 use rust_decimal::Decimal;
 use store::sqlx::postgres::PgConnectOptions;
 use store::users::NewUser;
@@ -45,7 +45,7 @@ pub struct DemoCredentials {
 
 pub async fn prepare(
     identity: &Identity,
-    firm: &Firm,
+    practice: &Practice,
     owner_db: &PgConnectOptions,
     keys: &KeyRing,
     public_url: &str,
@@ -103,9 +103,9 @@ pub async fn prepare(
         identity.revoke_invitation(&caller, open.id).await?;
     }
     let invite = identity.invite(&caller, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff).await?;
-    demo_book(identity, firm, &caller).await?;
+    demo_book(identity, practice, &caller).await?;
     let books_query = ClientListParams { q: Some(BOOKS_CLIENT.to_owned()), ..Default::default() };
-    let books_client = firm.list_clients(&caller, &books_query, 1).await?.items.first().map(|c| c.id);
+    let books_client = practice.list_clients(&caller, &books_query, 1).await?.items.first().map(|c| c.id);
     identity.logout(&caller).await?;
     let advisors = demo_marketplace(identity.db(), owner_db, keys).await?;
 
@@ -139,8 +139,8 @@ async fn demo_marketplace(
 
 /// A small book of business for the tour: clients with engagements, invoices in every state
 /// of the flow, and a portal user. Added once (when the firm has no clients yet).
-async fn demo_book(identity: &Identity, firm: &Firm, caller: &Caller) -> anyhow::Result<()> {
-    let existing = firm.list_clients(caller, &ClientListParams::default(), 1).await?;
+async fn demo_book(identity: &Identity, practice: &Practice, caller: &Caller) -> anyhow::Result<()> {
+    let existing = practice.list_clients(caller, &ClientListParams::default(), 1).await?;
     if !existing.items.is_empty() {
         return Ok(());
     }
@@ -156,7 +156,7 @@ async fn demo_book(identity: &Identity, firm: &Firm, caller: &Caller) -> anyhow:
     ];
     let today = chrono::Utc::now().date_naive();
     for (i, (name, tax_id, business_type, industry, contact)) in book.iter().enumerate() {
-        let client = firm
+        let client = practice
             .create_client(
                 caller,
                 CreateClientRequest {
@@ -173,27 +173,28 @@ async fn demo_book(identity: &Identity, firm: &Firm, caller: &Caller) -> anyhow:
                 },
             )
             .await?;
-        firm.create_engagement(
-            caller,
-            CreateEngagementRequest {
-                client_id: client.id,
-                name: format!("{} tax return", today.year()),
-                engagement_type: EngagementType::TaxPreparation,
-                status: None,
-                priority: None,
-                description: None,
-                start_date: Some(today),
-                due_date: Some(today + chrono::TimeDelta::days(45)),
-                estimated_hours: Some(Decimal::from(12)),
-                hourly_rate: Some(Decimal::from(185)),
-                fixed_fee: None,
-                tax_year: Some(today.year() - 1),
-                assigned_to: cpa,
-            },
-        )
-        .await?;
+        practice
+            .create_engagement(
+                caller,
+                CreateEngagementRequest {
+                    client_id: client.id,
+                    name: format!("{} tax return", today.year()),
+                    engagement_type: EngagementType::TaxPreparation,
+                    status: None,
+                    priority: None,
+                    description: None,
+                    start_date: Some(today),
+                    due_date: Some(today + chrono::TimeDelta::days(45)),
+                    estimated_hours: Some(Decimal::from(12)),
+                    hourly_rate: Some(Decimal::from(185)),
+                    fixed_fee: None,
+                    tax_year: Some(today.year() - 1),
+                    assigned_to: cpa,
+                },
+            )
+            .await?;
         let issue = today - chrono::TimeDelta::days(20 * i as i64);
-        let invoice = firm
+        let invoice = practice
             .create_invoice(
                 caller,
                 CreateInvoiceRequest {
@@ -218,16 +219,22 @@ async fn demo_book(identity: &Identity, firm: &Firm, caller: &Caller) -> anyhow:
             .await?;
         // Leave the first as a draft; send the rest; pay some in full or in part.
         if i > 0 {
-            firm.send_invoice(caller, invoice.id).await?;
+            practice.send_invoice(caller, invoice.id).await?;
         }
         if i == 2 || i == 4 {
             let amount = if i == 2 { invoice.total } else { Decimal::from(500) };
-            firm.record_payment(
-                caller,
-                invoice.id,
-                RecordPaymentRequest { amount, paid_on: None, method: Some("ach".into()), reference: None },
-            )
-            .await?;
+            practice
+                .record_payment(
+                    caller,
+                    invoice.id,
+                    RecordPaymentRequest {
+                        amount,
+                        paid_on: None,
+                        method: Some("ach".into()),
+                        reference: None,
+                    },
+                )
+                .await?;
         }
     }
     Ok(())

@@ -56,18 +56,23 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     } else {
         None
     };
-    let firm = runtime::firm(&config, db.clone(), keys.clone(), cache);
+    let state = runtime::api_state(&config, db.clone(), keys.clone(), identity.clone(), cache).await?;
     let creds = if demo {
-        let creds =
-            demo::prepare(&identity, &firm, &database.config.owner, &keys, &config.server.public_url).await?;
+        let creds = demo::prepare(
+            &identity,
+            &state.practice,
+            &database.config.owner,
+            &keys,
+            &config.server.public_url,
+        )
+        .await?;
         demo::print(&creds, &config.server.public_url);
         Some(creds)
     } else {
         None
     };
 
-    let housekeeping = tokio::spawn(housekeeping(db.clone(), identity.clone()));
-    let state = runtime::api_state(&config, db.clone(), keys, identity, firm).await?;
+    let housekeeping = tokio::spawn(housekeeping(db.clone(), identity));
     // The demo is everything in one process: job workers and the scheduler too.
     let jobs = if demo { Some(JobRunner::start(&config, &state, &[], true).await?) } else { None };
     if let (Some(creds), Some(qb), Some(_)) = (&creds, &state.quickbooks, &sandbox)

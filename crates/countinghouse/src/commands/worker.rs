@@ -27,8 +27,7 @@ async fn work(config: &Config, database: &Database, args: &WorkerArgs) -> anyhow
     let keys = runtime::key_ring(config)?;
     let cache = runtime::cache(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone())?;
-    let firm = runtime::firm(config, db.clone(), keys.clone(), cache);
-    let state = runtime::api_state(config, db.clone(), keys, identity, firm).await?;
+    let state = runtime::api_state(config, db.clone(), keys, identity, cache).await?;
     let metrics = match args.metrics_listen.or(config.jobs.metrics_listen) {
         Some(addr) => Some(serve_metrics(addr, state.metrics.clone()).await?),
         None => None,

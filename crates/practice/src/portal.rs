@@ -6,7 +6,7 @@ use identity::Caller;
 use store::portal::{self, Capabilities, PortalAccess};
 
 use crate::error::NotFoundAs;
-use crate::{Firm, FirmResult};
+use crate::{Practice, PracticeResult};
 
 fn response(a: PortalAccess) -> PortalAccessResponse {
     PortalAccessResponse {
@@ -26,14 +26,14 @@ fn response(a: PortalAccess) -> PortalAccessResponse {
     }
 }
 
-impl Firm {
+impl Practice {
     /// Grants a portal user (a member with the `client` role) access to a client.
     pub async fn grant_portal_access(
         &self,
         caller: &Caller,
         client: ClientId,
         req: GrantPortalAccessRequest,
-    ) -> FirmResult<PortalAccessResponse> {
+    ) -> PracticeResult<PortalAccessResponse> {
         caller.require(Permission::UsersInvite)?;
         let caps = Capabilities {
             access_level: req.access_level.unwrap_or(AccessLevel::View),
@@ -57,7 +57,7 @@ impl Firm {
         &self,
         caller: &Caller,
         client: ClientId,
-    ) -> FirmResult<Vec<PortalAccessResponse>> {
+    ) -> PracticeResult<Vec<PortalAccessResponse>> {
         caller.require(Permission::UsersInvite)?;
         let mut tx = self.tx(caller).await?;
         store::clients::get(&mut tx, client, &domain::ClientScope::All).await.or_not_found("client")?;
@@ -70,7 +70,7 @@ impl Firm {
         &self,
         caller: &Caller,
         id: PortalAccessId,
-    ) -> FirmResult<PortalAccessResponse> {
+    ) -> PracticeResult<PortalAccessResponse> {
         caller.require(Permission::UsersInvite)?;
         let mut tx = self.tx(caller).await?;
         let access = portal::revoke(&mut tx, id).await.or_not_found("portal access")?;

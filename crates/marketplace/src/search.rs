@@ -15,10 +15,10 @@ use store::marketplace::{
     self, ArrayMatch, Featured, Listing, ListingFilter, ListingQuery, ListingSort, PublishedReview,
 };
 
-use super::summary_response;
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::views::summary_response;
+use crate::{Marketplace, MarketplaceError, MarketplaceResult};
+use domain::validate::Problems;
 
 pub(crate) fn review_response(r: PublishedReview) -> ReviewResponse {
     ReviewResponse {
@@ -89,7 +89,7 @@ fn array_match(p: &mut Problems, field: &str, v: Option<&str>) -> ArrayMatch {
 /// Parses the search parameters into a filter, a sort and a text query.
 pub(crate) fn parse_search(
     q: &AdvisorSearchParams,
-) -> FirmResult<(ListingFilter, ListingSort, Option<ListingQuery>)> {
+) -> MarketplaceResult<(ListingFilter, ListingSort, Option<ListingQuery>)> {
     let mut p = Problems::default();
     let filter = ListingFilter {
         industries: csv_list(&mut p, "industries", q.industries.as_deref(), INDUSTRIES),
@@ -174,7 +174,7 @@ pub(crate) async fn load_search(
     db: &Db,
     q: &AdvisorSearchParams,
     limit: usize,
-) -> FirmResult<AdvisorSearchResponse> {
+) -> MarketplaceResult<AdvisorSearchResponse> {
     let (filter, sort, query) = parse_search(q)?;
     let (items, next_cursor) = match (&query, sort) {
         (Some(text), ListingSort::Relevance) => {
@@ -214,30 +214,35 @@ pub(crate) async fn load_search(
     })
 }
 
-pub(crate) async fn load_detail(db: &Db, id: AdvisorId) -> FirmResult<AdvisorDetail> {
+pub(crate) async fn load_detail(db: &Db, id: AdvisorId) -> MarketplaceResult<AdvisorDetail> {
     let listing = marketplace::listing(db, id).await.or_not_found("advisor")?;
     let reviews = marketplace::published_reviews(db, id, 10).await?;
     Ok(detail(listing, reviews))
 }
 
-pub(crate) async fn load_featured(db: &Db, q: &FeaturedParams) -> FirmResult<Vec<AdvisorSummary>> {
-    let kind = serde_json::from_value::<Featured>(serde_json::Value::String(q.kind.clone()))
-        .map_err(|_| FirmError::invalid("kind", "must be top_rated, recently_joined or industry_experts"))?;
+pub(crate) async fn load_featured(db: &Db, q: &FeaturedParams) -> MarketplaceResult<Vec<AdvisorSummary>> {
+    let kind =
+        serde_json::from_value::<Featured>(serde_json::Value::String(q.kind.clone())).map_err(|_| {
+            MarketplaceError::invalid("kind", "must be top_rated, recently_joined or industry_experts")
+        })?;
     let limit = q.limit.unwrap_or(10);
     if !(1..=20).contains(&limit) {
-        return Err(FirmError::invalid("limit", "must be 1 to 20"));
+        return Err(MarketplaceError::invalid("limit", "must be 1 to 20"));
     }
     if let Some(i) = &q.industry
         && !INDUSTRIES.contains(&i.as_str())
     {
-        return Err(FirmError::invalid("industry", "unknown industry; see GET /v1/marketplace/vocabulary"));
+        return Err(MarketplaceError::invalid(
+            "industry",
+            "unknown industry; see GET /v1/marketplace/vocabulary",
+        ));
     }
     let rows = marketplace::featured(db, kind, q.industry.as_deref(), limit as i64).await?;
     Ok(rows.into_iter().map(summary_response).collect())
 }
 
-impl Firm {
-    pub async fn advisor_reviews(&self, id: AdvisorId) -> FirmResult<Vec<ReviewResponse>> {
+impl Marketplace {
+    pub async fn advisor_reviews(&self, id: AdvisorId) -> MarketplaceResult<Vec<ReviewResponse>> {
         marketplace::listing(&self.db, id).await.or_not_found("advisor")?;
         Ok(marketplace::published_reviews(&self.db, id, 200)
             .await?
@@ -247,19 +252,19 @@ impl Firm {
     }
 
     /// Two to five advisors side by side, in the order asked.
-    pub async fn compare_advisors(&self, q: &CompareParams) -> FirmResult<Vec<AdvisorDetail>> {
+    pub async fn compare_advisors(&self, q: &CompareParams) -> MarketplaceResult<Vec<AdvisorDetail>> {
         let ids: Vec<AdvisorId> = q
             .ids
             .split(',')
             .map(|s| s.trim().parse())
             .collect::<Result<_, _>>()
-            .map_err(|_| FirmError::invalid("ids", "must be advisor ids separated by commas"))?;
+            .map_err(|_| MarketplaceError::invalid("ids", "must be advisor ids separated by commas"))?;
         if !(2..=5).contains(&ids.len()) {
-            return Err(FirmError::invalid("ids", "compare 2 to 5 advisors"));
+            return Err(MarketplaceError::invalid("ids", "compare 2 to 5 advisors"));
         }
         let mut rows = marketplace::listings(&self.db, &ids).await?;
         if rows.len() != ids.len() {
-            return Err(FirmError::NotFound("advisor"));
+            return Err(MarketplaceError::NotFound("advisor"));
         }
         rows.sort_by_key(|l| ids.iter().position(|id| *id == l.advisor_id));
         Ok(rows.into_iter().map(|l| detail(l, Vec::new())).collect())

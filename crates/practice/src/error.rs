@@ -2,11 +2,12 @@
 
 use api_types::clients::ImportReport;
 use domain::Permission;
+use domain::validate::FieldErrors;
 use identity::IdentityError;
 use store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum FirmError {
+pub enum PracticeError {
     #[error("missing permission `{0}`")]
     Forbidden(Permission),
     #[error("{0}")]
@@ -30,40 +31,46 @@ pub enum FirmError {
     Store(StoreError),
 }
 
-pub type FirmResult<T> = Result<T, FirmError>;
+pub type PracticeResult<T> = Result<T, PracticeError>;
 
-impl FirmError {
+impl PracticeError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FirmError::Invalid(vec![(field.into(), message.into())])
+        PracticeError::Invalid(vec![(field.into(), message.into())])
     }
 }
 
-impl From<StoreError> for FirmError {
+impl From<FieldErrors> for PracticeError {
+    fn from(e: FieldErrors) -> Self {
+        PracticeError::Invalid(e.0)
+    }
+}
+
+impl From<StoreError> for PracticeError {
     fn from(e: StoreError) -> Self {
-        FirmError::Store(e)
+        PracticeError::Store(e)
     }
 }
 
-impl From<IdentityError> for FirmError {
+impl From<IdentityError> for PracticeError {
     fn from(e: IdentityError) -> Self {
         match e {
-            IdentityError::Forbidden(p) => FirmError::Forbidden(p),
-            IdentityError::Store(s) => FirmError::Store(s),
-            other => FirmError::NotAllowed(other.to_string()),
+            IdentityError::Forbidden(p) => PracticeError::Forbidden(p),
+            IdentityError::Store(s) => PracticeError::Store(s),
+            other => PracticeError::NotAllowed(other.to_string()),
         }
     }
 }
 
 /// `NotFound` from the store as a named resource.
 pub(crate) trait NotFoundAs<T> {
-    fn or_not_found(self, what: &'static str) -> FirmResult<T>;
+    fn or_not_found(self, what: &'static str) -> PracticeResult<T>;
 }
 
 impl<T> NotFoundAs<T> for Result<T, StoreError> {
-    fn or_not_found(self, what: &'static str) -> FirmResult<T> {
+    fn or_not_found(self, what: &'static str) -> PracticeResult<T> {
         self.map_err(|e| match e {
-            StoreError::NotFound => FirmError::NotFound(what),
-            other => FirmError::Store(other),
+            StoreError::NotFound => PracticeError::NotFound(what),
+            other => PracticeError::Store(other),
         })
     }
 }

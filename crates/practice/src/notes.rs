@@ -8,8 +8,8 @@ pub use store::notes::NoteSubject;
 use store::notes::{self, NewNote, Note, NotePatch};
 
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::{Practice, PracticeError, PracticeResult};
+use domain::validate::Problems;
 
 fn response(n: Note) -> NoteResponse {
     NoteResponse {
@@ -27,21 +27,21 @@ fn response(n: Note) -> NoteResponse {
     }
 }
 
-fn staff_only(caller: &Caller) -> FirmResult<()> {
+fn staff_only(caller: &Caller) -> PracticeResult<()> {
     caller.require(Permission::ClientsRead)?;
     if !caller.role.is_staff() {
-        return Err(FirmError::Forbidden(Permission::ClientsUpdate));
+        return Err(PracticeError::Forbidden(Permission::ClientsUpdate));
     }
     Ok(())
 }
 
-impl Firm {
+impl Practice {
     pub async fn create_note(
         &self,
         caller: &Caller,
         subject: NoteSubject,
         req: CreateNoteRequest,
-    ) -> FirmResult<NoteResponse> {
+    ) -> PracticeResult<NoteResponse> {
         staff_only(caller)?;
         let mut p = Problems::default();
         let title = p.text("title", req.title.as_deref(), 300);
@@ -76,7 +76,7 @@ impl Firm {
         subject: NoteSubject,
         cursor: Option<&str>,
         limit: usize,
-    ) -> FirmResult<Page<NoteResponse>> {
+    ) -> PracticeResult<Page<NoteResponse>> {
         staff_only(caller)?;
         let mut tx = self.tx(caller).await?;
         let exists = match subject {
@@ -86,7 +86,7 @@ impl Firm {
             }
         };
         if !exists {
-            return Err(FirmError::NotFound(match subject {
+            return Err(PracticeError::NotFound(match subject {
                 NoteSubject::Client(_) => "client",
                 NoteSubject::Engagement(_) => "engagement",
             }));
@@ -102,7 +102,7 @@ impl Firm {
         caller: &Caller,
         id: NoteId,
         req: UpdateNoteRequest,
-    ) -> FirmResult<NoteResponse> {
+    ) -> PracticeResult<NoteResponse> {
         staff_only(caller)?;
         let mut p = Problems::default();
         let title = req.title.as_ref().map(|t| p.text("title", t.as_deref(), 300));
@@ -126,7 +126,7 @@ impl Firm {
         Ok(response(note))
     }
 
-    pub async fn delete_note(&self, caller: &Caller, id: NoteId) -> FirmResult<()> {
+    pub async fn delete_note(&self, caller: &Caller, id: NoteId) -> PracticeResult<()> {
         staff_only(caller)?;
         let mut tx = self.tx(caller).await?;
         notes::delete(&mut tx, id, caller.user_id()).await.or_not_found("note")?;

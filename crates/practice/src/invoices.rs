@@ -15,8 +15,8 @@ use store::TenantTx;
 use store::invoices::{self, DraftChanges, Invoice, InvoiceDetail, InvoiceFilter, NewInvoice, NewPayment};
 
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::{Practice, PracticeError, PracticeResult};
+use domain::validate::Problems;
 
 fn invoice_response(
     i: Invoice,
@@ -96,7 +96,7 @@ fn line_inputs(lines: &[InvoiceLineInput]) -> Vec<LineInput> {
         .collect()
 }
 
-fn invoice_error(e: InvoiceError) -> FirmError {
+fn invoice_error(e: InvoiceError) -> PracticeError {
     let field = match &e {
         InvoiceError::LineCount => "lines".to_owned(),
         InvoiceError::Description(i) => format!("lines[{i}].description"),
@@ -106,19 +106,19 @@ fn invoice_error(e: InvoiceError) -> FirmError {
         InvoiceError::Discount => "discount".to_owned(),
         InvoiceError::TotalMismatch { .. } => "total".to_owned(),
     };
-    FirmError::invalid(field, e.to_string())
+    PracticeError::invalid(field, e.to_string())
 }
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-impl Firm {
+impl Practice {
     pub async fn create_invoice(
         &self,
         caller: &Caller,
         req: CreateInvoiceRequest,
-    ) -> FirmResult<InvoiceResponse> {
+    ) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingCreate)?;
         let mut p = Problems::default();
         let tax_rate = req.tax_rate.unwrap_or_default();
@@ -178,9 +178,9 @@ impl Firm {
         )
         .await
         .map_err(|e| match e {
-            store::StoreError::NotFound => FirmError::NotFound("client (or its engagement)"),
+            store::StoreError::NotFound => PracticeError::NotFound("client (or its engagement)"),
             e if e.is_conflict_on("invoices_organization_id_number_key") => {
-                FirmError::Conflict(format!("invoice number {number} is already used"))
+                PracticeError::Conflict(format!("invoice number {number} is already used"))
             }
             other => other.into(),
         })?;
@@ -189,7 +189,7 @@ impl Firm {
     }
 
     /// One invoice with lines and payments. A portal user opening a sent invoice marks it viewed.
-    pub async fn get_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<InvoiceResponse> {
+    pub async fn get_invoice(&self, caller: &Caller, id: InvoiceId) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingRead)?;
         let mut tx = self.tx(caller).await?;
         let mut detail =
@@ -207,12 +207,12 @@ impl Firm {
         caller: &Caller,
         id: InvoiceId,
         req: UpdateInvoiceRequest,
-    ) -> FirmResult<InvoiceResponse> {
+    ) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingUpdate)?;
         let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         if !current.invoice.status.allows(InvoiceAction::Edit) {
-            return Err(FirmError::Conflict(format!(
+            return Err(PracticeError::Conflict(format!(
                 "only drafts can be edited; this invoice is {}",
                 current.invoice.status
             )));
@@ -268,13 +268,15 @@ impl Firm {
         caller: &Caller,
         id: InvoiceId,
         action: InvoiceAction,
-    ) -> FirmResult<InvoiceResponse> {
+    ) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingUpdate)?;
         let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         let from = current.invoice.status;
         if !from.allows(action) {
-            return Err(FirmError::Conflict(format!("an invoice that is {from} cannot be {action:?}-ed")));
+            return Err(PracticeError::Conflict(format!(
+                "an invoice that is {from} cannot be {action:?}-ed"
+            )));
         }
         let to = from.after(action, false);
         if to != from {
@@ -285,11 +287,11 @@ impl Firm {
         Ok(detail_response(detail))
     }
 
-    pub async fn send_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<InvoiceResponse> {
+    pub async fn send_invoice(&self, caller: &Caller, id: InvoiceId) -> PracticeResult<InvoiceResponse> {
         self.move_invoice(caller, id, InvoiceAction::Send).await
     }
 
-    pub async fn cancel_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<InvoiceResponse> {
+    pub async fn cancel_invoice(&self, caller: &Caller, id: InvoiceId) -> PracticeResult<InvoiceResponse> {
         self.move_invoice(caller, id, InvoiceAction::Cancel).await
     }
 
@@ -298,7 +300,7 @@ impl Firm {
         caller: &Caller,
         id: InvoiceId,
         req: RecordPaymentRequest,
-    ) -> FirmResult<InvoiceResponse> {
+    ) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingUpdate)?;
         let mut p = Problems::default();
         let method = p.text("method", req.method.as_deref(), 50);
@@ -311,10 +313,10 @@ impl Firm {
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         let status = current.invoice.status;
         if !status.allows(InvoiceAction::Pay) {
-            return Err(FirmError::Conflict(format!("an invoice that is {status} takes no payments")));
+            return Err(PracticeError::Conflict(format!("an invoice that is {status} takes no payments")));
         }
         if req.amount > current.invoice.balance {
-            return Err(FirmError::invalid(
+            return Err(PracticeError::invalid(
                 "amount",
                 format!("exceeds the balance of {}", current.invoice.balance),
             ));
@@ -337,12 +339,12 @@ impl Firm {
         Ok(detail_response(detail))
     }
 
-    pub async fn delete_invoice(&self, caller: &Caller, id: InvoiceId) -> FirmResult<()> {
+    pub async fn delete_invoice(&self, caller: &Caller, id: InvoiceId) -> PracticeResult<()> {
         caller.require(Permission::BillingDelete)?;
         let mut tx = self.tx(caller).await?;
         let current = invoices::get(&mut tx, id, &ClientScope::All).await.or_not_found("invoice")?;
         if !current.invoice.status.allows(InvoiceAction::Delete) {
-            return Err(FirmError::Conflict(
+            return Err(PracticeError::Conflict(
                 "only drafts can be deleted; cancel a sent invoice instead".into(),
             ));
         }
@@ -356,7 +358,7 @@ impl Firm {
         caller: &Caller,
         q: &InvoiceListParams,
         limit: usize,
-    ) -> FirmResult<Page<InvoiceResponse>> {
+    ) -> PracticeResult<Page<InvoiceResponse>> {
         caller.require(Permission::BillingRead)?;
         let mut tx = self.tx(caller).await?;
         let filter = InvoiceFilter { client_id: q.client_id, status: q.status, due_before: q.due_before };
@@ -369,7 +371,7 @@ impl Firm {
         })
     }
 
-    pub async fn aging(&self, caller: &Caller, q: &AgingParams) -> FirmResult<AgingResponse> {
+    pub async fn aging(&self, caller: &Caller, q: &AgingParams) -> PracticeResult<AgingResponse> {
         caller.require(Permission::BillingRead)?;
         let as_of = q.as_of.unwrap_or_else(today);
         let mut tx = self.tx(caller).await?;
@@ -393,7 +395,7 @@ impl Firm {
     }
 
     /// Marks past-due invoices overdue (the daily scheduled job calls this per organization).
-    pub async fn mark_overdue(&self, tx: &mut TenantTx) -> FirmResult<u64> {
+    pub async fn mark_overdue(&self, tx: &mut TenantTx) -> PracticeResult<u64> {
         Ok(invoices::mark_overdue(tx, today()).await?)
     }
 }

@@ -8,7 +8,7 @@ use identity::Caller;
 use store::notifications::{self, Notification};
 
 use crate::error::NotFoundAs;
-use crate::{Firm, FirmResult};
+use crate::{Practice, PracticeResult};
 
 fn response(n: Notification) -> NotificationResponse {
     NotificationResponse {
@@ -22,7 +22,7 @@ fn response(n: Notification) -> NotificationResponse {
     }
 }
 
-impl Firm {
+impl Practice {
     /// The caller's notifications, newest first (`unread_only`: those not read yet).
     pub async fn list_notifications(
         &self,
@@ -30,7 +30,7 @@ impl Firm {
         unread_only: bool,
         cursor: Option<&str>,
         limit: usize,
-    ) -> FirmResult<Page<NotificationResponse>> {
+    ) -> PracticeResult<Page<NotificationResponse>> {
         let mut tx = self.tx(caller).await?;
         let page = notifications::list(&mut tx, caller.user_id(), unread_only, cursor, limit).await?;
         tx.commit().await?;
@@ -41,7 +41,7 @@ impl Firm {
         &self,
         caller: &Caller,
         id: NotificationId,
-    ) -> FirmResult<NotificationResponse> {
+    ) -> PracticeResult<NotificationResponse> {
         let mut tx = self.tx(caller).await?;
         let n = notifications::mark_read(&mut tx, caller.user_id(), id).await.or_not_found("notification")?;
         tx.commit().await?;
@@ -49,7 +49,7 @@ impl Firm {
     }
 
     /// Marks all the caller's unread notifications read; returns how many.
-    pub async fn mark_all_notifications_read(&self, caller: &Caller) -> FirmResult<u64> {
+    pub async fn mark_all_notifications_read(&self, caller: &Caller) -> PracticeResult<u64> {
         let mut tx = self.tx(caller).await?;
         let marked = notifications::mark_all_read(&mut tx, caller.user_id()).await?;
         tx.commit().await?;

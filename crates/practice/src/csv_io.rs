@@ -9,7 +9,7 @@
 
 use api_types::clients::{ClientResponse, CreateClientRequest};
 
-use crate::{FirmError, FirmResult};
+use crate::{PracticeError, PracticeResult};
 
 const IMPORT_COLUMNS: &[&str] = &[
     "business_name",
@@ -43,12 +43,12 @@ pub(crate) struct ImportRow {
     pub problems: Vec<(String, String)>,
 }
 
-pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<ImportRow>> {
+pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> PracticeResult<Vec<ImportRow>> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body); // Excel's BOM
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(body);
     let headers = reader
         .headers()
-        .map_err(|e| FirmError::Unreadable(format!("the first line must be a CSV header: {e}")))?
+        .map_err(|e| PracticeError::Unreadable(format!("the first line must be a CSV header: {e}")))?
         .clone();
     let names: Vec<String> =
         headers.iter().map(|h| h.trim().to_lowercase().replace([' ', '-'], "_")).collect();
@@ -58,14 +58,14 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<Impor
         .filter(|n| !IMPORT_COLUMNS.contains(n) && !EXPORT_ONLY.contains(n))
         .collect();
     if !unknown.is_empty() {
-        return Err(FirmError::Unreadable(format!(
+        return Err(PracticeError::Unreadable(format!(
             "unknown column(s) {}; expected some of {}",
             unknown.join(", "),
             IMPORT_COLUMNS.join(", ")
         )));
     }
     if !names.iter().any(|n| n == "business_name") {
-        return Err(FirmError::Unreadable("the header must name a business_name column".into()));
+        return Err(PracticeError::Unreadable("the header must name a business_name column".into()));
     }
     let col = |name: &str| names.iter().position(|n| n == name);
     let idx: Vec<Option<usize>> = IMPORT_COLUMNS.iter().map(|c| col(c)).collect();
@@ -74,9 +74,11 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> FirmResult<Vec<Impor
     let (mut counted_lines, mut counted_upto) = (0usize, 0usize);
     for record in reader.records() {
         if rows.len() >= max_rows {
-            return Err(FirmError::Unreadable(format!("at most {max_rows} rows per import; split the file")));
+            return Err(PracticeError::Unreadable(format!(
+                "at most {max_rows} rows per import; split the file"
+            )));
         }
-        let record = record.map_err(|e| FirmError::Unreadable(format!("unreadable CSV: {e}")))?;
+        let record = record.map_err(|e| PracticeError::Unreadable(format!("unreadable CSV: {e}")))?;
         // Count lines ourselves from the byte offset: the reader does not count skipped blank lines.
         let mut offset = record.position().map_or(0, |p| p.byte() as usize).min(body.len());
         // The recorded position can sit on blank lines skipped before the record.
@@ -219,9 +221,9 @@ mod tests {
 
     #[test]
     fn refuses_files_it_cannot_read() {
-        assert!(matches!(parse_import(b"name,whatever\nx,y\n", 10), Err(FirmError::Unreadable(_))));
-        assert!(matches!(parse_import(b"legal_name\nx\n", 10), Err(FirmError::Unreadable(_))));
-        assert!(matches!(parse_import(b"business_name\na\nb\nc\n", 2), Err(FirmError::Unreadable(_))));
+        assert!(matches!(parse_import(b"name,whatever\nx,y\n", 10), Err(PracticeError::Unreadable(_))));
+        assert!(matches!(parse_import(b"legal_name\nx\n", 10), Err(PracticeError::Unreadable(_))));
+        assert!(matches!(parse_import(b"business_name\na\nb\nc\n", 2), Err(PracticeError::Unreadable(_))));
         let ragged = parse_import(b"business_name,industry\na\n", 10).unwrap();
         assert_eq!(ragged[0].problems[0].0, "row");
     }

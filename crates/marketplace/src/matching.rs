@@ -19,11 +19,11 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use store::marketplace::{self, Assessment, Match, NewMatch, NewReview};
 
-use super::search::review_response;
-use super::summary_response;
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::search::review_response;
+use crate::views::summary_response;
+use crate::{Marketplace, MarketplaceError, MarketplaceResult};
+use domain::validate::Problems;
 
 /// How many of the best-rated candidates passing the hard filters are scored.
 const CANDIDATES: i64 = 300;
@@ -68,12 +68,12 @@ fn match_response(m: Match, advisor: Option<api_types::marketplace::AdvisorSumma
     }
 }
 
-impl Firm {
+impl Marketplace {
     pub async fn create_assessment(
         &self,
         caller: &Caller,
         req: CreateAssessmentRequest,
-    ) -> FirmResult<AssessmentResponse> {
+    ) -> MarketplaceResult<AssessmentResponse> {
         caller.require(Permission::ClientsUpdate)?;
         let mut p = Problems::default();
         let mut list = |field: &str, v: &[String], allowed: &[&str]| match vocabulary(v, allowed) {
@@ -137,10 +137,10 @@ impl Firm {
         caller: &Caller,
         id: AssessmentId,
         count: usize,
-    ) -> FirmResult<Vec<MatchResponse>> {
+    ) -> MarketplaceResult<Vec<MatchResponse>> {
         caller.require(Permission::ClientsUpdate)?;
         if !(1..=20).contains(&count) {
-            return Err(FirmError::invalid("count", "must be 1 to 20"));
+            return Err(MarketplaceError::invalid("count", "must be 1 to 20"));
         }
         let mut tx = self.tx(caller).await?;
         let a = marketplace::assessment(&mut tx, id).await.or_not_found("needs assessment")?;
@@ -197,7 +197,7 @@ impl Firm {
         self.with_advisors(saved).await
     }
 
-    async fn with_advisors(&self, matches: Vec<Match>) -> FirmResult<Vec<MatchResponse>> {
+    async fn with_advisors(&self, matches: Vec<Match>) -> MarketplaceResult<Vec<MatchResponse>> {
         let ids: Vec<domain::AdvisorId> = matches.iter().map(|m| m.advisor_id).collect();
         let listings = marketplace::listings(&self.db, &ids).await?;
         Ok(matches
@@ -216,23 +216,23 @@ impl Firm {
         &self,
         caller: &Caller,
         id: AssessmentId,
-    ) -> FirmResult<Vec<MatchResponse>> {
+    ) -> MarketplaceResult<Vec<MatchResponse>> {
         caller.require(Permission::ClientsRead)?;
-        let (firm, owned) = (self.clone(), caller.clone());
+        let (market, owned) = (self.clone(), caller.clone());
         self.cached_matches(caller.organization_id, id, move || async move {
-            let mut tx = firm.tx(&owned).await?;
+            let mut tx = market.tx(&owned).await?;
             marketplace::assessment(&mut tx, id).await.or_not_found("needs assessment")?;
             let list = marketplace::matches_of_assessment(&mut tx, id).await?;
             tx.commit().await?;
-            firm.with_advisors(list).await
+            market.with_advisors(list).await
         })
         .await
     }
 
     /// Matches addressed to this organization's advisors (once the client has made contact).
-    pub async fn incoming_matches(&self, caller: &Caller) -> FirmResult<Vec<MatchResponse>> {
+    pub async fn incoming_matches(&self, caller: &Caller) -> MarketplaceResult<Vec<MatchResponse>> {
         if !caller.role.is_staff() {
-            return Err(FirmError::Forbidden(Permission::ClientsRead));
+            return Err(MarketplaceError::Forbidden(Permission::ClientsRead));
         }
         let mut tx = self.tx(caller).await?;
         let list = marketplace::matches_for_advisors(&mut tx, 200).await?;
@@ -248,7 +248,7 @@ impl Firm {
         caller: &Caller,
         id: MatchId,
         to: MatchStatus,
-    ) -> FirmResult<MatchResponse> {
+    ) -> MarketplaceResult<MatchResponse> {
         let mut tx = self.tx(caller).await?;
         let m = marketplace::match_for_update(&mut tx, id).await.or_not_found("match")?;
         let own_profile = match caller.session_id() {
@@ -264,12 +264,12 @@ impl Firm {
         } else if caller.organization_id == m.organization_id && caller.has(Permission::ClientsUpdate) {
             MatchSide::Client
         } else {
-            return Err(FirmError::NotAllowed(
+            return Err(MarketplaceError::NotAllowed(
                 "only the client's firm or the advisor may move this match".into(),
             ));
         };
         if !m.status.may_move(to, side) {
-            return Err(FirmError::Conflict(format!(
+            return Err(MarketplaceError::Conflict(format!(
                 "the {} side cannot move a match from {} to {to}",
                 if side == MatchSide::Client { "client" } else { "advisor" },
                 m.status
@@ -288,7 +288,7 @@ impl Firm {
         caller: &Caller,
         id: MatchId,
         req: CreateReviewRequest,
-    ) -> FirmResult<ReviewResponse> {
+    ) -> MarketplaceResult<ReviewResponse> {
         caller.require(Permission::ClientsUpdate)?;
         let mut p = Problems::default();
         let scores = [
@@ -313,10 +313,12 @@ impl Firm {
         let mut tx = self.tx(caller).await?;
         let m = marketplace::match_for_update(&mut tx, id).await.or_not_found("match")?;
         if m.organization_id != caller.organization_id {
-            return Err(FirmError::NotFound("match"));
+            return Err(MarketplaceError::NotFound("match"));
         }
         if m.status != MatchStatus::Accepted {
-            return Err(FirmError::Conflict("only an accepted match's advisor can be reviewed".into()));
+            return Err(MarketplaceError::Conflict(
+                "only an accepted match's advisor can be reviewed".into(),
+            ));
         }
         let review = marketplace::create_review(
             &mut tx,
@@ -332,7 +334,7 @@ impl Firm {
         .await
         .map_err(|e| {
             if e.is_conflict_on("marketplace_reviews_match_id_key") {
-                FirmError::Conflict("this match was already reviewed".into())
+                MarketplaceError::Conflict("this match was already reviewed".into())
             } else {
                 e.into()
             }

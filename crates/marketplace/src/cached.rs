@@ -22,8 +22,8 @@ use domain::{AdvisorId, AssessmentId, OrganizationId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::search::{load_detail, load_featured, load_search};
-use crate::{Firm, FirmResult};
+use crate::search::{load_detail, load_featured, load_search};
+use crate::{Marketplace, MarketplaceResult};
 
 /// The marketplace's uses of the cache, by the names configuration gives them.
 pub const CACHE_USES: [&str; 5] = [
@@ -83,11 +83,11 @@ impl MarketplaceCache {
         key: &str,
         tags: &[Tag],
         loader: F,
-    ) -> FirmResult<T>
+    ) -> MarketplaceResult<T>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = FirmResult<T>> + Send + 'static,
+        Fut: Future<Output = MarketplaceResult<T>> + Send + 'static,
     {
         self.cache.get_or_load(self.use_named(use_name), scope, key, tags, loader).await
     }
@@ -105,13 +105,13 @@ fn assessment(org: OrganizationId, id: AssessmentId) -> Tag {
     Tag::new(Scope::Tenant(org.as_uuid()), format!("assessment:{id}"))
 }
 
-impl Firm {
+impl Marketplace {
     /// The public search (with facets when asked), cached by its parameters.
     pub async fn search_advisors(
         &self,
         q: &AdvisorSearchParams,
         limit: usize,
-    ) -> FirmResult<AdvisorSearchResponse> {
+    ) -> MarketplaceResult<AdvisorSearchResponse> {
         let use_name = if q.facets == Some(true) { "marketplace.facets" } else { "marketplace.search" };
         // Serializing plain parameters cannot fail; `Debug` is an equally unique key if it ever did.
         let key = serde_json::to_string(&(q, limit)).unwrap_or_else(|_| format!("{q:?}/{limit}"));
@@ -123,7 +123,7 @@ impl Firm {
             .await
     }
 
-    pub async fn advisor_detail(&self, id: AdvisorId) -> FirmResult<AdvisorDetail> {
+    pub async fn advisor_detail(&self, id: AdvisorId) -> MarketplaceResult<AdvisorDetail> {
         let db = self.db.clone();
         self.market_cache
             .get("marketplace.detail", Scope::Public, &id.to_string(), &[advisor(id)], move || async move {
@@ -132,7 +132,7 @@ impl Firm {
             .await
     }
 
-    pub async fn featured_advisors(&self, q: &FeaturedParams) -> FirmResult<Vec<AdvisorSummary>> {
+    pub async fn featured_advisors(&self, q: &FeaturedParams) -> MarketplaceResult<Vec<AdvisorSummary>> {
         let key = serde_json::to_string(q).unwrap_or_else(|_| format!("{q:?}"));
         let (db, q) = (self.db.clone(), q.clone());
         self.market_cache
@@ -148,10 +148,10 @@ impl Firm {
         org: OrganizationId,
         id: AssessmentId,
         loader: F,
-    ) -> FirmResult<Vec<MatchResponse>>
+    ) -> MarketplaceResult<Vec<MatchResponse>>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = FirmResult<Vec<MatchResponse>>> + Send + 'static,
+        Fut: Future<Output = MarketplaceResult<Vec<MatchResponse>>> + Send + 'static,
     {
         let tags = [assessment(org, id), advisors()];
         self.market_cache

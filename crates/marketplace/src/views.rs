@@ -1,16 +1,4 @@
-//! The advisor marketplace's use cases.
-//!
-//! - [`profiles`]: an advisor's own profile, its verification by platform administrators.
-//! - [`search`]: the public search, facets, featured lists, comparison and detail.
-//! - [`matching`]: needs assessments, scoring candidates, the match lifecycle and reviews.
-//! - [`cached`]: the cached reads and the tags writes bump.
-
-mod cached;
-mod matching;
-mod profiles;
-mod search;
-
-pub use cached::{CACHE_USES, MarketplaceCache, UseSettings};
+//! The response shapes of profiles and listings, from their rows.
 
 use api_types::marketplace::{AdvisorSummary, ProfileResponse};
 use store::marketplace::{ListingSummary, Profile};

@@ -1,19 +1,26 @@
-//! Field checks shared by the use cases; each collects every problem rather than stopping at one.
+//! Field checks shared by the use cases of every feature crate; each collects every problem
+//! rather than stopping at one, so a form or a request gets all its errors at once.
 
-use domain::Email;
 use rust_decimal::Decimal;
 
-/// Collects field problems.
-#[derive(Default)]
-pub(crate) struct Problems(pub Vec<(String, String)>);
+use crate::Email;
+
+/// The problems of one input, each (field, message); each feature maps it to its `Invalid` error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+/// Collects field problems: (field, message).
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<(String, String)>);
 
 impl Problems {
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push((field.into(), message.into()));
     }
 
-    pub fn into_result(self) -> Result<(), crate::FirmError> {
-        if self.0.is_empty() { Ok(()) } else { Err(crate::FirmError::Invalid(self.0)) }
+    /// `Ok` when nothing was added; otherwise every problem.
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(FieldErrors(self.0)) }
     }
 
     /// Required text, trimmed, 1..=max characters.

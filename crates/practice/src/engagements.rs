@@ -11,8 +11,8 @@ use store::engagements::{self, Engagement, EngagementFields, EngagementFilter};
 use store::{TenantTx, users};
 
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::{Practice, PracticeError, PracticeResult};
+use domain::validate::Problems;
 
 pub(crate) fn engagement_response(e: Engagement) -> EngagementResponse {
     EngagementResponse {
@@ -53,12 +53,12 @@ fn tax_year(p: &mut Problems, v: Option<i32>) -> Option<i32> {
     Some(y)
 }
 
-impl Firm {
+impl Practice {
     pub async fn create_engagement(
         &self,
         caller: &Caller,
         req: CreateEngagementRequest,
-    ) -> FirmResult<EngagementResponse> {
+    ) -> PracticeResult<EngagementResponse> {
         caller.require(Permission::EngagementsCreate)?;
         let mut p = Problems::default();
         let fields = EngagementFields {
@@ -92,7 +92,11 @@ impl Firm {
         Ok(engagement_response(e))
     }
 
-    pub async fn get_engagement(&self, caller: &Caller, id: EngagementId) -> FirmResult<EngagementResponse> {
+    pub async fn get_engagement(
+        &self,
+        caller: &Caller,
+        id: EngagementId,
+    ) -> PracticeResult<EngagementResponse> {
         caller.require(Permission::EngagementsRead)?;
         let mut tx = self.tx(caller).await?;
         let e = engagements::get(&mut tx, id, &caller.client_scope()).await.or_not_found("engagement")?;
@@ -105,7 +109,7 @@ impl Firm {
         caller: &Caller,
         id: EngagementId,
         req: UpdateEngagementRequest,
-    ) -> FirmResult<EngagementResponse> {
+    ) -> PracticeResult<EngagementResponse> {
         caller.require(Permission::EngagementsUpdate)?;
         let mut p = Problems::default();
         let fields = EngagementFields {
@@ -130,9 +134,9 @@ impl Firm {
             check_staff(&mut tx, user).await?;
         }
         let e = engagements::update(&mut tx, id, &fields).await.map_err(|e| match e {
-            store::StoreError::NotFound => FirmError::NotFound("engagement"),
+            store::StoreError::NotFound => PracticeError::NotFound("engagement"),
             store::StoreError::Constraint(c) if c.contains("check") => {
-                FirmError::invalid("due_date", "must not be before start_date")
+                PracticeError::invalid("due_date", "must not be before start_date")
             }
             other => other.into(),
         })?;
@@ -140,7 +144,7 @@ impl Firm {
         Ok(engagement_response(e))
     }
 
-    pub async fn delete_engagement(&self, caller: &Caller, id: EngagementId) -> FirmResult<()> {
+    pub async fn delete_engagement(&self, caller: &Caller, id: EngagementId) -> PracticeResult<()> {
         caller.require(Permission::EngagementsDelete)?;
         let mut tx = self.tx(caller).await?;
         engagements::delete(&mut tx, id).await.or_not_found("engagement")?;
@@ -155,7 +159,7 @@ impl Firm {
         client: Option<ClientId>,
         q: &EngagementListParams,
         limit: usize,
-    ) -> FirmResult<Page<EngagementResponse>> {
+    ) -> PracticeResult<Page<EngagementResponse>> {
         caller.require(Permission::EngagementsRead)?;
         let assigned_to = match q.assigned_to.as_deref() {
             None => None,
@@ -163,7 +167,7 @@ impl Firm {
             Some(other) => Some(
                 other
                     .parse::<UserId>()
-                    .map_err(|_| FirmError::invalid("assigned_to", "must be a member id or `me`"))?,
+                    .map_err(|_| PracticeError::invalid("assigned_to", "must be a member id or `me`"))?,
             ),
         };
         let scope = caller.client_scope();
@@ -186,11 +190,11 @@ impl Firm {
     }
 }
 
-async fn check_staff(tx: &mut TenantTx, user: UserId) -> FirmResult<()> {
+async fn check_staff(tx: &mut TenantTx, user: UserId) -> PracticeResult<()> {
     match users::get(tx, user).await {
         Ok(m) if m.role.is_staff() => Ok(()),
         Ok(_) | Err(store::StoreError::NotFound) => {
-            Err(FirmError::invalid("assigned_to", "must be a staff member of this organization"))
+            Err(PracticeError::invalid("assigned_to", "must be a staff member of this organization"))
         }
         Err(e) => Err(e.into()),
     }

@@ -10,10 +10,10 @@ use identity::Caller;
 use store::marketplace::{self, ProfileFields};
 use store::{PlatformAdmin, TenantTx};
 
-use super::profile_response;
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::views::profile_response;
+use crate::{Marketplace, MarketplaceError, MarketplaceResult};
+use domain::validate::Problems;
 
 fn list(
     p: &mut Problems,
@@ -32,7 +32,7 @@ fn list(
 }
 
 /// Validates a profile request; `create` requires the name and title.
-fn fields(req: &ProfileRequest, create: bool) -> FirmResult<ProfileFields> {
+fn fields(req: &ProfileRequest, create: bool) -> MarketplaceResult<ProfileFields> {
     let mut p = Problems::default();
     let display_name = match (&req.display_name, create) {
         (Some(n), _) => Some(p.required("display_name", n, 200)),
@@ -92,24 +92,28 @@ fn fields(req: &ProfileRequest, create: bool) -> FirmResult<ProfileFields> {
     Ok(f)
 }
 
-impl Firm {
+impl Marketplace {
     /// The signed-in member's own advisor profile (advisors are members of a firm).
-    fn advisor_user(caller: &Caller) -> FirmResult<domain::UserId> {
+    fn advisor_user(caller: &Caller) -> MarketplaceResult<domain::UserId> {
         if !caller.role.is_staff() || caller.session_id().is_none() {
-            return Err(FirmError::NotAllowed(
+            return Err(MarketplaceError::NotAllowed(
                 "sign in as the advisor (a staff member) to manage a profile".into(),
             ));
         }
         Ok(caller.user_id())
     }
 
-    pub async fn create_profile(&self, caller: &Caller, req: ProfileRequest) -> FirmResult<ProfileResponse> {
+    pub async fn create_profile(
+        &self,
+        caller: &Caller,
+        req: ProfileRequest,
+    ) -> MarketplaceResult<ProfileResponse> {
         let user = Self::advisor_user(caller)?;
         let f = fields(&req, true)?;
         let mut tx = self.tx(caller).await?;
         let p = marketplace::create_profile(&mut tx, AdvisorId::new(), user, &f).await.map_err(|e| {
             if e.is_conflict_on("advisor_profiles_user_id_key") {
-                FirmError::Conflict(
+                MarketplaceError::Conflict(
                     "you already have a profile; change it with PATCH /v1/marketplace/profile".into(),
                 )
             } else {
@@ -121,27 +125,31 @@ impl Firm {
         Ok(profile_response(p))
     }
 
-    pub async fn my_profile(&self, caller: &Caller) -> FirmResult<ProfileResponse> {
+    pub async fn my_profile(&self, caller: &Caller) -> MarketplaceResult<ProfileResponse> {
         let user = Self::advisor_user(caller)?;
         let mut tx = self.tx(caller).await?;
         let p = marketplace::profile_of_user(&mut tx, user)
             .await?
-            .ok_or(FirmError::NotFound("advisor profile"))?;
+            .ok_or(MarketplaceError::NotFound("advisor profile"))?;
         tx.commit().await?;
         Ok(profile_response(p))
     }
 
     /// Edits the profile. An active profile stays listed (the listing follows the edit).
-    pub async fn update_profile(&self, caller: &Caller, req: ProfileRequest) -> FirmResult<ProfileResponse> {
+    pub async fn update_profile(
+        &self,
+        caller: &Caller,
+        req: ProfileRequest,
+    ) -> MarketplaceResult<ProfileResponse> {
         let user = Self::advisor_user(caller)?;
         let f = fields(&req, false)?;
         let mut tx = self.tx(caller).await?;
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
-            .ok_or(FirmError::NotFound("advisor profile"))?;
+            .ok_or(MarketplaceError::NotFound("advisor profile"))?;
         let p = marketplace::update_profile(&mut tx, current.id, &f).await.map_err(|e| match e {
             store::StoreError::Constraint(_) => {
-                FirmError::invalid("retainer_max", "must not be below retainer_min")
+                MarketplaceError::invalid("retainer_max", "must not be below retainer_min")
             }
             other => other.into(),
         })?;
@@ -151,20 +159,20 @@ impl Firm {
     }
 
     /// Asks for verification (from pending, or after a rejection).
-    pub async fn submit_profile(&self, caller: &Caller) -> FirmResult<ProfileResponse> {
+    pub async fn submit_profile(&self, caller: &Caller) -> MarketplaceResult<ProfileResponse> {
         let user = Self::advisor_user(caller)?;
         let mut tx = self.tx(caller).await?;
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
-            .ok_or(FirmError::NotFound("advisor profile"))?;
+            .ok_or(MarketplaceError::NotFound("advisor profile"))?;
         if current.services.is_empty() || current.industries.is_empty() {
-            return Err(FirmError::invalid(
+            return Err(MarketplaceError::invalid(
                 "services",
                 "list at least one service and one industry before submitting",
             ));
         }
         let to = current.status.after(ProfileAction::Submit).ok_or_else(|| {
-            FirmError::Conflict(format!("a profile that is {} cannot be submitted", current.status))
+            MarketplaceError::Conflict(format!("a profile that is {} cannot be submitted", current.status))
         })?;
         let p = marketplace::set_profile_status(&mut tx, current.id, current.status, to, None).await?;
         tx.commit().await?;
@@ -176,17 +184,17 @@ impl Firm {
         &self,
         caller: &Caller,
         req: AvailabilityRequest,
-    ) -> FirmResult<ProfileResponse> {
+    ) -> MarketplaceResult<ProfileResponse> {
         let user = Self::advisor_user(caller)?;
         if let Some(c) = req.current_clients
             && !(0..=500).contains(&c)
         {
-            return Err(FirmError::invalid("current_clients", "must be 0 to 500"));
+            return Err(MarketplaceError::invalid("current_clients", "must be 0 to 500"));
         }
         let mut tx = self.tx(caller).await?;
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
-            .ok_or(FirmError::NotFound("advisor profile"))?;
+            .ok_or(MarketplaceError::NotFound("advisor profile"))?;
         let p =
             marketplace::set_availability(&mut tx, current.id, req.is_available, req.current_clients).await?;
         tx.commit().await?;
@@ -195,7 +203,7 @@ impl Firm {
     }
 
     /// Profiles waiting for verification, oldest first (platform administrators).
-    pub async fn review_queue(&self, admin: &PlatformAdmin) -> FirmResult<Vec<ProfileResponse>> {
+    pub async fn review_queue(&self, admin: &PlatformAdmin) -> MarketplaceResult<Vec<ProfileResponse>> {
         let mut tx = TenantTx::begin_platform(&self.db, admin).await?;
         let list = marketplace::review_queue(&mut tx, 200).await?;
         tx.commit().await?;
@@ -209,16 +217,16 @@ impl Firm {
         id: AdvisorId,
         action: ProfileAction,
         reason: Option<String>,
-    ) -> FirmResult<ProfileResponse> {
+    ) -> MarketplaceResult<ProfileResponse> {
         let mut tx = TenantTx::begin_platform(&self.db, admin).await?;
         if matches!(action, ProfileAction::Reject | ProfileAction::Suspend)
             && reason.as_deref().is_none_or(|r| r.trim().is_empty())
         {
-            return Err(FirmError::invalid("reason", "say why, for the advisor"));
+            return Err(MarketplaceError::invalid("reason", "say why, for the advisor"));
         }
         let current = marketplace::profile_for_update(&mut tx, id).await.or_not_found("advisor profile")?;
         let to: ProfileStatus = current.status.after(action).ok_or_else(|| {
-            FirmError::Conflict(format!("a profile that is {} cannot be {action:?}d", current.status))
+            MarketplaceError::Conflict(format!("a profile that is {} cannot be {action:?}d", current.status))
         })?;
         let p = marketplace::set_profile_status(&mut tx, id, current.status, to, reason.as_deref()).await?;
         tx.commit().await?;

@@ -18,9 +18,9 @@ use store::clients::{
 use store::{AuditRecord, TenantTx, users};
 
 use crate::error::NotFoundAs;
-use crate::validate::Problems;
-use crate::{Firm, FirmError, FirmResult};
+use crate::{Practice, PracticeError, PracticeResult};
 use crate::{csv_io, tax};
+use domain::validate::Problems;
 
 /// The most ids one bulk action takes.
 pub const MAX_BULK: usize = 1000;
@@ -30,8 +30,8 @@ pub const MAX_IMPORT_ROWS: usize = 100_000;
 /// Streamed CSV export body.
 pub type ExportStream = futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
 
-impl Firm {
-    pub(crate) async fn tx(&self, caller: &Caller) -> FirmResult<TenantTx> {
+impl Practice {
+    pub(crate) async fn tx(&self, caller: &Caller) -> PracticeResult<TenantTx> {
         Ok(caller.begin(&self.db).await?)
     }
 
@@ -118,7 +118,7 @@ impl Firm {
         &self,
         caller: &Caller,
         req: CreateClientRequest,
-    ) -> FirmResult<ClientResponse> {
+    ) -> PracticeResult<ClientResponse> {
         caller.require(Permission::ClientsCreate)?;
         let id = ClientId::new();
         let mut p = Problems::default();
@@ -187,7 +187,7 @@ impl Firm {
         }
     }
 
-    pub async fn get_client(&self, caller: &Caller, id: ClientId) -> FirmResult<ClientResponse> {
+    pub async fn get_client(&self, caller: &Caller, id: ClientId) -> PracticeResult<ClientResponse> {
         caller.require(Permission::ClientsRead)?;
         let mut tx = self.tx(caller).await?;
         let client = clients::get(&mut tx, id, &caller.client_scope()).await.or_not_found("client")?;
@@ -200,10 +200,10 @@ impl Firm {
         caller: &Caller,
         id: ClientId,
         req: UpdateClientRequest,
-    ) -> FirmResult<ClientResponse> {
+    ) -> PracticeResult<ClientResponse> {
         caller.require(Permission::ClientsUpdate)?;
         if req.status == Some(ClientStatus::Archived) {
-            return Err(FirmError::invalid("status", "archive with POST /v1/clients/{id}/archive"));
+            return Err(PracticeError::invalid("status", "archive with POST /v1/clients/{id}/archive"));
         }
         let mut p = Problems::default();
         let tax_id = match &req.tax_id {
@@ -255,7 +255,7 @@ impl Firm {
         if let Some(Some(tax)) = &fields.tax_id {
             let existing = clients::with_tax_index(&mut tx, std::slice::from_ref(&tax.index)).await?;
             if existing.iter().any(|other| *other != id) {
-                return Err(FirmError::Conflict("another client already has this tax id".into()));
+                return Err(PracticeError::Conflict("another client already has this tax id".into()));
             }
         }
         let client = clients::update(&mut tx, id, &fields).await.or_not_found("client")?;
@@ -263,7 +263,7 @@ impl Firm {
         Ok(self.client_response(caller, client))
     }
 
-    pub async fn delete_client(&self, caller: &Caller, id: ClientId) -> FirmResult<()> {
+    pub async fn delete_client(&self, caller: &Caller, id: ClientId) -> PracticeResult<()> {
         caller.require(Permission::ClientsDelete)?;
         let mut tx = self.tx(caller).await?;
         clients::soft_delete(&mut tx, id).await.or_not_found("client")?;
@@ -277,7 +277,7 @@ impl Firm {
         caller: &Caller,
         id: ClientId,
         archived: bool,
-    ) -> FirmResult<ClientResponse> {
+    ) -> PracticeResult<ClientResponse> {
         caller.require(Permission::ClientsUpdate)?;
         let mut tx = self.tx(caller).await?;
         clients::get(&mut tx, id, &ClientScope::All).await.or_not_found("client")?;
@@ -292,7 +292,7 @@ impl Firm {
         caller: &Caller,
         q: &ClientListParams,
         limit: usize,
-    ) -> FirmResult<Page<ClientSummaryResponse>> {
+    ) -> PracticeResult<Page<ClientSummaryResponse>> {
         caller.require(Permission::ClientsRead)?;
         let mut p = Problems::default();
         let filter = parse_filter(caller, &mut p, FilterArgs::from(q));
@@ -374,20 +374,20 @@ impl Firm {
         &self,
         caller: &Caller,
         req: BulkClientRequest,
-    ) -> FirmResult<BulkClientResponse> {
+    ) -> PracticeResult<BulkClientResponse> {
         caller.require(Permission::ClientsUpdate)?;
         let mut ids = req.ids.clone();
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() || ids.len() > MAX_BULK {
-            return Err(FirmError::invalid("ids", format!("give 1 to {MAX_BULK} client ids")));
+            return Err(PracticeError::invalid("ids", format!("give 1 to {MAX_BULK} client ids")));
         }
         let mut tx = self.tx(caller).await?;
         let found = clients::existing(&mut tx, &ids).await?;
         if found.len() != ids.len() {
             let missing: Vec<String> =
                 ids.iter().filter(|id| !found.contains(id)).map(|id| id.to_string()).collect();
-            return Err(FirmError::Missing(format!(
+            return Err(PracticeError::Missing(format!(
                 "no such client: {}; nothing was changed",
                 missing.join(", ")
             )));
@@ -400,7 +400,7 @@ impl Firm {
             }
             BulkAction::SetStatus => {
                 let status = req.status.filter(|s| *s != ClientStatus::Archived).ok_or_else(|| {
-                    FirmError::invalid("status", "set_status needs a status other than archived")
+                    PracticeError::invalid("status", "set_status needs a status other than archived")
                 })?;
                 clients::bulk_set(&mut tx, &ids, &BulkChange::Status(status)).await?
             }
@@ -422,7 +422,7 @@ impl Firm {
         caller: &Caller,
         body: &[u8],
         dry_run: bool,
-    ) -> FirmResult<ImportReport> {
+    ) -> PracticeResult<ImportReport> {
         caller.require(Permission::ClientsCreate)?;
         let parsed = csv_io::parse_import(body, MAX_IMPORT_ROWS)?;
         let mut tx = self.tx(caller).await?;
@@ -484,7 +484,7 @@ impl Firm {
         report.rejected.sort_by_key(|r| r.line);
         report.accepted = report.rows - report.rejected.len();
         if !report.rejected.is_empty() {
-            return Err(FirmError::ImportRejected(Box::new(report)));
+            return Err(PracticeError::ImportRejected(Box::new(report)));
         }
         if dry_run {
             return Ok(report);
@@ -502,7 +502,11 @@ impl Firm {
 
     /// Streams the clients matching the filters as CSV, in name order, a thousand rows at a time
     /// from one read transaction.
-    pub async fn export_clients(&self, caller: &Caller, q: &ClientExportParams) -> FirmResult<ExportStream> {
+    pub async fn export_clients(
+        &self,
+        caller: &Caller,
+        q: &ClientExportParams,
+    ) -> PracticeResult<ExportStream> {
         caller.require(Permission::ClientsExport)?;
         let mut p = Problems::default();
         let filter = parse_filter(caller, &mut p, FilterArgs::from(q));
@@ -560,19 +564,19 @@ impl Firm {
 }
 
 /// The assignee must be an active staff member of this organization.
-async fn check_assignee(tx: &mut TenantTx, user: UserId, field: &str) -> FirmResult<()> {
+async fn check_assignee(tx: &mut TenantTx, user: UserId, field: &str) -> PracticeResult<()> {
     match users::get(tx, user).await {
         Ok(m) if m.role.is_staff() && m.status == domain::UserStatus::Active => Ok(()),
         Ok(_) | Err(store::StoreError::NotFound) => {
-            Err(FirmError::invalid(field, "must be an active staff member of this organization"))
+            Err(PracticeError::invalid(field, "must be an active staff member of this organization"))
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn reject_known_tax_ids(tx: &mut TenantTx, indexes: &[Vec<u8>]) -> FirmResult<()> {
+async fn reject_known_tax_ids(tx: &mut TenantTx, indexes: &[Vec<u8>]) -> PracticeResult<()> {
     if !clients::known_tax_indexes(tx, indexes).await?.is_empty() {
-        return Err(FirmError::Conflict("a client with this tax id already exists".into()));
+        return Err(PracticeError::Conflict("a client with this tax id already exists".into()));
     }
     Ok(())
 }

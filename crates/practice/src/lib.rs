@@ -1,0 +1,37 @@
+//! The firm's practice: clients, engagements, invoices, client-portal access, notes and
+//! members' notifications.
+//!
+//! Use cases are plain async functions on [`Practice`], called alike by HTTP handlers, jobs, the seed
+//! command and tests. Each checks the caller's permission and client scope, validates input,
+//! writes through `store` inside one `TenantTx` (so the audit entries commit with the change),
+//! and returns the API shape (tax ids are unsealed or masked here, by permission).
+
+mod clients;
+mod csv_io;
+mod engagements;
+mod error;
+mod invoices;
+mod notes;
+mod notifications;
+mod portal;
+pub mod tax;
+
+use store::Db;
+use vault::KeyRing;
+
+pub use clients::ExportStream;
+pub use error::{PracticeError, PracticeResult};
+pub use notes::NoteSubject;
+
+/// The practice's use cases. Cheap to clone.
+#[derive(Clone)]
+pub struct Practice {
+    db: Db,
+    keys: KeyRing,
+}
+
+impl Practice {
+    pub fn new(db: Db, keys: KeyRing) -> Self {
+        Practice { db, keys }
+    }
+}

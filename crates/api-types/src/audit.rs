@@ -49,5 +49,16 @@ pub struct AuditVerifyResponse {
     pub intact: bool,
     /// Where the chain first breaks, if it does.
     pub first_break_seq: Option<i64>,
+    /// Why it breaks there.
     pub reason: Option<String>,
+    /// Every break, in chain order (at most 1,000).
+    pub breaks: Vec<AuditBreak>,
+}
+
+/// One place where the chain does not verify.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditBreak {
+    pub seq: i64,
+    /// An entry edited, deleted or re-linked.
+    pub reason: String,
 }

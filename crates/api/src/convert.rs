@@ -1,9 +1,9 @@
 //! Store rows to API shapes. A local trait, since both sides live in other crates.
 
-use api_types::audit::AuditEntryResponse;
+use api_types::audit::{AuditBreak, AuditEntryResponse, AuditVerifyResponse};
 use api_types::auth::{ApiKeyResponse, InvitationResponse, MemberResponse, OrganizationResponse};
 use store::api_keys::ApiKey;
-use store::audit::AuditEntry;
+use store::audit::{AuditEntry, ChainBreakView, ChainReport};
 use store::invitations::Invitation;
 use store::organizations::Organization;
 use store::users::Member;
@@ -18,6 +18,21 @@ impl_into_api!(ApiKey => ApiKeyResponse {
 impl_into_api!(AuditEntry => AuditEntryResponse {
     seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after, request_id, ip
 });
+
+impl_into_api!(ChainBreakView => AuditBreak { seq, reason });
+
+impl IntoApi<AuditVerifyResponse> for ChainReport {
+    fn into_api(self) -> AuditVerifyResponse {
+        let first = self.first_break().cloned();
+        AuditVerifyResponse {
+            entries: self.entries,
+            intact: first.is_none(),
+            first_break_seq: first.as_ref().map(|b| b.seq),
+            reason: first.map(|b| b.reason),
+            breaks: self.breaks.into_iter().map(IntoApi::into_api).collect(),
+        }
+    }
+}
 
 /// Converts a store row into its API shape.
 pub trait IntoApi<T> {

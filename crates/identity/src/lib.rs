@@ -10,6 +10,7 @@ pub mod tokens;
 pub mod totp;
 
 mod api_keys;
+mod audit;
 mod invitations;
 mod members;
 mod mfa;

@@ -83,7 +83,17 @@ pub async fn list(
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainReport {
     pub entries: i64,
-    pub first_break: Option<ChainBreakView>,
+    /// Every break found, in chain order (at most [`MAX_REPORTED_BREAKS`]); empty when intact.
+    pub breaks: Vec<ChainBreakView>,
+}
+
+/// How many breaks one verification reports; past that, the chain is plainly compromised.
+pub const MAX_REPORTED_BREAKS: usize = 1000;
+
+impl ChainReport {
+    pub fn first_break(&self) -> Option<&ChainBreakView> {
+        self.breaks.first()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,13 +131,19 @@ struct ChainRow {
 }
 
 /// Re-hashes the organization's whole chain in order, streaming, and compares the end with the
-/// chain head (so a truncated tail is caught too).
+/// chain head (so a truncated tail is caught too). It goes on past a break, re-anchoring on the
+/// stored values, so every edited, deleted or re-linked entry is reported, not only the first.
 pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
     let org = tx.org_uuid();
     let mut prev: Vec<u8> = GENESIS.to_vec();
     let mut expected_seq = 1i64;
     let mut entries = 0i64;
-    let mut first_break: Option<ChainBreak> = None;
+    let mut breaks: Vec<ChainBreak> = Vec::new();
+    let mut record = |b: ChainBreak| {
+        if breaks.len() < MAX_REPORTED_BREAKS {
+            breaks.push(b);
+        }
+    };
     {
         let mut rows = sqlx::query_as::<_, ChainRow>(
             "select seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before,
@@ -138,57 +154,49 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
         .fetch(tx.conn());
         while let Some(row) = rows.try_next().await? {
             entries += 1;
-            if first_break.is_some() {
-                continue;
+            if row.seq != expected_seq {
+                record(ChainBreak { seq: row.seq, reason: ChainBreakReason::Gap { expected: expected_seq } });
             }
-            let reason = if row.seq != expected_seq {
-                Some(ChainBreakReason::Gap { expected: expected_seq })
-            } else if row.prev_hash != prev {
-                Some(ChainBreakReason::PrevMismatch)
-            } else {
-                let hash = chain_hash(
-                    &prev,
-                    &AuditContent {
-                        organization_id: org,
-                        seq: row.seq,
-                        id: row.id,
-                        occurred_at: row.occurred_at,
-                        actor_kind: &row.actor_kind,
-                        actor_id: row.actor_id,
-                        action: &row.action,
-                        entity_type: &row.entity_type,
-                        entity_id: row.entity_id.as_deref(),
-                        before: row.before.as_ref(),
-                        after: row.after.as_ref(),
-                        request_id: row.request_id.as_deref(),
-                    },
-                );
-                (hash[..] != row.hash[..]).then_some(ChainBreakReason::HashMismatch)
-            };
-            match reason {
-                Some(reason) => first_break = Some(ChainBreak { seq: row.seq, reason }),
-                None => {
-                    prev = row.hash;
-                    expected_seq += 1;
+            if row.prev_hash != prev {
+                // After a gap the stored previous-hash names the deleted entry: one break is enough.
+                if row.seq == expected_seq {
+                    record(ChainBreak { seq: row.seq, reason: ChainBreakReason::PrevMismatch });
                 }
             }
+            let hash = chain_hash(
+                &row.prev_hash,
+                &AuditContent {
+                    organization_id: org,
+                    seq: row.seq,
+                    id: row.id,
+                    occurred_at: row.occurred_at,
+                    actor_kind: &row.actor_kind,
+                    actor_id: row.actor_id,
+                    action: &row.action,
+                    entity_type: &row.entity_type,
+                    entity_id: row.entity_id.as_deref(),
+                    before: row.before.as_ref(),
+                    after: row.after.as_ref(),
+                    request_id: row.request_id.as_deref(),
+                },
+            );
+            if hash[..] != row.hash[..] {
+                record(ChainBreak { seq: row.seq, reason: ChainBreakReason::HashMismatch });
+            }
+            prev = row.hash;
+            expected_seq = row.seq + 1;
         }
     }
-    if first_break.is_none() {
-        let head: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("select last_seq, last_hash from audit_chain_heads where organization_id = $1")
-                .bind(org)
-                .fetch_optional(tx.conn())
-                .await?;
-        let (last_seq, last_hash) = head.unwrap_or((0, GENESIS.to_vec()));
-        if last_seq != expected_seq - 1 || last_hash != prev {
-            first_break = Some(ChainBreak {
-                seq: expected_seq,
-                reason: ChainBreakReason::Gap { expected: expected_seq },
-            });
-        }
+    let head: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("select last_seq, last_hash from audit_chain_heads where organization_id = $1")
+            .bind(org)
+            .fetch_optional(tx.conn())
+            .await?;
+    let (last_seq, last_hash) = head.unwrap_or((0, GENESIS.to_vec()));
+    if last_seq != expected_seq - 1 || last_hash != prev {
+        record(ChainBreak { seq: expected_seq, reason: ChainBreakReason::Gap { expected: expected_seq } });
     }
-    Ok(ChainReport { entries, first_break: first_break.map(Into::into) })
+    Ok(ChainReport { entries, breaks: breaks.into_iter().map(Into::into).collect() })
 }
 
 /// Creates the audit log's monthly partitions ahead of time (the app role may call this; the

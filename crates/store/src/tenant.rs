@@ -71,14 +71,22 @@ impl AuditRecord {
     }
 
     pub fn before(mut self, v: impl serde::Serialize) -> Self {
-        self.before = serde_json::to_value(v).ok();
+        self.before = as_stored(v);
         self
     }
 
     pub fn after(mut self, v: impl serde::Serialize) -> Self {
-        self.after = serde_json::to_value(v).ok();
+        self.after = as_stored(v);
         self
     }
+}
+
+/// The value as the database will give it back: printed to JSON text (what `jsonb` stores) and
+/// parsed again, so the chain hashes exactly what verification will read (an `f32` confidence, say,
+/// becomes the `f64` its text denotes).
+fn as_stored(v: impl serde::Serialize) -> Option<Value> {
+    let text = serde_json::to_string(&v).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// A transaction in which `app.organization_id` is set: row-level security shows and accepts only
@@ -184,7 +192,10 @@ impl TenantTx {
         let mut hashes = Vec::with_capacity(n);
         let now = to_db_precision(Utc::now());
         let request_id = self.actor.request_id.clone();
-        for rec in self.pending_audit.drain(..) {
+        for mut rec in self.pending_audit.drain(..) {
+            // Records may be built without the builders: normalize here too, where it must hold.
+            rec.before = rec.before.and_then(as_stored);
+            rec.after = rec.after.and_then(as_stored);
             seq += 1;
             let id = Uuid::now_v7();
             let hash = chain_hash(

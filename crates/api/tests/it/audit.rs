@@ -112,3 +112,42 @@ async fn the_app_role_cannot_rewrite_history() {
     let err = sqlx::query("update audit_log set action = 'x'").execute(tx.conn()).await.unwrap_err();
     assert!(err.to_string().contains("permission denied"), "{err}");
 }
+
+/// Floats in an entry's content (a document field's OCR confidence is an `f32`) hash the way they
+/// read back from the database: the chain stays intact.
+#[tokio::test]
+async fn entries_with_floats_verify() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let org: domain::OrganizationId = t.organization_id.parse().unwrap();
+    let mut tx = store::TenantTx::begin(&app.db, org, store::Actor::system()).await.unwrap();
+    let floats: Vec<f64> = (1..200).map(|i| f64::from(i as f32 / 197.0f32) * 1.000_000_1).collect();
+    tx.audit(
+        store::AuditRecord::new("document.field_correct", "document", "d1")
+            .before(json!({"confidence": 0.97f32, "values": [0.1 + 0.2, 1e-7, 1.5e300]}))
+            .after(json!({"floats": floats})),
+    );
+    tx.commit().await.unwrap();
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
+    assert_eq!(r["intact"], true, "{r}");
+}
+
+/// Verification goes on past the first break and reports each one.
+#[tokio::test]
+async fn every_break_is_reported() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    for role in [Role::Staff, Role::Cpa, Role::Intern] {
+        app.member(&t, role).await;
+    }
+    let mut owner = app.test_db.owner_conn().await;
+    sqlx::query("update audit_log set action = 'edited' where seq in (2, 5)")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
+    assert_eq!(r["intact"], false);
+    assert_eq!(r["first_break_seq"], 2);
+    let seqs: Vec<i64> = r["breaks"].as_array().unwrap().iter().map(|b| b["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, vec![2, 5], "{r}");
+}

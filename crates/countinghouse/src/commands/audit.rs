@@ -32,11 +32,13 @@ async fn verify_all(database: &Database, only: Option<&str>) -> anyhow::Result<E
         let mut tx = TenantTx::begin(&db, *org, Actor::system()).await?;
         let report = store::audit::verify(&mut tx).await?;
         tx.commit().await?;
-        match report.first_break {
-            None => println!("{slug}: intact ({} entries)", report.entries),
-            Some(b) => {
-                broken += 1;
-                println!("{slug}: BROKEN at entry {}: {} ({} entries)", b.seq, b.reason, report.entries);
+        if report.breaks.is_empty() {
+            println!("{slug}: intact ({} entries)", report.entries);
+        } else {
+            broken += 1;
+            println!("{slug}: BROKEN in {} place(s) ({} entries)", report.breaks.len(), report.entries);
+            for b in &report.breaks {
+                println!("  entry {}: {}", b.seq, b.reason);
             }
         }
     }

@@ -13,11 +13,27 @@ use serde::Serialize;
 
 use super::Inner;
 
-/// KEYS[1]: the tag's counter. ARGV[1]: the channel, ARGV[2]: the tag id. One round trip bumps and announces.
+/// KEYS[1]: the tag's counter, KEYS[2]: the epoch. ARGV[1]: the channel, ARGV[2]: the tag id, ARGV[3]: a new
+/// epoch in case Redis has none. One round trip bumps and announces `epoch version tag`.
 const BUMP: &str = r"
+local e = redis.call('GET', KEYS[2])
+if not e then
+  e = ARGV[3]
+  redis.call('SET', KEYS[2], e)
+end
 local v = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', ARGV[1], v .. ' ' .. ARGV[2])
-return v
+redis.call('PUBLISH', ARGV[1], e .. ' ' .. v .. ' ' .. ARGV[2])
+return {e, v}
+";
+
+/// KEYS[1]: the epoch; ARGV[1]: a new one. The epoch, set to ARGV[1] first if Redis has none (it restarted).
+const ENSURE_EPOCH: &str = r"
+local e = redis.call('GET', KEYS[1])
+if not e then
+  e = ARGV[1]
+  redis.call('SET', KEYS[1], e)
+end
+return e
 ";
 
 /// Where the shared tier lives and how much patience it gets.
@@ -64,12 +80,24 @@ pub struct L2State {
     pub skipped: u64,
 }
 
-/// A stored value: when it was stored, its tags' versions then, and its bytes.
-pub(crate) type Stored = (u64, Vec<u64>, Vec<u8>);
+/// A stored value: when it was stored, the epoch and its tags' versions then, and its bytes.
+pub(crate) struct Stored {
+    pub stored_at_ms: u64,
+    pub epoch: String,
+    pub versions: Vec<u64>,
+    pub bytes: Vec<u8>,
+}
+
+/// Tag versions as Redis has them, with the epoch they count in.
+pub(crate) struct Versions {
+    pub epoch: String,
+    pub tags: Vec<u64>,
+}
 
 pub(crate) struct L2 {
     conn: ConnectionManager,
     bump: redis::Script,
+    ensure_epoch: redis::Script,
     prefix: String,
     timeout: Duration,
     breaker: CircuitBreaker,
@@ -98,6 +126,7 @@ impl L2 {
         Ok(L2 {
             conn: ConnectionManager::new_lazy_with_config(client, manager)?,
             bump: redis::Script::new(BUMP),
+            ensure_epoch: redis::Script::new(ENSURE_EPOCH),
             prefix: config.prefix.clone(),
             timeout: config.timeout,
             // Private to this cache, not in the process registry: each cache instance judges its own Redis.
@@ -132,11 +161,8 @@ impl L2 {
                     while let Some(message) = messages.next().await {
                         let Some(inner) = weak.upgrade() else { return };
                         let payload = message.get_payload_bytes();
-                        if let Some((version, tag_id)) = std::str::from_utf8(payload)
-                            .ok()
-                            .and_then(|p| p.split_once(' '))
-                            .and_then(|(v, id)| Some((v.parse::<u64>().ok()?, id)))
-                        {
+                        if let Some((epoch, version, tag_id)) = parse_bump(payload) {
+                            inner.observe_epoch(epoch);
                             inner.raise(tag_id, version);
                         }
                     }
@@ -153,19 +179,40 @@ impl L2 {
         Ok(())
     }
 
-    /// The stored value of `full_key` (if any) and the current versions of `tag_ids`, in one `MGET`.
-    /// `Ok(None)`: not asked, the breaker is open.
-    #[allow(clippy::type_complexity)]
+    /// The stored value of `full_key` (if any) and the current versions of `tag_ids` with their epoch, in one
+    /// `MGET`. `Ok(None)`: not asked, the breaker is open.
     pub(crate) async fn read(
         &self,
         full_key: &str,
         tag_ids: &[String],
-    ) -> Result<Option<(Option<Stored>, Vec<u64>)>, ()> {
+    ) -> Result<Option<(Option<Stored>, Versions)>, ()> {
         let mut cmd = redis::cmd("MGET");
         cmd.arg(self.value_key(full_key));
         for id in tag_ids {
             cmd.arg(self.tag_key(id));
         }
+        cmd.arg(self.epoch_key());
+        let mut conn = self.conn.clone();
+        let Some(mut replies) = self.call(cmd.query_async::<Vec<Option<Vec<u8>>>>(&mut conn)).await? else {
+            return Ok(None);
+        };
+        if replies.len() != tag_ids.len() + 2 {
+            return Err(());
+        }
+        let epoch = replies.pop().flatten();
+        let tags = replies.split_off(1).iter().map(|v| parse_version(v.as_deref())).collect();
+        let stored = replies.pop().flatten().and_then(|bytes| parse_stored(&bytes));
+        let Some(epoch) = self.epoch_or_new(epoch).await? else { return Ok(None) };
+        Ok(Some((stored, Versions { epoch, tags })))
+    }
+
+    /// The current versions of `tag_ids` with their epoch; `Ok(None)` when the breaker is open.
+    pub(crate) async fn versions(&self, tag_ids: &[String]) -> Result<Option<Versions>, ()> {
+        let mut cmd = redis::cmd("MGET");
+        for id in tag_ids {
+            cmd.arg(self.tag_key(id));
+        }
+        cmd.arg(self.epoch_key());
         let mut conn = self.conn.clone();
         let Some(mut replies) = self.call(cmd.query_async::<Vec<Option<Vec<u8>>>>(&mut conn)).await? else {
             return Ok(None);
@@ -173,34 +220,33 @@ impl L2 {
         if replies.len() != tag_ids.len() + 1 {
             return Err(());
         }
-        let versions = replies.split_off(1).iter().map(|v| parse_version(v.as_deref())).collect();
-        let stored = replies.pop().flatten().and_then(|bytes| parse_stored(&bytes));
-        Ok(Some((stored, versions)))
+        let epoch = replies.pop().flatten();
+        let tags = replies.iter().map(|v| parse_version(v.as_deref())).collect();
+        let Some(epoch) = self.epoch_or_new(epoch).await? else { return Ok(None) };
+        Ok(Some(Versions { epoch, tags }))
     }
 
-    /// The current versions of `tag_ids`; `Ok(None)` when the breaker is open.
-    pub(crate) async fn versions(&self, tag_ids: &[String]) -> Result<Option<Vec<u64>>, ()> {
-        if tag_ids.is_empty() {
-            return Ok(Some(Vec::new()));
+    /// The epoch Redis gave, or (when it has none: it restarted empty) the one it has after setting a new one.
+    async fn epoch_or_new(&self, epoch: Option<Vec<u8>>) -> Result<Option<String>, ()> {
+        if let Some(epoch) = epoch.and_then(|e| String::from_utf8(e).ok()) {
+            return Ok(Some(epoch));
         }
-        let mut cmd = redis::cmd("MGET");
-        for id in tag_ids {
-            cmd.arg(self.tag_key(id));
-        }
+        let mut invocation = self.ensure_epoch.key(self.epoch_key());
+        invocation.arg(uuid::Uuid::new_v4().simple().to_string());
         let mut conn = self.conn.clone();
-        let replies = self.call(cmd.query_async::<Vec<Option<Vec<u8>>>>(&mut conn)).await?;
-        Ok(replies.map(|r| r.iter().map(|v| parse_version(v.as_deref())).collect()))
+        self.call(invocation.invoke_async::<String>(&mut conn)).await
     }
 
     pub(crate) async fn write(
         &self,
         full_key: &str,
         stored_at_ms: u64,
+        epoch: &str,
         versions: &[u64],
         bytes: &[u8],
         keep_for: Duration,
     ) -> Result<(), ()> {
-        let mut value = stored_at_ms.to_string();
+        let mut value = format!("{stored_at_ms} {epoch}");
         for v in versions {
             value.push(' ');
             value.push_str(&v.to_string());
@@ -215,12 +261,23 @@ impl L2 {
         self.call(cmd.query_async::<()>(&mut conn)).await.map(|_| ())
     }
 
-    /// Increments the tag's counter and announces it; the new version, or `None` if Redis did not answer.
-    pub(crate) async fn bump(&self, tag_id: &str) -> Option<u64> {
+    /// Increments the tag's counter and announces it; the epoch and the new version, or `None` if Redis did not
+    /// answer.
+    pub(crate) async fn bump(&self, tag_id: &str) -> Option<(String, u64)> {
         let mut invocation = self.bump.key(self.tag_key(tag_id));
-        invocation.arg(format!("{}bump", self.prefix)).arg(tag_id);
+        invocation.key(self.epoch_key());
+        invocation
+            .arg(format!("{}bump", self.prefix))
+            .arg(tag_id)
+            .arg(uuid::Uuid::new_v4().simple().to_string());
         let mut conn = self.conn.clone();
-        self.call(invocation.invoke_async::<u64>(&mut conn)).await.ok().flatten()
+        self.call(invocation.invoke_async::<(String, u64)>(&mut conn)).await.ok().flatten()
+    }
+
+    /// Whether other instances' bumps reach this one: subscribed, and Redis answering.
+    pub(crate) fn hears_bumps(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
+            && self.breaker.state() == resilience::breaker::BreakerState::Closed
     }
 
     pub(crate) fn state(&self) -> L2State {
@@ -267,18 +324,31 @@ impl L2 {
     fn tag_key(&self, tag_id: &str) -> String {
         format!("{}t:{tag_id}", self.prefix)
     }
+
+    fn epoch_key(&self) -> String {
+        format!("{}epoch", self.prefix)
+    }
 }
 
 fn parse_version(reply: Option<&[u8]>) -> u64 {
     reply.and_then(|b| std::str::from_utf8(b).ok()).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-/// `stored_at_ms v1 v2 …\n<json>`.
+/// `stored_at_ms epoch v1 v2 …\n<json>`.
 fn parse_stored(bytes: &[u8]) -> Option<Stored> {
     let newline = bytes.iter().position(|b| *b == b'\n')?;
     let header = std::str::from_utf8(&bytes[..newline]).ok()?;
-    let mut numbers = header.split(' ').map(str::parse::<u64>);
-    let stored_at_ms = numbers.next()?.ok()?;
-    let versions = numbers.collect::<Result<Vec<u64>, _>>().ok()?;
-    Some((stored_at_ms, versions, bytes[newline + 1..].to_vec()))
+    let mut fields = header.split(' ');
+    let stored_at_ms = fields.next()?.parse().ok()?;
+    let epoch = fields.next()?.to_owned();
+    let versions = fields.map(str::parse::<u64>).collect::<Result<Vec<u64>, _>>().ok()?;
+    Some(Stored { stored_at_ms, epoch, versions, bytes: bytes[newline + 1..].to_vec() })
+}
+
+/// A bump message: `epoch version tag`.
+fn parse_bump(payload: &[u8]) -> Option<(&str, u64, &str)> {
+    let mut fields = std::str::from_utf8(payload).ok()?.splitn(3, ' ');
+    let epoch = fields.next()?;
+    let version = fields.next()?.parse().ok()?;
+    Some((epoch, version, fields.next()?))
 }

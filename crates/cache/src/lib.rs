@@ -17,6 +17,12 @@
 //! may still serve it, so cross-instance invalidation of L1 is prompt but not synchronous. The writer's own
 //! instance bumps its local version before returning, so the writer's next read sees its write.
 //!
+//! Redis restarting empty (or losing its keys) resets every tag counter to zero, so a counter could climb back
+//! to a version an instance still holds entries under. Counters therefore belong to an epoch: a random token
+//! in Redis that a restart loses. It comes with every read of versions and every bump message; an instance
+//! that sees a new epoch forgets its versions and its in-process entries (a new generation) before going on,
+//! and values in Redis carry the epoch they were stored under.
+//!
 //! Redis slow or down: every Redis call has a short timeout and goes through a [`CircuitBreaker`]; failures
 //! open it, and while it is open the cache is L1 plus the loader. A failed Redis call is counted, never
 //! returned: no request fails because of the cache. A tag bumped while Redis is unreachable is bumped
@@ -77,6 +83,11 @@ pub struct Use {
     /// stale-while-revalidate off for this use.
     pub stale_for: Duration,
     pub enabled: bool,
+    /// Serve from process memory only while invalidations can reach this instance (Redis answers and the
+    /// bump channel is subscribed); otherwise every read loads. For values whose staleness is a security
+    /// matter (who may do what): a revocation on another instance then holds at once even while Redis is
+    /// down, at the price of a load per read for as long as it is.
+    pub strict: bool,
 }
 
 /// A tag that writes bump; it is scoped like keys so one tenant's writes never invalidate another's entries.
@@ -99,6 +110,8 @@ impl Tag {
 #[derive(Clone)]
 struct Entry {
     bytes: Arc<[u8]>,
+    /// The generation of the versions below: an entry of an older one is never served.
+    generation: u64,
     tag_versions: Arc<[(String, u64)]>,
     stored_at_ms: u64,
     ttl: Duration,
@@ -167,9 +180,26 @@ struct Counters {
     bypassed: AtomicU64,
 }
 
+/// The tag versions this instance knows, for the Redis epoch they belong to. `generation` goes up each time
+/// the epoch changes (and the versions are forgotten).
+#[derive(Default)]
+struct TagVersions {
+    epoch: Option<Arc<str>>,
+    generation: u64,
+    versions: HashMap<String, u64>,
+}
+
+/// The versions a value is stored under: its tags', in the generation (and Redis epoch) they were read in.
+#[derive(Clone)]
+struct Stamp {
+    generation: u64,
+    epoch: Option<Arc<str>>,
+    tags: Vec<(String, u64)>,
+}
+
 struct Inner {
     entries: moka::sync::Cache<String, Entry>,
-    tag_versions: Mutex<HashMap<String, u64>>,
+    tag_versions: Mutex<TagVersions>,
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     refreshing: Mutex<HashSet<String>>,
     counters: Mutex<HashMap<&'static str, Arc<Counters>>>,
@@ -222,7 +252,8 @@ impl Cache {
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
         let counters = self.inner.counters_for(cache_use.name);
-        if !cache_use.enabled {
+        let deaf = cache_use.strict && self.inner.l2.as_ref().is_some_and(|l2| !l2.hears_bumps());
+        if !cache_use.enabled || deaf {
             record(&counters.bypassed, cache_use.name, "bypassed");
             return loader().await;
         }
@@ -256,7 +287,7 @@ impl Cache {
         }
         // Versions are read before loading: a write that bumps a tag while the loader runs leaves this entry
         // stored under the old version, so it is never served.
-        let (found, versions) = self.inner.read_l2(cache_use, &counters, &full_key, tags).await;
+        let (found, stamp) = self.inner.read_l2(cache_use, &counters, &full_key, tags).await;
         match found {
             Found::Fresh(value) => {
                 record(&counters.hits_l2, cache_use.name, "hit_l2");
@@ -273,7 +304,7 @@ impl Cache {
         record(&counters.misses, cache_use.name, "miss");
         let loaded = loader().await;
         if let Some(bytes) = self.inner.encode(cache_use, &counters, &loaded) {
-            self.inner.store(cache_use, &counters, &full_key, versions, bytes).await;
+            self.inner.store(cache_use, &counters, &full_key, stamp, bytes).await;
         }
         drop(guard);
         self.inner.forget_lock(&full_key);
@@ -287,8 +318,9 @@ impl Cache {
         let id = tag.id();
         self.inner.bump_local(&id);
         if let Some(l2) = &self.inner.l2
-            && let Some(version) = l2.bump(&id).await
+            && let Some((epoch, version)) = l2.bump(&id).await
         {
+            self.inner.observe_epoch(&epoch);
             self.inner.raise(&id, version);
         }
     }
@@ -337,10 +369,10 @@ impl Cache {
             let counters = inner.counters_for(cache_use.name);
             let lock = inner.key_lock(&full_key);
             let guard = lock.lock().await;
-            let versions = inner.current_versions(&cache_use, &counters, &tags).await;
+            let stamp = inner.current_stamp(&cache_use, &counters, &tags).await;
             let loaded = loader().await;
             if let Some(bytes) = inner.encode(&cache_use, &counters, &loaded) {
-                inner.store(&cache_use, &counters, &full_key, versions, bytes).await;
+                inner.store(&cache_use, &counters, &full_key, stamp, bytes).await;
             }
             drop(guard);
             inner.forget_lock(&full_key);
@@ -369,30 +401,46 @@ impl Inner {
         self.in_flight.lock().expect("in-flight map poisoned").remove(full_key);
     }
 
-    fn local_version(&self, tag_id: &str) -> u64 {
-        self.tag_versions.lock().expect("tag map poisoned").get(tag_id).copied().unwrap_or(0)
-    }
-
     fn bump_local(&self, tag_id: &str) {
-        *self.tag_versions.lock().expect("tag map poisoned").entry(tag_id.to_owned()).or_insert(0) += 1;
+        *self
+            .tag_versions
+            .lock()
+            .expect("tag map poisoned")
+            .versions
+            .entry(tag_id.to_owned())
+            .or_insert(0) += 1;
     }
 
-    /// Versions only go up: a version learnt from Redis or pub/sub replaces a lower local one.
+    /// Versions only go up within an epoch: a version learnt from Redis or pub/sub replaces a lower local one.
     fn raise(&self, tag_id: &str, version: u64) -> u64 {
-        let mut versions = self.tag_versions.lock().expect("tag map poisoned");
-        let local = versions.entry(tag_id.to_owned()).or_insert(0);
+        let mut known = self.tag_versions.lock().expect("tag map poisoned");
+        let local = known.versions.entry(tag_id.to_owned()).or_insert(0);
         *local = (*local).max(version);
         *local
+    }
+
+    /// Adopts Redis's epoch; a different one than this instance's (a restarted Redis, or the first contact)
+    /// makes every version known so far meaningless, so they and the in-process entries are dropped.
+    fn observe_epoch(&self, epoch: &str) {
+        let mut known = self.tag_versions.lock().expect("tag map poisoned");
+        if known.epoch.as_deref() == Some(epoch) {
+            return;
+        }
+        known.epoch = Some(epoch.into());
+        known.generation += 1;
+        known.versions.clear();
+        self.entries.invalidate_all();
     }
 
     fn read_l1<T: DeserializeOwned>(&self, full_key: &str) -> Found<T> {
         let Some(entry) = self.entries.get(full_key) else { return Found::Nothing };
         let current = {
-            let versions = self.tag_versions.lock().expect("tag map poisoned");
-            entry
-                .tag_versions
-                .iter()
-                .all(|(tag, version)| versions.get(tag).copied().unwrap_or(0) == *version)
+            let known = self.tag_versions.lock().expect("tag map poisoned");
+            entry.generation == known.generation
+                && entry
+                    .tag_versions
+                    .iter()
+                    .all(|(tag, version)| known.versions.get(tag).copied().unwrap_or(0) == *version)
         };
         if !current {
             return Found::Nothing;
@@ -400,72 +448,94 @@ impl Inner {
         decode(&entry, now_ms())
     }
 
-    /// The L2 value for `full_key` if its tags are current, and the current tag versions (from Redis when it
-    /// answers, merged into the local ones).
+    /// The L2 value for `full_key` if its tags are current, and the stamp to store a reload under (versions
+    /// from Redis when it answers, merged into the local ones).
     async fn read_l2<T: DeserializeOwned>(
         &self,
         cache_use: &Use,
         counters: &Counters,
         full_key: &str,
         tags: &[Tag],
-    ) -> (Found<T>, Vec<(String, u64)>) {
+    ) -> (Found<T>, Stamp) {
         let ids: Vec<String> = tags.iter().map(Tag::id).collect();
-        let Some(l2) = &self.l2 else { return (Found::Nothing, self.local_versions(ids)) };
+        let Some(l2) = &self.l2 else { return (Found::Nothing, self.local_stamp(ids)) };
         let (value, remote) = match l2.read(full_key, &ids).await {
             Ok(Some(read)) => read,
-            Ok(None) => return (Found::Nothing, self.local_versions(ids)),
+            Ok(None) => return (Found::Nothing, self.local_stamp(ids)),
             Err(()) => {
                 record(&counters.errors, cache_use.name, "error");
-                return (Found::Nothing, self.local_versions(ids));
+                return (Found::Nothing, self.local_stamp(ids));
             }
         };
-        let versions: Vec<(String, u64)> =
-            ids.into_iter().zip(remote).map(|(id, v)| (id.clone(), self.raise(&id, v))).collect();
-        let Some((stored_at_ms, stored_versions, bytes)) = value else { return (Found::Nothing, versions) };
-        if stored_versions.len() != versions.len()
-            || stored_versions.iter().zip(&versions).any(|(stored, (_, current))| stored != current)
-        {
-            return (Found::Nothing, versions);
+        let stamp = self.remote_stamp(ids, remote);
+        let Some(stored) = value else { return (Found::Nothing, stamp) };
+        let current = Some(stored.epoch.as_str()) == stamp.epoch.as_deref()
+            && stored.versions.len() == stamp.tags.len()
+            && stored.versions.iter().zip(&stamp.tags).all(|(stored, (_, current))| stored == current);
+        if !current {
+            return (Found::Nothing, stamp);
         }
         let entry = Entry {
-            bytes: bytes.into(),
-            tag_versions: versions.clone().into(),
-            stored_at_ms,
+            bytes: stored.bytes.into(),
+            generation: stamp.generation,
+            tag_versions: stamp.tags.clone().into(),
+            stored_at_ms: stored.stored_at_ms,
             ttl: cache_use.ttl,
             stale_for: cache_use.stale_for,
         };
         let found = decode(&entry, now_ms());
         if !matches!(found, Found::Nothing) {
-            self.entries.insert(full_key.to_owned(), entry);
+            self.insert_l1(full_key, entry);
         }
-        (found, versions)
+        (found, stamp)
     }
 
-    async fn current_versions(
-        &self,
-        cache_use: &Use,
-        counters: &Counters,
-        tags: &[Tag],
-    ) -> Vec<(String, u64)> {
+    async fn current_stamp(&self, cache_use: &Use, counters: &Counters, tags: &[Tag]) -> Stamp {
         let ids: Vec<String> = tags.iter().map(Tag::id).collect();
         if let Some(l2) = &self.l2 {
             match l2.versions(&ids).await {
-                Ok(Some(remote)) => {
-                    return ids
-                        .into_iter()
-                        .zip(remote)
-                        .map(|(id, v)| (id.clone(), self.raise(&id, v)))
-                        .collect();
-                }
+                Ok(Some(remote)) => return self.remote_stamp(ids, remote),
                 Ok(None) => {}
                 Err(()) => record(&counters.errors, cache_use.name, "error"),
             }
         }
-        self.local_versions(ids)
+        self.local_stamp(ids)
     }
 
-    fn local_versions(&self, ids: Vec<String>) -> Vec<(String, u64)> {
-        ids.into_iter().map(|id| (id.clone(), self.local_version(&id))).collect()
+    /// The stamp for versions Redis gave under `remote.epoch`: adopts the epoch, then raises each version.
+    fn remote_stamp(&self, ids: Vec<String>, remote: l2::Versions) -> Stamp {
+        self.observe_epoch(&remote.epoch);
+        let mut known = self.tag_versions.lock().expect("tag map poisoned");
+        let tags = ids
+            .into_iter()
+            .zip(remote.tags)
+            .map(|(id, v)| {
+                let local = known.versions.entry(id.clone()).or_insert(0);
+                *local = (*local).max(v);
+                (id, *local)
+            })
+            .collect();
+        Stamp { generation: known.generation, epoch: known.epoch.clone(), tags }
+    }
+
+    fn local_stamp(&self, ids: Vec<String>) -> Stamp {
+        let known = self.tag_versions.lock().expect("tag map poisoned");
+        let tags = ids
+            .into_iter()
+            .map(|id| {
+                let v = known.versions.get(&id).copied().unwrap_or(0);
+                (id, v)
+            })
+            .collect();
+        Stamp { generation: known.generation, epoch: known.epoch.clone(), tags }
+    }
+
+    /// Keeps `entry` in process unless its generation has passed meanwhile (an epoch change while loading).
+    fn insert_l1(&self, full_key: &str, entry: Entry) {
+        let known = self.tag_versions.lock().expect("tag map poisoned");
+        if entry.generation == known.generation {
+            self.entries.insert(full_key.to_owned(), entry);
+        }
     }
 
     /// A loaded value's bytes; a loader error or a value that will not serialize is counted and not stored.
@@ -488,22 +558,25 @@ impl Inner {
         cache_use: &Use,
         counters: &Counters,
         full_key: &str,
-        versions: Vec<(String, u64)>,
+        stamp: Stamp,
         bytes: Vec<u8>,
     ) {
         let stored_at_ms = now_ms();
-        if let Some(l2) = &self.l2 {
-            let numbers: Vec<u64> = versions.iter().map(|(_, v)| *v).collect();
+        if let Some(l2) = &self.l2
+            && let Some(epoch) = &stamp.epoch
+        {
+            let numbers: Vec<u64> = stamp.tags.iter().map(|(_, v)| *v).collect();
             let keep_for = cache_use.ttl + cache_use.stale_for;
-            if l2.write(full_key, stored_at_ms, &numbers, &bytes, keep_for).await.is_err() {
+            if l2.write(full_key, stored_at_ms, epoch, &numbers, &bytes, keep_for).await.is_err() {
                 record(&counters.errors, cache_use.name, "error");
             }
         }
-        self.entries.insert(
-            full_key.to_owned(),
+        self.insert_l1(
+            full_key,
             Entry {
                 bytes: bytes.into(),
-                tag_versions: versions.into(),
+                generation: stamp.generation,
+                tag_versions: stamp.tags.into(),
                 stored_at_ms,
                 ttl: cache_use.ttl,
                 stale_for: cache_use.stale_for,

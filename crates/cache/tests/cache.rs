@@ -9,7 +9,13 @@ use cache::{Cache, Scope, Tag, Use};
 use uuid::Uuid;
 
 fn listing(enabled: bool) -> Use {
-    Use { name: "marketplace.list", ttl: Duration::from_secs(60), stale_for: Duration::ZERO, enabled }
+    Use {
+        name: "marketplace.list",
+        ttl: Duration::from_secs(60),
+        stale_for: Duration::ZERO,
+        enabled,
+        strict: false,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -125,6 +131,7 @@ async fn a_stale_entry_is_served_while_exactly_one_background_refresh_runs() {
         ttl: Duration::from_millis(50),
         stale_for: Duration::from_secs(60),
         enabled: true,
+        strict: false,
     };
     let calls = Arc::new(AtomicU64::new(0));
     let release = Arc::new(tokio::sync::Notify::new());
@@ -166,8 +173,13 @@ async fn a_stale_entry_is_served_while_exactly_one_background_refresh_runs() {
 #[tokio::test]
 async fn a_bumped_tag_is_never_served_stale() {
     let cache = Cache::new(100);
-    let swr =
-        Use { name: "swr", ttl: Duration::from_secs(60), stale_for: Duration::from_secs(60), enabled: true };
+    let swr = Use {
+        name: "swr",
+        ttl: Duration::from_secs(60),
+        stale_for: Duration::from_secs(60),
+        enabled: true,
+        strict: false,
+    };
     let tag = Tag::new(Scope::Public, "list");
     let read = |value: &'static str| {
         let (cache, swr, tag) = (cache.clone(), swr.clone(), tag.clone());

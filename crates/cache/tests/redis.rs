@@ -23,7 +23,13 @@ fn config(url: &str) -> L2Config {
 }
 
 fn listing() -> Use {
-    Use { name: "list", ttl: Duration::from_secs(60), stale_for: Duration::ZERO, enabled: true }
+    Use {
+        name: "list",
+        ttl: Duration::from_secs(60),
+        stale_for: Duration::ZERO,
+        enabled: true,
+        strict: false,
+    }
 }
 
 /// Reads `key` through `cache`; the loader returns `value` and counts its calls.

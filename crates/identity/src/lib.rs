@@ -113,6 +113,7 @@ impl Identity {
                 ttl: config.auth_cache_ttl,
                 stale_for: Duration::ZERO,
                 enabled: true,
+                strict: true,
             };
             (cache, auth_use)
         });

@@ -54,7 +54,7 @@ impl MarketplaceCache {
     pub fn new(cache: Cache, settings: impl Fn(&'static str) -> UseSettings) -> MarketplaceCache {
         let uses = CACHE_USES.map(|name| {
             let s = settings(name);
-            Use { name, ttl: s.ttl, stale_for: s.stale_for, enabled: s.enabled }
+            Use { name, ttl: s.ttl, stale_for: s.stale_for, enabled: s.enabled, strict: false }
         });
         MarketplaceCache { cache, uses: Arc::new(uses) }
     }

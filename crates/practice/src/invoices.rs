@@ -188,12 +188,16 @@ impl Practice {
         Ok(detail_response(detail))
     }
 
-    /// One invoice with lines and payments. A portal user opening a sent invoice marks it viewed.
+    /// One invoice with lines and payments. A portal user sees only issued invoices (never a draft);
+    /// opening a sent one marks it viewed.
     pub async fn get_invoice(&self, caller: &Caller, id: InvoiceId) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingRead)?;
         let mut tx = self.tx(caller).await?;
         let mut detail =
             invoices::get(&mut tx, id, &caller.financial_scope()).await.or_not_found("invoice")?;
+        if !caller.role.is_staff() && detail.invoice.sent_at.is_none() {
+            return Err(PracticeError::NotFound("invoice"));
+        }
         if !caller.role.is_staff() && detail.invoice.status.allows(InvoiceAction::View) {
             invoices::set_status(&mut tx, id, detail.invoice.status, InvoiceStatus::Viewed).await?;
             detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
@@ -361,7 +365,12 @@ impl Practice {
     ) -> PracticeResult<Page<InvoiceResponse>> {
         caller.require(Permission::BillingRead)?;
         let mut tx = self.tx(caller).await?;
-        let filter = InvoiceFilter { client_id: q.client_id, status: q.status, due_before: q.due_before };
+        let filter = InvoiceFilter {
+            client_id: q.client_id,
+            status: q.status,
+            due_before: q.due_before,
+            issued_only: !caller.role.is_staff(),
+        };
         let page =
             invoices::list(&mut tx, &caller.financial_scope(), &filter, q.cursor.as_deref(), limit).await?;
         tx.commit().await?;

@@ -362,6 +362,8 @@ pub struct InvoiceFilter {
     pub client_id: Option<ClientId>,
     pub status: Option<InvoiceStatus>,
     pub due_before: Option<NaiveDate>,
+    /// Only invoices the firm has issued (sent at some point): what a client may see.
+    pub issued_only: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -402,6 +404,9 @@ pub(crate) fn list_query(
     }
     if let Some(d) = filter.due_before {
         qb.push(" and due_date < ").push_bind(d);
+    }
+    if filter.issued_only {
+        qb.push(" and sent_at is not null");
     }
     if let Some(InvoiceKey(d, id)) = after {
         qb.push(" and (issue_date, id) < (").push_bind(d).push(", ").push_bind(id).push(")");

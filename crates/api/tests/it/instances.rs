@@ -26,11 +26,25 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     panic!("never happened: {what}");
 }
 
+/// Waits until every instance is subscribed to the bump channel with Redis answering (right after a
+/// start, the listener may not have subscribed yet; until then strict uses bypass the cache).
+async fn hearing_bumps(apps: &[&TestApp], platform_admin: &str) {
+    eventually("every instance hears bumps", async || {
+        let mut all = true;
+        for app in apps {
+            all &= app.get("/v1/admin/cache", platform_admin).await.value()["l2"]["connected"] == true;
+        }
+        all
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_marketplace_write_through_one_instance_is_not_served_stale_by_another() {
     let a = TestApp::spawn().await;
     let b = a.spawn_sibling(TestConfig::default()).await;
     let platform = a.tenant(PLATFORM_SLUG).await;
+    hearing_bumps(&[&a, &b], &platform.owner.token).await;
     let advisory = a.tenant("east-advisory").await;
     let (alice, alice_id) = listed_advisor(&a, &platform, &advisory, profile("Alice", json!({}))).await;
     let detail = format!("/v1/marketplace/advisors/{alice_id}");
@@ -83,6 +97,7 @@ async fn sign_outs_role_changes_and_revocations_through_one_instance_end_access_
     assert_eq!(created.status, 201, "{}", created.body);
     let key = created.value()["secret"].as_str().unwrap().to_owned();
     let key_id = created.value()["api_key"]["id"].as_str().unwrap().to_owned();
+    hearing_bumps(&[&a, &b], &platform.owner.token).await;
 
     // A resolved the owner's session (and put it in Redis); B resolves the others once, then reuses them.
     for token in [&t.owner.token, &admin.token, &manager.token, &key] {
@@ -187,4 +202,99 @@ async fn redis_dying_mid_traffic_fails_no_request_on_either_instance() {
         assert!(l2["errors"].as_u64().unwrap() > 0, "the dead Redis was noticed: {stats}");
         assert_eq!(l2["connected"], false, "{stats}");
     }
+}
+
+/// Redis restarting empty resets every tag counter. Instances notice (the counters carry an epoch
+/// that a restart loses) and forget what they cached under the old counters, so a sign-out, a
+/// revoked key and a demotion through one instance still end access through the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_holds_across_instances_after_redis_restarts_empty() {
+    let redis = PrivateRedis::start();
+    let config = TestConfig { cache_redis_url: Some(redis.url()), ..TestConfig::default() };
+    let a = TestApp::spawn_with(config.clone()).await;
+    let b = a.spawn_sibling(config).await;
+    let platform = a.tenant(PLATFORM_SLUG).await;
+    let t = a.tenant("acme").await;
+    let staff = a.member(&t, Role::Staff).await;
+    let manager = a.member(&t, Role::Manager).await;
+    let created = a
+        .post("/v1/api-keys", Some(&t.owner.token), &json!({"name": "sync", "scopes": ["users:read"]}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key = created.value()["secret"].as_str().unwrap().to_owned();
+    let key_id = created.value()["api_key"]["id"].as_str().unwrap().to_owned();
+    hearing_bumps(&[&a, &b], &platform.owner.token).await;
+    let warm = async || {
+        for token in [&t.owner.token, &staff.token, &manager.token, &key] {
+            for app in [&a, &b] {
+                for _ in 0..3 {
+                    assert_eq!(app.get("/v1/me", token).await.status, 200);
+                }
+            }
+        }
+    };
+    // Counters well above what they restart at: each sign-out bumps the tenant's.
+    warm().await;
+    for _ in 0..5 {
+        let r = a.login(&t.slug, &t.owner.email, testkit::PASSWORD, None).await;
+        let token = r.value()["token"].as_str().unwrap().to_owned();
+        assert_eq!(a.delete("/v1/sessions/current", &token).await.status, 204);
+    }
+    warm().await;
+
+    tokio::task::block_in_place(|| {
+        redis.stop();
+        let again = PrivateRedis::start_on(redis.port);
+        std::mem::forget(again); // `redis` still shuts it down on drop (same port)
+    });
+    // Both instances resolve through the restarted Redis again (their breakers close, they resubscribe).
+    warm().await;
+    hearing_bumps(&[&a, &b], &platform.owner.token).await;
+    warm().await;
+    assert_eq!(b.get("/v1/members", &manager.token).await.status, 200);
+
+    assert_eq!(a.delete("/v1/sessions/current", &staff.token).await.status, 204);
+    eventually("B refuses the ended session", async || b.get("/v1/me", &staff.token).await.status == 401)
+        .await;
+    let r = a
+        .patch(&format!("/v1/members/{}", manager.user_id), &t.owner.token, &json!({"role": "intern"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    eventually("B applies the demotion", async || b.get("/v1/members", &manager.token).await.status == 403)
+        .await;
+    assert_eq!(a.delete(&format!("/v1/api-keys/{key_id}"), &t.owner.token).await.status, 200);
+    eventually("B refuses the revoked key", async || b.get("/v1/me", &key).await.status == 401).await;
+}
+
+/// While Redis is down, bumps cannot reach other instances, so they resolve sessions and keys from the
+/// database instead of process memory: a sign-out through one ends access through the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_holds_across_instances_while_redis_is_down() {
+    let redis = PrivateRedis::start();
+    let config = TestConfig { cache_redis_url: Some(redis.url()), ..TestConfig::default() };
+    let a = TestApp::spawn_with(config.clone()).await;
+    let b = a.spawn_sibling(config).await;
+    let platform = a.tenant(PLATFORM_SLUG).await;
+    let t = a.tenant("acme").await;
+    let staff = a.member(&t, Role::Staff).await;
+    hearing_bumps(&[&a, &b], &platform.owner.token).await;
+    for app in [&a, &b] {
+        for _ in 0..3 {
+            assert_eq!(app.get("/v1/me", &staff.token).await.status, 200);
+        }
+    }
+    tokio::task::block_in_place(|| redis.stop());
+    eventually("both instances notice Redis is gone", async || {
+        let mut deaf = true;
+        for app in [&a, &b] {
+            app.get("/v1/me", &staff.token).await;
+            deaf &=
+                app.get("/v1/admin/cache", &platform.owner.token).await.value()["l2"]["connected"] == false;
+        }
+        deaf
+    })
+    .await;
+    assert_eq!(b.get("/v1/me", &staff.token).await.status, 200);
+    assert_eq!(a.delete("/v1/sessions/current", &staff.token).await.status, 204);
+    assert_eq!(b.get("/v1/me", &staff.token).await.status, 401, "B must not serve the ended session");
 }

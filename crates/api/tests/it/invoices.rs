@@ -326,3 +326,55 @@ async fn the_receivables_rollup_always_matches_the_invoices() {
     assert_eq!(aging["total_open"], "550.00");
     assert_eq!(aging["open_invoices"], 2);
 }
+
+/// A client sees the invoices the firm issued to it, never the firm's drafts (nor a draft cancelled
+/// before it was sent), in the list and by id.
+#[tokio::test]
+async fn portal_users_never_see_drafts() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let c = client_id(&app, &t, "Blue Fern").await;
+    let new_invoice = async || {
+        let v =
+            app.post("/v1/invoices", Some(&t.owner.token), &json!({"client_id": c, "lines": lines()})).await;
+        assert_eq!(v.status, 201, "{}", v.body);
+        v.value()["id"].as_str().unwrap().to_owned()
+    };
+    let (draft, cancelled_draft, sent, cancelled_sent) =
+        (new_invoice().await, new_invoice().await, new_invoice().await, new_invoice().await);
+    for id in [&sent, &cancelled_sent] {
+        assert_eq!(
+            app.post(&format!("/v1/invoices/{id}/send"), Some(&t.owner.token), &json!({})).await.status,
+            200
+        );
+    }
+    for id in [&cancelled_draft, &cancelled_sent] {
+        let r = app.post(&format!("/v1/invoices/{id}/cancel"), Some(&t.owner.token), &json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let portal = app.member(&t, Role::Client).await;
+    let r = app
+        .post(
+            &format!("/v1/clients/{c}/portal-access"),
+            Some(&t.owner.token),
+            &json!({"user_id": portal.user_id}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let list = app.get("/v1/invoices", &portal.token).await.value();
+    let mut seen: Vec<&str> =
+        list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    seen.sort_unstable();
+    let mut issued = vec![sent.as_str(), cancelled_sent.as_str()];
+    issued.sort_unstable();
+    assert_eq!(seen, issued, "{list}");
+    let drafts = app.get("/v1/invoices?status=draft", &portal.token).await.value();
+    assert!(drafts["items"].as_array().unwrap().is_empty(), "{drafts}");
+    for id in [&draft, &cancelled_draft] {
+        assert_eq!(app.get(&format!("/v1/invoices/{id}"), &portal.token).await.status, 404);
+    }
+    assert_eq!(app.get(&format!("/v1/invoices/{sent}"), &portal.token).await.status, 200);
+    // Staff see them all.
+    assert_eq!(app.get("/v1/invoices", &t.owner.token).await.value()["items"].as_array().unwrap().len(), 4);
+}

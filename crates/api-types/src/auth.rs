@@ -148,13 +148,17 @@ pub struct CreatedInvitationResponse {
 pub struct InvitationListParams {
     /// Only invitations that can still be accepted (default true).
     pub open: Option<bool>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitationRequest {
     pub token: String,
-    /// Defaults to the name on the invitation.
+    /// Defaults to the name on the invitation, else the part of the email address before `@`.
     pub name: Option<String>,
     pub password: String,
 }

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::decimal;
 use crate::patch;
 
 /// A new client. Only `business_name` is required.
@@ -28,6 +29,7 @@ pub struct CreateClientRequest {
     /// Default `low`.
     pub risk_level: Option<RiskLevel>,
     #[schema(value_type = Option<String>, example = "1250000.00")]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub annual_revenue: Option<Decimal>,
     pub assigned_to: Option<UserId>,
     #[serde(default)]
@@ -68,7 +70,7 @@ pub struct UpdateClientRequest {
     /// To archive or restore use the dedicated actions.
     pub status: Option<ClientStatus>,
     pub risk_level: Option<RiskLevel>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub annual_revenue: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "patch::field")]

@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::date;
+use crate::decimal;
 use crate::patch;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -19,13 +21,18 @@ pub struct CreateEngagementRequest {
     /// Default `normal`.
     pub priority: Option<Priority>,
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "date::optional")]
     pub start_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "date::optional")]
     pub due_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub estimated_hours: Option<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub hourly_rate: Option<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub fixed_fee: Option<Decimal>,
     pub tax_year: Option<i32>,
     pub assigned_to: Option<UserId>,
@@ -41,21 +48,22 @@ pub struct UpdateEngagementRequest {
     #[serde(default, deserialize_with = "patch::field")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "date::patch")]
     #[schema(value_type = Option<NaiveDate>)]
     pub start_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "date::patch")]
     #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub estimated_hours: Option<Option<Decimal>>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub actual_hours: Option<Decimal>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub hourly_rate: Option<Option<Decimal>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub fixed_fee: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "patch::field")]

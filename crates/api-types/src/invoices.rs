@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::date;
+use crate::decimal;
 use crate::patch;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -14,8 +16,10 @@ use crate::patch;
 pub struct InvoiceLineInput {
     pub description: String,
     #[schema(value_type = String, example = "1.5")]
+    #[serde(deserialize_with = "decimal::string")]
     pub quantity: Decimal,
     #[schema(value_type = String, example = "150.00")]
+    #[serde(deserialize_with = "decimal::string")]
     pub unit_price: Decimal,
 }
 
@@ -30,20 +34,25 @@ pub struct CreateInvoiceRequest {
     pub number: Option<String>,
     pub title: Option<String>,
     /// Default today.
+    #[serde(default, deserialize_with = "date::optional")]
     pub issue_date: Option<NaiveDate>,
     /// Default 30 days after the issue date.
+    #[serde(default, deserialize_with = "date::optional")]
     pub due_date: Option<NaiveDate>,
     /// ISO 4217, default USD.
     pub currency: Option<String>,
     /// 0.0825 for 8.25%; applies to the subtotal.
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub tax_rate: Option<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub discount: Option<Decimal>,
     pub lines: Vec<InvoiceLineInput>,
     pub notes: Option<String>,
     /// Optional check: refused (422) unless it equals the computed total.
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub total: Option<Decimal>,
 }
 
@@ -54,17 +63,22 @@ pub struct UpdateInvoiceRequest {
     #[serde(default, deserialize_with = "patch::field")]
     #[schema(value_type = Option<String>)]
     pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "date::optional")]
     pub issue_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "date::optional")]
     pub due_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub tax_rate: Option<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub discount: Option<Decimal>,
     pub lines: Option<Vec<InvoiceLineInput>>,
     #[serde(default, deserialize_with = "patch::field")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub total: Option<Decimal>,
 }
 
@@ -137,6 +151,7 @@ pub struct InvoiceListParams {
     pub client_id: Option<ClientId>,
     pub status: Option<InvoiceStatus>,
     /// Only invoices due before this date.
+    #[serde(default, deserialize_with = "date::optional")]
     pub due_before: Option<NaiveDate>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -146,8 +161,10 @@ pub struct InvoiceListParams {
 #[serde(deny_unknown_fields)]
 pub struct RecordPaymentRequest {
     #[schema(value_type = String)]
+    #[serde(deserialize_with = "decimal::string")]
     pub amount: Decimal,
     /// Default today.
+    #[serde(default, deserialize_with = "date::optional")]
     pub paid_on: Option<NaiveDate>,
     pub method: Option<String>,
     pub reference: Option<String>,
@@ -159,6 +176,7 @@ pub struct RecordPaymentRequest {
 pub struct AgingParams {
     pub client_id: Option<ClientId>,
     /// The day to age against (default today, UTC).
+    #[serde(default, deserialize_with = "date::optional")]
     pub as_of: Option<NaiveDate>,
 }
 

@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod date;
+pub mod decimal;
 pub mod engagements;
 pub mod invoices;
 pub mod marketplace;

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::decimal;
 use crate::patch;
 
 /// A new or changed profile. Lists use the controlled vocabularies of `GET /v1/marketplace/vocabulary`.
@@ -37,16 +38,16 @@ pub struct ProfileRequest {
     #[schema(value_type = Option<String>)]
     pub timezone: Option<Option<String>>,
     pub remote_only: Option<bool>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub hourly_rate: Option<Option<Decimal>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub retainer_min: Option<Option<Decimal>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub retainer_max: Option<Option<Decimal>>,
-    #[serde(default, deserialize_with = "patch::field")]
+    #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub project_rate_min: Option<Option<Decimal>>,
     /// hourly, retainer, project, value_based
@@ -279,13 +280,16 @@ pub struct CreateAssessmentRequest {
     pub client_id: Option<ClientId>,
     pub business_size: BusinessSize,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub annual_revenue: Option<Decimal>,
     pub industry: Option<String>,
     pub services_needed: Vec<String>,
     pub budget_type: BudgetType,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub budget_min: Option<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "decimal::optional")]
     pub budget_max: Option<Decimal>,
     pub urgency: Urgency,
     pub engagement_length: EngagementLength,

@@ -27,6 +27,7 @@ macro_rules! problem_types {
 }
 
 problem_types! {
+    BadRequest = ("bad-request", 400, "The request is not valid HTTP for this route"),
     MalformedJson = ("malformed-json", 400, "The request body is not valid JSON"),
     InvalidParameter = ("invalid-parameter", 400, "A path or query parameter is not valid"),
     InvalidCursor = ("invalid-cursor", 400, "The pagination cursor is not valid"),
@@ -41,6 +42,7 @@ problem_types! {
     MethodNotAllowed = ("method-not-allowed", 405, "Method not allowed"),
     Conflict = ("conflict", 409, "The request conflicts with the current state"),
     PayloadTooLarge = ("payload-too-large", 413, "The request body is too large"),
+    UriTooLong = ("uri-too-long", 414, "The request URI is too long"),
     UnsupportedMediaType = ("unsupported-media-type", 415, "Unsupported media type"),
     Validation = ("validation", 422, "The request is not valid"),
     RateLimited = ("rate-limited", 429, "Too many requests"),
@@ -59,6 +61,27 @@ problem_types! {
 }
 
 impl ProblemType {
+    /// The general problem of a status, for refusals made below the handlers (the framework's).
+    pub fn for_status(status: u16) -> Option<ProblemType> {
+        use ProblemType as P;
+        Some(match status {
+            400 => P::BadRequest,
+            401 => P::Unauthenticated,
+            403 => P::Forbidden,
+            404 => P::NotFound,
+            405 => P::MethodNotAllowed,
+            409 => P::Conflict,
+            413 => P::PayloadTooLarge,
+            414 => P::UriTooLong,
+            415 => P::UnsupportedMediaType,
+            422 => P::Validation,
+            429 => P::RateLimited,
+            500 => P::Internal,
+            503 => P::Unavailable,
+            _ => return None,
+        })
+    }
+
     pub fn uri(self) -> String {
         format!("https://countinghouse.dev/problems/{}", self.slug())
     }

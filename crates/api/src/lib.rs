@@ -48,8 +48,10 @@ pub use state::{ApiConfig, App, AppState};
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = routes::api_router().split_for_parts();
-    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
+    let openapi = openapi::finish(openapi);
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi);
     let config = state.config.clone();
+    let https = config.public_url.starts_with("https://");
     Router::new()
         .merge(api)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
@@ -62,9 +64,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(https, middleware::security_headers))
+                .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(axum::middleware::from_fn(middleware::scope_request_id))
+                .layer(axum::middleware::from_fn(middleware::problem_bodies))
+                .layer(axum::middleware::from_fn(middleware::bound_uri))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(HandleErrorLayer::new(middleware::handle_layer_error))
                 .timeout(config.request_timeout)
@@ -73,8 +79,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The OpenAPI document (for `countinghouse openapi` and tests).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api_router().split_for_parts().1
+pub fn openapi() -> serde_json::Value {
+    openapi::finish(routes::api_router().split_for_parts().1)
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests.

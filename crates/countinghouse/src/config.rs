@@ -332,16 +332,35 @@ fn redact_list<S: serde::Serializer>(v: &[SecretString], s: S) -> Result<S::Ok, 
     seq.end()
 }
 
+/// The URL without its secrets: the password of its user part, and any query parameter that names a
+/// secret (`password`, `passwd`, `sslpassword`, `secret`, `token`, `key`…), as libpq and redis-rs accept.
 pub fn redacted_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
+            let userinfo = &base[scheme_end + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
             let masked = if userinfo.contains(':') { format!("{user}:[redacted]") } else { user.to_owned() };
-            format!("{}{}{}", &url[..scheme_end + 3], masked, &url[at..])
+            format!("{}{}{}", &base[..scheme_end + 3], masked, &base[at..])
         }
-        _ => url.to_owned(),
-    }
+        _ => base.to_owned(),
+    };
+    let Some(query) = query else { return base };
+    let secret = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        ["pass", "secret", "token", "key"].iter().any(|s| name.contains(s))
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if secret(name) => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 #[cfg(test)]
@@ -353,6 +372,14 @@ mod tests {
         assert_eq!(redacted_url("postgres://app:s3cret@db:5432/x"), "postgres://app:[redacted]@db:5432/x");
         assert_eq!(redacted_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redacted_url("redis://127.0.0.1"), "redis://127.0.0.1");
+        assert_eq!(
+            redacted_url("postgres://app@db/x?sslmode=require&password=s3cret&PassWord=x"),
+            "postgres://app@db/x?sslmode=require&password=[redacted]&PassWord=[redacted]"
+        );
+        assert_eq!(
+            redacted_url("postgres://db/x?user=app&sslpassword=k"),
+            "postgres://db/x?user=app&sslpassword=[redacted]"
+        );
     }
 
     #[test]

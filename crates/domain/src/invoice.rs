@@ -93,13 +93,13 @@ pub enum InvoiceError {
     LineCount,
     #[error("lines[{0}]: description must be 1 to 500 characters")]
     Description(usize),
-    #[error("lines[{0}]: quantity must be greater than 0 and at most 1,000,000")]
+    #[error("lines[{0}]: quantity must be greater than 0 and at most 1,000,000, with at most 4 decimals")]
     Quantity(usize),
-    #[error("lines[{0}]: unit_price must be between 0 and 10,000,000")]
+    #[error("lines[{0}]: unit_price must be between 0 and 10,000,000, with at most 4 decimals")]
     UnitPrice(usize),
-    #[error("tax_rate must be between 0 and 1 (0.0825 for 8.25%)")]
+    #[error("tax_rate must be between 0 and 1 (0.0825 for 8.25%), with at most 6 decimals")]
     TaxRate,
-    #[error("discount must be between 0 and the subtotal plus tax")]
+    #[error("discount must be between 0 and the subtotal plus tax, with at most 2 decimals")]
     Discount,
     #[error("total {sent} does not match the lines: the server computes {computed}")]
     TotalMismatch { sent: Decimal, computed: Decimal },
@@ -128,21 +128,25 @@ pub fn compute_totals(
         if len == 0 || len > 500 {
             return Err(InvoiceError::Description(i));
         }
-        if l.quantity <= Decimal::ZERO || l.quantity > Decimal::from(1_000_000) {
+        if l.quantity <= Decimal::ZERO || l.quantity > Decimal::from(1_000_000) || l.quantity.scale() > 4 {
             return Err(InvoiceError::Quantity(i));
         }
-        if l.unit_price < Decimal::ZERO || l.unit_price > Decimal::from(10_000_000) {
+        if l.unit_price < Decimal::ZERO
+            || l.unit_price > Decimal::from(10_000_000)
+            || l.unit_price.scale() > 4
+        {
             return Err(InvoiceError::UnitPrice(i));
         }
         line_amounts.push(cents(l.quantity * l.unit_price));
     }
-    if tax_rate < Decimal::ZERO || tax_rate > Decimal::ONE {
+    if tax_rate < Decimal::ZERO || tax_rate > Decimal::ONE || tax_rate.scale() > 6 {
         return Err(InvoiceError::TaxRate);
     }
     let subtotal: Decimal = line_amounts.iter().sum();
     let tax_amount = cents(subtotal * tax_rate);
-    let discount_amount = cents(discount);
-    if discount_amount < Decimal::ZERO || discount_amount > subtotal + tax_amount {
+    // Inputs are refused, never rounded: what the firm typed is what the client is billed.
+    let discount_amount = discount;
+    if discount < Decimal::ZERO || discount > subtotal + tax_amount || discount.scale() > 2 {
         return Err(InvoiceError::Discount);
     }
     Ok(Totals {
@@ -203,6 +207,18 @@ mod tests {
         assert_eq!(compute_totals(&[line(d("1"), d("-1"))], d("0"), d("0")), Err(InvoiceError::UnitPrice(0)));
         assert_eq!(compute_totals(&[line(d("1"), d("1"))], d("1.5"), d("0")), Err(InvoiceError::TaxRate));
         assert_eq!(compute_totals(&[line(d("1"), d("1"))], d("0"), d("2")), Err(InvoiceError::Discount));
+    }
+
+    #[test]
+    fn more_decimals_than_an_amount_holds_are_refused_not_rounded() {
+        let one = || vec![line(d("1"), d("100"))];
+        let q = compute_totals(&[line(d("0.123456789"), d("1"))], d("0"), d("0"));
+        assert_eq!(q, Err(InvoiceError::Quantity(0)));
+        let p = compute_totals(&[line(d("1"), d("0.123456789"))], d("0"), d("0"));
+        assert_eq!(p, Err(InvoiceError::UnitPrice(0)));
+        assert_eq!(compute_totals(&one(), d("0.0825001"), d("0")), Err(InvoiceError::TaxRate));
+        assert_eq!(compute_totals(&one(), d("0"), d("0.001")), Err(InvoiceError::Discount));
+        assert_eq!(compute_totals(&one(), d("0.082500"), d("1.50")).unwrap().total, d("106.75"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`audit`]: the tamper-evident hash chain of the audit log.
 
 pub mod audit;
+pub mod currency;
 pub mod email;
 pub mod firm;
 pub mod ids;

@@ -40,6 +40,9 @@ type Result<T> = std::result::Result<T, EmbeddedPgError>;
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     bin_dir: PathBuf,
+    /// Where the cluster lives: the directory asked for, or (as root, when the `postgres` user cannot
+    /// enter it) a directory of its own under [`ROOT_FALLBACK`].
+    root: PathBuf,
     data_dir: PathBuf,
     port: u16,
     run_as: Option<(u32, u32)>,
@@ -49,6 +52,11 @@ pub struct EmbeddedPostgres {
 
 impl EmbeddedPostgres {
     /// Starts (initialising first if needed) the cluster under `root` (e.g. `./.countinghouse/pg`).
+    ///
+    /// As root, the server runs as the `postgres` user, which must be able to enter every directory
+    /// above `root`; when it cannot (a clone under `/root`, any `mktemp -d`), the cluster lives under
+    /// [`ROOT_FALLBACK`] instead, in a directory named after `root` (so it is reused), and
+    /// [`EmbeddedPostgres::root`] says where.
     pub async fn start(root: &Path) -> Result<Self> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedPgError::NoServerBinaries)?;
         let run_as = if running_as_root() {
@@ -56,16 +64,31 @@ impl EmbeddedPostgres {
         } else {
             None
         };
-        let data_dir = root.join("data");
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| EmbeddedPgError::Io { path, source }
         };
         std::fs::create_dir_all(root).map_err(io(root))?;
+        let root = match run_as {
+            Some((uid, gid)) if !enterable(root, uid, gid) => {
+                let canonical = root.canonicalize().map_err(io(root))?;
+                let fallback = Path::new(ROOT_FALLBACK).join(hashed_name(&canonical));
+                tracing::info!(
+                    asked = %canonical.display(),
+                    using = %fallback.display(),
+                    "the postgres user cannot enter the state directory; the embedded cluster lives elsewhere"
+                );
+                std::fs::create_dir_all(&fallback).map_err(io(&fallback))?;
+                fallback
+            }
+            _ => root.to_owned(),
+        };
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(root, Some(uid), Some(gid)).map_err(io(root))?;
+            std::os::unix::fs::chown(&root, Some(uid), Some(gid)).map_err(io(&root))?;
         }
-        let mut pg = EmbeddedPostgres { bin_dir, data_dir, port: 0, run_as, started_here: false };
+        let data_dir = root.join("data");
+        let mut pg =
+            EmbeddedPostgres { bin_dir, root: root.clone(), data_dir, port: 0, run_as, started_here: false };
 
         let fresh = !pg.data_dir.join("PG_VERSION").exists();
         if fresh {
@@ -82,9 +105,9 @@ impl EmbeddedPostgres {
             tracing::info!(port, "reusing the embedded PostgreSQL that is already running");
             pg.port = port;
         } else {
-            pg.port = free_port().map_err(io(root))?;
+            pg.port = free_port().map_err(io(&root))?;
             let data = pg.data_dir.display().to_string();
-            let log = root.join("postgres.log").display().to_string();
+            let log = pg.root.join("postgres.log").display().to_string();
             let opts = format!(
                 "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories='' -c max_connections=200",
                 pg.port
@@ -103,6 +126,11 @@ impl EmbeddedPostgres {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The directory the cluster lives in (see [`EmbeddedPostgres::start`]).
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// `postgres://countinghouse@127.0.0.1:<port>/countinghouse` (trust auth on loopback only).
@@ -133,7 +161,8 @@ impl EmbeddedPostgres {
         let mut cmd = Command::new(self.bin_dir.join(program));
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         if let Some((uid, gid)) = self.run_as {
-            cmd.uid(uid).gid(gid);
+            // Our working directory may be one the postgres user cannot enter.
+            cmd.uid(uid).gid(gid).current_dir(&self.root);
         }
         let command = format!("{program} {}", args.join(" "));
         let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
@@ -201,6 +230,35 @@ fn postgres_user() -> Option<(u32, u32)> {
     })
 }
 
+/// Where, as root, a cluster lives whose asked-for directory the `postgres` user cannot enter.
+pub const ROOT_FALLBACK: &str = "/var/lib/countinghouse";
+
+/// Whether `uid`/`gid` may pass through every directory from `/` down to `dir` (search permission).
+fn enterable(dir: &Path, uid: u32, gid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(dir) = dir.canonicalize() else { return false };
+    dir.ancestors().all(|d| {
+        std::fs::metadata(d).is_ok_and(|m| {
+            let mode = m.mode();
+            if m.uid() == uid {
+                mode & 0o100 != 0
+            } else if m.gid() == gid {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
+            }
+        })
+    })
+}
+
+/// A stable directory name for `path`: its last component and a short hash of the whole.
+fn hashed_name(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(path.as_os_str().as_encoded_bytes());
+    let last = path.parent().and_then(Path::file_name).and_then(|n| n.to_str()).unwrap_or("pg");
+    format!("{last}-{}", hex::encode(&hash[..8]))
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -229,5 +287,33 @@ mod tests {
         assert!(third.started_here);
         third.stop().await.unwrap();
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A state directory the `postgres` user cannot enter (as root: a `mktemp -d`, a clone under
+    /// `/root`) still gets a working cluster, reused on the next start.
+    #[tokio::test]
+    async fn a_state_directory_postgres_cannot_enter_still_works() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = std::env::temp_dir().join(format!("ch-embedded-pg-closed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&parent);
+        std::fs::create_dir_all(&parent).unwrap();
+        std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let root = parent.join("state").join("pg");
+        let first = EmbeddedPostgres::start(&root).await.expect("starts despite the closed directory");
+        if running_as_root() {
+            assert!(first.root().starts_with(ROOT_FALLBACK), "{}", first.root().display());
+        } else {
+            assert_eq!(first.root(), root.as_path());
+        }
+        let again = EmbeddedPostgres::start(&root).await.expect("reuses it");
+        assert_eq!(again.root(), first.root());
+        assert_eq!(again.port(), first.port());
+        let fallback = first.root().to_owned();
+        again.stop().await.unwrap();
+        first.stop().await.unwrap();
+        if fallback != root {
+            let _ = std::fs::remove_dir_all(&fallback);
+        }
+        let _ = std::fs::remove_dir_all(&parent);
     }
 }

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use domain::password::check_new_password;
 use domain::{Email, InvitationId, Permission, Role, UserId};
+use store::cursor::Page;
 use store::invitations::{self, Invitation, NewInvitation};
 use store::users::{self, NewUser};
 use store::{Actor, TenantTx, organizations};
@@ -66,12 +67,14 @@ impl Identity {
         &self,
         caller: &Caller,
         open_only: bool,
-    ) -> IdentityResult<Vec<Invitation>> {
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> IdentityResult<Page<Invitation>> {
         caller.require(Permission::UsersInvite)?;
         let mut tx = self.tenant_tx(caller).await?;
-        let list = invitations::list(&mut tx, open_only).await?;
+        let page = invitations::list(&mut tx, open_only, cursor, limit).await?;
         tx.commit().await?;
-        Ok(list)
+        Ok(page)
     }
 
     pub async fn revoke_invitation(&self, caller: &Caller, id: InvitationId) -> IdentityResult<Invitation> {
@@ -103,11 +106,10 @@ impl Identity {
         let invitation = invitations::find_open_for_update(&mut tx, &presented.hash)
             .await?
             .ok_or(IdentityError::NotFound)?;
-        let name = match name.or(invitation.name.as_deref()) {
-            Some(n) => valid_name(n)?.to_owned(),
-            None => return Err(IdentityError::invalid("name", "is required")),
-        };
         let email = Email::parse(&invitation.email).map_err(|e| IdentityError::invalid("email", e))?;
+        // The name given, else the invitation's, else the address's local part (never a dead end).
+        let local_part = email.as_str().split('@').next().unwrap_or(email.as_str());
+        let name = valid_name(name.or(invitation.name.as_deref()).unwrap_or(local_part))?.to_owned();
         let user = users::create(
             &mut tx,
             NewUser {

@@ -96,8 +96,20 @@ impl Identity {
             return Err(IdentityError::invalid("name", "must be 1 to 200 characters"));
         }
         let mut tx = self.tenant_tx(caller).await?;
+        let before = organizations::get(&mut tx).await?;
         let org = organizations::update_settings(&mut tx, patch).await?;
+        let staff = org.mfa_required_for_staff && !before.mfa_required_for_staff;
+        let clients = org.mfa_required_for_clients && !before.mfa_required_for_clients;
+        // Sessions opened before the requirement must enrol too, like new sign-ins.
+        let confined = if staff || clients {
+            store::sessions::require_mfa_enrolment(&mut tx, staff, clients).await?
+        } else {
+            0
+        };
         tx.commit().await?;
+        if confined > 0 {
+            self.forget_cached_auth(caller.organization_id).await;
+        }
         Ok(org)
     }
 

@@ -103,7 +103,7 @@ pub(crate) fn parse_import(body: &[u8], max_rows: usize) -> PracticeResult<Vec<I
             });
             continue;
         }
-        let get = |c: usize| idx[c].map(|i| record[i].to_owned()).filter(|v| !v.is_empty());
+        let get = |c: usize| idx[c].map(|i| undefused(&record[i]).to_owned()).filter(|v| !v.is_empty());
         let mut problems = Vec::new();
         let req = CreateClientRequest {
             business_name: get(0).unwrap_or_default(),
@@ -192,14 +192,46 @@ pub(crate) fn export_rows(rows: &[ClientResponse]) -> Vec<u8> {
             c.assigned_to.map(|u| u.to_string()).unwrap_or_default(),
         ];
         // Writing to a Vec cannot fail.
-        let _ = w.write_record(&record);
+        let _ = w.write_record(record.iter().map(|cell| defused(cell).into_owned()));
     }
     w.into_inner().unwrap_or_default()
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet will show as text: a leading formula character gets an apostrophe before it.
+fn defused(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// The cell as written before [`defused`] (so an export imports back unchanged).
+fn undefused(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_cells_are_exported_as_text_and_import_back_unchanged() {
+        for (cell, exported) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1 415 555 0100", "'+1 415 555 0100"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("Acme = good", "Acme = good"),
+            ("'quoted", "'quoted"),
+        ] {
+            assert_eq!(defused(cell), exported);
+            assert_eq!(undefused(&defused(cell)), cell);
+        }
+    }
 
     #[test]
     fn parses_headers_loosely_and_flags_bad_values_per_row() {

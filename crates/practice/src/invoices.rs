@@ -135,8 +135,8 @@ impl Practice {
             p.add("due_date", "must not be before issue_date");
         }
         let currency = req.currency.as_deref().unwrap_or("USD").trim().to_uppercase();
-        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            p.add("currency", "must be an ISO 4217 code such as USD");
+        if !domain::currency::is_iso_4217(&currency) {
+            p.add("currency", "must be an ISO 4217 currency code in use, such as USD or EUR");
         }
         let number = req.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
         if let Some(n) = number

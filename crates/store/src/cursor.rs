@@ -19,7 +19,13 @@ pub fn encode_value<T: Serialize>(key: &T) -> serde_json::Value {
     serde_json::to_value(key).expect("cursor keys serialize")
 }
 
+/// Longer than any cursor `encode` makes (a sort key and an id); refused before decoding.
+const MAX_CURSOR_LEN: usize = 1024;
+
 pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, InvalidCursor> {
+    if cursor.len() > MAX_CURSOR_LEN {
+        return Err(InvalidCursor);
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| InvalidCursor)?;
     serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)
 }

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::{InvitationId, Role, UserId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cursor::{self, Page};
 use crate::{AuditRecord, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -67,19 +68,35 @@ pub async fn create(tx: &mut TenantTx, n: NewInvitation<'_>) -> StoreResult<Invi
     Ok(inv)
 }
 
-pub async fn list(tx: &mut TenantTx, open_only: bool) -> StoreResult<Vec<Invitation>> {
+#[derive(Serialize, Deserialize)]
+struct InvitationKey(DateTime<Utc>, InvitationId);
+
+/// Newest first, keyset-paged; `open_only` keeps those that can still be accepted.
+pub async fn list(
+    tx: &mut TenantTx,
+    open_only: bool,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Page<Invitation>> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_as(concat!(
+    let after: Option<InvitationKey> = after.map(cursor::decode).transpose()?;
+    let (after_time, after_id) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
+    let rows: Vec<Invitation> = sqlx::query_as(concat!(
         "select ",
         columns!(),
         " from invitations where organization_id = $1
            and (not $2 or (accepted_at is null and revoked_at is null and expires_at > now()))
-         order by created_at desc limit 1000"
+           and ($3::timestamptz is null or (created_at, id) < ($3, $4))
+         order by created_at desc, id desc limit $5"
     ))
     .bind(org)
     .bind(open_only)
+    .bind(after_time)
+    .bind(after_id)
+    .bind(limit as i64 + 1)
     .fetch_all(tx.conn())
-    .await?)
+    .await?;
+    Ok(Page::from_overfetch(rows, limit, |i| InvitationKey(i.created_at, i.id)))
 }
 
 /// The open invitation a token names, locked until the transaction ends (single use).

@@ -92,6 +92,27 @@ pub async fn clear_mfa_enrolment(tx: &mut TenantTx, user_id: UserId) -> StoreRes
     Ok(())
 }
 
+/// Confines the live sessions of members without MFA to enrolment, for staff and/or client roles (the
+/// organization has just started to require MFA of them). Returns how many sessions changed.
+pub async fn require_mfa_enrolment(tx: &mut TenantTx, staff: bool, clients: bool) -> StoreResult<u64> {
+    let org = tx.org_uuid();
+    let changed = sqlx::query(
+        "update sessions s set mfa_enrolment_required = true
+         from users u, memberships m
+         where s.organization_id = $1 and u.organization_id = $1 and m.organization_id = $1
+           and u.id = s.user_id and m.user_id = s.user_id
+           and s.revoked_at is null and s.expires_at > now() and not s.mfa_enrolment_required
+           and u.mfa_enabled_at is null
+           and ((m.role = 'client' and $3) or (m.role <> 'client' and $2))",
+    )
+    .bind(org)
+    .bind(staff)
+    .bind(clients)
+    .execute(tx.conn())
+    .await?;
+    Ok(changed.rows_affected())
+}
+
 pub async fn revoke(tx: &mut TenantTx, id: SessionId) -> StoreResult<bool> {
     let org = tx.org_uuid();
     let done = sqlx::query(

@@ -174,7 +174,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("bound address");
         let mut api_config = config.api;
-        api_config.public_url = format!("http://{addr}");
+        // An https address stands for a deployment behind a TLS proxy and is kept; else the app's own.
+        if !api_config.public_url.starts_with("https://") {
+            api_config.public_url = format!("http://{addr}");
+        }
         let quickbooks = match config.quickbooks {
             Some(mut qb) => {
                 qb.redirect_uri = format!("http://{addr}/v1/quickbooks/callback");

@@ -1,10 +1,10 @@
 //! Inviting staff and client users, and accepting an invitation.
 
-use api_types::Problem;
 use api_types::auth::{
     AcceptInvitationRequest, CreateInvitationRequest, CreatedInvitationResponse, InvitationListParams,
     InvitationResponse, SessionResponse,
 };
+use api_types::{Page, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use crate::convert::IntoApi;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, Meta};
+use crate::routes::page_limit;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,17 +52,19 @@ async fn create_invitation(
     ))
 }
 
-/// Invitations, newest first (`users:invite`).
+/// Invitations, newest first, keyset-paged (`users:invite`).
 #[utoipa::path(get, path = "/v1/invitations", tag = "invitations", security(("bearer" = [])),
     params(InvitationListParams),
-    responses((status = 200, body = Vec<InvitationResponse>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<InvitationResponse>), (status = 403, body = Problem)))]
 async fn list_invitations(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<InvitationListParams>,
-) -> ApiResult<Json<Vec<InvitationResponse>>> {
-    let list = state.identity.list_invitations(&caller, q.open.unwrap_or(true)).await?;
-    Ok(Json(list.into_api()))
+) -> ApiResult<Json<Page<InvitationResponse>>> {
+    let limit = page_limit(q.limit)?;
+    let page =
+        state.identity.list_invitations(&caller, q.open.unwrap_or(true), q.cursor.as_deref(), limit).await?;
+    Ok(Json(page.into_api()))
 }
 
 /// Revoke an invitation that has not been accepted.

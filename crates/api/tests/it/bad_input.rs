@@ -150,7 +150,7 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
     }
     assert_eq!(audit_count(&app).await, before, "refused requests changed nothing");
     let invitations = app.get("/v1/invitations?open=false", token).await.value();
-    assert!(invitations.as_array().unwrap().is_empty());
+    assert!(invitations["items"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -170,4 +170,113 @@ async fn hostile_strings_are_data_not_code() {
     let r = app.login("acme'; --", "x@y.test", "whatever whatever", None).await;
     assert_eq!(r.status, 401);
     assert_eq!(app.get("/v1/members", &t.owner.token).await.status, 200, "users table still there");
+}
+
+/// Amounts are strings holding no more decimals than they may (never floats, never rounded),
+/// currencies are ISO 4217, dates are plausible, and every refusal — an over-long URI or cursor,
+/// a webhook over its size — is problem+json.
+#[tokio::test]
+async fn amounts_currencies_dates_and_uris_are_bounded_and_every_refusal_is_a_problem() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let token = t.owner.token.as_str();
+    let client = app.post("/v1/clients", Some(token), &json!({"business_name": "Birch LLC"})).await.value();
+    let c = client["id"].as_str().unwrap();
+    let line = |q: serde_json::Value, p: serde_json::Value| json!([{"description": "Books", "quantity": q, "unit_price": p}]);
+    let before = audit_count(&app).await;
+    let invoice = |extra: serde_json::Value| {
+        let mut body = json!({"client_id": c, "lines": line(json!("1"), json!("100.00"))});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        serde_json::to_vec(&body).unwrap()
+    };
+    let json_ct = Some("application/json");
+    type Case<'a> = (&'a str, String, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "POST",
+            "/v1/invoices".into(),
+            json_ct,
+            invoice(json!({"lines": line(json!(1), json!("1"))})),
+            422,
+            "validation",
+        ),
+        (
+            "POST",
+            "/v1/invoices".into(),
+            json_ct,
+            invoice(json!({"lines": line(json!("1"), json!(12.5))})),
+            422,
+            "validation",
+        ),
+        ("POST", "/v1/invoices".into(), json_ct, invoice(json!({"tax_rate": 0.0825})), 422, "validation"),
+        (
+            "POST",
+            "/v1/invoices".into(),
+            json_ct,
+            invoice(json!({"lines": line(json!("1"), json!("0.123456789"))})),
+            422,
+            "validation",
+        ),
+        ("POST", "/v1/invoices".into(), json_ct, invoice(json!({"discount": "0.001"})), 422, "validation"),
+        ("POST", "/v1/invoices".into(), json_ct, invoice(json!({"currency": "ZZZ"})), 422, "validation"),
+        (
+            "POST",
+            "/v1/invoices".into(),
+            json_ct,
+            invoice(json!({"issue_date": "0000-01-01"})),
+            422,
+            "validation",
+        ),
+        (
+            "POST",
+            "/v1/invoices".into(),
+            json_ct,
+            invoice(json!({"due_date": "9999-12-31"})),
+            422,
+            "validation",
+        ),
+        (
+            "POST",
+            "/v1/invoices".into(),
+            json_ct,
+            invoice(json!({"issue_date": "-1000-01-01"})),
+            422,
+            "validation",
+        ),
+        (
+            "PATCH",
+            format!("/v1/clients/{c}"),
+            json_ct,
+            br#"{"annual_revenue": 1000000}"#.to_vec(),
+            422,
+            "validation",
+        ),
+        ("GET", format!("/v1/clients?cursor={}", "A".repeat(100_000 / 2)), None, vec![], 414, "uri-too-long"),
+        ("GET", format!("/v1/clients?cursor={}", "A".repeat(2_000)), None, vec![], 400, "invalid-cursor"),
+        ("GET", "/v1/invoices?due_before=9999-12-31".into(), None, vec![], 400, "invalid-parameter"),
+        (
+            "POST",
+            "/v1/quickbooks/webhooks".into(),
+            json_ct,
+            vec![b' '; 4 * 1024 * 1024],
+            413,
+            "payload-too-large",
+        ),
+    ];
+    for (method, path, ct, body, status, slug) in cases {
+        let r = raw(&app, method, &path, token, ct, body).await;
+        let shown = &path[..path.len().min(60)];
+        assert_eq!(r.status, status, "{method} {shown}: {}", r.body);
+        assert_eq!(r.problem_slug(), slug, "{method} {shown}");
+        assert!(!r.problem().detail.is_empty());
+    }
+    assert_eq!(audit_count(&app).await, before, "refused requests changed nothing");
+    let invoices = app.get("/v1/invoices", token).await.value();
+    assert!(invoices["items"].as_array().unwrap().is_empty());
+
+    // What the rules allow still works: amounts as strings, a currency in use, a date this century.
+    let ok = invoice(json!({"currency": "eur", "tax_rate": "0.0825", "issue_date": "2026-12-01"}));
+    let r = raw(&app, "POST", "/v1/invoices", token, json_ct, ok).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.value()["currency"], "EUR");
 }

@@ -23,7 +23,7 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
     assert_eq!(v["invitation"]["email"], "new@acme.test");
 
     let listed = app.get("/v1/invitations", &t.owner.token).await.value();
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert!(!listed.to_string().contains(&token), "lists never show the token");
 
     let accepted =
@@ -38,7 +38,39 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
         app.post("/v1/invitations/accept", None, &json!({"token": token, "password": PASSWORD})).await;
     assert_eq!(again.status, 404);
     assert_eq!(app.login("acme", "new@acme.test", PASSWORD, None).await.status, 201);
-    assert!(app.get("/v1/invitations", &t.owner.token).await.value().as_array().unwrap().is_empty());
+    assert!(app.get("/v1/invitations", &t.owner.token).await.value()["items"].as_array().unwrap().is_empty());
+}
+
+/// An invitation without a name is accepted without one too: the name defaults to the address's
+/// local part. Lists page like every other list.
+#[tokio::test]
+async fn nameless_invitations_are_accepted_and_lists_page() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let mut tokens = Vec::new();
+    for i in 0..3 {
+        let r = app
+            .post(
+                "/v1/invitations",
+                Some(&t.owner.token),
+                &json!({"email": format!("jo{i}@acme.test"), "role": "staff"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        tokens.push(r.value()["token"].as_str().unwrap().to_owned());
+    }
+    let first = app.get("/v1/invitations?limit=2", &t.owner.token).await.value();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("/v1/invitations?limit=2&cursor={cursor}"), &t.owner.token).await.value();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest.get("next_cursor").is_none_or(serde_json::Value::is_null));
+    assert_eq!(app.get("/v1/invitations?limit=0", &t.owner.token).await.status, 422);
+
+    let accepted =
+        app.post("/v1/invitations/accept", None, &json!({"token": tokens[0], "password": PASSWORD})).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    assert_eq!(accepted.value()["user"]["name"], "jo0");
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod cache;
 mod clients;
+mod contract;
 mod documents;
 mod engagements;
 mod etag;

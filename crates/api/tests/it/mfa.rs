@@ -99,3 +99,24 @@ async fn an_organization_can_require_mfa_of_its_staff() {
     let c = app.login("acme", &client.email, PASSWORD, None).await;
     assert_eq!(c.value()["mfa_enrolment_required"], false);
 }
+
+/// Sessions opened before the organization required MFA are held to it as well: confined to
+/// enrolment until the member enrols; a client's session is untouched by the staff policy.
+#[tokio::test]
+async fn sessions_opened_before_the_requirement_must_enrol_too() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let staff = app.member(&t, Role::Staff).await;
+    let client = app.member(&t, Role::Client).await;
+    assert_eq!(app.get("/v1/organization", &staff.token).await.status, 200);
+    let r = app.patch("/v1/organization", &t.owner.token, &json!({"mfa_required_for_staff": true})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = app.get("/v1/organization", &staff.token).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.problem_slug(), "mfa-enrolment-required");
+    assert_eq!(app.get("/v1/me", &staff.token).await.value()["mfa_enrolment_required"], true);
+    enrol(&app, &staff).await;
+    assert_eq!(app.get("/v1/organization", &staff.token).await.status, 200, "enrolled: full access");
+    assert_eq!(app.get("/v1/me", &client.token).await.value()["mfa_enrolment_required"], false);
+}

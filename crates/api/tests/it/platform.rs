@@ -40,3 +40,39 @@ async fn request_ids_are_made_or_propagated() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["request_id"], "trace-me-42");
 }
+
+/// Every response says: no MIME sniffing, no framing, no referrer; HSTS only when served over https.
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/v1/me", "/v1/nowhere", "/openapi.json"] {
+        let r = app.http.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
+        assert!(h.get("strict-transport-security").is_none(), "plain http: {path}");
+    }
+    let api = api::ApiConfig { public_url: "https://books.example.com".into(), ..api::ApiConfig::default() };
+    let https = TestApp::spawn_with(testkit::TestConfig { api, ..testkit::TestConfig::default() }).await;
+    let r = https.http.get(https.url("/healthz")).send().await.unwrap();
+    assert!(r.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+}
+
+/// A request id too long or with other than visible ASCII is replaced, never echoed or stored.
+#[tokio::test]
+async fn hostile_request_ids_are_replaced() {
+    let app = TestApp::spawn().await;
+    for hostile in ["x".repeat(60_000), "a\tb".to_owned(), "x".repeat(129)] {
+        let r = app.http.get(app.url("/v1/nowhere")).header("x-request-id", &hostile).send().await.unwrap();
+        let echoed = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(echoed, hostile);
+        assert!(echoed.len() <= 128);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["request_id"], echoed.as_str());
+    }
+    let fine = "x".repeat(128);
+    let r = app.http.get(app.url("/v1/nowhere")).header("x-request-id", &fine).send().await.unwrap();
+    assert_eq!(r.headers()["x-request-id"], fine.as_str());
+}

@@ -99,8 +99,14 @@ pub async fn prepare(
         )
         .await?;
     let caller = Caller::new(identity.authenticate(&owner.token, &meta).await?, meta.clone());
-    for open in identity.list_invitations(&caller, true).await? {
-        identity.revoke_invitation(&caller, open.id).await?;
+    loop {
+        let open = identity.list_invitations(&caller, true, None, 200).await?;
+        for invitation in &open.items {
+            identity.revoke_invitation(&caller, invitation.id).await?;
+        }
+        if open.next_cursor.is_none() {
+            break;
+        }
     }
     let invite = identity.invite(&caller, "newhire@demo-cpa.test", Some("Nina Newhire"), Role::Staff).await?;
     demo_book(identity, practice, &caller).await?;

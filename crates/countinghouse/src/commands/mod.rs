@@ -33,7 +33,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(AuditCommand::Verify { organization }) => audit::verify(config, organization).await,
         Command::Openapi => {
-            println!("{}", api::openapi().to_pretty_json()?);
+            println!("{}", serde_json::to_string_pretty(&api::openapi())?);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod cache;
 mod clients;
+mod document_intake;
 mod documents;
 mod engagements;
 mod etag;

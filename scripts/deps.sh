@@ -19,12 +19,14 @@ need curl curl
 need /bin/kill procps
 need python3 python3-venv
 # OCR and PDF: leptess binds libtesseract/libleptonica through bindgen (which needs libclang);
-# tessdata for English is a separate package; poppler renders and reads PDFs.
+# tessdata for English is a separate package; poppler renders and reads PDFs, each tool under
+# util-linux's prlimit (a memory bound per child).
 need /usr/include/tesseract/baseapi.h libtesseract-dev
 need /usr/include/leptonica/allheaders.h libleptonica-dev
 need '/usr/lib/llvm-*/lib/libclang.so*' libclang-dev
 need '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' tesseract-ocr-eng
 need pdftoppm poppler-utils
+need prlimit util-linux
 # The QuickBooks conformance test runs node-quickbooks.
 need npm npm
 

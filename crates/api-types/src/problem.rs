@@ -51,7 +51,7 @@ problem_types! {
     FileTypeMismatch = ("file-type-mismatch", 422, "The file name does not match its content"),
     FileEncrypted = ("file-encrypted", 422, "The file is encrypted or password-protected"),
     FileCorrupt = ("file-corrupt", 422, "The file is empty or damaged"),
-    FileLimitExceeded = ("file-limit-exceeded", 422, "The file has too many pages or bad image dimensions"),
+    FileLimitExceeded = ("file-limit-exceeded", 422, "The file has too many pages, an oversized page or bad image dimensions"),
     ZipBomb = ("zip-bomb", 422, "The archive expands too much"),
     BadArchive = ("bad-archive", 422, "The archive cannot be used as a batch"),
     InvalidLink = ("invalid-link", 403, "The link is invalid or expired"),

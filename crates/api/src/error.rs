@@ -253,9 +253,9 @@ pub fn upload_problem(r: &UploadRejection) -> ProblemType {
         UploadRejection::MismatchedExtension { .. } => ProblemType::FileTypeMismatch,
         UploadRejection::Encrypted { .. } => ProblemType::FileEncrypted,
         UploadRejection::Empty | UploadRejection::Corrupt { .. } => ProblemType::FileCorrupt,
-        UploadRejection::TooManyPages { .. } | UploadRejection::BadImageDimensions { .. } => {
-            ProblemType::FileLimitExceeded
-        }
+        UploadRejection::TooManyPages { .. }
+        | UploadRejection::PageTooLarge { .. }
+        | UploadRejection::BadImageDimensions { .. } => ProblemType::FileLimitExceeded,
         UploadRejection::ZipBomb { .. } => ProblemType::ZipBomb,
         UploadRejection::NestedArchive
         | UploadRejection::UnsafeEntryName { .. }

@@ -6,14 +6,20 @@
 //! can retry. The same key with a different request is 422. Keys are per caller (session user or
 //! API key) and organization and live 24 hours. Requests without a key, or unauthenticated ones,
 //! pass through untouched.
+//!
+//! A request is its method, path and query, content type and body; a multipart body is its parts
+//! (see [`body_identity`]), since every retry of an upload draws a new boundary.
 
 use api_types::ProblemType;
-use axum::body::Body;
+use std::borrow::Cow;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use identity::{Caller, Principal};
+use sha2::{Digest, Sha256};
 use store::idempotency::{self, Claim, StoredResponse};
 use store::{Actor, TenantTx};
 use uuid::Uuid;
@@ -64,7 +70,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
-    let fingerprint = idempotency::fingerprint(parts.method.as_str(), path, content_type, &bytes);
+    let (content_type, body_id) = body_identity(content_type, &bytes).await;
+    let fingerprint = idempotency::fingerprint(parts.method.as_str(), path, content_type, &body_id);
 
     let claim = async {
         let mut tx = TenantTx::begin(&state.db, ctx.organization_id, Actor::system()).await?;
@@ -94,6 +101,50 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             settle(&state, ctx.organization_id, principal, &key, response).await
         }
     }
+}
+
+/// What identifies a request's body, with the content type to fingerprint it under. A
+/// `multipart/form-data` body is its parts in order, each as its name, file name, content type
+/// and the SHA-256 of its content, under the bare media type: the boundary (in the content type
+/// and between the parts) is drawn anew by every client retry, so the raw bytes of the same upload
+/// never match. Any other body, or one that does not parse as multipart (its handler refuses
+/// it), is its bytes.
+async fn body_identity<'a>(content_type: &'a str, body: &'a Bytes) -> (&'a str, Cow<'a, [u8]>) {
+    const MULTIPART: &str = "multipart/form-data";
+    let is_multipart =
+        content_type.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(MULTIPART));
+    let parts = match multer::parse_boundary(content_type) {
+        Ok(boundary) if is_multipart => multipart_parts(body.clone(), boundary).await,
+        _ => None,
+    };
+    match parts {
+        Some(parts) => (MULTIPART, Cow::Owned(parts)),
+        None => (content_type, Cow::Borrowed(body.as_ref())),
+    }
+}
+
+async fn multipart_parts(body: Bytes, boundary: String) -> Option<Vec<u8>> {
+    let mut multipart = multer::Multipart::new(Body::from(body).into_data_stream(), boundary);
+    let mut out = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.ok()? {
+        let content_type = field.content_type().map(ToString::to_string);
+        for text in [field.name(), field.file_name(), content_type.as_deref()] {
+            // Absent and empty differ: a length of u64::MAX marks absent.
+            match text {
+                Some(t) => {
+                    out.extend_from_slice(&(t.len() as u64).to_be_bytes());
+                    out.extend_from_slice(t.as_bytes());
+                }
+                None => out.extend_from_slice(&u64::MAX.to_be_bytes()),
+            }
+        }
+        let mut content = Sha256::new();
+        while let Some(chunk) = field.chunk().await.ok()? {
+            content.update(&chunk);
+        }
+        out.extend_from_slice(&content.finalize());
+    }
+    Some(out)
 }
 
 /// Stores the claimed request's response (or gives the key back) and returns the response.

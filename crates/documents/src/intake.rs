@@ -3,7 +3,7 @@
 //! Every check looks at content: the type is sniffed from the bytes, the extension only has to
 //! agree with it. An upload is refused with an [`UploadRejection`] that names the problem (each
 //! has a stable [`UploadRejection::code`] for the API's problem type; all are client errors).
-//! A PDF is opened with `pdfinfo` (pages, password), an image is decoded under allocation limits
+//! A PDF is opened with `pdfinfo` (pages, password, the size of each page), an image is decoded under allocation limits
 //! (dimensions are checked from the header first, so a decompression bomb never allocates), and
 //! a zip entry is inflated through a counting reader, so a lying header cannot make us expand
 //! more than the limits allow.
@@ -25,6 +25,9 @@ pub struct UploadLimits {
     pub max_bytes: u64,
     /// Most pages in a PDF or multi-page TIFF.
     pub max_pages: u32,
+    /// Longest side of a PDF page, in points (1/72 in). Rendering a page costs memory with its
+    /// area; 3,600 pt (50 in) admits every paper size up to ARCH E and A0.
+    pub max_page_side_pt: u32,
     /// Largest image side in pixels (Azure accepts up to 10,000).
     pub max_image_side: u32,
     /// Smallest image side in pixels (Azure needs at least 50).
@@ -44,6 +47,7 @@ impl Default for UploadLimits {
         UploadLimits {
             max_bytes: 25 * 1024 * 1024,
             max_pages: 200,
+            max_page_side_pt: 3600,
             max_image_side: 10_000,
             min_image_side: 50,
             max_image_pixels: 60_000_000,
@@ -72,6 +76,11 @@ pub enum UploadRejection {
     Corrupt { kind: String, detail: String },
     #[error("the document has {pages} pages; the limit is {limit}")]
     TooManyPages { pages: u32, limit: u32 },
+    #[error(
+        "page {page} is {width_pt}×{height_pt} pt; a page may be at most {limit_pt} pt ({} in) on a side",
+        limit_pt / 72
+    )]
+    PageTooLarge { page: u32, width_pt: u32, height_pt: u32, limit_pt: u32 },
     #[error("the image is {width}×{height} pixels; {detail}")]
     BadImageDimensions { width: u32, height: u32, detail: String },
     #[error("the archive expands too much (a zip bomb?): {detail}")]
@@ -97,6 +106,7 @@ impl UploadRejection {
             UploadRejection::Encrypted { .. } => "encrypted",
             UploadRejection::Corrupt { .. } => "corrupt",
             UploadRejection::TooManyPages { .. } => "too_many_pages",
+            UploadRejection::PageTooLarge { .. } => "page_too_large",
             UploadRejection::BadImageDimensions { .. } => "bad_image_dimensions",
             UploadRejection::ZipBomb { .. } => "zip_bomb",
             UploadRejection::TooManyEntries { .. } => "too_many_entries",
@@ -152,7 +162,8 @@ pub async fn validate_upload(
         Sniffed::Kind(kind) => kind,
         Sniffed::Zip => {
             return Err(UploadRejection::UnsupportedType {
-                detail: "a zip archive (send it as a batch upload)".into(),
+                detail: "a zip archive; send it to the batch endpoint (`/v1/clients/{id}/documents/batch`)"
+                    .into(),
             }
             .into());
         }
@@ -191,6 +202,16 @@ pub async fn validate_upload(
     })
 }
 
+/// The name to keep and show for a file the client named `raw`: its last path segment (either
+/// slash), without control characters, at most 255 characters; `None` when nothing is left.
+/// Names are display only, but they end up in `Content-Disposition` and in saved files' names.
+pub fn display_name(raw: &str) -> Option<String> {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    let clean = clean.trim();
+    (!clean.is_empty() && clean.chars().any(|c| c != '.')).then(|| clean.to_owned())
+}
+
 /// An encrypted OOXML package is an OLE file holding an `EncryptedPackage` stream; any other
 /// OLE file is a legacy Office format.
 fn ole_rejection(bytes: &[u8]) -> UploadRejection {
@@ -224,15 +245,30 @@ fn check_extension(file_name: Option<&str>, detected: FileKind) -> Result<(), Up
 }
 
 async fn check_pdf(bytes: &[u8], limits: &UploadLimits) -> Result<u32, UploadError> {
-    let info = poppler::pdf_info(bytes).await.map_err(|e| match e {
+    let info = poppler::pdf_info(bytes, limits.max_pages).await.map_err(|e| match e {
         PopplerError::Encrypted => UploadError::Rejected(UploadRejection::Encrypted { what: "PDF".into() }),
         PopplerError::Corrupt(detail) => {
             UploadError::Rejected(UploadRejection::Corrupt { kind: "PDF".into(), detail })
+        }
+        PopplerError::OutOfMemory { .. } => {
+            UploadError::Rejected(UploadRejection::Corrupt { kind: "PDF".into(), detail: e.to_string() })
         }
         other => UploadError::Unavailable(other),
     })?;
     if info.pages > limits.max_pages {
         return Err(UploadRejection::TooManyPages { pages: info.pages, limit: limits.max_pages }.into());
+    }
+    let limit = f64::from(limits.max_page_side_pt);
+    for (page, size) in (1..).zip(&info.page_sizes) {
+        if size.width > limit || size.height > limit {
+            return Err(UploadRejection::PageTooLarge {
+                page,
+                width_pt: size.width.round() as u32,
+                height_pt: size.height.round() as u32,
+                limit_pt: limits.max_page_side_pt,
+            }
+            .into());
+        }
     }
     Ok(info.pages)
 }
@@ -469,4 +505,63 @@ fn inflate_entry(
         return Ok(Err(bomb));
     }
     Ok(Ok(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use doc_corpus::render::{Page, write_pdf};
+
+    use super::*;
+
+    #[test]
+    fn display_names_are_base_names_without_control_characters() {
+        assert_eq!(display_name("../../etc/passwd.pdf").as_deref(), Some("passwd.pdf"));
+        assert_eq!(display_name("C:\\Users\\me\\scan.pdf").as_deref(), Some("scan.pdf"));
+        assert_eq!(display_name(" bank\r\nstatement\u{7}.pdf ").as_deref(), Some("bankstatement.pdf"));
+        assert_eq!(display_name("Résumé.pdf").as_deref(), Some("Résumé.pdf"));
+        assert_eq!(display_name("a/b/.."), None);
+        assert_eq!(display_name("dir/"), None);
+        assert_eq!(display_name(&"x".repeat(300)).map(|n| n.chars().count()), Some(255));
+    }
+
+    #[tokio::test]
+    async fn a_page_over_the_side_limit_is_refused_naming_the_limit() {
+        let limits = UploadLimits::default();
+        let pdf = write_pdf(&[Page::letter(), Page::new(7200.0, 7200.0)]);
+        let refused = validate_upload(&pdf, Some("poster.pdf"), &limits).await.unwrap_err();
+        let UploadError::Rejected(rejection) = refused else { panic!("{refused}") };
+        assert_eq!(
+            rejection,
+            UploadRejection::PageTooLarge { page: 2, width_pt: 7200, height_pt: 7200, limit_pt: 3600 }
+        );
+        assert_eq!(
+            rejection.to_string(),
+            "page 2 is 7200×7200 pt; a page may be at most 3600 pt (50 in) on a side"
+        );
+        let a0 = write_pdf(&[Page::new(2384.0, 3370.0)]);
+        assert_eq!(validate_upload(&a0, Some("a0.pdf"), &limits).await.unwrap().pages, 1);
+    }
+
+    #[tokio::test]
+    async fn a_zip_is_never_one_document_whatever_its_name() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("receipt.pdf", stored).unwrap();
+        zip.write_all(&write_pdf(&[Page::letter()])).unwrap();
+        let zip = zip.finish().unwrap().into_inner();
+        let limits = UploadLimits::default();
+        for name in ["bundle.pdf", "bundle.zip"] {
+            let refused = validate_upload(&zip, Some(name), &limits).await.unwrap_err();
+            assert!(
+                matches!(&refused, UploadError::Rejected(UploadRejection::UnsupportedType { detail })
+                    if detail.contains("/documents/batch")),
+                "{name}: {refused}"
+            );
+        }
+        let entries = expand_batch(&zip, &limits).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].outcome.as_ref().unwrap().upload.kind, FileKind::Pdf);
+    }
 }

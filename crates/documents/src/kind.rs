@@ -105,8 +105,11 @@ pub enum Sniffed {
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// Sniffs the type from content. For zip archives, looks at the entry names (not their data).
+/// Magic bytes at the start decide first: a PDF header found further in (within the first KiB,
+/// as readers allow) counts only when nothing else starts the file, so a zip whose first entry
+/// is a stored PDF is a zip, not a PDF.
 pub fn sniff(bytes: &[u8]) -> Sniffed {
-    if pdf_header_offset(bytes).is_some() {
+    if bytes.starts_with(b"%PDF-") {
         return Sniffed::Kind(FileKind::Pdf);
     }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -123,6 +126,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return sniff_zip(bytes);
+    }
+    if pdf_header_offset(bytes).is_some() {
+        return Sniffed::Kind(FileKind::Pdf);
     }
     if looks_like_csv(bytes) {
         return Sniffed::Kind(FileKind::Csv);
@@ -211,6 +217,19 @@ mod tests {
         assert_eq!(sniff(b"just a sentence, nothing else\nand another line"), Sniffed::Unknown);
         assert_eq!(sniff(b"MZ\x90\0binary"), Sniffed::Unknown);
         assert_eq!(sniff(b""), Sniffed::Unknown);
+        assert_eq!(sniff(b"junk before the header\n%PDF-1.4\n"), Sniffed::Kind(FileKind::Pdf));
+    }
+
+    #[test]
+    fn a_zip_whose_first_entry_is_a_stored_pdf_is_a_zip() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("invoice.pdf", stored).unwrap();
+        zip.write_all(b"%PDF-1.4\n%%EOF\n").unwrap();
+        let zip = zip.finish().unwrap().into_inner();
+        assert_eq!(sniff(&zip), Sniffed::Zip);
     }
 
     #[test]

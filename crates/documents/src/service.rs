@@ -5,7 +5,8 @@
 //!
 //! An accepted file is written to the blob store (fsynced, content-addressed) before its row and
 //! its `documents.process` job are inserted, in one transaction; the caller answers 201 only after
-//! that commit. Content the firm already holds is linked (`duplicate_of`), not processed again.
+//! that commit. Content the client already has on file is linked (`duplicate_of`), not processed
+//! again; duplicates are found per client, so no link (or id) ever crosses to another client.
 //! Each upload request is one batch ([`crate::batches`]): its progress is readable, and its
 //! uploader is notified once when its last document settles.
 
@@ -28,7 +29,7 @@ use uuid::Uuid;
 use crate::blob::{BlobError, BlobStore};
 use crate::fields::{DocType, FieldValue, ValueKind, group_schema, is_sensitive, mask_tax_id, spec_of};
 use crate::intake::{
-    AcceptedUpload, UploadError, UploadLimits, UploadRejection, expand_batch, validate_upload,
+    AcceptedUpload, UploadError, UploadLimits, UploadRejection, display_name, expand_batch, validate_upload,
 };
 use crate::jobs::{ProcessDocument, ProcessPayload};
 use crate::kind::FileKind;
@@ -58,6 +59,9 @@ pub enum DocumentsError {
 }
 
 pub type DocumentsResult<T> = Result<T, DocumentsError>;
+
+/// What a `replaces` id that does not resolve is reported as.
+const REPLACED: &str = "document to replace";
 
 trait OrNotFound<T> {
     fn or_not_found(self, what: &'static str) -> DocumentsResult<T>;
@@ -130,6 +134,7 @@ pub struct SignedLink {
 pub struct FileContent {
     pub bytes: Vec<u8>,
     pub mime_type: &'static str,
+    /// A base name without control characters ([`display_name`]).
     pub file_name: String,
 }
 
@@ -215,6 +220,9 @@ impl Documents {
                 message: "send at least one file".into(),
             });
         }
+        if let Some(previous) = replaces {
+            self.check_replaces(caller, client, previous).await?;
+        }
         let mut checked = Vec::with_capacity(files.len());
         for f in files {
             let outcome = match validate_upload(&f.bytes, f.name.as_deref(), &self.limits).await {
@@ -227,6 +235,19 @@ impl Documents {
         checked.extend(refused.into_iter().map(Err));
         let target = Target { client, source: BatchSource::Files, category, replaces };
         self.accept(caller, target, checked).await
+    }
+
+    /// Whether `previous` is a live document of `client` this caller may upload to; anything else
+    /// (unknown, deleted, another client's or another firm's) is `NotFound`, before anything is
+    /// stored.
+    async fn check_replaces(&self, caller: &Caller, client: ClientId, previous: Uuid) -> DocumentsResult<()> {
+        let mut tx = self.tx(caller).await?;
+        let doc = rows::get(&mut tx, previous, &Self::upload_scope(caller)).await.or_not_found(REPLACED)?;
+        tx.commit().await?;
+        if doc.client_id != client {
+            return Err(DocumentsError::NotFound(REPLACED));
+        }
+        Ok(())
     }
 
     /// Uploads the files of a zip archive, each with its own result.
@@ -307,10 +328,12 @@ impl Documents {
                 }
             };
             let hash = upload.hash.as_bytes();
-            let duplicate_of = rows::find_by_content(&mut tx, hash).await?;
-            let name =
-                upload.file_name.clone().unwrap_or_else(|| format!("document.{}", upload.kind.as_str()));
-            let name: String = name.chars().take(255).collect();
+            let duplicate_of = rows::find_by_content(&mut tx, client, hash).await?;
+            let name = upload
+                .file_name
+                .as_deref()
+                .and_then(display_name)
+                .unwrap_or_else(|| format!("document.{}", upload.kind.as_str()));
             let document = rows::insert(
                 &mut tx,
                 NewDocument {
@@ -330,7 +353,12 @@ impl Documents {
                 &scope,
             )
             .await
-            .or_not_found("client")?;
+            // The replaced document was checked before; it may have been deleted since.
+            .or_not_found(if replaces.is_some() {
+                "client or the document to replace"
+            } else {
+                "client"
+            })?;
             if duplicate_of.is_none() {
                 let job = NewJob::<ProcessDocument>::new(ProcessPayload {
                     organization_id: org,
@@ -444,7 +472,9 @@ impl Documents {
         tx.commit().await?;
         let bytes = self.read_blob(org, &doc).await?;
         let kind = FileKind::parse(&doc.kind).ok_or(DocumentsError::NotFound("document"))?;
-        Ok(FileContent { bytes, mime_type: kind.mime_type(), file_name: doc.file_name })
+        // Names stored before they were cleaned at upload are cleaned here.
+        let file_name = display_name(&doc.file_name).unwrap_or_else(|| format!("document.{}", kind.as_str()));
+        Ok(FileContent { bytes, mime_type: kind.mime_type(), file_name })
     }
 
     async fn read_blob(&self, org: domain::OrganizationId, doc: &Document) -> DocumentsResult<Vec<u8>> {

@@ -85,21 +85,29 @@ pub struct NewDocument<'a> {
     pub batch_id: Option<DocumentBatchId>,
 }
 
-/// The first live, non-duplicate document of this firm holding the same content.
-pub async fn find_by_content(tx: &mut TenantTx, sha256: &[u8]) -> StoreResult<Option<Uuid>> {
+/// The first live, non-duplicate document of this client holding the same content. Per client:
+/// a link to another client's document would show its id to this client's portal users and
+/// leave this client's upload unprocessed for them.
+pub async fn find_by_content(
+    tx: &mut TenantTx,
+    client: ClientId,
+    sha256: &[u8],
+) -> StoreResult<Option<Uuid>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_scalar(
-        "select id from documents where organization_id = $1 and content_sha256 = $2 and deleted_at is null
-           and duplicate_of is null order by created_at, id limit 1",
+        "select id from documents where organization_id = $1 and client_id = $3 and content_sha256 = $2
+           and deleted_at is null and duplicate_of is null order by created_at, id limit 1",
     )
     .bind(org)
     .bind(sha256)
+    .bind(client)
     .fetch_optional(tx.conn())
     .await?)
 }
 
-/// Inserts a document of a live client in `scope` (else `NotFound`); `duplicate_of` makes it a
-/// duplicate, which the pipeline never processes.
+/// Inserts a document of a live client in `scope` (else `NotFound`, also when the previous
+/// version is not a live document of that client); `duplicate_of` makes it a duplicate, which the
+/// pipeline never processes.
 pub async fn insert(
     tx: &mut TenantTx,
     d: NewDocument<'_>,
@@ -116,6 +124,8 @@ pub async fn insert(
                             and client_id = $3 and deleted_at is null), 1), $15
          where exists (select 1 from clients where organization_id = $2 and id = $3 and deleted_at is null
                          and ($14::uuid[] is null or id = any($14)))
+           and ($13::uuid is null or exists (select 1 from documents where organization_id = $2 and id = $13
+                                               and client_id = $3 and deleted_at is null))
          returning ",
         columns!()
     ))

@@ -132,7 +132,9 @@ fn all_refused(refused: Vec<RejectedFile>) -> ApiError {
 /// result. An accepted file is stored durably and its processing queued before the answer.
 /// The request is one batch (`batch_id`): see its progress at `/v1/document-batches/{id}`; its
 /// uploader is notified when its last document is done. When every file is refused, the answer
-/// is the (first) refusal's problem, listing each file.
+/// is the (first) refusal's problem, listing each file; a zip archive (whatever its name) is
+/// refused as 415 pointing to the batch endpoint. `replaces` must be a live document of this
+/// client (else 404, nothing stored).
 #[utoipa::path(post, path = "/v1/clients/{id}/documents", tag = "documents", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
     request_body(content = String, content_type = "multipart/form-data",
@@ -159,13 +161,15 @@ fn respond(uploaded: Uploaded) -> ApiResult<(StatusCode, Json<serde_json::Value>
 
 /// Upload a zip of documents to a client, each entry with its own result (`documents:create`).
 /// Entry count, sizes and expansion ratio are limited; nested archives are not expanded. The zip
-/// is one batch (`batch_id`).
+/// is recognised by its content, whatever its name or first entry. The zip is one batch
+/// (`batch_id`).
 #[utoipa::path(post, path = "/v1/clients/{id}/documents/batch", tag = "documents", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
     request_body(content = String, content_type = "multipart/form-data",
                  description = "one `file` part holding a zip; optional `category`"),
     responses((status = 201, description = "the batch id and per-entry results", body = serde_json::Value),
-              (status = 413, body = Problem), (status = 422, body = Problem)))]
+              (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
+              (status = 422, body = Problem)))]
 async fn upload_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -412,24 +416,46 @@ struct LinkParams {
 /// or expired).
 #[utoipa::path(get, path = "/v1/document-files/{id}", tag = "documents",
     params(("id" = Uuid, Path), LinkParams),
-    responses((status = 200, description = "the original file"), (status = 403, body = Problem)))]
+    responses((status = 200, description = "the original file",
+               headers(("content-disposition" = String,
+                        description = "`attachment` with the file's base name as `filename` (ASCII) and `filename*` (UTF-8)"))),
+              (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn open_link(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<LinkParams>,
 ) -> ApiResult<Response> {
     let file = state.documents.open_link(q.org, id, q.expires, &q.sig).await?;
-    let name: String =
-        file.file_name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' || *c == ' ').collect();
     Ok((
         [
             (header::CONTENT_TYPE, file.mime_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_DISPOSITION, content_disposition(&file.file_name)),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
         file.bytes,
     )
         .into_response())
+}
+
+/// `attachment` naming the file twice (RFC 6266): `filename` for old clients, ASCII with anything
+/// else (quotes, backslashes, percent signs, non-ASCII) as `_`, and `filename*`, the exact name as
+/// percent-encoded UTF-8 (RFC 8187). `name` is already a base name without control characters.
+fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| if c == ' ' || c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%') { c } else { '_' })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 /// A small JPEG of an image or of a PDF's first page (`documents:read`).

@@ -21,7 +21,15 @@ use testkit::{TestApp, TestConfig, TestResponse};
 
 /// A multipart body of `file` parts (name, bytes) plus plain fields; returns its content type.
 fn multipart(files: &[(&str, &[u8])], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "countinghouse-test-boundary-7d1e";
+    multipart_with("countinghouse-test-boundary-7d1e", files, fields)
+}
+
+/// [`multipart`] with the given boundary.
+pub(crate) fn multipart_with(
+    boundary: &str,
+    files: &[(&str, &[u8])],
+    fields: &[(&str, &str)],
+) -> (String, Vec<u8>) {
     let mut body = Vec::new();
     for (name, value) in fields {
         write!(body, "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
@@ -145,7 +153,7 @@ fn misses(detail: &Value, truth: &BTreeMap<String, FieldValue>) -> Vec<String> {
         .collect()
 }
 
-async fn document_jobs(app: &TestApp) -> i64 {
+pub(crate) async fn document_jobs(app: &TestApp) -> i64 {
     let mut owner = app.test_db.owner_conn().await;
     sqlx::query_scalar("select count(*) from jobs where kind = 'documents.process'")
         .fetch_one(&mut owner)
@@ -153,7 +161,7 @@ async fn document_jobs(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-fn blob_files(app: &TestApp) -> usize {
+pub(crate) fn blob_files(app: &TestApp) -> usize {
     fn walk(dir: &Path) -> usize {
         std::fs::read_dir(dir).map_or(0, |entries| {
             entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()

@@ -12,6 +12,7 @@ mod bad_input;
 mod cache;
 mod clients;
 mod contract;
+mod document_intake;
 mod documents;
 mod engagements;
 mod etag;

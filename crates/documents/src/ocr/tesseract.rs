@@ -232,7 +232,11 @@ fn luma(rgb: &[u8]) -> u8 {
 /// Tesseract estimates it from the text size.
 async fn page_image(bytes: &[u8], kind: FileKind, page: u32) -> Result<(GrayImage, Option<u32>), OcrError> {
     let (mut image, dpi) = match kind {
-        FileKind::Pdf => (poppler::rasterize_page(bytes, page, RASTER_DPI).await?, Some(RASTER_DPI)),
+        FileKind::Pdf => {
+            // A page too big for the pixel budget comes back at a lower resolution.
+            let (image, dpi) = poppler::rasterize_page(bytes, page, RASTER_DPI).await?;
+            (image, Some(dpi))
+        }
         FileKind::Png | FileKind::Jpeg => {
             (image::load_from_memory(bytes).map_err(|e| OcrError::Image(e.to_string()))?.into_luma8(), None)
         }

@@ -190,7 +190,7 @@ async fn finished(
         let mut tx = TenantTx::begin(db, org, Actor::system()).await?;
         let current = match run {
             Some(id) => Some(history::get(&mut tx, client.as_uuid(), id).await?),
-            None => history::list(&mut tx, client.as_uuid(), 1).await?.into_iter().next(),
+            None => history::list(&mut tx, client.as_uuid(), None, 1).await?.items.into_iter().next(),
         };
         tx.commit().await?;
         if let Some(r) = current

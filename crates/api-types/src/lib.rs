@@ -12,6 +12,7 @@ pub mod marketplace;
 pub mod notifications;
 pub mod patch;
 pub mod problem;
+pub mod quickbooks;
 
 pub use problem::{FieldError, Problem, ProblemType};
 
@@ -46,5 +47,27 @@ impl PageParams {
             Some(n) if (1..=Self::MAX_LIMIT).contains(&n) => Ok(n as usize),
             Some(_) => Err(FieldError::new("limit", format!("must be between 1 and {}", Self::MAX_LIMIT))),
         }
+    }
+}
+
+/// A request body that must be a JSON object. serde's derived structs also accept an array of the
+/// fields in order, so without this `[]` would pass as an empty body.
+#[derive(Debug, Clone)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let found = match <serde_json::Value as serde::Deserialize>::deserialize(deserializer)? {
+            value @ serde_json::Value::Object(_) => {
+                return T::deserialize(value).map(Object).map_err(D::Error::custom);
+            }
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            serde_json::Value::Null => "null",
+        };
+        Err(D::Error::custom(format!("the body must be a JSON object, not {found}")))
     }
 }

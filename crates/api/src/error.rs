@@ -209,9 +209,10 @@ impl From<SyncError> for ApiError {
             SyncError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
             SyncError::InvalidState => ApiError::field("state", detail),
             SyncError::Invalid { field, message } => ApiError::field(field, message),
-            SyncError::AlreadyConnected | SyncError::ReconnectNeeded(_) => {
+            SyncError::AlreadyConnected | SyncError::RealmTaken(_) | SyncError::ReconnectNeeded(_) => {
                 ApiError::new(ProblemType::Conflict, detail)
             }
+            SyncError::RealmNotAuthorized(_) => ApiError::field("realmId", detail),
             // The callback's code was refused (used twice, expired): the user starts over.
             SyncError::OAuth(ref oauth) if oauth.needs_reconnect() => ApiError::field(
                 "code",

@@ -43,7 +43,8 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Apply pending database migrations (idempotent) and exit.
     Migrate {
-        /// Only list known and applied migrations.
+        /// Apply nothing: list every migration this binary knows as applied (with when) or
+        /// pending, and any applied one it does not know.
         #[arg(long)]
         status: bool,
     },
@@ -146,7 +147,13 @@ pub enum JobsCommand {
         json: bool,
     },
     /// Jobs newest first, with filters.
-    List(JobListArgs),
+    List {
+        /// Only jobs in this state.
+        #[arg(long, value_enum)]
+        state: Option<JobStateArg>,
+        #[command(flatten)]
+        filter: JobListArgs,
+    },
     /// Dead-lettered jobs with their last error (`list --state dead`).
     Dead(JobListArgs),
     /// Run a dead, cancelled or retrying job again now, with one more attempt allowed.
@@ -161,14 +168,35 @@ pub enum JobsCommand {
     },
 }
 
+/// The states `jobs list` filters by (every state a job row can be in; `dead` has its own
+/// command, which takes no state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JobStateArg {
+    Available,
+    Running,
+    Retrying,
+    Dead,
+    Cancelled,
+}
+
+impl From<JobStateArg> for ::jobs::JobState {
+    fn from(state: JobStateArg) -> Self {
+        match state {
+            JobStateArg::Available => ::jobs::JobState::Available,
+            JobStateArg::Running => ::jobs::JobState::Running,
+            JobStateArg::Retrying => ::jobs::JobState::Retrying,
+            JobStateArg::Dead => ::jobs::JobState::Dead,
+            JobStateArg::Cancelled => ::jobs::JobState::Cancelled,
+        }
+    }
+}
+
+/// The filters `jobs list` and `jobs dead` share.
 #[derive(Debug, clap::Args)]
 pub struct JobListArgs {
     /// Only this queue.
     #[arg(long)]
     pub queue: Option<String>,
-    /// available, running, retrying, dead or cancelled.
-    #[arg(long)]
-    pub state: Option<String>,
     /// The job kind, e.g. `documents.extract`.
     #[arg(long)]
     pub kind: Option<String>,

@@ -33,11 +33,29 @@ async fn migrate_is_idempotent_and_audit_verify_finds_tampering() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert!(stdout(&m).contains("up to date"), "{}", stdout(&m));
 
+    // Every known migration with its state and when it was applied.
+    let status = countinghouse(&["migrate", "--status"], &url, &state);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let text = stdout(&status);
+    let foundation = text.lines().find(|l| l.starts_with("0001 ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(foundation.contains("foundation") && foundation.contains("applied 20"), "{foundation}");
+    assert!(text.lines().filter(|l| l.starts_with('0')).all(|l| l.contains(" applied ")), "{text}");
+    assert!(text.contains("pending: 0 of"), "{text}");
+    let mut owner = app.test_db.owner_conn().await;
+    store::sqlx::query(
+        "delete from _sqlx_migrations where version = (select max(version) from _sqlx_migrations)",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let text = stdout(&countinghouse(&["migrate", "--status"], &url, &state));
+    assert_eq!(text.lines().filter(|l| l.ends_with(" pending")).count(), 1, "{text}");
+    assert!(text.contains("pending: 1 of"), "{text}");
+
     let ok = countinghouse(&["audit", "verify"], &url, &state);
     assert!(ok.status.success(), "{}{}", stdout(&ok), String::from_utf8_lossy(&ok.stderr));
     assert!(stdout(&ok).contains("acme: intact"));
 
-    let mut owner = app.test_db.owner_conn().await;
     store::sqlx::query("update audit_log set action = 'user.nothing_to_see' where seq = 2")
         .execute(&mut owner)
         .await
@@ -74,6 +92,32 @@ fn config_prints_the_effective_configuration_without_secrets() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).to_lowercase().contains("server.listen"));
+}
+
+#[test]
+fn job_lists_accept_only_the_states_that_make_sense() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_countinghouse"))
+            .args(args)
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .output()
+            .unwrap()
+    };
+    // `dead` lists dead jobs: a state is not its to choose.
+    let out = run(&["jobs", "dead", "--state", "available"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--state"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `list` takes the states a job can be in, and names them when given another.
+    let out = run(&["jobs", "list", "--state", "finished"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for state in ["available", "running", "retrying", "dead", "cancelled"] {
+        assert!(stderr.contains(state), "{stderr}");
+    }
 }
 
 #[test]

@@ -71,7 +71,7 @@ async fn a_worker_process_syncs_a_client_connected_through_a_serve_process() {
     let patience = Instant::now() + Duration::from_secs(120);
     let run = loop {
         let runs = api.get(&format!("/v1/clients/{client}/quickbooks/sync-runs")).await;
-        let run = runs[0].clone();
+        let run = runs["items"][0].clone();
         if run["status"] == "succeeded" || run["status"] == "failed" {
             break run;
         }

@@ -1,5 +1,7 @@
 //! Intuit's OAuth 2.0 endpoints: authorize (consent is automatic: it redirects straight back with
-//! `code`, `state` and `realmId`), the token endpoint (authorization-code and refresh-token
+//! `code`, `state` and `realmId`; the company is the `realm_id` parameter, a sandbox extension,
+//! or else the first company the app is not connected to yet — as a user would pick another
+//! company for another client — falling back to the first one), the token endpoint (authorization-code and refresh-token
 //! grants, client auth by HTTP Basic or form fields), revocation (JSON or form body), the OpenID
 //! discovery document, userinfo and an empty JWKS (no `id_token` is ever issued).
 //!
@@ -197,6 +199,11 @@ impl TokenRegistry {
         (id, self.mint(id, state, rng, hard))
     }
 
+    /// Whether `client_id` holds a grant for `realm` that is not revoked.
+    fn connected(&self, client_id: &str, realm: &str) -> bool {
+        self.grants.values().any(|g| !g.revoked && g.client_id == client_id && g.realm == realm)
+    }
+
     fn revoke_grant(&mut self, grant_id: u64) {
         if let Some(grant) = self.grants.get_mut(&grant_id) {
             grant.revoked = true;
@@ -252,7 +259,11 @@ pub async fn authorize(State(state): State<AppState>, Query(params): Query<Autho
     } else if !scopes.split_whitespace().any(|s| s == "com.intuit.quickbooks.accounting") {
         pairs.push(("error", "invalid_scope".into()));
     } else {
-        let realm = params.realm_id.clone().or_else(|| state.realm_ids().into_iter().next());
+        let realm = params.realm_id.clone().or_else(|| {
+            let realms = state.realm_ids();
+            let tokens = state.tokens();
+            realms.iter().find(|r| !tokens.connected(&app.client_id, r)).or(realms.first()).cloned()
+        });
         let Some(realm) = realm.filter(|r| state.company(r).is_some()) else {
             return (StatusCode::BAD_REQUEST, "no such company").into_response();
         };

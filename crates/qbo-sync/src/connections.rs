@@ -6,11 +6,13 @@
 //! that tenant's transaction; only the SHA-256 of the whole value is stored, and consuming it is
 //! one conditional UPDATE (unused, unexpired), so a state works once, and only within its TTL.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use domain::{ClientId, OrganizationId, UserId};
-use quickbooks::{OAuthError, RealmId, Scope, TokenSet};
+use quickbooks::{MemoryTokenStore, OAuthError, RealmId, Scope, TokenSet};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -204,8 +206,9 @@ fn state_organization(state: &str) -> SyncResult<OrganizationId> {
     Ok(OrganizationId::from_uuid(org))
 }
 
-/// The callback: consumes the state (once, unexpired), exchanges the code, stores the
-/// connection with its tokens sealed, and queues the first full sync.
+/// The callback: consumes the state (once, unexpired), exchanges the code, checks that the tokens
+/// are for the company the callback names, stores the connection with its tokens sealed, and
+/// queues the first full sync.
 pub async fn complete_connect(
     qb: &QuickBooks,
     state: &str,
@@ -232,20 +235,23 @@ pub async fn complete_connect(
     tx.commit().await?;
 
     let tokens = qb.oauth().exchange_code(code).await?;
+    let (tokens, company_name) = verify_realm(qb, &realm, tokens).await?;
     let mut tx = TenantTx::begin(qb.db(), org, Actor::user(user)).await?;
     ensure_client(&mut tx, ClientId::from_uuid(client)).await?;
     let id = Uuid::now_v7();
     let sealed = seal_tokens(qb, org, id, &tokens);
     let inserted = sqlx::query(
-        "insert into qbo_connections (id, organization_id, client_id, realm_id, status, tokens_sealed,
-             token_key_id, access_expires_at, refresh_expires_at, refresh_hard_expires_at, connected_by)
-         values ($1, $2, $3, $4, 'connected', $5, $6, $7, $8, $9, $10)
+        "insert into qbo_connections (id, organization_id, client_id, realm_id, status, company_name,
+             tokens_sealed, token_key_id, access_expires_at, refresh_expires_at, refresh_hard_expires_at,
+             connected_by)
+         values ($1, $2, $3, $4, 'connected', left($5, 300), $6, $7, $8, $9, $10, $11)
          on conflict do nothing",
     )
     .bind(id)
     .bind(tx.org_uuid())
     .bind(client)
     .bind(realm.as_str())
+    .bind(&company_name)
     .bind(sealed)
     .bind(i32::from(qb.keys().active_key_id()))
     .bind(tokens.access_expires_at)
@@ -256,8 +262,9 @@ pub async fn complete_connect(
     .await?;
     if inserted.rows_affected() == 0 {
         // A live connection of this client or realm exists (or this exact one was disconnected
-        // and is connected again): reuse a disconnected row of the same triple, else refuse. Its
-        // tokens go in before its status (a connected row always has tokens).
+        // or needs reconnecting, and is connected again): reuse a row of the same triple that is
+        // not connected, else refuse. Its tokens go in before its status (a connected row always
+        // has tokens).
         let revived: Option<Uuid> = sqlx::query_scalar(
             "select id from qbo_connections
              where organization_id = $1 and client_id = $2 and realm_id = $3 and status <> 'connected'
@@ -268,29 +275,77 @@ pub async fn complete_connect(
         .bind(realm.as_str())
         .fetch_optional(tx.conn())
         .await?;
-        let Some(revived) = revived else { return Err(SyncError::AlreadyConnected) };
+        let Some(revived) = revived else { return Err(conflict(&mut tx, client, &realm).await) };
         store_tokens(qb, &mut tx, revived, &tokens).await?;
-        sqlx::query(
+        let updated = sqlx::query(
             "update qbo_connections set status = 'connected', status_reason = null, disconnected_at = null,
-                 connected_at = now(), connected_by = $3
+                 connected_at = now(), connected_by = $3, company_name = coalesce(left($4, 300), company_name)
              where organization_id = $1 and id = $2",
         )
         .bind(tx.org_uuid())
         .bind(revived)
         .bind(user)
+        .bind(&company_name)
         .execute(tx.conn())
-        .await
-        .map_err(|e| match store::StoreError::from(e) {
-            store::StoreError::Conflict(_) => SyncError::AlreadyConnected,
-            other => other.into(),
-        })?;
-        return finish_connect(qb, tx, revived, &realm).await;
+        .await;
+        match updated.map_err(store::StoreError::from) {
+            Ok(_) => {}
+            Err(store::StoreError::Conflict(_)) => return Err(conflict(&mut tx, client, &realm).await),
+            Err(other) => return Err(other.into()),
+        }
+        return finish_connect(tx, revived, &realm).await;
     }
-    finish_connect(qb, tx, id, &realm).await
+    finish_connect(tx, id, &realm).await
+}
+
+/// Why a connection of `client` to `realm` cannot be live: the company already feeds another
+/// client of the firm, or the client already has a live connection.
+async fn conflict(tx: &mut TenantTx, client: Uuid, realm: &RealmId) -> SyncError {
+    let other_client: Result<Option<Uuid>, _> = sqlx::query_scalar(
+        "select client_id from qbo_connections
+         where organization_id = $1 and realm_id = $2 and client_id <> $3 and status <> 'disconnected'",
+    )
+    .bind(tx.org_uuid())
+    .bind(realm.as_str())
+    .bind(client)
+    .fetch_optional(tx.conn())
+    .await;
+    match other_client {
+        Ok(Some(_)) => SyncError::RealmTaken(realm.as_str().to_owned()),
+        Ok(None) => SyncError::AlreadyConnected,
+        Err(e) => e.into(),
+    }
+}
+
+/// Intuit's redirect names the company in its query string, which anyone can edit; the tokens are
+/// bound to the company the user picked at Intuit. Reading the named company's `CompanyInfo` with
+/// them proves they are its: Intuit refuses a token for another company (403
+/// `AuthorizationFault`, or 401 even after a refresh). Returns the tokens as they are after the
+/// call (a 401 makes the store refresh and rotate them) and the company's name. A refused grant is
+/// not revoked: revoking may disconnect the app from the company the user did pick.
+async fn verify_realm(
+    qb: &QuickBooks,
+    realm: &RealmId,
+    tokens: TokenSet,
+) -> SyncResult<(TokenSet, Option<String>)> {
+    let store = Arc::new(MemoryTokenStore::new(qb.oauth().clone()));
+    store.insert(realm.clone(), tokens);
+    let company = qb.client().company(realm.clone(), store.clone());
+    let not_authorized = || SyncError::RealmNotAuthorized(realm.as_str().to_owned());
+    let record = match company.company_info().await {
+        Ok(record) => record,
+        Err(error) if error.needs_reconnect() => return Err(not_authorized()),
+        Err(error) => return Err(error.into()),
+    };
+    let name = match record.entity {
+        quickbooks::Entity::CompanyInfo(info) => Some(info.company_name),
+        _ => None,
+    };
+    let tokens = store.tokens(realm).await.ok_or_else(not_authorized)?;
+    Ok((tokens, name))
 }
 
 async fn finish_connect(
-    _qb: &QuickBooks,
     mut tx: TenantTx,
     id: Uuid,
     realm: &RealmId,

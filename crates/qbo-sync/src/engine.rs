@@ -20,11 +20,13 @@ use chrono::{DateTime, Utc};
 use domain::OrganizationId;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use jobs::JobContext;
 use quickbooks::{CdcResponse, CompanyClient, EntityKind, EntityPager, QboError, Query, RealmId};
 use serde::{Deserialize, Serialize};
 use store::{Actor, TenantTx};
 use uuid::Uuid;
 
+use crate::connections;
 use crate::mirror::{self, Applied};
 use crate::tokens::ConnectionTokens;
 use crate::{QuickBooks, SyncError, SyncResult};
@@ -70,12 +72,16 @@ struct Run {
     page_size: u32,
 }
 
-/// Runs (or resumes) sync run `run_id` of organization `org`.
+/// Runs (or resumes) sync run `run_id` of organization `org`. Under a job, `job` is completed in
+/// the transaction that marks the run succeeded: while the run shows as waiting or running its
+/// job holds the connection's unique key, and once it shows as done the key is free, so a sync
+/// asked for right after is queued anew rather than folded into a run that has ended.
 pub async fn run(
     qb: &QuickBooks,
     org: OrganizationId,
     run_id: Uuid,
     kinds: Option<&[EntityKind]>,
+    job: Option<&JobContext>,
 ) -> SyncResult<Outcome> {
     let mut tx = TenantTx::begin(qb.db(), org, Actor::system()).await?;
     let row: Option<RunRow> = sqlx::query_as(
@@ -136,7 +142,7 @@ pub async fn run(
     if mode == SyncMode::Full {
         run.full(&mut counts).await?;
     }
-    run.finish(mode).await?;
+    run.finish(mode, job).await?;
     Ok(Outcome { mode: Some(mode), counts, api_calls: run.company.api_calls() })
 }
 
@@ -451,7 +457,7 @@ impl Run {
         Ok(())
     }
 
-    async fn finish(&self, mode: SyncMode) -> SyncResult<()> {
+    async fn finish(&self, mode: SyncMode, job: Option<&JobContext>) -> SyncResult<()> {
         let mut tx = self.tx().await?;
         sqlx::query(
             "update qbo_sync_runs set status = 'succeeded', finished_at = now(), api_calls = greatest(api_calls, $3)
@@ -473,13 +479,18 @@ impl Run {
         .bind(self.connection)
         .execute(tx.conn())
         .await?;
+        if let Some(job) = job {
+            job.complete_in(tx.conn()).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 }
 
 /// Records a failed attempt on the run: the error, the API calls, and — when no attempt follows —
-/// the final status.
+/// the final status. An error only a new connection can cure (Intuit refusing the tokens or the
+/// company) marks the connection `reconnect_needed` in the same transaction, which also stops its
+/// scheduled and webhook syncs.
 pub async fn record_failure(
     qb: &QuickBooks,
     org: OrganizationId,
@@ -489,18 +500,22 @@ pub async fn record_failure(
 ) -> SyncResult<()> {
     let mut tx = TenantTx::begin(qb.db(), org, Actor::system()).await?;
     let entry = serde_json::json!({"at": Utc::now(), "error": error.to_string(), "final": last});
-    sqlx::query(
+    let connection: Option<Uuid> = sqlx::query_scalar(
         "update qbo_sync_runs set errors = errors || jsonb_build_array($3::jsonb),
              status = case when $4 then 'failed' else status end,
              finished_at = case when $4 then now() else finished_at end
-         where organization_id = $1 and id = $2",
+         where organization_id = $1 and id = $2
+         returning connection_id",
     )
     .bind(tx.org_uuid())
     .bind(run)
     .bind(entry)
     .bind(last)
-    .execute(tx.conn())
+    .fetch_optional(tx.conn())
     .await?;
+    if let Some(connection) = connection.filter(|_| error.needs_reconnect()) {
+        connections::mark_reconnect_needed(&mut tx, connection, &error.to_string()).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

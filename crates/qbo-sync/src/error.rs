@@ -12,8 +12,17 @@ pub enum SyncError {
     /// The OAuth `state` is unknown, used, expired, or belongs to someone else.
     #[error("the QuickBooks connect link is invalid, used or expired; start connecting again")]
     InvalidState,
-    #[error("the client already has a live QuickBooks connection")]
+    #[error("the client already has a live QuickBooks connection; disconnect it first")]
     AlreadyConnected,
+    /// The company is connected to another client of the firm (a company feeds one client).
+    #[error("QuickBooks company {0} is already connected to another client of this firm")]
+    RealmTaken(String),
+    /// The callback's `realmId` is not a company the new tokens may read: the query string was
+    /// changed, or the user picked another company than the one named.
+    #[error(
+        "QuickBooks did not authorize company {0} for this connection; connect again and pick that company"
+    )]
+    RealmNotAuthorized(String),
     #[error("the QuickBooks connection must be reconnected: {0}")]
     ReconnectNeeded(String),
     #[error("invalid input: {field}: {message}")]
@@ -26,6 +35,10 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Jobs(#[from] jobs::JobsError),
+    /// Completing the sync job in the run's final transaction failed (its lease was lost, or
+    /// the database).
+    #[error(transparent)]
+    Job(#[from] jobs::JobError),
     #[error("sealed tokens do not open: {0}")]
     Vault(#[from] vault::VaultError),
     #[error("stored data is not valid: {0}")]
@@ -61,6 +74,7 @@ impl SyncError {
             SyncError::OAuth(e) => matches!(e, OAuthError::Transport(_)),
             SyncError::Store(e) => !matches!(e, StoreError::Corrupt(_) | StoreError::InvalidValue(_)),
             SyncError::Jobs(_) => true,
+            SyncError::Job(e) => matches!(e, jobs::JobError::Retry { .. }),
             _ => false,
         }
     }

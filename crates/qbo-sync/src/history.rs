@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use store::TenantTx;
+use store::cursor::Page;
+use store::{StoreError, TenantTx};
 use uuid::Uuid;
 
 use crate::{SyncError, SyncResult};
@@ -29,19 +30,32 @@ pub struct SyncRun {
 const COLUMNS: &str = "id, connection_id, mode, trigger, status, attempts, api_calls, counts, progress, errors, \
      queued_at, started_at, finished_at";
 
-/// The newest `limit` runs of the client's connections.
-pub async fn list(tx: &mut TenantTx, client: Uuid, limit: i64) -> SyncResult<Vec<SyncRun>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+/// A page of the runs of the client's connections, newest first, after `cursor` (the
+/// `next_cursor` of the previous page).
+pub async fn list(
+    tx: &mut TenantTx,
+    client: Uuid,
+    cursor: Option<&str>,
+    limit: usize,
+) -> SyncResult<Page<SyncRun>> {
+    let after: Option<(DateTime<Utc>, Uuid)> =
+        cursor.map(store::cursor::decode).transpose().map_err(StoreError::from)?;
+    let (queued_at, id) = after.map_or((None, None), |(t, id)| (Some(t), Some(id)));
+    let rows: Vec<SyncRun> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from qbo_sync_runs r
          where r.organization_id = $1
            and r.connection_id in (select id from qbo_connections where organization_id = $1 and client_id = $2)
-         order by queued_at desc, id desc limit $3"
+           and ($3::timestamptz is null or (r.queued_at, r.id) < ($3, $4))
+         order by r.queued_at desc, r.id desc limit $5"
     )))
     .bind(tx.org_uuid())
     .bind(client)
-    .bind(limit)
+    .bind(queued_at)
+    .bind(id)
+    .bind(limit as i64 + 1)
     .fetch_all(tx.conn())
-    .await?)
+    .await?;
+    Ok(Page::from_overfetch(rows, limit, |r| (r.queued_at, r.id)))
 }
 
 /// One run of the client's connections.

@@ -25,7 +25,14 @@
 //! per-realm [`jobs::Limit`] with `max_in_flight(1)`, enforced by the queue for all workers and
 //! processes. Inside that job a [`quickbooks::LocalRealmLimiter`] keeps to Intuit's windows
 //! (≤ 8/s, ≤ 450/min, ≤ 5 in flight by default), so the realm's traffic is bounded globally.
-//! The API process itself only calls the OAuth endpoints.
+//! The API process itself only calls the OAuth endpoints, and once per connect the company's
+//! `CompanyInfo` (proving the callback's realm is the one the tokens are for).
+//!
+//! # Reconnecting
+//! A connection becomes `reconnect_needed` when Intuit refuses its refresh token
+//! (`invalid_grant`), its access token even after a refresh (401), or the company (403): its realm
+//! route is removed, so no schedule or webhook queues syncs for it, and a manual sync is refused
+//! until the user connects the same company again, which revives it.
 
 pub mod config;
 pub mod connections;

@@ -70,12 +70,14 @@ impl Job for SyncJob {
 
     async fn run(&self, ctx: JobContext, payload: SyncPayload) -> Result<(), JobError> {
         let org = OrganizationId::from_uuid(payload.organization_id);
-        let result = engine::run(&self.qb, org, payload.run_id, payload.kinds.as_deref()).await;
+        let result = engine::run(&self.qb, org, payload.run_id, payload.kinds.as_deref(), Some(&ctx)).await;
         let error = match result {
             Ok(outcome) => {
                 tracing::info!(run = %payload.run_id, mode = ?outcome.mode, api_calls = outcome.api_calls, "QuickBooks sync done");
                 return Ok(());
             }
+            // Another worker has the job now; it records what happens next.
+            Err(SyncError::Job(JobError::LeaseLost)) => return Err(JobError::LeaseLost),
             Err(error) => error,
         };
         let transient = error.is_transient();
@@ -162,7 +164,8 @@ pub struct QueuedSync {
 }
 
 /// Queues a run of `connection` in the caller's transaction (the run row and the job commit
-/// together).
+/// together). When an unfinished job already holds the connection's unique key, the run that job
+/// carries is returned instead: that run exists and stays readable, whatever state it is in.
 pub async fn queue_sync(
     tx: &mut TenantTx,
     connection: &Connection,
@@ -188,34 +191,38 @@ pub async fn queue_sync(
     };
     let payload =
         SyncPayload { organization_id: tx.org_uuid(), run_id, realm_id: connection.realm_id.clone(), kinds };
-    let job = NewJob::<SyncJob>::new(payload).unique_key(unique).organization(tx.organization_id());
-    match jobs::enqueue(tx.conn(), job).await? {
-        Enqueued::New(JobId(id)) => {
+    // The holder of the key can finish between the enqueue and the look-up; then the key is
+    // free and the next enqueue takes it.
+    for _ in 0..3 {
+        let job = NewJob::<SyncJob>::new(payload.clone())
+            .unique_key(unique.clone())
+            .organization(tx.organization_id());
+        if let Enqueued::New(JobId(id)) = jobs::enqueue(tx.conn(), job).await? {
             sqlx::query("update qbo_sync_runs set job_id = $3 where organization_id = $1 and id = $2")
                 .bind(tx.org_uuid())
                 .bind(run_id)
                 .bind(id)
                 .execute(tx.conn())
                 .await?;
-            Ok(QueuedSync { run_id, job_id: Some(id), already_queued: false })
+            return Ok(QueuedSync { run_id, job_id: Some(id), already_queued: false });
         }
-        Enqueued::Duplicate => {
+        let holder: Option<(Uuid, i64)> = sqlx::query_as(
+            "select r.id, j.id from jobs j
+             join qbo_sync_runs r on r.organization_id = $1 and r.id = (j.payload ->> 'run_id')::uuid
+             where j.unique_key = $2 and j.state in ('available', 'running', 'retrying')",
+        )
+        .bind(tx.org_uuid())
+        .bind(&unique)
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some((holder_run, holder_job)) = holder {
             sqlx::query("delete from qbo_sync_runs where organization_id = $1 and id = $2")
                 .bind(tx.org_uuid())
                 .bind(run_id)
                 .execute(tx.conn())
                 .await?;
-            let existing: Option<(Uuid, Option<i64>)> = sqlx::query_as(
-                "select id, job_id from qbo_sync_runs
-                 where organization_id = $1 and connection_id = $2 and status in ('queued', 'running')
-                 order by queued_at desc limit 1",
-            )
-            .bind(tx.org_uuid())
-            .bind(connection.id)
-            .fetch_optional(tx.conn())
-            .await?;
-            let (run_id, job_id) = existing.unwrap_or((run_id, None));
-            Ok(QueuedSync { run_id, job_id, already_queued: true })
+            return Ok(QueuedSync { run_id: holder_run, job_id: Some(holder_job), already_queued: true });
         }
     }
+    Err(SyncError::Job(JobError::retry(format!("the sync job key {unique} keeps changing hands; retry"))))
 }

@@ -52,12 +52,14 @@ impl QboError {
         }
     }
 
-    /// The connection is unusable until the user connects again (`invalid_grant`, or a token
-    /// refused right after refreshing).
+    /// The connection is unusable until the user connects again: `invalid_grant`, a token
+    /// refused right after refreshing (401), or the company refusing the app (403
+    /// `AuthorizationFault`: the tokens are not, or no longer, for this realm).
     pub fn needs_reconnect(&self) -> bool {
         match self {
             QboError::Unauthorized { .. } => true,
             QboError::Token(e) => e.needs_reconnect(),
+            QboError::Fault { fault, .. } => fault.kind() == FaultKind::Authorization,
             _ => false,
         }
     }

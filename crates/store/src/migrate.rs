@@ -45,9 +45,48 @@ pub async fn migrate(owner: &PgConnectOptions, app_password: Option<&str>) -> St
     Ok(report)
 }
 
-/// The migrations this binary knows, as `(version, description)`.
-pub fn known_migrations() -> Vec<(i64, String)> {
-    MIGRATOR.iter().map(|m| (m.version, m.description.to_string())).collect()
+/// One migration as `migrate --status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub version: i64,
+    pub description: String,
+    /// When it was applied; `None` while pending.
+    pub applied_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Applied to the database but unknown to this binary (a newer binary applied it).
+    pub unknown: bool,
+}
+
+/// Every migration this binary knows, applied or pending, and any applied one it does not know,
+/// in version order. A database never migrated has every known migration pending.
+pub async fn status(owner: &PgConnectOptions) -> StoreResult<Vec<MigrationStatus>> {
+    let mut conn = PgConnection::connect_with(owner).await?;
+    let table: Option<String> =
+        sqlx::query_scalar("select to_regclass('_sqlx_migrations')::text").fetch_one(&mut conn).await?;
+    let applied: Vec<(i64, String, chrono::DateTime<chrono::Utc>)> = match table {
+        Some(_) => sqlx::query_as(
+            "select version, description, installed_on from _sqlx_migrations where success order by version",
+        )
+        .fetch_all(&mut conn)
+        .await?,
+        None => Vec::new(),
+    };
+    conn.close().await?;
+    let mut rows: Vec<MigrationStatus> = MIGRATOR
+        .iter()
+        .map(|m| MigrationStatus {
+            version: m.version,
+            description: m.description.to_string(),
+            applied_at: applied.iter().find(|(v, ..)| *v == m.version).map(|(.., at)| *at),
+            unknown: false,
+        })
+        .collect();
+    for (version, description, at) in applied {
+        if !rows.iter().any(|r| r.version == version) {
+            rows.push(MigrationStatus { version, description, applied_at: Some(at), unknown: true });
+        }
+    }
+    rows.sort_by_key(|r| r.version);
+    Ok(rows)
 }
 
 async fn applied_versions(conn: &mut PgConnection) -> Vec<i64> {

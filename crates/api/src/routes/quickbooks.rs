@@ -5,23 +5,24 @@
 //! the single-use `state` names the organization, user and client) and the webhook receiver
 //! (authenticated by its `intuit-signature` HMAC).
 
+use api_types::quickbooks::{
+    AgingResponse, CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest,
+    StartSyncResponse, SummaryParams, SummaryResponse, SyncModeRequest, SyncRunResponse, WebhookResponse,
+};
+use api_types::{Object, Page, PageParams, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use domain::{ClientId, Permission};
 use qbo_sync::QuickBooks;
 use qbo_sync::sync_jobs::{SyncMode, Trigger};
-use serde::{Deserialize, Serialize};
 use store::TenantTx;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-
-use api_types::Problem;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
@@ -65,37 +66,19 @@ async fn begin(
     Ok(TenantTx::begin(&state.db, caller.organization_id, actor).await?)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConnectionResponse {
-    pub id: Uuid,
-    pub client_id: Uuid,
-    pub realm_id: String,
-    /// `connected`, `reconnect_needed` or `disconnected`.
-    pub status: String,
-    pub status_reason: Option<String>,
-    pub company_name: Option<String>,
-    pub connected_at: DateTime<Utc>,
-    pub disconnected_at: Option<DateTime<Utc>>,
-    pub refresh_expires_at: Option<DateTime<Utc>>,
-    pub last_full_sync_at: Option<DateTime<Utc>>,
-    pub last_incremental_sync_at: Option<DateTime<Utc>>,
-}
-
-impl From<qbo_sync::connections::Connection> for ConnectionResponse {
-    fn from(c: qbo_sync::connections::Connection) -> Self {
-        ConnectionResponse {
-            id: c.id,
-            client_id: c.client_id,
-            realm_id: c.realm_id,
-            status: c.status,
-            status_reason: c.status_reason,
-            company_name: c.company_name,
-            connected_at: c.connected_at,
-            disconnected_at: c.disconnected_at,
-            refresh_expires_at: c.refresh_expires_at,
-            last_full_sync_at: c.last_full_sync_at,
-            last_incremental_sync_at: c.last_incremental_sync_at,
-        }
+fn connection_response(c: qbo_sync::connections::Connection) -> ConnectionResponse {
+    ConnectionResponse {
+        id: c.id,
+        client_id: c.client_id,
+        realm_id: c.realm_id,
+        status: c.status,
+        status_reason: c.status_reason,
+        company_name: c.company_name,
+        connected_at: c.connected_at,
+        disconnected_at: c.disconnected_at,
+        refresh_expires_at: c.refresh_expires_at,
+        last_full_sync_at: c.last_full_sync_at,
+        last_incremental_sync_at: c.last_incremental_sync_at,
     }
 }
 
@@ -110,15 +93,7 @@ async fn get_connection(
 ) -> ApiResult<Json<ConnectionResponse>> {
     let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
-    Ok(Json(connection.into()))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConnectResponse {
-    /// Send the user here to consent; Intuit redirects back to the callback.
-    pub authorization_url: String,
-    /// The link is single-use and expires at this time.
-    pub expires_at: DateTime<Utc>,
+    Ok(Json(connection_response(connection)))
 }
 
 /// Start connecting the client's QuickBooks company (`financial:update`, staff): an authorization
@@ -143,24 +118,16 @@ async fn connect(
     ))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CallbackParams {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    #[serde(rename = "realmId")]
-    #[param(rename = "realmId")]
-    pub realm_id: Option<String>,
-    /// Set by Intuit when the user declined or the request was refused.
-    pub error: Option<String>,
-}
-
 /// Intuit's redirect after consent. Consumes the `state` (once, before it expires), exchanges the
-/// code, stores the connection with its tokens sealed and queues the first full sync. Redirects
-/// to the configured page when there is one, else answers with the connection.
+/// code, checks with the new tokens that `realmId` is the company they are for (anyone can edit a
+/// query string), stores the connection with its tokens sealed and queues the first full sync.
+/// Redirects to the configured page when there is one, else answers with the connection.
 #[utoipa::path(get, path = "/v1/quickbooks/callback", tag = "quickbooks",
     params(CallbackParams),
-    responses((status = 200, body = ConnectionResponse), (status = 303), (status = 400, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = ConnectionResponse), (status = 303), (status = 400, body = Problem),
+        (status = 409, body = Problem, description = "The client already has a live connection, or the company is connected to another client"),
+        (status = 422, body = Problem, description = "A missing, used or expired `state`, a refused `code`, or a `realmId` the authorization is not for"),
+        (status = 503, body = Problem)))]
 async fn callback(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<CallbackParams>,
@@ -180,15 +147,8 @@ async fn callback(
             let target = format!("{page}{separator}quickbooks=connected&client_id={}", connection.client_id);
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
         }
-        None => Ok(Json(ConnectionResponse::from(connection)).into_response()),
+        None => Ok(Json(connection_response(connection)).into_response()),
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DisconnectResponse {
-    pub connection: ConnectionResponse,
-    /// Whether Intuit confirmed revoking the tokens (they are destroyed here either way).
-    pub revoked: bool,
 }
 
 /// Disconnect: revoke the tokens at Intuit and destroy them here; the mirror stays (`financial:update`).
@@ -205,35 +165,21 @@ async fn disconnect(
     let qb = service(&state)?;
     let done = qbo_sync::connections::disconnect(qb, &mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(DisconnectResponse { connection: done.connection.into(), revoked: done.revoked }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StartSyncRequest {
-    /// `incremental` (default: changes since the last sync, by CDC) or `full`.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub mode: Option<SyncMode>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StartSyncResponse {
-    pub run_id: Uuid,
-    pub job_id: Option<i64>,
-    /// A sync of this connection was already waiting or running; that run is returned.
-    pub already_queued: bool,
+    Ok(Json(DisconnectResponse { connection: connection_response(done.connection), revoked: done.revoked }))
 }
 
 /// Sync now (`financial:update`): queues a run; one sync per realm runs at a time.
 #[utoipa::path(post, path = "/v1/clients/{id}/quickbooks/sync", tag = "quickbooks", security(("bearer" = [])),
     params(("id" = ClientId, Path)), request_body = StartSyncRequest,
-    responses((status = 202, body = StartSyncResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 202, body = StartSyncResponse), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem, description = "The body is not a JSON object of the request's fields"),
+        (status = 503, body = Problem)))]
 async fn start_sync(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
-    ApiJson(req): ApiJson<StartSyncRequest>,
+    ApiJson(Object(req)): ApiJson<Object<StartSyncRequest>>,
 ) -> ApiResult<(StatusCode, Json<StartSyncResponse>)> {
     let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
     let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
@@ -244,7 +190,10 @@ async fn start_sync(
             "the QuickBooks connection must be reconnected before it can sync",
         ));
     }
-    let mode = req.mode.unwrap_or(SyncMode::Incremental);
+    let mode = match req.mode {
+        Some(SyncModeRequest::Full) => SyncMode::Full,
+        Some(SyncModeRequest::Incremental) | None => SyncMode::Incremental,
+    };
     let queued = qbo_sync::sync_jobs::queue_sync(&mut tx, &connection, mode, Trigger::Manual, None).await?;
     tx.audit(
         store::AuditRecord::new("quickbooks.sync_requested", "qbo_connection", connection.id)
@@ -261,76 +210,43 @@ async fn start_sync(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SyncRunResponse {
-    pub id: Uuid,
-    pub connection_id: Uuid,
-    /// `full` or `incremental`.
-    pub mode: String,
-    /// `manual`, `schedule`, `webhook` or `connect`.
-    pub trigger: String,
-    /// `queued`, `running`, `succeeded` or `failed`.
-    pub status: String,
-    pub attempts: i32,
-    pub api_calls: i64,
-    /// Per entity kind: `{"upserted", "unchanged", "deleted"}`.
-    #[schema(value_type = Object)]
-    pub counts: serde_json::Value,
-    /// Per entity kind while running: `{"position", "done", "read"}`.
-    #[schema(value_type = Object)]
-    pub progress: serde_json::Value,
-    #[schema(value_type = Vec<Object>)]
-    pub errors: serde_json::Value,
-    pub queued_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-impl From<qbo_sync::history::SyncRun> for SyncRunResponse {
-    fn from(r: qbo_sync::history::SyncRun) -> Self {
-        SyncRunResponse {
-            id: r.id,
-            connection_id: r.connection_id,
-            mode: r.mode,
-            trigger: r.trigger,
-            status: r.status,
-            attempts: r.attempts,
-            api_calls: r.api_calls,
-            counts: r.counts,
-            progress: r.progress,
-            errors: r.errors,
-            queued_at: r.queued_at,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-        }
+fn run_response(r: qbo_sync::history::SyncRun) -> SyncRunResponse {
+    SyncRunResponse {
+        id: r.id,
+        connection_id: r.connection_id,
+        mode: r.mode,
+        trigger: r.trigger,
+        status: r.status,
+        attempts: r.attempts,
+        api_calls: r.api_calls,
+        counts: r.counts,
+        progress: r.progress,
+        errors: r.errors,
+        queued_at: r.queued_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RunListParams {
-    /// 1 to 100 (default 20).
-    pub limit: Option<u32>,
 }
 
 /// Sync history, newest first, with per-entity counts, API calls and errors (`financial:read`).
 #[utoipa::path(get, path = "/v1/clients/{id}/quickbooks/sync-runs", tag = "quickbooks", security(("bearer" = [])),
-    params(("id" = ClientId, Path), RunListParams),
-    responses((status = 200, body = Vec<SyncRunResponse>), (status = 404, body = Problem)))]
+    params(("id" = ClientId, Path), PageParams),
+    responses((status = 200, body = Page<SyncRunResponse>), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
-    ApiQuery(q): ApiQuery<RunListParams>,
-) -> ApiResult<Json<Vec<SyncRunResponse>>> {
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("limit", "must be between 1 and 100"));
-    }
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<SyncRunResponse>>> {
+    let limit = q.limit().map_err(ApiError::from)?;
     let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     qbo_sync::connections::for_client(&mut tx, id).await?;
-    let runs = qbo_sync::history::list(&mut tx, id.as_uuid(), i64::from(limit)).await?;
-    Ok(Json(runs.into_iter().map(Into::into).collect()))
+    let page = qbo_sync::history::list(&mut tx, id.as_uuid(), q.cursor.as_deref(), limit).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(run_response).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One sync run, with its progress while it runs (`financial:read`).
@@ -343,43 +259,7 @@ async fn get_run(
     ApiPath((id, run)): ApiPath<(ClientId, Uuid)>,
 ) -> ApiResult<Json<SyncRunResponse>> {
     let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
-    Ok(Json(qbo_sync::history::get(&mut tx, id.as_uuid(), run).await?.into()))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SummaryParams {
-    /// First day of the period (default: 1 January of `to`'s year).
-    pub from: Option<NaiveDate>,
-    /// Last day of the period, and the date receivables are aged at (default: today).
-    pub to: Option<NaiveDate>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgingResponse {
-    pub current: String,
-    pub days_1_30: String,
-    pub days_31_60: String,
-    pub days_61_90: String,
-    pub days_over_90: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SummaryResponse {
-    pub connection: ConnectionResponse,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    /// Amounts are decimal strings with cents.
-    pub income: String,
-    pub expenses: String,
-    pub net: String,
-    pub receivables: String,
-    pub receivables_aging: AgingResponse,
-    pub payables: String,
-    /// Mirror rows per entity kind.
-    #[schema(value_type = Object)]
-    pub entities: std::collections::BTreeMap<String, i64>,
-    pub linked_customers: i64,
+    Ok(Json(run_response(qbo_sync::history::get(&mut tx, id.as_uuid(), run).await?)))
 }
 
 fn money(d: rust_decimal::Decimal) -> String {
@@ -401,7 +281,7 @@ async fn summary(
     let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
     let s = qbo_sync::summary::for_client(&mut tx, id, from, to).await?;
     Ok(Json(SummaryResponse {
-        connection: s.connection.into(),
+        connection: connection_response(s.connection),
         from: s.from,
         to: s.to,
         income: money(s.income),
@@ -419,12 +299,6 @@ async fn summary(
         entities: s.entities,
         linked_customers: s.linked_customers,
     }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookResponse {
-    pub syncs_queued: usize,
-    pub unknown_realms: usize,
 }
 
 /// Intuit's webhook deliveries, authenticated by `intuit-signature` (HMAC-SHA256 of the body

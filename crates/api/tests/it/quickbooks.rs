@@ -14,13 +14,26 @@ use store::{Actor, TenantTx};
 use testkit::{Tenant, TestApp, TestConfig};
 
 pub(crate) const REALM: &str = "9130350000000001";
+/// The second company of a two-company sandbox.
+const REALM2: &str = "9130350000000002";
 const VERIFIER: &str = "sandbox-verifier-token";
 
 pub(crate) async fn sandbox(entities: usize, faults: Faults) -> SandboxHandle {
-    let company = CompanySpec { entities, ..CompanySpec::default() };
-    Sandbox::start(SandboxConfig { companies: vec![company], faults, ..SandboxConfig::default() })
-        .await
-        .unwrap()
+    sandbox_of(1, entities, faults).await
+}
+
+/// A sandbox with `companies` companies (realms `REALM`, `REALM2`, …).
+async fn sandbox_of(companies: u64, entities: usize, faults: Faults) -> SandboxHandle {
+    let companies = (1..=companies)
+        .map(|n| CompanySpec {
+            realm_id: format!("91303500000000{n:02}"),
+            name: format!("Sandbox Company US {n}"),
+            entities,
+            seed: n,
+            as_of: None,
+        })
+        .collect();
+    Sandbox::start(SandboxConfig { companies, faults, ..SandboxConfig::default() }).await.unwrap()
 }
 
 /// Small pages (more checkpoints) and short pauses (the sandbox throttles like Intuit, but a test
@@ -61,7 +74,11 @@ async fn setup(entities: usize, faults: Faults) -> Setup {
 }
 
 async fn setup_paged(entities: usize, faults: Faults, page_size: u32) -> Setup {
-    let sandbox = sandbox(entities, faults).await;
+    setup_companies(1, entities, faults, page_size).await
+}
+
+async fn setup_companies(companies: u64, entities: usize, faults: Faults, page_size: u32) -> Setup {
+    let sandbox = sandbox_of(companies, entities, faults).await;
     let config = QuickBooksConfig { page_size, ..qb_config(&sandbox) };
     let app =
         TestApp::spawn_with(TestConfig { quickbooks: Some(config.clone()), ..TestConfig::default() }).await;
@@ -89,9 +106,13 @@ impl Setup {
     }
 
     async fn connect_link(&self) -> String {
+        self.connect_link_for(&self.client).await
+    }
+
+    async fn connect_link_for(&self, client: &str) -> String {
         let r = self
             .app
-            .post(&format!("/v1/clients/{}/quickbooks/connect", self.client), Some(self.token()), &json!({}))
+            .post(&format!("/v1/clients/{client}/quickbooks/connect"), Some(self.token()), &json!({}))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.value()["authorization_url"].as_str().unwrap().to_owned()
@@ -122,11 +143,18 @@ impl Setup {
         jobs::Worker::new(self.app.db.pool().clone(), registry, config).start()
     }
 
+    /// The first page of the sync history (newest first).
     async fn runs(&self) -> Vec<Value> {
         let r =
             self.app.get(&format!("/v1/clients/{}/quickbooks/sync-runs", self.client), self.token()).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        r.value().as_array().unwrap().clone()
+        r.value()["items"].as_array().unwrap().clone()
+    }
+
+    async fn connection(&self) -> Value {
+        let r = self.app.get(&format!("/v1/clients/{}/quickbooks", self.client), self.token()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.value()
     }
 
     async fn run(&self, id: &str) -> Value {
@@ -306,6 +334,8 @@ async fn connect_uses_single_use_expiring_states_and_seals_the_tokens() {
 async fn full_sync_mirrors_the_sandbox_then_incremental_applies_changes_and_deletes() {
     let s = setup(3_000, Faults::default()).await;
     s.connect().await;
+    // Connecting read the company's CompanyInfo once (the realm check); count only the sync.
+    s.sandbox.reset_counters();
     let worker = s.worker();
     let first = s.runs().await[0]["id"].as_str().unwrap().to_owned();
     let run = s.finished(&first).await;
@@ -344,6 +374,31 @@ async fn full_sync_mirrors_the_sandbox_then_incremental_applies_changes_and_dele
     assert_eq!(s.sandbox.counters(REALM).requests, 1);
     assert_eq!(counted(&run, "deleted") as usize, deletes);
     assert_eq!(s.mirror().await, s.sandbox_snapshot(), "changes and deletes applied");
+
+    // The history pages by keyset cursor, newest first, and every id it shows resolves.
+    let all = s.runs().await;
+    assert_eq!(all.len(), 3);
+    let (mut paged, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let query = cursor.as_ref().map_or("limit=1".to_owned(), |c| format!("limit=1&cursor={c}"));
+        let r = s.app.get(&format!("/v1/clients/{}/quickbooks/sync-runs?{query}", s.client), s.token()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page = r.value();
+        for run in page["items"].as_array().unwrap() {
+            assert_eq!(s.run(run["id"].as_str().unwrap()).await["id"], run["id"]);
+            paged.push(run["id"].clone());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all.iter().map(|r| r["id"].clone()).collect::<Vec<_>>());
+    let sync_runs = format!("/v1/clients/{}/quickbooks/sync-runs", s.client);
+    let r = s.app.get(&format!("{sync_runs}?cursor=not-a-cursor"), s.token()).await;
+    assert_eq!((r.status, r.problem_slug()), (400, "invalid-cursor".to_owned()), "{}", r.body);
+    let r = s.app.get(&format!("{sync_runs}?limit=0"), s.token()).await;
+    assert_eq!(r.status, 422, "{}", r.body);
 
     // The read model over the mirror.
     let r = s
@@ -639,6 +694,145 @@ async fn webhooks_are_verified_and_become_targeted_incremental_syncs() {
     worker.shutdown(Duration::from_secs(5)).await;
 }
 
+#[tokio::test]
+async fn the_callback_binds_the_realm_to_the_authorization_and_a_company_feeds_one_client() {
+    let s = setup_companies(2, 40, Faults::default(), 200).await;
+    // The user consented to REALM; a callback whose realmId was changed to the other company, or
+    // to one that does not exist, stores nothing.
+    for other in [REALM2, "9130359999999999"] {
+        let callback = consent(&format!("{}&realm_id={REALM}", s.connect_link().await)).await;
+        assert!(callback.contains(&format!("realmId={REALM}")), "{callback}");
+        let tampered = callback.replace(&format!("realmId={REALM}"), &format!("realmId={other}"));
+        let r = s.callback(&tampered).await;
+        assert_eq!(r.status, 422, "{other}: {}", r.body);
+        let problem = r.problem();
+        assert_eq!(problem.errors[0].field, "realmId");
+        assert!(problem.errors[0].message.contains(other), "{}", r.body);
+        let r = s.app.get(&format!("/v1/clients/{}/quickbooks", s.client), s.token()).await;
+        assert_eq!(r.status, 404, "a refused callback must store nothing: {}", r.body);
+    }
+    let mut owner = s.app.test_db.owner_conn().await;
+    let rows: i64 =
+        sqlx::query_scalar("select count(*) from qbo_connections").fetch_one(&mut owner).await.unwrap();
+    assert_eq!(rows, 0);
+
+    // The untouched callback connects, with the company's name read through the new tokens.
+    let r = s.callback(&consent(&format!("{}&realm_id={REALM}", s.connect_link().await)).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let connection = r.value();
+    assert_eq!(
+        (connection["realm_id"].as_str(), connection["status"].as_str()),
+        (Some(REALM), Some("connected"))
+    );
+    assert_eq!(connection["company_name"], "Sandbox Company US 1");
+
+    // Another client picking the company already connected is told so; the sandbox's consent
+    // otherwise picks the next company, which connects.
+    let other = create_client(&s.app, &s.tenant, None).await;
+    let link = s.connect_link_for(&other).await;
+    let r = s.callback(&consent(&format!("{link}&realm_id={REALM}")).await).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let detail = r.problem().detail;
+    assert!(detail.contains("already connected to another client"), "{detail}");
+    let r = s.callback(&consent(&s.connect_link_for(&other).await).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.value()["realm_id"].as_str(), r.value()["client_id"].as_str()),
+        (Some(REALM2), Some(&*other))
+    );
+    // A client with a live connection is still told that.
+    let r = s.callback(&consent(&format!("{}&realm_id={REALM}", s.connect_link().await)).await).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.problem().detail.contains("the client already has a live QuickBooks connection"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_connection_intuit_refuses_needs_reconnecting_and_stops_syncing_until_connected_again() {
+    let s = setup_companies(2, 40, Faults::default(), 200).await;
+    let connection = s.connect().await;
+    let connection_id: uuid::Uuid = connection["id"].as_str().unwrap().parse().unwrap();
+    let worker = s.worker();
+    let first = s.runs().await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.finished(&first).await["status"], "succeeded");
+    let routed = |qb: QuickBooks| async move {
+        qbo_sync::connections::all_routes(&qb).await.unwrap().iter().any(|(_, c)| *c == connection_id)
+    };
+    assert!(routed(s.qb.clone()).await, "a live connection is scheduled");
+
+    // The realm the connection names is one its tokens are not for (what a trusted, edited
+    // callback used to store): Intuit answers 403, and the connection needs reconnecting.
+    sqlx::query("update qbo_connections set realm_id = $1 where id = $2")
+        .bind(REALM2)
+        .bind(connection_id)
+        .execute(&mut s.app.test_db.owner_conn().await)
+        .await
+        .unwrap();
+    let run = s.finished(&s.sync("incremental").await).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    let refused = s.connection().await;
+    assert_eq!(refused["status"], "reconnect_needed", "{refused}");
+    assert!(refused["status_reason"].as_str().unwrap().contains("AuthorizationFault"), "{refused}");
+    assert!(!routed(s.qb.clone()).await, "no schedule or webhook may queue syncs for it");
+    let sync = format!("/v1/clients/{}/quickbooks/sync", s.client);
+    let r = s.app.post(&sync, Some(s.token()), &json!({})).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    // Connecting that company again revives the connection, and it syncs.
+    let link = s.connect_link().await;
+    let r = s.callback(&consent(&format!("{link}&realm_id={REALM2}")).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.value()["id"].as_str(), r.value()["status"].as_str()),
+        (Some(&*connection_id.to_string()), Some("connected"))
+    );
+    assert!(routed(s.qb.clone()).await);
+    let run = s.runs().await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.finished(&run).await["status"], "succeeded");
+
+    // Access tokens refused even right after a refresh (401 twice): reconnect too.
+    s.sandbox.set_faults(Faults { access_token_uses: Some(0), ..Faults::default() });
+    s.sandbox.expire_access_tokens();
+    let run = s.finished(&s.sync("incremental").await).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(s.sandbox.oauth_counters().refreshes > 0, "a 401 is answered by a refresh first");
+    assert_eq!(s.connection().await["status"], "reconnect_needed");
+    assert!(!routed(s.qb.clone()).await);
+    worker.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_sync_asked_for_while_a_jobs_key_is_held_answers_with_a_run_that_resolves() {
+    let s = setup(40, Faults::default()).await;
+    s.connect().await;
+    let first = s.runs().await[0]["id"].as_str().unwrap().to_owned();
+    // The run is recorded as ended while its job still holds the connection's unique key (the
+    // moment between a worker's last write and the job's completion).
+    sqlx::query("update qbo_sync_runs set status = 'failed', finished_at = now() where id = $1::uuid")
+        .bind(&first)
+        .execute(&mut s.app.test_db.owner_conn().await)
+        .await
+        .unwrap();
+    let sync = format!("/v1/clients/{}/quickbooks/sync", s.client);
+    let r = s.app.post(&sync, Some(s.token()), &json!({"mode": "full"})).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let answered = r.value();
+    assert_eq!(answered["already_queued"], true, "{answered}");
+    let id = answered["run_id"].as_str().unwrap();
+    assert_eq!(s.run(id).await["id"], id, "the run the API answered with must resolve");
+    assert!(s.runs().await.iter().any(|r| r["id"] == id), "and be listed");
+    assert_eq!(id, first, "the run of the job holding the key");
+
+    // Bodies that are not JSON objects are refused and queue nothing.
+    for body in [json!([]), json!(["full"]), json!("full"), json!(1), json!(null)] {
+        let r = s.app.post(&sync, Some(s.token()), &body).await;
+        assert_eq!((r.status, r.problem_slug()), (422, "validation".to_owned()), "{body}: {}", r.body);
+        assert!(r.problem().detail.contains("must be a JSON object"), "{}", r.body);
+    }
+    let r = s.app.post(&sync, Some(s.token()), &json!({"mode": "sideways"})).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(s.runs().await.len(), 1);
+}
+
 /// For the isolation proofs: a QuickBooks connection of `client` with a synced mirror, a run
 /// history, an unused connect state and a webhook event, made through the library (the proofs'
 /// app has no QuickBooks configured). Returns (connection id, a sync run id).
@@ -667,7 +861,7 @@ pub(crate) async fn populate(app: &TestApp, t: &Tenant, client: &str) -> (String
         .await
         .unwrap();
     tx.rollback().await.unwrap();
-    qbo_sync::engine::run(&qb, org, run, None).await.unwrap();
+    qbo_sync::engine::run(&qb, org, run, None, None).await.unwrap();
     let changes = sandbox.apply_random_changes(REALM, 5, 3).unwrap();
     let notification = qbo_sandbox::webhook_notification(REALM, &changes, VERIFIER);
     qbo_sync::webhooks::receive(&qb, notification.body.as_bytes(), &notification.signature).await.unwrap();

@@ -152,7 +152,8 @@ async fn one_run(
     Ok(RunFigures {
         entities: snapshot.len(),
         full_secs: secs(&full),
-        full_calls: counters.requests,
+        // The run's own count: the sandbox's also holds the connect's CompanyInfo read.
+        full_calls: u64::try_from(full.api_calls).unwrap_or(0),
         max_per_second: counters.max_per_second,
         max_per_minute: counters.max_per_minute,
         max_in_flight: counters.max_in_flight,
@@ -189,7 +190,7 @@ async fn finished(
         let mut tx = TenantTx::begin(db, org, Actor::system()).await?;
         let current = match run {
             Some(id) => Some(history::get(&mut tx, client.as_uuid(), id).await?),
-            None => history::list(&mut tx, client.as_uuid(), 1).await?.into_iter().next(),
+            None => history::list(&mut tx, client.as_uuid(), None, 1).await?.items.into_iter().next(),
         };
         tx.commit().await?;
         if let Some(r) = current

@@ -272,14 +272,28 @@ pub fn print(creds: &DemoCredentials, public_url: &str) {
     println!();
 }
 
-/// The demo's QuickBooks Online: a sandbox company in this process, on a free port.
+/// Further sandbox companies, for the other clients the demo invites you to connect (a company
+/// feeds one client of a firm). The sandbox's consent picks the first one not yet connected.
+const SPARE_COMPANIES: &[&str] =
+    &["Harbor Point Dental PLLC", "Copperline Logistics Inc", "Maple & Rye Bakery LLC"];
+
+/// The demo's QuickBooks Online: sandbox companies in this process, on a free port; the first is
+/// the books client's.
 pub async fn start_quickbooks_sandbox() -> anyhow::Result<qbo_sandbox::SandboxHandle> {
-    let company = qbo_sandbox::CompanySpec {
-        name: format!("{BOOKS_CLIENT} (QuickBooks sandbox)"),
-        entities: SANDBOX_ENTITIES,
-        ..Default::default()
-    };
-    let config = qbo_sandbox::SandboxConfig { companies: vec![company], ..Default::default() };
+    let books = std::iter::once((BOOKS_CLIENT, SANDBOX_ENTITIES));
+    let spares = SPARE_COMPANIES.iter().map(|name| (*name, SANDBOX_ENTITIES / 4));
+    let companies = books
+        .chain(spares)
+        .zip(1u64..)
+        .map(|((name, entities), n)| qbo_sandbox::CompanySpec {
+            realm_id: format!("91303500000000{n:02}"),
+            name: format!("{name} (QuickBooks sandbox)"),
+            entities,
+            seed: n,
+            as_of: None,
+        })
+        .collect();
+    let config = qbo_sandbox::SandboxConfig { companies, ..Default::default() };
     qbo_sandbox::Sandbox::start(config).await.context("starting the QuickBooks sandbox")
 }
 
@@ -311,6 +325,11 @@ pub fn print_quickbooks(public_url: &str, client: ClientId, realm: &str) {
         "    curl -s {public_url}/v1/clients/{client}/quickbooks/summary -H \"authorization: Bearer $TOKEN\""
     );
     println!("  Connect another client: POST /v1/clients/{{id}}/quickbooks/connect, then open its");
-    println!("  authorization_url (the sandbox consents at once and returns to the callback).");
+    println!(
+        "  authorization_url: the sandbox consents at once with the next of its {} other companies",
+        SPARE_COMPANIES.len()
+    );
+    println!("  not connected yet (or the one named by an added &realm_id=) and returns to the callback.");
+    println!("  A company feeds one client: connecting one already connected to another client is refused.");
     println!();
 }

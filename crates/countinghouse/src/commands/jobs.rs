@@ -79,8 +79,8 @@ async fn operate(
                 println!("(no jobs and no outcomes in the last {window_minutes} minutes)");
             }
         }
-        JobsCommand::List(args) => list(pool, args, None).await?,
-        JobsCommand::Dead(args) => list(pool, args, Some(::jobs::JobState::Dead)).await?,
+        JobsCommand::List { state, filter } => list(pool, filter, state.map(Into::into)).await?,
+        JobsCommand::Dead(filter) => list(pool, filter, Some(::jobs::JobState::Dead)).await?,
         JobsCommand::Retry { id } => {
             let job = audited(config, database, db, id, "job.retry", admin::retry_job_on).await?;
             println!(
@@ -102,11 +102,6 @@ async fn list(
     state: Option<::jobs::JobState>,
 ) -> anyhow::Result<()> {
     anyhow::ensure!((1..=500).contains(&args.limit), "--limit is 1..=500");
-    let state = match (state, args.state.as_deref()) {
-        (Some(s), _) => Some(s),
-        (None, Some(s)) => Some(s.parse().map_err(|e: String| anyhow::anyhow!("--state: {e}"))?),
-        (None, None) => None,
-    };
     let filter = JobFilter {
         queue: args.queue,
         kind: args.kind,

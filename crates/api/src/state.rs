@@ -18,6 +18,9 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The bearer token a scraper shows for `/metrics`; without one configured `/metrics` is 404,
+    /// so figures about the deployment (routes, queue depths) are not public.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -27,6 +30,7 @@ impl Default for ApiConfig {
             json_body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             trust_forwarded_for: false,
+            metrics_token: None,
         }
     }
 }

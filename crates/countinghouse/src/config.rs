@@ -46,6 +46,10 @@ pub struct ServerConfig {
     pub json_body_limit_bytes: usize,
     /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
     pub trust_forwarded_for: bool,
+    /// A bearer token that opens `/metrics` to a scraper. Unset (the default): `/metrics` is not
+    /// served on this public listener at all (404).
+    #[serde(default, serialize_with = "redact")]
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -221,6 +225,7 @@ impl Default for Config {
                 request_timeout_secs: 30,
                 json_body_limit_bytes: 1024 * 1024,
                 trust_forwarded_for: false,
+                metrics_token: None,
             },
             database: DatabaseConfig {
                 url: None,

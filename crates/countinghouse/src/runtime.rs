@@ -203,6 +203,7 @@ pub async fn api_state(
             json_body_limit: config.server.json_body_limit_bytes,
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             trust_forwarded_for: config.server.trust_forwarded_for,
+            metrics_token: config.server.metrics_token.as_ref().map(|t| t.expose_secret().to_owned()),
         },
         metrics: telemetry::metrics_handle(),
         quickbooks,

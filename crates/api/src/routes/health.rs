@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
+use api_types::ProblemType;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use subtle::ConstantTimeEq;
 
+use crate::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -36,7 +39,18 @@ async fn sqlx_ping(state: &AppState) -> Result<(), store::sqlx::Error> {
     store::sqlx::query("select 1").execute(state.db.pool()).await.map(|_| ())
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return Err(ApiError::not_found("metrics (set server.metrics_token to serve them)"));
+    };
+    let shown = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Constant-time: the comparison must not tell a guesser how much of the token was right.
+    if !shown.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes()))) {
+        return Err(ApiError::new(ProblemType::Unauthenticated, "show the metrics token as a bearer token"));
+    }
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(size as f64);
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
@@ -45,5 +59,5 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Ok(stats) => jobs::admin::export_gauges(&stats),
         Err(e) => tracing::warn!(error = %e, "job queue figures unavailable for /metrics"),
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()))
 }

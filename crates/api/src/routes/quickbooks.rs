@@ -9,7 +9,7 @@ use api_types::quickbooks::{
     AgingResponse, CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest,
     StartSyncResponse, SummaryParams, SummaryResponse, SyncModeRequest, SyncRunResponse, WebhookResponse,
 };
-use api_types::{Object, Page, PageParams, Problem};
+use api_types::{Page, PageParams, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -179,7 +179,7 @@ async fn start_sync(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
-    ApiJson(Object(req)): ApiJson<Object<StartSyncRequest>>,
+    ApiJson(req): ApiJson<StartSyncRequest>,
 ) -> ApiResult<(StatusCode, Json<StartSyncResponse>)> {
     let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
     let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;

@@ -22,7 +22,8 @@ fn job(kind: &str, queue: &str) -> RawJob {
 
 #[tokio::test]
 async fn platform_admins_list_retry_and_cancel_jobs_and_others_cannot() {
-    let app = TestApp::spawn().await;
+    let api = api::ApiConfig { metrics_token: Some("scrape".into()), ..api::ApiConfig::default() };
+    let app = TestApp::spawn_with(testkit::TestConfig { api, ..testkit::TestConfig::default() }).await;
     let platform = app.tenant(PLATFORM_SLUG).await;
     let firm = app.tenant("acme").await;
     let ids: Vec<i64> = {
@@ -111,7 +112,7 @@ async fn platform_admins_list_retry_and_cancel_jobs_and_others_cannot() {
         .clone();
     assert_eq!(breaker["state"], "closed");
     assert!(h["queues"].as_array().unwrap().iter().any(|q| q["queue"] == "ocr" && q["ready"] == 1));
-    let metrics = app.request(reqwest::Method::GET, "/metrics", None, None).await.body;
+    let metrics = app.request(reqwest::Method::GET, "/metrics", Some("scrape"), None).await.body;
     assert!(metrics.contains(r#"jobs_depth{queue="mail",state="ready"} 2"#), "{metrics}");
     assert!(metrics.contains(r#"jobs_oldest_ready_age_seconds{queue="ocr"}"#), "{metrics}");
 }

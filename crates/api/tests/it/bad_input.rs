@@ -48,6 +48,8 @@ async fn malformed_wrong_typed_unknown_and_oversized_bodies_are_refused_without_
         ("POST", "/v1/invitations", json_ct, b"{\"email\": ".to_vec(), 400, "malformed-json"),
         ("POST", "/v1/invitations", json_ct, br#"{"email" "a@b.test"}"#.to_vec(), 400, "malformed-json"),
         ("POST", "/v1/invitations", json_ct, br#"{"email": 5, "role": "staff"}"#.to_vec(), 422, "validation"),
+        ("POST", "/v1/invitations", json_ct, br#"["a@b.test", "staff"]"#.to_vec(), 422, "validation"),
+        ("PATCH", "/v1/organization", json_ct, b"[]".to_vec(), 422, "validation"),
         (
             "POST",
             "/v1/invitations",

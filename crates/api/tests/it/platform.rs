@@ -4,13 +4,17 @@ use testkit::TestApp;
 
 #[tokio::test]
 async fn health_readiness_metrics_and_docs_answer() {
-    let app = TestApp::spawn().await;
+    let api = api::ApiConfig { metrics_token: Some("scrape".into()), ..api::ApiConfig::default() };
+    let app = TestApp::spawn_with(testkit::TestConfig { api, ..testkit::TestConfig::default() }).await;
     let t = app.tenant("acme").await;
     let get = |path: &'static str| app.request(reqwest::Method::GET, path, None, None);
     assert_eq!(get("/healthz").await.status, 200);
     assert_eq!(get("/readyz").await.status, 200);
     app.get("/v1/me", &t.owner.token).await;
-    let metrics = get("/metrics").await.body;
+    // Figures about the deployment are for its scraper only.
+    assert_eq!(get("/metrics").await.status, 401);
+    assert_eq!(app.request(reqwest::Method::GET, "/metrics", Some("guess"), None).await.status, 401);
+    let metrics = app.request(reqwest::Method::GET, "/metrics", Some("scrape"), None).await.body;
     assert!(
         metrics.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/v1/me",status="200""#),
         "latency histogram per matched route: {metrics}"
@@ -75,4 +79,13 @@ async fn hostile_request_ids_are_replaced() {
     let fine = "x".repeat(128);
     let r = app.http.get(app.url("/v1/nowhere")).header("x-request-id", &fine).send().await.unwrap();
     assert_eq!(r.headers()["x-request-id"], fine.as_str());
+}
+
+/// Without a metrics token configured (the default), `/metrics` is not served on the public listener.
+#[tokio::test]
+async fn metrics_are_not_public_by_default() {
+    let app = TestApp::spawn().await;
+    let r = app.request(reqwest::Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.problem_slug(), "not-found");
 }

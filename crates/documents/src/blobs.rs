@@ -133,18 +133,19 @@ impl Blobs {
             let mut orphans = Vec::new();
             let mut legacy = Vec::new();
             for file in files {
-                match file.hash {
-                    None if file.modified < cutoff => {
+                let old = file.modified < cutoff;
+                let Some(hash) = file.hash else {
+                    if old {
                         report.leftovers_removed += usize::from(self.store.remove_leftover(&file)?);
                     }
-                    None => {}
-                    Some(hash) if held.contains(hash.as_bytes().as_slice()) => {
-                        if self.store.is_legacy(org, &hash)? {
-                            legacy.push(hash);
-                        }
+                    continue;
+                };
+                if !held.contains(hash.as_bytes().as_slice()) {
+                    if old {
+                        orphans.push(hash);
                     }
-                    Some(hash) if file.modified < cutoff => orphans.push(hash),
-                    Some(_) => {}
+                } else if self.store.is_legacy(org, &hash)? {
+                    legacy.push(hash);
                 }
             }
             report.removed += self.remove_unreferenced(org, &orphans).await?;

@@ -47,6 +47,7 @@ problem_types! {
     Validation = ("validation", 422, "The request is not valid"),
     RateLimited = ("rate-limited", 429, "Too many requests"),
     FileTooLarge = ("file-too-large", 413, "The file or archive is too large"),
+    StorageQuotaExceeded = ("storage-quota-exceeded", 413, "The organization's storage quota would be exceeded"),
     UnsupportedFileType = ("unsupported-file-type", 415, "The file type is not accepted"),
     FileTypeMismatch = ("file-type-mismatch", 422, "The file name does not match its content"),
     FileEncrypted = ("file-encrypted", 422, "The file is encrypted or password-protected"),

@@ -287,6 +287,7 @@ impl From<DocumentsError> for ApiError {
             DocumentsError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
             DocumentsError::Invalid { field, message } => ApiError::field(&field, message),
             DocumentsError::BadLink => ApiError::new(ProblemType::InvalidLink, detail),
+            DocumentsError::QuotaExceeded { .. } => ApiError::new(ProblemType::StorageQuotaExceeded, detail),
             DocumentsError::Unavailable(_) | DocumentsError::Blob(_) => ApiError {
                 cause: Some(error_chain(&e)),
                 retry_after_secs: Some(5),

@@ -73,6 +73,13 @@ pub enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Document blob store housekeeping.
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
+    /// Encryption key rotation. To rotate: put a new key first in COUNTINGHOUSE_ENCRYPTION_KEYS
+    /// (keeping the old ones after it), restart, run `keys reseal`, then drop the old keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the OpenAPI 3.1 document of the HTTP API.
     Openapi,
 }
@@ -282,6 +289,25 @@ pub enum AuditCommand {
         #[arg(long)]
         organization: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobsCommand {
+    /// Delete blobs no live document holds (refused or failed uploads, deleted documents) and
+    /// leftover temporary files, when older than the grace period; encrypt legacy plaintext
+    /// blobs in place. The workers' scheduler runs this hourly.
+    Sweep {
+        /// Keep unreferenced files younger than this.
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-seal every organization's document data key with the active (first) encryption key;
+    /// blob files are not rewritten. Run after putting a new key first.
+    Reseal,
 }
 
 #[cfg(test)]

@@ -171,6 +171,9 @@ pub struct DocumentsConfig {
     /// Signs download links (the same on every instance). Unset: derived from the encryption keys.
     #[serde(serialize_with = "redact")]
     pub link_key: Option<SecretString>,
+    /// The most bytes of distinct file content one organization may store (10 GiB); an upload
+    /// past it is refused (413 `storage-quota-exceeded`).
+    pub storage_quota_bytes: u64,
     pub limits: documents::UploadLimits,
     /// OCR by Azure AI Document Intelligence (`[documents.azure]`). Absent: Tesseract in process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,6 +263,7 @@ impl Default for Config {
             documents: DocumentsConfig {
                 storage_root: None,
                 link_key: None,
+                storage_quota_bytes: documents::service::DEFAULT_STORAGE_QUOTA,
                 limits: documents::UploadLimits::default(),
                 azure: None,
             },

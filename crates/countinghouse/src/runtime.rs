@@ -144,17 +144,24 @@ pub fn cache(config: &Config) -> anyhow::Result<cache::Cache> {
     })
 }
 
-/// The document service: blobs under `[documents] storage_root`, links signed with the configured
-/// key or one derived from the encryption keys.
-pub fn documents(config: &Config, db: Db) -> anyhow::Result<documents::service::Documents> {
+/// The document blobs under `[documents] storage_root`, encrypted with per-organization data keys
+/// that `keys` seals.
+pub fn blobs(config: &Config, db: Db, keys: KeyRing) -> documents::Blobs {
     let root = config.documents.storage_root.clone().unwrap_or_else(|| config.state_dir.join("documents"));
+    documents::Blobs::new(documents::BlobStore::new(root), db, keys)
+}
+
+/// The document service: [`blobs`], `[documents] storage_quota_bytes` per organization, links
+/// signed with the configured key or one derived from the encryption keys.
+pub fn documents(config: &Config, db: Db, keys: KeyRing) -> anyhow::Result<documents::service::Documents> {
     let link_key = match &config.documents.link_key {
         Some(key) if key.expose_secret().len() >= 32 => key.expose_secret().as_bytes().to_vec(),
         Some(_) => anyhow::bail!("documents.link_key must be at least 32 characters"),
-        None => key_ring(config)?.blind_index("documents.links", b"").to_vec(),
+        None => keys.blind_index("documents.links", b"").to_vec(),
     };
-    let blobs = documents::BlobStore::new(root);
-    Ok(documents::service::Documents::new(db, blobs, config.documents.limits.clone(), &link_key))
+    let blobs = blobs(config, db.clone(), keys);
+    Ok(documents::service::Documents::new(db, blobs, config.documents.limits.clone(), &link_key)
+        .with_storage_quota(config.documents.storage_quota_bytes))
 }
 
 /// Stops the start when `[quickbooks]` would call an https URL and this binary has no TLS (built
@@ -192,7 +199,7 @@ pub async fn api_state(
         }),
         None => None,
     };
-    let documents = documents(config, db.clone())?;
+    let documents = documents(config, db.clone(), keys.clone())?;
     Ok(api::AppState::new(api::App {
         practice: practice::Practice::new(db.clone(), keys.clone()),
         marketplace: marketplace(config, db.clone(), cache),

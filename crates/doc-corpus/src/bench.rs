@@ -56,7 +56,11 @@ pub fn run(options: BenchOptions) -> BenchResult<()> {
         thresholds: Thresholds::default(),
         limits: UploadLimits::default(),
         today: chrono::Utc::now().date_naive(),
-        store: Some((BlobStore::new(store_dir.path()), domain::OrganizationId::new())),
+        store: Some((
+            BlobStore::new(store_dir.path()),
+            domain::OrganizationId::new(),
+            vault::DataKey::generate(),
+        )),
     };
     let mut reports: Vec<EvalReport> = Vec::new();
     for run in 0..options.runs.max(1) {

@@ -224,8 +224,8 @@ pub struct EvalOptions {
     pub limits: UploadLimits,
     /// "Today" for date sanity checks.
     pub today: NaiveDate,
-    /// Store each upload durably first (as an upload would), when given.
-    pub store: Option<(BlobStore, OrganizationId)>,
+    /// Store each upload durably and encrypted first (as an upload would), when given.
+    pub store: Option<(BlobStore, OrganizationId, vault::DataKey)>,
 }
 
 struct Outcome {
@@ -243,9 +243,9 @@ async fn run_one(doc: &LabeledDocument, engine: &dyn OcrEngine, options: &EvalOp
         let before_pipeline = Instant::now();
         let upload =
             validate_upload(&bytes, Some(&name), &options.limits).await.map_err(|e| e.to_string())?;
-        if let Some((store, org)) = &options.store {
-            let (store, org, data) = (store.clone(), *org, bytes.clone());
-            tokio::task::spawn_blocking(move || store.put(org, &data))
+        if let Some((store, org, key)) = &options.store {
+            let (store, org, key, data) = (store.clone(), *org, key.clone(), bytes.clone());
+            tokio::task::spawn_blocking(move || store.put(org, &key, &data))
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;

@@ -24,7 +24,7 @@ use store::documents::{self as rows, DocumentField, Results};
 use store::{Actor, Db, TenantTx};
 use uuid::Uuid;
 
-use crate::blob::BlobStore;
+use crate::blobs::Blobs;
 use crate::classify::Classification;
 use crate::detect::{Detection, Processing};
 use crate::fields::{DocType, Extraction, is_sensitive, masked_for_display};
@@ -40,7 +40,7 @@ use crate::validate::{Review, Thresholds};
 #[derive(Clone)]
 pub struct PipelineDeps {
     pub db: Db,
-    pub blobs: BlobStore,
+    pub blobs: Blobs,
     pub engine: Arc<dyn OcrEngine>,
     pub thresholds: Thresholds,
     /// Call the engine page by page (local engines); false sends the document once (a provider).
@@ -49,7 +49,7 @@ pub struct PipelineDeps {
 
 impl PipelineDeps {
     /// The embedded default: Tesseract in process, one engine per core, pages in parallel.
-    pub fn local(db: Db, blobs: BlobStore) -> PipelineDeps {
+    pub fn local(db: Db, blobs: Blobs) -> PipelineDeps {
         let pool = Arc::new(crate::ocr::tesseract::TesseractPool::per_core());
         PipelineDeps {
             db,
@@ -64,12 +64,41 @@ impl PipelineDeps {
 /// Registers the document jobs with a worker's registry.
 pub fn register(registry: &mut Registry, deps: PipelineDeps) {
     registry.register(SweepAbandoned { db: deps.db.clone() });
+    registry.register(SweepBlobs { blobs: deps.blobs.clone() });
     registry.register(ProcessDocument { deps });
 }
 
 /// The recurring jobs of the pipeline, for the scheduler.
 pub fn schedules() -> Result<Vec<Schedule>, jobs::JobsError> {
-    Ok(vec![Schedule::new::<SweepAbandoned>("documents-sweep-abandoned", "* * * * *", SweepPayload {})?])
+    Ok(vec![
+        Schedule::new::<SweepAbandoned>("documents-sweep-abandoned", "* * * * *", SweepPayload {})?,
+        Schedule::new::<SweepBlobs>("documents-sweep-blobs", "17 * * * *", SweepPayload {})?,
+    ])
+}
+
+/// How old an unreferenced blob must be before the sweep deletes it: far longer than any upload
+/// takes (uploads in flight are also protected by their content locks, see [`crate::blobs`]).
+pub const BLOB_SWEEP_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Every hour: deletes blobs no live document holds (refused or failed uploads the request could
+/// not clean up, deleted documents), leftover temporary files, and encrypts legacy plaintext
+/// blobs ([`Blobs::sweep`]). `countinghouse blobs sweep` runs the same on demand.
+pub struct SweepBlobs {
+    blobs: Blobs,
+}
+
+impl Job for SweepBlobs {
+    const KIND: &'static str = "documents.sweep_blobs";
+    const QUEUE: &'static str = QUEUE;
+    const MAX_ATTEMPTS: i32 = 3;
+    const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+    type Payload = SweepPayload;
+
+    async fn run(&self, _ctx: JobContext, _payload: SweepPayload) -> Result<(), JobError> {
+        let report = self.blobs.sweep(BLOB_SWEEP_GRACE).await.map_err(JobError::retry)?;
+        tracing::info!(?report, "blob sweep");
+        Ok(())
+    }
 }
 
 /// Fails the documents whose pipeline job died without its handler's last attempt, every minute.
@@ -226,7 +255,7 @@ impl ProcessDocument {
             // Deleted, or finished by an earlier run: nothing to do.
             return Ok(());
         };
-        let bytes = self.deps.blobs.get(org, &upload.hash).map_err(JobError::retry)?;
+        let bytes = self.deps.blobs.get(org, &upload.hash).await.map_err(JobError::retry)?;
 
         let detection: Timed<Detection> = ctx
             .step("detect", || async {

@@ -4,8 +4,9 @@
 //! # Layout
 //! - [`kind`], [`intake`]: what a file is (from its bytes), upload limits and rejections, batch
 //!   zips with per-file results.
-//! - [`hash`], [`blob`], [`thumbnail`]: content addresses, the durable local blob store (tenant
-//!   in every path), thumbnails.
+//! - [`hash`], [`blob`], [`blobs`], [`thumbnail`]: content addresses, the durable local blob
+//!   store (tenant in every path, encrypted at rest), its per-organization keys and sweep,
+//!   thumbnails.
 //! - [`poppler`]: `pdfinfo`/`pdftotext`/`pdftoppm` subprocesses.
 //! - [`detect`], [`text`], [`layout`]: per-page text-layer-or-OCR plan, the document text with
 //!   spans and OCR confidences, OCR words laid out as text, tables.
@@ -20,6 +21,7 @@
 
 pub mod batches;
 pub mod blob;
+pub mod blobs;
 pub mod classify;
 pub mod detect;
 pub mod eval;
@@ -39,6 +41,7 @@ pub mod thumbnail;
 pub mod validate;
 
 pub use blob::{BlobError, BlobStore, StoredBlob};
+pub use blobs::{Blobs, SweepReport};
 pub use classify::Classification;
 pub use detect::Detection;
 pub use fields::{DocType, ExtractedField, Extraction, FieldValue};

@@ -3,10 +3,12 @@
 //! checks the caller's permission and client scope; portal users reach only the clients they
 //! were granted (uploads need the grant's `can_upload_documents`).
 //!
-//! An accepted file is written to the blob store (fsynced, content-addressed) before its row and
-//! its `documents.process` job are inserted, in one transaction; the caller answers 201 only after
-//! that commit. Content the client already has on file is linked (`duplicate_of`), not processed
-//! again; duplicates are found per client, so no link (or id) ever crosses to another client.
+//! An accepted file is written to the blob store (encrypted, fsynced, content-addressed) before its
+//! row and its `documents.process` job are inserted, in one transaction; the caller answers 201
+//! only after that commit. When that transaction fails, the files it wrote are deleted again, and
+//! an upload that would take the organization past its storage quota is refused. Content the
+//! client already has on file is linked (`duplicate_of`), not processed again; duplicates are
+//! found per client, so no link (or id) ever crosses to another client.
 //! Each upload request is one batch ([`crate::batches`]): its progress is readable, and its
 //! uploader is notified once when its last document settles.
 
@@ -26,8 +28,10 @@ use store::documents::{self as rows, Document, DocumentEvent, DocumentField, Doc
 use store::{Db, StoreError, TenantTx};
 use uuid::Uuid;
 
-use crate::blob::{BlobError, BlobStore};
+use crate::blob::BlobError;
+use crate::blobs::Blobs;
 use crate::fields::{DocType, FieldValue, ValueKind, group_schema, is_sensitive, mask_tax_id, spec_of};
+use crate::hash::ContentHash;
 use crate::intake::{
     AcceptedUpload, UploadError, UploadLimits, UploadRejection, display_name, expand_batch, validate_upload,
 };
@@ -52,6 +56,10 @@ pub enum DocumentsError {
     BadLink,
     #[error("document tools unavailable: {0}")]
     Unavailable(String),
+    #[error(
+        "the organization stores {used} bytes of its {limit}-byte quota; this upload needs {adding} more"
+    )]
+    QuotaExceeded { used: u64, adding: u64, limit: u64 },
     #[error(transparent)]
     Blob(#[from] BlobError),
     #[error(transparent)]
@@ -138,6 +146,16 @@ pub struct FileContent {
     pub file_name: String,
 }
 
+/// The bytes an organization's documents take in the blob store, and its quota.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorageUsage {
+    pub used_bytes: u64,
+    pub limit_bytes: u64,
+}
+
+/// The storage quota of every organization unless configured otherwise (10 GiB).
+pub const DEFAULT_STORAGE_QUOTA: u64 = 10 * 1024 * 1024 * 1024;
+
 /// Where an upload's files go, and what the request said of them.
 struct Target {
     client: ClientId,
@@ -150,16 +168,30 @@ struct Target {
 #[derive(Clone)]
 pub struct Documents {
     db: Db,
-    blobs: BlobStore,
+    blobs: Blobs,
     limits: UploadLimits,
+    storage_quota: u64,
     link_key: Arc<[u8]>,
     link_ttl: Duration,
 }
 
 impl Documents {
     /// `link_key` signs download links (any secret of 32 bytes or more, the same on every instance).
-    pub fn new(db: Db, blobs: BlobStore, limits: UploadLimits, link_key: &[u8]) -> Documents {
-        Documents { db, blobs, limits, link_key: link_key.into(), link_ttl: Duration::from_secs(300) }
+    pub fn new(db: Db, blobs: Blobs, limits: UploadLimits, link_key: &[u8]) -> Documents {
+        Documents {
+            db,
+            blobs,
+            limits,
+            storage_quota: DEFAULT_STORAGE_QUOTA,
+            link_key: link_key.into(),
+            link_ttl: Duration::from_secs(300),
+        }
+    }
+
+    /// The most bytes of distinct content each organization may store.
+    pub fn with_storage_quota(mut self, bytes: u64) -> Documents {
+        self.storage_quota = bytes;
+        self
     }
 
     pub fn limits(&self) -> &UploadLimits {
@@ -167,7 +199,7 @@ impl Documents {
     }
 
     /// The blob store (the pipeline's workers read the same one).
-    pub fn blobs(&self) -> &BlobStore {
+    pub fn blobs(&self) -> &Blobs {
         &self.blobs
     }
 
@@ -286,24 +318,55 @@ impl Documents {
         target: Target,
         checked: Vec<Result<(AcceptedUpload, Vec<u8>), RejectedFile>>,
     ) -> DocumentsResult<Uploaded> {
-        let Target { client, source, category, replaces } = target;
         if checked.iter().all(Result::is_err) {
             let files: Vec<RejectedFile> = checked.into_iter().filter_map(Result::err).collect();
             let rejection = files[0].rejection.clone();
             return Err(DocumentsError::Rejected { rejection, files });
         }
-        // Durable first: a row (and its job) never points at bytes that are not on disk.
         let org = caller.organization_id;
-        for (upload, bytes) in checked.iter().flatten() {
-            let blobs = self.blobs.clone();
-            let bytes = bytes.clone();
-            let stored = tokio::task::spawn_blocking(move || blobs.put(org, &bytes))
-                .await
-                .map_err(|e| DocumentsError::Unavailable(e.to_string()))??;
-            debug_assert_eq!(stored.hash, upload.hash);
+        let key = self.blobs.data_key(org).await?;
+        let mut written = Vec::new();
+        let result = self.record(caller, target, checked, &key, &mut written).await;
+        // A refused or failed request leaves no file behind (the sweep catches what this misses).
+        if result.is_err()
+            && !written.is_empty()
+            && let Err(e) = self.blobs.remove_unreferenced(org, &written).await
+        {
+            tracing::warn!(error = %e, "deleting the blobs of a failed upload; the sweep will");
         }
+        result
+    }
+
+    /// Writes the accepted files (recording in `written` those this call created) and their rows,
+    /// batch and jobs, in one transaction holding each content's lock ([`crate::blobs`]).
+    async fn record(
+        &self,
+        caller: &Caller,
+        target: Target,
+        checked: Vec<Result<(AcceptedUpload, Vec<u8>), RejectedFile>>,
+        key: &vault::DataKey,
+        written: &mut Vec<ContentHash>,
+    ) -> DocumentsResult<Uploaded> {
+        let Target { client, source, category, replaces } = target;
+        let org = caller.organization_id;
         let scope = Self::upload_scope(caller);
         let mut tx = self.tx(caller).await?;
+        let mut contents: Vec<ContentHash> = checked.iter().flatten().map(|(u, _)| u.hash).collect();
+        contents.sort();
+        contents.dedup();
+        for hash in &contents {
+            store::blobs::lock_content(&mut tx, hash.as_bytes()).await?;
+        }
+        // Durable first: a row (and its job) never points at bytes that are not on disk.
+        for (upload, bytes) in checked.iter().flatten() {
+            let stored = self.blobs.put(org, key, bytes.clone()).await?;
+            debug_assert_eq!(stored.hash, upload.hash);
+            if stored.created {
+                written.push(stored.hash);
+            }
+        }
+        store::blobs::lock_usage(&mut tx).await?;
+        let used_before = store::blobs::bytes_used(&mut tx).await?;
         let batch_id = DocumentBatchId::new();
         let accepted = checked.iter().filter(|c| c.is_ok()).count();
         document_batches::create(
@@ -370,10 +433,30 @@ impl Documents {
             }
             outcomes.push(FileOutcome::Accepted { document: Box::new(document) });
         }
+        let used = store::blobs::bytes_used(&mut tx).await?;
+        if used > used_before && used as u64 > self.storage_quota {
+            return Err(DocumentsError::QuotaExceeded {
+                used: used_before as u64,
+                adding: (used - used_before) as u64,
+                limit: self.storage_quota,
+            });
+        }
         // A batch of duplicates has nothing left to process: it finishes here.
         crate::batches::settle(&mut tx, Some(batch_id)).await?;
         tx.commit().await?;
         Ok(Uploaded { batch_id, files: outcomes })
+    }
+
+    /// What the organization's documents take of its storage quota (staff with `documents:read`).
+    pub async fn storage(&self, caller: &Caller) -> DocumentsResult<StorageUsage> {
+        caller.require(Permission::DocumentsRead)?;
+        if !caller.role.is_staff() {
+            return Err(IdentityError::NotAllowed("the firm's storage is shown to its staff only").into());
+        }
+        let mut tx = self.tx(caller).await?;
+        let used = store::blobs::bytes_used(&mut tx).await?;
+        tx.commit().await?;
+        Ok(StorageUsage { used_bytes: used as u64, limit_bytes: self.storage_quota })
     }
 
     /// An upload batch's progress (`documents:read`; portal users, their own clients' batches).
@@ -480,10 +563,7 @@ impl Documents {
     async fn read_blob(&self, org: domain::OrganizationId, doc: &Document) -> DocumentsResult<Vec<u8>> {
         let hash =
             hex::encode(&doc.content_sha256).parse().map_err(|_| DocumentsError::NotFound("document"))?;
-        let blobs = self.blobs.clone();
-        Ok(tokio::task::spawn_blocking(move || blobs.get(org, &hash))
-            .await
-            .map_err(|e| DocumentsError::Unavailable(e.to_string()))??)
+        Ok(self.blobs.get(org, &hash).await?)
     }
 
     /// A small JPEG of an image or of a PDF's first page.

@@ -1,5 +1,7 @@
 //! Thumbnails: a small JPEG (fitting in [`THUMBNAIL_SIDE`]² pixels) of an image or of a PDF's
-//! first page, for list views. Stored as a blob of its own by the caller.
+//! first page, for list views. Made on request from the decrypted original and never written
+//! to disk (a derived image kept as a blob would go through [`crate::blobs::Blobs`], encrypted
+//! like the original).
 
 use std::io::Cursor;
 

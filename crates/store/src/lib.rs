@@ -7,7 +7,7 @@
 //!   `app.organization_id` set, so row-level security confines every statement to one firm; it also
 //!   buffers the audit entries of the transaction and chains them on commit.
 //! - One module per aggregate ([`organizations`], [`users`], [`sessions`], [`api_keys`],
-//!   [`invitations`], [`mfa`], [`audit`], [`documents`], [`document_batches`], [`notifications`], …):
+//!   [`invitations`], [`mfa`], [`audit`], [`documents`], [`blobs`], [`document_batches`], [`notifications`], …):
 //!   free functions over a `&mut TenantTx`. Queries filter by
 //!   `organization_id` explicitly as well, so each layer holds alone (tests prove both).
 //! - [`PlatformAdmin`]: the capability that opens platform transactions; made only by checks
@@ -15,6 +15,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod blobs;
 pub mod clients;
 pub mod cursor;
 mod db;

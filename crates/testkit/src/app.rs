@@ -24,8 +24,11 @@ pub struct TestApp {
     pub db: store::Db,
     pub identity: Identity,
     pub keys: KeyRing,
-    /// The documents' blob store (a temporary directory); the tests' pipeline workers read it.
-    pub blobs: documents::BlobStore,
+    /// The documents' blob store (a temporary directory, encrypted with `keys`); the tests'
+    /// pipeline workers read it.
+    pub blobs: documents::Blobs,
+    /// The document use cases this app serves (for tests that call them directly).
+    pub documents: documents::service::Documents,
     /// The query-result cache (authentications, the marketplace) this app reads through.
     pub cache: cache::Cache,
     /// Where this app's cache keeps its keys in Redis; [`TestApp::spawn_sibling`] shares it.
@@ -98,6 +101,8 @@ pub struct TestConfig {
     /// The cache's Redis instead of the test Redis (say, a port where nothing listens).
     pub cache_redis_url: Option<String>,
     pub upload_limits: documents::UploadLimits,
+    /// Each organization's document storage quota, in bytes.
+    pub storage_quota: u64,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -120,6 +125,7 @@ impl Default for TestConfig {
             cache: true,
             cache_redis_url: None,
             upload_limits: documents::UploadLimits::default(),
+            storage_quota: documents::service::DEFAULT_STORAGE_QUOTA,
         }
     }
 }
@@ -189,13 +195,15 @@ impl TestApp {
             }
             None => None,
         };
-        let blobs = documents::BlobStore::new(blob_dir.path());
+        let blobs =
+            documents::Blobs::new(documents::BlobStore::new(blob_dir.path()), db.clone(), keys.clone());
         let documents = documents::service::Documents::new(
             db.clone(),
             blobs.clone(),
             config.upload_limits,
             &keys.blind_index("documents.links", b""),
-        );
+        )
+        .with_storage_quota(config.storage_quota);
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
@@ -205,13 +213,26 @@ impl TestApp {
             config: api_config,
             metrics: telemetry::metrics_handle(),
             quickbooks,
-            documents,
+            documents: documents.clone(),
         });
         let server = tokio::spawn(async move {
             api::serve(listener, api::router(state), std::future::pending()).await.expect("server runs");
         });
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-        TestApp { addr, http, db, identity, keys, blobs, cache, cache_prefix, server, blob_dir, test_db }
+        TestApp {
+            addr,
+            http,
+            db,
+            identity,
+            keys,
+            blobs,
+            documents,
+            cache,
+            cache_prefix,
+            server,
+            blob_dir,
+            test_db,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

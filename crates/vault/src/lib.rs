@@ -8,6 +8,10 @@
 //! Blind indexes (`KeyRing::blind_index`) let a sealed value be found by exact match: an HMAC of
 //! the value under a key derived from the ring's oldest key, so the index stays stable while newer
 //! keys rotate in (retiring the oldest key means re-indexing).
+//!
+//! Bulk data (document blobs) uses envelope encryption: a [`DataKey`] per owner encrypts the data,
+//! and only the data key is sealed by the ring. Rotating the ring re-seals data keys
+//! ([`KeyRing::reseal`]); the data itself is never rewritten.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -116,6 +120,74 @@ impl KeyRing {
     pub fn needs_reseal(&self, sealed: &[u8]) -> bool {
         sealed.len() >= 2 && u16::from_be_bytes([sealed[0], sealed[1]]) != self.active_key_id()
     }
+
+    /// The value sealed again with the active key, or `None` when it already is.
+    pub fn reseal(&self, sealed: &[u8], aad: &[u8]) -> Result<Option<Vec<u8>>, VaultError> {
+        if !self.needs_reseal(sealed) {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&self.open(sealed, aad)?, aad)))
+    }
+}
+
+/// A key for bulk data (AES-256-GCM), kept sealed by a [`KeyRing`] ([`DataKey::seal_with`]).
+/// An encrypted value is `nonce (12 bytes, random) ‖ ciphertext+tag`; associated data binds it
+/// to what it is, as for [`KeyRing::seal`].
+#[derive(Clone)]
+pub struct DataKey {
+    bytes: [u8; 32],
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
+/// Bytes an encrypted value adds to its plaintext: the nonce and the tag.
+pub const DATA_OVERHEAD: usize = 12 + 16;
+
+impl DataKey {
+    /// A new random key.
+    pub fn generate() -> DataKey {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        DataKey { cipher: Aes256Gcm::new(&bytes.into()), bytes }
+    }
+
+    /// The key sealed by the ring's active key, to store.
+    pub fn seal_with(&self, ring: &KeyRing, aad: &[u8]) -> Vec<u8> {
+        ring.seal(&self.bytes, aad)
+    }
+
+    /// A stored key, opened with whichever ring key sealed it.
+    pub fn open_with(ring: &KeyRing, sealed: &[u8], aad: &[u8]) -> Result<DataKey, VaultError> {
+        let bytes: [u8; 32] = ring.open(sealed, aad)?.try_into().map_err(|_| VaultError::Malformed)?;
+        Ok(DataKey { cipher: Aes256Gcm::new(&bytes.into()), bytes })
+    }
+
+    pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let ct = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+            .expect("AES-GCM encryption cannot fail for in-memory buffers below 64 GiB");
+        let mut out = Vec::with_capacity(DATA_OVERHEAD + plaintext.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    pub fn decrypt(&self, encrypted: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if encrypted.len() < DATA_OVERHEAD {
+            return Err(VaultError::Malformed);
+        }
+        self.cipher
+            .decrypt(Nonce::from_slice(&encrypted[..12]), Payload { msg: &encrypted[12..], aad })
+            .map_err(|_| VaultError::Decrypt)
+    }
 }
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -145,6 +217,31 @@ mod tests {
         let resealed = v2.seal(b"secret", b"totp:a");
         assert!(!v2.needs_reseal(&resealed));
         assert!(matches!(v1.open(&resealed, b"totp:a"), Err(VaultError::UnknownKey(2))));
+    }
+
+    #[test]
+    fn data_keys_encrypt_and_survive_rotation_of_the_ring() {
+        let old = KeyRing::generate_key_spec(1);
+        let v1 = KeyRing::parse(std::slice::from_ref(&old)).unwrap();
+        let key = DataKey::generate();
+        let sealed = key.seal_with(&v1, b"blob:a");
+        let data = key.encrypt(b"078-05-1120", b"blob:a:h");
+        assert!(!data.windows(11).any(|w| w == b"078-05-1120"));
+        assert_ne!(key.encrypt(b"078-05-1120", b"blob:a:h"), data, "a fresh nonce each time");
+
+        let v2 = KeyRing::parse(&[KeyRing::generate_key_spec(2), old]).unwrap();
+        assert_eq!(v1.reseal(&sealed, b"blob:a").unwrap(), None, "v1's active key sealed it");
+        let resealed = v2.reseal(&sealed, b"blob:a").unwrap().expect("sealed by a retired key");
+        assert_eq!(v2.reseal(&resealed, b"blob:a").unwrap(), None);
+        let reopened = DataKey::open_with(&v2, &resealed, b"blob:a").unwrap();
+        assert_eq!(reopened.decrypt(&data, b"blob:a:h").unwrap(), b"078-05-1120");
+        assert!(matches!(DataKey::open_with(&v2, &resealed, b"blob:b"), Err(VaultError::Decrypt)));
+
+        let mut tampered = data.clone();
+        tampered[20] ^= 1;
+        assert!(matches!(reopened.decrypt(&tampered, b"blob:a:h"), Err(VaultError::Decrypt)));
+        assert!(matches!(reopened.decrypt(&data, b"blob:a:other"), Err(VaultError::Decrypt)));
+        assert!(matches!(reopened.decrypt(&data[..10], b"blob:a:h"), Err(VaultError::Malformed)));
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open_link))
         .routes(routes!(thumbnail))
         .routes(routes!(list_batches))
+        .routes(routes!(storage))
         .routes(routes!(get_batch))
         .merge(uploads)
 }
@@ -187,6 +188,22 @@ async fn upload_batch(
     let zip = form.files.remove(0);
     let uploaded = state.documents.upload_batch(&caller, client, &zip.bytes, form.category).await?;
     respond(uploaded)
+}
+
+/// The bytes the organization's documents take in the blob store (duplicates once), and its quota.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct StorageUsage {
+    used_bytes: u64,
+    limit_bytes: u64,
+}
+
+/// The organization's document storage and its quota (`documents:read`, staff only). An upload
+/// that would take it past the quota is refused with 413 `storage-quota-exceeded`.
+#[utoipa::path(get, path = "/v1/documents/storage", tag = "documents", security(("bearer" = [])),
+    responses((status = 200, body = StorageUsage), (status = 403, body = Problem)))]
+async fn storage(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<StorageUsage>> {
+    let usage = state.documents.storage(&caller).await?;
+    Ok(Json(StorageUsage { used_bytes: usage.used_bytes, limit_bytes: usage.limit_bytes }))
 }
 
 /// Filters of the batch list.

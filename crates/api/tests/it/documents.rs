@@ -167,7 +167,7 @@ pub(crate) fn blob_files(app: &TestApp) -> usize {
             entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()
         })
     }
-    walk(app.blobs.root())
+    walk(app.blobs.store().root())
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod bad_input;
+mod blobs;
 mod cache;
 mod clients;
 mod contract;

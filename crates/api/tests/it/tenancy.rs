@@ -106,8 +106,8 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
     (a, b)
 }
 
-/// A finished upload batch with a document, an extracted field, pipeline and batch events and the
-/// uploader's notification, written as the database owner: these proofs are about the tables.
+/// A finished upload batch with a document, an extracted field, pipeline and batch events, the
+/// uploader's notification and the blob key, written as the database owner: these proofs are about the tables.
 async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) {
     let mut owner = app.test_db.owner_conn().await;
     let document = uuid::Uuid::now_v7();
@@ -169,6 +169,14 @@ async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) {
     )
     .bind(&t.organization_id)
     .bind(document)
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    // The organization's sealed blob key (opaque bytes here).
+    sqlx::query(
+        "insert into blob_data_keys (organization_id, sealed, master_key_id) values ($1::uuid, '\\x00', 1)",
+    )
+    .bind(&t.organization_id)
     .execute(&mut owner)
     .await
     .unwrap();
@@ -499,6 +507,8 @@ const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/permissions"),
     ("get", "/v1/organization"),
     ("patch", "/v1/organization"),
+    // The caller's own organization's storage figures (no id; blobs.rs).
+    ("get", "/v1/documents/storage"),
     ("post", "/v1/audit-log/verify"),
     ("get", "/v1/invoices/aging"),
     // The public marketplace: listings and published reviews are public by design.

@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod bench_docs;
 mod bench_qbo;
+mod blobs;
 mod demo;
 mod jobs;
 mod migrate;
@@ -14,7 +15,7 @@ mod worker;
 
 use std::process::ExitCode;
 
-use crate::cli::{AuditCommand, Command};
+use crate::cli::{AuditCommand, BlobsCommand, Command, KeysCommand};
 use crate::config::Config;
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -32,6 +33,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify { organization }) => audit::verify(config, organization).await,
+        Command::Blobs(BlobsCommand::Sweep { grace_minutes }) => blobs::sweep(config, grace_minutes).await,
+        Command::Keys(KeysCommand::Reseal) => blobs::reseal(config).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&api::openapi())?);
             Ok(ExitCode::SUCCESS)

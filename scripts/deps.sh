@@ -16,6 +16,7 @@ need redis-cli redis-tools
 need cc build-essential
 need pkg-config pkg-config
 need curl curl
+need jq jq   # the README tour (a test runs it)
 need /bin/kill procps
 need python3 python3-venv
 # OCR and PDF: leptess binds libtesseract/libleptonica through bindgen (which needs libclang);

@@ -136,10 +136,10 @@ pub struct InvitationResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreatedInvitationResponse {
     pub invitation: InvitationResponse,
-    /// The single-use token; shown only here.
+    /// The single-use token; shown only here. Send it to the invitee, who accepts with
+    /// `POST /v1/invitations/accept` (the console's acceptance page is still to come, so no link
+    /// is offered that would not open).
     pub token: String,
-    /// The link to send to the invitee.
-    pub accept_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::IntoParams)]

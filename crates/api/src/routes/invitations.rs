@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Invite someone by email to a role at or below yours (`users:invite`). The response carries the
-/// link to send; it works once and expires after 7 days.
+/// token to send; it is accepted once (`POST /v1/invitations/accept`) and expires after 7 days.
 #[utoipa::path(post, path = "/v1/invitations", tag = "invitations", security(("bearer" = [])),
     request_body = CreateInvitationRequest,
     responses((status = 201, body = CreatedInvitationResponse), (status = 403, body = Problem),
@@ -37,18 +37,9 @@ async fn create_invitation(
     ApiJson(req): ApiJson<CreateInvitationRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvitationResponse>)> {
     let created = state.identity.invite(&caller, &req.email, req.name.as_deref(), req.role).await?;
-    let accept_url = format!(
-        "{}/accept-invitation?token={}",
-        state.config.public_url.trim_end_matches('/'),
-        created.token
-    );
     Ok((
         StatusCode::CREATED,
-        Json(CreatedInvitationResponse {
-            invitation: created.invitation.into_api(),
-            token: created.token,
-            accept_url,
-        }),
+        Json(CreatedInvitationResponse { invitation: created.invitation.into_api(), token: created.token }),
     ))
 }
 

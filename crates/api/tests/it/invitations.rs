@@ -19,7 +19,10 @@ async fn an_invitation_is_accepted_once_into_the_invited_role() {
     assert_eq!(r.status, 201, "{}", r.body);
     let v = r.value();
     let token = v["token"].as_str().unwrap().to_owned();
-    assert!(v["accept_url"].as_str().unwrap().ends_with(&token));
+    assert!(
+        token.len() >= 32 && v.get("accept_url").is_none(),
+        "a token, and no link to a page that is not there"
+    );
     assert_eq!(v["invitation"]["email"], "new@acme.test");
 
     let listed = app.get("/v1/invitations", &t.owner.token).await.value();

@@ -38,7 +38,7 @@ pub struct DemoCredentials {
     /// The client whose books the demo connects to the QuickBooks sandbox.
     pub books_client: Option<ClientId>,
     pub users: Vec<(String, Role)>,
-    pub invitation_url: String,
+    pub invitation_token: String,
     /// Advisors listed in the marketplace.
     pub advisors: i64,
 }
@@ -48,7 +48,6 @@ pub async fn prepare(
     practice: &Practice,
     owner_db: &PgConnectOptions,
     keys: &KeyRing,
-    public_url: &str,
 ) -> anyhow::Result<DemoCredentials> {
     let meta = RequestMeta::default();
     let (owner_email, owner_name, _) = DEMO_USERS[0];
@@ -120,11 +119,7 @@ pub async fn prepare(
         owner: caller.user_id(),
         books_client,
         users: DEMO_USERS.iter().map(|(e, _, r)| ((*e).to_owned(), *r)).collect(),
-        invitation_url: format!(
-            "{}/accept-invitation?token={}",
-            public_url.trim_end_matches('/'),
-            invite.token
-        ),
+        invitation_token: invite.token,
         advisors,
     })
 }
@@ -262,10 +257,12 @@ pub fn print(creds: &DemoCredentials, public_url: &str) {
          -d '{{\"organization\":\"{DEMO_SLUG}\",\"email\":\"owner@demo-cpa.test\",\"password\":\"{DEMO_PASSWORD}\"}}'"
     );
     println!();
+    println!("  A pending invitation (staff, newhire@demo-cpa.test); the invitee accepts it with:");
     println!(
-        "  A pending invitation (staff, newhire@demo-cpa.test); accept it with POST /v1/invitations/accept:"
+        "    curl -s -X POST {public_url}/v1/invitations/accept -H 'content-type: application/json' \\\n      \
+         -d '{{\"token\":\"{}\",\"password\":\"choose-a-long-password\"}}'",
+        creds.invitation_token
     );
-    println!("    {}", creds.invitation_url);
     println!();
     println!("  The marketplace lists {} advisors (no sign-in needed):", creds.advisors);
     println!("    curl -s '{public_url}/v1/marketplace/advisors?q=controller&available_now=true&limit=5'");

@@ -47,6 +47,11 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
             config.server.listen
         )
     })?;
+    let bound = listener.local_addr()?;
+    if config.server.listen.port() == 0 {
+        // `--listen 127.0.0.1:0` takes any free port; links and callbacks must name the one taken.
+        config.server.public_url = format!("http://{bound}");
+    }
     // The demo's QuickBooks is a sandbox in this process, unless `[quickbooks]` names a real one.
     let sandbox = if demo && config.quickbooks.is_none() {
         let sandbox = demo::start_quickbooks_sandbox().await?;
@@ -58,14 +63,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     };
     let state = runtime::api_state(&config, db.clone(), keys.clone(), identity.clone(), cache).await?;
     let creds = if demo {
-        let creds = demo::prepare(
-            &identity,
-            &state.practice,
-            &database.config.owner,
-            &keys,
-            &config.server.public_url,
-        )
-        .await?;
+        let creds = demo::prepare(&identity, &state.practice, &database.config.owner, &keys).await?;
         demo::print(&creds, &config.server.public_url);
         Some(creds)
     } else {
@@ -83,7 +81,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "the demo could not connect QuickBooks"),
         }
     }
-    tracing::info!(address = %config.server.listen, docs = %format!("{}/docs", config.server.public_url), "listening");
+    tracing::info!(address = %bound, docs = %format!("{}/docs", config.server.public_url), "listening");
     let served = api::serve(listener, api::router(state), runtime::shutdown_signal()).await;
     if let Some(jobs) = jobs {
         jobs.shutdown(Duration::from_secs(config.jobs.shutdown_grace_secs)).await;

@@ -128,3 +128,126 @@ impl IntoApi<BatchResponse> for BatchProgress {
 impl_into_api!(document_batches::BatchCounts => BatchCounts {
     pending, processed, approved, needs_review, stored, duplicates, failed, deleted
 });
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use domain::{BatchSource, ClientId, DocumentBatchId, UserId};
+    use serde::Serialize;
+    use serde_json::json;
+    use store::document_batches::DocumentBatch;
+
+    use super::*;
+
+    /// The API shape serializes byte for byte as the store or service value did when it was the
+    /// answer itself, so clients see no change.
+    fn same_json<T: Serialize + Clone + IntoApi<U>, U: Serialize>(value: T) {
+        let api = value.clone().into_api();
+        assert_eq!(serde_json::to_string(&api).unwrap(), serde_json::to_string(&value).unwrap());
+    }
+
+    fn document(batch: DocumentBatchId) -> Document {
+        let now = Utc::now();
+        Document {
+            id: uuid::Uuid::now_v7(),
+            client_id: ClientId::new(),
+            file_name: "w2.pdf".into(),
+            kind: "pdf".into(),
+            content_sha256: vec![0xab, 0x01, 0xff],
+            size_bytes: 1234,
+            pages: 2,
+            status: "needs_review".into(),
+            category_hint: Some("w2".into()),
+            doc_type: Some("w2".into()),
+            type_confidence: Some(0.93),
+            document_confidence: None,
+            needs_review: true,
+            review_reasons: json!([{"code": "low_confidence", "field": "wages", "message": "check"}]),
+            step_timings: json!({"detect_ms": 3, "engine": null}),
+            error: None,
+            previous_version_id: Some(uuid::Uuid::now_v7()),
+            version: 2,
+            duplicate_of: None,
+            batch_id: Some(batch),
+            uploaded_by: Some(UserId::new()),
+            approved_by: None,
+            approved_at: None,
+            processed_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn documents_serialize_as_before() {
+        let batch = DocumentBatchId::new();
+        same_json(document(batch));
+        let field = DocumentField {
+            key: "wages".into(),
+            value: Some(json!("52000.00")),
+            display: "$52,000.00".into(),
+            masked: false,
+            confidence: 0.71,
+            span_start: Some(10),
+            span_end: None,
+            corrected_by: None,
+            corrected_at: Some(Utc::now()),
+        };
+        let event = DocumentEvent {
+            event: "uploaded".into(),
+            detail: json!({"status": "uploaded"}),
+            created_at: Utc::now(),
+        };
+        same_json(DocumentDetail { document: document(batch), fields: vec![field], events: vec![event] });
+    }
+
+    #[test]
+    fn upload_results_serialize_as_before() {
+        let batch = DocumentBatchId::new();
+        let rejections = [
+            UploadRejection::Empty,
+            UploadRejection::TooLarge { size: 9, limit: 8 },
+            UploadRejection::UnsupportedType { detail: "exe".into() },
+            UploadRejection::MismatchedExtension { extension: "pdf".into(), detected: "png".into() },
+            UploadRejection::Encrypted { what: "PDF".into() },
+            UploadRejection::Corrupt { kind: "pdf".into(), detail: "no xref".into() },
+            UploadRejection::TooManyPages { pages: 300, limit: 200 },
+            UploadRejection::PageTooLarge { page: 1, width_pt: 9000, height_pt: 10, limit_pt: 3600 },
+            UploadRejection::BadImageDimensions { width: 1, height: 2, detail: "too small".into() },
+            UploadRejection::ZipBomb { detail: "ratio".into() },
+            UploadRejection::TooManyEntries { entries: 501, limit: 500 },
+            UploadRejection::NestedArchive,
+            UploadRejection::UnsafeEntryName { name: "../x".into() },
+            UploadRejection::NotABatch,
+        ];
+        let mut files = vec![service::FileOutcome::Accepted { document: Box::new(document(batch)) }];
+        files.extend(rejections.into_iter().enumerate().map(|(i, rejection)| {
+            let file_name = (i % 2 == 0).then(|| format!("file{i}.pdf"));
+            service::FileOutcome::Rejected(RejectedFile { file_name, rejection })
+        }));
+        same_json(Uploaded { batch_id: batch, files });
+    }
+
+    #[test]
+    fn batches_serialize_as_before() {
+        let batch = DocumentBatch {
+            id: DocumentBatchId::new(),
+            client_id: ClientId::new(),
+            client_name: "Birch LLC".into(),
+            uploaded_by: None,
+            source: BatchSource::Zip,
+            accepted: 3,
+            rejected: 1,
+            finished_at: Some(Utc::now()),
+            created_at: Utc::now(),
+        };
+        let counts = document_batches::BatchCounts {
+            pending: 1,
+            processed: 2,
+            approved: 1,
+            needs_review: 1,
+            ..Default::default()
+        };
+        same_json(BatchProgress { batch, counts });
+    }
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clients;
 pub mod date;
 pub mod decimal;
+pub mod documents;
 pub mod engagements;
 pub mod invoices;
 pub mod marketplace;

@@ -1,5 +1,7 @@
 //! Store rows to API shapes. A local trait, since both sides live in other crates.
 
+mod documents;
+
 use api_types::audit::{AuditBreak, AuditEntryResponse, AuditVerifyResponse};
 use api_types::auth::{ApiKeyResponse, InvitationResponse, MemberResponse, OrganizationResponse};
 use store::api_keys::ApiKey;

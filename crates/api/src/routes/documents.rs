@@ -3,23 +3,26 @@
 //! approval, re-processing, signed download links and thumbnails. The pipeline itself runs in the
 //! job workers (`documents.process`).
 
+use api_types::documents::{
+    BatchResponse, BatchUploadForm, DocumentDetailResponse, DocumentFieldResponse, DocumentResponse,
+    DownloadLinkResponse, UploadForm, UploadResponse,
+};
 use api_types::{Page, Problem, ProblemType};
 use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use documents::service::{DocumentDetail, RejectedFile, UploadFile, UploadRequest, Uploaded};
+use documents::service::{RejectedFile, UploadFile, UploadRequest, Uploaded};
 use documents::{DocType, UploadRejection};
 use domain::{ClientId, DocumentBatchId, OrganizationId};
-use serde::{Deserialize, Serialize};
-use store::document_batches::BatchProgress;
-use store::documents::{Document, DocumentFilter};
+use serde::Deserialize;
+use store::documents::DocumentFilter;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::convert::IntoApi;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
@@ -138,9 +141,9 @@ fn all_refused(refused: Vec<RejectedFile>) -> ApiError {
 /// client (else 404, nothing stored).
 #[utoipa::path(post, path = "/v1/clients/{id}/documents", tag = "documents", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
-    request_body(content = String, content_type = "multipart/form-data",
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data",
                  description = "`file` parts (one or many), optional `category` and `replaces`"),
-    responses((status = 201, description = "the batch id and per-file results", body = serde_json::Value),
+    responses((status = 201, description = "the batch id and per-file results", body = UploadResponse),
               (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
               (status = 422, body = Problem)))]
 async fn upload(
@@ -148,16 +151,15 @@ async fn upload(
     caller: Caller,
     ApiPath(client): ApiPath<ClientId>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<UploadResponse>)> {
     state.documents.check_upload_target(&caller, client).await?;
     let form = read_form(multipart, state.documents.limits().max_bytes).await?;
     let uploaded = state.documents.upload(&caller, client, form).await?;
-    respond(uploaded)
+    Ok(respond(uploaded))
 }
 
-fn respond(uploaded: Uploaded) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let body = serde_json::to_value(uploaded).map_err(ApiError::internal)?;
-    Ok((StatusCode::CREATED, Json(body)))
+fn respond(uploaded: Uploaded) -> (StatusCode, Json<UploadResponse>) {
+    (StatusCode::CREATED, Json(uploaded.into_api()))
 }
 
 /// Upload a zip of documents to a client, each entry with its own result (`documents:create`).
@@ -166,9 +168,9 @@ fn respond(uploaded: Uploaded) -> ApiResult<(StatusCode, Json<serde_json::Value>
 /// (`batch_id`).
 #[utoipa::path(post, path = "/v1/clients/{id}/documents/batch", tag = "documents", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
-    request_body(content = String, content_type = "multipart/form-data",
+    request_body(content = inline(BatchUploadForm), content_type = "multipart/form-data",
                  description = "one `file` part holding a zip; optional `category`"),
-    responses((status = 201, description = "the batch id and per-entry results", body = serde_json::Value),
+    responses((status = 201, description = "the batch id and per-entry results", body = UploadResponse),
               (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
               (status = 422, body = Problem)))]
 async fn upload_batch(
@@ -176,7 +178,7 @@ async fn upload_batch(
     caller: Caller,
     ApiPath(client): ApiPath<ClientId>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<UploadResponse>)> {
     state.documents.check_upload_target(&caller, client).await?;
     let mut form = read_form(multipart, state.documents.limits().max_bytes).await?;
     if !form.refused.is_empty() {
@@ -187,7 +189,7 @@ async fn upload_batch(
     }
     let zip = form.files.remove(0);
     let uploaded = state.documents.upload_batch(&caller, client, &zip.bytes, form.category).await?;
-    respond(uploaded)
+    Ok(respond(uploaded))
 }
 
 /// The bytes the organization's documents take in the blob store (duplicates once), and its quota.
@@ -223,16 +225,16 @@ struct BatchListParams {
 /// own clients' batches).
 #[utoipa::path(get, path = "/v1/document-batches", tag = "documents", security(("bearer" = [])),
     params(BatchListParams),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<BatchResponse>), (status = 400, body = Problem), (status = 422, body = Problem)))]
 async fn list_batches(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<BatchListParams>,
-) -> ApiResult<Json<Page<BatchProgress>>> {
+) -> ApiResult<Json<Page<BatchResponse>>> {
     let limit = page_limit(q.limit)?;
     let page =
         state.documents.batches(&caller, q.client_id, q.unfinished, q.cursor.as_deref(), limit).await?;
-    Ok(Json(Page { items: page.items, next_cursor: page.next_cursor }))
+    Ok(Json(page.into_api()))
 }
 
 /// An upload batch's progress: files accepted and refused, its documents counted by status
@@ -240,13 +242,13 @@ async fn list_batches(
 /// (`documents:read`; portal users see their own clients' batches).
 #[utoipa::path(get, path = "/v1/document-batches/{id}", tag = "documents", security(("bearer" = [])),
     params(("id" = DocumentBatchId, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
+    responses((status = 200, body = BatchResponse), (status = 404, body = Problem)))]
 async fn get_batch(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<DocumentBatchId>,
-) -> ApiResult<Json<BatchProgress>> {
-    Ok(Json(state.documents.batch(&caller, id).await?))
+) -> ApiResult<Json<BatchResponse>> {
+    Ok(Json(state.documents.batch(&caller, id).await?.into_api()))
 }
 
 /// Filters of document lists.
@@ -293,12 +295,12 @@ impl DocumentListParams {
 /// users see their own clients' documents only.
 #[utoipa::path(get, path = "/v1/documents", tag = "documents", security(("bearer" = [])),
     params(DocumentListParams),
-    responses((status = 200, body = serde_json::Value), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<DocumentResponse>), (status = 422, body = Problem)))]
 async fn list_documents(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<DocumentListParams>,
-) -> ApiResult<Json<Page<serde_json::Value>>> {
+) -> ApiResult<Json<Page<DocumentResponse>>> {
     list(&state, &caller, &q, q.filter()?, false).await
 }
 
@@ -306,12 +308,12 @@ async fn list_documents(
 /// (`documents:read`).
 #[utoipa::path(get, path = "/v1/documents/review-queue", tag = "documents", security(("bearer" = [])),
     params(DocumentListParams),
-    responses((status = 200, body = serde_json::Value), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<DocumentResponse>), (status = 422, body = Problem)))]
 async fn review_queue(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<DocumentListParams>,
-) -> ApiResult<Json<Page<serde_json::Value>>> {
+) -> ApiResult<Json<Page<DocumentResponse>>> {
     let filter = DocumentFilter { needs_review: Some(true), ..q.filter()? };
     list(&state, &caller, &q, filter, true).await
 }
@@ -322,24 +324,22 @@ async fn list(
     q: &DocumentListParams,
     filter: DocumentFilter,
     oldest_first: bool,
-) -> ApiResult<Json<Page<serde_json::Value>>> {
+) -> ApiResult<Json<Page<DocumentResponse>>> {
     let limit = page_limit(q.limit)?;
     let page = state.documents.list(caller, &filter, oldest_first, q.cursor.as_deref(), limit).await?;
-    let items =
-        page.items.iter().map(serde_json::to_value).collect::<Result<_, _>>().map_err(ApiError::internal)?;
-    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+    Ok(Json(page.into_api()))
 }
 
 /// A document with its fields (value, confidence, text span), review reasons, per-step timings
 /// and status events (`documents:read`).
 #[utoipa::path(get, path = "/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = DocumentDetailResponse), (status = 404, body = Problem)))]
 async fn get_document(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<DocumentDetail>> {
-    Ok(Json(state.documents.get(&caller, id).await?))
+) -> ApiResult<Json<DocumentDetailResponse>> {
+    Ok(Json(state.documents.get(&caller, id).await?.into_api()))
 }
 
 /// Delete a document (soft; audited) (`documents:delete`).
@@ -364,60 +364,51 @@ struct FieldCorrection {
 /// Correct (or add) one field; it then counts as certain (`documents:update`; audited).
 #[utoipa::path(put, path = "/v1/documents/{id}/fields/{key}", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("key" = String, Path)), request_body = FieldCorrection,
-    responses((status = 200, body = serde_json::Value), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = DocumentFieldResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn correct_field(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, key)): ApiPath<(Uuid, String)>,
     ApiJson(req): ApiJson<FieldCorrection>,
-) -> ApiResult<Json<store::documents::DocumentField>> {
-    Ok(Json(state.documents.correct_field(&caller, id, &key, &req.value).await?))
+) -> ApiResult<Json<DocumentFieldResponse>> {
+    Ok(Json(state.documents.correct_field(&caller, id, &key, &req.value).await?.into_api()))
 }
 
 /// Approve a processed document (`documents:update`; audited).
 #[utoipa::path(post, path = "/v1/documents/{id}/approve", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = DocumentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Document>> {
-    Ok(Json(state.documents.approve(&caller, id).await?))
+) -> ApiResult<Json<DocumentResponse>> {
+    Ok(Json(state.documents.approve(&caller, id).await?.into_api()))
 }
 
 /// Run the pipeline again on a processed document (`documents:update`; audited).
 #[utoipa::path(post, path = "/v1/documents/{id}/reprocess", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 202, body = serde_json::Value), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 202, body = DocumentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reprocess(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<(StatusCode, Json<Document>)> {
-    Ok((StatusCode::ACCEPTED, Json(state.documents.reprocess(&caller, id).await?)))
-}
-
-#[derive(Serialize)]
-struct DownloadLink {
-    /// Open without credentials until `expires_at`.
-    url: String,
-    expires_at: DateTime<Utc>,
+) -> ApiResult<(StatusCode, Json<DocumentResponse>)> {
+    Ok((StatusCode::ACCEPTED, Json(state.documents.reprocess(&caller, id).await?.into_api())))
 }
 
 /// A short-lived signed link to the original file (`documents:download`).
 #[utoipa::path(post, path = "/v1/documents/{id}/download-link", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = Problem)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = DownloadLinkResponse), (status = 404, body = Problem)))]
 async fn download_link(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DownloadLinkResponse>> {
     let link = state.documents.download_link(&caller, id).await?;
     let url = format!("{}{}", state.config.public_url.trim_end_matches('/'), link.path);
-    serde_json::to_value(DownloadLink { url, expires_at: link.expires_at })
-        .map(Json)
-        .map_err(ApiError::internal)
+    Ok(Json(DownloadLinkResponse { url, expires_at: link.expires_at }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -143,12 +143,31 @@ async fn every_operation_answers_as_documented() {
         .await;
     assert_eq!(note.status, 201, "{}", note.body);
     let member = app.get("/v1/members", &token).await.value()["items"][0]["id"].as_str().unwrap().to_owned();
+    // An upload with one accepted and one refused file; its answer is checked like any other.
+    let upload_op = &doc["paths"]["/v1/clients/{id}/documents"]["post"];
+    let files: [(&str, &[u8]); 2] = [("page.png", &crate::documents::small_png()), ("empty.pdf", b"")];
+    let upload =
+        crate::documents::upload_to(&app, &token, &format!("/v1/clients/{c}/documents"), &files, &[]).await;
+    let content_type = upload.headers.get("content-type").map(|v| v.to_str().unwrap());
+    let mut checker = Checker { doc: doc.clone(), checked: 0, statuses: BTreeMap::new() };
+    checker.check(
+        "POST /v1/clients/{id}/documents (seeding)",
+        upload_op,
+        upload.status,
+        content_type,
+        upload.body.as_bytes(),
+    );
+    assert_eq!(upload.status, 201, "{}", upload.body);
+    let uploaded = upload.value();
+    assert_eq!(uploaded["files"][1]["outcome"], "rejected", "{uploaded}");
     let ids: BTreeMap<&str, String> = BTreeMap::from([
         ("clients", c.clone()),
         ("engagements", engagement.value()["id"].as_str().unwrap().to_owned()),
         ("invoices", invoice["id"].as_str().unwrap().to_owned()),
         ("notes", note.value()["id"].as_str().unwrap().to_owned()),
         ("members", member),
+        ("documents", uploaded["files"][0]["document"]["id"].as_str().unwrap().to_owned()),
+        ("document-batches", uploaded["batch_id"].as_str().unwrap().to_owned()),
     ]);
 
     let mut operations: Vec<(String, Method, Value)> = Vec::new();
@@ -166,7 +185,6 @@ async fn every_operation_answers_as_documented() {
         .sort_by_key(|(path, m, _)| (path == "/v1/sessions/current", m == Method::DELETE, path.clone()));
     assert!(operations.len() >= 100, "the document lists every operation ({})", operations.len());
 
-    let mut checker = Checker { doc: doc.clone(), checked: 0, statuses: BTreeMap::new() };
     for (path, method, op) in &operations {
         let token = if path.starts_with("/v1/admin") || path.starts_with("/v1/marketplace/admin") {
             &platform

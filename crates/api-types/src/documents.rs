@@ -1,0 +1,191 @@
+//! Documents: uploads and their per-file results, upload batches with their progress, documents
+//! with their extracted fields and events, and signed download links.
+
+use chrono::{DateTime, Utc};
+use domain::{BatchSource, ClientId, DocumentBatchId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An uploaded document and where the pipeline stands with it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentResponse {
+    pub id: Uuid,
+    pub client_id: ClientId,
+    pub file_name: String,
+    /// The file kind detected from the content (`pdf`, `jpeg`, `docx`, …).
+    pub kind: String,
+    /// SHA-256 of the content, lowercase hex.
+    pub content_sha256: String,
+    pub size_bytes: i64,
+    pub pages: i32,
+    /// uploaded, processing, needs_review, approved, stored, duplicate, failed.
+    pub status: String,
+    /// The document type given at upload.
+    pub category_hint: Option<String>,
+    pub doc_type: Option<String>,
+    pub type_confidence: Option<f32>,
+    pub document_confidence: Option<f32>,
+    pub needs_review: bool,
+    /// Why it needs review: `code`, `field` (if one) and `message` each.
+    #[schema(value_type = Vec<Object>)]
+    pub review_reasons: Value,
+    /// Milliseconds per pipeline step and what ran (`detect_ms`, `ocr_ms`, `engine`, …).
+    #[schema(value_type = Object)]
+    pub step_timings: Value,
+    pub error: Option<String>,
+    pub previous_version_id: Option<Uuid>,
+    pub version: i32,
+    /// The document holding the same content, when this one is a duplicate.
+    pub duplicate_of: Option<Uuid>,
+    /// The upload request it came in (none for documents older than batches).
+    pub batch_id: Option<DocumentBatchId>,
+    pub uploaded_by: Option<UserId>,
+    pub approved_by: Option<UserId>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A field extracted from a document (or corrected by a reviewer).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentFieldResponse {
+    pub key: String,
+    /// The typed value (money as a decimal string, dates as ISO dates, …).
+    pub value: Option<Value>,
+    /// The value as shown (masked when sensitive).
+    pub display: String,
+    pub masked: bool,
+    pub confidence: f32,
+    /// Where in the extracted text it was read.
+    pub span_start: Option<i32>,
+    pub span_end: Option<i32>,
+    pub corrected_by: Option<UserId>,
+    pub corrected_at: Option<DateTime<Utc>>,
+}
+
+/// Something that happened to a document (`uploaded`, `processed`, `field_corrected`, …).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentEventResponse {
+    pub event: String,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A document with its fields and events.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentDetailResponse {
+    pub document: DocumentResponse,
+    pub fields: Vec<DocumentFieldResponse>,
+    pub events: Vec<DocumentEventResponse>,
+}
+
+/// What became of an upload request: its batch, and each file in request order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadResponse {
+    pub batch_id: DocumentBatchId,
+    pub files: Vec<FileOutcome>,
+}
+
+/// What became of one file of an upload.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum FileOutcome {
+    /// Stored, and queued for the pipeline (or linked as a duplicate).
+    Accepted { document: Box<DocumentResponse> },
+    /// Refused; nothing stored.
+    Rejected { file_name: Option<String>, rejection: FileRejection },
+}
+
+/// Why a file was refused, by `code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum FileRejection {
+    Empty,
+    TooLarge { size: u64, limit: u64 },
+    UnsupportedType { detail: String },
+    MismatchedExtension { extension: String, detected: String },
+    Encrypted { what: String },
+    Corrupt { kind: String, detail: String },
+    TooManyPages { pages: u32, limit: u32 },
+    PageTooLarge { page: u32, width_pt: u32, height_pt: u32, limit_pt: u32 },
+    BadImageDimensions { width: u32, height: u32, detail: String },
+    ZipBomb { detail: String },
+    TooManyEntries { entries: usize, limit: usize },
+    NestedArchive,
+    UnsafeEntryName { name: String },
+    NotABatch,
+}
+
+/// An upload batch (one upload request) with its documents counted by status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchResponse {
+    pub id: DocumentBatchId,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub uploaded_by: Option<UserId>,
+    pub source: BatchSource,
+    /// Files that became documents (duplicates included).
+    pub accepted: i32,
+    /// Files refused at upload (no document).
+    pub rejected: i32,
+    /// When none of its documents was pending any more.
+    pub finished_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub counts: BatchCounts,
+}
+
+/// Where a batch's documents stand. Every accepted document is in exactly one of `pending`,
+/// `approved`, `needs_review`, `stored`, `duplicates`, `failed` and `deleted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BatchCounts {
+    /// Waiting for the pipeline or in it.
+    pub pending: i64,
+    /// Read by the pipeline: `approved` + `needs_review` + `stored`.
+    pub processed: i64,
+    pub approved: i64,
+    pub needs_review: i64,
+    /// Kept but not read (DOCX, XLSX, CSV).
+    pub stored: i64,
+    /// Content the firm already held: linked, not processed again.
+    pub duplicates: i64,
+    pub failed: i64,
+    pub deleted: i64,
+}
+
+/// A short-lived signed link to a document's original file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DownloadLinkResponse {
+    /// Open without credentials until `expires_at`.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+// The upload forms are schemas only: the handlers read the parts as they stream in, so files
+// over the size limit are refused without being held.
+
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+pub struct UploadForm {
+    /// The files, one part each.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub file: Vec<Vec<u8>>,
+    /// A document type hint: w2, 1099_nec, 1099_misc, invoice, receipt, bank_statement,
+    /// tax_return_1040, general.
+    pub category: Option<String>,
+    /// The id of the live document of this client that this upload is a new version of.
+    pub replaces: Option<Uuid>,
+}
+
+/// The multipart form of a zip upload.
+#[derive(ToSchema)]
+pub struct BatchUploadForm {
+    /// The zip archive.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// A document type hint for every entry (see the upload form).
+    pub category: Option<String>,
+}

@@ -1,0 +1,253 @@
+//! Documents, their fields, events and upload batches, and upload results, to their API shapes.
+
+use api_types::documents::{
+    BatchCounts, BatchResponse, DocumentDetailResponse, DocumentEventResponse, DocumentFieldResponse,
+    DocumentResponse, FileOutcome, FileRejection, UploadResponse,
+};
+use documents::UploadRejection;
+use documents::service::{self, DocumentDetail, RejectedFile, Uploaded};
+use store::document_batches::{self, BatchProgress};
+use store::documents::{Document, DocumentEvent, DocumentField};
+
+use super::IntoApi;
+
+impl IntoApi<DocumentResponse> for Document {
+    fn into_api(self) -> DocumentResponse {
+        let d = self;
+        DocumentResponse {
+            id: d.id,
+            client_id: d.client_id,
+            file_name: d.file_name,
+            kind: d.kind,
+            content_sha256: hex::encode(d.content_sha256),
+            size_bytes: d.size_bytes,
+            pages: d.pages,
+            status: d.status,
+            category_hint: d.category_hint,
+            doc_type: d.doc_type,
+            type_confidence: d.type_confidence,
+            document_confidence: d.document_confidence,
+            needs_review: d.needs_review,
+            review_reasons: d.review_reasons,
+            step_timings: d.step_timings,
+            error: d.error,
+            previous_version_id: d.previous_version_id,
+            version: d.version,
+            duplicate_of: d.duplicate_of,
+            batch_id: d.batch_id,
+            uploaded_by: d.uploaded_by,
+            approved_by: d.approved_by,
+            approved_at: d.approved_at,
+            processed_at: d.processed_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+impl_into_api!(DocumentField => DocumentFieldResponse {
+    key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at
+});
+impl_into_api!(DocumentEvent => DocumentEventResponse { event, detail, created_at });
+
+impl IntoApi<DocumentDetailResponse> for DocumentDetail {
+    fn into_api(self) -> DocumentDetailResponse {
+        DocumentDetailResponse {
+            document: self.document.into_api(),
+            fields: self.fields.into_api(),
+            events: self.events.into_api(),
+        }
+    }
+}
+
+impl IntoApi<UploadResponse> for Uploaded {
+    fn into_api(self) -> UploadResponse {
+        UploadResponse { batch_id: self.batch_id, files: self.files.into_api() }
+    }
+}
+
+impl IntoApi<FileOutcome> for service::FileOutcome {
+    fn into_api(self) -> FileOutcome {
+        match self {
+            service::FileOutcome::Accepted { document } => {
+                FileOutcome::Accepted { document: Box::new((*document).into_api()) }
+            }
+            service::FileOutcome::Rejected(RejectedFile { file_name, rejection }) => {
+                FileOutcome::Rejected { file_name, rejection: rejection.into_api() }
+            }
+        }
+    }
+}
+
+impl IntoApi<FileRejection> for UploadRejection {
+    fn into_api(self) -> FileRejection {
+        use UploadRejection as R;
+        match self {
+            R::Empty => FileRejection::Empty,
+            R::TooLarge { size, limit } => FileRejection::TooLarge { size, limit },
+            R::UnsupportedType { detail } => FileRejection::UnsupportedType { detail },
+            R::MismatchedExtension { extension, detected } => {
+                FileRejection::MismatchedExtension { extension, detected }
+            }
+            R::Encrypted { what } => FileRejection::Encrypted { what },
+            R::Corrupt { kind, detail } => FileRejection::Corrupt { kind, detail },
+            R::TooManyPages { pages, limit } => FileRejection::TooManyPages { pages, limit },
+            R::PageTooLarge { page, width_pt, height_pt, limit_pt } => {
+                FileRejection::PageTooLarge { page, width_pt, height_pt, limit_pt }
+            }
+            R::BadImageDimensions { width, height, detail } => {
+                FileRejection::BadImageDimensions { width, height, detail }
+            }
+            R::ZipBomb { detail } => FileRejection::ZipBomb { detail },
+            R::TooManyEntries { entries, limit } => FileRejection::TooManyEntries { entries, limit },
+            R::NestedArchive => FileRejection::NestedArchive,
+            R::UnsafeEntryName { name } => FileRejection::UnsafeEntryName { name },
+            R::NotABatch => FileRejection::NotABatch,
+        }
+    }
+}
+
+impl IntoApi<BatchResponse> for BatchProgress {
+    fn into_api(self) -> BatchResponse {
+        let BatchProgress { batch: b, counts } = self;
+        BatchResponse {
+            id: b.id,
+            client_id: b.client_id,
+            client_name: b.client_name,
+            uploaded_by: b.uploaded_by,
+            source: b.source,
+            accepted: b.accepted,
+            rejected: b.rejected,
+            finished_at: b.finished_at,
+            created_at: b.created_at,
+            counts: counts.into_api(),
+        }
+    }
+}
+
+impl_into_api!(document_batches::BatchCounts => BatchCounts {
+    pending, processed, approved, needs_review, stored, duplicates, failed, deleted
+});
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use domain::{BatchSource, ClientId, DocumentBatchId, UserId};
+    use serde::Serialize;
+    use serde_json::json;
+    use store::document_batches::DocumentBatch;
+
+    use super::*;
+
+    /// The API shape serializes byte for byte as the store or service value did when it was the
+    /// answer itself, so clients see no change.
+    fn same_json<T: Serialize + Clone + IntoApi<U>, U: Serialize>(value: T) {
+        let api = value.clone().into_api();
+        assert_eq!(serde_json::to_string(&api).unwrap(), serde_json::to_string(&value).unwrap());
+    }
+
+    fn document(batch: DocumentBatchId) -> Document {
+        let now = Utc::now();
+        Document {
+            id: uuid::Uuid::now_v7(),
+            client_id: ClientId::new(),
+            file_name: "w2.pdf".into(),
+            kind: "pdf".into(),
+            content_sha256: vec![0xab, 0x01, 0xff],
+            size_bytes: 1234,
+            pages: 2,
+            status: "needs_review".into(),
+            category_hint: Some("w2".into()),
+            doc_type: Some("w2".into()),
+            type_confidence: Some(0.93),
+            document_confidence: None,
+            needs_review: true,
+            review_reasons: json!([{"code": "low_confidence", "field": "wages", "message": "check"}]),
+            step_timings: json!({"detect_ms": 3, "engine": null}),
+            error: None,
+            previous_version_id: Some(uuid::Uuid::now_v7()),
+            version: 2,
+            duplicate_of: None,
+            batch_id: Some(batch),
+            uploaded_by: Some(UserId::new()),
+            approved_by: None,
+            approved_at: None,
+            processed_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn documents_serialize_as_before() {
+        let batch = DocumentBatchId::new();
+        same_json(document(batch));
+        let field = DocumentField {
+            key: "wages".into(),
+            value: Some(json!("52000.00")),
+            display: "$52,000.00".into(),
+            masked: false,
+            confidence: 0.71,
+            span_start: Some(10),
+            span_end: None,
+            corrected_by: None,
+            corrected_at: Some(Utc::now()),
+        };
+        let event = DocumentEvent {
+            event: "uploaded".into(),
+            detail: json!({"status": "uploaded"}),
+            created_at: Utc::now(),
+        };
+        same_json(DocumentDetail { document: document(batch), fields: vec![field], events: vec![event] });
+    }
+
+    #[test]
+    fn upload_results_serialize_as_before() {
+        let batch = DocumentBatchId::new();
+        let rejections = [
+            UploadRejection::Empty,
+            UploadRejection::TooLarge { size: 9, limit: 8 },
+            UploadRejection::UnsupportedType { detail: "exe".into() },
+            UploadRejection::MismatchedExtension { extension: "pdf".into(), detected: "png".into() },
+            UploadRejection::Encrypted { what: "PDF".into() },
+            UploadRejection::Corrupt { kind: "pdf".into(), detail: "no xref".into() },
+            UploadRejection::TooManyPages { pages: 300, limit: 200 },
+            UploadRejection::PageTooLarge { page: 1, width_pt: 9000, height_pt: 10, limit_pt: 3600 },
+            UploadRejection::BadImageDimensions { width: 1, height: 2, detail: "too small".into() },
+            UploadRejection::ZipBomb { detail: "ratio".into() },
+            UploadRejection::TooManyEntries { entries: 501, limit: 500 },
+            UploadRejection::NestedArchive,
+            UploadRejection::UnsafeEntryName { name: "../x".into() },
+            UploadRejection::NotABatch,
+        ];
+        let mut files = vec![service::FileOutcome::Accepted { document: Box::new(document(batch)) }];
+        files.extend(rejections.into_iter().enumerate().map(|(i, rejection)| {
+            let file_name = (i % 2 == 0).then(|| format!("file{i}.pdf"));
+            service::FileOutcome::Rejected(RejectedFile { file_name, rejection })
+        }));
+        same_json(Uploaded { batch_id: batch, files });
+    }
+
+    #[test]
+    fn batches_serialize_as_before() {
+        let batch = DocumentBatch {
+            id: DocumentBatchId::new(),
+            client_id: ClientId::new(),
+            client_name: "Birch LLC".into(),
+            uploaded_by: None,
+            source: BatchSource::Zip,
+            accepted: 3,
+            rejected: 1,
+            finished_at: Some(Utc::now()),
+            created_at: Utc::now(),
+        };
+        let counts = document_batches::BatchCounts {
+            pending: 1,
+            processed: 2,
+            approved: 1,
+            needs_review: 1,
+            ..Default::default()
+        };
+        same_json(BatchProgress { batch, counts });
+    }
+}

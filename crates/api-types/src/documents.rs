@@ -189,3 +189,10 @@ pub struct BatchUploadForm {
     /// A document type hint for every entry (see the upload form).
     pub category: Option<String>,
 }
+
+/// The bytes the organization's documents take in the blob store (duplicates once), and its quota.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StorageUsage {
+    pub used_bytes: u64,
+    pub limit_bytes: u64,
+}

@@ -5,7 +5,7 @@
 
 use api_types::documents::{
     BatchResponse, BatchUploadForm, DocumentDetailResponse, DocumentFieldResponse, DocumentResponse,
-    DownloadLinkResponse, UploadForm, UploadResponse,
+    DownloadLinkResponse, StorageUsage, UploadForm, UploadResponse,
 };
 use api_types::{Page, Problem, ProblemType};
 use axum::Json;
@@ -190,13 +190,6 @@ async fn upload_batch(
     let zip = form.files.remove(0);
     let uploaded = state.documents.upload_batch(&caller, client, &zip.bytes, form.category).await?;
     Ok(respond(uploaded))
-}
-
-/// The bytes the organization's documents take in the blob store (duplicates once), and its quota.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct StorageUsage {
-    used_bytes: u64,
-    limit_bytes: u64,
 }
 
 /// The organization's document storage and its quota (`documents:read`, staff only). An upload

@@ -212,7 +212,12 @@ async fn duplicates_finish_a_batch_at_upload_and_each_uploader_hears_of_their_ow
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let own = batch_of(&upload(&app, &portal.token, &theirs, &[("mine.pdf", &pdf)]).await);
+    // Duplicates never cross clients: to their client the content is new, and is read for them.
+    let new_to_them = batch_of(&upload(&app, &portal.token, &theirs, &[("mine.pdf", &pdf)]).await);
+    let pending = progress(&app, &portal.token, &new_to_them).await;
+    assert!(pending["finished_at"].is_null() && counts(&pending)["duplicates"] == 0, "{pending}");
+    // Their second copy is a duplicate of their own document: the batch finishes at upload.
+    let own = batch_of(&upload(&app, &portal.token, &theirs, &[("mine-again.pdf", &pdf)]).await);
     assert!(progress(&app, &portal.token, &own).await["finished_at"].is_string());
     let heard = notifications(&app, &portal.token, "").await;
     assert_eq!(heard.len(), 1, "{heard:?}");

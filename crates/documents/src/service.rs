@@ -487,8 +487,34 @@ impl Documents {
         Ok(page)
     }
 
-    /// Documents in the caller's reach, newest first (`oldest_first` for the review queue).
+    /// Documents in the caller's reach, newest first.
     pub async fn list(
+        &self,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> DocumentsResult<Page<Document>> {
+        self.page(caller, filter, false, cursor, limit).await
+    }
+
+    /// The firm's review queue: documents needing review, oldest first (staff with
+    /// `documents:read`; review is the firm's business, never shown to its clients).
+    pub async fn review_queue(
+        &self,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> DocumentsResult<Page<Document>> {
+        if !caller.role.is_staff() {
+            return Err(IdentityError::NotAllowed("the review queue is the firm's staff's").into());
+        }
+        let filter = DocumentFilter { needs_review: Some(true), ..filter.clone() };
+        self.page(caller, &filter, true, cursor, limit).await
+    }
+
+    async fn page(
         &self,
         caller: &Caller,
         filter: &DocumentFilter,
@@ -498,8 +524,10 @@ impl Documents {
     ) -> DocumentsResult<Page<Document>> {
         caller.require(Permission::DocumentsRead)?;
         let mut tx = self.tx(caller).await?;
-        let page = rows::list(&mut tx, filter, &caller.client_scope(), oldest_first, cursor, limit).await?;
+        let mut page =
+            rows::list(&mut tx, filter, &caller.client_scope(), oldest_first, cursor, limit).await?;
         tx.commit().await?;
+        page.items = page.items.into_iter().map(|d| as_seen_by(caller, d)).collect();
         Ok(page)
     }
 
@@ -508,9 +536,9 @@ impl Documents {
         let mut tx = self.tx(caller).await?;
         let document = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         let fields = rows::fields(&mut tx, id).await?;
-        let events = rows::events(&mut tx, id).await?;
+        let events = if caller.role.is_staff() { rows::events(&mut tx, id).await? } else { Vec::new() };
         tx.commit().await?;
-        Ok(DocumentDetail { document, fields, events })
+        Ok(DocumentDetail { document: as_seen_by(caller, document), fields, events })
     }
 
     /// A link to the file valid for a few minutes (`documents:download`).
@@ -668,4 +696,15 @@ fn parse_value(kind: ValueKind, raw: &str) -> Option<FieldValue> {
         ValueKind::Date => crate::extract::common::parse_date(raw).map(FieldValue::Date),
         _ => (!raw.is_empty() && raw.len() <= 500).then(|| FieldValue::Text(raw.to_owned())),
     }
+}
+
+/// A document as the caller may see it: a client (portal) user never sees the firm's internal
+/// review data — why it was flagged, the pipeline's timings and errors, the review events.
+fn as_seen_by(caller: &Caller, mut document: Document) -> Document {
+    if !caller.role.is_staff() {
+        document.review_reasons = serde_json::Value::Array(Vec::new());
+        document.step_timings = serde_json::Value::Object(serde_json::Map::new());
+        document.error = None;
+    }
+    document
 }

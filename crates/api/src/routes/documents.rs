@@ -294,32 +294,23 @@ async fn list_documents(
     caller: Caller,
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<DocumentResponse>>> {
-    list(&state, &caller, &q, q.filter()?, false).await
+    let limit = page_limit(q.limit)?;
+    let page = state.documents.list(&caller, &q.filter()?, q.cursor.as_deref(), limit).await?;
+    Ok(Json(page.into_api()))
 }
 
 /// The review queue: documents that need review, oldest first, with the same filters
-/// (`documents:read`).
+/// (`documents:read`, staff only: review is the firm's business).
 #[utoipa::path(get, path = "/v1/documents/review-queue", tag = "documents", security(("bearer" = [])),
     params(DocumentListParams),
-    responses((status = 200, body = Page<DocumentResponse>), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<DocumentResponse>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn review_queue(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<DocumentResponse>>> {
-    let filter = DocumentFilter { needs_review: Some(true), ..q.filter()? };
-    list(&state, &caller, &q, filter, true).await
-}
-
-async fn list(
-    state: &AppState,
-    caller: &Caller,
-    q: &DocumentListParams,
-    filter: DocumentFilter,
-    oldest_first: bool,
-) -> ApiResult<Json<Page<DocumentResponse>>> {
     let limit = page_limit(q.limit)?;
-    let page = state.documents.list(caller, &filter, oldest_first, q.cursor.as_deref(), limit).await?;
+    let page = state.documents.review_queue(&caller, &q.filter()?, q.cursor.as_deref(), limit).await?;
     Ok(Json(page.into_api()))
 }
 

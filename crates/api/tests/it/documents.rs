@@ -582,3 +582,40 @@ async fn signed_links_open_the_file_until_they_expire_and_not_when_altered() {
     .await;
     assert_eq!(r.status, 403, "{}", r.body);
 }
+
+/// A client (portal) user sees their document's status and fields, never the firm's internal
+/// review data: not the review queue, not why it was flagged, not the pipeline's timings or events.
+#[tokio::test]
+async fn portal_users_never_see_the_firms_review_data() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("docs-portal-review").await;
+    let token = t.owner.token.as_str();
+    let mine = client(&app, token, "Portal Client").await;
+    let portal = app.member(&t, Role::Client).await;
+    let r = app
+        .post(&format!("/v1/clients/{mine}/portal-access"), Some(token), &json!({"user_id": portal.user_id}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = upload_one(&app, &portal.token, &mine, "mine.pdf", &bad_arithmetic_receipt()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _work = worker(&app);
+    let staff_view = processed(&app, token, &id).await;
+    assert_eq!(staff_view["document"]["needs_review"], true, "{staff_view}");
+    assert!(!staff_view["document"]["review_reasons"].as_array().unwrap().is_empty());
+    assert!(!staff_view["events"].as_array().unwrap().is_empty());
+
+    let queue = app.get("/v1/documents/review-queue", &portal.token).await;
+    assert_eq!(queue.status, 403, "{}", queue.body);
+    let theirs = app.get(&format!("/v1/documents/{id}"), &portal.token).await.value();
+    let listed = app.get("/v1/documents", &portal.token).await.value();
+    for d in [&theirs["document"], &listed["items"][0]] {
+        assert_eq!(d["id"], id.as_str());
+        assert_eq!(d["review_reasons"], json!([]), "{d}");
+        assert_eq!(d["step_timings"], json!({}), "{d}");
+        assert!(d["error"].is_null());
+    }
+    assert_eq!(theirs["events"], json!([]));
+    assert!(!theirs["fields"].as_array().unwrap().is_empty(), "their fields are theirs to see");
+}

@@ -1,13 +1,13 @@
 //! A local, content-addressed blob store: the embedded default for document files. Every file is
 //! encrypted at rest with its organization's data key ([`vault::DataKey`], AES-256-GCM); the keys
-//! and their sealing live in [`crate::blobs`].
+//! and their sealing live with `Blobs`, the layer above this one.
 //!
 //! Layout: `<root>/<organization id>/sha256/<h0h1>/<h2h3>/<hash>`; the tenant is in every path and
 //! the address is the SHA-256 of the *plaintext*, so dedup works per tenant. A file is
 //! `MAGIC (8 bytes) ‖ nonce (12) ‖ ciphertext+tag`, with `blob:<org>:<hash>` as associated data:
 //! a file copied to another address or tenant does not decrypt, and any altered byte is an error,
 //! never garbage. Files written before encryption (no magic) are read as legacy plaintext, checked
-//! against their address; the sweep ([`crate::blobs::Blobs::sweep`]) encrypts them in place.
+//! against their address; the sweep (`Blobs::sweep`) encrypts them in place.
 //!
 //! A write is durable before `put` returns: the bytes go to a temporary file in the target
 //! directory, the file is fsynced, renamed into place, and the directory is fsynced (so the

@@ -10,7 +10,7 @@ use store::sqlx;
 use testkit::{TestApp, TestResponse};
 
 use crate::documents::{
-    blob_files, client, document_jobs, multipart_with, receipt_pdf, upload_one, upload_to,
+    blob_files, client, document_jobs, multipart_with, post_multipart, receipt_pdf, upload_one, upload_to,
 };
 
 async fn document_count(app: &TestApp) -> i64 {
@@ -98,19 +98,7 @@ async fn upload_with_key(
 ) -> TestResponse {
     let (content_type, body) =
         multipart_with(boundary, &[("statement.pdf", pdf)], &[("category", "receipt")]);
-    let r = app
-        .http
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    TestResponse { status, headers, body: r.text().await.unwrap() }
+    post_multipart(app, token, path, &content_type, body, &[("idempotency-key", key)]).await
 }
 
 #[tokio::test]

@@ -57,15 +57,23 @@ pub(crate) async fn upload_to(
     fields: &[(&str, &str)],
 ) -> TestResponse {
     let (content_type, body) = multipart(files, fields);
-    let r = app
-        .http
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    post_multipart(app, token, path, &content_type, body, &[]).await
+}
+
+/// POSTs a multipart body as it is, with any extra headers.
+pub(crate) async fn post_multipart(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> TestResponse {
+    let mut request = app.http.post(app.url(path)).bearer_auth(token).header("content-type", content_type);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let r = request.body(body).send().await.unwrap();
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     TestResponse { status, headers, body: r.text().await.unwrap() }

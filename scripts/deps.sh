@@ -28,8 +28,10 @@ need '/usr/lib/llvm-*/lib/libclang.so*' libclang-dev
 need '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' tesseract-ocr-eng
 need pdftoppm poppler-utils
 need prlimit util-linux
-# The QuickBooks conformance test runs node-quickbooks.
+# The QuickBooks conformance test runs node-quickbooks; the console's browser test drives
+# Debian's Chromium with playwright-core.
 need npm npm
+need chromium chromium
 
 if ((${#missing[@]})); then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -69,6 +69,28 @@ impl ApiError {
     pub fn kind(&self) -> ProblemType {
         self.kind
     }
+
+    /// What the client is told (never the logged cause).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The field-by-field reasons of a validation problem.
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// The HTTP status this problem is answered with.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Logs a server-side cause the way the access log would (for edges that render their own body).
+    pub fn log_cause(&self) {
+        if let Some(cause) = &self.cause {
+            tracing::error!(error.cause = %cause, "request failed");
+        }
+    }
 }
 
 impl From<FieldError> for ApiError {

@@ -93,7 +93,8 @@ impl FromRequestParts<AppState> for Meta {
     }
 }
 
-fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
+/// Where a request came from, as the audit log records it.
+pub fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let forwarded = state
         .config

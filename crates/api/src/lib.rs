@@ -47,6 +47,12 @@ pub use state::{ApiConfig, App, AppState};
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application router with `pages` (the console's HTML routes) served beside the API, under
+/// the same security headers, request ids, timeouts and body limits.
+pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
     let (api, openapi) = routes::api_router().split_for_parts();
     let openapi = openapi::finish(openapi);
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi);
@@ -59,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .route_layer(axum::middleware::from_fn(middleware::observe))
         .merge(docs)
+        .merge(pages.route_layer(axum::middleware::from_fn(middleware::observe)))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state)

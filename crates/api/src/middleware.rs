@@ -68,11 +68,11 @@ pub async fn bound_uri(req: Request, next: Next) -> Response {
 pub async fn problem_bodies(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // A problem already, or an HTML page of the console (which renders its own error pages).
+    let rendered = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || rendered {
         return response;
     }
     let Some(kind) = ProblemType::for_status(status.as_u16()) else {

@@ -103,6 +103,8 @@ pub struct TestConfig {
     pub upload_limits: documents::UploadLimits,
     /// Each organization's document storage quota, in bytes.
     pub storage_quota: u64,
+    /// HTML routes served beside the API (the console's tests pass `web_console::router()`).
+    pub pages: axum::Router<api::AppState>,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -126,6 +128,7 @@ impl Default for TestConfig {
             cache_redis_url: None,
             upload_limits: documents::UploadLimits::default(),
             storage_quota: documents::service::DEFAULT_STORAGE_QUOTA,
+            pages: axum::Router::new(),
         }
     }
 }
@@ -219,8 +222,9 @@ impl TestApp {
             quickbooks,
             documents: documents.clone(),
         });
+        let router = api::router_with(state, config.pages);
         let server = tokio::spawn(async move {
-            api::serve(listener, api::router(state), std::future::pending()).await.expect("server runs");
+            api::serve(listener, router, std::future::pending()).await.expect("server runs");
         });
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
         TestApp {

@@ -56,7 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Reads the multipart form of an upload: `file` parts (one or many), optional `category` (a
 /// document type hint) and `replaces` (the id of the document this is a new version of). Files
 /// over the size limit are refused as they stream in.
-async fn read_form(
+pub async fn read_form(
     multipart: Result<Multipart, MultipartRejection>,
     max_file_bytes: u64,
 ) -> ApiResult<UploadRequest> {
@@ -89,9 +89,13 @@ async fn read_form(
             }
             "category" => {
                 let text = field.text().await.map_err(multipart_error)?;
-                form.category = Some(DocType::parse(text.trim()).ok_or_else(|| {
-                    ApiError::field("category", format!("`{}` is not a document type", text.trim()))
-                })?);
+                // An HTML form's "detect it" choice sends the field empty: no category.
+                form.category = match text.trim() {
+                    "" => None,
+                    t => Some(DocType::parse(t).ok_or_else(|| {
+                        ApiError::field("category", format!("`{t}` is not a document type"))
+                    })?),
+                };
             }
             "replaces" => {
                 let text = field.text().await.map_err(multipart_error)?;

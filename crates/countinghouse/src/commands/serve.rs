@@ -82,7 +82,9 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
         }
     }
     tracing::info!(address = %bound, docs = %format!("{}/docs", config.server.public_url), "listening");
-    let served = api::serve(listener, api::router(state), runtime::shutdown_signal()).await;
+    let served =
+        api::serve(listener, api::router_with(state, web_console::router()), runtime::shutdown_signal())
+            .await;
     if let Some(jobs) = jobs {
         jobs.shutdown(Duration::from_secs(config.jobs.shutdown_grace_secs)).await;
     }

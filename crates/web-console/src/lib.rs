@@ -1,0 +1,109 @@
+//! The web console: the firm's and its clients' screens, served by the same binary and port as the
+//! API (`api::router_with`).
+//!
+//! # Why maud and htmx
+//! Pages are rendered on the server from [maud] templates: HTML written as Rust, so the compiler
+//! checks every template and every value it shows, output is escaped by default, and a page is a
+//! plain function (no template files to keep in step, no runtime parsing). htmx (vendored) swaps
+//! fragments for search-as-you-type and progress; every page also works as plain links and forms
+//! without JavaScript.
+//!
+//! # Shape
+//! Each handler extracts a [`session::Viewer`] (the browser's session as the use cases' `Caller`),
+//! calls the same use cases as the JSON API (no SQL, no permission rules here: a use case's
+//! refusal becomes the page's 403), and renders. Errors map through the API's one mapping
+//! ([`api::ApiError`]) into HTML pages ([`error`]).
+//!
+//! # Security
+//! Session cookie `HttpOnly; SameSite=Lax` (+ `Secure` under https); a CSRF token on every
+//! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
+//! and styles only from this origin, no inline script or style, no framing.
+//!
+//! Layering inside the crate: `assets`, `ui`, `session` and `error` ← `layout` ← `pages`.
+
+mod assets;
+pub mod error;
+mod layout;
+mod pages;
+pub mod session;
+mod ui;
+
+use api::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use pages::{
+    audit, client, clients, dashboard, documents, marketplace, members, profile, review, search, sign_in,
+};
+
+/// Every page's Content-Security-Policy.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'; object-src 'none'";
+
+/// Largest upload through the console (the documents' own per-file limits still apply).
+const UPLOAD_BODY_LIMIT: usize = 256 * 1024 * 1024;
+/// Largest CSV import (as the API's).
+const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The console's routes, for [`api::router_with`].
+pub fn router() -> Router<AppState> {
+    let uploads = Router::new()
+        .route("/clients/{id}/upload", post(documents::upload))
+        .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    let imports = Router::new()
+        .route("/clients/import", get(clients::import_form).post(clients::import))
+        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/sign-in", get(sign_in::show).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/invitations/accept", get(sign_in::show_accept).post(sign_in::accept))
+        .route("/search", get(search::palette))
+        .route("/clients", get(clients::list))
+        .route("/clients/new", get(clients::new).post(clients::create))
+        .route("/clients/bulk", post(clients::bulk))
+        .route("/clients/export", get(clients::export))
+        .route("/clients/{id}", get(client::show))
+        .route("/clients/{id}/notes", post(client::add_note))
+        .route("/documents", get(documents::list))
+        .route("/documents/{id}/thumbnail", get(documents::thumbnail))
+        .route("/documents/{id}/download", get(documents::download))
+        .route("/batches/{id}", get(documents::batch))
+        .route("/review", get(review::queue))
+        .route("/review/{id}", get(review::show))
+        .route("/review/{id}/fields", post(review::correct))
+        .route("/review/{id}/approve", post(review::approve))
+        .route("/review/{id}/reprocess", post(review::reprocess))
+        .route("/marketplace", get(marketplace::search))
+        .route("/marketplace/advisors/{id}", get(marketplace::advisor))
+        .route("/members", get(members::list))
+        .route("/members/invitations", post(members::invite))
+        .route("/members/invitations/{id}/revoke", post(members::revoke))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", post(audit::verify))
+        .route("/profile", get(profile::show))
+        .route("/profile/mfa/enrol", post(profile::enrol))
+        .route("/profile/mfa/confirm", post(profile::confirm))
+        .route("/profile/mfa/disable", post(profile::disable))
+        .route("/profile/password", post(profile::password))
+        .route("/profile/api-keys", post(profile::create_key))
+        .route("/profile/api-keys/{id}/revoke", post(profile::revoke_key))
+        .merge(uploads)
+        .merge(imports)
+        .layer(axum::middleware::from_fn(page_headers))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// The CSP, and no caching of pages that show a person's data.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,155 @@
+//! Members and invitations: who is in the firm with which role, inviting someone (the page shows
+//! the link to send them), revoking an open invitation.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::{InvitationId, Permission, Role};
+use maud::{Markup, html};
+use serde::Deserialize;
+use store::users::MemberFilter;
+
+use api::AppState;
+
+use crate::error::{PageError, PageResult};
+use crate::layout::{self, Nav, csrf};
+use crate::session::{CsrfForm, NoFields, Viewer, see_other};
+use crate::ui;
+
+const PAGE_SIZE: usize = 200;
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    notice: Option<Markup>,
+    error: Option<&str>,
+) -> PageResult<Markup> {
+    let members =
+        state.identity.list_members(&viewer.caller, &MemberFilter::default(), None, PAGE_SIZE).await?;
+    let can_invite = viewer.caller.has(Permission::UsersInvite);
+    let invitations = if can_invite {
+        Some(state.identity.list_invitations(&viewer.caller, true, None, PAGE_SIZE).await?)
+    } else {
+        None
+    };
+    let body = html! {
+        (layout::head_row("Members", None, None))
+        @if let Some(n) = notice { (n) }
+        @if let Some(e) = error { div class="alert error" role="alert" { (e) } }
+        div class="card flush" {
+            table class="data" {
+                caption class="visually-hidden" { "Members" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "MFA" } th scope="col" { "Last sign-in" } } }
+                tbody {
+                    @for m in &members.items {
+                        tr {
+                            td { (m.name) }
+                            td { (m.email) }
+                            td { (ui::label(&m.role)) }
+                            td { (ui::badge(&ui::label(&m.status))) }
+                            td { @if m.mfa_enabled { (ui::badge("on")) } @else { span class="muted" { "off" } } }
+                            td { @if let Some(t) = m.last_login_at { (ui::time(t)) } @else { span class="muted" { "never" } } }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(inv) = &invitations {
+            div class="grid-2" {
+                form class="card form" method="post" action="/members/invitations" {
+                    h2 { "Invite someone" }
+                    (csrf(viewer))
+                    label { "Email" input type="email" name="email" required; }
+                    label { "Name (optional)" input name="name"; }
+                    label { "Role"
+                        select name="role" {
+                            @for r in Role::ALL.iter().filter(|r| viewer.caller.role.may_grant(**r)) {
+                                option value=(r.as_str()) selected[*r == Role::Staff] { (ui::label(r)) }
+                            }
+                        }
+                    }
+                    div { button class="btn primary" type="submit" { "Create invitation" } }
+                }
+                section class="card flush" aria-labelledby="inv-h" {
+                    div class="table-foot" { h2 id="inv-h" { "Open invitations" } }
+                    @if inv.items.is_empty() { (ui::empty("No open invitations", "Invitations waiting to be accepted appear here until they expire.", None)) }
+                    @else {
+                        table class="data" {
+                            thead { tr { th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Expires" } th scope="col" { span class="visually-hidden" { "Actions" } } } }
+                            tbody {
+                                @for i in &inv.items {
+                                    tr {
+                                        td { (i.email) }
+                                        td { (ui::label(&i.role)) }
+                                        td { (ui::time(i.expires_at)) }
+                                        td class="row-actions" {
+                                            form method="post" action={ "/members/invitations/" (i.id) "/revoke" } {
+                                                (csrf(viewer))
+                                                button class="btn link" type="submit" aria-label={ "Revoke the invitation of " (i.email) } { "Revoke" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(viewer, Nav::Members, "Members", body))
+}
+
+/// `GET /members`.
+pub async fn list(State(state): State<AppState>, viewer: Viewer) -> PageResult<Response> {
+    Ok(page(&state, &viewer, None, None).await?.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    email: String,
+    name: Option<String>,
+    role: String,
+}
+
+/// `POST /members/invitations`: creates it and shows the link to send (shown once; tokens are
+/// stored hashed).
+pub async fn invite(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    CsrfForm(f): CsrfForm<InviteForm>,
+) -> PageResult<Response> {
+    let role: Role = f.role.parse().map_err(|_| PageError::BadForm("choose a role from the list".into()))?;
+    let name = f.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    match state.identity.invite(&viewer.caller, f.email.trim(), name, role).await {
+        Ok(created) => {
+            let link = format!("{}/invitations/accept?token={}", state.config.public_url, created.token);
+            let notice = html! {
+                div class="alert ok" role="status" {
+                    "Invitation created for " strong { (created.invitation.email) } ". Send them this link (shown once): "
+                    br; code id="invitation-link" { (link) }
+                }
+            };
+            Ok((StatusCode::CREATED, page(&state, &viewer, Some(notice), None).await?).into_response())
+        }
+        Err(e) => {
+            let e = api::ApiError::from(e);
+            if matches!(e.status(), StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) {
+                Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
+            } else {
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// `POST /members/invitations/{id}/revoke`.
+pub async fn revoke(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<InvitationId>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
+) -> PageResult<Response> {
+    state.identity.revoke_invitation(&viewer.caller, id).await?;
+    Ok(see_other("/members"))
+}

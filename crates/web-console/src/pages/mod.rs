@@ -1,0 +1,13 @@
+//! One module per screen; each handler extracts, calls use cases, and renders.
+
+pub mod audit;
+pub mod client;
+pub mod clients;
+pub mod dashboard;
+pub mod documents;
+pub mod marketplace;
+pub mod members;
+pub mod profile;
+pub mod review;
+pub mod search;
+pub mod sign_in;

@@ -1,0 +1,127 @@
+//! Small pieces every page uses: money, dates, status badges, empty states, pagers, and the query
+//! extractor that treats a form's empty fields as absent.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::{DateTime, NaiveDate, Utc};
+use maud::{Markup, html};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{PageError, url_encode};
+
+/// Query parameters, with the empty fields a GET form sends left out (so `?status=&q=` is "no
+/// filter", not an invalid status); an invalid one is a 400 page naming it.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, PageError> {
+        let query = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|_| PageError::BadForm("the address's query could not be read".into()))?;
+        let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+        let encoded = serde_urlencoded::to_string(&kept).unwrap_or_default();
+        serde_urlencoded::from_str(&encoded)
+            .map(PageQuery)
+            .map_err(|e| PageError::BadForm(format!("a filter is not valid: {e}")))
+    }
+}
+
+/// An enum's wire name (`in_progress`), which is also how pages show it, spaced.
+pub fn label<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s.replace('_', " "),
+        _ => String::new(),
+    }
+}
+
+/// A status badge, coloured by what the status means for the person reading it.
+pub fn badge(text: &str) -> Markup {
+    let tone = match text {
+        "active" | "paid" | "approved" | "completed" | "processed" | "verified" | "succeeded"
+        | "connected" => "ok",
+        "overdue" | "failed" | "rejected" | "cancelled" | "dead" | "reconnect needed" | "high"
+        | "critical" => "danger",
+        "needs review" | "pending" | "draft" | "prospect" | "on hold" | "medium" | "retrying" | "running"
+        | "queued" | "processing" | "sent" | "submitted" => "warn",
+        "in progress" | "viewed" | "partially paid" => "info",
+        _ => "",
+    };
+    html! { span class={ "badge " (tone) } { (text) } }
+}
+
+/// An amount with its currency, grouped by thousands (`USD 12,345.60`).
+pub fn money(amount: Decimal, currency: &str) -> String {
+    let mut a = amount;
+    a.rescale(2);
+    let s = a.abs().to_string();
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if a.is_sign_negative() && !a.is_zero() { "-" } else { "" };
+    format!("{currency} {sign}{grouped}.{frac}")
+}
+
+pub fn date(d: NaiveDate) -> String {
+    d.format("%b %-d, %Y").to_string()
+}
+
+pub fn datetime(t: DateTime<Utc>) -> String {
+    t.format("%b %-d, %Y %H:%M UTC").to_string()
+}
+
+/// `<time>` with the machine-readable instant.
+pub fn time(t: DateTime<Utc>) -> Markup {
+    html! { time datetime=(t.to_rfc3339()) { (datetime(t)) } }
+}
+
+/// What a list shows when it has nothing: what would be here, and how to get some.
+pub fn empty(title: &str, text: &str, action: Option<Markup>) -> Markup {
+    html! {
+        div class="empty" {
+            h3 { (title) }
+            p { (text) }
+            @if let Some(a) = action { (a) }
+        }
+    }
+}
+
+/// "First page" and "Next page" links keeping the list's other parameters.
+pub fn pager(path: &str, params: &[(&str, String)], next_cursor: Option<&str>, shown: usize) -> Markup {
+    let mut rest: Vec<(&str, String)> = params.iter().filter(|(k, _)| *k != "cursor").cloned().collect();
+    let paged = params.iter().any(|(k, v)| *k == "cursor" && !v.is_empty());
+    let first = href(path, &rest);
+    let next = next_cursor.map(|c| {
+        rest.push(("cursor", c.to_owned()));
+        href(path, &rest)
+    });
+    html! {
+        div class="table-foot" {
+            span { (shown) " shown" }
+            div class="pager" {
+                @if paged { a class="btn" href=(first) { "First page" } }
+                @if let Some(next) = next { a class="btn" rel="next" href=(next) { "Next page →" } }
+            }
+        }
+    }
+}
+
+/// `path?k=v&…` with the empty values left out.
+pub fn href(path: &str, params: &[(&str, String)]) -> String {
+    let q: Vec<String> =
+        params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
+    if q.is_empty() { path.to_owned() } else { format!("{path}?{}", q.join("&")) }
+}
+
+/// A confidence as a percentage.
+pub fn percent(c: f32) -> String {
+    format!("{:.0}%", c * 100.0)
+}

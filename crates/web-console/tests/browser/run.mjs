@@ -1,0 +1,281 @@
+// Drives the console in headless Chromium for crates/console/tests/browser.rs, which starts the app,
+// seeds it and passes everything in CONSOLE_TEST_CONFIG. Each check runs on its own; the script
+// prints one line per check and exits non-zero if any failed. Waits are for conditions (a selector,
+// a URL, a text), never for a fixed time.
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const cfg = JSON.parse(process.env.CONSOLE_TEST_CONFIG);
+const base = cfg.baseUrl;
+const TIMEOUT = Number(process.env.CONSOLE_TIMEOUT_MS || 120_000); // a busy 2-core CI machine: generous, and only ever waited on a condition
+
+const browser = await chromium.launch({ executablePath: cfg.chromium, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+const results = [];
+
+async function check(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+    // What the person would have seen, to tell a wrong page from a slow one.
+    for (const p of browser.contexts().flatMap((c) => c.pages())) {
+      const text = await p.locator("main").innerText({ timeout: 2000 }).catch(() => "(no main)");
+      console.log(`     at ${p.url()}: ${text.replace(/\s+/g, " ").slice(0, 600)}`);
+    }
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function session(options = {}) {
+  const context = await browser.newContext({ baseURL: base, ...options });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  const cspViolations = [];
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  page.cspViolations = cspViolations;
+  return { context, page };
+}
+
+async function signIn(page, email, slug = cfg.firm.slug) {
+  await page.goto("/sign-in");
+  await page.fill("input[name=organization]", slug);
+  await page.fill("input[name=email]", email);
+  await page.fill("input[name=password]", cfg.password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/sign-in")), page.click("button[type=submit]")]);
+}
+
+/// axe-core on the current page: no serious or critical violation.
+async function accessible(page, label) {
+  // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses an injected script tag.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert(bad.length === 0, `${label}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`).join("; ")}`);
+}
+
+async function shot(page, name) {
+  if (!cfg.screenshots) return;
+  mkdirSync(cfg.screenshots, { recursive: true });
+  await page.screenshot({ path: `${cfg.screenshots}/${name}.png`, fullPage: false });
+}
+
+const { context: ownerCtx, page } = await session({ viewport: { width: 1360, height: 860 } });
+
+await check("an anonymous visit goes to sign-in, and a wrong password is refused on the page", async () => {
+  await page.goto("/clients");
+  assert(new URL(page.url()).pathname === "/sign-in", `expected the sign-in page, got ${page.url()}`);
+  await page.fill("input[name=organization]", cfg.firm.slug);
+  await page.fill("input[name=email]", cfg.firm.owner);
+  await page.fill("input[name=password]", "not the password");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#sign-in-error");
+  await accessible(page, "sign-in");
+  await shot(page, "sign-in");
+});
+
+await check("the owner signs in and lands back where they were going, with a session cookie the page cannot read", async () => {
+  await page.fill("input[name=password]", cfg.password);
+  await Promise.all([page.waitForURL("**/clients"), page.click("button[type=submit]")]);
+  const cookies = await ownerCtx.cookies();
+  const s = cookies.find((c) => c.name === "ch_session");
+  assert(s && s.httpOnly && s.sameSite === "Lax", `session cookie flags: ${JSON.stringify(s)}`);
+  assert((await page.evaluate(() => document.cookie)).indexOf("ch_session") === -1, "the session cookie is visible to scripts");
+});
+
+await check("the dashboard shows open work, receivables and the review panel", async () => {
+  await page.goto("/");
+  await page.waitForSelector("text=2026 bookkeeping");
+  await page.waitForSelector("#aging-h");
+  const text = await page.textContent("main");
+  assert(text.includes("USD 1,200.00"), "the open invoice's amount is not on the dashboard");
+  await accessible(page, "dashboard");
+  await shot(page, "dashboard");
+});
+
+await check("the client list searches as you type, sorts, and opens a client", async () => {
+  await page.goto("/clients");
+  await page.waitForSelector("text=Birch Dental");
+  await accessible(page, "clients");
+  await shot(page, "clients");
+  await page.fill("input[name=q]", "acme bakry"); // a typo: the search tolerates it
+  await page.locator("#client-table", { hasNotText: "Birch Dental" }).waitFor();
+  assert((await page.textContent("#client-table")).includes("Acme Bakery"), "the search lost Acme Bakery");
+  assert(page.url().includes("q=acme"), "the search is not in the address");
+  await page.goto("/clients?sort=name&order=desc");
+  const first = await page.textContent("#client-table tbody tr:first-child td:nth-child(2)");
+  assert(first.includes("Fjord Outfitters"), `descending by name starts with ${first}`);
+  await page.click("text=Acme Bakery");
+  await page.waitForSelector("nav.tabs");
+  for (const tab of ["engagements", "invoices", "documents", "notes", "portal"]) {
+    await page.goto(`/clients/${cfg.clients.first}?tab=${tab}`);
+    await page.waitForSelector(`nav.tabs a[aria-current=page]`);
+    await accessible(page, `client ${tab}`);
+  }
+  await page.goto(`/clients/${cfg.clients.first}?tab=invoices`);
+  assert((await page.textContent("main")).includes("USD 1,200.00"), "the invoice is not on the invoices tab");
+  await shot(page, "client-invoices");
+});
+
+await check("bulk archive takes the ticked clients out of the list", async () => {
+  await page.goto("/clients");
+  const row = page.locator("tr", { hasText: "Ember Studios" });
+  await row.locator("input[name=ids]").check();
+  await page.waitForSelector("text=1 selected");
+  await Promise.all([page.waitForURL("**/clients"), page.click("button[value=archive]")]);
+  await page.waitForSelector("text=Birch Dental");
+  assert(!(await page.textContent("main")).includes("Ember Studios"), "Ember Studios is still listed");
+});
+
+await check("a new client is created from the form; a blank name is refused with the reason", async () => {
+  await page.goto("/clients/new");
+  await page.fill("input[name=business_name]", "   ");
+  await page.evaluate(() => document.querySelector("input[name=business_name]").removeAttribute("required"));
+  await page.click("main form button[type=submit]");
+  await page.waitForSelector(".alert.error");
+  await page.fill("input[name=business_name]", "Granite Legal");
+  await Promise.all([page.waitForURL(/\/clients\/[0-9a-f-]{36}$/), page.click("main form button[type=submit]")]);
+  assert((await page.textContent("h1")).includes("Granite Legal"), "not on the new client's page");
+});
+
+await check("a CSV import with one bad row names the row and imports nothing", async () => {
+  await page.goto("/clients/import");
+  await page.setInputFiles("input[type=file]", cfg.files.csv);
+  await page.click("button[value=import]");
+  await page.waitForSelector("#import-report");
+  const report = await page.textContent("#import-report");
+  assert(report.includes("nothing was imported") && report.includes("3"), `report: ${report}`);
+  await accessible(page, "import");
+  await page.goto("/clients?q=Good%20Row");
+  assert(!(await page.textContent("#client-table")).includes("Good Row LLC"), "a row was imported");
+});
+
+await check("a document uploaded with progress is read and waits in the review queue; a field is corrected and it is approved", async () => {
+  await page.goto(`/clients/${cfg.clients.first}?tab=documents`);
+  await page.setInputFiles("form[data-upload] input[type=file]", cfg.files.receipt);
+  await page.selectOption("form[data-upload] select[name=category]", "receipt");
+  await Promise.all([page.waitForURL(/\/batches\//), page.click("form[data-upload] button[type=submit]")]);
+  await page.waitForSelector("text=to review", { timeout: TIMEOUT });
+  await shot(page, "upload-progress");
+  await page.goto("/review");
+  await page.waitForSelector("text=corner-market-receipt.pdf");
+  await accessible(page, "review queue");
+  await page.click("text=Start reviewing");
+  await page.waitForSelector("#fields-h");
+  await page.waitForSelector("img[alt^='First page']");
+  await accessible(page, "review");
+  await shot(page, "review");
+  const total = page.locator("input#f-total");
+  await total.fill("21.65");
+  await Promise.all([page.waitForLoadState("load"), total.press("Enter")]);
+  await page.waitForSelector("#c-total:has-text('corrected')");
+  await page.keyboard.press("a"); // approve by keyboard
+  await page.waitForURL("**/review");
+  await page.waitForSelector("text=Nothing to review");
+});
+
+await check("the command palette opens with / and finds a client", async () => {
+  await page.goto("/");
+  await page.keyboard.press("/");
+  await page.waitForSelector("dialog#palette[open]");
+  await page.keyboard.type("birch");
+  await page.locator("#palette-results", { hasText: "Birch Dental" }).waitFor().catch(async (e) => {
+    throw new Error(`${e.message}; the palette shows: ${await page.locator("#palette-results").innerText()}`);
+  });
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("dialog#palette:not([open])", { state: "attached" });
+  await page.keyboard.press("g");
+  await page.keyboard.press("c");
+  await page.waitForURL("**/clients");
+});
+
+await check("the marketplace searches with facets and opens an advisor", async () => {
+  await page.goto("/marketplace");
+  await page.waitForSelector("text=Dana Whitfield");
+  await accessible(page, "marketplace");
+  await shot(page, "marketplace");
+  await page.fill("input[name=q]", "forensic");
+  await page.locator("#advisors", { hasNotText: "Dana Whitfield" }).waitFor();
+  await page.click("text=Ravi Forensics");
+  await page.waitForSelector("text=Open client slots");
+});
+
+await check("a form without its CSRF token is refused and changes nothing", async () => {
+  const r = await page.request.post("/clients/new", { form: { business_name: "Forged Client" }, maxRedirects: 0 });
+  assert(r.status() === 403, `status ${r.status()}`);
+  const wrong = await page.request.post("/clients/new", { form: { business_name: "Forged Client", _csrf: "not-the-token" }, maxRedirects: 0 });
+  assert(wrong.status() === 403, `status with a wrong token ${wrong.status()}`);
+  await page.goto("/clients?q=Forged");
+  assert(!(await page.textContent("#client-table")).includes("Forged Client"), "the forged client exists");
+});
+
+await check("every page carries a CSP that forbids inline script, and none was violated", async () => {
+  const r = await page.request.get("/clients");
+  const csp = r.headers()["content-security-policy"] || "";
+  assert(csp.includes("script-src 'self'") && !csp.includes("unsafe-inline"), `CSP: ${csp}`);
+  assert(page.cspViolations.length === 0, `CSP violations: ${page.cspViolations.join("; ")}`);
+});
+
+await check("dark mode renders the main screens", async () => {
+  const { context, page: dark } = await session({ colorScheme: "dark", viewport: { width: 1360, height: 860 }, storageState: await ownerCtx.storageState() });
+  for (const [path, name] of [["/", "dashboard"], ["/clients", "clients"], [`/clients/${cfg.clients.first}?tab=documents`, "client-documents"]]) {
+    await dark.goto(path);
+    await dark.waitForSelector("main h1");
+    await accessible(dark, `dark ${name}`);
+    await shot(dark, `${name}-dark`);
+  }
+  await context.close();
+});
+
+await check("sign-out ends the session: the old cookie no longer opens a page", async () => {
+  const state = await ownerCtx.storageState();
+  await page.goto("/");
+  await Promise.all([page.waitForURL("**/sign-in"), page.click("text=Sign out")]);
+  const { context, page: stale } = await session({ storageState: state });
+  await stale.goto("/clients");
+  assert(new URL(stale.url()).pathname === "/sign-in", `the ended session still opened ${stale.url()}`);
+  await context.close();
+});
+
+await check("an intern sees no Clients in the menu and is refused the client pages", async () => {
+  const { context, page: p } = await session();
+  await signIn(p, cfg.intern);
+  assert((await p.locator("nav.sidebar a[href='/clients']").count()) === 0, "Clients is in the intern's menu");
+  const r = await p.goto("/clients");
+  assert(r.status() === 403, `status ${r.status()}`);
+  await p.waitForSelector("text=You do not have access to this");
+  await accessible(p, "forbidden");
+  await context.close();
+});
+
+await check("a portal user sees their own client, cannot open another client or another firm's, and has no review queue", async () => {
+  const { context, page: p } = await session();
+  await signIn(p, cfg.portal);
+  await p.waitForURL(`**/clients/${cfg.clients.first}`);
+  const tabs = await p.textContent("nav.tabs");
+  assert(!tabs.includes("Notes") && !tabs.includes("Portal access"), `portal tabs: ${tabs}`);
+  for (const id of [cfg.clients.other, cfg.clients.foreign]) {
+    const r = await p.goto(`/clients/${id}`);
+    assert(r.status() === 404, `client ${id}: status ${r.status()}`);
+  }
+  const r = await p.goto("/review");
+  assert(r.status() === 403, `review queue: status ${r.status()}`);
+  await p.goto(`/clients/${cfg.clients.first}?tab=documents`);
+  await p.waitForSelector("text=corner-market-receipt.pdf");
+  assert((await p.textContent("main")).indexOf("Why it needs a look") === -1, "review reasons shown to a client");
+  await context.close();
+});
+
+await browser.close();
+const failed = results.filter((r) => !r.ok);
+console.log(failed.length === 0 ? `all checks passed (${results.length})` : `${failed.length} of ${results.length} checks failed`);
+process.exit(failed.length === 0 ? 0 : 1);

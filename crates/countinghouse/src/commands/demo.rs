@@ -243,7 +243,7 @@ async fn demo_book(identity: &Identity, practice: &Practice, caller: &Caller) ->
 
 pub fn print(creds: &DemoCredentials, public_url: &str) {
     println!();
-    println!("  Countinghouse demo is starting on {public_url}");
+    println!("  Countinghouse demo is starting: open {public_url} in a browser and sign in");
     println!("  API docs: {public_url}/docs");
     println!();
     println!("  Organization: {DEMO_SLUG}    Password for every demo user: {DEMO_PASSWORD}");
@@ -251,18 +251,14 @@ pub fn print(creds: &DemoCredentials, public_url: &str) {
         println!("    {role:<10} {email}");
     }
     println!();
-    println!("  Sign in:");
+    println!("  Sign in to the API:");
     println!(
         "    curl -s -X POST {public_url}/v1/sessions -H 'content-type: application/json' \\\n      \
          -d '{{\"organization\":\"{DEMO_SLUG}\",\"email\":\"owner@demo-cpa.test\",\"password\":\"{DEMO_PASSWORD}\"}}'"
     );
     println!();
-    println!("  A pending invitation (staff, newhire@demo-cpa.test); the invitee accepts it with:");
-    println!(
-        "    curl -s -X POST {public_url}/v1/invitations/accept -H 'content-type: application/json' \\\n      \
-         -d '{{\"token\":\"{}\",\"password\":\"choose-a-long-password\"}}'",
-        creds.invitation_token
-    );
+    println!("  A pending invitation (staff, newhire@demo-cpa.test); the invitee opens:");
+    println!("    {public_url}/invitations/accept?token={}", creds.invitation_token);
     println!();
     println!("  The marketplace lists {} advisors (no sign-in needed):", creds.advisors);
     println!("    curl -s '{public_url}/v1/marketplace/advisors?q=controller&available_now=true&limit=5'");

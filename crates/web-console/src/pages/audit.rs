@@ -83,7 +83,7 @@ async fn render(
             @if page.items.is_empty() {
                 (ui::empty("No entries", "Nothing was recorded under these filters.", None))
             } @else {
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls)" {
                     table class="data" {
                         thead { tr { th scope="col" class="num" { "#" } th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Entity" } th scope="col" { "By" } th scope="col" { "From" } } }
                         tbody {

@@ -233,7 +233,7 @@ async fn documents(state: &AppState, viewer: &Viewer, id: ClientId) -> PageResul
             @if page.items.is_empty() {
                 (ui::empty("No documents yet", "Uploaded invoices, receipts, W-2s and 1099s are read and listed here.", None))
             } @else {
-                div class="table-wrap" { (docs::table(&page.items, viewer.caller.role.is_staff())) }
+                div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls)" { (docs::table(&page.items, viewer.caller.role.is_staff())) }
                 @if page.next_cursor.is_some() { div class="table-foot" { a href={ "/documents?client_id=" (id) } { "All of this client's documents →" } } }
             }
         }

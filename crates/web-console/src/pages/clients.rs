@@ -81,7 +81,7 @@ fn table(
                             button class="btn" type="submit" name="action" value="restore" { "Restore" }
                         }
                     }
-                    div class="table-wrap" {
+                    div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls)" {
                         table class="data" {
                             caption class="visually-hidden" { "Clients" }
                             thead {

@@ -103,7 +103,7 @@ pub async fn list(
             @if page.items.is_empty() {
                 (ui::empty("No documents", "Upload documents from a client's page (Documents tab); they are read and filed here.", Some(html! { a class="btn" href="/clients" { "Go to clients" } })))
             } @else {
-                div class="table-wrap" { (table(&page.items, staff)) }
+                div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls)" { (table(&page.items, staff)) }
                 (ui::pager("/documents", &params, page.next_cursor.as_deref(), page.items.len()))
             }
         }
@@ -193,7 +193,7 @@ pub async fn batch(
                 dt { "Stored unread" } dd { (c.stored) }
                 dt { "Already held (duplicates)" } dd { (c.duplicates) }
             }
-            @if !docs.is_empty() { div class="table-wrap" { (table(&docs.into_iter().cloned().collect::<Vec<_>>(), viewer.caller.role.is_staff())) } }
+            @if !docs.is_empty() { div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls)" { (table(&docs.into_iter().cloned().collect::<Vec<_>>(), viewer.caller.role.is_staff())) } }
             @if done && c.needs_review > 0 && viewer.caller.role.is_staff() { p { a class="btn primary" href="/review" { "Review them" } } }
         }
     };

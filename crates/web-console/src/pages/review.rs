@@ -45,7 +45,7 @@ pub async fn queue(
             @if page.items.is_empty() {
                 (ui::empty("Nothing to review", "Documents the pipeline is unsure of wait here; everything it could read with confidence was approved.", None))
             } @else {
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls)" {
                     table class="data" {
                         thead { tr { th scope="col" { "File" } th scope="col" { "Type" } th scope="col" { "Why" } th scope="col" { "Uploaded" } } }
                         tbody {

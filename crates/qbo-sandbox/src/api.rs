@@ -18,10 +18,10 @@ use rand::Rng;
 use crate::eval::{self, Outcome, parse_time};
 use crate::meter::{self, Admission, InFlight};
 use crate::model::EntityType;
-use crate::oauth::AccessError;
+use crate::grants::AccessError;
 use crate::query::{self, QueryError};
 use crate::render::{self, CdcSection, FaultError};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// CDC looks back at most this far.
 const CDC_LOOKBACK_DAYS: i64 = 30;

@@ -16,9 +16,9 @@ use chrono::Duration as TimeSpan;
 use rand::Rng;
 
 use crate::eval::{self, Outcome, parse_time};
+use crate::grants::AccessError;
 use crate::meter::{self, Admission, InFlight};
 use crate::model::EntityType;
-use crate::grants::AccessError;
 use crate::query::{self, QueryError};
 use crate::render::{self, CdcSection, FaultError};
 use crate::state::AppState;

@@ -34,8 +34,8 @@ mod webhook;
 
 pub use company::{AppliedChange, ChangeOperation, ChangeSummary};
 pub use config::{AppCredentials, CompanySpec, Faults, Limits, SandboxConfig, TokenLifetimes};
+pub use grants::{IssuedTokens, OAuthCounters};
 pub use meter::RealmCounters;
 pub use model::EntityType;
-pub use grants::{IssuedTokens, OAuthCounters};
 pub use server::{CompanySnapshot, Sandbox, SandboxError, SandboxHandle};
 pub use webhook::{SignedNotification, notification as webhook_notification, sign as sign_webhook};

@@ -15,9 +15,9 @@ use tokio::task::JoinHandle;
 use crate::api;
 use crate::company::{ChangeSummary, Company};
 use crate::config::{CompanySpec, Faults, SandboxConfig};
+use crate::grants::{IssuedTokens, OAuthCounters};
 use crate::meter::RealmCounters;
 use crate::model::EntityType;
-use crate::grants::{IssuedTokens, OAuthCounters};
 use crate::oauth;
 use crate::state::{AppState, SandboxState};
 

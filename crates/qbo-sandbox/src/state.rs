@@ -102,6 +102,9 @@ impl SandboxState {
 
     /// Adds a company (replacing one with the same realm id).
     pub fn insert_company(&self, realm: String, company: Company) {
-        self.companies.write().unwrap_or_else(|e| e.into_inner()).insert(realm, Arc::new(RwLock::new(company)));
+        self.companies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(realm, Arc::new(RwLock::new(company)));
     }
 }

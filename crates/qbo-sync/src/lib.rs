@@ -136,12 +136,8 @@ impl QuickBooks {
         let client_config =
             ClientConfig { api_base: endpoints.api_base.clone(), policy, ..ClientConfig::default() };
         let breakers = RealmBreakers::new(quickbooks::breakers::DEFAULT_BREAKER, Breakers::process(), shared);
-        let qbo = QboClient::with_breakers(
-            http,
-            client_config,
-            Arc::new(LocalRealmLimiter::new(limits)),
-            breakers,
-        );
+        let qbo =
+            QboClient::with_breakers(http, client_config, Arc::new(LocalRealmLimiter::new(limits)), breakers);
         Ok(QuickBooks { inner: Arc::new(Inner { db, keys, config, oauth, qbo }) })
     }
 

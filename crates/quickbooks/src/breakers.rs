@@ -38,7 +38,11 @@ pub struct RealmBreakers {
 impl RealmBreakers {
     /// Breakers made with `config` in `registry` (pass `Breakers::process()` to show them on the
     /// health page), their open state shared through `shared` when given.
-    pub fn new(config: BreakerConfig, registry: &Breakers, shared: Option<SharedOpenStates>) -> RealmBreakers {
+    pub fn new(
+        config: BreakerConfig,
+        registry: &Breakers,
+        shared: Option<SharedOpenStates>,
+    ) -> RealmBreakers {
         RealmBreakers { config, registry: registry.clone(), shared, realms: Mutex::new(HashMap::new()) }
     }
 

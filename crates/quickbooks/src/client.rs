@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use resilience::{Idempotency, Retryability};
 use reqwest::{StatusCode, Url, header};
+use resilience::{Idempotency, Retryability};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
@@ -255,7 +255,8 @@ impl CompanyClient {
     async fn call(&self, call: Call<'_>) -> Result<Payload, QboError> {
         let shared = &self.client.shared;
         let policy = &shared.config.policy;
-        let (throttle_retries, server_error_retries) = (policy.throttle_retries(), policy.server_error_retries());
+        let (throttle_retries, server_error_retries) =
+            (policy.throttle_retries(), policy.server_error_retries());
         let deadline = Instant::now() + policy.deadline;
         let (mut throttles, mut failures, mut refreshed) = (0u32, 0u32, false);
         loop {

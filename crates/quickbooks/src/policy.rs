@@ -86,7 +86,8 @@ mod tests {
             assert!(delay >= full / 2 && delay <= full, "attempt {attempt}: {delay:?}");
         }
         let throttles = policy.throttle_retries();
-        let throttled = |after: Option<u64>| Retryability::Rejected { retry_after: after.map(Duration::from_secs) };
+        let throttled =
+            |after: Option<u64>| Retryability::Rejected { retry_after: after.map(Duration::from_secs) };
         let throttle = throttles.delay(1, throttled(None)).unwrap();
         assert!(throttle >= Duration::from_secs(60) && throttle <= Duration::from_secs(66));
         assert!(throttles.delay(1, throttled(Some(1))).unwrap() >= Duration::from_secs(60));

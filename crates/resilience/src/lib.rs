@@ -44,10 +44,12 @@ pub use breaker::{
 pub use limiter::{
     Decision, DistributedLimiter, LimitBackend, LimiterError, LocalLimiter, PgLimiter, Quota, RedisLimiter,
 };
-pub use retry::{Classify, GiveUp, Idempotency, RetryAfter, RetryError, RetryPolicy, Retryability, retry_after};
-pub use shared_breaker::{SharedBreaker, SharedOpenState, SharedOpenStates, SharedPermit};
 /// The error of the constructors that take a Redis URL.
 pub use redis::RedisError;
+pub use retry::{
+    Classify, GiveUp, Idempotency, RetryAfter, RetryError, RetryPolicy, Retryability, retry_after,
+};
+pub use shared_breaker::{SharedBreaker, SharedOpenState, SharedOpenStates, SharedPermit};
 
 /// A connection to the Redis at `url`, made on first use (a Redis that is down now is not an
 /// error here), giving up on connecting or answering after `timeout` with one retry.

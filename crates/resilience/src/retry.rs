@@ -110,7 +110,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0 && v.is_finite()) {
+        if let Some(ms) =
+            text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0 && v.is_finite())
+        {
             return Some(Duration::from_secs_f64(ms / 1000.0));
         }
     }
@@ -207,7 +209,12 @@ impl RetryPolicy {
 
     /// Whether another attempt is allowed after `attempts` ended in a failure of `class`,
     /// whatever the wait.
-    pub fn permits(&self, attempts: u32, idempotency: Idempotency, class: Retryability) -> Result<(), GiveUp> {
+    pub fn permits(
+        &self,
+        attempts: u32,
+        idempotency: Idempotency,
+        class: Retryability,
+    ) -> Result<(), GiveUp> {
         match class {
             Retryability::Permanent => Err(GiveUp::Permanent),
             Retryability::Unknown { .. } if idempotency == Idempotency::NotIdempotent => {
@@ -225,7 +232,9 @@ impl RetryPolicy {
         match (class.retry_after(), self.retry_after) {
             (Some(wait), _) if wait > self.max_retry_after => Err(GiveUp::RetryAfterTooLong(wait)),
             (Some(wait), RetryAfter::Replaces) => Ok(wait),
-            (Some(wait), RetryAfter::Floor) => Ok(self.backoff.jittered(wait.max(self.backoff.ceiling(attempt)))),
+            (Some(wait), RetryAfter::Floor) => {
+                Ok(self.backoff.jittered(wait.max(self.backoff.ceiling(attempt))))
+            }
             (None, _) => Ok(self.backoff.delay(attempt)),
         }
     }
@@ -348,7 +357,10 @@ mod tests {
         let asked = |s| Retryability::Rejected { retry_after: Some(Duration::from_secs(s)) };
         let within = |d: Duration, floor: Duration| d >= floor && d <= floor.mul_f64(1.1);
         assert!(within(p.delay(1, Retryability::Rejected { retry_after: None }).unwrap(), pause));
-        assert!(within(p.delay(1, asked(1)).unwrap(), pause), "a shorter Retry-After does not shorten the pause");
+        assert!(
+            within(p.delay(1, asked(1)).unwrap(), pause),
+            "a shorter Retry-After does not shorten the pause"
+        );
         assert!(within(p.delay(1, asked(120)).unwrap(), Duration::from_secs(120)));
     }
 

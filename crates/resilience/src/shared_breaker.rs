@@ -153,7 +153,12 @@ impl SharedOpenStates {
         timeout: Duration,
         fresh_for: Duration,
     ) -> Result<SharedOpenStates, redis::RedisError> {
-        Ok(SharedOpenStates { conn: crate::lazy_redis(url, timeout)?, key_prefix: key_prefix.into(), timeout, fresh_for })
+        Ok(SharedOpenStates {
+            conn: crate::lazy_redis(url, timeout)?,
+            key_prefix: key_prefix.into(),
+            timeout,
+            fresh_for,
+        })
     }
 
     /// The open state of the breaker called `name`.

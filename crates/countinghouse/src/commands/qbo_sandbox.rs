@@ -112,6 +112,7 @@ pub async fn connect(
             .with_context(|| format!("the callback has no {name}"))
     };
     let (_, connection) =
-        qbo_sync::connect::complete_connect(qb, &param("state")?, &param("code")?, &param("realmId")?).await?;
+        qbo_sync::connect::complete_connect(qb, &param("state")?, &param("code")?, &param("realmId")?)
+            .await?;
     Ok(connection)
 }

@@ -6,7 +6,9 @@ use crate::fields::{ExtractedField, FieldSource, FieldValue};
 use crate::layout::{Cell, Line, lines};
 use crate::span::Span;
 use crate::text::DocumentText;
-use crate::values::{find_date, find_last4, find_tax_id, find_time, find_year, is_document_number, parse_money};
+use crate::values::{
+    find_date, find_last4, find_tax_id, find_time, find_year, is_document_number, parse_money,
+};
 
 /// What a labelled value looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

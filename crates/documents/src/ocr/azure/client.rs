@@ -89,7 +89,8 @@ impl AzureConfig {
     pub fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy {
             max_attempts: self.max_attempts,
-            backoff: Backoff::exponential(BROKEN_CONNECTION_WAIT, BROKEN_CONNECTION_WAIT).with_jitter(Jitter::None),
+            backoff: Backoff::exponential(BROKEN_CONNECTION_WAIT, BROKEN_CONNECTION_WAIT)
+                .with_jitter(Jitter::None),
             retry_after: RetryAfter::Replaces,
             max_retry_after: self.max_wait,
         }
@@ -192,13 +193,19 @@ fn error_parts(body: &[u8]) -> (String, Option<String>, String) {
 enum Step<T> {
     Done(T),
     /// A failure worth retrying, and what it says about the request.
-    Retry { class: Retryability, error: AzureError },
+    Retry {
+        class: Retryability,
+        error: AzureError,
+    },
 }
 
 /// A connection that broke before the whole answer arrived: a failure for the breaker, retried.
 async fn broken<T>(permit: GatePermit, error: reqwest::Error) -> Step<T> {
     permit.finish(CallOutcome::Failure).await;
-    Step::Retry { class: Retryability::Unknown { retry_after: None }, error: AzureError::Transport(error.to_string()) }
+    Step::Retry {
+        class: Retryability::Unknown { retry_after: None },
+        error: AzureError::Transport(error.to_string()),
+    }
 }
 
 impl AzureClient {

@@ -182,7 +182,8 @@ fn require_tls_for(qb: &qbo_sync::QuickBooksConfig) -> anyhow::Result<()> {
 }
 
 /// The application state; builds the QuickBooks service when `[quickbooks]` is configured (which
-/// reads Intuit's discovery document, so an unreachable one stops the start with its address).
+/// reads Intuit's discovery document, so an unreachable one stops the start with its address),
+/// its realms' circuit breakers shared through `[redis]` (keys `<key_prefix>quickbooks:<realm>:…`).
 pub async fn api_state(
     config: &Config,
     db: Db,
@@ -193,7 +194,14 @@ pub async fn api_state(
     let quickbooks = match &config.quickbooks {
         Some(qb) => Some({
             require_tls_for(qb)?;
-            qbo_sync::QuickBooks::new(qb.clone(), db.clone(), keys.clone())
+            let shared = match &config.redis.url {
+                Some(url) => Some(
+                    quickbooks::RealmBreakers::shared_states(url.expose_secret(), &config.redis.key_prefix)
+                        .context("[quickbooks] with [redis]")?,
+                ),
+                None => None,
+            };
+            qbo_sync::QuickBooks::sharing_breakers(qb.clone(), db.clone(), keys.clone(), shared)
                 .await
                 .context("[quickbooks] is configured but not usable")?
         }),

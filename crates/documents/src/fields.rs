@@ -10,7 +10,7 @@ use domain::tax_id::{TaxId, TaxIdKind, masked};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::text::Span;
+use crate::span::Span;
 
 /// What a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,7 +154,7 @@ pub struct ExtractedField {
     pub value: FieldValue,
     /// 0–1: how sure we are the value is right (reading confidence × rule confidence).
     pub confidence: f32,
-    /// Where in [`crate::text::DocumentText::text`] the value was read.
+    /// Where in the document's text (`DocumentText::text`) the value was read.
     pub span: Option<Span>,
     pub source: FieldSource,
 }

@@ -1,7 +1,8 @@
 //! The pipeline as a durable job: `documents.process`, one per uploaded document, enqueued in the
-//! upload's transaction ([`crate::service`]). Every step is checkpointed in `job_checkpoints`
-//! ([`jobs::JobContext::step`]), so a worker that stops or dies mid-document is followed by one that
-//! resumes at the first unfinished step:
+//! upload's transaction by the upload use case (the `service` module, one layer up: it enqueues
+//! [`ProcessDocument`], nothing here calls back). Every step is checkpointed in
+//! `job_checkpoints` ([`jobs::JobContext::step`]), so a worker that stops or dies mid-document
+//! is followed by one that resumes at the first unfinished step:
 //!
 //! ```text
 //! start ─▶ detect ─▶ { text layer ∥ OCR page 1 ∥ OCR page 2 … } ─▶ { layout ∥ classify }

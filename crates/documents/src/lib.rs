@@ -8,11 +8,14 @@
 //!   store (tenant in every path, encrypted at rest), its per-organization keys and sweep,
 //!   thumbnails.
 //! - [`poppler`]: `pdfinfo`/`pdftotext`/`pdftoppm` subprocesses.
-//! - [`detect`], [`text`], [`layout`]: per-page text-layer-or-OCR plan, the document text with
-//!   spans and OCR confidences, OCR words laid out as text, tables.
+//! - [`span`], [`values`]: the leaves — byte ranges in the document text, and value parsers
+//!   (amounts, dates, times, tax ids).
+//! - [`detect`], [`render`], [`text`], [`layout`]: per-page text-layer-or-OCR plan, OCR words
+//!   laid out as text, the document text with spans and OCR confidences, lines, cells and
+//!   tables.
 //! - [`ocr`]: the engine trait, Tesseract (default, in process) and Azure Document Intelligence.
 //! - [`classify`], [`fields`], [`extract`], [`validate`]: type, fields with spans and
-//!   confidences, rules and auto-approval.
+//!   confidences, rules (the label finder over the layout) and auto-approval.
 //! - [`pipeline`]: the steps one by one (each a checkpointable job step) and [`pipeline::process`].
 //! - [`eval`]: accuracy and throughput on a labelled corpus.
 //! - [`service`], [`jobs`]: the use cases over storage (uploads, lists, review, signed links) and
@@ -35,10 +38,13 @@ pub mod layout;
 pub mod ocr;
 pub mod pipeline;
 pub mod poppler;
+pub mod render;
 pub mod service;
+pub mod span;
 pub mod text;
 pub mod thumbnail;
 pub mod validate;
+pub mod values;
 
 pub use blob::{BlobError, BlobStore, StoredBlob};
 pub use blobs::{Blobs, SweepReport};
@@ -51,5 +57,6 @@ pub use intake::{
 };
 pub use kind::FileKind;
 pub use ocr::{EngineId, OcrCacheKey, OcrEngine, OcrOutput};
-pub use text::{DocumentText, Span};
+pub use span::Span;
+pub use text::DocumentText;
 pub use validate::{Review, ReviewStatus, Thresholds};

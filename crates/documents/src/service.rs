@@ -692,8 +692,8 @@ fn field_kind(doc_type: DocType, key: &str) -> Option<ValueKind> {
 fn parse_value(kind: ValueKind, raw: &str) -> Option<FieldValue> {
     let raw = raw.trim();
     match kind {
-        ValueKind::Money => crate::extract::common::parse_money(raw).map(FieldValue::Money),
-        ValueKind::Date => crate::extract::common::parse_date(raw).map(FieldValue::Date),
+        ValueKind::Money => crate::values::parse_money(raw).map(FieldValue::Money),
+        ValueKind::Date => crate::values::parse_date(raw).map(FieldValue::Date),
         _ => (!raw.is_empty() && raw.len() <= 500).then(|| FieldValue::Text(raw.to_owned())),
     }
 }

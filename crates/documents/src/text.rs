@@ -7,42 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detection, PageSource};
-use crate::layout::render_page;
 use crate::ocr::{OcrOutput, OcrPage};
-
-/// A byte range `[start, end)` in [`DocumentText::text`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end: end.max(start) }
-    }
-
-    pub fn len(&self) -> usize {
-        self.end - self.start
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.end == self.start
-    }
-
-    pub fn overlaps(&self, other: &Span) -> bool {
-        self.start < other.end && other.start < self.end
-    }
-
-    pub fn union(&self, other: &Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
-    /// This span moved right by `offset` bytes.
-    pub fn shifted(&self, offset: usize) -> Span {
-        Span::new(self.start + offset, self.end + offset)
-    }
-}
+use crate::render::render_page;
+use crate::span::Span;
 
 /// Where a page's text came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,12 +16,12 @@ use chrono::Duration as TimeSpan;
 use rand::Rng;
 
 use crate::eval::{self, Outcome, parse_time};
+use crate::grants::AccessError;
 use crate::meter::{self, Admission, InFlight};
 use crate::model::EntityType;
-use crate::oauth::AccessError;
 use crate::query::{self, QueryError};
 use crate::render::{self, CdcSection, FaultError};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// CDC looks back at most this far.
 const CDC_LOOKBACK_DAYS: i64 = 30;

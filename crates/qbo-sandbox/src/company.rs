@@ -14,48 +14,8 @@ use rust_decimal::Decimal;
 
 use crate::clock::Clock;
 use crate::config::CompanySpec;
-use crate::generate;
-use crate::model::{Body, EntityType, LinkedTxn, Ref, Stored, company_offset};
-
-/// Which generated accounts play which part, so transactions post to sensible accounts.
-#[derive(Clone, Debug, Default)]
-pub struct ChartRoles {
-    pub checking: u64,
-    pub ar: u64,
-    pub ap: u64,
-    pub undeposited: u64,
-    pub credit_card: u64,
-    pub equity: u64,
-    pub interest: u64,
-    pub cogs: u64,
-    pub income: Vec<u64>,
-    pub expense: Vec<u64>,
-}
-
-impl ChartRoles {
-    pub fn assign(&mut self, name: &str, account_type: &str, id: u64) {
-        match name {
-            "Checking" => self.checking = id,
-            "Accounts Receivable (A/R)" => self.ar = id,
-            "Accounts Payable (A/P)" => self.ap = id,
-            "Undeposited Funds" => self.undeposited = id,
-            "Visa Credit Card" => self.credit_card = id,
-            "Opening Balance Equity" => self.equity = id,
-            "Interest Earned" => self.interest = id,
-            "Cost of Goods Sold" => self.cogs = id,
-            _ => {}
-        }
-        match account_type {
-            "Income" => self.income.push(id),
-            "Expense" => self.expense.push(id),
-            _ => {}
-        }
-    }
-
-    pub fn income_for(&self, n: u64) -> u64 {
-        if self.income.is_empty() { 0 } else { self.income[n as usize % self.income.len()] }
-    }
-}
+use crate::generate::{self, Books, ChartRoles};
+use crate::model::{Body, EntityType, LinkedTxn, Stored, company_offset};
 
 /// A hard-deleted transaction, reported by CDC as `{"Id", "status": "Deleted", ...}`.
 #[derive(Clone, Debug)]
@@ -152,10 +112,6 @@ impl Company {
         &self.info
     }
 
-    pub fn roles(&self) -> &ChartRoles {
-        &self.roles
-    }
-
     /// Records of one type in id order (`CompanyInfo` yields its one record).
     pub fn records(&self, entity: EntityType) -> Box<dyn DoubleEndedIterator<Item = &Stored> + '_> {
         match self.tables.get(&entity) {
@@ -183,45 +139,6 @@ impl Company {
         let deleted =
             self.tombstones.iter().filter(|t| t.entity == entity && t.deleted_at >= since).collect();
         (changed, deleted)
-    }
-
-    /// A reference to the record (or a dangling one when a tiny company has none).
-    pub fn ref_to(&self, record: Option<&Stored>) -> Ref {
-        match record {
-            Some(r) => Ref::to(r.id, r.body.display()),
-            None => Ref { value: "0".into(), name: None, kind: None },
-        }
-    }
-
-    pub fn account_ref(&self, id: u64) -> Ref {
-        Ref::to(id, self.account_name(id))
-    }
-
-    pub fn account_name(&self, id: u64) -> String {
-        self.get(EntityType::Account, id).map(|a| a.body.display()).unwrap_or_default()
-    }
-
-    /// A random existing record of `entity` (ids are dense apart from deletions, so a few random
-    /// probes nearly always hit).
-    pub fn pick(&self, entity: EntityType, rng: &mut ChaCha8Rng) -> Option<&Stored> {
-        let table = self.tables.get(&entity)?;
-        let last = *table.keys().next_back()?;
-        for _ in 0..8 {
-            if let Some(record) = table.get(&rng.random_range(1..=last)) {
-                return Some(record);
-            }
-        }
-        table.values().next()
-    }
-
-    /// A random record satisfying `wanted`, by a handful of probes; `None` if none was found.
-    pub fn pick_where(
-        &self,
-        entity: EntityType,
-        rng: &mut ChaCha8Rng,
-        wanted: impl Fn(&Stored) -> bool,
-    ) -> Option<(u64, Body)> {
-        (0..8).filter_map(|_| self.pick(entity, rng)).find(|r| wanted(r)).map(|r| (r.id, r.body.clone()))
     }
 
     fn allocate_id(&mut self, entity: EntityType) -> u64 {
@@ -502,6 +419,29 @@ impl Company {
         self.unsettle(&record.body, id, now, touched);
         self.tombstones.push(Tombstone { entity, id, deleted_at: now });
         note(touched, entity, id, ChangeOperation::Delete, record.sync_token, now);
+    }
+}
+
+impl Books for Company {
+    fn roles(&self) -> &ChartRoles {
+        &self.roles
+    }
+
+    fn get(&self, entity: EntityType, id: u64) -> Option<&Stored> {
+        Company::get(self, entity, id)
+    }
+
+    /// A random existing record of `entity` (ids are dense apart from deletions, so a few random
+    /// probes nearly always hit).
+    fn pick(&self, entity: EntityType, rng: &mut ChaCha8Rng) -> Option<&Stored> {
+        let table = self.tables.get(&entity)?;
+        let last = *table.keys().next_back()?;
+        for _ in 0..8 {
+            if let Some(record) = table.get(&rng.random_range(1..=last)) {
+                return Some(record);
+            }
+        }
+        table.values().next()
     }
 }
 

@@ -10,7 +10,6 @@
 //! client that refreshes concurrently, or loses the newest token, gets `invalid_grant`); revoking
 //! either token ends the whole connection.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -18,12 +17,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
 use serde_json::json;
 
-use crate::server::{AppState, SandboxState};
+use crate::grants::{Code, random_token};
+use crate::state::{AppState, SandboxState};
 
 /// Paths, as on Intuit's hosts (which are several; here they share one origin).
 pub const AUTHORIZE_PATH: &str = "/connect/oauth2";
@@ -33,184 +32,6 @@ pub const USERINFO_PATH: &str = "/v1/openid_connect/userinfo";
 pub const JWKS_PATH: &str = "/op/v1/jwks";
 pub const DISCOVERY_PATH: &str = "/.well-known/openid_configuration";
 pub const SANDBOX_DISCOVERY_PATH: &str = "/.well-known/openid_sandbox_configuration";
-
-/// What the OAuth endpoints did, for tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OAuthCounters {
-    pub authorizations: u64,
-    pub code_exchanges: u64,
-    pub refreshes: u64,
-    pub invalid_grants: u64,
-    pub invalid_clients: u64,
-    pub revocations: u64,
-}
-
-/// Tokens as the token endpoint would return them (for tests that skip the consent step).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct IssuedTokens {
-    pub token_type: String,
-    pub access_token: String,
-    pub refresh_token: String,
-    pub expires_in: u64,
-    pub x_refresh_token_expires_in: u64,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub x_refresh_token_hard_expires_in: Option<u64>,
-}
-
-struct Code {
-    client_id: String,
-    realm: String,
-    redirect_uri: String,
-    expires: Instant,
-    /// The grant its first use minted; a second use revokes it.
-    grant: Option<u64>,
-}
-
-struct Grant {
-    client_id: String,
-    realm: String,
-    refresh_token: String,
-    refresh_expires: Instant,
-    hard_expires: Instant,
-    revoked: bool,
-}
-
-/// An access token's grant, realm and expiry.
-pub struct AccessGrant {
-    pub grant: u64,
-    pub realm: String,
-    pub expires: Instant,
-    /// Requests left before it expires (`Faults::access_token_uses`).
-    pub uses_left: Option<u32>,
-}
-
-/// Why an access token was refused.
-pub enum AccessError {
-    Unknown,
-    Expired,
-    Revoked,
-    OtherRealm,
-}
-
-#[derive(Default)]
-pub struct TokenRegistry {
-    codes: HashMap<String, Code>,
-    grants: HashMap<u64, Grant>,
-    refresh_index: HashMap<String, u64>,
-    access: HashMap<String, AccessGrant>,
-    next_grant: u64,
-}
-
-fn random_token(rng: &mut impl RngCore, prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-impl TokenRegistry {
-    /// Checks an API request's bearer token for `realm`, counting the use.
-    pub fn check_access(&mut self, token: &str, realm: &str) -> Result<(), AccessError> {
-        let access = self.access.get_mut(token).ok_or(AccessError::Unknown)?;
-        let grant = self.grants.get(&access.grant).ok_or(AccessError::Unknown)?;
-        if grant.revoked {
-            return Err(AccessError::Revoked);
-        }
-        if access.expires <= Instant::now() || access.uses_left == Some(0) {
-            return Err(AccessError::Expired);
-        }
-        if access.realm != realm {
-            return Err(AccessError::OtherRealm);
-        }
-        if let Some(uses) = access.uses_left.as_mut() {
-            *uses -= 1;
-        }
-        Ok(())
-    }
-
-    /// Makes every access token expired (the next API call with any of them gets a 401).
-    pub fn expire_access_tokens(&mut self) {
-        let now = Instant::now();
-        for access in self.access.values_mut() {
-            access.expires = access.expires.min(now);
-        }
-    }
-
-    fn mint(
-        &mut self,
-        grant_id: u64,
-        state: &SandboxState,
-        rng: &mut impl RngCore,
-        hard: bool,
-    ) -> IssuedTokens {
-        let lifetimes = state.lifetimes;
-        let faults = state.faults();
-        let access_secs = faults.access_token_secs.unwrap_or(lifetimes.access_secs);
-        let access_token = random_token(rng, "eyJsandbox.");
-        let refresh_token = random_token(rng, "AB11");
-        let grant = self.grants.get_mut(&grant_id).expect("minting for an existing grant");
-        self.refresh_index.remove(&grant.refresh_token);
-        grant.refresh_token = refresh_token.clone();
-        let now = Instant::now();
-        grant.refresh_expires = (now + Duration::from_secs(lifetimes.refresh_secs)).min(grant.hard_expires);
-        self.refresh_index.insert(refresh_token.clone(), grant_id);
-        self.access.insert(
-            access_token.clone(),
-            AccessGrant {
-                grant: grant_id,
-                realm: grant.realm.clone(),
-                expires: now + Duration::from_secs(access_secs),
-                uses_left: faults.access_token_uses,
-            },
-        );
-        IssuedTokens {
-            token_type: "bearer".into(),
-            access_token,
-            refresh_token,
-            expires_in: access_secs,
-            x_refresh_token_expires_in: grant.refresh_expires.saturating_duration_since(now).as_secs(),
-            x_refresh_token_hard_expires_in: hard
-                .then(|| grant.hard_expires.saturating_duration_since(now).as_secs()),
-        }
-    }
-
-    /// Starts a new connection of `client_id` to `realm` and mints its first tokens.
-    pub fn connect(
-        &mut self,
-        client_id: &str,
-        realm: &str,
-        state: &SandboxState,
-        rng: &mut impl RngCore,
-        hard: bool,
-    ) -> (u64, IssuedTokens) {
-        self.next_grant += 1;
-        let id = self.next_grant;
-        let now = Instant::now();
-        self.grants.insert(
-            id,
-            Grant {
-                client_id: client_id.into(),
-                realm: realm.into(),
-                refresh_token: String::new(),
-                refresh_expires: now,
-                hard_expires: now + Duration::from_secs(state.lifetimes.refresh_hard_secs),
-                revoked: false,
-            },
-        );
-        (id, self.mint(id, state, rng, hard))
-    }
-
-    /// Whether `client_id` holds a grant for `realm` that is not revoked.
-    fn connected(&self, client_id: &str, realm: &str) -> bool {
-        self.grants.values().any(|g| !g.revoked && g.client_id == client_id && g.realm == realm)
-    }
-
-    fn revoke_grant(&mut self, grant_id: u64) {
-        if let Some(grant) = self.grants.get_mut(&grant_id) {
-            grant.revoked = true;
-            self.refresh_index.remove(&grant.refresh_token);
-        }
-    }
-}
 
 fn oauth_error(status: StatusCode, error: &str, description: Option<&str>) -> Response {
     let mut body = json!({ "error": error });
@@ -365,7 +186,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Stri
             let realm = entry.realm.clone();
             let (grant, issued) = {
                 let mut rng = state.rng();
-                tokens.connect(&client_id, &realm, &state, &mut *rng, hard)
+                tokens.connect(&client_id, &realm, state.token_terms(), &mut *rng, hard)
             };
             if let Some(entry) = tokens.codes.get_mut(&code) {
                 entry.grant = Some(grant);
@@ -397,7 +218,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Stri
                 return invalid_grant(&state, "Incorrect or invalid refresh token");
             }
             let mut rng = state.rng();
-            tokens.mint(grant_id, &state, &mut *rng, hard)
+            tokens.mint(grant_id, state.token_terms(), &mut *rng, hard)
         }
         _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", None),
     };

@@ -1,26 +1,25 @@
-//! Starting and driving a sandbox: shared state, the router, and the handle tests and the CLI use
+//! Starting and driving a sandbox: the router, and the handle tests and the CLI use
 //! (counters, fault switches, changes over time, tokens without the consent step, shutdown).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api;
-use crate::clock::Clock;
 use crate::company::{ChangeSummary, Company};
-use crate::config::{AppCredentials, CompanySpec, Faults, Limits, SandboxConfig, TokenLifetimes};
-use crate::meter::{Meter, RealmCounters};
+use crate::config::{CompanySpec, Faults, SandboxConfig};
+use crate::grants::{IssuedTokens, OAuthCounters};
+use crate::meter::RealmCounters;
 use crate::model::EntityType;
-use crate::oauth::{self, IssuedTokens, OAuthCounters, TokenRegistry};
+use crate::oauth;
+use crate::state::{AppState, SandboxState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -34,62 +33,6 @@ pub enum SandboxError {
     UnknownRealm(String),
     #[error("company generation failed: {0}")]
     Generation(String),
-}
-
-pub type AppState = Arc<SandboxState>;
-
-/// Everything the handlers share. Locks are std locks held only for synchronous sections.
-pub struct SandboxState {
-    apps: Vec<AppCredentials>,
-    pub limits: Limits,
-    pub lifetimes: TokenLifetimes,
-    pub base_url: String,
-    companies: RwLock<BTreeMap<String, Arc<RwLock<Company>>>>,
-    tokens: Mutex<TokenRegistry>,
-    pub meter: Arc<Meter>,
-    faults: RwLock<Faults>,
-    rng: Mutex<ChaCha8Rng>,
-    pub clock: Clock,
-    oauth_counters: Mutex<OAuthCounters>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl SandboxState {
-    pub fn app(&self, client_id: &str) -> Option<&AppCredentials> {
-        self.apps.iter().find(|a| a.client_id == client_id)
-    }
-
-    pub fn company(&self, realm: &str) -> Option<Arc<RwLock<Company>>> {
-        self.companies.read().unwrap_or_else(|e| e.into_inner()).get(realm).cloned()
-    }
-
-    pub fn realm_ids(&self) -> Vec<String> {
-        self.companies.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
-    }
-
-    pub fn tokens(&self) -> MutexGuard<'_, TokenRegistry> {
-        lock(&self.tokens)
-    }
-
-    pub fn rng(&self) -> MutexGuard<'_, ChaCha8Rng> {
-        lock(&self.rng)
-    }
-
-    pub fn faults(&self) -> Faults {
-        *self.faults.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// True with probability `rate`.
-    pub fn roll(&self, rate: f64) -> bool {
-        rate > 0.0 && self.rng().random_bool(rate.clamp(0.0, 1.0))
-    }
-
-    pub fn oauth_counters(&self, f: impl FnOnce(&mut OAuthCounters)) {
-        f(&mut lock(&self.oauth_counters));
-    }
 }
 
 fn router(state: AppState) -> Router {
@@ -120,19 +63,7 @@ impl Sandbox {
         listener.set_nonblocking(true).map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
         let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-        let state = Arc::new(SandboxState {
-            apps: config.apps.clone(),
-            limits: config.limits,
-            lifetimes: config.tokens,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            companies: RwLock::new(BTreeMap::new()),
-            tokens: Mutex::new(TokenRegistry::default()),
-            meter: Arc::new(Meter::default()),
-            faults: RwLock::new(config.faults),
-            rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed)),
-            clock: Clock::default(),
-            oauth_counters: Mutex::new(OAuthCounters::default()),
-        });
+        let state = Arc::new(SandboxState::new(&config, &base_url));
         let (shutdown, on_shutdown) = oneshot::channel::<()>();
         let mut handle = SandboxHandle {
             state: Arc::clone(&state),
@@ -230,11 +161,7 @@ impl SandboxHandle {
         let company = tokio::task::spawn_blocking(move || Company::generate(&spec, as_of))
             .await
             .map_err(|e| SandboxError::Generation(e.to_string()))?;
-        self.state
-            .companies
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(realm, Arc::new(RwLock::new(company)));
+        self.state.insert_company(realm, company);
         Ok(())
     }
 
@@ -315,12 +242,12 @@ impl SandboxHandle {
     }
 
     pub fn oauth_counters(&self) -> OAuthCounters {
-        *lock(&self.state.oauth_counters)
+        self.state.oauth_counts()
     }
 
     pub fn reset_counters(&self) {
         self.state.meter.reset();
-        *lock(&self.state.oauth_counters) = OAuthCounters::default();
+        self.state.oauth_counters(|c| *c = OAuthCounters::default());
     }
 
     pub fn faults(&self) -> Faults {
@@ -329,7 +256,7 @@ impl SandboxHandle {
 
     /// Switches fault injection at run time.
     pub fn set_faults(&self, faults: Faults) {
-        *self.state.faults.write().unwrap_or_else(|e| e.into_inner()) = faults;
+        self.state.set_faults(faults);
     }
 
     /// Connects `client_id` to `realm` as if the user had consented, returning its first tokens.
@@ -340,7 +267,7 @@ impl SandboxHandle {
         self.company(realm)?;
         let mut tokens = self.state.tokens();
         let mut rng = self.state.rng();
-        Ok(tokens.connect(client_id, realm, &self.state, &mut *rng, false).1)
+        Ok(tokens.connect(client_id, realm, self.state.token_terms(), &mut *rng, false).1)
     }
 
     /// Expires every access token issued so far (refresh tokens keep working).

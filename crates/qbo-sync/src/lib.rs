@@ -5,8 +5,11 @@
 //! and this crate adds the storage (`store`, forced-RLS tables of migration 0040), the queue
 //! (`jobs`) and sealing (`vault`). The API depends on this crate, never the other way.
 //!
-//! - [`connections`]: OAuth states (hashed, single use, expiring, bound to user, org and client),
-//!   connections with tokens sealed by the vault key ring, the realm routes webhooks use.
+//! - [`connections`]: the connection rows (status, `reconnect_needed`) and the realm routes
+//!   webhooks and the scheduler use.
+//! - [`sealing`]: a connection's tokens sealed by the vault key ring, bound to org and connection.
+//! - [`connect`]: the OAuth flow — states (hashed, single use, expiring, bound to user, org and
+//!   client), the callback proving the realm, the first sync queued — and disconnecting.
 //! - [`tokens`]: [`tokens::ConnectionTokens`], the database-backed `TokenProvider`: refresh
 //!   single-flight per connection (in process by a mutex, across processes by the connection
 //!   row's lock), the rotated refresh token stored before the new access token is used,
@@ -25,7 +28,9 @@
 //! per-realm [`jobs::Limit`] with `max_in_flight(1)`, enforced by the queue for all workers and
 //! processes. Inside that job a [`quickbooks::LocalRealmLimiter`] keeps to Intuit's windows
 //! (≤ 8/s, ≤ 450/min, ≤ 5 in flight by default), so the realm's traffic is bounded globally.
-//! The API process itself only calls the OAuth endpoints, and once per connect the company's
+//! Every request to a realm also passes the realm's circuit breaker (`quickbooks:<realm>` on
+//! `/v1/admin/health`), whose open state the workers share through Redis when `[redis]` is set
+//! ([`QuickBooks::sharing_breakers`]). The API process itself only calls the OAuth endpoints, and once per connect the company's
 //! `CompanyInfo` (proving the callback's realm is the one the tokens are for).
 //!
 //! # Reconnecting
@@ -35,11 +40,13 @@
 //! until the user connects the same company again, which revives it.
 
 pub mod config;
+pub mod connect;
 pub mod connections;
 pub mod engine;
 mod error;
 pub mod history;
 pub mod mirror;
+pub mod sealing;
 pub mod summary;
 pub mod sync_jobs;
 pub mod tokens;
@@ -49,9 +56,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quickbooks::{
-    ClientConfig, Endpoints, LocalRealmLimiter, OAuthClient, OAuthConfig, QboClient, RealmLimits,
-    RequestPolicy,
+    ClientConfig, Endpoints, LocalRealmLimiter, OAuthClient, OAuthConfig, QboClient, RealmBreakers,
+    RealmLimits, RequestPolicy,
 };
+use resilience::{Breakers, SharedOpenStates};
 use store::Db;
 use vault::KeyRing;
 
@@ -81,8 +89,20 @@ impl std::fmt::Debug for QuickBooks {
 }
 
 impl QuickBooks {
-    /// Builds the service; reads Intuit's discovery document when the config names one.
+    /// Builds the service; reads Intuit's discovery document when the config names one. Each
+    /// realm's circuit breaker is this process's alone.
     pub async fn new(config: QuickBooksConfig, db: Db, keys: KeyRing) -> SyncResult<QuickBooks> {
+        QuickBooks::sharing_breakers(config, db, keys, None).await
+    }
+
+    /// Like [`QuickBooks::new`], with the open state of each realm's circuit breaker shared by
+    /// every process through `shared` (Redis) when given.
+    pub async fn sharing_breakers(
+        config: QuickBooksConfig,
+        db: Db,
+        keys: KeyRing,
+        shared: Option<SharedOpenStates>,
+    ) -> SyncResult<QuickBooks> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(16)
             .build()
@@ -115,7 +135,9 @@ impl QuickBooks {
         };
         let client_config =
             ClientConfig { api_base: endpoints.api_base.clone(), policy, ..ClientConfig::default() };
-        let qbo = QboClient::new(http, client_config, Arc::new(LocalRealmLimiter::new(limits)));
+        let breakers = RealmBreakers::new(quickbooks::breakers::DEFAULT_BREAKER, Breakers::process(), shared);
+        let qbo =
+            QboClient::with_breakers(http, client_config, Arc::new(LocalRealmLimiter::new(limits)), breakers);
         Ok(QuickBooks { inner: Arc::new(Inner { db, keys, config, oauth, qbo }) })
     }
 

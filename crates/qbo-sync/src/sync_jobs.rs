@@ -90,6 +90,9 @@ impl Job for SyncJob {
             SyncError::Qbo(QboError::Throttled { .. }) => {
                 Err(JobError::retry_after(Duration::from_secs(60), error))
             }
+            SyncError::Qbo(QboError::CircuitOpen { retry_after }) => {
+                Err(JobError::retry_after(*retry_after, error))
+            }
             _ if transient => Err(JobError::retry(error)),
             _ => Err(JobError::fatal(error)),
         }

@@ -15,7 +15,8 @@ use secrecy::ExposeSecret;
 use store::{Actor, TenantTx};
 use uuid::Uuid;
 
-use crate::connections::{mark_reconnect_needed, open_tokens, store_tokens};
+use crate::connections::mark_reconnect_needed;
+use crate::sealing::{open_tokens, store_tokens};
 use crate::{QuickBooks, SyncError};
 
 /// Refresh this long before the access token expires.

@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::client::Payload;
 use crate::entity::{EntityKind, Record};
 use crate::error::QboError;
 use crate::fault::Fault;
+use crate::response::{Payload, unexpected};
 use crate::time::parse_datetime;
 
 pub const LOOKBACK_DAYS: i64 = 30;
@@ -65,10 +65,6 @@ struct Probe {
 struct ProbeMeta {
     #[serde(rename = "LastUpdatedTime")]
     last_updated_time: Option<String>,
-}
-
-fn unexpected(detail: impl Into<String>) -> QboError {
-    QboError::Unexpected { status: 200, detail: detail.into() }
 }
 
 /// The fault QuickBooks answers a `changedSince` beyond the look-back with ("Operation cdc with

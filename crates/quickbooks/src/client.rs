@@ -1,7 +1,9 @@
 //! The v3 API client. [`QboClient`] is shared by everything in a process (HTTP pool, limiter,
 //! policy); [`CompanyClient`] is one realm with its token provider, and has the calls.
 //!
-//! Every attempt: take a limiter permit, then the realm's current token, send with the attempt's
+//! Every attempt: pass the realm's circuit breaker when the client has breakers
+//! ([`RealmBreakers`]; refused at once while it is open), take a limiter permit, then the realm's
+//! current token, send with the attempt's
 //! timeout, read the whole body, release the permit, and classify the answer:
 //! - success (2xx without a fault) → done;
 //! - throttle (429, or a fault 3001 `ThrottleExceeded` in any status, JSON or XML) → tell the
@@ -20,20 +22,22 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::{StatusCode, Url, header};
+use resilience::{Idempotency, Retryability};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
+use crate::breakers::RealmBreakers;
 use crate::cdc::{self, CdcResponse};
 use crate::endpoints::PRODUCTION_API_BASE;
 use crate::entity::{EntityKind, Record};
 use crate::error::QboError;
 use crate::fault::{self, Fault, FaultKind};
 use crate::limiter::RealmLimiter;
-use crate::paging::QueryPage;
 use crate::policy::RequestPolicy;
 use crate::query::Query;
 use crate::realm::RealmId;
-use crate::time::{format_datetime, parse_datetime};
+use crate::response::{Payload, QueryPage};
+use crate::time::format_datetime;
 use crate::tokens::{AccessToken, TokenProvider};
 
 /// Intuit ignores minor versions below 75 since August 2025; 75 is the floor and the default.
@@ -61,6 +65,7 @@ struct Shared {
     http: reqwest::Client,
     config: ClientConfig,
     limiter: Arc<dyn RealmLimiter>,
+    breakers: Option<RealmBreakers>,
     calls: AtomicU64,
 }
 
@@ -73,7 +78,26 @@ pub struct QboClient {
 impl QboClient {
     /// `limiter` admits every attempt to a realm; pass the global one in production.
     pub fn new(http: reqwest::Client, config: ClientConfig, limiter: Arc<dyn RealmLimiter>) -> QboClient {
-        QboClient { shared: Arc::new(Shared { http, config, limiter, calls: AtomicU64::new(0) }) }
+        QboClient::build(http, config, limiter, None)
+    }
+
+    /// Like [`QboClient::new`], with every request also passing its realm's circuit breaker.
+    pub fn with_breakers(
+        http: reqwest::Client,
+        config: ClientConfig,
+        limiter: Arc<dyn RealmLimiter>,
+        breakers: RealmBreakers,
+    ) -> QboClient {
+        QboClient::build(http, config, limiter, Some(breakers))
+    }
+
+    fn build(
+        http: reqwest::Client,
+        config: ClientConfig,
+        limiter: Arc<dyn RealmLimiter>,
+        breakers: Option<RealmBreakers>,
+    ) -> QboClient {
+        QboClient { shared: Arc::new(Shared { http, config, limiter, breakers, calls: AtomicU64::new(0) }) }
     }
 
     /// A client for one company, with the provider of its tokens.
@@ -94,14 +118,6 @@ pub struct CompanyClient {
     realm: RealmId,
     tokens: Arc<dyn TokenProvider>,
     calls: Arc<AtomicU64>,
-}
-
-/// A successful answer: its top-level fields (unparsed) and server time.
-pub(crate) struct Payload {
-    pub fields: BTreeMap<String, Box<RawValue>>,
-    pub time: Option<DateTime<Utc>>,
-    /// Body size in bytes.
-    pub size: usize,
 }
 
 enum Call<'a> {
@@ -137,15 +153,6 @@ async fn off_the_runtime<T: Send + 'static>(size: usize, decode: impl FnOnce() -
 
 fn snippet(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned()
-}
-
-fn server_time(fields: &BTreeMap<String, Box<RawValue>>) -> Option<DateTime<Utc>> {
-    let raw = fields.get("time")?;
-    match serde_json::from_str::<serde_json::Value>(raw.get()).ok()? {
-        serde_json::Value::String(text) => parse_datetime(&text),
-        serde_json::Value::Number(millis) => DateTime::from_timestamp_millis(millis.as_i64()?),
-        _ => None,
-    }
 }
 
 /// What a fault means for the retry loop.
@@ -248,9 +255,20 @@ impl CompanyClient {
     async fn call(&self, call: Call<'_>) -> Result<Payload, QboError> {
         let shared = &self.client.shared;
         let policy = &shared.config.policy;
+        let (throttle_retries, server_error_retries) =
+            (policy.throttle_retries(), policy.server_error_retries());
         let deadline = Instant::now() + policy.deadline;
         let (mut throttles, mut failures, mut refreshed) = (0u32, 0u32, false);
         loop {
+            let breaker = match &shared.breakers {
+                Some(breakers) => Some(
+                    breakers
+                        .admit(&self.realm)
+                        .await
+                        .map_err(|retry_after| QboError::CircuitOpen { retry_after })?,
+                ),
+                None => None,
+            };
             let permit = shared.limiter.acquire(&self.realm, deadline).await?;
             // Taken after the limiter's wait, so the token is as fresh as it can be when sent.
             let token = tokio::time::timeout_at(deadline, self.tokens.access_token(&self.realm))
@@ -261,6 +279,13 @@ impl CompanyClient {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let attempt = self.attempt(&call, &token, attempt_deadline).await;
             drop(permit);
+            if let Some(breaker) = breaker {
+                // Only a failing service counts; a throttle or a fault is Intuit answering.
+                match attempt {
+                    Attempt::ServerError(_) => breaker.failure().await,
+                    _ => breaker.success(),
+                }
+            }
             let wait = match attempt {
                 Attempt::Done(payload) => return Ok(payload),
                 Attempt::Failed(error) => return Err(error),
@@ -276,10 +301,13 @@ impl CompanyClient {
                 }
                 Attempt::Throttled(retry_after) => {
                     throttles += 1;
-                    let pause = policy.throttle_delay(retry_after);
+                    let class = Retryability::Rejected { retry_after };
+                    // The whole realm pauses, even when this call gives up.
+                    let pause = throttle_retries.delay(throttles, class).unwrap_or(policy.throttle_pause);
                     shared.limiter.throttled(&self.realm, pause);
                     tracing::debug!(realm = %self.realm, pause_ms = pause.as_millis() as u64, "quickbooks throttled");
-                    if throttles > policy.max_throttle_retries || Instant::now() + pause > deadline {
+                    let allowed = throttle_retries.permits(throttles, Idempotency::Idempotent, class);
+                    if allowed.is_err() || Instant::now() + pause > deadline {
                         return Err(QboError::Throttled { attempts: throttles });
                     }
                     pause
@@ -289,12 +317,12 @@ impl CompanyClient {
                     if Instant::now() >= deadline {
                         return Err(QboError::DeadlineExceeded);
                     }
-                    let pause = policy.server_error_delay(failures);
+                    let class = Retryability::Unknown { retry_after: None };
                     tracing::debug!(realm = %self.realm, attempt = failures, error = %detail, "quickbooks unavailable");
-                    if failures > policy.max_server_retries || Instant::now() + pause > deadline {
-                        return Err(QboError::Unavailable { attempts: failures, last: detail });
+                    match server_error_retries.decide(failures, Idempotency::Idempotent, class) {
+                        Ok(pause) if Instant::now() + pause <= deadline => pause,
+                        _ => return Err(QboError::Unavailable { attempts: failures, last: detail }),
                     }
-                    pause
                 }
             };
             tokio::time::sleep(wait).await;
@@ -329,12 +357,7 @@ impl CompanyClient {
         let status = response.status();
         let intuit_tid =
             response.headers().get("intuit_tid").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = resilience::retry_after(response.headers());
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => return Attempt::ServerError(format!("reading the body: {error}")),
@@ -361,8 +384,7 @@ impl CompanyClient {
             })
             .await;
             if let Some(fields) = fields.filter(|f| !f.keys().any(|k| k.eq_ignore_ascii_case("fault"))) {
-                let time = server_time(&fields);
-                return Attempt::Done(Payload { fields, time, size: body_size });
+                return Attempt::Done(Payload::new(fields, body_size));
             }
         }
         match fault::parse(&body) {

@@ -30,6 +30,10 @@ pub enum QboError {
     DeadlineExceeded,
     #[error(transparent)]
     Limiter(#[from] LimiterError),
+    /// The realm's circuit breaker is open (Intuit kept failing for it, in this or another
+    /// worker): not called; calls are allowed again after `retry_after`.
+    #[error("QuickBooks keeps failing for this company; not calling it for {} s", retry_after.as_secs())]
+    CircuitOpen { retry_after: std::time::Duration },
     /// A non-fault answer the client does not understand (unexpected status or body).
     #[error("unexpected QuickBooks response (HTTP {status}): {detail}")]
     Unexpected { status: u16, detail: String },
@@ -44,7 +48,10 @@ impl QboError {
     /// Worth running again later (a job retry), as opposed to needing a fix or a reconnect.
     pub fn is_transient(&self) -> bool {
         match self {
-            QboError::Throttled { .. } | QboError::Unavailable { .. } | QboError::DeadlineExceeded => true,
+            QboError::Throttled { .. }
+            | QboError::Unavailable { .. }
+            | QboError::DeadlineExceeded
+            | QboError::CircuitOpen { .. } => true,
             QboError::Limiter(e) => matches!(e, LimiterError::Deadline),
             QboError::Token(e) => !e.needs_reconnect(),
             QboError::Fault { fault, .. } => fault.kind() == FaultKind::System,

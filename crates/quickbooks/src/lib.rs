@@ -8,8 +8,11 @@
 //!   and [`MemoryTokenStore`], an in-process one.
 //! - [`limiter`]: the [`RealmLimiter`] hook every request passes through, and
 //!   [`LocalRealmLimiter`], an in-process implementation of Intuit's per-realm limits.
+//! - [`breakers`]: [`RealmBreakers`], a circuit breaker per realm (opt-in), shown on the health
+//!   page and shared by every worker through Redis.
 //! - [`client`]: [`QboClient`] / [`CompanyClient`]: deadlines, retries and backoff as Intuit
-//!   asks ([`RequestPolicy`]), one refresh on 401, faults parsed into [`QboError`].
+//!   asks ([`RequestPolicy`], decided by the resilience kit's retry policies), one refresh on
+//!   401, faults parsed into [`QboError`].
 //! - [`query`], [`paging`], [`cdc`]: the query-language builder, full reads by STARTPOSITION
 //!   paging with resumable positions, and Change Data Capture with tombstones and the server
 //!   `time` watermark.
@@ -40,6 +43,7 @@
 //!    mark the connection; anything else (a [`QboError::Fault`]) → record `fault.summary()`.
 //!    [`CompanyClient::api_calls`] is the "API calls used" of a sync run.
 
+pub mod breakers;
 pub mod cdc;
 pub mod client;
 pub mod endpoints;
@@ -52,10 +56,12 @@ pub mod paging;
 pub mod policy;
 pub mod query;
 mod realm;
+mod response;
 mod time;
 pub mod tokens;
 pub mod webhook;
 
+pub use breakers::RealmBreakers;
 pub use cdc::{CdcResponse, EntityChanges, Tombstone};
 pub use client::{ClientConfig, CompanyClient, QboClient};
 pub use endpoints::{DiscoveryDocument, Endpoints};
@@ -64,9 +70,10 @@ pub use error::QboError;
 pub use fault::{Fault, FaultError, FaultKind};
 pub use limiter::{LimiterError, LimiterPermit, LocalRealmLimiter, RealmLimiter, RealmLimits};
 pub use oauth::{OAuthClient, OAuthConfig, OAuthError, Scope, TokenSet};
-pub use paging::{EntityPager, QueryPage};
+pub use paging::EntityPager;
 pub use policy::RequestPolicy;
 pub use query::{Query, Value};
 pub use realm::{InvalidRealmId, RealmId};
+pub use response::QueryPage;
 pub use time::parse_datetime;
 pub use tokens::{AccessToken, MemoryTokenStore, TokenError, TokenProvider};

@@ -13,69 +13,11 @@
 
 use std::collections::HashSet;
 
-use crate::client::{CompanyClient, Payload};
-use crate::entity::{EntityKind, Record};
+use crate::client::CompanyClient;
+use crate::entity::EntityKind;
 use crate::error::QboError;
 use crate::query::{MAX_RESULTS, Query};
-
-/// One page of a query.
-#[derive(Debug)]
-pub struct QueryPage {
-    pub kind: EntityKind,
-    pub records: Vec<Record>,
-    /// The (1-based) position asked for.
-    pub start_position: u64,
-    /// How many were asked for; a shorter page is the last.
-    pub requested: u32,
-    /// The server's clock when it answered.
-    pub time: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-fn unexpected(detail: impl Into<String>) -> QboError {
-    QboError::Unexpected { status: 200, detail: detail.into() }
-}
-
-impl QueryPage {
-    pub fn is_last(&self) -> bool {
-        self.records.len() < self.requested as usize
-    }
-
-    pub(crate) fn from_payload(query: &Query, mut payload: Payload) -> Result<QueryPage, QboError> {
-        let kind = query.kind();
-        let response =
-            payload.fields.remove("QueryResponse").ok_or_else(|| unexpected("no QueryResponse"))?;
-        let mut sections: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
-            serde_json::from_str(response.get()).map_err(|e| unexpected(format!("QueryResponse: {e}")))?;
-        let key = sections.keys().find(|k| k.eq_ignore_ascii_case(kind.name())).cloned();
-        let raws: Vec<Box<serde_json::value::RawValue>> = match key.and_then(|k| sections.remove(&k)) {
-            Some(list) => {
-                serde_json::from_str(list.get()).map_err(|e| unexpected(format!("{}: {e}", kind.name())))?
-            }
-            None => Vec::new(),
-        };
-        let records = raws.into_iter().map(|raw| Record::parse(kind, raw)).collect::<Result<Vec<_>, _>>()?;
-        Ok(QueryPage {
-            kind,
-            records,
-            start_position: query.requested_start(),
-            requested: query.requested_max(),
-            time: payload.time,
-        })
-    }
-
-    pub(crate) fn count_from_payload(mut payload: Payload) -> Result<u64, QboError> {
-        #[derive(serde::Deserialize)]
-        struct Count {
-            #[serde(rename = "totalCount")]
-            total_count: Option<u64>,
-        }
-        let response =
-            payload.fields.remove("QueryResponse").ok_or_else(|| unexpected("no QueryResponse"))?;
-        let count: Count =
-            serde_json::from_str(response.get()).map_err(|e| unexpected(format!("totalCount: {e}")))?;
-        Ok(count.total_count.unwrap_or(0))
-    }
-}
+use crate::response::QueryPage;
 
 /// Pages through every entity of one kind (see the module doc).
 #[derive(Clone, Debug)]

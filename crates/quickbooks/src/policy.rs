@@ -2,10 +2,14 @@
 //! 60 seconds before retrying — not trusting `Retry-After`, but honouring it when it asks for
 //! longer; on 5xx and broken connections back off exponentially; every attempt and every call
 //! has a deadline (Intuit itself kills calls running over 120 s).
+//!
+//! The knobs are Intuit's; the decisions (how many retries, how long apart) are the resilience
+//! kit's: [`RequestPolicy::throttle_retries`] and [`RequestPolicy::server_error_retries`] are the
+//! two [`RetryPolicy`]s the client asks, each with its own budget.
 
 use std::time::Duration;
 
-use rand::Rng;
+use resilience::{Backoff, Jitter, RetryAfter, RetryPolicy};
 
 #[derive(Clone, Debug)]
 pub struct RequestPolicy {
@@ -37,20 +41,31 @@ impl Default for RequestPolicy {
 }
 
 impl RequestPolicy {
-    /// The wait before retry `attempt` (1-based) after a 5xx: exponential with "equal jitter"
-    /// (half fixed, half random), so retries spread out but never collapse to zero.
-    pub fn server_error_delay(&self, attempt: u32) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(16);
-        let full = self.server_error_base.saturating_mul(1 << exponent).min(self.server_error_cap);
-        let half = full / 2;
-        half + half.mul_f64(rand::rng().random::<f64>())
+    /// Retries after a throttle: the policy's pause (or a longer `Retry-After`) plus up to 10 %
+    /// jitter so that a realm's workers do not all return in the same instant;
+    /// `max_throttle_retries` of them.
+    pub fn throttle_retries(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_throttle_retries.saturating_add(1),
+            backoff: Backoff::exponential(self.throttle_pause, self.throttle_pause)
+                .with_jitter(Jitter::Above { percent: 10 }),
+            retry_after: RetryAfter::Floor,
+            // However long Intuit asks for: only the call's deadline ends the waiting.
+            max_retry_after: Duration::MAX,
+        }
     }
 
-    /// The wait after a throttle: the policy's pause (or a longer `Retry-After`) plus up to 10 %
-    /// jitter so that a realm's workers do not all return in the same instant.
-    pub fn throttle_delay(&self, retry_after: Option<Duration>) -> Duration {
-        let base = retry_after.map_or(self.throttle_pause, |r| r.max(self.throttle_pause));
-        base + base.mul_f64(rand::rng().random::<f64>() * 0.1)
+    /// Retries after a 5xx or a broken connection: exponential with "equal jitter" (half fixed,
+    /// half random), so retries spread out but never collapse to zero; `max_server_retries` of
+    /// them.
+    pub fn server_error_retries(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_server_retries.saturating_add(1),
+            backoff: Backoff::exponential(self.server_error_base, self.server_error_cap)
+                .with_jitter(Jitter::Equal),
+            retry_after: RetryAfter::Replaces,
+            max_retry_after: Duration::MAX,
+        }
     }
 }
 
@@ -58,17 +73,36 @@ impl RequestPolicy {
 mod tests {
     use super::*;
 
+    use resilience::{GiveUp, Idempotency, Retryability};
+
     #[test]
     fn backoff_grows_to_its_cap_and_throttles_wait_at_least_the_pause() {
         let policy = RequestPolicy::default();
+        let server = policy.server_error_retries();
+        let failed = Retryability::Unknown { retry_after: None };
         for attempt in 1..=10 {
-            let delay = policy.server_error_delay(attempt);
+            let delay = server.delay(attempt, failed).unwrap();
             let full = (Duration::from_secs(1) * 2u32.pow(attempt - 1)).min(Duration::from_secs(30));
             assert!(delay >= full / 2 && delay <= full, "attempt {attempt}: {delay:?}");
         }
-        let throttle = policy.throttle_delay(None);
+        let throttles = policy.throttle_retries();
+        let throttled =
+            |after: Option<u64>| Retryability::Rejected { retry_after: after.map(Duration::from_secs) };
+        let throttle = throttles.delay(1, throttled(None)).unwrap();
         assert!(throttle >= Duration::from_secs(60) && throttle <= Duration::from_secs(66));
-        assert!(policy.throttle_delay(Some(Duration::from_secs(1))) >= Duration::from_secs(60));
-        assert!(policy.throttle_delay(Some(Duration::from_secs(120))) >= Duration::from_secs(120));
+        assert!(throttles.delay(1, throttled(Some(1))).unwrap() >= Duration::from_secs(60));
+        assert!(throttles.delay(1, throttled(Some(120))).unwrap() >= Duration::from_secs(120));
+    }
+
+    #[test]
+    fn each_kind_of_failure_has_its_own_number_of_retries() {
+        let policy = RequestPolicy::default();
+        let (throttles, server) = (policy.throttle_retries(), policy.server_error_retries());
+        let throttled = Retryability::Rejected { retry_after: None };
+        let failed = Retryability::Unknown { retry_after: None };
+        assert!(throttles.permits(3, Idempotency::Idempotent, throttled).is_ok());
+        assert_eq!(throttles.permits(4, Idempotency::Idempotent, throttled), Err(GiveUp::AttemptsExhausted));
+        assert!(server.permits(4, Idempotency::Idempotent, failed).is_ok());
+        assert_eq!(server.permits(5, Idempotency::Idempotent, failed), Err(GiveUp::AttemptsExhausted));
     }
 }

@@ -3,7 +3,8 @@
 //! The delay before retry `n` (1 = the first retry) grows as `base × factor^(n-1)`, capped at
 //! `max`, then jittered so that clients failing together do not retry together: `Full` draws from
 //! `[0, ceiling]` (best spread, for calls to a shared service), `Equal` from
-//! `[ceiling/2, ceiling]` (never retries almost at once, for queued jobs).
+//! `[ceiling/2, ceiling]` (never retries almost at once, for queued jobs), `Above` from
+//! `[ceiling, ceiling + percent]` (never earlier than the ceiling: a pause a server asked for).
 
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ pub enum Jitter {
     Full,
     /// Uniform in `[ceiling / 2, ceiling]`.
     Equal,
+    /// Uniform in `[ceiling, ceiling × (1 + percent / 100)]`.
+    Above { percent: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,11 +62,23 @@ impl Backoff {
 
     /// [`Backoff::delay`] with a given random source (deterministic tests).
     pub fn delay_with<R: Rng + ?Sized>(&self, retry: u32, rng: &mut R) -> Duration {
-        let ceiling = self.ceiling(retry);
+        self.jittered_with(self.ceiling(retry), rng)
+    }
+
+    /// `ceiling` spread by this backoff's jitter (for a ceiling that is not this backoff's own,
+    /// such as a server's `Retry-After`).
+    pub fn jittered(&self, ceiling: Duration) -> Duration {
+        self.jittered_with(ceiling, &mut rand::rng())
+    }
+
+    fn jittered_with<R: Rng + ?Sized>(&self, ceiling: Duration, rng: &mut R) -> Duration {
         match self.jitter {
             Jitter::None => ceiling,
             Jitter::Full => ceiling.mul_f64(rng.random_range(0.0..=1.0)),
             Jitter::Equal => ceiling / 2 + (ceiling / 2).mul_f64(rng.random_range(0.0..=1.0)),
+            Jitter::Above { percent } => {
+                ceiling + ceiling.mul_f64(f64::from(percent) / 100.0 * rng.random_range(0.0..=1.0))
+            }
         }
     }
 }
@@ -85,12 +100,15 @@ mod tests {
     fn jitter_stays_within_its_range() {
         let full = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60));
         let equal = full.with_jitter(Jitter::Equal);
+        let above = full.with_jitter(Jitter::Above { percent: 10 });
         let mut rng = rand::rng();
         for n in 1..12 {
             let ceiling = full.ceiling(n);
             let f = full.delay_with(n, &mut rng);
             let e = equal.delay_with(n, &mut rng);
+            let a = above.delay_with(n, &mut rng);
             assert!(f <= ceiling, "full jitter {f:?} above {ceiling:?}");
+            assert!(a >= ceiling && a <= ceiling.mul_f64(1.1), "jitter above {a:?} outside its range");
             assert!(
                 e >= ceiling / 2 && e <= ceiling,
                 "equal jitter {e:?} outside [{:?}, {ceiling:?}]",

@@ -6,7 +6,8 @@
 //!   queue for its retries.
 //! - [`retry`]: [`RetryPolicy`] runs an operation again only when that is safe: the error's
 //!   [`Retryability`] (was the request sent? did the server refuse it before acting?) against
-//!   the operation's [`Idempotency`]; `Retry-After` wins over the computed backoff.
+//!   the operation's [`Idempotency`]; a server's `Retry-After` ([`retry_after`]) replaces the
+//!   computed backoff or is a floor under it ([`RetryAfter`]).
 //! - [`breaker`]: [`CircuitBreaker`] (failure rate over a sliding window with a minimum of calls,
 //!   open for a while, then half-open probes), its state exported as a metric and readable as a
 //!   [`BreakerSnapshot`] from a [`Breakers`] registry for the health page.
@@ -15,7 +16,8 @@
 //!   [`DistributedLimiter`], which uses Redis and falls back to PostgreSQL or the local limiter
 //!   when Redis is absent or down, so no call fails because Redis does.
 //! - [`shared_breaker`]: [`SharedBreaker`], a [`CircuitBreaker`] whose open state every process
-//!   sees through Redis (one worker finding a dependency down stops them all).
+//!   sees through Redis (one worker finding a dependency down stops them all); one key per
+//!   breaker ([`SharedOpenState`]), or many keys on one connection ([`SharedOpenStates`]).
 //!
 //! A typical client wraps each call as: limiter → breaker → the request, inside a retry policy:
 //! ```ignore
@@ -42,8 +44,12 @@ pub use breaker::{
 pub use limiter::{
     Decision, DistributedLimiter, LimitBackend, LimiterError, LocalLimiter, PgLimiter, Quota, RedisLimiter,
 };
-pub use retry::{Classify, GiveUp, Idempotency, RetryError, RetryPolicy, Retryability};
-pub use shared_breaker::{SharedBreaker, SharedOpenState, SharedPermit};
+/// The error of the constructors that take a Redis URL.
+pub use redis::RedisError;
+pub use retry::{
+    Classify, GiveUp, Idempotency, RetryAfter, RetryError, RetryPolicy, Retryability, retry_after,
+};
+pub use shared_breaker::{SharedBreaker, SharedOpenState, SharedOpenStates, SharedPermit};
 
 /// A connection to the Redis at `url`, made on first use (a Redis that is down now is not an
 /// error here), giving up on connecting or answering after `timeout` with one retry.

@@ -14,9 +14,14 @@
 //! | `Unknown` | retry | **give up** (the first call may have worked: reconcile instead) |
 //! | `Permanent` | give up | give up |
 //!
-//! Delays come from the policy's [`Backoff`], except that a server's `Retry-After` wins; one
+//! Delays come from the policy's [`Backoff`], and a server's `Retry-After` (read from the
+//! response by [`retry_after`]) either replaces it or is a floor under it ([`RetryAfter`]); one
 //! longer than `max_retry_after` ends the retries at once (returning the error with that hint)
 //! rather than parking the caller for minutes.
+//!
+//! Callers with their own loop (a token refresh between attempts, a limiter told about each
+//! pause, a deadline) ask [`RetryPolicy::decide`] — or its two halves, [`RetryPolicy::permits`]
+//! and [`RetryPolicy::delay`] — instead of [`RetryPolicy::run`].
 
 use std::fmt;
 use std::future::Future;
@@ -89,15 +94,39 @@ pub trait Classify {
     fn retryability(&self) -> Retryability;
 }
 
-/// Parses a `Retry-After` value: delay-seconds (`"120"`) or an HTTP-date
+/// Parses a `Retry-After` value: delay-seconds (`"120"`, fractions accepted) or an HTTP-date
 /// (`"Wed, 21 Oct 2015 07:28:00 GMT"`, taken relative to `now`; a date in the past means 0).
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
     }
     let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The wait a response asks for: `retry-after-ms`, `x-ms-retry-after-ms` (Azure), then
+/// `Retry-After` (seconds or an HTTP-date) — the order azure-core uses.
+pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) =
+            text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0 && v.is_finite())
+        {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    parse_retry_after(text("retry-after")?, Utc::now())
+}
+
+/// How a server's `Retry-After` combines with the policy's backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// The server's wait replaces the backoff, exactly.
+    Replaces,
+    /// The server's wait is a floor under the backoff's ceiling: the longer of the two, spread
+    /// by the backoff's jitter (QuickBooks: at least the throttle pause, longer when asked).
+    Floor,
 }
 
 /// Why a [`RetryPolicy`] stopped.
@@ -147,6 +176,7 @@ pub struct RetryPolicy {
     /// Attempts in all, the first included.
     pub max_attempts: u32,
     pub backoff: Backoff,
+    pub retry_after: RetryAfter,
     /// The longest `Retry-After` honoured by waiting.
     pub max_retry_after: Duration,
 }
@@ -159,6 +189,7 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             backoff: Backoff::exponential(Duration::from_millis(200), Duration::from_secs(10))
                 .with_jitter(Jitter::Full),
+            retry_after: RetryAfter::Replaces,
             max_retry_after: Duration::from_secs(60),
         }
     }
@@ -172,20 +203,39 @@ impl RetryPolicy {
         idempotency: Idempotency,
         class: Retryability,
     ) -> Result<Duration, GiveUp> {
+        self.permits(attempts, idempotency, class)?;
+        self.delay(attempts, class)
+    }
+
+    /// Whether another attempt is allowed after `attempts` ended in a failure of `class`,
+    /// whatever the wait.
+    pub fn permits(
+        &self,
+        attempts: u32,
+        idempotency: Idempotency,
+        class: Retryability,
+    ) -> Result<(), GiveUp> {
         match class {
-            Retryability::Permanent => return Err(GiveUp::Permanent),
+            Retryability::Permanent => Err(GiveUp::Permanent),
             Retryability::Unknown { .. } if idempotency == Idempotency::NotIdempotent => {
-                return Err(GiveUp::NotIdempotent);
+                Err(GiveUp::NotIdempotent)
             }
-            _ => {}
+            _ if attempts >= self.max_attempts => Err(GiveUp::AttemptsExhausted),
+            _ => Ok(()),
         }
-        if attempts >= self.max_attempts {
-            return Err(GiveUp::AttemptsExhausted);
-        }
-        match class.retry_after() {
-            Some(wait) if wait > self.max_retry_after => Err(GiveUp::RetryAfterTooLong(wait)),
-            Some(wait) => Ok(wait),
-            None => Ok(self.backoff.delay(attempts)),
+    }
+
+    /// The wait before retry `attempt` (1-based) after a failure of `class`: the backoff, and the
+    /// server's `Retry-After` as [`RetryPolicy::retry_after`] says; a `Retry-After` longer than
+    /// `max_retry_after` gives up.
+    pub fn delay(&self, attempt: u32, class: Retryability) -> Result<Duration, GiveUp> {
+        match (class.retry_after(), self.retry_after) {
+            (Some(wait), _) if wait > self.max_retry_after => Err(GiveUp::RetryAfterTooLong(wait)),
+            (Some(wait), RetryAfter::Replaces) => Ok(wait),
+            (Some(wait), RetryAfter::Floor) => {
+                Ok(self.backoff.jittered(wait.max(self.backoff.ceiling(attempt))))
+            }
+            (None, _) => Ok(self.backoff.delay(attempt)),
         }
     }
 
@@ -233,6 +283,7 @@ mod tests {
             max_attempts: 3,
             backoff: Backoff::exponential(Duration::from_millis(100), Duration::from_secs(1))
                 .with_jitter(Jitter::None),
+            retry_after: RetryAfter::Replaces,
             max_retry_after: Duration::from_secs(60),
         }
     }
@@ -279,6 +330,38 @@ mod tests {
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1_500)));
+    }
+
+    #[test]
+    fn retry_after_headers_prefer_milliseconds() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", http::HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert("x-ms-retry-after-ms", http::HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+        headers.insert("retry-after-ms", http::HeaderValue::from_static("40"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(40)));
+    }
+
+    #[test]
+    fn a_floor_retry_after_waits_the_longer_of_it_and_the_backoff() {
+        let pause = Duration::from_secs(60);
+        let p = RetryPolicy {
+            backoff: Backoff::exponential(pause, pause).with_jitter(Jitter::Above { percent: 10 }),
+            retry_after: RetryAfter::Floor,
+            max_retry_after: Duration::MAX,
+            ..policy()
+        };
+        let asked = |s| Retryability::Rejected { retry_after: Some(Duration::from_secs(s)) };
+        let within = |d: Duration, floor: Duration| d >= floor && d <= floor.mul_f64(1.1);
+        assert!(within(p.delay(1, Retryability::Rejected { retry_after: None }).unwrap(), pause));
+        assert!(
+            within(p.delay(1, asked(1)).unwrap(), pause),
+            "a shorter Retry-After does not shorten the pause"
+        );
+        assert!(within(p.delay(1, asked(120)).unwrap(), Duration::from_secs(120)));
     }
 
     #[test]

@@ -65,13 +65,11 @@ impl SharedOpenState {
         timeout: Duration,
         fresh_for: Duration,
     ) -> Result<SharedOpenState, redis::RedisError> {
-        Ok(SharedOpenState {
-            conn: crate::lazy_redis(url, timeout)?,
-            key: key.into(),
-            timeout,
-            fresh_for,
-            seen: Arc::new(Mutex::new(Seen::default())),
-        })
+        Ok(SharedOpenState::on(crate::lazy_redis(url, timeout)?, key.into(), timeout, fresh_for))
+    }
+
+    fn on(conn: ConnectionManager, key: String, timeout: Duration, fresh_for: Duration) -> SharedOpenState {
+        SharedOpenState { conn, key, timeout, fresh_for, seen: Arc::new(Mutex::new(Seen::default())) }
     }
 
     /// How long the breaker stays open by some process's decision, if it is open.
@@ -127,6 +125,46 @@ impl SharedOpenState {
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
         // Two plain fields: a panic elsewhere cannot leave them inconsistent.
         self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The open states of many breakers on one Redis connection, for a client with a breaker per
+/// key (QuickBooks has one per company): the breaker called `name` keeps its state under
+/// `<key_prefix><name>:breaker-open`.
+#[derive(Clone)]
+pub struct SharedOpenStates {
+    conn: ConnectionManager,
+    key_prefix: String,
+    timeout: Duration,
+    fresh_for: Duration,
+}
+
+impl std::fmt::Debug for SharedOpenStates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedOpenStates").field("key_prefix", &self.key_prefix).finish_non_exhaustive()
+    }
+}
+
+impl SharedOpenStates {
+    /// As [`SharedOpenState::new`], for every breaker whose key starts with `key_prefix`.
+    pub fn new(
+        url: &str,
+        key_prefix: impl Into<String>,
+        timeout: Duration,
+        fresh_for: Duration,
+    ) -> Result<SharedOpenStates, redis::RedisError> {
+        Ok(SharedOpenStates {
+            conn: crate::lazy_redis(url, timeout)?,
+            key_prefix: key_prefix.into(),
+            timeout,
+            fresh_for,
+        })
+    }
+
+    /// The open state of the breaker called `name`.
+    pub fn state(&self, name: &str) -> SharedOpenState {
+        let key = format!("{}{name}:breaker-open", self.key_prefix);
+        SharedOpenState::on(self.conn.clone(), key, self.timeout, self.fresh_for)
     }
 }
 

@@ -110,7 +110,7 @@ async fn connect(
     // The client first: another tenant's client is 404 whether or not QuickBooks is configured.
     qbo_sync::connections::for_client(&mut tx, id).await?;
     let qb = service(&state)?;
-    let link = qbo_sync::connections::start_connect(qb, &mut tx, id, caller.user_id()).await?;
+    let link = qbo_sync::connect::start_connect(qb, &mut tx, id, caller.user_id()).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -140,7 +140,7 @@ async fn callback(
     let state_param = q.state.ok_or_else(|| missing("state"))?;
     let code = q.code.ok_or_else(|| missing("code"))?;
     let realm = q.realm_id.ok_or_else(|| missing("realmId"))?;
-    let (_, connection) = qbo_sync::connections::complete_connect(qb, &state_param, &code, &realm).await?;
+    let (_, connection) = qbo_sync::connect::complete_connect(qb, &state_param, &code, &realm).await?;
     match &qb.config().after_connect_url {
         Some(page) => {
             let separator = if page.contains('?') { '&' } else { '?' };
@@ -163,7 +163,7 @@ async fn disconnect(
     let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
     qbo_sync::connections::require_for_client(&mut tx, id).await?;
     let qb = service(&state)?;
-    let done = qbo_sync::connections::disconnect(qb, &mut tx, id).await?;
+    let done = qbo_sync::connect::disconnect(qb, &mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(DisconnectResponse { connection: connection_response(done.connection), revoked: done.revoked }))
 }

@@ -845,13 +845,13 @@ pub(crate) async fn populate(app: &TestApp, t: &Tenant, client: &str) -> (String
     let mut links = Vec::new();
     for _ in 0..2 {
         let mut tx = TenantTx::begin(&app.db, org, Actor::system()).await.unwrap();
-        links.push(qbo_sync::connections::start_connect(&qb, &mut tx, client_id, user).await.unwrap());
+        links.push(qbo_sync::connect::start_connect(&qb, &mut tx, client_id, user).await.unwrap());
         tx.commit().await.unwrap();
     }
     let callback = reqwest::Url::parse(&consent(&links[0].authorization_url).await).unwrap();
     let param = |name: &str| callback.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
     let (_, connection) =
-        qbo_sync::connections::complete_connect(&qb, &param("state"), &param("code"), &param("realmId"))
+        qbo_sync::connect::complete_connect(&qb, &param("state"), &param("code"), &param("realmId"))
             .await
             .unwrap();
     let mut tx = TenantTx::begin(&app.db, org, Actor::system()).await.unwrap();

@@ -301,7 +301,7 @@ pub async fn connect_quickbooks(
     use qbo_sync::connections;
     let mut tx = TenantTx::begin(qb.db(), creds.organization, Actor::user(creds.owner)).await?;
     if connections::for_client(&mut tx, client).await?.is_some_and(|c| c.status == "connected") {
-        connections::disconnect(qb, &mut tx, client).await?;
+        qbo_sync::connect::disconnect(qb, &mut tx, client).await?;
         tx.commit().await?;
     }
     let connection = super::qbo_sandbox::connect(qb, creds.organization, creds.owner, client).await?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use domain::{ClientId, OrganizationId, UserId};
 use qbo_sandbox::{CompanySpec, Faults, Sandbox, SandboxConfig};
-use qbo_sync::connections::{self, Connection};
+use qbo_sync::connections::Connection;
 use store::{Actor, TenantTx};
 
 use crate::cli::QboSandboxArgs;
@@ -94,7 +94,7 @@ pub async fn connect(
     client: ClientId,
 ) -> anyhow::Result<Connection> {
     let mut tx = TenantTx::begin(qb.db(), org, Actor::user(user)).await?;
-    let link = connections::start_connect(qb, &mut tx, client, user).await?;
+    let link = qbo_sync::connect::start_connect(qb, &mut tx, client, user).await?;
     tx.commit().await?;
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let consent = browser.get(&link.authorization_url).send().await?;
@@ -112,6 +112,7 @@ pub async fn connect(
             .with_context(|| format!("the callback has no {name}"))
     };
     let (_, connection) =
-        connections::complete_connect(qb, &param("state")?, &param("code")?, &param("realmId")?).await?;
+        qbo_sync::connect::complete_connect(qb, &param("state")?, &param("code")?, &param("realmId")?)
+            .await?;
     Ok(connection)
 }

@@ -2,11 +2,13 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::extract::common::{Finder, Found, Pattern, find_dates, parse_date, parse_money, parse_short_date};
+use crate::extract::finder::{Finder, Found, Pattern};
 use crate::extract::push;
 use crate::fields::{ExtractedField, FieldValue, group_key};
 use crate::layout::{ColumnRole, Table};
-use crate::text::{DocumentText, Span};
+use crate::span::Span;
+use crate::text::DocumentText;
+use crate::values::{find_dates, parse_date, parse_money, parse_short_date};
 
 pub fn extract(doc: &DocumentText, f: &Finder<'_>, tables: &[Table]) -> Vec<ExtractedField> {
     let mut out = Vec::new();

@@ -1,7 +1,7 @@
 //! Forms 1099-NEC and 1099-MISC: payer, recipient, their TINs and the boxes. (The 1040's tax
 //! year uses the same title rule.)
 
-use crate::extract::common::{Finder, Pattern};
+use crate::extract::finder::{Finder, Pattern};
 use crate::extract::push;
 use crate::extract::w2::tax_year;
 use crate::fields::ExtractedField;

@@ -1,10 +1,11 @@
 //! Invoices: number, dates, parties, totals and line items.
 
-use crate::extract::common::{Finder, Found, Pattern, parse_money, parse_number, read_value};
+use crate::extract::finder::{Finder, Found, Pattern, read_value};
 use crate::extract::push;
 use crate::fields::{ExtractedField, FieldValue, group_key};
 use crate::layout::{ColumnRole, Table};
 use crate::text::DocumentText;
+use crate::values::{parse_money, parse_number};
 
 const TITLES: &[&str] = &["invoice", "tax invoice", "commercial invoice", "bill", "statement"];
 

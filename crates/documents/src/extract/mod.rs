@@ -2,11 +2,12 @@
 //! merged with a provider's fields when a prebuilt model already read them.
 //!
 //! # Layout
-//! - [`common`]: value parsers and the label → value [`common::Finder`].
+//! - [`finder`]: the label → value [`finder::Finder`] (values themselves are read by
+//!   [`crate::values`]).
 //! - one module per type: [`invoice`], [`receipt`], [`w2`], [`form1099`], [`bank`].
 
 pub mod bank;
-pub mod common;
+pub mod finder;
 pub mod form1099;
 pub mod invoice;
 pub mod receipt;
@@ -15,8 +16,9 @@ pub mod w2;
 use crate::fields::{DocType, ExtractedField, Extraction, FieldSource};
 use crate::layout::Table;
 use crate::ocr::ProviderExtraction;
-use crate::text::{DocumentText, Span};
-use common::{Finder, Found};
+use crate::span::Span;
+use crate::text::DocumentText;
+use finder::{Finder, Found};
 
 /// Pushes a found value as field `key`.
 pub(crate) fn push(out: &mut Vec<ExtractedField>, doc: &DocumentText, key: &str, found: Option<Found>) {

@@ -1,9 +1,11 @@
 //! Receipts: merchant, date and time, and the totals.
 
-use crate::extract::common::{Finder, Found, Pattern, find_date, find_time};
+use crate::extract::finder::{Finder, Found, Pattern};
 use crate::extract::push;
 use crate::fields::{ExtractedField, FieldValue};
-use crate::text::{DocumentText, Span};
+use crate::span::Span;
+use crate::text::DocumentText;
+use crate::values::{find_date, find_time};
 
 const SKIP: &[&str] = &["receipt", "sales receipt", "customer copy", "welcome", "welcome to"];
 

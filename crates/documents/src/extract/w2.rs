@@ -1,9 +1,11 @@
 //! Form W-2: employer and employee, boxes 1–6, state wages and tax.
 
-use crate::extract::common::{Finder, Found, Pattern, find_year};
+use crate::extract::finder::{Finder, Found, Pattern};
 use crate::extract::push;
 use crate::fields::{ExtractedField, FieldValue};
-use crate::text::{DocumentText, Span};
+use crate::span::Span;
+use crate::text::DocumentText;
+use crate::values::find_year;
 
 pub fn extract(doc: &DocumentText, f: &Finder<'_>) -> Vec<ExtractedField> {
     let mut out = Vec::new();

@@ -1,13 +1,18 @@
 //! Faults that retrying cannot fix come back typed, with their code and detail; retryable ones
-//! are retried until the policy gives up.
+//! are retried until the policy gives up, and a realm that keeps failing opens its breaker.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use qbo_sandbox::Faults;
-use quickbooks::{EntityKind, FaultKind, QboError, RealmLimits, RequestPolicy};
+use quickbooks::{
+    ClientConfig, EntityKind, FaultKind, LocalRealmLimiter, QboClient, QboError, RealmBreakers, RealmLimits,
+    RequestPolicy,
+};
+use resilience::{BreakerConfig, BreakerState, Breakers};
 use secrecy::ExposeSecret;
 
-use crate::support::{connect, fast_policy, sandbox, start};
+use crate::support::{connect, fast_policy, sandbox, shared_core_limits, start};
 
 #[tokio::test]
 async fn a_missing_entity_is_a_typed_not_found_fault() {
@@ -33,6 +38,37 @@ async fn server_errors_are_retried_then_reported() {
     let error = env.company.company_info().await.expect_err("always failing");
     assert!(matches!(error, QboError::Unavailable { attempts: 3, .. }) && error.is_transient(), "{error:?}");
     assert_eq!(env.sandbox.counters(env.realm.as_str()).server_errors_injected, 3);
+}
+
+#[tokio::test]
+async fn a_realm_that_keeps_failing_opens_its_breaker_and_is_not_called_while_it_is_open() {
+    let env = start(100, Faults::default()).await;
+    let registry = Breakers::default();
+    let breaker = BreakerConfig { minimum_calls: 4, ..quickbooks::breakers::DEFAULT_BREAKER };
+    let config = ClientConfig {
+        api_base: reqwest::Url::parse(env.sandbox.base_url()).expect("a URL"),
+        policy: RequestPolicy { max_server_retries: 2, ..fast_policy() },
+        ..ClientConfig::default()
+    };
+    let limiter = Arc::new(LocalRealmLimiter::new(shared_core_limits()));
+    let qbo = QboClient::with_breakers(
+        reqwest::Client::new(),
+        config,
+        limiter,
+        RealmBreakers::new(breaker, &registry, None),
+    );
+    let company = qbo.company(env.realm.clone(), env.tokens.clone());
+    company.company_info().await.expect("a healthy realm answers");
+    env.sandbox.set_faults(Faults { server_error_rate: 1.0, ..Faults::default() });
+    let error = company.company_info().await.expect_err("always failing");
+    assert!(matches!(error, QboError::Unavailable { attempts: 3, .. }), "{error:?}");
+    let snapshot = registry.snapshots().into_iter().find(|s| s.name == RealmBreakers::name(&env.realm));
+    assert_eq!(snapshot.map(|s| s.state), Some(BreakerState::Open), "listed for the health page, open");
+
+    let sent = env.sandbox.counters(env.realm.as_str()).requests;
+    let error = company.company_info().await.expect_err("refused while open");
+    assert!(matches!(error, QboError::CircuitOpen { .. }) && error.is_transient(), "{error:?}");
+    assert_eq!(env.sandbox.counters(env.realm.as_str()).requests, sent, "not called while open");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The analyze protocol: submit (`POST …/documentModels/{model}:analyze`, 202 +
 //! `Operation-Location`), then poll that URL verbatim until `succeeded` or `failed`, honouring
 //! `Retry-After` (and `retry-after-ms`), retrying 429 and 5xx within an overall deadline, and
-//! failing fast on errors that waiting cannot fix (bad key, exhausted quota, bad input).
+//! failing fast on errors that waiting cannot fix (bad key, exhausted quota, bad input). Whether
+//! and when to retry is the resilience kit's [`RetryPolicy`] ([`AzureConfig::retry_policy`]).
 //! Every request first passes the [`AzureGate`] (rate limits and breaker shared by all workers).
 //!
 //! Exhausted quota (F0's monthly pages, or a spending limit) comes as a 403 — and sometimes a
@@ -10,11 +11,13 @@
 //! the breaker (the service is up; our allowance is not).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use resilience::{Backoff, Idempotency, Jitter, RetryAfter, RetryPolicy, Retryability, retry_after};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
 
 use super::gate::{AzureGate, CallKind, CallOutcome, GatePermit};
 use super::model::{AnalyzeResult, ErrorResponse, OperationState, OperationStatus};
@@ -79,7 +82,29 @@ impl AzureConfig {
             max_attempts: 6,
         }
     }
+
+    /// When to retry a request: at most `max_attempts` in all; after the service's `Retry-After`
+    /// when it sent one (the client takes 1 s for a 429 or 5xx without one), up to `max_wait`;
+    /// half a second after a broken connection.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            backoff: Backoff::exponential(BROKEN_CONNECTION_WAIT, BROKEN_CONNECTION_WAIT)
+                .with_jitter(Jitter::None),
+            retry_after: RetryAfter::Replaces,
+            max_retry_after: self.max_wait,
+        }
+    }
 }
+
+/// The wait after a broken connection.
+const BROKEN_CONNECTION_WAIT: Duration = Duration::from_millis(500);
+/// The wait after a 429 or 5xx that named none.
+const UNNAMED_WAIT: Duration = Duration::from_secs(1);
+
+/// Submitting an analysis twice has the effect of submitting it once: the first operation is
+/// never polled and keeps nothing of ours (so 5xx and broken connections are retried).
+const ANALYZE: Idempotency = Idempotency::Idempotent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AzureError {
@@ -154,29 +179,6 @@ pub struct AzureClient {
 
 const KEY_HEADER: &str = "Ocp-Apim-Subscription-Key";
 
-/// The wait a response asks for: `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After`
-/// (seconds or an HTTP date) — the order azure-core uses.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0) {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
-    }
-    let value = text("retry-after")?;
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// Exponential backoff for retries the service gave no wait for: 0.5 s, 1 s, 2 s … capped at 8 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(4)))
-}
-
 fn error_parts(body: &[u8]) -> (String, Option<String>, String) {
     match serde_json::from_slice::<ErrorResponse>(body) {
         Ok(e) => (
@@ -190,7 +192,20 @@ fn error_parts(body: &[u8]) -> (String, Option<String>, String) {
 
 enum Step<T> {
     Done(T),
-    Retry { wait: Duration, error: AzureError },
+    /// A failure worth retrying, and what it says about the request.
+    Retry {
+        class: Retryability,
+        error: AzureError,
+    },
+}
+
+/// A connection that broke before the whole answer arrived: a failure for the breaker, retried.
+async fn broken<T>(permit: GatePermit, error: reqwest::Error) -> Step<T> {
+    permit.finish(CallOutcome::Failure).await;
+    Step::Retry {
+        class: Retryability::Unknown { retry_after: None },
+        error: AzureError::Transport(error.to_string()),
+    }
 }
 
 impl AzureClient {
@@ -237,13 +252,17 @@ impl AzureClient {
         options: &AnalyzeOptions,
     ) -> Result<Analysis, AzureError> {
         let deadline = Instant::now() + self.config.deadline;
+        let retries = self.config.retry_policy();
         let url = self.analyze_url(model_id, options);
         let mut submits = 0;
         let (operation, first_wait) = loop {
             submits += 1;
             match self.submit(&url, document).await? {
                 Step::Done(found) => break found,
-                Step::Retry { wait, error } => self.wait_or_fail(wait, error, submits, deadline).await?,
+                Step::Retry { class, error } => match retries.decide(submits, ANALYZE, class) {
+                    Ok(wait) if Instant::now() + wait <= deadline => tokio::time::sleep(wait).await,
+                    _ => return Err(error),
+                },
             }
         };
         let mut wait = first_wait.unwrap_or(self.config.poll_interval);
@@ -276,32 +295,16 @@ impl AzureClient {
                             .map_or_else(|| "no error detail".into(), |e| e.inner_message().to_string()),
                     });
                 }
-                Step::Retry { wait: w, error } => {
+                Step::Retry { class, error } => {
                     attempts += 1;
-                    if attempts >= self.config.max_attempts || w > self.config.max_wait {
-                        return Err(error);
+                    // Reading an operation's state is idempotent.
+                    match retries.decide(attempts, Idempotency::Idempotent, class) {
+                        Ok(w) => wait = w,
+                        Err(_) => return Err(error),
                     }
-                    wait = w;
                 }
             }
         }
-    }
-
-    async fn wait_or_fail(
-        &self,
-        wait: Duration,
-        error: AzureError,
-        attempt: u32,
-        deadline: Instant,
-    ) -> Result<(), AzureError> {
-        if attempt >= self.config.max_attempts
-            || wait > self.config.max_wait
-            || Instant::now() + wait > deadline
-        {
-            return Err(error);
-        }
-        tokio::time::sleep(wait).await;
-        Ok(())
     }
 
     async fn send(
@@ -311,19 +314,13 @@ impl AzureClient {
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>, GatePermit), Step<()>> {
         let response = match request.header(KEY_HEADER, self.config.key.expose_secret()).send().await {
             Ok(r) => r,
-            Err(e) => {
-                permit.finish(CallOutcome::Failure).await;
-                return Err(Step::Retry { wait: backoff(0), error: AzureError::Transport(e.to_string()) });
-            }
+            Err(e) => return Err(broken(permit, e).await),
         };
         let status = response.status();
         let headers = response.headers().clone();
         match response.bytes().await {
             Ok(body) => Ok((status, headers, body.to_vec(), permit)),
-            Err(e) => {
-                permit.finish(CallOutcome::Failure).await;
-                Err(Step::Retry { wait: backoff(0), error: AzureError::Transport(e.to_string()) })
-            }
+            Err(e) => Err(broken(permit, e).await),
         }
     }
 
@@ -338,7 +335,7 @@ impl AzureClient {
             self.http.post(url).header(CONTENT_TYPE, "application/octet-stream").body(document.to_vec());
         let (status, headers, body, permit) = match self.send(permit, request).await {
             Ok(parts) => parts,
-            Err(Step::Retry { wait, error }) => return Ok(Step::Retry { wait, error }),
+            Err(Step::Retry { class, error }) => return Ok(Step::Retry { class, error }),
             Err(Step::Done(())) => return Err(AzureError::Protocol("unreachable".into())),
         };
         if status == StatusCode::ACCEPTED {
@@ -357,7 +354,7 @@ impl AzureClient {
         let permit = self.gate.admit(CallKind::Poll).await?;
         let (status, headers, body, permit) = match self.send(permit, self.http.get(operation)).await {
             Ok(parts) => parts,
-            Err(Step::Retry { wait, error }) => return Ok(Step::Retry { wait, error }),
+            Err(Step::Retry { class, error }) => return Ok(Step::Retry { class, error }),
             Err(Step::Done(())) => return Err(AzureError::Protocol("unreachable".into())),
         };
         if status == StatusCode::OK {
@@ -399,14 +396,14 @@ impl AzureClient {
             429 => {
                 permit.finish(CallOutcome::Throttled).await;
                 Ok(Step::Retry {
-                    wait: after.unwrap_or(backoff(1)),
+                    class: Retryability::Rejected { retry_after: Some(after.unwrap_or(UNNAMED_WAIT)) },
                     error: AzureError::Throttled { retry_after: after },
                 })
             }
             s if s >= 500 => {
                 permit.finish(CallOutcome::Failure).await;
                 Ok(Step::Retry {
-                    wait: after.unwrap_or(backoff(1)),
+                    class: Retryability::Unknown { retry_after: Some(after.unwrap_or(UNNAMED_WAIT)) },
                     error: AzureError::Server { status: s, message },
                 })
             }

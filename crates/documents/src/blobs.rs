@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use domain::OrganizationId;
 use serde::Serialize;
-use store::{Actor, Db, TenantTx};
+use store::{Actor, AuditRecord, Db, TenantTx};
 use vault::{DataKey, KeyRing};
 
 use crate::blob::{BlobError, BlobStore, StoredBlob};
@@ -170,7 +170,12 @@ impl Blobs {
             if let Some(sealed) = store::blobs::data_key_for_update(&mut tx).await?
                 && let Some(fresh) = self.ring.reseal(&sealed, &key_aad(org))?
             {
-                store::blobs::reseal_data_key(&mut tx, &fresh, self.ring.active_key_id()).await?;
+                let master_key_id = self.ring.active_key_id();
+                store::blobs::reseal_data_key(&mut tx, &fresh, master_key_id).await?;
+                tx.audit(
+                    AuditRecord::new("blob_key.reseal", "organization", org)
+                        .after(serde_json::json!({ "master_key_id": master_key_id })),
+                );
                 resealed += 1;
             }
             tx.commit().await?;

@@ -25,7 +25,7 @@ use sha2::Sha256;
 use store::cursor::Page;
 use store::document_batches::{self, BatchProgress, NewBatch};
 use store::documents::{self as rows, Document, DocumentEvent, DocumentField, DocumentFilter, NewDocument};
-use store::{Db, StoreError, TenantTx};
+use store::{AuditRecord, Db, StoreError, TenantTx};
 use uuid::Uuid;
 
 use crate::blob::BlobError;
@@ -422,6 +422,7 @@ impl Documents {
             } else {
                 "client"
             })?;
+            tx.audit(AuditRecord::new("document.upload", "document", document.id).after(&document));
             if duplicate_of.is_none() {
                 let job = NewJob::<ProcessDocument>::new(ProcessPayload {
                     organization_id: org,
@@ -635,19 +636,27 @@ impl Documents {
         let sensitive = is_sensitive(doc_type, key);
         let display = if sensitive { mask_tax_id(value) } else { parsed.display() };
         let json = serde_json::to_value(&parsed).map_err(|e| DocumentsError::Unavailable(e.to_string()))?;
-        let field =
+        let change =
             rows::correct_field(&mut tx, id, key, &json, &display, sensitive, caller.user_id()).await?;
+        tx.audit(
+            AuditRecord::new("document.field.correct", "document", id)
+                .before(&change.before)
+                .after(&change.after),
+        );
         tx.commit().await?;
-        Ok(field)
+        Ok(change.after)
     }
 
     pub async fn approve(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Document> {
         caller.require(Permission::DocumentsUpdate)?;
         let mut tx = self.tx(caller).await?;
         rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
-        let doc = rows::approve(&mut tx, id, caller.user_id()).await?;
+        let change = rows::approve(&mut tx, id, caller.user_id()).await?;
+        tx.audit(
+            AuditRecord::new("document.approve", "document", id).before(&change.before).after(&change.after),
+        );
         tx.commit().await?;
-        Ok(doc)
+        Ok(change.after)
     }
 
     /// Runs the pipeline again on a processed document (its fields are replaced; corrections
@@ -656,20 +665,26 @@ impl Documents {
         caller.require(Permission::DocumentsUpdate)?;
         let mut tx = self.tx(caller).await?;
         rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
-        let doc = rows::reset_for_reprocess(&mut tx, id).await?;
+        let change = rows::reset_for_reprocess(&mut tx, id).await?;
+        tx.audit(
+            AuditRecord::new("document.reprocess", "document", id)
+                .before(&change.before)
+                .after(&change.after),
+        );
         let org = caller.organization_id;
         let job = NewJob::<ProcessDocument>::new(ProcessPayload { organization_id: org, document_id: id })
             .organization(org)
             .unique_key(format!("documents.process:{id}"));
         jobs::enqueue(tx.conn(), job).await?;
         tx.commit().await?;
-        Ok(doc)
+        Ok(change.after)
     }
 
     pub async fn delete(&self, caller: &Caller, id: Uuid) -> DocumentsResult<()> {
         caller.require(Permission::DocumentsDelete)?;
         let mut tx = self.tx(caller).await?;
         let document = rows::delete(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
+        tx.audit(AuditRecord::new("document.delete", "document", id).before(&document));
         // Deleting a document still waiting for the pipeline may leave its batch with nothing pending.
         crate::batches::settle(&mut tx, document.batch_id).await?;
         tx.commit().await?;

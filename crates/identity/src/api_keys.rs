@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use domain::{ApiKeyId, Permission, PermissionSet};
+use store::AuditRecord;
 use store::api_keys::{self, ApiKey, NewApiKey};
 
 use crate::tokens::{self, TokenKind};
@@ -64,6 +65,7 @@ impl Identity {
             },
         )
         .await?;
+        tx.audit(AuditRecord::new("api_key.create", "api_key", key.id).after(&key));
         tx.commit().await?;
         Ok(CreatedApiKey { key, secret: issued.token })
     }
@@ -80,6 +82,7 @@ impl Identity {
         caller.require(Permission::ApiKeys)?;
         let mut tx = self.tenant_tx(caller).await?;
         let key = api_keys::revoke(&mut tx, id).await?;
+        tx.audit(AuditRecord::new("api_key.revoke", "api_key", id).before(&key));
         tx.commit().await?;
         self.forget_cached_auth(caller.organization_id).await;
         Ok(key)

@@ -6,7 +6,7 @@ use domain::{Email, InvitationId, Permission, Role, UserId};
 use store::cursor::Page;
 use store::invitations::{self, Invitation, NewInvitation};
 use store::users::{self, NewUser};
-use store::{Actor, TenantTx, organizations};
+use store::{Actor, AuditRecord, TenantTx, organizations};
 
 use crate::sessions::valid_name;
 use crate::tokens::{self, TokenKind};
@@ -59,6 +59,7 @@ impl Identity {
                 e.into()
             }
         })?;
+        tx.audit(AuditRecord::new("invitation.create", "invitation", invitation.id).after(&invitation));
         tx.commit().await?;
         Ok(CreatedInvitation { invitation, token: issued.token })
     }
@@ -81,6 +82,7 @@ impl Identity {
         caller.require(Permission::UsersInvite)?;
         let mut tx = self.tenant_tx(caller).await?;
         let inv = invitations::revoke(&mut tx, id).await?;
+        tx.audit(AuditRecord::new("invitation.revoke", "invitation", id).after(&inv));
         tx.commit().await?;
         Ok(inv)
     }
@@ -128,7 +130,12 @@ impl Identity {
                 e.into()
             }
         })?;
+        tx.audit(AuditRecord::new("user.create", "user", user_id).after(&user));
         invitations::mark_accepted(&mut tx, invitation.id, user_id).await?;
+        tx.audit(
+            AuditRecord::new("invitation.accept", "invitation", invitation.id)
+                .after(serde_json::json!({ "user_id": user_id })),
+        );
         let organization = organizations::get(&mut tx).await?;
         let mfa_required = if invitation.role.is_staff() {
             organization.mfa_required_for_staff

@@ -71,10 +71,11 @@ impl Identity {
         if loses_owner && users::count_active_owners(&mut tx).await? <= 1 {
             return Err(IdentityError::Conflict("the organization must keep at least one active owner"));
         }
-        let member = users::update(&mut tx, id, patch.role, patch.status).await?;
+        let change = users::update(&mut tx, id, patch.role, patch.status).await?;
+        tx.audit(AuditRecord::new("user.update", "user", id).before(&change.before).after(&change.after));
         tx.commit().await?;
         self.forget_cached_auth(caller.organization_id).await;
-        Ok(member)
+        Ok(change.after)
     }
 
     pub async fn organization(&self, caller: &Caller) -> IdentityResult<Organization> {
@@ -96,8 +97,13 @@ impl Identity {
             return Err(IdentityError::invalid("name", "must be 1 to 200 characters"));
         }
         let mut tx = self.tenant_tx(caller).await?;
-        let before = organizations::get(&mut tx).await?;
-        let org = organizations::update_settings(&mut tx, patch).await?;
+        let change = organizations::update_settings(&mut tx, patch).await?;
+        tx.audit(
+            AuditRecord::new("organization.update", "organization", caller.organization_id)
+                .before(&change.before)
+                .after(&change.after),
+        );
+        let (before, org) = (change.before, change.after);
         let staff = org.mfa_required_for_staff && !before.mfa_required_for_staff;
         let clients = org.mfa_required_for_clients && !before.mfa_required_for_clients;
         // Sessions opened before the requirement must enrol too, like new sign-ins.

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use domain::UserStatus;
-use store::{mfa, organizations, sessions, users};
+use store::{AuditRecord, mfa, organizations, sessions, users};
 
 use crate::sessions::mfa_aad;
 use crate::{Caller, Identity, IdentityError, IdentityResult, totp};
@@ -58,6 +58,7 @@ impl Identity {
         let codes = totp::new_recovery_codes();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
         mfa::enable(&mut tx, user, step, &hashes).await?;
+        tx.audit(AuditRecord::new("user.mfa_enable", "user", user));
         sessions::clear_mfa_enrolment(&mut tx, user).await?;
         tx.commit().await?;
         self.forget_cached_auth(caller.organization_id).await;
@@ -84,6 +85,7 @@ impl Identity {
             return Err(IdentityError::InvalidMfaCode);
         }
         mfa::disable(&mut tx, user).await?;
+        tx.audit(AuditRecord::new("user.mfa_disable", "user", user));
         tx.commit().await?;
         Ok(())
     }
@@ -112,7 +114,7 @@ impl Identity {
         let codes = totp::new_recovery_codes();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
         mfa::replace_recovery_codes(&mut tx, user, &hashes).await?;
-        tx.audit(store::AuditRecord::new("user.mfa_recovery_codes_regenerate", "user", user));
+        tx.audit(AuditRecord::new("user.mfa_recovery_codes_regenerate", "user", user));
         tx.commit().await?;
         Ok(codes)
     }

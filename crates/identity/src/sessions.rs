@@ -63,11 +63,13 @@ impl Identity {
                 e.into()
             }
         })?;
+        tx.audit(AuditRecord::new("organization.create", "organization", org_id).after(&organization));
         let user = users::create(
             &mut tx,
             NewUser { id: user_id, email: &email, name, password_hash: &password_hash, role: Role::Owner },
         )
         .await?;
+        tx.audit(AuditRecord::new("user.create", "user", user_id).after(&user));
         let signed_in = self.open_session(&mut tx, user, organization, false, meta).await?;
         tx.commit().await?;
         Ok(signed_in)
@@ -113,7 +115,7 @@ impl Identity {
             return Err(IdentityError::InvalidCredentials);
         }
         if !password_ok {
-            users::record_login_failure(&mut tx, account.id, LOCKOUT_THRESHOLD, LOCKOUT_DURATION).await?;
+            record_login_failure(&mut tx, account.id).await?;
             tx.commit().await?;
             return Err(IdentityError::InvalidCredentials);
         }
@@ -124,7 +126,7 @@ impl Identity {
             };
             let sealed = account.mfa_secret.as_deref().ok_or(IdentityError::InvalidMfaCode)?;
             if !self.check_second_factor(&mut tx, account.id, sealed, code).await? {
-                users::record_login_failure(&mut tx, account.id, LOCKOUT_THRESHOLD, LOCKOUT_DURATION).await?;
+                record_login_failure(&mut tx, account.id).await?;
                 tx.commit().await?;
                 return Err(IdentityError::InvalidMfaCode);
             }
@@ -154,7 +156,11 @@ impl Identity {
         code: &str,
     ) -> IdentityResult<bool> {
         if totp::looks_like_recovery_code(code) {
-            return Ok(mfa::use_recovery_code(tx, user, &totp::hash_recovery_code(code)).await?);
+            let used = mfa::use_recovery_code(tx, user, &totp::hash_recovery_code(code)).await?;
+            if used {
+                tx.audit(AuditRecord::new("user.mfa_recovery_code_used", "user", user));
+            }
+            return Ok(used);
         }
         let secret = self
             .inner
@@ -339,6 +345,16 @@ impl Identity {
     pub async fn tenant_tx(&self, caller: &Caller) -> IdentityResult<TenantTx> {
         Ok(caller.begin(&self.inner.db).await?)
     }
+}
+
+/// Counts a failed sign-in (a wrong password or second factor), which may lock the account.
+async fn record_login_failure(tx: &mut TenantTx, user: UserId) -> IdentityResult<()> {
+    let locked_until = users::record_login_failure(tx, user, LOCKOUT_THRESHOLD, LOCKOUT_DURATION).await?;
+    tx.audit(
+        AuditRecord::new("session.login_failed", "user", user)
+            .after(serde_json::json!({ "locked_until": locked_until })),
+    );
+    Ok(())
 }
 
 async fn portal_grants(tx: &mut TenantTx, user: UserId) -> IdentityResult<Vec<crate::context::PortalGrant>> {

@@ -17,6 +17,7 @@ use domain::{AssessmentId, MatchId, Permission, ReviewId};
 use identity::Caller;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
+use store::AuditRecord;
 use store::marketplace::{self, Assessment, Match, NewMatch, NewReview};
 
 use crate::error::NotFoundAs;
@@ -127,6 +128,7 @@ impl Marketplace {
         };
         let mut tx = self.tx(caller).await?;
         let saved = marketplace::create_assessment(&mut tx, &a).await.or_not_found("client")?;
+        tx.audit(AuditRecord::new("needs_assessment.create", "needs_assessment", a.id).after(&saved));
         tx.commit().await?;
         Ok(assessment_response(saved))
     }
@@ -190,7 +192,11 @@ impl Marketplace {
             })
             .collect();
         let expires = Utc::now() + TimeDelta::days(MATCH_LIFETIME_DAYS);
-        marketplace::save_matches(&mut tx, id, &new, ALGORITHM_VERSION, expires).await?;
+        let made = marketplace::save_matches(&mut tx, id, &new, ALGORITHM_VERSION, expires).await?;
+        tx.audit(AuditRecord::new("advisor_match.create", "needs_assessment", id).after(serde_json::json!({
+            "matches": made.iter().map(|m| (m.advisor_id, m.score)).collect::<Vec<_>>(),
+            "algorithm_version": ALGORITHM_VERSION,
+        })));
         let saved = marketplace::matches_of_assessment(&mut tx, id).await?;
         tx.commit().await?;
         self.matches_changed(caller.organization_id, id).await;
@@ -276,6 +282,11 @@ impl Marketplace {
             )));
         }
         let moved = marketplace::set_match_status(&mut tx, id, m.status, to).await?;
+        tx.audit(
+            AuditRecord::new("advisor_match.status", "advisor_match", id)
+                .before(serde_json::json!({ "status": m.status }))
+                .after(serde_json::json!({ "status": to })),
+        );
         tx.commit().await?;
         self.matches_changed(m.organization_id, m.assessment_id).await;
         self.advisor_changed(m.advisor_id).await;
@@ -320,10 +331,11 @@ impl Marketplace {
                 "only an accepted match's advisor can be reviewed".into(),
             ));
         }
+        let review_id = ReviewId::new();
         let review = marketplace::create_review(
             &mut tx,
             NewReview {
-                id: ReviewId::new(),
+                id: review_id,
                 advisor: m.advisor_id,
                 match_id: id,
                 scores,
@@ -339,6 +351,9 @@ impl Marketplace {
                 e.into()
             }
         })?;
+        tx.audit(
+            AuditRecord::new("marketplace_review.create", "marketplace_review", review_id).after(&review),
+        );
         tx.commit().await?;
         self.advisor_changed(m.advisor_id).await;
         Ok(review_response(review))

@@ -7,8 +7,8 @@ use domain::marketplace::{
     SERVICES, vocabulary,
 };
 use identity::Caller;
-use store::marketplace::{self, ProfileFields};
-use store::{PlatformAdmin, TenantTx};
+use store::marketplace::{self, Profile, ProfileFields};
+use store::{AuditRecord, PlatformAdmin, TenantTx};
 
 use crate::error::NotFoundAs;
 use crate::views::profile_response;
@@ -111,7 +111,8 @@ impl Marketplace {
         let user = Self::advisor_user(caller)?;
         let f = fields(&req, true)?;
         let mut tx = self.tx(caller).await?;
-        let p = marketplace::create_profile(&mut tx, AdvisorId::new(), user, &f).await.map_err(|e| {
+        let id = AdvisorId::new();
+        let p = marketplace::create_profile(&mut tx, id, user, &f).await.map_err(|e| {
             if e.is_conflict_on("advisor_profiles_user_id_key") {
                 MarketplaceError::Conflict(
                     "you already have a profile; change it with PATCH /v1/marketplace/profile".into(),
@@ -120,6 +121,7 @@ impl Marketplace {
                 e.into()
             }
         })?;
+        tx.audit(AuditRecord::new("advisor_profile.create", "advisor_profile", id).after(&p));
         tx.commit().await?;
         self.advisor_changed(p.id).await;
         Ok(profile_response(p))
@@ -147,12 +149,18 @@ impl Marketplace {
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
             .ok_or(MarketplaceError::NotFound("advisor profile"))?;
-        let p = marketplace::update_profile(&mut tx, current.id, &f).await.map_err(|e| match e {
+        let change = marketplace::update_profile(&mut tx, current.id, &f).await.map_err(|e| match e {
             store::StoreError::Constraint(_) => {
                 MarketplaceError::invalid("retainer_max", "must not be below retainer_min")
             }
             other => other.into(),
         })?;
+        tx.audit(
+            AuditRecord::new("advisor_profile.update", "advisor_profile", current.id)
+                .before(&change.before)
+                .after(&change.after),
+        );
+        let p = change.after;
         tx.commit().await?;
         self.advisor_changed(p.id).await;
         Ok(profile_response(p))
@@ -174,7 +182,7 @@ impl Marketplace {
         let to = current.status.after(ProfileAction::Submit).ok_or_else(|| {
             MarketplaceError::Conflict(format!("a profile that is {} cannot be submitted", current.status))
         })?;
-        let p = marketplace::set_profile_status(&mut tx, current.id, current.status, to, None).await?;
+        let p = set_status(&mut tx, current.id, current.status, to, None).await?;
         tx.commit().await?;
         self.advisor_changed(p.id).await;
         Ok(profile_response(p))
@@ -195,8 +203,18 @@ impl Marketplace {
         let current = marketplace::profile_of_user(&mut tx, user)
             .await?
             .ok_or(MarketplaceError::NotFound("advisor profile"))?;
-        let p =
+        let change =
             marketplace::set_availability(&mut tx, current.id, req.is_available, req.current_clients).await?;
+        let (before, p) = (change.before, change.after);
+        tx.audit(
+            AuditRecord::new("advisor_profile.availability", "advisor_profile", current.id)
+                .before(serde_json::json!({
+                    "is_available": before.is_available, "current_clients": before.current_clients,
+                }))
+                .after(serde_json::json!({
+                    "is_available": p.is_available, "current_clients": p.current_clients,
+                })),
+        );
         tx.commit().await?;
         self.advisor_changed(p.id).await;
         Ok(profile_response(p))
@@ -228,9 +246,26 @@ impl Marketplace {
         let to: ProfileStatus = current.status.after(action).ok_or_else(|| {
             MarketplaceError::Conflict(format!("a profile that is {} cannot be {action:?}d", current.status))
         })?;
-        let p = marketplace::set_profile_status(&mut tx, id, current.status, to, reason.as_deref()).await?;
+        let p = set_status(&mut tx, id, current.status, to, reason.as_deref()).await?;
         tx.commit().await?;
         self.advisor_changed(p.id).await;
         Ok(profile_response(p))
     }
+}
+
+/// Moves a profile along its lifecycle and records the move.
+async fn set_status(
+    tx: &mut TenantTx,
+    id: AdvisorId,
+    from: ProfileStatus,
+    to: ProfileStatus,
+    reason: Option<&str>,
+) -> MarketplaceResult<Profile> {
+    let p = marketplace::set_profile_status(tx, id, from, to, reason).await?;
+    tx.audit(
+        AuditRecord::new("advisor_profile.status", "advisor_profile", id)
+            .before(serde_json::json!({ "status": from }))
+            .after(serde_json::json!({ "status": to, "reason": reason })),
+    );
+    Ok(p)
 }

@@ -258,15 +258,17 @@ impl Practice {
                 return Err(PracticeError::Conflict("another client already has this tax id".into()));
             }
         }
-        let client = clients::update(&mut tx, id, &fields).await.or_not_found("client")?;
+        let change = clients::update(&mut tx, id, &fields).await.or_not_found("client")?;
+        tx.audit(AuditRecord::new("client.update", "client", id).before(&change.before).after(&change.after));
         tx.commit().await?;
-        Ok(self.client_response(caller, client))
+        Ok(self.client_response(caller, change.after))
     }
 
     pub async fn delete_client(&self, caller: &Caller, id: ClientId) -> PracticeResult<()> {
         caller.require(Permission::ClientsDelete)?;
         let mut tx = self.tx(caller).await?;
-        clients::soft_delete(&mut tx, id).await.or_not_found("client")?;
+        let before = clients::soft_delete(&mut tx, id).await.or_not_found("client")?;
+        tx.audit(AuditRecord::new("client.delete", "client", id).before(&before));
         tx.commit().await?;
         Ok(())
     }
@@ -281,7 +283,7 @@ impl Practice {
         caller.require(Permission::ClientsUpdate)?;
         let mut tx = self.tx(caller).await?;
         clients::get(&mut tx, id, &ClientScope::All).await.or_not_found("client")?;
-        clients::set_archived(&mut tx, &[id], archived).await?;
+        archive_or_restore(&mut tx, &[id], archived).await?;
         let client = clients::get(&mut tx, id, &ClientScope::All).await?;
         tx.commit().await?;
         Ok(self.client_response(caller, client))
@@ -393,22 +395,22 @@ impl Practice {
             )));
         }
         let changed = match req.action {
-            BulkAction::Archive => clients::set_archived(&mut tx, &ids, true).await?,
-            BulkAction::Restore => clients::set_archived(&mut tx, &ids, false).await?,
+            BulkAction::Archive => archive_or_restore(&mut tx, &ids, true).await?,
+            BulkAction::Restore => archive_or_restore(&mut tx, &ids, false).await?,
             BulkAction::Activate => {
-                clients::bulk_set(&mut tx, &ids, &BulkChange::Status(ClientStatus::Active)).await?
+                bulk_change(&mut tx, &ids, &BulkChange::Status(ClientStatus::Active)).await?
             }
             BulkAction::SetStatus => {
                 let status = req.status.filter(|s| *s != ClientStatus::Archived).ok_or_else(|| {
                     PracticeError::invalid("status", "set_status needs a status other than archived")
                 })?;
-                clients::bulk_set(&mut tx, &ids, &BulkChange::Status(status)).await?
+                bulk_change(&mut tx, &ids, &BulkChange::Status(status)).await?
             }
             BulkAction::Assign => {
                 if let Some(user) = req.assigned_to {
                     check_assignee(&mut tx, user, "assigned_to").await?;
                 }
-                clients::bulk_set(&mut tx, &ids, &BulkChange::Assign(req.assigned_to)).await?
+                bulk_change(&mut tx, &ids, &BulkChange::Assign(req.assigned_to)).await?
             }
         };
         tx.commit().await?;
@@ -561,6 +563,37 @@ impl Practice {
         });
         Ok(Box::pin(stream))
     }
+}
+
+/// Archives or restores clients, recording each one that changed; returns those.
+async fn archive_or_restore(
+    tx: &mut TenantTx,
+    ids: &[ClientId],
+    archived: bool,
+) -> PracticeResult<Vec<ClientId>> {
+    let changed = clients::set_archived(tx, ids, archived).await?;
+    let action = if archived { "client.archive" } else { "client.restore" };
+    for id in &changed {
+        tx.audit(AuditRecord::new(action, "client", id));
+    }
+    Ok(changed)
+}
+
+/// Sets one field on many clients, recording each one that changed; returns those.
+async fn bulk_change(
+    tx: &mut TenantTx,
+    ids: &[ClientId],
+    change: &BulkChange,
+) -> PracticeResult<Vec<ClientId>> {
+    let changed = clients::bulk_set(tx, ids, change).await?;
+    let (action, after) = match change {
+        BulkChange::Status(s) => ("client.set_status", serde_json::json!({ "status": s })),
+        BulkChange::Assign(u) => ("client.assign", serde_json::json!({ "assigned_to": u })),
+    };
+    for id in &changed {
+        tx.audit(AuditRecord::new(action, "client", id).after(after.clone()));
+    }
+    Ok(changed)
 }
 
 /// The assignee must be an active staff member of this organization.

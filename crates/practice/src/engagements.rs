@@ -8,7 +8,7 @@ use domain::{ClientId, EngagementId, Permission, UserId};
 use identity::Caller;
 use rust_decimal::Decimal;
 use store::engagements::{self, Engagement, EngagementFields, EngagementFilter};
-use store::{TenantTx, users};
+use store::{AuditRecord, TenantTx, users};
 
 use crate::error::NotFoundAs;
 use crate::{Practice, PracticeError, PracticeResult};
@@ -87,7 +87,9 @@ impl Practice {
         if let Some(user) = req.assigned_to {
             check_staff(&mut tx, user).await?;
         }
-        let e = engagements::create(&mut tx, EngagementId::new(), &fields).await.or_not_found("client")?;
+        let id = EngagementId::new();
+        let e = engagements::create(&mut tx, id, &fields).await.or_not_found("client")?;
+        tx.audit(AuditRecord::new("engagement.create", "engagement", id).after(&e));
         tx.commit().await?;
         Ok(engagement_response(e))
     }
@@ -133,21 +135,27 @@ impl Practice {
         if let Some(Some(user)) = req.assigned_to {
             check_staff(&mut tx, user).await?;
         }
-        let e = engagements::update(&mut tx, id, &fields).await.map_err(|e| match e {
+        let change = engagements::update(&mut tx, id, &fields).await.map_err(|e| match e {
             store::StoreError::NotFound => PracticeError::NotFound("engagement"),
             store::StoreError::Constraint(c) if c.contains("check") => {
                 PracticeError::invalid("due_date", "must not be before start_date")
             }
             other => other.into(),
         })?;
+        tx.audit(
+            AuditRecord::new("engagement.update", "engagement", id)
+                .before(&change.before)
+                .after(&change.after),
+        );
         tx.commit().await?;
-        Ok(engagement_response(e))
+        Ok(engagement_response(change.after))
     }
 
     pub async fn delete_engagement(&self, caller: &Caller, id: EngagementId) -> PracticeResult<()> {
         caller.require(Permission::EngagementsDelete)?;
         let mut tx = self.tx(caller).await?;
-        engagements::delete(&mut tx, id).await.or_not_found("engagement")?;
+        let before = engagements::delete(&mut tx, id).await.or_not_found("engagement")?;
+        tx.audit(AuditRecord::new("engagement.delete", "engagement", id).before(&before));
         tx.commit().await?;
         Ok(())
     }

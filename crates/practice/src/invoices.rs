@@ -11,8 +11,8 @@ use domain::invoice::{InvoiceError, LineInput, compute_totals};
 use domain::{ClientScope, InvoiceAction, InvoiceId, InvoiceStatus, Permission};
 use identity::Caller;
 use rust_decimal::Decimal;
-use store::TenantTx;
 use store::invoices::{self, DraftChanges, Invoice, InvoiceDetail, InvoiceFilter, NewInvoice, NewPayment};
+use store::{AuditRecord, TenantTx};
 
 use crate::error::NotFoundAs;
 use crate::{Practice, PracticeError, PracticeResult};
@@ -109,6 +109,22 @@ fn invoice_error(e: InvoiceError) -> PracticeError {
     PracticeError::invalid(field, e.to_string())
 }
 
+/// Moves an invoice from one status to another and records the move.
+async fn set_status(
+    tx: &mut TenantTx,
+    id: InvoiceId,
+    from: InvoiceStatus,
+    to: InvoiceStatus,
+) -> PracticeResult<()> {
+    invoices::set_status(tx, id, from, to).await?;
+    tx.audit(
+        AuditRecord::new("invoice.status", "invoice", id)
+            .before(serde_json::json!({ "status": from }))
+            .after(serde_json::json!({ "status": to })),
+    );
+    Ok(())
+}
+
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
@@ -159,10 +175,11 @@ impl Practice {
             Some(n) => n.to_owned(),
             None => invoices::next_number(&mut tx).await?,
         };
+        let id = InvoiceId::new();
         let detail = invoices::create(
             &mut tx,
             NewInvoice {
-                id: InvoiceId::new(),
+                id,
                 client_id: req.client_id,
                 engagement_id: req.engagement_id,
                 number: &number,
@@ -184,6 +201,7 @@ impl Practice {
             }
             other => other.into(),
         })?;
+        tx.audit(AuditRecord::new("invoice.create", "invoice", id).after(&detail));
         tx.commit().await?;
         Ok(detail_response(detail))
     }
@@ -199,7 +217,7 @@ impl Practice {
             return Err(PracticeError::NotFound("invoice"));
         }
         if !caller.role.is_staff() && detail.invoice.status.allows(InvoiceAction::View) {
-            invoices::set_status(&mut tx, id, detail.invoice.status, InvoiceStatus::Viewed).await?;
+            set_status(&mut tx, id, detail.invoice.status, InvoiceStatus::Viewed).await?;
             detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
         }
         tx.commit().await?;
@@ -249,7 +267,7 @@ impl Practice {
         let title = req.title.as_ref().map(|t| p.text("title", t.as_deref(), 300));
         let notes = req.notes.as_ref().map(|n| p.text("notes", n.as_deref(), 10_000));
         p.into_result()?;
-        let detail = invoices::update_draft(
+        let change = invoices::update_draft(
             &mut tx,
             id,
             DraftChanges {
@@ -263,8 +281,11 @@ impl Practice {
             },
         )
         .await?;
+        tx.audit(
+            AuditRecord::new("invoice.update", "invoice", id).before(&change.before).after(&change.after),
+        );
         tx.commit().await?;
-        Ok(detail_response(detail))
+        Ok(detail_response(change.after))
     }
 
     async fn move_invoice(
@@ -284,7 +305,7 @@ impl Practice {
         }
         let to = from.after(action, false);
         if to != from {
-            invoices::set_status(&mut tx, id, from, to).await?;
+            set_status(&mut tx, id, from, to).await?;
         }
         let detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
         tx.commit().await?;
@@ -325,12 +346,13 @@ impl Practice {
                 format!("exceeds the balance of {}", current.invoice.balance),
             ));
         }
-        invoices::record_payment(
+        let paid_on = req.paid_on.unwrap_or_else(today);
+        let payment_id = invoices::record_payment(
             &mut tx,
             id,
             NewPayment {
                 amount: req.amount,
-                paid_on: req.paid_on.unwrap_or_else(today),
+                paid_on,
                 method: method.as_deref(),
                 reference: reference.as_deref(),
             },
@@ -338,6 +360,9 @@ impl Practice {
             status.after(InvoiceAction::Pay, false),
         )
         .await?;
+        tx.audit(AuditRecord::new("invoice.payment", "invoice", id).after(serde_json::json!({
+            "payment_id": payment_id, "amount": req.amount, "paid_on": paid_on, "method": method,
+        })));
         let detail = invoices::get(&mut tx, id, &ClientScope::All).await?;
         tx.commit().await?;
         Ok(detail_response(detail))
@@ -352,7 +377,8 @@ impl Practice {
                 "only drafts can be deleted; cancel a sent invoice instead".into(),
             ));
         }
-        invoices::delete_draft(&mut tx, id).await?;
+        let before = invoices::delete_draft(&mut tx, id).await?;
+        tx.audit(AuditRecord::new("invoice.delete", "invoice", id).before(&before));
         tx.commit().await?;
         Ok(())
     }
@@ -405,6 +431,10 @@ impl Practice {
 
     /// Marks past-due invoices overdue (the daily scheduled job calls this per organization).
     pub async fn mark_overdue(&self, tx: &mut TenantTx) -> PracticeResult<u64> {
-        Ok(invoices::mark_overdue(tx, today()).await?)
+        let marked = invoices::mark_overdue(tx, today()).await?;
+        for id in &marked {
+            tx.audit(AuditRecord::new("invoice.overdue", "invoice", id));
+        }
+        Ok(marked.len() as u64)
     }
 }

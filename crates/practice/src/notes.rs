@@ -4,6 +4,7 @@ use api_types::Page;
 use api_types::engagements::{CreateNoteRequest, NoteResponse, UpdateNoteRequest};
 use domain::{NoteId, NoteType, Permission};
 use identity::Caller;
+use store::AuditRecord;
 pub use store::notes::NoteSubject;
 use store::notes::{self, NewNote, Note, NotePatch};
 
@@ -66,6 +67,7 @@ impl Practice {
             NoteSubject::Client(_) => "client",
             NoteSubject::Engagement(_) => "engagement",
         })?;
+        tx.audit(AuditRecord::new("note.create", "note", note.id).after(&note));
         tx.commit().await?;
         Ok(response(note))
     }
@@ -109,7 +111,7 @@ impl Practice {
         let body = req.body.as_deref().map(|b| p.required("body", b, 20_000));
         p.into_result()?;
         let mut tx = self.tx(caller).await?;
-        let note = notes::update(
+        let change = notes::update(
             &mut tx,
             id,
             caller.user_id(),
@@ -122,14 +124,16 @@ impl Practice {
         )
         .await
         .or_not_found("note")?;
+        tx.audit(AuditRecord::new("note.update", "note", id).before(&change.before).after(&change.after));
         tx.commit().await?;
-        Ok(response(note))
+        Ok(response(change.after))
     }
 
     pub async fn delete_note(&self, caller: &Caller, id: NoteId) -> PracticeResult<()> {
         staff_only(caller)?;
         let mut tx = self.tx(caller).await?;
-        notes::delete(&mut tx, id, caller.user_id()).await.or_not_found("note")?;
+        let before = notes::delete(&mut tx, id, caller.user_id()).await.or_not_found("note")?;
+        tx.audit(AuditRecord::new("note.delete", "note", id).before(&before));
         tx.commit().await?;
         Ok(())
     }

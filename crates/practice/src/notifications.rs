@@ -5,6 +5,7 @@ use api_types::Page;
 use api_types::notifications::NotificationResponse;
 use domain::NotificationId;
 use identity::Caller;
+use store::AuditRecord;
 use store::notifications::{self, Notification};
 
 use crate::error::NotFoundAs;
@@ -44,6 +45,7 @@ impl Practice {
     ) -> PracticeResult<NotificationResponse> {
         let mut tx = self.tx(caller).await?;
         let n = notifications::mark_read(&mut tx, caller.user_id(), id).await.or_not_found("notification")?;
+        tx.audit(AuditRecord::new("notification.read", "notification", id));
         tx.commit().await?;
         Ok(response(n))
     }
@@ -52,6 +54,12 @@ impl Practice {
     pub async fn mark_all_notifications_read(&self, caller: &Caller) -> PracticeResult<u64> {
         let mut tx = self.tx(caller).await?;
         let marked = notifications::mark_all_read(&mut tx, caller.user_id()).await?;
+        if marked > 0 {
+            tx.audit(
+                AuditRecord::new("notification.read_all", "user", caller.user_id())
+                    .after(serde_json::json!({ "marked": marked })),
+            );
+        }
         tx.commit().await?;
         Ok(marked)
     }

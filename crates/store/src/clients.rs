@@ -8,7 +8,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, InvalidCursor, Page};
 use crate::plans::Mode;
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{Change, StoreResult, TenantTx};
 
 /// A client row. The sealed tax id never leaves the process: the caller unseals or masks it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -159,8 +159,9 @@ pub async fn get(tx: &mut TenantTx, id: ClientId, scope: &ClientScope) -> StoreR
     .await?)
 }
 
-/// Applies a patch and records before/after. `NotFound` if the client does not exist (or is deleted).
-pub async fn update(tx: &mut TenantTx, id: ClientId, f: &ClientFields) -> StoreResult<Client> {
+/// Applies a patch; returns the client before and after. `NotFound` if the client does not exist
+/// (or is deleted).
+pub async fn update(tx: &mut TenantTx, id: ClientId, f: &ClientFields) -> StoreResult<Change<Client>> {
     let before = get(tx, id, &ClientScope::All).await?;
     let org = tx.org_uuid();
     let tax = f.tax_id.clone();
@@ -220,11 +221,10 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, f: &ClientFields) -> StoreR
     .execute(tx.conn())
     .await?;
     let after = get(tx, id, &ClientScope::All).await?;
-    tx.audit(AuditRecord::new("client.update", "client", id).before(&before).after(&after));
-    Ok(after)
+    Ok(Change { before, after })
 }
 
-/// Archives (keeping the status to restore) or restores clients; returns how many changed.
+/// Archives (keeping the status to restore) or restores clients; returns the ids that changed.
 pub async fn set_archived(tx: &mut TenantTx, ids: &[ClientId], archived: bool) -> StoreResult<Vec<ClientId>> {
     let org = tx.org_uuid();
     let changed: Vec<ClientId> = if archived {
@@ -244,10 +244,6 @@ pub async fn set_archived(tx: &mut TenantTx, ids: &[ClientId], archived: bool) -
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
-    let action = if archived { "client.archive" } else { "client.restore" };
-    for id in &changed {
-        tx.audit(AuditRecord::new(action, "client", id));
-    }
     Ok(changed)
 }
 
@@ -258,9 +254,8 @@ pub async fn bulk_set(
     change: &BulkChange,
 ) -> StoreResult<Vec<ClientId>> {
     let org = tx.org_uuid();
-    let (action, changed): (&'static str, Vec<ClientId>) = match change {
-        BulkChange::Status(status) => (
-            "client.set_status",
+    Ok(match change {
+        BulkChange::Status(status) => {
             sqlx::query_scalar(
                 "update clients set status = $3, archived_from = null
                  where organization_id = $1 and id = any($2) and deleted_at is null and status <> $3
@@ -270,10 +265,9 @@ pub async fn bulk_set(
             .bind(ids)
             .bind(*status)
             .fetch_all(tx.conn())
-            .await?,
-        ),
-        BulkChange::Assign(user) => (
-            "client.assign",
+            .await?
+        }
+        BulkChange::Assign(user) => {
             sqlx::query_scalar(
                 "update clients set assigned_to = $3
                  where organization_id = $1 and id = any($2) and deleted_at is null
@@ -284,17 +278,9 @@ pub async fn bulk_set(
             .bind(ids)
             .bind(*user)
             .fetch_all(tx.conn())
-            .await?,
-        ),
-    };
-    let after = match change {
-        BulkChange::Status(s) => serde_json::json!({ "status": s }),
-        BulkChange::Assign(u) => serde_json::json!({ "assigned_to": u }),
-    };
-    for id in &changed {
-        tx.audit(AuditRecord::new(action, "client", id).after(after.clone()));
-    }
-    Ok(changed)
+            .await?
+        }
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -303,8 +289,9 @@ pub enum BulkChange {
     Assign(Option<UserId>),
 }
 
-/// Soft-deletes a client (kept for the audit trail, gone from every list and lookup).
-pub async fn soft_delete(tx: &mut TenantTx, id: ClientId) -> StoreResult<()> {
+/// Soft-deletes a client (kept for the audit trail, gone from every list and lookup); returns it
+/// as it was.
+pub async fn soft_delete(tx: &mut TenantTx, id: ClientId) -> StoreResult<Client> {
     let before = get(tx, id, &ClientScope::All).await?;
     let org = tx.org_uuid();
     sqlx::query("update clients set deleted_at = now() where organization_id = $1 and id = $2")
@@ -312,8 +299,7 @@ pub async fn soft_delete(tx: &mut TenantTx, id: ClientId) -> StoreResult<()> {
         .bind(id)
         .execute(tx.conn())
         .await?;
-    tx.audit(AuditRecord::new("client.delete", "client", id).before(&before));
-    Ok(())
+    Ok(before)
 }
 
 /// Which clients exist and are visible among `ids` (to report the rest as not found).

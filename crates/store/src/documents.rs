@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
-use crate::{AuditRecord, StoreError, StoreResult, TenantTx};
+use crate::{Change, StoreError, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Document {
@@ -147,7 +147,6 @@ pub async fn insert(
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or(StoreError::NotFound)?;
-    tx.audit(AuditRecord::new("document.upload", "document", doc.id).after(&doc));
     add_event(tx, doc.id, "uploaded", serde_json::json!({ "status": doc.status })).await?;
     Ok(doc)
 }
@@ -342,8 +341,9 @@ pub async fn save_results(tx: &mut TenantTx, id: Uuid, r: Results<'_>) -> StoreR
 }
 
 /// Puts a processed (or failed) document back to `uploaded` for another pipeline run; a
-/// document still on its first run, or a duplicate, is refused (`Conflict`).
-pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Document> {
+/// document still on its first run, or a duplicate, is refused (`Conflict`). Returns it before and
+/// after.
+pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Change<Document>> {
     let org = tx.org_uuid();
     let before = get(tx, id, &ClientScope::All).await?;
     let doc: Option<Document> = sqlx::query_as(concat!(
@@ -359,9 +359,8 @@ pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Doc
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_processed".into()))?;
-    tx.audit(AuditRecord::new("document.reprocess", "document", id).before(&before).after(&doc));
     add_event(tx, id, "reprocess_requested", serde_json::json!({ "status": before.status })).await?;
-    Ok(doc)
+    Ok(Change { before, after: doc })
 }
 
 /// The pipeline gave up on a document (a fatal error, or out of attempts). Returns the batch of
@@ -407,7 +406,8 @@ async fn fail(
     Ok(batch)
 }
 
-/// A reviewer's correction of one field: it then counts as certain.
+/// A reviewer's correction of one field: it then counts as certain. Returns the field before (if
+/// it was there) and after.
 pub async fn correct_field(
     tx: &mut TenantTx,
     id: Uuid,
@@ -416,7 +416,7 @@ pub async fn correct_field(
     display: &str,
     masked: bool,
     by: UserId,
-) -> StoreResult<DocumentField> {
+) -> StoreResult<Change<DocumentField, Option<DocumentField>>> {
     let org = tx.org_uuid();
     let before: Option<DocumentField> = sqlx::query_as(
         "select key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at
@@ -446,13 +446,12 @@ pub async fn correct_field(
     .bind(by)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("document.field.correct", "document", id).before(&before).after(&field));
     add_event(tx, id, "field_corrected", serde_json::json!({ "key": key })).await?;
-    Ok(field)
+    Ok(Change { before, after: field })
 }
 
-/// Approves a processed document (clears its review flag).
-pub async fn approve(tx: &mut TenantTx, id: Uuid, by: UserId) -> StoreResult<Document> {
+/// Approves a processed document (clears its review flag); returns it before and after.
+pub async fn approve(tx: &mut TenantTx, id: Uuid, by: UserId) -> StoreResult<Change<Document>> {
     let org = tx.org_uuid();
     let before = get(tx, id, &ClientScope::All).await?;
     let doc: Option<Document> = sqlx::query_as(concat!(
@@ -467,9 +466,8 @@ pub async fn approve(tx: &mut TenantTx, id: Uuid, by: UserId) -> StoreResult<Doc
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_reviewable".into()))?;
-    tx.audit(AuditRecord::new("document.approve", "document", id).before(&before).after(&doc));
     add_event(tx, id, "approved", serde_json::json!({ "by": by })).await?;
-    Ok(doc)
+    Ok(Change { before, after: doc })
 }
 
 /// Soft-deletes a document (its blob stays: other documents may share the content); returns it
@@ -482,7 +480,6 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreRe
         .bind(id)
         .execute(tx.conn())
         .await?;
-    tx.audit(AuditRecord::new("document.delete", "document", id).before(&before));
     add_event(tx, id, "deleted", serde_json::json!({})).await?;
     Ok(before)
 }

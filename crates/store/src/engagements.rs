@@ -8,7 +8,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, Page};
 use crate::plans::Mode;
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{Change, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Engagement {
@@ -89,9 +89,7 @@ pub async fn create(tx: &mut TenantTx, id: EngagementId, f: &EngagementFields) -
     .execute(tx.conn())
     .await
     .and_then(|done| if done.rows_affected() == 1 { Ok(()) } else { Err(sqlx::Error::RowNotFound) })?;
-    let e = get(tx, id, &ClientScope::All).await?;
-    tx.audit(AuditRecord::new("engagement.create", "engagement", id).after(&e));
-    Ok(e)
+    get(tx, id, &ClientScope::All).await
 }
 
 pub async fn get(tx: &mut TenantTx, id: EngagementId, scope: &ClientScope) -> StoreResult<Engagement> {
@@ -109,7 +107,12 @@ pub async fn get(tx: &mut TenantTx, id: EngagementId, scope: &ClientScope) -> St
     .await?)
 }
 
-pub async fn update(tx: &mut TenantTx, id: EngagementId, f: &EngagementFields) -> StoreResult<Engagement> {
+/// Applies a patch; returns the engagement before and after.
+pub async fn update(
+    tx: &mut TenantTx,
+    id: EngagementId,
+    f: &EngagementFields,
+) -> StoreResult<Change<Engagement>> {
     let before = get(tx, id, &ClientScope::All).await?;
     let org = tx.org_uuid();
     sqlx::query(
@@ -158,11 +161,11 @@ pub async fn update(tx: &mut TenantTx, id: EngagementId, f: &EngagementFields) -
     .execute(tx.conn())
     .await?;
     let after = get(tx, id, &ClientScope::All).await?;
-    tx.audit(AuditRecord::new("engagement.update", "engagement", id).before(&before).after(&after));
-    Ok(after)
+    Ok(Change { before, after })
 }
 
-pub async fn delete(tx: &mut TenantTx, id: EngagementId) -> StoreResult<()> {
+/// Deletes an engagement; returns it as it was.
+pub async fn delete(tx: &mut TenantTx, id: EngagementId) -> StoreResult<Engagement> {
     let before = get(tx, id, &ClientScope::All).await?;
     let org = tx.org_uuid();
     sqlx::query("delete from engagements where organization_id = $1 and id = $2")
@@ -170,8 +173,7 @@ pub async fn delete(tx: &mut TenantTx, id: EngagementId) -> StoreResult<()> {
         .bind(id)
         .execute(tx.conn())
         .await?;
-    tx.audit(AuditRecord::new("engagement.delete", "engagement", id).before(&before));
-    Ok(())
+    Ok(before)
 }
 
 #[derive(Debug, Clone, Default)]

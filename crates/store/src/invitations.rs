@@ -5,7 +5,7 @@ use domain::{InvitationId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{self, Page};
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Invitation {
@@ -64,7 +64,6 @@ pub async fn create(tx: &mut TenantTx, n: NewInvitation<'_>) -> StoreResult<Invi
     .bind(n.expires_at)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("invitation.create", "invitation", n.id).after(&inv));
     Ok(inv)
 }
 
@@ -126,9 +125,6 @@ pub async fn mark_accepted(tx: &mut TenantTx, id: InvitationId, user: UserId) ->
     .bind(user)
     .execute(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("invitation.accept", "invitation", id).after(serde_json::json!({
-        "user_id": user,
-    })));
     Ok(())
 }
 
@@ -143,6 +139,5 @@ pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> StoreResult<Invitati
     .bind(id)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("invitation.revoke", "invitation", id).after(&inv));
     Ok(inv)
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::cursor::{self, Page};
 use crate::plans::Mode;
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{Change, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Invoice {
@@ -139,9 +139,7 @@ pub async fn create(tx: &mut TenantTx, n: NewInvoice<'_>) -> StoreResult<Invoice
         return Err(crate::StoreError::NotFound);
     }
     insert_lines(tx, n.id, n.descriptions, n.totals).await?;
-    let detail = get(tx, n.id, &ClientScope::All).await?;
-    tx.audit(AuditRecord::new("invoice.create", "invoice", n.id).after(&detail));
-    Ok(detail)
+    get(tx, n.id, &ClientScope::All).await
 }
 
 async fn insert_lines(
@@ -217,11 +215,12 @@ pub struct DraftChanges<'a> {
     pub totals: &'a Totals,
 }
 
+/// Returns the invoice before and after.
 pub async fn update_draft(
     tx: &mut TenantTx,
     id: InvoiceId,
     c: DraftChanges<'_>,
-) -> StoreResult<InvoiceDetail> {
+) -> StoreResult<Change<InvoiceDetail>> {
     let before = get(tx, id, &ClientScope::All).await?;
     let org = tx.org_uuid();
     sqlx::query(
@@ -257,8 +256,7 @@ pub async fn update_draft(
         insert_lines(tx, id, lines, c.totals).await?;
     }
     let after = get(tx, id, &ClientScope::All).await?;
-    tx.audit(AuditRecord::new("invoice.update", "invoice", id).before(&before).after(&after));
-    Ok(after)
+    Ok(Change { before, after })
 }
 
 /// Moves an invoice to `status`, stamping the matching time.
@@ -285,11 +283,6 @@ pub async fn set_status(
     if done.rows_affected() == 0 {
         return Err(crate::StoreError::Conflict("invoice status changed concurrently".to_owned()));
     }
-    tx.audit(
-        AuditRecord::new("invoice.status", "invoice", id)
-            .before(serde_json::json!({ "status": from }))
-            .after(serde_json::json!({ "status": to })),
-    );
     Ok(())
 }
 
@@ -301,14 +294,14 @@ pub struct NewPayment<'a> {
 }
 
 /// Records a payment and moves the invoice to partial or paid in one statement (the balance
-/// check is the database's: paid_amount <= total).
+/// check is the database's: paid_amount <= total); returns the payment's id.
 pub async fn record_payment(
     tx: &mut TenantTx,
     id: InvoiceId,
     p: NewPayment<'_>,
     fully_paid_status: InvoiceStatus,
     partial_status: InvoiceStatus,
-) -> StoreResult<()> {
+) -> StoreResult<Uuid> {
     let org = tx.org_uuid();
     let recorded_by = tx.actor().id;
     let payment_id = Uuid::now_v7();
@@ -339,13 +332,11 @@ pub async fn record_payment(
     .bind(partial_status)
     .execute(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("invoice.payment", "invoice", id).after(serde_json::json!({
-        "payment_id": payment_id, "amount": p.amount, "paid_on": p.paid_on, "method": p.method,
-    })));
-    Ok(())
+    Ok(payment_id)
 }
 
-pub async fn delete_draft(tx: &mut TenantTx, id: InvoiceId) -> StoreResult<()> {
+/// Deletes a draft; returns it as it was.
+pub async fn delete_draft(tx: &mut TenantTx, id: InvoiceId) -> StoreResult<InvoiceDetail> {
     let before = get(tx, id, &ClientScope::All).await?;
     let org = tx.org_uuid();
     sqlx::query("delete from invoices where organization_id = $1 and id = $2 and status = 'draft'")
@@ -353,8 +344,7 @@ pub async fn delete_draft(tx: &mut TenantTx, id: InvoiceId) -> StoreResult<()> {
         .bind(id)
         .execute(tx.conn())
         .await?;
-    tx.audit(AuditRecord::new("invoice.delete", "invoice", id).before(&before));
-    Ok(())
+    Ok(before)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -482,10 +472,11 @@ pub(crate) fn aging_query(
     qb
 }
 
-/// Marks sent/viewed/partial invoices past their due date as overdue (run daily by the scheduler).
-pub async fn mark_overdue(tx: &mut TenantTx, today: NaiveDate) -> StoreResult<u64> {
+/// Marks sent/viewed/partial invoices past their due date as overdue (run daily by the scheduler);
+/// returns the ids it marked.
+pub async fn mark_overdue(tx: &mut TenantTx, today: NaiveDate) -> StoreResult<Vec<InvoiceId>> {
     let org = tx.org_uuid();
-    let ids: Vec<InvoiceId> = sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "update invoices set status = 'overdue'
          where organization_id = $1 and status in ('sent', 'viewed', 'partial') and due_date < $2
          returning id",
@@ -493,9 +484,5 @@ pub async fn mark_overdue(tx: &mut TenantTx, today: NaiveDate) -> StoreResult<u6
     .bind(org)
     .bind(today)
     .fetch_all(tx.conn())
-    .await?;
-    for id in &ids {
-        tx.audit(AuditRecord::new("invoice.overdue", "invoice", id));
-    }
-    Ok(ids.len() as u64)
+    .await?)
 }

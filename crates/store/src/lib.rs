@@ -9,13 +9,16 @@
 //! - One module per aggregate ([`organizations`], [`users`], [`sessions`], [`api_keys`],
 //!   [`invitations`], [`mfa`], [`audit`], [`documents`], [`blobs`], [`document_batches`], [`notifications`], …):
 //!   free functions over a `&mut TenantTx`. Queries filter by
-//!   `organization_id` explicitly as well, so each layer holds alone (tests prove both).
+//!   `organization_id` explicitly as well, so each layer holds alone (tests prove both). They
+//!   read and write rows and never decide what is audited: the use case that calls them records
+//!   the entry, from what they return (an update's [`Change`]: the row before and after).
 //! - [`PlatformAdmin`]: the capability that opens platform transactions; made only by checks
 //!   against the database (see its module).
 
 pub mod api_keys;
 pub mod audit;
 pub mod blobs;
+mod change;
 pub mod clients;
 pub mod cursor;
 mod db;
@@ -39,6 +42,7 @@ pub mod sessions;
 mod tenant;
 pub mod users;
 
+pub use change::Change;
 pub use db::{Db, DbConfig};
 pub use error::{StoreError, StoreResult};
 pub use platform::{PlatformAdmin, PlatformClaim};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use domain::UserId;
 
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MfaState {
@@ -55,7 +55,6 @@ pub async fn enable(
     .execute(tx.conn())
     .await?;
     replace_recovery_codes(tx, user, recovery_hashes).await?;
-    tx.audit(AuditRecord::new("user.mfa_enable", "user", user));
     Ok(())
 }
 
@@ -70,7 +69,6 @@ pub async fn disable(tx: &mut TenantTx, user: UserId) -> StoreResult<()> {
     .execute(tx.conn())
     .await?;
     replace_recovery_codes(tx, user, &[]).await?;
-    tx.audit(AuditRecord::new("user.mfa_disable", "user", user));
     Ok(())
 }
 
@@ -102,9 +100,6 @@ pub async fn use_recovery_code(tx: &mut TenantTx, user: UserId, code_hash: &[u8]
     .bind(code_hash)
     .execute(tx.conn())
     .await?;
-    if done.rows_affected() == 1 {
-        tx.audit(AuditRecord::new("user.mfa_recovery_code_used", "user", user));
-    }
     Ok(done.rows_affected() == 1)
 }
 

@@ -6,7 +6,7 @@ use domain::{ClientId, EngagementId, NoteId, NoteType, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{self, Page};
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{Change, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Note {
@@ -78,7 +78,6 @@ pub async fn create(tx: &mut TenantTx, n: NewNote<'_>) -> StoreResult<Note> {
     .fetch_optional(tx.conn())
     .await?;
     let note = note.ok_or(crate::StoreError::NotFound)?;
-    tx.audit(AuditRecord::new("note.create", "note", n.id).after(&note));
     Ok(note)
 }
 
@@ -144,7 +143,13 @@ pub struct NotePatch<'a> {
 }
 
 /// Edits a note; only its author may (else `NotFound`, as for anyone else's private note).
-pub async fn update(tx: &mut TenantTx, id: NoteId, author: UserId, p: NotePatch<'_>) -> StoreResult<Note> {
+/// Returns the note before and after.
+pub async fn update(
+    tx: &mut TenantTx,
+    id: NoteId,
+    author: UserId,
+    p: NotePatch<'_>,
+) -> StoreResult<Change<Note>> {
     let before = get(tx, id, author).await?;
     if before.author_id != author {
         return Err(crate::StoreError::NotFound);
@@ -169,11 +174,11 @@ pub async fn update(tx: &mut TenantTx, id: NoteId, author: UserId, p: NotePatch<
     .bind(p.remind_at.flatten())
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("note.update", "note", id).before(&before).after(&note));
-    Ok(note)
+    Ok(Change { before, after: note })
 }
 
-pub async fn delete(tx: &mut TenantTx, id: NoteId, author: UserId) -> StoreResult<()> {
+/// Soft-deletes a note; only its author may (else `NotFound`). Returns it as it was.
+pub async fn delete(tx: &mut TenantTx, id: NoteId, author: UserId) -> StoreResult<Note> {
     let before = get(tx, id, author).await?;
     if before.author_id != author {
         return Err(crate::StoreError::NotFound);
@@ -184,6 +189,5 @@ pub async fn delete(tx: &mut TenantTx, id: NoteId, author: UserId) -> StoreResul
         .bind(id)
         .execute(tx.conn())
         .await?;
-    tx.audit(AuditRecord::new("note.delete", "note", id).before(&before));
-    Ok(())
+    Ok(before)
 }

@@ -6,7 +6,7 @@ use domain::{NotificationId, NotificationKind, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{self, Page};
-use crate::{AuditRecord, StoreError, StoreResult, TenantTx};
+use crate::{StoreError, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Notification {
@@ -109,9 +109,7 @@ pub async fn mark_read(
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
-    let n = n.ok_or(StoreError::NotFound)?;
-    tx.audit(AuditRecord::new("notification.read", "notification", id));
-    Ok(n)
+    n.ok_or(StoreError::NotFound)
 }
 
 /// Marks every unread notification of the recipient read; returns how many.
@@ -125,12 +123,5 @@ pub async fn mark_all_read(tx: &mut TenantTx, recipient: UserId) -> StoreResult<
     .bind(recipient)
     .execute(tx.conn())
     .await?;
-    let marked = done.rows_affected();
-    if marked > 0 {
-        tx.audit(
-            AuditRecord::new("notification.read_all", "user", recipient)
-                .after(serde_json::json!({ "marked": marked })),
-        );
-    }
-    Ok(marked)
+    Ok(done.rows_affected())
 }

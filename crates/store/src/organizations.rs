@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::{OrgSlug, OrganizationId};
 use serde::Serialize;
 
-use crate::{AuditRecord, Db, StoreResult, TenantTx};
+use crate::{Change, Db, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Organization {
@@ -38,9 +38,7 @@ pub async fn create(tx: &mut TenantTx, name: &str, slug: &OrgSlug) -> StoreResul
         .bind(id)
         .execute(tx.conn())
         .await?;
-    let org = get(tx).await?;
-    tx.audit(AuditRecord::new("organization.create", "organization", id).after(&org));
-    Ok(org)
+    get(tx).await
 }
 
 pub async fn get(tx: &mut TenantTx) -> StoreResult<Organization> {
@@ -70,7 +68,8 @@ pub struct SettingsPatch {
     pub mfa_required_for_clients: Option<bool>,
 }
 
-pub async fn update_settings(tx: &mut TenantTx, patch: &SettingsPatch) -> StoreResult<Organization> {
+/// Returns the organization before and after.
+pub async fn update_settings(tx: &mut TenantTx, patch: &SettingsPatch) -> StoreResult<Change<Organization>> {
     let before = get(tx).await?;
     let org = tx.org_uuid();
     sqlx::query(
@@ -87,6 +86,5 @@ pub async fn update_settings(tx: &mut TenantTx, patch: &SettingsPatch) -> StoreR
     .execute(tx.conn())
     .await?;
     let after = get(tx).await?;
-    tx.audit(AuditRecord::new("organization.update", "organization", org).before(&before).after(&after));
-    Ok(after)
+    Ok(Change { before, after })
 }

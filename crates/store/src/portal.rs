@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::{AccessLevel, ClientId, PortalAccessId, UserId};
 use serde::Serialize;
 
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PortalAccess {
@@ -87,14 +87,12 @@ pub async fn grant(
     .bind(c.expires_at)
     .fetch_optional(tx.conn())
     .await?;
-    let access = access.ok_or(crate::StoreError::NotFound)?;
-    tx.audit(AuditRecord::new("portal_access.grant", "portal_access", access.id).after(&access));
-    Ok(access)
+    access.ok_or(crate::StoreError::NotFound)
 }
 
 pub async fn revoke(tx: &mut TenantTx, id: PortalAccessId) -> StoreResult<PortalAccess> {
     let org = tx.org_uuid();
-    let access: PortalAccess = sqlx::query_as(concat!(
+    Ok(sqlx::query_as(concat!(
         "update client_portal_access set revoked_at = coalesce(revoked_at, now())
          where organization_id = $1 and id = $2 returning ",
         columns!()
@@ -102,9 +100,7 @@ pub async fn revoke(tx: &mut TenantTx, id: PortalAccessId) -> StoreResult<Portal
     .bind(org)
     .bind(id)
     .fetch_one(tx.conn())
-    .await?;
-    tx.audit(AuditRecord::new("portal_access.revoke", "portal_access", id).after(&access));
-    Ok(access)
+    .await?)
 }
 
 /// Live grants, for a client (staff view) or a user (what they can reach).

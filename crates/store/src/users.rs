@@ -5,7 +5,7 @@ use domain::{Email, Role, UserId, UserStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{self, Page};
-use crate::{AuditRecord, StoreResult, TenantTx};
+use crate::{Change, StoreResult, TenantTx};
 
 /// A member as others see them (never the password hash or MFA secret).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -70,9 +70,7 @@ pub async fn create(tx: &mut TenantTx, new: NewUser<'_>) -> StoreResult<Member> 
         .bind(new.role)
         .execute(tx.conn())
         .await?;
-    let member = get(tx, new.id).await?;
-    tx.audit(AuditRecord::new("user.create", "user", new.id).after(&member));
-    Ok(member)
+    get(tx, new.id).await
 }
 
 pub async fn get(tx: &mut TenantTx, id: UserId) -> StoreResult<Member> {
@@ -121,9 +119,6 @@ pub async fn record_login_failure(
     .bind(lock_for.num_seconds() as f64)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit(AuditRecord::new("session.login_failed", "user", id).after(serde_json::json!({
-        "locked_until": locked_until,
-    })));
     Ok(locked_until)
 }
 
@@ -177,13 +172,14 @@ pub async fn list(
     Ok(Page::from_overfetch(rows, limit, |m| MemberKey(m.created_at, m.id)))
 }
 
-/// Changes a member's role or status. Disabling also revokes their sessions.
+/// Changes a member's role or status. Disabling also revokes their sessions. Returns the member
+/// before and after.
 pub async fn update(
     tx: &mut TenantTx,
     id: UserId,
     role: Option<Role>,
     status: Option<UserStatus>,
-) -> StoreResult<Member> {
+) -> StoreResult<Change<Member>> {
     let before = get(tx, id).await?;
     let org = tx.org_uuid();
     if let Some(role) = role {
@@ -206,8 +202,7 @@ pub async fn update(
         }
     }
     let after = get(tx, id).await?;
-    tx.audit(AuditRecord::new("user.update", "user", id).before(&before).after(&after));
-    Ok(after)
+    Ok(Change { before, after })
 }
 
 /// Active owners: the last one may not be demoted or disabled.

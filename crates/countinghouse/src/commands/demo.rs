@@ -12,7 +12,7 @@ use practice::Practice;
 use rust_decimal::Decimal;
 use store::sqlx::postgres::PgConnectOptions;
 use store::users::NewUser;
-use store::{Actor, TenantTx, organizations, users};
+use store::{Actor, AuditRecord, TenantTx, organizations, users};
 use vault::KeyRing;
 
 pub const DEMO_SLUG: &str = "demo-cpa";
@@ -76,11 +76,13 @@ pub async fn prepare(
     for (email, name, role) in &DEMO_USERS[1..] {
         let email = Email::parse(email)?;
         if users::find_for_login(&mut tx, &email).await?.is_none() {
-            users::create(
+            let id = UserId::new();
+            let user = users::create(
                 &mut tx,
-                NewUser { id: UserId::new(), email: &email, name, password_hash: &hash, role: *role },
+                NewUser { id, email: &email, name, password_hash: &hash, role: *role },
             )
             .await?;
+            tx.audit(AuditRecord::new("user.create", "user", id).after(&user));
         }
     }
     tx.commit().await?;

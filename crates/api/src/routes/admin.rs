@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use api_types::Problem;
-use api_types::admin::{BreakerResponse, CacheResponse, HealthResponse, JobListParams, JobListResponse, JobResponse};
+use api_types::admin::{
+    BreakerResponse, CacheResponse, HealthResponse, JobListParams, JobListResponse, JobResponse,
+};
 use axum::Json;
 use axum::extract::State;
 use jobs::JobId;

@@ -256,7 +256,8 @@ async fn review_queue(
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<DocumentResponse>>> {
     let limit = page_limit(q.limit)?;
-    let page = state.documents.review_queue(&caller, &document_filter(&q)?, q.cursor.as_deref(), limit).await?;
+    let page =
+        state.documents.review_queue(&caller, &document_filter(&q)?, q.cursor.as_deref(), limit).await?;
     Ok(Json(page.into_api()))
 }
 

@@ -38,7 +38,11 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
 fn list() -> anyhow::Result<ExitCode> {
     for scenario in BenchScenario::value_variants().iter().filter(|s| **s != BenchScenario::List) {
         if let Some(value) = scenario.to_possible_value() {
-            println!("{:<20} {}", value.get_name(), value.get_help().map(ToString::to_string).unwrap_or_default());
+            println!(
+                "{:<20} {}",
+                value.get_name(),
+                value.get_help().map(ToString::to_string).unwrap_or_default()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

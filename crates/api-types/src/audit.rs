@@ -19,7 +19,10 @@ pub struct AuditEntryResponse {
     pub action: String,
     pub entity_type: String,
     pub entity_id: Option<String>,
+    /// The entity before the change, as the use case recorded it: free-form JSON whose shape is
+    /// the entity's (`entity_type`) at the time; null when not recorded (a creation, say).
     pub before: Option<Value>,
+    /// The entity after the change, free-form like `before`; null when not recorded.
     pub after: Option<Value>,
     pub request_id: Option<String>,
     pub ip: Option<String>,

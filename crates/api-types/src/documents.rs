@@ -2,10 +2,10 @@
 //! with their extracted fields and events, and signed download links.
 
 use chrono::{DateTime, Utc};
-use domain::{BatchSource, ClientId, DocumentBatchId, UserId};
+use domain::{BatchSource, ClientId, DocumentBatchId, OrganizationId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// An uploaded document and where the pipeline stands with it.
@@ -195,4 +195,57 @@ pub struct BatchUploadForm {
 pub struct StorageUsage {
     pub used_bytes: u64,
     pub limit_bytes: u64,
+}
+
+/// Filters of document lists and of the review queue.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentListParams {
+    pub client_id: Option<ClientId>,
+    /// Document type: w2, 1099_nec, 1099_misc, invoice, receipt, bank_statement, tax_return_1040, general.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub doc_type: Option<String>,
+    /// The document's year: its tax year (W-2, 1099, 1040), else the year of its statement period's
+    /// end, invoice date or receipt date, else the year it was uploaded (UTC).
+    pub year: Option<i32>,
+    /// uploaded, processing, needs_review, approved, stored, duplicate, failed.
+    pub status: Option<String>,
+    pub needs_review: Option<bool>,
+    /// Full text over file names, extracted text and fields.
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Filters of the batch list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BatchListParams {
+    pub client_id: Option<ClientId>,
+    /// Only batches whose documents are still being read.
+    #[serde(default)]
+    pub unfinished: bool,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A reviewer's value for one field.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldCorrection {
+    /// The value as text (money `1234.56`, dates `2025-01-31`).
+    pub value: String,
+}
+
+/// The query of a signed download link (the link is the credential).
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LinkParams {
+    pub org: OrganizationId,
+    pub expires: i64,
+    pub sig: String,
 }

@@ -1,6 +1,7 @@
 //! The HTTP API's request and response shapes and its problem catalogue, with OpenAPI schemas.
 //! Shared by the server, the tests and the benchmark client. Requests reject unknown fields.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod clients;

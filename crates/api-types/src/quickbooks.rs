@@ -1,5 +1,5 @@
 //! QuickBooks Online: a client's connection, sync runs and their history, the summary read from
-//! the mirror, and the webhook receiver's answer.
+//! the mirror, and the webhook receiver's request and answer.
 
 use std::collections::BTreeMap;
 
@@ -135,7 +135,6 @@ pub struct SummaryResponse {
     pub receivables_aging: AgingResponse,
     pub payables: String,
     /// Mirror rows per entity kind.
-    #[schema(value_type = Object)]
     pub entities: BTreeMap<String, i64>,
     pub linked_customers: i64,
 }
@@ -144,4 +143,41 @@ pub struct SummaryResponse {
 pub struct WebhookResponse {
     pub syncs_queued: usize,
     pub unknown_realms: usize,
+}
+
+/// Intuit's webhook delivery (`eventNotifications`), as documented for the receiver. The receiver
+/// reads the body's exact bytes (its HMAC is the credential) and the `quickbooks` crate parses them;
+/// this type only describes them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookNotification {
+    #[serde(default)]
+    pub event_notifications: Vec<WebhookRealmEvents>,
+}
+
+/// The changes of one company (realm).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookRealmEvents {
+    pub realm_id: String,
+    pub data_change_event: Option<WebhookDataChange>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookDataChange {
+    pub entities: Vec<WebhookEntityChange>,
+}
+
+/// One changed record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEntityChange {
+    /// The entity kind (`Customer`, `Invoice`, …).
+    pub name: String,
+    pub id: String,
+    /// `Create`, `Update`, `Delete`, `Merge`, `Void` or `Emailed`.
+    pub operation: String,
+    pub last_updated: Option<String>,
+    /// For `Merge`: the record merged away.
+    pub deleted_id: Option<String>,
 }

@@ -1,5 +1,7 @@
-//! Store rows to API shapes. A local trait, since both sides live in other crates.
+//! Store rows and use-case results to API shapes (a local trait, since both sides live in other
+//! crates), and the few queries that become a lower crate's filter.
 
+mod admin;
 mod documents;
 
 use api_types::audit::{AuditBreak, AuditEntryResponse, AuditVerifyResponse};
@@ -9,6 +11,9 @@ use store::audit::{AuditEntry, ChainBreakView, ChainReport};
 use store::invitations::Invitation;
 use store::organizations::Organization;
 use store::users::Member;
+
+pub(crate) use admin::job_filter;
+pub(crate) use documents::document_filter;
 
 impl_into_api!(Member => MemberResponse { id, email, name, role, status, mfa_enabled, last_login_at, created_at });
 impl_into_api!(Invitation => InvitationResponse {

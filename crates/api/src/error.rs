@@ -168,6 +168,7 @@ impl From<JobsError> for ApiError {
                 ApiError::new(ProblemType::Conflict, detail)
             }
             JobsError::Database(e) => StoreError::from(e).into(),
+            JobsError::Store(e) => e.into(),
             other => ApiError::internal(error_chain(&other)),
         }
     }

@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
-use clap::{Parser, Subcommand};
+use bench::scenarios::LoadScenario;
+use clap::builder::PossibleValue;
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Countinghouse: the operating system of a CPA firm.
 ///
@@ -220,9 +223,10 @@ pub struct JobListArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The scenario (`countinghouse bench list` shows them). `queue` runs in this process against
+    /// The scenario (`countinghouse bench list` shows them). The load scenarios request `--url`;
+    /// `queue`, `qbo-sync`, `documents` and `documents-http` run in this process against
     /// DATABASE_URL (e.g. `countinghouse bench queue --rate 1000`).
-    pub scenario: String,
+    pub scenario: BenchScenario,
     /// The system under test.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
@@ -281,6 +285,60 @@ pub struct BenchArgs {
     pub per_layout: usize,
 }
 
+/// What `countinghouse bench` runs: the list of scenarios, a load scenario of the `bench` crate,
+/// or a measurement with a runner of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchScenario {
+    List,
+    Load(LoadScenario),
+    Measure(Measurement),
+}
+
+/// The scenarios that are not a constant request rate against `--url`: each has its own runner
+/// and report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Measurement {
+    /// one CSV import of --rows clients into a fresh firm, --runs times
+    ClientsImport,
+    /// the job queue in this process against DATABASE_URL: --jobs no-op jobs enqueued and
+    /// completed, then pickup latency at --rate jobs/s, --runs times
+    Queue,
+    /// QuickBooks sync in this process against DATABASE_URL and a local sandbox company of
+    /// --entities records: full sync, then one incremental sync after --changes random changes,
+    /// --runs times
+    QboSync,
+    /// the document pipeline in this process with local OCR over a generated corpus
+    /// (--per-layout documents per type and layout, digital and scan-like), --runs times
+    Documents,
+    /// upload to extracted fields through the HTTP API and the documents worker in this process
+    /// against DATABASE_URL: one document at a time (latency), then all at once (throughput), over
+    /// a corpus of --per-layout documents per type and layout, --runs times
+    DocumentsHttp,
+}
+
+/// Written out because the load scenarios are the `bench` crate's own enums: the values are
+/// `list`, then theirs, then the measurements', each with its help.
+impl ValueEnum for BenchScenario {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: LazyLock<Vec<BenchScenario>> = LazyLock::new(|| {
+            let load = LoadScenario::all().map(BenchScenario::Load);
+            let measure = Measurement::value_variants().iter().copied().map(BenchScenario::Measure);
+            std::iter::once(BenchScenario::List).chain(load).chain(measure).collect()
+        });
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        match self {
+            BenchScenario::List => {
+                Some(PossibleValue::new("list").help("print every scenario with what it measures"))
+            }
+            BenchScenario::Load(s) => Some(s.possible_value()),
+            BenchScenario::Measure(m) => m.to_possible_value(),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Re-hash every organization's audit chain; exits 1 if any chain is broken.
@@ -317,5 +375,25 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every scenario is chosen by its name, and no two share one.
+    #[test]
+    fn bench_scenarios_parse_by_name() {
+        use clap::ValueEnum;
+
+        use super::BenchScenario;
+        let names: Vec<String> = BenchScenario::value_variants()
+            .iter()
+            .map(|s| s.to_possible_value().expect("listed").get_name().to_owned())
+            .collect();
+        for (scenario, name) in BenchScenario::value_variants().iter().zip(&names) {
+            assert_eq!(BenchScenario::from_str(name, false).as_ref(), Ok(scenario), "{name}");
+        }
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(names.iter().any(|n| n == "marketplace-mix") && names.iter().any(|n| n == "documents-http"));
     }
 }

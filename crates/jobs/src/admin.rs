@@ -1,6 +1,11 @@
 //! Operator functions behind `GET /v1/admin/jobs`, the retry and cancel endpoints and the
 //! `countinghouse jobs` CLI, plus the depth and age gauges.
 //!
+//! [`retry`] and [`cancel`] are the platform administrator's use cases (the HTTP handlers and the
+//! CLI call them): they take the [`PlatformAdmin`] capability, so they cannot run unchecked, and
+//! record `job.retry` / `job.cancel` in the platform organization's audit log in the transaction
+//! that changes the job. [`retry_job`] and [`cancel_job`] are the bare state changes.
+//!
 //! Counts by state scan the jobs table: it holds only unfinished, dead and cancelled jobs
 //! (succeeded jobs are deleted), so this stays cheap at operator frequency. Throughput and
 //! failures come from `job_stats`, per minute.
@@ -11,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::OrganizationId;
 use sqlx::{PgConnection, PgPool};
+use store::{AuditRecord, Db, PlatformAdmin, TenantTx};
 use uuid::Uuid;
 
 use crate::{JobId, JobState, JobsError, metrics as m};
@@ -272,7 +278,7 @@ pub async fn get_job(pool: &PgPool, id: JobId) -> Result<Option<JobSummary>, Job
 }
 
 /// [`get_job`] on a connection (or in a transaction) of the caller's.
-pub async fn get_job_on(conn: &mut PgConnection, id: JobId) -> Result<Option<JobSummary>, JobsError> {
+async fn get_job_on(conn: &mut PgConnection, id: JobId) -> Result<Option<JobSummary>, JobsError> {
     let row: Option<JobRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from jobs where id = $1")))
             .bind(id.0)
@@ -287,7 +293,7 @@ pub async fn retry_job(pool: &PgPool, id: JobId) -> Result<JobSummary, JobsError
 }
 
 /// [`retry_job`] in the caller's transaction (an operator's audit entry commits with it).
-pub async fn retry_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSummary, JobsError> {
+async fn retry_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSummary, JobsError> {
     let row: Result<Option<JobRow>, sqlx::Error> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "with retried as (
              update jobs set state = 'available', run_at = now(), finished_at = null,
@@ -319,7 +325,7 @@ pub async fn cancel_job(pool: &PgPool, id: JobId) -> Result<JobSummary, JobsErro
 }
 
 /// [`cancel_job`] in the caller's transaction.
-pub async fn cancel_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSummary, JobsError> {
+async fn cancel_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSummary, JobsError> {
     let row: Option<JobRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update jobs set state = 'cancelled', finished_at = now(), leased_by = null, lease_expires_at = null
          where id = $1 and state in ('available', 'running', 'retrying')
@@ -332,6 +338,36 @@ pub async fn cancel_job_on(conn: &mut PgConnection, id: JobId) -> Result<JobSumm
         Some(row) => row.try_into(),
         None => Err(wrong_state(conn, id, "cancelled").await),
     }
+}
+
+/// A platform administrator runs job `id` again ([`retry_job`]); audited as `job.retry`.
+pub async fn retry(db: &Db, admin: &PlatformAdmin, id: JobId) -> Result<JobSummary, JobsError> {
+    audited(db, admin, id, "job.retry", retry_job_on).await
+}
+
+/// A platform administrator cancels job `id` ([`cancel_job`]); audited as `job.cancel`.
+pub async fn cancel(db: &Db, admin: &PlatformAdmin, id: JobId) -> Result<JobSummary, JobsError> {
+    audited(db, admin, id, "job.cancel", cancel_job_on).await
+}
+
+/// Runs `change` on job `id` in a transaction of the platform organization, whose audit log
+/// records it with the job before and after, as `admin`'s act.
+async fn audited<F>(
+    db: &Db,
+    admin: &PlatformAdmin,
+    id: JobId,
+    action: &'static str,
+    change: F,
+) -> Result<JobSummary, JobsError>
+where
+    F: AsyncFnOnce(&mut PgConnection, JobId) -> Result<JobSummary, JobsError>,
+{
+    let mut tx = TenantTx::begin_platform(db, admin).await?;
+    let before = get_job_on(tx.conn(), id).await?;
+    let after = change(tx.conn(), id).await?;
+    tx.audit(AuditRecord::new(action, "job", id).before(&before).after(&after));
+    tx.commit().await?;
+    Ok(after)
 }
 
 async fn wrong_state(conn: &mut PgConnection, id: JobId, action: &'static str) -> JobsError {

@@ -63,6 +63,9 @@ impl<T, E: Display> ResultExt<T> for Result<T, E> {
 pub enum JobsError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// Opening or committing the platform transaction of an operator's audited change.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
     #[error("payload does not serialize: {0}")]
     Payload(#[from] serde_json::Error),
     #[error("invalid cron expression `{expression}`: {reason}")]

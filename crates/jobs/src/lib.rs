@@ -15,7 +15,8 @@
 //!   handler's own transaction ([`JobContext::complete_in`], exactly-once effects), and step
 //!   checkpoints ([`JobContext::step`]).
 //! - [`scheduler`]: cron schedules run by one leader (advisory lock), missed runs caught up once.
-//! - [`admin`]: operator functions — per-queue stats, job lists, retry, cancel — and gauges.
+//! - [`admin`]: operator functions — per-queue stats, job lists, retry, cancel — and gauges;
+//!   [`admin::retry`] and [`admin::cancel`] are the platform administrator's audited use cases.
 //! - [`bench`]: the `countinghouse bench queue` scenarios (throughput, pickup latency).
 //!
 //! # Guarantees

@@ -2,14 +2,32 @@
 
 use api_types::documents::{
     BatchCounts, BatchResponse, DocumentDetailResponse, DocumentEventResponse, DocumentFieldResponse,
-    DocumentResponse, FileOutcome, FileRejection, UploadResponse,
+    DocumentListParams, DocumentResponse, FileOutcome, FileRejection, UploadResponse,
 };
-use documents::UploadRejection;
 use documents::service::{self, DocumentDetail, RejectedFile, Uploaded};
+use documents::{DocType, UploadRejection};
 use store::document_batches::{self, BatchProgress};
-use store::documents::{Document, DocumentEvent, DocumentField};
+use store::documents::{Document, DocumentEvent, DocumentField, DocumentFilter};
 
 use super::IntoApi;
+use crate::error::{ApiError, ApiResult};
+
+/// The store's filter from a list's query; an unknown document type is the caller's mistake.
+pub(crate) fn document_filter(q: &DocumentListParams) -> ApiResult<DocumentFilter> {
+    if let Some(t) = &q.doc_type
+        && DocType::parse(t).is_none()
+    {
+        return Err(ApiError::field("type", format!("`{t}` is not a document type")));
+    }
+    Ok(DocumentFilter {
+        client_id: q.client_id,
+        status: q.status.clone(),
+        doc_type: q.doc_type.clone(),
+        needs_review: q.needs_review,
+        year: q.year,
+        q: q.q.clone().filter(|q| !q.trim().is_empty()),
+    })
+}
 
 impl IntoApi<DocumentResponse> for Document {
     fn into_api(self) -> DocumentResponse {

@@ -4,8 +4,9 @@
 //! job workers (`documents.process`).
 
 use api_types::documents::{
-    BatchResponse, BatchUploadForm, DocumentDetailResponse, DocumentFieldResponse, DocumentResponse,
-    DownloadLinkResponse, StorageUsage, UploadForm, UploadResponse,
+    BatchListParams, BatchResponse, BatchUploadForm, DocumentDetailResponse, DocumentFieldResponse,
+    DocumentListParams, DocumentResponse, DownloadLinkResponse, FieldCorrection, LinkParams, StorageUsage,
+    UploadForm, UploadResponse,
 };
 use api_types::{Page, Problem, ProblemType};
 use axum::Json;
@@ -15,14 +16,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use documents::service::{RejectedFile, UploadFile, UploadRequest, Uploaded};
 use documents::{DocType, UploadRejection};
-use domain::{ClientId, DocumentBatchId, OrganizationId};
-use serde::Deserialize;
-use store::documents::DocumentFilter;
+use domain::{ClientId, DocumentBatchId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::convert::IntoApi;
+use crate::convert::{IntoApi, document_filter};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::page_limit;
@@ -205,19 +204,6 @@ async fn storage(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
     Ok(Json(StorageUsage { used_bytes: usage.used_bytes, limit_bytes: usage.limit_bytes }))
 }
 
-/// Filters of the batch list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct BatchListParams {
-    client_id: Option<ClientId>,
-    /// Only batches whose documents are still being read.
-    #[serde(default)]
-    unfinished: bool,
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
 /// Upload batches, newest first, each with its progress (`documents:read`; portal users see their
 /// own clients' batches).
 #[utoipa::path(get, path = "/v1/document-batches", tag = "documents", security(("bearer" = [])),
@@ -248,46 +234,6 @@ async fn get_batch(
     Ok(Json(state.documents.batch(&caller, id).await?.into_api()))
 }
 
-/// Filters of document lists.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct DocumentListParams {
-    client_id: Option<ClientId>,
-    /// Document type: w2, 1099_nec, 1099_misc, invoice, receipt, bank_statement, tax_return_1040, general.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    doc_type: Option<String>,
-    /// The document's year: its tax year (W-2, 1099, 1040), else the year of its statement period's
-    /// end, invoice date or receipt date, else the year it was uploaded (UTC).
-    year: Option<i32>,
-    /// uploaded, processing, needs_review, approved, stored, duplicate, failed.
-    status: Option<String>,
-    needs_review: Option<bool>,
-    /// Full text over file names, extracted text and fields.
-    q: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
-impl DocumentListParams {
-    fn filter(&self) -> ApiResult<DocumentFilter> {
-        if let Some(t) = &self.doc_type
-            && DocType::parse(t).is_none()
-        {
-            return Err(ApiError::field("type", format!("`{t}` is not a document type")));
-        }
-        Ok(DocumentFilter {
-            client_id: self.client_id,
-            status: self.status.clone(),
-            doc_type: self.doc_type.clone(),
-            needs_review: self.needs_review,
-            year: self.year,
-            q: self.q.clone().filter(|q| !q.trim().is_empty()),
-        })
-    }
-}
-
 /// List documents, newest first, with filters and full-text search (`documents:read`). Portal
 /// users see their own clients' documents only.
 #[utoipa::path(get, path = "/v1/documents", tag = "documents", security(("bearer" = [])),
@@ -299,7 +245,7 @@ async fn list_documents(
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<DocumentResponse>>> {
     let limit = page_limit(q.limit)?;
-    let page = state.documents.list(&caller, &q.filter()?, q.cursor.as_deref(), limit).await?;
+    let page = state.documents.list(&caller, &document_filter(&q)?, q.cursor.as_deref(), limit).await?;
     Ok(Json(page.into_api()))
 }
 
@@ -314,7 +260,8 @@ async fn review_queue(
     ApiQuery(q): ApiQuery<DocumentListParams>,
 ) -> ApiResult<Json<Page<DocumentResponse>>> {
     let limit = page_limit(q.limit)?;
-    let page = state.documents.review_queue(&caller, &q.filter()?, q.cursor.as_deref(), limit).await?;
+    let page =
+        state.documents.review_queue(&caller, &document_filter(&q)?, q.cursor.as_deref(), limit).await?;
     Ok(Json(page.into_api()))
 }
 
@@ -340,13 +287,6 @@ async fn delete_document(
 ) -> ApiResult<StatusCode> {
     state.documents.delete(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct FieldCorrection {
-    /// The value as text (money `1234.56`, dates `2025-01-31`).
-    value: String,
 }
 
 /// Correct (or add) one field; it then counts as certain (`documents:update`; audited).
@@ -397,15 +337,6 @@ async fn download_link(
     let link = state.documents.download_link(&caller, id).await?;
     let url = format!("{}{}", state.config.public_url.trim_end_matches('/'), link.path);
     Ok(Json(DownloadLinkResponse { url, expires_at: link.expires_at }))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct LinkParams {
-    org: OrganizationId,
-    expires: i64,
-    sig: String,
 }
 
 /// The file behind a signed link: the link is the credential (403 `invalid-link` when altered

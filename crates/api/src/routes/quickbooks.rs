@@ -7,7 +7,8 @@
 
 use api_types::quickbooks::{
     AgingResponse, CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest,
-    StartSyncResponse, SummaryParams, SummaryResponse, SyncModeRequest, SyncRunResponse, WebhookResponse,
+    StartSyncResponse, SummaryParams, SummaryResponse, SyncModeRequest, SyncRunResponse, WebhookNotification,
+    WebhookResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;
@@ -304,7 +305,7 @@ async fn summary(
 /// Intuit's webhook deliveries, authenticated by `intuit-signature` (HMAC-SHA256 of the body
 /// under the app's verifier token); each realm's changes queue a targeted incremental sync.
 #[utoipa::path(post, path = "/v1/quickbooks/webhooks", tag = "quickbooks",
-    request_body(content = Object, description = "Intuit's `eventNotifications` payload", content_type = "application/json"),
+    request_body(content = WebhookNotification, description = "Intuit's `eventNotifications` payload", content_type = "application/json"),
     responses((status = 200, body = WebhookResponse), (status = 401, body = Problem), (status = 400, body = Problem)))]
 async fn webhook(
     State(state): State<AppState>,

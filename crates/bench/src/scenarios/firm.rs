@@ -11,15 +11,22 @@ use serde_json::Value;
 use super::{Credentials, MakeRequest, call, login};
 use crate::{BenchError, Request};
 
-/// Every scenario this module knows, with what it requests.
-pub const SCENARIOS: &[(&str, &str)] = &[
-    ("clients-list", "client list pages: first page, filtered, by revenue, deeper pages by cursor"),
-    ("clients-search", "client search by name prefixes, whole words and typos"),
-    ("client-detail", "one client by id, across a few thousand clients"),
-    ("invoices", "invoice list pages (all, overdue) and the AR aging summary"),
-    ("clients-mix", "list 40% / detail 40% / search 20%"),
-    ("me", "GET /v1/me: authentication and one read (the floor of any authenticated request)"),
-];
+/// The firm's read scenarios (`countinghouse bench list` prints each with its help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FirmScenario {
+    /// client list pages: first page, filtered, by revenue, deeper pages by cursor
+    ClientsList,
+    /// client search by name prefixes, whole words and typos
+    ClientsSearch,
+    /// one client by id, across a few thousand clients
+    ClientDetail,
+    /// invoice list pages (all, overdue) and the AR aging summary
+    Invoices,
+    /// list 40% / detail 40% / search 20%
+    ClientsMix,
+    /// GET /v1/me: authentication and one read (the floor of any authenticated request)
+    Me,
+}
 
 struct Pools {
     tokens: Vec<Arc<str>>,
@@ -77,21 +84,25 @@ async fn pools(addr: SocketAddr, creds: &Credentials, want_ids: usize) -> Result
     Ok(Pools { tokens, client_ids, cursors, terms })
 }
 
-pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Result<MakeRequest, BenchError> {
-    let p = pools(addr, creds, if name == "me" { 1 } else { 4000 }).await?;
+pub async fn prepare(
+    scenario: FirmScenario,
+    addr: SocketAddr,
+    creds: &Credentials,
+) -> Result<MakeRequest, BenchError> {
+    let p = pools(addr, creds, if scenario == FirmScenario::Me { 1 } else { 4000 }).await?;
     let mut rng = SmallRng::seed_from_u64(42);
     let pick_token =
         |rng: &mut SmallRng, p: &Pools| p.tokens.choose(rng).cloned().unwrap_or_else(|| p.tokens[0].clone());
-    let make: MakeRequest = match name {
-        "clients-list" => Box::new(move |_| list_request(&mut rng, &p, pick_token)),
-        "clients-search" => Box::new(move |_| search_request(&mut rng, &p, pick_token)),
-        "client-detail" => Box::new(move |_| detail_request(&mut rng, &p, pick_token)),
-        "clients-mix" => Box::new(move |_| match rng.random_range(0..10) {
+    let make: MakeRequest = match scenario {
+        FirmScenario::ClientsList => Box::new(move |_| list_request(&mut rng, &p, pick_token)),
+        FirmScenario::ClientsSearch => Box::new(move |_| search_request(&mut rng, &p, pick_token)),
+        FirmScenario::ClientDetail => Box::new(move |_| detail_request(&mut rng, &p, pick_token)),
+        FirmScenario::ClientsMix => Box::new(move |_| match rng.random_range(0..10) {
             0..4 => list_request(&mut rng, &p, pick_token),
             4..8 => detail_request(&mut rng, &p, pick_token),
             _ => search_request(&mut rng, &p, pick_token),
         }),
-        "invoices" => Box::new(move |_| {
+        FirmScenario::Invoices => Box::new(move |_| {
             let t = pick_token(&mut rng, &p);
             match rng.random_range(0..4) {
                 0 | 1 => Request::get("/v1/invoices?limit=50", &t),
@@ -99,14 +110,7 @@ pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Resul
                 _ => Request::get("/v1/invoices?status=overdue&limit=50", &t),
             }
         }),
-        "me" => Box::new(move |_| Request::get("/v1/me", &pick_token(&mut rng, &p))),
-        other => {
-            let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
-            return Err(BenchError::Setup(format!(
-                "unknown scenario `{other}`; known: {}",
-                names.join(", ")
-            )));
-        }
+        FirmScenario::Me => Box::new(move |_| Request::get("/v1/me", &pick_token(&mut rng, &p))),
     };
     Ok(make)
 }

@@ -15,14 +15,28 @@ use serde_json::json;
 use super::{Credentials, MakeRequest, call, call_bytes, login};
 use crate::{BenchError, Request};
 
-pub const SCENARIOS: &[(&str, &str)] = &[
-    ("marketplace-list", "the common listing query: first page by relevance/rating, a few common filters"),
-    ("marketplace-text", "free-text queries (title words, prefixes) with a filter"),
-    ("marketplace-facets", "listing with facet counts under a few filters"),
-    ("marketplace-detail", "one advisor's profile, across a few thousand advisors (skewed to popular ones)"),
-    ("marketplace-mix", "list 45% / detail 30% / text 15% / facets 10%, detail skewed to popular advisors"),
-    ("marketplace-match", "scoring and saving the matches of one needs assessment (POST, uncached)"),
-];
+/// The marketplace's scenarios (`countinghouse bench list` prints each with its help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MarketplaceScenario {
+    /// the common listing query: first page by relevance/rating, a few common filters
+    #[value(name = "marketplace-list")]
+    List,
+    /// free-text queries (title words, prefixes) with a filter
+    #[value(name = "marketplace-text")]
+    Text,
+    /// listing with facet counts under a few filters
+    #[value(name = "marketplace-facets")]
+    Facets,
+    /// one advisor's profile, across a few thousand advisors (skewed to popular ones)
+    #[value(name = "marketplace-detail")]
+    Detail,
+    /// list 45% / detail 30% / text 15% / facets 10%, detail skewed to popular advisors
+    #[value(name = "marketplace-mix")]
+    Mix,
+    /// scoring and saving the matches of one needs assessment (POST, uncached)
+    #[value(name = "marketplace-match")]
+    Match,
+}
 
 /// Common filters a visitor clicks; the first is the bare listing.
 const LISTINGS: &[&str] = &[
@@ -107,21 +121,25 @@ async fn assessment(addr: SocketAddr, token: &Arc<str>) -> Result<String, BenchE
     }
 }
 
-pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Result<MakeRequest, BenchError> {
-    let p = pools(addr, creds, name == "marketplace-match").await?;
+pub async fn prepare(
+    scenario: MarketplaceScenario,
+    addr: SocketAddr,
+    creds: &Credentials,
+) -> Result<MakeRequest, BenchError> {
+    let p = pools(addr, creds, scenario == MarketplaceScenario::Match).await?;
     let mut rng = SmallRng::seed_from_u64(42);
-    let make: MakeRequest = match name {
-        "marketplace-list" => Box::new(move |_| listing(&mut rng, &p)),
-        "marketplace-text" => Box::new(move |_| text(&mut rng, &p)),
-        "marketplace-facets" => Box::new(move |_| facets(&mut rng, &p)),
-        "marketplace-detail" => Box::new(move |_| detail(&mut rng, &p)),
-        "marketplace-mix" => Box::new(move |_| match rng.random_range(0..20) {
+    let make: MakeRequest = match scenario {
+        MarketplaceScenario::List => Box::new(move |_| listing(&mut rng, &p)),
+        MarketplaceScenario::Text => Box::new(move |_| text(&mut rng, &p)),
+        MarketplaceScenario::Facets => Box::new(move |_| facets(&mut rng, &p)),
+        MarketplaceScenario::Detail => Box::new(move |_| detail(&mut rng, &p)),
+        MarketplaceScenario::Mix => Box::new(move |_| match rng.random_range(0..20) {
             0..9 => listing(&mut rng, &p),
             9..15 => detail(&mut rng, &p),
             15..18 => text(&mut rng, &p),
             _ => facets(&mut rng, &p),
         }),
-        "marketplace-match" => {
+        MarketplaceScenario::Match => {
             let path = format!(
                 "/v1/marketplace/needs-assessments/{}/matches?count=10",
                 p.assessment.clone().unwrap_or_default()
@@ -133,7 +151,6 @@ pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Resul
                 body: Some(Bytes::from_static(b"{}")),
             })
         }
-        other => return Err(BenchError::Setup(format!("unknown scenario `{other}`"))),
     };
     Ok(make)
 }

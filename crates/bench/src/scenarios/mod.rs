@@ -1,5 +1,6 @@
 //! Benchmark scenarios: each logs in, gathers ids and search terms from the running system, and
-//! returns a request maker for the load engine.
+//! returns a request maker for the load engine. Each is a variant of [`FirmScenario`] or
+//! [`MarketplaceScenario`] (clap values whose doc comments are the scenarios' help).
 
 mod firm;
 mod marketplace;
@@ -8,6 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use clap::ValueEnum;
+use clap::builder::PossibleValue;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -16,8 +19,8 @@ use tokio::net::TcpStream;
 
 use crate::{BenchError, Request};
 
-pub use firm::SCENARIOS;
-pub use marketplace::{SCENARIOS as MARKETPLACE_SCENARIOS, cache_hit_rate};
+pub use firm::FirmScenario;
+pub use marketplace::{MarketplaceScenario, cache_hit_rate};
 
 /// Who the scenarios sign in as (the seeded benchmark firm by default).
 #[derive(Debug, Clone)]
@@ -30,11 +33,43 @@ pub struct Credentials {
 /// A request maker: called with the request's sequence number.
 pub type MakeRequest = Box<dyn FnMut(u64) -> Request + Send>;
 
-pub async fn prepare(name: &str, addr: SocketAddr, creds: &Credentials) -> Result<MakeRequest, BenchError> {
-    if name.starts_with("marketplace-") {
-        return marketplace::prepare(name, addr, creds).await;
+/// A scenario of requests at a constant rate against a running server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadScenario {
+    Firm(FirmScenario),
+    Marketplace(MarketplaceScenario),
+}
+
+impl LoadScenario {
+    /// Every load scenario, in the order `countinghouse bench list` prints them.
+    pub fn all() -> impl Iterator<Item = LoadScenario> {
+        let firm = FirmScenario::value_variants().iter().copied().map(LoadScenario::Firm);
+        firm.chain(MarketplaceScenario::value_variants().iter().copied().map(LoadScenario::Marketplace))
     }
-    firm::prepare(name, addr, creds).await
+
+    /// Its name on the command line and in reports, with its help.
+    pub fn possible_value(self) -> PossibleValue {
+        match self {
+            LoadScenario::Firm(s) => s.to_possible_value(),
+            LoadScenario::Marketplace(s) => s.to_possible_value(),
+        }
+        .expect("no scenario is skipped")
+    }
+
+    pub fn name(self) -> String {
+        self.possible_value().get_name().to_owned()
+    }
+}
+
+pub async fn prepare(
+    scenario: LoadScenario,
+    addr: SocketAddr,
+    creds: &Credentials,
+) -> Result<MakeRequest, BenchError> {
+    match scenario {
+        LoadScenario::Firm(s) => firm::prepare(s, addr, creds).await,
+        LoadScenario::Marketplace(s) => marketplace::prepare(s, addr, creds).await,
+    }
 }
 
 /// One request outside the load (setup), answering the JSON body.

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ::jobs::JobId;
-use ::jobs::admin::{self, JobFilter, JobSummary};
+use ::jobs::admin::{self, JobFilter};
 use anyhow::Context;
-use store::{AuditRecord, Db, PlatformAdmin, TenantTx};
+use store::{Db, PlatformAdmin};
 
 use crate::cli::{JobListArgs, JobsCommand};
 use crate::config::Config;
@@ -82,14 +82,14 @@ async fn operate(
         JobsCommand::List { state, filter } => list(pool, filter, state.map(Into::into)).await?,
         JobsCommand::Dead(filter) => list(pool, filter, Some(::jobs::JobState::Dead)).await?,
         JobsCommand::Retry { id } => {
-            let job = audited(config, database, db, id, "job.retry", admin::retry_job_on).await?;
+            let job = admin::retry(db, &operator(config, database, db).await?, JobId(id)).await?;
             println!(
                 "job {} ({}) is {} again, attempt {} of {}",
                 id, job.kind, job.state, job.attempt, job.max_attempts
             );
         }
         JobsCommand::Cancel { id } => {
-            let job = audited(config, database, db, id, "job.cancel", admin::cancel_job_on).await?;
+            let job = admin::cancel(db, &operator(config, database, db).await?, JobId(id)).await?;
             println!("job {} ({}) is {}", id, job.kind, job.state);
         }
     }
@@ -139,33 +139,18 @@ async fn list(
     Ok(())
 }
 
-/// Runs `action` on job `id` in a transaction of the platform organization, whose audit log
-/// records it (as the system, from the command line).
-async fn audited<F>(
-    config: &Config,
-    database: &Database,
-    db: &Db,
-    id: i64,
-    audit_action: &'static str,
-    action: F,
-) -> anyhow::Result<JobSummary>
-where
-    F: AsyncFnOnce(&mut store::sqlx::PgConnection, JobId) -> Result<JobSummary, ::jobs::JobsError>,
-{
+/// The platform administrator's capability at the command line: the database owner's connection
+/// acting in the platform organization, whose audit log records retries and cancellations (as the
+/// system, from the command line).
+async fn operator(config: &Config, database: &Database, db: &Db) -> anyhow::Result<PlatformAdmin> {
     let slug = config.platform.organization.as_deref().context(
         "set platform.organization (COUNTINGHOUSE_PLATFORM__ORGANIZATION): retry and cancel are recorded in \
          the platform organization's audit log",
     )?;
-    let admin = match PlatformAdmin::operator(&database.config.owner, db, slug).await {
-        Ok(Some(admin)) => admin,
+    match PlatformAdmin::operator(&database.config.owner, db, slug).await {
+        Ok(Some(admin)) => Ok(admin),
         Ok(None) => anyhow::bail!("DATABASE_URL's role must own the database to retry or cancel jobs"),
         Err(store::StoreError::NotFound) => anyhow::bail!("platform.organization {slug:?} does not exist"),
-        Err(e) => return Err(e.into()),
-    };
-    let mut tx = TenantTx::begin_platform(db, &admin).await?;
-    let before = admin::get_job_on(tx.conn(), JobId(id)).await?;
-    let after = action(tx.conn(), JobId(id)).await?;
-    tx.audit(AuditRecord::new(audit_action, "job", id).before(&before).after(&after));
-    tx.commit().await?;
-    Ok(after)
+        Err(e) => Err(e.into()),
+    }
 }

@@ -2,8 +2,6 @@
 
 mod audit;
 mod bench;
-mod bench_docs;
-mod bench_qbo;
 mod blobs;
 mod demo;
 mod jobs;

@@ -17,6 +17,7 @@ use qbo_sync::sync_jobs::{self, Trigger};
 use qbo_sync::{QuickBooks, QuickBooksConfig};
 use store::{Actor, TenantTx};
 
+use super::harness;
 use crate::cli::BenchArgs;
 use crate::config::Config;
 use crate::runtime::{self, Database};
@@ -39,7 +40,7 @@ struct RunFigures {
 
 pub async fn run(args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.runs > 0 && args.entities > 0, "runs and entities must be positive");
-    super::bench::with_database(config, async |database| runs(args, config, database).await).await
+    harness::with_database(config, async |database| runs(args, config, database).await).await
 }
 
 async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow::Result<ExitCode> {
@@ -97,7 +98,7 @@ async fn one_run(
     let cache = runtime::cache(config)?;
     let identity = runtime::identity(config, db.clone(), keys.clone(), cache.clone())?;
     let practice = practice::Practice::new(db.clone(), keys.clone());
-    let bench = super::bench::bench_firm(&identity, &practice, "qbo-bench", "Books client").await?;
+    let bench = harness::bench_firm(&identity, &practice, "qbo-bench", "Books client").await?;
     let (ctx, client) = (bench.caller, bench.client);
 
     let mut registry = jobs::Registry::new();
@@ -114,7 +115,7 @@ async fn one_run(
     .start();
 
     let org = ctx.organization_id;
-    super::qbo_sandbox::connect(qb, org, ctx.user_id(), client).await?;
+    crate::commands::qbo_sandbox::connect(qb, org, ctx.user_id(), client).await?;
     let full = finished(db, org, client, None).await?;
     anyhow::ensure!(full.status == "succeeded", "full sync {}: {}", full.status, full.errors);
     let counters = sandbox.counters(REALM);
@@ -205,7 +206,7 @@ async fn finished(
 
 fn report(args: &BenchArgs, figures: &[RunFigures]) {
     let all = |f: fn(&RunFigures) -> f64| figures.iter().map(f).collect::<Vec<_>>();
-    super::bench::print_median_table(&[
+    harness::print_median_table(&[
         ("records in the company".into(), all(|f| f.entities as f64)),
         ("full sync wall time (s)".into(), all(|f| f.full_secs)),
         ("full sync API calls".into(), all(|f| f.full_calls as f64)),

@@ -21,6 +21,7 @@ use anyhow::Context;
 use documents::eval::{LabeledDocument, Variant};
 use futures::StreamExt;
 
+use super::harness;
 use crate::cli::BenchArgs;
 use crate::commands::worker::JobRunner;
 use crate::config::Config;
@@ -61,7 +62,7 @@ struct Target {
 
 pub async fn run(args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.runs > 0 && args.per_layout > 0, "runs and per-layout must be positive");
-    super::bench::with_database(config, async |database| runs(args, config, database).await).await
+    harness::with_database(config, async |database| runs(args, config, database).await).await
 }
 
 async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow::Result<ExitCode> {
@@ -113,7 +114,7 @@ async fn sign_up(
     practice: &practice::Practice,
     base: String,
 ) -> anyhow::Result<Target> {
-    let bench = super::bench::bench_firm(identity, practice, "docs-bench", "Shoebox Receipts LLC").await?;
+    let bench = harness::bench_firm(identity, practice, "docs-bench", "Shoebox Receipts LLC").await?;
     Ok(Target { http: reqwest::Client::new(), base, token: bench.token, client: bench.client.to_string() })
 }
 
@@ -234,7 +235,7 @@ fn report(args: &BenchArgs, figures: &[RunFigures]) {
         let latency: f64 = f.scan_ms.iter().sum();
         (latency - f.scan_ocr_ms) / f.scan_ocr_ms * 100.0
     };
-    super::bench::print_median_table(&[
+    harness::print_median_table(&[
         (format!("documents per variant and phase (--per-layout {})", args.per_layout), vec![samples as f64]),
         (
             "one at a time: digital PDF, upload → fields p50 (ms)".into(),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::{ConnectionStatus, SyncMode, SyncRunStatus, SyncTrigger};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,9 +14,9 @@ pub struct ConnectionResponse {
     pub id: Uuid,
     pub client_id: Uuid,
     pub realm_id: String,
-    /// `connected`, `reconnect_needed` (Intuit refused the tokens or the company: connect the
-    /// same company again; no syncs run meanwhile) or `disconnected`.
-    pub status: String,
+    /// `reconnect_needed`: Intuit refused the tokens or the company; connect the same company
+    /// again (no syncs run meanwhile).
+    pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub company_name: Option<String>,
     pub connected_at: DateTime<Utc>,
@@ -53,22 +54,13 @@ pub struct DisconnectResponse {
     pub revoked: bool,
 }
 
-/// How much a sync reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncModeRequest {
-    /// Every record, by paged query.
-    Full,
-    /// Changes since the last sync, by CDC.
-    Incremental,
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartSyncRequest {
-    /// Default `incremental`.
+    /// `full`: every record, by paged query; `incremental` (the default): the changes since the
+    /// last sync, by CDC.
     #[serde(default)]
-    pub mode: Option<SyncModeRequest>,
+    pub mode: Option<SyncMode>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -83,12 +75,9 @@ pub struct StartSyncResponse {
 pub struct SyncRunResponse {
     pub id: Uuid,
     pub connection_id: Uuid,
-    /// `full` or `incremental`.
-    pub mode: String,
-    /// `manual`, `schedule`, `webhook` or `connect`.
-    pub trigger: String,
-    /// `queued`, `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub mode: SyncMode,
+    pub trigger: SyncTrigger,
+    pub status: SyncRunStatus,
     pub attempts: i32,
     pub api_calls: i64,
     /// Per entity kind: `{"upserted", "unchanged", "deleted"}`.

@@ -230,9 +230,14 @@ impl From<SyncError> for ApiError {
         let detail = e.to_string();
         match e {
             SyncError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
+            SyncError::NotConfigured => ApiError::new(ProblemType::Unavailable, detail),
+            SyncError::Identity(identity) => identity.into(),
             SyncError::InvalidState => ApiError::field("state", detail),
             SyncError::Invalid { field, message } => ApiError::field(field, message),
-            SyncError::AlreadyConnected | SyncError::RealmTaken(_) | SyncError::ReconnectNeeded(_) => {
+            SyncError::AlreadyConnected
+            | SyncError::RealmTaken(_)
+            | SyncError::ReconnectNeeded(_)
+            | SyncError::NotConnected => {
                 ApiError::new(ProblemType::Conflict, detail)
             }
             SyncError::RealmNotAuthorized(_) => ApiError::field("realmId", detail),

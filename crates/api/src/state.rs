@@ -42,8 +42,9 @@ pub struct App {
     pub marketplace: marketplace::Marketplace,
     pub config: ApiConfig,
     pub metrics: PrometheusHandle,
-    /// QuickBooks Online, when configured (`[quickbooks]`); its routes answer 503 otherwise.
-    pub quickbooks: Option<qbo_sync::QuickBooks>,
+    /// QuickBooks Online's use cases; those that talk to Intuit answer 503 unless `[quickbooks]`
+    /// is configured.
+    pub quickbooks: qbo_sync::Integration,
     /// Document intake, review and signed links (the pipeline runs in the job workers).
     pub documents: documents::service::Documents,
 }

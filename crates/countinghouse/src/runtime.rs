@@ -207,6 +207,7 @@ pub async fn api_state(
         }),
         None => None,
     };
+    let quickbooks = qbo_sync::Integration::new(db.clone(), quickbooks);
     let documents = documents(config, db.clone(), keys.clone())?;
     Ok(api::AppState::new(api::App {
         practice: practice::Practice::new(db.clone(), keys.clone()),
@@ -230,7 +231,7 @@ pub async fn api_state(
 /// crate adds its kinds here, one line each, with what its handlers need from `state`.
 pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jobs::Registry> {
     let mut registry = jobs::Registry::new();
-    if let Some(qb) = &state.quickbooks {
+    if let Some(qb) = state.quickbooks.service() {
         qbo_sync::register(&mut registry, qb.clone());
     }
     documents::jobs::register(&mut registry, pipeline_deps(config, state)?);
@@ -282,7 +283,7 @@ fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<docum
 /// truth: schedules missing from it are deleted when a worker starts.
 pub fn job_schedules(state: &api::AppState) -> anyhow::Result<Vec<jobs::scheduler::Schedule>> {
     let mut schedules = documents::jobs::schedules().context("document pipeline schedules")?;
-    if state.quickbooks.is_some() {
+    if state.quickbooks.service().is_some() {
         schedules.extend(qbo_sync::schedules().context("QuickBooks sync schedules")?);
     }
     Ok(schedules)

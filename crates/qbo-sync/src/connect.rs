@@ -10,7 +10,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use domain::{ClientId, OrganizationId, UserId};
+use domain::{ClientId, OrganizationId, SyncMode, SyncTrigger, UserId};
 use quickbooks::{MemoryTokenStore, OAuthError, RealmId, Scope, TokenSet};
 use rand::RngCore;
 use serde::Serialize;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::connections::{Connection, ensure_client, get, require_for_client};
 use crate::sealing::{open_tokens, seal_tokens, store_tokens};
-use crate::sync_jobs::{self, SyncMode, Trigger};
+use crate::sync_jobs;
 use crate::{QuickBooks, SyncError, SyncResult};
 
 fn state_hash(state: &str) -> Vec<u8> {
@@ -232,7 +232,7 @@ async fn finish_connect(
         AuditRecord::new("quickbooks.connected", "qbo_connection", id)
             .after(serde_json::json!({"client_id": connection.client_id, "realm_id": realm.as_str()})),
     );
-    sync_jobs::queue_sync(&mut tx, &connection, SyncMode::Full, Trigger::Connect, None).await?;
+    sync_jobs::queue_sync(&mut tx, &connection, SyncMode::Full, SyncTrigger::Connect, None).await?;
     let org = tx.organization_id();
     tx.commit().await?;
     Ok((org, connection))

@@ -4,7 +4,7 @@
 //! tokens are in `sealing`.
 
 use chrono::{DateTime, Utc};
-use domain::{ClientId, OrganizationId};
+use domain::{ClientId, ConnectionStatus, OrganizationId};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use store::{AuditRecord, TenantTx};
@@ -18,7 +18,7 @@ pub struct Connection {
     pub id: Uuid,
     pub client_id: Uuid,
     pub realm_id: String,
-    pub status: String,
+    pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub company_name: Option<String>,
     pub connected_at: DateTime<Utc>,

@@ -17,12 +17,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::OrganizationId;
+use domain::{ConnectionStatus, OrganizationId, SyncMode};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use jobs::JobContext;
 use quickbooks::{CdcResponse, CompanyClient, EntityKind, EntityPager, QboError, Query, RealmId};
-use serde::{Deserialize, Serialize};
 use store::{Actor, TenantTx};
 use uuid::Uuid;
 
@@ -30,22 +29,6 @@ use crate::connections;
 use crate::mirror::{self, Applied};
 use crate::tokens::ConnectionTokens;
 use crate::{QuickBooks, SyncError, SyncResult};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncMode {
-    Full,
-    Incremental,
-}
-
-impl SyncMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SyncMode::Full => "full",
-            SyncMode::Incremental => "incremental",
-        }
-    }
-}
 
 /// What a finished run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +40,7 @@ pub struct Outcome {
 }
 
 /// A run row with its connection: (connection, mode, started, API calls so far, realm, status).
-type RunRow = (Uuid, String, Option<DateTime<Utc>>, i64, String, String);
+type RunRow = (Uuid, SyncMode, Option<DateTime<Utc>>, i64, String, ConnectionStatus);
 
 /// One attempt at a run.
 struct Run {
@@ -93,14 +76,13 @@ pub async fn run(
     .bind(run_id)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((connection, mode, started_at, calls_before, realm, status)) = row else {
+    let Some((connection, mut mode, started_at, calls_before, realm, status)) = row else {
         return Err(SyncError::NotFound("sync run"));
     };
-    if status != "connected" {
+    if status != ConnectionStatus::Connected {
         return Err(SyncError::ReconnectNeeded(format!("the connection is {status}")));
     }
     let realm = RealmId::parse(&realm).map_err(|e| SyncError::Corrupt(e.to_string()))?;
-    let mut mode = if mode == "full" { SyncMode::Full } else { SyncMode::Incremental };
     sqlx::query(
         "update qbo_sync_runs set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now())
          where organization_id = $1 and id = $2",

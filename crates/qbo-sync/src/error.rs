@@ -7,6 +7,12 @@ use store::StoreError;
 pub enum SyncError {
     #[error("QuickBooks is misconfigured: {0}")]
     Config(String),
+    /// The deployment has no `[quickbooks]` section: nothing that talks to Intuit can run.
+    #[error("QuickBooks is not configured on this deployment")]
+    NotConfigured,
+    /// The caller may not do this (a permission of the catalogue).
+    #[error(transparent)]
+    Identity(#[from] identity::IdentityError),
     #[error("{0} not found")]
     NotFound(&'static str),
     /// The OAuth `state` is unknown, used, expired, or belongs to someone else.
@@ -25,6 +31,9 @@ pub enum SyncError {
     RealmNotAuthorized(String),
     #[error("the QuickBooks connection must be reconnected: {0}")]
     ReconnectNeeded(String),
+    /// A manual sync of a connection that is not `connected`.
+    #[error("the QuickBooks connection must be reconnected before it can sync")]
+    NotConnected,
     #[error("invalid input: {field}: {message}")]
     Invalid { field: &'static str, message: String },
     #[error(transparent)]

@@ -1,6 +1,7 @@
 //! Sync-run history and progress, as the API shows it.
 
 use chrono::{DateTime, Utc};
+use domain::{SyncMode, SyncRunStatus, SyncTrigger};
 use serde::Serialize;
 use store::cursor::Page;
 use store::{StoreError, TenantTx};
@@ -12,9 +13,9 @@ use crate::{SyncError, SyncResult};
 pub struct SyncRun {
     pub id: Uuid,
     pub connection_id: Uuid,
-    pub mode: String,
-    pub trigger: String,
-    pub status: String,
+    pub mode: SyncMode,
+    pub trigger: SyncTrigger,
+    pub status: SyncRunStatus,
     pub attempts: i32,
     pub api_calls: i64,
     /// Per kind: `{"upserted", "unchanged", "deleted"}`.

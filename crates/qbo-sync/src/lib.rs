@@ -21,7 +21,12 @@
 //!   server-time watermark, per-kind retries and windowed queries when the 1,000-object cap is
 //!   hit, full sync past the 30-day look-back).
 //! - [`sync_jobs`]: the job kinds ([`register`]) and their schedules ([`schedules`]).
-//! - [`summary`]: read models over the mirror (P&L-style totals, AR and AP).
+//! - [`summary`]: read models over the mirror (P&L-style totals, AR and AP); [`overview`]: the
+//!   firm's connections with their last sync.
+//! - [`usecases`]: [`Integration`], what the API and the console call — each use case takes the
+//!   `identity::Caller`, checks permission and reach, opens the tenant transaction, writes its
+//!   audit entries and commits. Sync modes, triggers and run and connection states are `domain`
+//!   enums ([`domain::SyncMode`], [`domain::SyncRunStatus`], …).
 //!
 //! # Limits across workers
 //! Every data request to a realm is made by that realm's one running sync job: the jobs carry a
@@ -46,10 +51,12 @@ pub mod engine;
 mod error;
 pub mod history;
 pub mod mirror;
+pub mod overview;
 pub mod sealing;
 pub mod summary;
 pub mod sync_jobs;
 pub mod tokens;
+pub mod usecases;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -66,6 +73,7 @@ use vault::KeyRing;
 pub use config::QuickBooksConfig;
 pub use error::{SyncError, SyncResult};
 pub use sync_jobs::{register, schedules};
+pub use usecases::Integration;
 
 /// Everything the routes and jobs share: the pool, the key ring, the OAuth client and the API
 /// client with its per-realm limiter. Cheap to clone.

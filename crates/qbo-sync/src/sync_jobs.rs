@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use domain::OrganizationId;
+use domain::{ConnectionStatus, OrganizationId, SyncMode, SyncRunStatus, SyncTrigger};
 use jobs::{Enqueued, Job, JobContext, JobError, JobId, Limit, NewJob, Registry, scheduler::Schedule};
 use quickbooks::{EntityKind, QboError};
 use serde::{Deserialize, Serialize};
@@ -16,31 +16,9 @@ use store::{Actor, TenantTx};
 use uuid::Uuid;
 
 use crate::connections::{self, Connection};
-pub use crate::engine::SyncMode;
 use crate::{QuickBooks, SyncError, SyncResult, engine};
 
 pub const QUEUE: &str = "quickbooks";
-
-/// Why a run was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Manual,
-    Schedule,
-    Webhook,
-    Connect,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Manual => "manual",
-            Trigger::Schedule => "schedule",
-            Trigger::Webhook => "webhook",
-            Trigger::Connect => "connect",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncPayload {
@@ -121,8 +99,8 @@ impl Job for ScheduleJob {
             let queued = async {
                 let mut tx = TenantTx::begin(self.qb.db(), org, Actor::system()).await?;
                 let connection = connections::get(&mut tx, connection).await?;
-                if connection.status == "connected" {
-                    queue_sync(&mut tx, &connection, payload.mode, Trigger::Schedule, None).await?;
+                if connection.status == ConnectionStatus::Connected {
+                    queue_sync(&mut tx, &connection, payload.mode, SyncTrigger::Schedule, None).await?;
                 }
                 tx.commit().await?;
                 Ok::<_, SyncError>(())
@@ -173,23 +151,24 @@ pub async fn queue_sync(
     tx: &mut TenantTx,
     connection: &Connection,
     mode: SyncMode,
-    trigger: Trigger,
+    trigger: SyncTrigger,
     kinds: Option<Vec<EntityKind>>,
 ) -> SyncResult<QueuedSync> {
     let run_id = Uuid::now_v7();
     sqlx::query(
         "insert into qbo_sync_runs (id, organization_id, connection_id, mode, trigger, status)
-         values ($1, $2, $3, $4, $5, 'queued')",
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(run_id)
     .bind(tx.org_uuid())
     .bind(connection.id)
-    .bind(mode.as_str())
-    .bind(trigger.as_str())
+    .bind(mode)
+    .bind(trigger)
+    .bind(SyncRunStatus::Queued)
     .execute(tx.conn())
     .await?;
     let unique = match trigger {
-        Trigger::Webhook => format!("qbo-sync:{}:webhook", connection.id),
+        SyncTrigger::Webhook => format!("qbo-sync:{}:webhook", connection.id),
         _ => format!("qbo-sync:{}", connection.id),
     };
     let payload =

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use domain::OrganizationId;
+use domain::{ConnectionStatus, OrganizationId};
 use futures::future::BoxFuture;
 use quickbooks::{AccessToken, RealmId, TokenError, TokenProvider, TokenSet};
 use secrecy::ExposeSecret;
@@ -52,17 +52,17 @@ impl ConnectionTokens {
             "select status, status_reason, tokens_sealed from qbo_connections
              where organization_id = $1 and id = $2"
         };
-        let row: Option<(String, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(sql)
+        let row: Option<(ConnectionStatus, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(sql)
             .bind(self.org.as_uuid())
             .bind(self.connection)
             .fetch_optional(tx.conn())
             .await
             .map_err(|e| failed(realm, e.into()))?;
         match row {
-            Some((status, _, Some(sealed))) if status == "connected" => {
+            Some((ConnectionStatus::Connected, _, Some(sealed))) => {
                 open_tokens(&self.qb, self.org, self.connection, &sealed).map_err(|e| failed(realm, e))
             }
-            Some((status, reason, _)) if status == "reconnect_needed" => Err(TokenError::ReconnectNeeded {
+            Some((ConnectionStatus::ReconnectNeeded, reason, _)) => Err(TokenError::ReconnectNeeded {
                 realm: realm.clone(),
                 reason: reason.unwrap_or_else(|| "marked reconnect needed".into()),
             }),

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use domain::{ConnectionStatus, SyncMode, SyncTrigger};
 use quickbooks::EntityKind;
 use quickbooks::webhook;
 pub use quickbooks::webhook::WebhookError;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 pub use quickbooks::webhook::SIGNATURE_HEADER;
 
 use crate::connections;
-use crate::sync_jobs::{SyncMode, Trigger, queue_sync};
+use crate::sync_jobs::queue_sync;
 use crate::{QuickBooks, SyncError};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,10 +56,10 @@ pub async fn receive(qb: &QuickBooks, body: &[u8], signature: &str) -> Result<Re
         for (org, connection) in routes {
             let mut tx = TenantTx::begin(qb.db(), org, Actor::system()).await.map_err(SyncError::from)?;
             let connection = connections::get(&mut tx, connection).await?;
-            let run = if connection.status == "connected" && !kinds.is_empty() {
+            let run = if connection.status == ConnectionStatus::Connected && !kinds.is_empty() {
                 let kinds = Some(kinds.iter().copied().collect());
                 Some(
-                    queue_sync(&mut tx, &connection, SyncMode::Incremental, Trigger::Webhook, kinds)
+                    queue_sync(&mut tx, &connection, SyncMode::Incremental, SyncTrigger::Webhook, kinds)
                         .await?
                         .run_id,
                 )

@@ -219,7 +219,7 @@ impl TestApp {
                 .with_cache(marketplace_cache(cache.clone(), config.cache)),
             config: api_config,
             metrics: telemetry::metrics_handle(),
-            quickbooks,
+            quickbooks: qbo_sync::Integration::new(db.clone(), quickbooks),
             documents: documents.clone(),
         });
         let router = api::router_with(state, config.pages);

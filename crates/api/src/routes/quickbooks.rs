@@ -7,8 +7,7 @@
 
 use api_types::quickbooks::{
     AgingResponse, CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest,
-    StartSyncResponse, SummaryParams, SummaryResponse, SyncModeRequest, SyncRunResponse, WebhookNotification,
-    WebhookResponse,
+    StartSyncResponse, SummaryParams, SummaryResponse, SyncRunResponse, WebhookNotification, WebhookResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;
@@ -16,11 +15,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, Utc};
-use domain::{ClientId, Permission};
-use qbo_sync::QuickBooks;
-use qbo_sync::sync_jobs::{SyncMode, Trigger};
-use store::TenantTx;
+use domain::{ClientId, SyncMode};
+use qbo_sync::usecases::Callback;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -39,32 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_run))
         .routes(routes!(summary))
         .routes(routes!(webhook))
-}
-
-fn service(state: &AppState) -> ApiResult<&QuickBooks> {
-    state.quickbooks.as_ref().ok_or_else(|| {
-        ApiError::new(api_types::ProblemType::Unavailable, "QuickBooks is not configured on this deployment")
-    })
-}
-
-/// Staff with `permission` on a client they may reach; opens the tenant transaction.
-async fn begin(
-    state: &AppState,
-    caller: &Caller,
-    permission: Permission,
-    client: ClientId,
-) -> ApiResult<TenantTx> {
-    caller.require(permission)?;
-    let scope = if permission == Permission::FinancialRead {
-        caller.financial_scope()
-    } else {
-        caller.client_scope()
-    };
-    if !scope.allows(client) || (permission != Permission::FinancialRead && !caller.role.is_staff()) {
-        return Err(ApiError::not_found("client"));
-    }
-    let actor = caller.actor(caller.meta.request_id.clone(), caller.meta.ip);
-    Ok(TenantTx::begin(&state.db, caller.organization_id, actor).await?)
 }
 
 fn connection_response(c: qbo_sync::connections::Connection) -> ConnectionResponse {
@@ -92,8 +62,8 @@ async fn get_connection(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ConnectionResponse>> {
-    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
-    let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
+    let connection = state.quickbooks.connection(&caller, id).await?;
+    let connection = connection.ok_or_else(|| ApiError::not_found("QuickBooks connection"))?;
     Ok(Json(connection_response(connection)))
 }
 
@@ -107,12 +77,7 @@ async fn connect(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<(StatusCode, Json<ConnectResponse>)> {
-    let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
-    // The client first: another tenant's client is 404 whether or not QuickBooks is configured.
-    qbo_sync::connections::for_client(&mut tx, id).await?;
-    let qb = service(&state)?;
-    let link = qbo_sync::connect::start_connect(qb, &mut tx, id, caller.user_id()).await?;
-    tx.commit().await?;
+    let link = state.quickbooks.start_connect(&caller, id).await?;
     Ok((
         StatusCode::CREATED,
         Json(ConnectResponse { authorization_url: link.authorization_url, expires_at: link.expires_at }),
@@ -133,23 +98,12 @@ async fn callback(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<CallbackParams>,
 ) -> ApiResult<Response> {
-    let qb = service(&state)?;
-    if let Some(error) = q.error {
-        return Err(ApiError::field("error", format!("QuickBooks refused the connection: {error}")));
-    }
-    let missing = |name: &str| ApiError::field(name, "is required");
-    let state_param = q.state.ok_or_else(|| missing("state"))?;
-    let code = q.code.ok_or_else(|| missing("code"))?;
-    let realm = q.realm_id.ok_or_else(|| missing("realmId"))?;
-    let (_, connection) = qbo_sync::connect::complete_connect(qb, &state_param, &code, &realm).await?;
-    match &qb.config().after_connect_url {
-        Some(page) => {
-            let separator = if page.contains('?') { '&' } else { '?' };
-            let target = format!("{page}{separator}quickbooks=connected&client_id={}", connection.client_id);
-            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
-        }
-        None => Ok(Json(connection_response(connection)).into_response()),
-    }
+    let callback = Callback { state: q.state, code: q.code, realm_id: q.realm_id, error: q.error };
+    let connected = state.quickbooks.complete_connect(callback).await?;
+    Ok(match connected.return_to {
+        Some(target) => (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response(),
+        None => Json(connection_response(connected.connection)).into_response(),
+    })
 }
 
 /// Disconnect: revoke the tokens at Intuit and destroy them here; the mirror stays (`financial:update`).
@@ -161,11 +115,7 @@ async fn disconnect(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<DisconnectResponse>> {
-    let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
-    qbo_sync::connections::require_for_client(&mut tx, id).await?;
-    let qb = service(&state)?;
-    let done = qbo_sync::connect::disconnect(qb, &mut tx, id).await?;
-    tx.commit().await?;
+    let done = state.quickbooks.disconnect(&caller, id).await?;
     Ok(Json(DisconnectResponse { connection: connection_response(done.connection), revoked: done.revoked }))
 }
 
@@ -182,25 +132,8 @@ async fn start_sync(
     ApiPath(id): ApiPath<ClientId>,
     ApiJson(req): ApiJson<StartSyncRequest>,
 ) -> ApiResult<(StatusCode, Json<StartSyncResponse>)> {
-    let mut tx = begin(&state, &caller, Permission::FinancialUpdate, id).await?;
-    let connection = qbo_sync::connections::require_for_client(&mut tx, id).await?;
-    service(&state)?;
-    if connection.status != "connected" {
-        return Err(ApiError::new(
-            api_types::ProblemType::Conflict,
-            "the QuickBooks connection must be reconnected before it can sync",
-        ));
-    }
-    let mode = match req.mode {
-        Some(SyncModeRequest::Full) => SyncMode::Full,
-        Some(SyncModeRequest::Incremental) | None => SyncMode::Incremental,
-    };
-    let queued = qbo_sync::sync_jobs::queue_sync(&mut tx, &connection, mode, Trigger::Manual, None).await?;
-    tx.audit(
-        store::AuditRecord::new("quickbooks.sync_requested", "qbo_connection", connection.id)
-            .after(serde_json::json!({"mode": mode, "run_id": queued.run_id})),
-    );
-    tx.commit().await?;
+    let mode = req.mode.unwrap_or(SyncMode::Incremental);
+    let queued = state.quickbooks.start_sync(&caller, id, mode).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(StartSyncResponse {
@@ -241,9 +174,7 @@ async fn list_runs(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<SyncRunResponse>>> {
     let limit = q.limit().map_err(ApiError::from)?;
-    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
-    qbo_sync::connections::for_client(&mut tx, id).await?;
-    let page = qbo_sync::history::list(&mut tx, id.as_uuid(), q.cursor.as_deref(), limit).await?;
+    let page = state.quickbooks.sync_runs(&caller, id, q.cursor.as_deref(), limit).await?;
     Ok(Json(Page {
         items: page.items.into_iter().map(run_response).collect(),
         next_cursor: page.next_cursor,
@@ -259,8 +190,7 @@ async fn get_run(
     caller: Caller,
     ApiPath((id, run)): ApiPath<(ClientId, Uuid)>,
 ) -> ApiResult<Json<SyncRunResponse>> {
-    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
-    Ok(Json(run_response(qbo_sync::history::get(&mut tx, id.as_uuid(), run).await?)))
+    Ok(Json(run_response(state.quickbooks.sync_run(&caller, id, run).await?)))
 }
 
 fn money(d: rust_decimal::Decimal) -> String {
@@ -277,10 +207,7 @@ async fn summary(
     ApiPath(id): ApiPath<ClientId>,
     ApiQuery(q): ApiQuery<SummaryParams>,
 ) -> ApiResult<Json<SummaryResponse>> {
-    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
-    let from = q.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
-    let mut tx = begin(&state, &caller, Permission::FinancialRead, id).await?;
-    let s = qbo_sync::summary::for_client(&mut tx, id, from, to).await?;
+    let s = state.quickbooks.summary(&caller, id, q.from, q.to).await?;
     Ok(Json(SummaryResponse {
         connection: connection_response(s.connection),
         from: s.from,
@@ -312,7 +239,7 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<WebhookResponse>> {
-    let qb = service(&state)?;
+    let qb = state.quickbooks.service().ok_or(qbo_sync::SyncError::NotConfigured)?;
     let signature =
         headers.get(qbo_sync::webhooks::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(|| {
             ApiError::new(api_types::ProblemType::Unauthenticated, "the intuit-signature header is missing")

@@ -55,8 +55,14 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     // The demo's QuickBooks is a sandbox in this process, unless `[quickbooks]` names a real one.
     let sandbox = if demo && config.quickbooks.is_none() {
         let sandbox = demo::start_quickbooks_sandbox().await?;
-        let callback = format!("{}/v1/quickbooks/callback", config.server.public_url.trim_end_matches('/'));
-        config.quickbooks = Some(qbo_sync::QuickBooksConfig::for_sandbox(sandbox.base_url(), callback));
+        let public_url = config.server.public_url.trim_end_matches('/');
+        let callback = format!("{public_url}/v1/quickbooks/callback");
+        // A connect started in the console comes back to it (the client's QuickBooks tab).
+        let after_connect_url = Some(format!("{public_url}{}", web_console::AFTER_CONNECT_PATH));
+        config.quickbooks = Some(qbo_sync::QuickBooksConfig {
+            after_connect_url,
+            ..qbo_sync::QuickBooksConfig::for_sandbox(sandbox.base_url(), callback)
+        });
         Some(sandbox)
     } else {
         None
@@ -73,7 +79,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity));
     // The demo is everything in one process: job workers and the scheduler too.
     let jobs = if demo { Some(JobRunner::start(&config, &state, &[], true).await?) } else { None };
-    if let (Some(creds), Some(qb), Some(_)) = (&creds, &state.quickbooks, &sandbox)
+    if let (Some(creds), Some(qb), Some(_)) = (&creds, state.quickbooks.service(), &sandbox)
         && let Some(client) = creds.books_client
     {
         match demo::connect_quickbooks(qb, creds, client).await {

@@ -13,7 +13,8 @@ use anyhow::Context;
 use domain::ClientId;
 use qbo_sandbox::{CompanySpec, Sandbox, SandboxConfig, SandboxHandle};
 use qbo_sync::history::{self, SyncRun};
-use qbo_sync::sync_jobs::{self, Trigger};
+use domain::{SyncMode, SyncRunStatus, SyncTrigger};
+use qbo_sync::sync_jobs;
 use qbo_sync::{QuickBooks, QuickBooksConfig};
 use store::{Actor, TenantTx};
 
@@ -117,7 +118,7 @@ async fn one_run(
     let org = ctx.organization_id;
     crate::commands::qbo_sandbox::connect(qb, org, ctx.user_id(), client).await?;
     let full = finished(db, org, client, None).await?;
-    anyhow::ensure!(full.status == "succeeded", "full sync {}: {}", full.status, full.errors);
+    anyhow::ensure!(full.status == SyncRunStatus::Succeeded, "full sync {}: {}", full.status, full.errors);
     let counters = sandbox.counters(REALM);
     let snapshot = sandbox.snapshot(REALM)?;
     let full_mirror_matches = mirror_count(db, org).await? == snapshot.len();
@@ -129,15 +130,15 @@ async fn one_run(
     let queued = sync_jobs::queue_sync(
         &mut tx,
         &connection,
-        qbo_sync::engine::SyncMode::Incremental,
-        Trigger::Manual,
+        SyncMode::Incremental,
+        SyncTrigger::Manual,
         None,
     )
     .await?;
     tx.commit().await?;
     let incremental = finished(db, org, client, Some(queued.run_id)).await?;
     anyhow::ensure!(
-        incremental.status == "succeeded",
+        incremental.status == SyncRunStatus::Succeeded,
         "incremental sync {}: {}",
         incremental.status,
         incremental.errors
@@ -195,7 +196,7 @@ async fn finished(
         };
         tx.commit().await?;
         if let Some(r) = current
-            && (r.status == "succeeded" || r.status == "failed")
+            && r.status.is_finished()
         {
             return Ok(r);
         }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod documents;
+mod quickbooks;
 
 use api_types::audit::{AuditBreak, AuditEntryResponse, AuditVerifyResponse};
 use api_types::auth::{ApiKeyResponse, InvitationResponse, MemberResponse, OrganizationResponse};

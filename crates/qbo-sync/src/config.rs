@@ -32,7 +32,9 @@ pub struct QuickBooksConfig {
     pub webhook_verifier_token: Option<String>,
     /// How long a connect link stays usable.
     pub state_ttl_secs: u64,
-    /// Where the browser lands after the callback (`?quickbooks=connected|error`); none → JSON.
+    /// Where the browser lands after a successful callback (with `?quickbooks=connected&client_id=…`):
+    /// a URL or a path of this site; none → the callback answers with the connection as JSON. The
+    /// web console's page for it is `/quickbooks/connected` (on to the client's QuickBooks tab).
     pub after_connect_url: Option<String>,
     pub limits: LimitsConfig,
     /// Page size of full reads (Intuit's maximum is 1,000).

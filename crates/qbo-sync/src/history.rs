@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::{SyncMode, SyncRunStatus, SyncTrigger};
+use quickbooks::EntityKind;
 use serde::Serialize;
 use store::cursor::Page;
 use store::{StoreError, TenantTx};
@@ -72,4 +73,70 @@ pub async fn get(tx: &mut TenantTx, client: Uuid, run: Uuid) -> SyncResult<SyncR
     .fetch_optional(tx.conn())
     .await?
     .ok_or(SyncError::NotFound("sync run"))
+}
+
+/// A run's progress and counts added up over its entity kinds, as a person reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunTally {
+    /// Kinds read to the end, of the kinds the run reads (every kind for a full run; the kinds
+    /// asked for, or every listed kind, for an incremental one).
+    pub kinds_done: usize,
+    pub kinds_total: usize,
+    pub upserted: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+}
+
+impl SyncRun {
+    pub fn tally(&self) -> RunTally {
+        let entries = |v: &serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        let progress = entries(&self.progress);
+        let kinds_done = progress.values().filter(|p| p["done"].as_bool() == Some(true)).count();
+        let planned = match self.mode {
+            SyncMode::Full => EntityKind::ALL.len(),
+            SyncMode::Incremental => EntityKind::LISTED.len(),
+        };
+        let counts = entries(&self.counts);
+        let sum = |field: &str| counts.values().filter_map(|c| c[field].as_u64()).sum();
+        RunTally {
+            kinds_done,
+            kinds_total: planned.max(progress.len()),
+            upserted: sum("upserted"),
+            unchanged: sum("unchanged"),
+            deleted: sum("deleted"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_adds_the_kinds_up() {
+        let run = SyncRun {
+            id: Uuid::nil(),
+            connection_id: Uuid::nil(),
+            mode: SyncMode::Full,
+            trigger: SyncTrigger::Manual,
+            status: SyncRunStatus::Running,
+            attempts: 1,
+            api_calls: 3,
+            counts: serde_json::json!({
+                "Customer": {"upserted": 5, "unchanged": 1, "deleted": 0},
+                "Invoice": {"upserted": 2, "unchanged": 0, "deleted": 1}
+            }),
+            progress: serde_json::json!({
+                "Customer": {"position": null, "done": true, "read": 6},
+                "Invoice": {"position": 3, "done": false, "read": 3}
+            }),
+            errors: serde_json::json!([]),
+            queued_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+        };
+        let t = run.tally();
+        assert_eq!((t.kinds_done, t.kinds_total), (1, EntityKind::ALL.len()));
+        assert_eq!((t.upserted, t.unchanged, t.deleted), (7, 1, 1));
+    }
 }

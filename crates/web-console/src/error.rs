@@ -45,7 +45,8 @@ through_api_error!(
     identity::IdentityError,
     practice::PracticeError,
     documents::service::DocumentsError,
-    marketplace::MarketplaceError
+    marketplace::MarketplaceError,
+    qbo_sync::SyncError
 );
 
 impl PageError {

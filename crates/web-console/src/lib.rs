@@ -37,8 +37,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, marketplace, members, profile, review, search, sign_in,
+    audit, client, clients, dashboard, documents, marketplace, members, profile, quickbooks, review, search,
+    sign_in,
 };
+
+pub use pages::quickbooks::AFTER_CONNECT_PATH;
 
 /// Every page's Content-Security-Policy.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -79,6 +82,11 @@ pub fn router() -> Router<AppState> {
         .route("/review/{id}/fields", post(review::correct))
         .route("/review/{id}/approve", post(review::approve))
         .route("/review/{id}/reprocess", post(review::reprocess))
+        .route("/quickbooks", get(quickbooks::list))
+        .route(AFTER_CONNECT_PATH, get(quickbooks::connected))
+        .route("/clients/{id}/quickbooks/connect", post(quickbooks::connect))
+        .route("/clients/{id}/quickbooks/sync", post(quickbooks::sync))
+        .route("/clients/{id}/quickbooks/disconnect", post(quickbooks::disconnect))
         .route("/marketplace", get(marketplace::search))
         .route("/marketplace/advisors/{id}", get(marketplace::advisor))
         .route("/members", get(members::list))

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -124,4 +125,24 @@ pub fn href(path: &str, params: &[(&str, String)]) -> String {
 /// A confidence as a percentage.
 pub fn percent(c: f32) -> String {
     format!("{:.0}%", c * 100.0)
+}
+
+/// Horizontal bars of amounts (label, amount, tone: "", "late" or "very-late"), scaled to the
+/// largest, drawn as SVG: sizes are attributes, which the CSP allows (inline styles it does not).
+pub fn bars(rows: &[(&str, Decimal, &str)], currency: &str) -> Markup {
+    let max = rows.iter().map(|(_, v, _)| *v).max().unwrap_or_default();
+    html! {
+        div class="bars" {
+            @for (name, value, tone) in rows {
+                @let share = if max.is_zero() { 0.0 } else { (value / max).to_f64().unwrap_or(0.0) };
+                div class="bar-row" {
+                    span { (name) }
+                    svg viewBox="0 0 100 6" preserveAspectRatio="none" height="10" width="100%" role="img" aria-label={ (name) ": " (money(*value, currency)) } {
+                        rect class={ "bar " (tone) } x="0" y="0" height="6" width=(format!("{:.2}", (share * 100.0).max(0.5))) {}
+                    }
+                    span class="num" { (money(*value, currency)) }
+                }
+            }
+        }
+    }
 }

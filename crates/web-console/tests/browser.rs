@@ -1,8 +1,10 @@
 //! The console in a real browser: headless Chromium (Debian's package) driven by playwright-core
 //! (`tests/browser/run.mjs`) against the real app on a random port, with seeded data and a document
-//! pipeline worker. The script signs in, visits every screen, uploads a document and reviews it,
-//! imports a CSV with a bad row, searches the marketplace, checks what each role may not see or
-//! do, refuses a form without its CSRF token, and runs axe-core on every screen.
+//! pipeline and QuickBooks sync worker, and a QuickBooks sandbox (crate `qbo-sandbox`) standing in
+//! for Intuit. The script signs in, visits every screen, uploads a document and reviews it,
+//! imports a CSV with a bad row, searches the marketplace, connects a client's QuickBooks company
+//! through the sandbox's consent and watches its syncs finish, checks what each role may not see
+//! or do, refuses a form without its CSRF token, and runs axe-core on every screen.
 //!
 //! With `CONSOLE_SCREENSHOTS=dir`, it also saves the main screens in light and dark there
 //! (`docs/console/` holds the committed ones).
@@ -12,6 +14,8 @@ use std::time::Duration;
 
 use documents::jobs::PipelineDeps;
 use domain::Role;
+use qbo_sandbox::{CompanySpec, Sandbox, SandboxConfig};
+use qbo_sync::{QuickBooks, QuickBooksConfig};
 use serde_json::json;
 use testkit::{PASSWORD, PLATFORM_SLUG, TestApp, TestConfig};
 
@@ -47,11 +51,28 @@ async fn node_modules() {
     assert!(status.success(), "npm ci failed in {}", dir.display());
 }
 
-fn worker(app: &TestApp) -> jobs::WorkerHandle {
+/// The QuickBooks side against `sandbox`: small pages and short pauses (as the API's tests), and
+/// the browser sent back to the console after the callback.
+fn quickbooks_config(sandbox: &qbo_sandbox::SandboxHandle) -> QuickBooksConfig {
+    QuickBooksConfig {
+        page_size: 200,
+        throttle_pause_ms: 300,
+        server_error_backoff_ms: 20,
+        after_connect_url: Some(web_console::AFTER_CONNECT_PATH.to_owned()),
+        // The app's address is not known yet: `TestApp` sets the callback's.
+        ..QuickBooksConfig::for_sandbox(sandbox.base_url(), String::new())
+    }
+}
+
+fn worker(app: &TestApp, qb: QuickBooks) -> jobs::WorkerHandle {
     let mut registry = jobs::Registry::new();
     documents::jobs::register(&mut registry, PipelineDeps::local(app.db.clone(), app.blobs.clone()));
+    qbo_sync::register(&mut registry, qb);
     let config = jobs::WorkerConfig {
-        queues: vec![jobs::QueueConfig::new(documents::jobs::QUEUE).concurrency(2)],
+        queues: vec![
+            jobs::QueueConfig::new(documents::jobs::QUEUE).concurrency(2),
+            jobs::QueueConfig::new(qbo_sync::sync_jobs::QUEUE),
+        ],
         poll_interval: Duration::from_millis(50),
         ..jobs::WorkerConfig::default()
     };
@@ -89,7 +110,23 @@ async fn created(app: &TestApp, path: &str, token: &str, body: serde_json::Value
 async fn the_console_works_in_a_real_browser() {
     let chromium = chromium();
     node_modules().await;
-    let app = TestApp::spawn_with(TestConfig { pages: web_console::router(), ..TestConfig::default() }).await;
+    let company = CompanySpec {
+        realm_id: "9130350000000001".into(),
+        name: "Sandbox Company US 1".into(),
+        entities: 120,
+        seed: 1,
+        as_of: None,
+    };
+    let sandbox = Sandbox::start(SandboxConfig { companies: vec![company], ..SandboxConfig::default() })
+        .await
+        .expect("QuickBooks sandbox");
+    let qb_config = quickbooks_config(&sandbox);
+    let app = TestApp::spawn_with(TestConfig {
+        pages: web_console::router(),
+        quickbooks: Some(qb_config.clone()),
+        ..TestConfig::default()
+    })
+    .await;
     let firm = app.tenant("harbor-cpa").await;
     let owner = &firm.owner.token;
 
@@ -134,8 +171,10 @@ async fn the_console_works_in_a_real_browser() {
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
 
-    // An intern (no access to clients) and a portal user of the first client only.
+    // An intern (no access to clients) and a portal user of the first client only; a senior CPA
+    // (financial:update) for QuickBooks.
     let intern = app.member(&firm, Role::Intern).await;
+    let books_keeper = app.member(&firm, Role::SeniorCpa).await;
     let portal = app.member(&firm, Role::Client).await;
     let grant = app
         .post(
@@ -187,7 +226,9 @@ async fn the_console_works_in_a_real_browser() {
     )
     .expect("csv written");
 
-    let _work = worker(&app);
+    // The worker side's QuickBooks service, as `countinghouse worker` builds it.
+    let qb = QuickBooks::new(qb_config, app.db.clone(), app.keys.clone()).await.expect("QuickBooks service");
+    let _work = worker(&app, qb);
     let config = json!({
         "baseUrl": format!("http://{}", app.addr),
         "chromium": chromium,
@@ -197,6 +238,7 @@ async fn the_console_works_in_a_real_browser() {
         "portal": portal.email,
         "clients": { "first": first_client, "other": other_client, "foreign": foreign_client },
         "files": { "receipt": receipt, "csv": csv },
+        "quickbooks": { "member": books_keeper.email, "client": first_client },
         "screenshots": std::env::var("CONSOLE_SCREENSHOTS").ok(),
     });
     // The script's lines stream to the test's output as each check finishes.

@@ -1,13 +1,13 @@
 //! QuickBooks Online: connecting a client's company, sync runs and their history, the summary
-//! read from the mirror, and Intuit's webhooks. The work is in crate `qbo-sync`.
+//! read from the mirror, and Intuit's webhooks. Each handler calls one `qbo_sync::Integration` use case.
 //!
 //! Two routes carry no credentials of ours: the OAuth callback (a browser redirect from Intuit;
 //! the single-use `state` names the organization, user and client) and the webhook receiver
 //! (authenticated by its `intuit-signature` HMAC).
 
 use api_types::quickbooks::{
-    AgingResponse, CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest,
-    StartSyncResponse, SummaryParams, SummaryResponse, SyncRunResponse, WebhookNotification, WebhookResponse,
+    CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest, StartSyncResponse,
+    SummaryParams, SummaryResponse, SyncRunResponse, WebhookNotification, WebhookResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;
@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::convert::IntoApi;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
@@ -37,22 +38,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhook))
 }
 
-fn connection_response(c: qbo_sync::connections::Connection) -> ConnectionResponse {
-    ConnectionResponse {
-        id: c.id,
-        client_id: c.client_id,
-        realm_id: c.realm_id,
-        status: c.status,
-        status_reason: c.status_reason,
-        company_name: c.company_name,
-        connected_at: c.connected_at,
-        disconnected_at: c.disconnected_at,
-        refresh_expires_at: c.refresh_expires_at,
-        last_full_sync_at: c.last_full_sync_at,
-        last_incremental_sync_at: c.last_incremental_sync_at,
-    }
-}
-
 /// The client's QuickBooks connection (`financial:read`).
 #[utoipa::path(get, path = "/v1/clients/{id}/quickbooks", tag = "quickbooks", security(("bearer" = [])),
     params(("id" = ClientId, Path)),
@@ -63,8 +48,7 @@ async fn get_connection(
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ConnectionResponse>> {
     let connection = state.quickbooks.connection(&caller, id).await?;
-    let connection = connection.ok_or_else(|| ApiError::not_found("QuickBooks connection"))?;
-    Ok(Json(connection_response(connection)))
+    Ok(Json(connection.ok_or_else(|| ApiError::not_found("QuickBooks connection"))?.into_api()))
 }
 
 /// Start connecting the client's QuickBooks company (`financial:update`, staff): an authorization
@@ -78,10 +62,7 @@ async fn connect(
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<(StatusCode, Json<ConnectResponse>)> {
     let link = state.quickbooks.start_connect(&caller, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ConnectResponse { authorization_url: link.authorization_url, expires_at: link.expires_at }),
-    ))
+    Ok((StatusCode::CREATED, Json(link.into_api())))
 }
 
 /// Intuit's redirect after consent. Consumes the `state` (once, before it expires), exchanges the
@@ -102,7 +83,7 @@ async fn callback(
     let connected = state.quickbooks.complete_connect(callback).await?;
     Ok(match connected.return_to {
         Some(target) => (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response(),
-        None => Json(connection_response(connected.connection)).into_response(),
+        None => Json::<ConnectionResponse>(connected.connection.into_api()).into_response(),
     })
 }
 
@@ -115,8 +96,7 @@ async fn disconnect(
     caller: Caller,
     ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<DisconnectResponse>> {
-    let done = state.quickbooks.disconnect(&caller, id).await?;
-    Ok(Json(DisconnectResponse { connection: connection_response(done.connection), revoked: done.revoked }))
+    Ok(Json(state.quickbooks.disconnect(&caller, id).await?.into_api()))
 }
 
 /// Sync now (`financial:update`): queues a run; one sync per realm runs at a time.
@@ -134,32 +114,7 @@ async fn start_sync(
 ) -> ApiResult<(StatusCode, Json<StartSyncResponse>)> {
     let mode = req.mode.unwrap_or(SyncMode::Incremental);
     let queued = state.quickbooks.start_sync(&caller, id, mode).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(StartSyncResponse {
-            run_id: queued.run_id,
-            job_id: queued.job_id,
-            already_queued: queued.already_queued,
-        }),
-    ))
-}
-
-fn run_response(r: qbo_sync::history::SyncRun) -> SyncRunResponse {
-    SyncRunResponse {
-        id: r.id,
-        connection_id: r.connection_id,
-        mode: r.mode,
-        trigger: r.trigger,
-        status: r.status,
-        attempts: r.attempts,
-        api_calls: r.api_calls,
-        counts: r.counts,
-        progress: r.progress,
-        errors: r.errors,
-        queued_at: r.queued_at,
-        started_at: r.started_at,
-        finished_at: r.finished_at,
-    }
+    Ok((StatusCode::ACCEPTED, Json(queued.into_api())))
 }
 
 /// Sync history, newest first, with per-entity counts, API calls and errors (`financial:read`).
@@ -175,10 +130,7 @@ async fn list_runs(
 ) -> ApiResult<Json<Page<SyncRunResponse>>> {
     let limit = q.limit().map_err(ApiError::from)?;
     let page = state.quickbooks.sync_runs(&caller, id, q.cursor.as_deref(), limit).await?;
-    Ok(Json(Page {
-        items: page.items.into_iter().map(run_response).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into_api()))
 }
 
 /// One sync run, with its progress while it runs (`financial:read`).
@@ -190,11 +142,7 @@ async fn get_run(
     caller: Caller,
     ApiPath((id, run)): ApiPath<(ClientId, Uuid)>,
 ) -> ApiResult<Json<SyncRunResponse>> {
-    Ok(Json(run_response(state.quickbooks.sync_run(&caller, id, run).await?)))
-}
-
-fn money(d: rust_decimal::Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
+    Ok(Json(state.quickbooks.sync_run(&caller, id, run).await?.into_api()))
 }
 
 /// P&L-style totals, receivables with aging and payables from the mirror (`financial:read`).
@@ -207,26 +155,7 @@ async fn summary(
     ApiPath(id): ApiPath<ClientId>,
     ApiQuery(q): ApiQuery<SummaryParams>,
 ) -> ApiResult<Json<SummaryResponse>> {
-    let s = state.quickbooks.summary(&caller, id, q.from, q.to).await?;
-    Ok(Json(SummaryResponse {
-        connection: connection_response(s.connection),
-        from: s.from,
-        to: s.to,
-        income: money(s.income),
-        expenses: money(s.expenses),
-        net: money(s.net),
-        receivables: money(s.receivables),
-        receivables_aging: AgingResponse {
-            current: money(s.receivables_aging.current),
-            days_1_30: money(s.receivables_aging.days_1_30),
-            days_31_60: money(s.receivables_aging.days_31_60),
-            days_61_90: money(s.receivables_aging.days_61_90),
-            days_over_90: money(s.receivables_aging.days_over_90),
-        },
-        payables: money(s.payables),
-        entities: s.entities,
-        linked_customers: s.linked_customers,
-    }))
+    Ok(Json(state.quickbooks.summary(&caller, id, q.from, q.to).await?.into_api()))
 }
 
 /// Intuit's webhook deliveries, authenticated by `intuit-signature` (HMAC-SHA256 of the body

@@ -1,5 +1,5 @@
 //! One client, in tabs: overview, engagements, invoices (with payments), documents (and upload),
-//! notes, portal access. A portal user sees only the tabs meant for clients, of their own client.
+//! notes, QuickBooks, portal access. A portal user sees only the tabs meant for clients, of their own client.
 
 use api_types::engagements::{CreateNoteRequest, EngagementListParams};
 use api_types::invoices::InvoiceListParams;
@@ -16,6 +16,7 @@ use api::AppState;
 use crate::error::PageResult;
 use crate::layout::{self, Nav, csrf};
 use crate::pages::documents as docs;
+use crate::pages::quickbooks;
 use crate::session::{CsrfForm, Viewer, see_other};
 use crate::ui::{self, PageQuery};
 
@@ -29,6 +30,8 @@ pub enum Tab {
     Invoices,
     Documents,
     Notes,
+    #[serde(rename = "quickbooks")]
+    QuickBooks,
     Portal,
 }
 
@@ -40,6 +43,7 @@ impl Tab {
             Tab::Invoices => "Invoices",
             Tab::Documents => "Documents",
             Tab::Notes => "Notes",
+            Tab::QuickBooks => "QuickBooks",
             Tab::Portal => "Portal access",
         }
     }
@@ -51,6 +55,7 @@ impl Tab {
             Tab::Invoices => "invoices",
             Tab::Documents => "documents",
             Tab::Notes => "notes",
+            Tab::QuickBooks => "quickbooks",
             Tab::Portal => "portal",
         }
     }
@@ -65,13 +70,21 @@ impl Tab {
             Tab::Invoices => c.has(Permission::BillingRead),
             Tab::Documents => c.has(Permission::DocumentsRead),
             Tab::Notes => staff,
+            Tab::QuickBooks => staff && c.has(Permission::FinancialRead),
             Tab::Portal => staff && c.has(Permission::UsersInvite),
         }
     }
 }
 
-const TABS: [Tab; 6] =
-    [Tab::Overview, Tab::Engagements, Tab::Invoices, Tab::Documents, Tab::Notes, Tab::Portal];
+const TABS: [Tab; 7] = [
+    Tab::Overview,
+    Tab::Engagements,
+    Tab::Invoices,
+    Tab::Documents,
+    Tab::Notes,
+    Tab::QuickBooks,
+    Tab::Portal,
+];
 
 #[derive(Debug, Deserialize)]
 pub struct ClientQuery {
@@ -93,6 +106,7 @@ pub async fn show(
         Tab::Invoices => invoices(&state, &viewer, id).await?,
         Tab::Documents => documents(&state, &viewer, id).await?,
         Tab::Notes => notes(&state, &viewer, id).await?,
+        Tab::QuickBooks => quickbooks::tab(&state, &viewer, id).await?,
         Tab::Portal => portal(&state, &viewer, id).await?,
     };
     let staff = viewer.caller.role.is_staff();

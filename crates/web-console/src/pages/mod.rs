@@ -8,6 +8,7 @@ pub mod documents;
 pub mod marketplace;
 pub mod members;
 pub mod profile;
+pub mod quickbooks;
 pub mod review;
 pub mod search;
 pub mod sign_in;

@@ -344,6 +344,44 @@ await check("a portal user sees their own client, cannot open another client or 
   await context.close();
 });
 
+await check("QuickBooks: connect through the sandbox's consent, sync, see the run finish and the summary", async () => {
+  const { context, page: p } = await session({ viewport: { width: 1360, height: 860 } });
+  await signIn(p, cfg.quickbooks.member);
+  await p.goto("/quickbooks");
+  await p.waitForSelector("text=No QuickBooks connections");
+  const tab = `/clients/${cfg.quickbooks.client}?tab=quickbooks`;
+  await p.goto(tab);
+  await p.waitForSelector("nav.tabs a[aria-current=page]:has-text('QuickBooks')");
+  // Out to "Intuit" (the sandbox consents at once), back through the API's callback, and on to this tab.
+  await p.click("button:has-text('Connect QuickBooks')");
+  await p.waitForSelector("#qbo-connection-h");
+  assert(p.url().endsWith(tab), `after connecting: ${p.url()}`);
+  // The first full sync was queued with the connection; the tab follows it until it finishes.
+  const newest = "#qbo-runs tbody tr:first-child";
+  await p.waitForSelector(`${newest} .badge:has-text('succeeded')`);
+  await p.selectOption("select[name=mode]", "full");
+  await Promise.all([p.waitForURL((u) => u.href.endsWith(tab)), p.click("button:has-text('Sync now')")]);
+  await p.waitForSelector("#qbo-runs tbody tr:nth-child(2)");
+  await p.waitForSelector(`${newest} .badge:has-text('succeeded')`);
+  const row = await p.textContent(newest);
+  assert(/full/.test(row) && /manual/.test(row), `the newest run: ${row}`);
+  const calls = Number((await p.textContent(`${newest} td:nth-child(6)`)).trim());
+  assert(calls > 0, `API calls of the run: ${calls}`);
+  const summary = await p.textContent("#qbo-summary");
+  assert(/Income/.test(summary) && /USD (?!0\.00)[\d,]+\.\d\d/.test(summary), `the summary shows no amounts: ${summary}`);
+  await accessible(p, "quickbooks");
+  await shot(p, "quickbooks");
+  await p.goto("/quickbooks");
+  await p.waitForSelector("table.data .badge:has-text('connected')");
+  await accessible(p, "quickbooks connections");
+  await shot(p, "quickbooks-connections");
+  await p.goto(tab);
+  await Promise.all([p.waitForURL((u) => u.href.endsWith(tab)), p.click("button:has-text('Disconnect')")]);
+  await p.waitForSelector("text=Not connected to QuickBooks");
+  assert(p.cspViolations.length === 0, `CSP violations: ${p.cspViolations.join("; ")}`);
+  await context.close();
+});
+
 await browser.close();
 const failed = results.filter((r) => !r.ok);
 console.log(failed.length === 0 ? `all checks passed (${results.length})` : `${failed.length} of ${results.length} checks failed`);

@@ -19,7 +19,7 @@
 //! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
 //! and styles only from this origin, no inline script or style, no framing.
 //!
-//! Layering inside the crate: `assets`, `ui`, `session` and `error` ← `layout` ← `pages`.
+//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `session` ← `pages`.
 
 mod assets;
 pub mod error;
@@ -27,6 +27,7 @@ mod layout;
 mod pages;
 pub mod session;
 mod ui;
+mod viewer;
 
 use api::AppState;
 use axum::Router;
@@ -37,7 +38,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, marketplace, members, profile, review, search, sign_in,
+    audit, client, clients, dashboard, documents, invoice, marketplace, members, profile, review, search,
+    sign_in,
 };
 
 /// Every page's Content-Security-Policy.
@@ -81,6 +83,10 @@ pub fn router() -> Router<AppState> {
         .route("/review/{id}/reprocess", post(review::reprocess))
         .route("/marketplace", get(marketplace::search))
         .route("/marketplace/advisors/{id}", get(marketplace::advisor))
+        .route("/invoices/{id}", get(invoice::show))
+        .route("/invoices/{id}/send", post(invoice::send))
+        .route("/invoices/{id}/cancel", post(invoice::cancel))
+        .route("/invoices/{id}/payments", post(invoice::pay))
         .route("/members", get(members::list))
         .route("/members/invitations", post(members::invite))
         .route("/members/invitations/{id}/revoke", post(members::revoke))

@@ -89,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/invoices/{id}/payments", post(invoice::pay))
         .route("/members", get(members::list))
         .route("/members/invitations", post(members::invite))
+        .route("/members/{id}", post(members::update))
         .route("/members/invitations/{id}/revoke", post(members::revoke))
         .route("/audit", get(audit::list))
         .route("/audit/verify", post(audit::verify))

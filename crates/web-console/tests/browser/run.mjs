@@ -279,6 +279,12 @@ await check("members: an invitation is created and its link opens the accept pag
   await Promise.all([invitee.waitForURL((u) => u.pathname === "/"), invitee.click("button[type=submit]")]);
   assert((await invitee.textContent(".who")).includes("New Hire"), "the invitee is not signed in");
   await context.close();
+  // The owner makes the new member a manager.
+  await page.goto("/members");
+  const row = page.locator("tr", { hasText: "newhire@harbor.test" });
+  await row.locator("select[name=role]").selectOption("manager");
+  await Promise.all([page.waitForLoadState("load"), row.locator("button").click()]);
+  await page.locator("tr", { hasText: "newhire@harbor.test" }).locator("td:nth-child(3)", { hasText: "manager" }).waitFor();
 });
 
 await check("the audit log lists changes and verifies its chain", async () => {

@@ -19,7 +19,7 @@
 //! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
 //! and styles only from this origin, no inline script or style, no framing.
 //!
-//! Layering inside the crate: `assets`, `ui`, `session` and `error` ← `layout` ← `pages`.
+//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `session` ← `pages`.
 
 mod assets;
 pub mod error;
@@ -27,6 +27,7 @@ mod layout;
 mod pages;
 pub mod session;
 mod ui;
+mod viewer;
 
 use api::AppState;
 use axum::Router;
@@ -37,8 +38,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, marketplace, members, profile, quickbooks, review, search,
-    sign_in,
+    audit, client, clients, dashboard, documents, invoice, marketplace, members, profile, quickbooks, review,
+    search, sign_in,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -89,8 +90,13 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}/quickbooks/disconnect", post(quickbooks::disconnect))
         .route("/marketplace", get(marketplace::search))
         .route("/marketplace/advisors/{id}", get(marketplace::advisor))
+        .route("/invoices/{id}", get(invoice::show))
+        .route("/invoices/{id}/send", post(invoice::send))
+        .route("/invoices/{id}/cancel", post(invoice::cancel))
+        .route("/invoices/{id}/payments", post(invoice::pay))
         .route("/members", get(members::list))
         .route("/members/invitations", post(members::invite))
+        .route("/members/{id}", post(members::update))
         .route("/members/invitations/{id}/revoke", post(members::revoke))
         .route("/audit", get(audit::list))
         .route("/audit/verify", post(audit::verify))

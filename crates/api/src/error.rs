@@ -237,9 +237,7 @@ impl From<SyncError> for ApiError {
             SyncError::AlreadyConnected
             | SyncError::RealmTaken(_)
             | SyncError::ReconnectNeeded(_)
-            | SyncError::NotConnected => {
-                ApiError::new(ProblemType::Conflict, detail)
-            }
+            | SyncError::NotConnected => ApiError::new(ProblemType::Conflict, detail),
             SyncError::RealmNotAuthorized(_) => ApiError::field("realmId", detail),
             // The callback's code was refused (used twice, expired): the user starts over.
             SyncError::OAuth(ref oauth) if oauth.needs_reconnect() => ApiError::field(

@@ -28,7 +28,11 @@ pub struct ConnectionOverview {
 }
 
 /// The live connections of the clients in `scope`, by client name; at most `limit`.
-pub async fn list(tx: &mut TenantTx, scope: &ClientScope, limit: usize) -> SyncResult<Vec<ConnectionOverview>> {
+pub async fn list(
+    tx: &mut TenantTx,
+    scope: &ClientScope,
+    limit: usize,
+) -> SyncResult<Vec<ConnectionOverview>> {
     Ok(sqlx::query_as(
         "select c.id as connection_id, c.client_id, cl.business_name as client_name, c.realm_id,
              c.company_name, c.status, c.connected_at,

@@ -142,7 +142,12 @@ impl Integration {
 
     /// Sync now (`financial:update`): queues a run of the client's connection, or answers with the
     /// one already waiting or running.
-    pub async fn start_sync(&self, caller: &Caller, client: ClientId, mode: SyncMode) -> SyncResult<QueuedSync> {
+    pub async fn start_sync(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        mode: SyncMode,
+    ) -> SyncResult<QueuedSync> {
         let mut tx = self.begin(caller, Permission::FinancialUpdate, client).await?;
         let connection = connections::require_for_client(&mut tx, client).await?;
         self.require_service()?;

@@ -1,8 +1,8 @@
 //! QuickBooks connections, connect links, sync runs and the summary to their API shapes.
 
 use api_types::quickbooks::{
-    AgingResponse, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncResponse, SummaryResponse,
-    SyncRunResponse,
+    AgingResponse, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncResponse,
+    SummaryResponse, SyncRunResponse,
 };
 use qbo_sync::connect::{ConnectLink, Disconnected};
 use qbo_sync::connections::Connection;

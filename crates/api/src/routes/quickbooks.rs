@@ -6,8 +6,8 @@
 //! (authenticated by its `intuit-signature` HMAC).
 
 use api_types::quickbooks::{
-    CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest, StartSyncResponse,
-    SummaryParams, SummaryResponse, SyncRunResponse, WebhookNotification, WebhookResponse,
+    CallbackParams, ConnectResponse, ConnectionResponse, DisconnectResponse, StartSyncRequest,
+    StartSyncResponse, SummaryParams, SummaryResponse, SyncRunResponse, WebhookNotification, WebhookResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;

@@ -302,7 +302,10 @@ pub async fn connect_quickbooks(
 ) -> anyhow::Result<String> {
     use qbo_sync::connections;
     let mut tx = TenantTx::begin(qb.db(), creds.organization, Actor::user(creds.owner)).await?;
-    if connections::for_client(&mut tx, client).await?.is_some_and(|c| c.status == domain::ConnectionStatus::Connected) {
+    if connections::for_client(&mut tx, client)
+        .await?
+        .is_some_and(|c| c.status == domain::ConnectionStatus::Connected)
+    {
         qbo_sync::connect::disconnect(qb, &mut tx, client).await?;
         tx.commit().await?;
     }

@@ -202,7 +202,7 @@ fn runs_card(runs: &[SyncRun]) -> Markup {
                         thead { tr {
                             th scope="col" { "Queued" } th scope="col" { "Mode" } th scope="col" { "Trigger" } th scope="col" { "Status" }
                             th scope="col" { "Progress" } th scope="col" class="num" { "API calls" } th scope="col" class="num" { "Changed" }
-                            th scope="col" class="num" { "Unchanged" } th scope="col" class="num" { "Deleted" } th scope="col" { "Finished" }
+                            th scope="col" class="num" { "Unchanged" } th scope="col" class="num" { "Deleted" } th scope="col" class="num" { "Took" }
                         } }
                         tbody {
                             @for r in runs {
@@ -225,7 +225,7 @@ fn runs_card(runs: &[SyncRun]) -> Markup {
                                     td class="num" { (t.upserted) }
                                     td class="num" { (t.unchanged) }
                                     td class="num" { (t.deleted) }
-                                    td { @if let Some(f) = r.finished_at { (ui::time(f)) } @else { span class="muted" { "—" } } }
+                                    td class="num" { @if let (Some(s), Some(f)) = (r.started_at, r.finished_at) { (took(f - s)) } @else { span class="muted" { "—" } } }
                                 }
                             }
                         }
@@ -233,6 +233,15 @@ fn runs_card(runs: &[SyncRun]) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// A run's duration, to the second (`850 ms` under one).
+fn took(d: chrono::TimeDelta) -> String {
+    match d.num_seconds() {
+        0 => format!("{} ms", d.num_milliseconds().max(0)),
+        s if s < 60 => format!("{s} s"),
+        s => format!("{} min {} s", s / 60, s % 60),
     }
 }
 

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use domain::ClientId;
+use domain::{SyncMode, SyncRunStatus, SyncTrigger};
 use qbo_sandbox::{CompanySpec, Sandbox, SandboxConfig, SandboxHandle};
 use qbo_sync::history::{self, SyncRun};
-use domain::{SyncMode, SyncRunStatus, SyncTrigger};
 use qbo_sync::sync_jobs;
 use qbo_sync::{QuickBooks, QuickBooksConfig};
 use store::{Actor, TenantTx};
@@ -127,14 +127,8 @@ async fn one_run(
     sandbox.reset_counters();
     let mut tx = TenantTx::begin(db, org, Actor::user(ctx.user_id())).await?;
     let connection = qbo_sync::connections::require_for_client(&mut tx, client).await?;
-    let queued = sync_jobs::queue_sync(
-        &mut tx,
-        &connection,
-        SyncMode::Incremental,
-        SyncTrigger::Manual,
-        None,
-    )
-    .await?;
+    let queued =
+        sync_jobs::queue_sync(&mut tx, &connection, SyncMode::Incremental, SyncTrigger::Manual, None).await?;
     tx.commit().await?;
     let incremental = finished(db, org, client, Some(queued.run_id)).await?;
     anyhow::ensure!(

@@ -46,6 +46,8 @@ pub struct App {
     pub quickbooks: Option<qbo_sync::QuickBooks>,
     /// Document intake, review and signed links (the pipeline runs in the job workers).
     pub documents: documents::service::Documents,
+    /// The last hour of this server's figures ([`crate::operations::spawn_sampler`] fills it).
+    pub operations: crate::operations::Operations,
 }
 
 /// Cheap to clone: one `Arc`.

@@ -31,7 +31,9 @@ impl HistogramSeries {
 /// Every series of the histogram `name` in an exposition text.
 pub fn histograms(text: &str, name: &str) -> Vec<HistogramSeries> {
     let prefix = format!("{name}_bucket{{");
-    let mut series: BTreeMap<Vec<(String, String)>, Vec<(f64, u64)>> = BTreeMap::new();
+    // Keyed by the labels other than `le`: (upper bound, cumulative count) per bucket.
+    type Buckets = Vec<(f64, u64)>;
+    let mut series: BTreeMap<Vec<(String, String)>, Buckets> = BTreeMap::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix(&prefix) else { continue };
         let Some((labels, value)) = labels_and_value(rest) else { continue };

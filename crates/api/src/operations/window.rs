@@ -130,7 +130,9 @@ impl Window {
     /// Every route that answered in the window, the busiest first, with its p95 per slot.
     pub fn routes(&self, n: usize) -> Vec<RouteFigures> {
         let chunks: Vec<&[Arc<Sample>]> = self.chunks(n).collect();
-        let mut by_route: BTreeMap<&str, (Vec<u64>, u64, Vec<Vec<u64>>)> = BTreeMap::new();
+        // Per route: buckets over the window, errors, buckets per slot.
+        type Sums = (Vec<u64>, u64, Vec<Vec<u64>>);
+        let mut by_route: BTreeMap<&str, Sums> = BTreeMap::new();
         for (slot, chunk) in chunks.iter().enumerate() {
             for r in chunk.iter().flat_map(|s| &s.routes) {
                 let (total, errors, per_slot) = by_route

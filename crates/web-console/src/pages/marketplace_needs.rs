@@ -191,7 +191,8 @@ fn match_card(viewer: &Viewer, m: &MatchResponse) -> Markup {
                     div class="score-row" role="listitem" {
                         span { (c.component.replace('_', " ")) }
                         (meter(c))
-                        span class="num" { (format!("{:.1}", c.points)) " / " (format!("{:.0}", c.max)) }
+                        // A component without a maximum adjusts the total (the budget fit) rather than adding to it.
+                        span class="num" { (format!("{:.1}", c.points)) @if c.max > 0.0 { " / " (format!("{:.0}", c.max)) } }
                         span class="muted" { (c.reason) }
                     }
                 }

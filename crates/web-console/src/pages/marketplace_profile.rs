@@ -64,7 +64,7 @@ fn edit_form(viewer: &Viewer, p: Option<&ProfileResponse>) -> Markup {
 fn status_card(viewer: &Viewer, p: &ProfileResponse) -> Markup {
     let can_submit = matches!(p.status, ProfileStatus::Pending | ProfileStatus::Rejected);
     html! {
-        section class="card" aria-labelledby="status-h" {
+        section class="card stack" aria-labelledby="status-h" {
             h2 id="status-h" { "Listing" }
             dl class="facts" {
                 dt { "Status" } dd { (ui::badge(&ui::label(&p.status))) }

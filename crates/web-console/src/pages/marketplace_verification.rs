@@ -20,7 +20,7 @@ const TITLE: &str = "Advisor verification";
 
 fn card(viewer: &Viewer, p: &ProfileResponse) -> Markup {
     html! {
-        article class="card" aria-labelledby={ "p-" (p.id) } {
+        article class="card stack" aria-labelledby={ "p-" (p.id) } {
             div class="page-head" {
                 h2 id={ "p-" (p.id) } { (p.display_name) }
                 (ui::badge(&ui::label(&p.status)))
@@ -30,7 +30,7 @@ fn card(viewer: &Viewer, p: &ProfileResponse) -> Markup {
             @if let Some(h) = &p.headline { p { strong { (h) } } }
             @if let Some(b) = &p.bio { p { (b) } }
             dl class="facts" {
-                dt { "Certifications" } dd { (p.certifications.join(", ")) }
+                dt { "Certifications" } dd { @if p.certifications.is_empty() { span class="muted" { "none listed" } } @else { (p.certifications.join(", ")) } }
                 dt { "Industries" } dd { (p.industries.join(", ").replace('_', " ")) }
                 dt { "Services" } dd { (p.services.join(", ").replace('_', " ")) }
                 dt { "Hourly rate" } dd { (p.hourly_rate.map_or_else(|| "–".to_owned(), |r| ui::money(r, "USD"))) }

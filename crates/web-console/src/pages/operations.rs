@@ -24,7 +24,9 @@ const QUEUES_DRAWN: usize = 6;
 
 fn ms(seconds: f64) -> String {
     let ms = seconds * 1000.0;
-    if ms >= 100.0 {
+    if ms == 0.0 {
+        "0".to_owned()
+    } else if ms >= 100.0 {
         format!("{ms:.0} ms")
     } else if ms >= 1.0 {
         format!("{ms:.1} ms")
@@ -42,7 +44,7 @@ fn pct(part: u64, whole: u64) -> String {
 }
 
 fn count(v: f64) -> String {
-    if v >= 10.0 || v == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v >= 10.0 || v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
 }
 
 fn age(seconds: f64) -> String {

@@ -229,7 +229,7 @@ impl TestApp {
                 config.operations_interval.unwrap_or(api::operations::SAMPLE_INTERVAL),
             ),
         });
-        let sampler = config.operations_interval.map(|_| api::operations::spawn_sampler(state.clone()));
+        let sampler = config.operations_interval.map(|_| state.spawn_operations_sampler());
         let router = api::router_with(state, config.pages);
         let server = tokio::spawn(async move {
             api::serve(listener, router, std::future::pending()).await.expect("server runs");

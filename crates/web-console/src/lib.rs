@@ -19,7 +19,7 @@
 //! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
 //! and styles only from this origin, no inline script or style, no framing.
 //!
-//! Layering inside the crate: `assets`, `ui`, `charts`, `session` and `error` ← `layout` ← `pages`.
+//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `charts`, `session` ← `pages`.
 
 mod assets;
 mod charts;
@@ -28,6 +28,7 @@ mod layout;
 mod pages;
 pub mod session;
 mod ui;
+mod viewer;
 
 use api::AppState;
 use axum::Router;
@@ -38,8 +39,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, marketplace, marketplace_compare, marketplace_needs,
-    marketplace_profile, marketplace_verification, members, operations, profile, review, search, sign_in,
+    audit, client, clients, dashboard, documents, invoice, marketplace, marketplace_compare,
+    marketplace_needs, marketplace_profile, marketplace_verification, members, operations, profile, review,
+    search, sign_in,
 };
 
 /// Every page's Content-Security-Policy.
@@ -93,8 +95,13 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace/profile/availability", post(marketplace_profile::availability))
         .route("/marketplace/verification", get(marketplace_verification::queue))
         .route("/marketplace/verification/{id}/{decision}", post(marketplace_verification::decide))
+        .route("/invoices/{id}", get(invoice::show))
+        .route("/invoices/{id}/send", post(invoice::send))
+        .route("/invoices/{id}/cancel", post(invoice::cancel))
+        .route("/invoices/{id}/payments", post(invoice::pay))
         .route("/members", get(members::list))
         .route("/members/invitations", post(members::invite))
+        .route("/members/{id}", post(members::update))
         .route("/members/invitations/{id}/revoke", post(members::revoke))
         .route("/audit", get(audit::list))
         .route("/audit/verify", post(audit::verify))

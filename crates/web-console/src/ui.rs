@@ -41,7 +41,7 @@ pub fn label<T: Serialize>(value: &T) -> String {
 /// A status badge, coloured by what the status means for the person reading it.
 pub fn badge(text: &str) -> Markup {
     let tone = match text {
-        "active" | "paid" | "approved" | "completed" | "processed" | "verified" | "succeeded"
+        "active" | "on" | "paid" | "approved" | "completed" | "processed" | "verified" | "succeeded"
         | "connected" => "ok",
         "overdue" | "failed" | "rejected" | "cancelled" | "dead" | "reconnect needed" | "high"
         | "critical" => "danger",

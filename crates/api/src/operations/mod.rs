@@ -1,7 +1,7 @@
 //! The server's own figures over the last hour, for the console's operations page: per-route
 //! latency and errors (read back from this process's Prometheus recorder, the numbers `/metrics`
 //! serves), cache hits and misses, job queue depths and ages, circuit breakers and the database
-//! pool — read every [`SAMPLE_INTERVAL`] by [`spawn_sampler`] into a ring of one hour.
+//! pool — read every [`SAMPLE_INTERVAL`] by [`Operations::spawn_sampler`] into a ring of one hour.
 //!
 //! # Why by hand
 //! Prometheus keeps history, but a deployment may have none, and the page must work without one.
@@ -21,14 +21,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use store::PlatformAdmin;
+use metrics_exporter_prometheus::PrometheusHandle;
+use store::{Db, PlatformAdmin};
 use tokio::task::JoinHandle;
 
 use sample::Totals;
 pub use sample::{BreakerReading, CacheInterval, PoolReading, QueueDepth, RouteInterval, Sample};
 pub use window::{CacheFigures, Quantiles, RouteFigures, Slot, Window};
-
-use crate::state::AppState;
 
 /// How often the sampler reads the figures in a deployment.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(10);
@@ -79,73 +78,83 @@ impl Operations {
     }
 }
 
-/// Reads the figures every interval until aborted (the first reading is the baseline of the
-/// next, so its traffic is empty).
-pub fn spawn_sampler(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(state.operations.interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            read(&state).await;
-        }
-    })
+/// Where the sampler reads its figures.
+pub struct Sources {
+    pub db: Db,
+    pub metrics: PrometheusHandle,
+    /// The query-result cache whose counters are read.
+    pub cache: cache::Cache,
 }
 
-async fn read(state: &AppState) {
-    let queues = jobs::admin::queue_stats(state.db.pool(), Duration::from_secs(60))
-        .await
-        .map(|stats| {
-            stats
-                .into_iter()
-                .map(|q| QueueDepth {
-                    queue: q.queue,
-                    ready: q.ready,
-                    running: q.running,
-                    retrying: q.retrying,
-                    scheduled: q.scheduled,
-                    dead: q.dead,
-                    oldest_ready_age_seconds: q.oldest_ready_age_seconds,
-                })
-                .collect()
+impl Operations {
+    /// Reads the figures every interval until aborted (the first reading is the baseline of the
+    /// next, so its traffic is empty).
+    pub fn spawn_sampler(&self, sources: Sources) -> JoinHandle<()> {
+        let ops = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(ops.interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                ops.read(&sources).await;
+            }
         })
-        .map_err(|e| {
-            tracing::warn!(error = %e, "the operations sampler could not read the job queues");
-            e.to_string()
+    }
+
+    async fn read(&self, sources: &Sources) {
+        let queues = jobs::admin::queue_stats(sources.db.pool(), Duration::from_secs(60))
+            .await
+            .map(|stats| {
+                stats
+                    .into_iter()
+                    .map(|q| QueueDepth {
+                        queue: q.queue,
+                        ready: q.ready,
+                        running: q.running,
+                        retrying: q.retrying,
+                        scheduled: q.scheduled,
+                        dead: q.dead,
+                        oldest_ready_age_seconds: q.oldest_ready_age_seconds,
+                    })
+                    .collect()
+            })
+            .map_err(|e| {
+                tracing::warn!(error = %e, "the operations sampler could not read the job queues");
+                e.to_string()
+            });
+        let latency = telemetry::exposition::histograms(&sources.metrics.render(), LATENCY_METRIC);
+        let cache = sources
+            .cache
+            .snapshot()
+            .into_iter()
+            .map(|u| (u.name, (u.hits_l1 + u.hits_l2 + u.stale, u.misses)))
+            .collect();
+        let totals = Totals { latency: Totals::from_histograms(&latency), cache };
+        let breakers = resilience::Breakers::process()
+            .snapshots()
+            .into_iter()
+            .map(|b| BreakerReading {
+                name: b.name,
+                state: b.state.as_str(),
+                failures: b.failures,
+                calls: b.calls,
+            })
+            .collect();
+        let (size, idle) = sources.db.pool_stats();
+        let pool = PoolReading {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max: sources.db.pool().options().get_max_connections(),
+        };
+        self.push(totals, |now, before| Sample {
+            at: Utc::now(),
+            routes: now.routes_since(before),
+            cache: now.cache_since(before),
+            queues,
+            breakers,
+            pool,
         });
-    let latency = telemetry::exposition::histograms(&state.metrics.render(), LATENCY_METRIC);
-    let cache = state
-        .marketplace
-        .cache()
-        .snapshot()
-        .into_iter()
-        .map(|u| (u.name, (u.hits_l1 + u.hits_l2 + u.stale, u.misses)))
-        .collect();
-    let totals = Totals { latency: Totals::from_histograms(&latency), cache };
-    let breakers = resilience::Breakers::process()
-        .snapshots()
-        .into_iter()
-        .map(|b| BreakerReading {
-            name: b.name,
-            state: b.state.as_str(),
-            failures: b.failures,
-            calls: b.calls,
-        })
-        .collect();
-    let (size, idle) = state.db.pool_stats();
-    let pool = PoolReading {
-        size,
-        idle: u32::try_from(idle).unwrap_or(u32::MAX),
-        max: state.db.pool().options().get_max_connections(),
-    };
-    state.operations.push(totals, |now, before| Sample {
-        at: Utc::now(),
-        routes: now.routes_since(before),
-        cache: now.cache_since(before),
-        queues,
-        breakers,
-        pool,
-    });
+    }
 }
 
 #[cfg(test)]

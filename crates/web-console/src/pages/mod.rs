@@ -5,6 +5,7 @@ pub mod client;
 pub mod clients;
 pub mod dashboard;
 pub mod documents;
+pub mod invoice;
 pub mod marketplace;
 pub mod marketplace_compare;
 pub mod marketplace_needs;

@@ -116,6 +116,23 @@ await check("the dashboard shows open work, receivables and the review panel", a
   await shot(page, "dashboard");
 });
 
+await check("page weight: the first page loads its assets, later pages only their HTML (printed, for BENCHMARKS.md)", async () => {
+  const { context, page: p } = await session({ storageState: await ownerCtx.storageState() });
+  let bytes = 0;
+  let requests = 0;
+  p.on("requestfinished", async (r) => {
+    const sizes = await r.sizes().catch(() => null);
+    if (sizes) { bytes += sizes.responseBodySize + sizes.responseHeadersSize; requests += 1; }
+  });
+  await p.goto("/", { waitUntil: "networkidle" });
+  const first = { bytes, requests };
+  bytes = 0; requests = 0;
+  await p.goto("/clients", { waitUntil: "networkidle" });
+  console.log(`     page weight: first load (dashboard) ${first.bytes} B in ${first.requests} requests; next page (clients) ${bytes} B in ${requests} requests`);
+  assert(bytes < first.bytes / 2, `the next page weighed ${bytes} B against ${first.bytes} B: the assets should come from the cache`);
+  await context.close();
+});
+
 await check("the client list searches as you type, sorts, and opens a client", async () => {
   await page.goto("/clients");
   await page.waitForSelector("text=Birch Dental");
@@ -138,6 +155,20 @@ await check("the client list searches as you type, sorts, and opens a client", a
   await page.goto(`/clients/${cfg.clients.first}?tab=invoices`);
   assert((await page.textContent("main")).includes("USD 1,200.00"), "the invoice is not on the invoices tab");
   await shot(page, "client-invoices");
+});
+
+await check("an invoice opens from the client's invoices and takes a payment; an overpayment is refused with the reason", async () => {
+  await page.goto(`/clients/${cfg.clients.first}?tab=invoices`);
+  await Promise.all([page.waitForURL(/\/invoices\//), page.click("main table a")]);
+  await page.fill("input[name=amount]", "5000.00");
+  await page.click("form[action$='/payments'] button");
+  await page.waitForSelector(".alert.error");
+  await page.fill("input[name=amount]", "200.00");
+  await page.fill("input[name=method]", "ACH");
+  await Promise.all([page.waitForLoadState("load"), page.click("form[action$='/payments'] button")]);
+  await page.waitForSelector("#balance:has-text('1,000.00')");
+  await accessible(page, "invoice");
+  await shot(page, "invoice");
 });
 
 await check("bulk archive takes the ticked clients out of the list", async () => {
@@ -248,6 +279,12 @@ await check("members: an invitation is created and its link opens the accept pag
   await Promise.all([invitee.waitForURL((u) => u.pathname === "/"), invitee.click("button[type=submit]")]);
   assert((await invitee.textContent(".who")).includes("New Hire"), "the invitee is not signed in");
   await context.close();
+  // The owner makes the new member a manager.
+  await page.goto("/members");
+  const row = page.locator("tr", { hasText: "newhire@harbor.test" });
+  await row.locator("select[name=role]").selectOption("manager");
+  await Promise.all([page.waitForLoadState("load"), row.locator("button").click()]);
+  await page.locator("tr", { hasText: "newhire@harbor.test" }).locator("td:nth-child(3)", { hasText: "manager" }).waitFor();
 });
 
 await check("the audit log lists changes and verifies its chain", async () => {

@@ -7,6 +7,8 @@
 //!   the `Auth` extractors.
 //! - [`error`]: the single mapping from typed errors to problem types.
 //! - [`middleware`]: request ids, access log and route latency histogram, timeouts, fallbacks.
+//! - [`operations`]: the last hour of the server's own figures, sampled in process, for the
+//!   console's operations page.
 //! - `idempotency`: `Idempotency-Key` on POST (stored responses replayed); `etag`: `ETag` and
 //!   `If-None-Match` on GET.
 
@@ -28,6 +30,7 @@ pub mod extract;
 mod idempotency;
 pub mod middleware;
 mod openapi;
+pub mod operations;
 pub mod routes;
 mod state;
 

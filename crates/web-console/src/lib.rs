@@ -19,9 +19,10 @@
 //! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
 //! and styles only from this origin, no inline script or style, no framing.
 //!
-//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `session` ← `pages`.
+//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `charts`, `session` ← `pages`.
 
 mod assets;
+mod charts;
 pub mod error;
 mod layout;
 mod pages;
@@ -38,8 +39,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, invoice, marketplace, members, profile, quickbooks, review,
-    search, sign_in,
+    audit, client, clients, dashboard, documents, invoice, marketplace, marketplace_compare,
+    marketplace_needs, marketplace_profile, marketplace_verification, members, operations, profile,
+    quickbooks, review, search, sign_in,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -90,6 +92,16 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}/quickbooks/disconnect", post(quickbooks::disconnect))
         .route("/marketplace", get(marketplace::search))
         .route("/marketplace/advisors/{id}", get(marketplace::advisor))
+        .route("/marketplace/compare", get(marketplace_compare::compare))
+        .route("/marketplace/needs", get(marketplace_needs::new).post(marketplace_needs::create))
+        .route("/marketplace/needs/{id}", get(marketplace_needs::matches))
+        .route("/marketplace/needs/{id}/matches", post(marketplace_needs::rematch))
+        .route("/marketplace/matches/{id}/contact", post(marketplace_needs::contact))
+        .route("/marketplace/profile", get(marketplace_profile::show).post(marketplace_profile::save))
+        .route("/marketplace/profile/submit", post(marketplace_profile::submit))
+        .route("/marketplace/profile/availability", post(marketplace_profile::availability))
+        .route("/marketplace/verification", get(marketplace_verification::queue))
+        .route("/marketplace/verification/{id}/{decision}", post(marketplace_verification::decide))
         .route("/invoices/{id}", get(invoice::show))
         .route("/invoices/{id}/send", post(invoice::send))
         .route("/invoices/{id}/cancel", post(invoice::cancel))
@@ -100,6 +112,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/invitations/{id}/revoke", post(members::revoke))
         .route("/audit", get(audit::list))
         .route("/audit/verify", post(audit::verify))
+        .route("/operations", get(operations::show))
         .route("/profile", get(profile::show))
         .route("/profile/mfa/enrol", post(profile::enrol))
         .route("/profile/mfa/confirm", post(profile::confirm))

@@ -124,6 +124,8 @@ async fn the_console_works_in_a_real_browser() {
     let app = TestApp::spawn_with(TestConfig {
         pages: web_console::router(),
         quickbooks: Some(qb_config.clone()),
+        // Readings every second, so the operations page has charts within the test.
+        operations_interval: Some(Duration::from_secs(1)),
         ..TestConfig::default()
     })
     .await;
@@ -236,6 +238,7 @@ async fn the_console_works_in_a_real_browser() {
         "firm": { "slug": firm.slug, "owner": firm.owner.email },
         "intern": intern.email,
         "portal": portal.email,
+        "platform": { "slug": platform.slug, "owner": platform.owner.email },
         "clients": { "first": first_client, "other": other_client, "foreign": foreign_client },
         "files": { "receipt": receipt, "csv": csv },
         "quickbooks": { "member": books_keeper.email, "client": first_client },

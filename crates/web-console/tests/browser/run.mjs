@@ -324,6 +324,85 @@ await check("profile: MFA is set up with an authenticator code, then asked for a
   await context.close();
 });
 
+await check("marketplace: needs are matched with a reason per component; advisors are compared; an advisor edits their profile and availability; the platform admin verifies it", async () => {
+  await page.goto("/marketplace");
+  await page.waitForSelector("text=Dana Whitfield");
+  for (const box of await page.locator("input[name=ids]").all()) await box.check();
+  await Promise.all([page.waitForURL("**/marketplace/compare**"), page.click("text=Compare ticked advisors")]);
+  await page.waitForSelector("text=Open client slots");
+  assert((await page.textContent("main")).includes("Ravi Forensics"), "the comparison lacks an advisor");
+  await accessible(page, "compare");
+  await shot(page, "marketplace-compare");
+
+  await page.goto("/marketplace/needs");
+  await page.selectOption("select[name=business_size]", "smb");
+  await page.selectOption("select[name=industry]", "healthcare");
+  await page.check("input[name=services_needed][value=fractional_cfo]");
+  await accessible(page, "needs assessment");
+  await Promise.all([page.waitForURL(/\/marketplace\/needs\/[0-9a-f-]{36}$/), page.click("main form button[type=submit]")]);
+  await page.waitForSelector(".score-row");
+  const matches = await page.textContent("main");
+  assert(matches.includes("Ravi Forensics") && matches.includes("works in healthcare"), "no match with its reasons");
+  await accessible(page, "matches");
+  await shot(page, "marketplace-matches");
+
+  await page.goto("/marketplace/profile");
+  await page.waitForSelector("text=You have no advisor profile yet");
+  await page.fill("input[name=display_name]", "Harbor Advisory");
+  await page.fill("input[name=title]", "Controller");
+  await page.fill("input[name=years_experience]", "8");
+  await page.check("input[name=industries][value=retail]");
+  await page.check("input[name=services][value=fractional_cfo]");
+  await page.fill("input[name=hourly_rate]", "180");
+  await page.click("form[action='/marketplace/profile'] button[type=submit]");
+  await page.waitForSelector("text=Submit for verification");
+  await page.fill("input[name=current_clients]", "3");
+  await page.click("form[action='/marketplace/profile/availability'] button[type=submit]");
+  await page.waitForSelector("#status-h");
+  assert((await page.inputValue("input[name=current_clients]")) === "3", "availability not saved");
+  await accessible(page, "advisor profile");
+  await shot(page, "marketplace-profile");
+  await page.click("text=Submit for verification");
+  await page.waitForSelector("text=under review");
+
+  const refused = await page.goto("/marketplace/verification");
+  assert(refused.status() === 403, `a firm owner opened the verification queue: ${refused.status()}`);
+  const { context, page: admin } = await session({ viewport: { width: 1360, height: 860 } });
+  await signIn(admin, cfg.platform.owner, cfg.platform.slug);
+  await admin.goto("/marketplace/verification");
+  await admin.waitForSelector("text=Harbor Advisory");
+  await accessible(admin, "verification queue");
+  await shot(admin, "marketplace-verification");
+  await Promise.all([admin.waitForURL("**/marketplace/verification"), admin.click("button[aria-label='Approve Harbor Advisory']")]);
+  await admin.waitForSelector("text=Nothing to verify");
+  await context.close();
+  await page.goto("/marketplace/profile");
+  await page.waitForSelector("#status-h");
+  assert((await page.textContent("#status-h + dl")).includes("active"), "the profile is not active after approval");
+});
+
+await check("operations: a firm owner is refused; a platform admin sees the last hour as charts, in light and dark", async () => {
+  const refused = await page.goto("/operations");
+  assert(refused.status() === 403, `a firm owner got ${refused.status()}`);
+  const { context, page: p } = await session({ viewport: { width: 1360, height: 860 } });
+  await signIn(p, cfg.platform.owner, cfg.platform.slug);
+  assert((await p.locator("nav.sidebar a[href='/operations']").count()) === 1, "Operations is not in the admin's menu");
+  await p.goto("/operations");
+  await p.waitForSelector("#routes-h");
+  await p.waitForSelector("figure.chart svg.plot path.line");
+  const text = await p.textContent("main");
+  assert(text.includes("GET /v1/marketplace/advisors") || text.includes("/sign-in"), "no route in the table");
+  await accessible(p, "operations");
+  await shot(p, "operations");
+  const { context: darkCtx, page: dark } = await session({ colorScheme: "dark", viewport: { width: 1360, height: 860 }, storageState: await context.storageState() });
+  await dark.goto("/operations");
+  await dark.waitForSelector("figure.chart svg.plot");
+  await accessible(dark, "dark operations");
+  await shot(dark, "operations-dark");
+  await darkCtx.close();
+  await context.close();
+});
+
 await check("every page carries a CSP that forbids inline script, and none was violated", async () => {
   const r = await page.request.get("/clients");
   const csp = r.headers()["content-security-policy"] || "";

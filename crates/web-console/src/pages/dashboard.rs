@@ -7,8 +7,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use domain::Permission;
 use maud::{Markup, html};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 use api::AppState;
 
@@ -55,6 +53,11 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult<R
         None
     };
     let notifications = state.practice.list_notifications(caller, true, None, PANEL_ROWS).await?;
+    let books = if caller.has(Permission::FinancialRead) {
+        Some(state.quickbooks.overview(caller).await?)
+    } else {
+        None
+    };
 
     let body = html! {
         (layout::head_row("Dashboard", None, None))
@@ -97,13 +100,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult<R
                 section class="card" id="aging" aria-labelledby="aging-h" {
                     h2 id="aging-h" { "Receivables by age" }
                     p class="muted small" { "As of " (ui::date(a.as_of)) ", " (a.open_invoices) " open invoices" }
-                    (aging_bars(&[
+                    (ui::bars(&[
                         ("Current", a.current, ""),
                         ("1–30 days", a.days_1_30, "late"),
                         ("31–60 days", a.days_31_60, "late"),
                         ("61–90 days", a.days_61_90, "very-late"),
                         ("Over 90", a.days_over_90, "very-late"),
-                    ]))
+                    ], "USD"))
                 }
             }
             @if let Some(r) = &review {
@@ -120,6 +123,30 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult<R
                                         td { a href={ "/review/" (d.id) } { (d.file_name) } }
                                         td { (d.doc_type.as_deref().unwrap_or("—")) }
                                         td { (ui::time(d.created_at)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(books) = &books {
+                section class="card flush" aria-labelledby="qbo-h" {
+                    div class="table-foot" { h2 id="qbo-h" { "QuickBooks" } a class="btn" href="/quickbooks" { "All connections" } }
+                    @if books.is_empty() {
+                        (ui::empty("No company connected", "Connect a client's QuickBooks Online company from its QuickBooks tab; its books then sync here.", None))
+                    } @else {
+                        table class="data" {
+                            thead { tr { th scope="col" { "Client" } th scope="col" { "Connection" } th scope="col" { "Last sync" } } }
+                            tbody {
+                                @for b in books.iter().take(PANEL_ROWS) {
+                                    tr {
+                                        td { a href={ "/clients/" (b.client_id) "?tab=quickbooks" } { (b.client_name) } }
+                                        td { (ui::badge(&ui::label(&b.status))) }
+                                        td {
+                                            @if let Some(t) = b.last_synced_at { (ui::time(t)) } @else { span class="muted" { "not yet" } }
+                                            @if let Some(st) = b.last_run_status { " " (ui::badge(&ui::label(&st))) }
+                                        }
                                     }
                                 }
                             }
@@ -153,25 +180,6 @@ fn stat(label: &str, value: &str, href: &str) -> Markup {
         a class="card stat" href=(href) {
             span class="value" { (value) }
             span class="label" { (label) }
-        }
-    }
-}
-
-/// Horizontal bars drawn as SVG (sizes are attributes, which the CSP allows; inline styles it does not).
-fn aging_bars(buckets: &[(&str, Decimal, &str)]) -> Markup {
-    let max = buckets.iter().map(|(_, v, _)| *v).max().unwrap_or_default();
-    html! {
-        div class="bars" {
-            @for (name, value, tone) in buckets {
-                @let share = if max.is_zero() { 0.0 } else { (value / max).to_f64().unwrap_or(0.0) };
-                div class="bar-row" {
-                    span { (name) }
-                    svg viewBox="0 0 100 6" preserveAspectRatio="none" height="10" width="100%" role="img" aria-label={ (name) ": " (ui::money(*value, "USD")) } {
-                        rect class={ "bar " (tone) } x="0" y="0" height="6" width=(format!("{:.2}", (share * 100.0).max(0.5))) {}
-                    }
-                    span class="num" { (ui::money(*value, "USD")) }
-                }
-            }
         }
     }
 }

@@ -7,6 +7,8 @@
 //!   the `Auth` extractors.
 //! - [`error`]: the single mapping from typed errors to problem types.
 //! - [`middleware`]: request ids, access log and route latency histogram, timeouts, fallbacks.
+//! - [`operations`]: the last hour of the server's own figures, sampled in process, for the
+//!   console's operations page.
 //! - `idempotency`: `Idempotency-Key` on POST (stored responses replayed); `etag`: `ETag` and
 //!   `If-None-Match` on GET.
 
@@ -28,6 +30,7 @@ pub mod extract;
 mod idempotency;
 pub mod middleware;
 mod openapi;
+pub mod operations;
 pub mod routes;
 mod state;
 
@@ -65,7 +68,7 @@ pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::health::router())
         .route_layer(axum::middleware::from_fn(middleware::observe))
         .merge(docs)
-        .merge(pages.route_layer(axum::middleware::from_fn(middleware::observe)))
+        .merge(observed(pages))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state)
@@ -83,6 +86,11 @@ pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
                 .timeout(config.request_timeout)
                 .layer(DefaultBodyLimit::max(config.json_body_limit)),
         )
+}
+
+/// `pages` with the access log and latency histogram (axum refuses a route layer on no routes).
+fn observed(pages: Router<AppState>) -> Router<AppState> {
+    if pages.has_routes() { pages.route_layer(axum::middleware::from_fn(middleware::observe)) } else { pages }
 }
 
 /// The OpenAPI document (for `countinghouse openapi` and tests).

@@ -46,6 +46,8 @@ pub struct App {
     pub quickbooks: Option<qbo_sync::QuickBooks>,
     /// Document intake, review and signed links (the pipeline runs in the job workers).
     pub documents: documents::service::Documents,
+    /// The last hour of this server's figures ([`AppState::spawn_operations_sampler`] fills it).
+    pub operations: crate::operations::Operations,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -55,6 +57,15 @@ pub struct AppState(Arc<App>);
 impl AppState {
     pub fn new(app: App) -> Self {
         AppState(Arc::new(app))
+    }
+
+    /// Starts reading this server's figures into `operations` (until the handle is aborted).
+    pub fn spawn_operations_sampler(&self) -> tokio::task::JoinHandle<()> {
+        self.operations.spawn_sampler(crate::operations::Sources {
+            db: self.db.clone(),
+            metrics: self.metrics.clone(),
+            cache: self.marketplace.cache().clone(),
+        })
     }
 }
 

@@ -22,12 +22,25 @@ pub struct Request {
     pub method: http::Method,
     pub path: String,
     pub token: Option<Arc<str>>,
+    /// Send the token as the console's session cookie instead of a bearer header (a browser).
+    pub as_cookie: bool,
     pub body: Option<Bytes>,
 }
 
 impl Request {
     pub fn get(path: impl Into<String>, token: &Arc<str>) -> Request {
-        Request { method: http::Method::GET, path: path.into(), token: Some(token.clone()), body: None }
+        Request {
+            method: http::Method::GET,
+            path: path.into(),
+            token: Some(token.clone()),
+            as_cookie: false,
+            body: None,
+        }
+    }
+
+    /// A console page, as a signed-in browser asks for it.
+    pub fn page(path: impl Into<String>, token: &Arc<str>) -> Request {
+        Request { as_cookie: true, ..Request::get(path, token) }
     }
 }
 
@@ -174,8 +187,12 @@ async fn worker(addr: SocketAddr, mut sender: Sender, rx: async_channel::Receive
     while let Ok(due) = rx.recv().await {
         let mut builder = hyper::Request::builder().method(due.request.method.clone()).uri(&due.request.path);
         builder = builder.header(http::header::HOST, &host);
-        if let Some(t) = &due.request.token {
-            builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
+        match &due.request.token {
+            Some(t) if due.request.as_cookie => {
+                builder = builder.header(http::header::COOKIE, format!("ch_session={t}"))
+            }
+            Some(t) => builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {t}")),
+            None => {}
         }
         if due.request.body.is_some() {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json");

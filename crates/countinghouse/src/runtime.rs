@@ -223,6 +223,7 @@ pub async fn api_state(
         metrics: telemetry::metrics_handle(),
         quickbooks,
         documents,
+        operations: api::operations::Operations::new(api::operations::SAMPLE_INTERVAL),
     }))
 }
 

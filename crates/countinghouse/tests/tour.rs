@@ -58,7 +58,8 @@ async fn the_readme_tour_works_verbatim() {
     let ready = tokio::task::spawn_blocking(move || {
         while let Ok(line) = printed.recv() {
             banner.extend([line.as_str(), "\n"]);
-            if let Some(url) = line.trim().strip_prefix("Countinghouse demo is starting on ") {
+            if let Some(rest) = line.trim().strip_prefix("Countinghouse demo is starting: open ") {
+                let url = rest.split_whitespace().next().unwrap_or_default();
                 address = Some(url.trim_start_matches("http://").to_owned());
             }
             if line.contains("QuickBooks:") {

@@ -12,122 +12,14 @@ use store::sqlx::postgres::PgConnection;
 use uuid::Uuid;
 use vault::KeyRing;
 
-use crate::copy::CopyWriter;
-use crate::marketplace::MarketWriters;
 use crate::words::*;
+use crate::writers::{Writers, anchor, pick, user_row, v7};
 use crate::{Scale, SeedError, SeedReport};
 
 pub const BENCH_SLUG: &str = "bench-cpa";
 /// The password of every seeded user (printed by `countinghouse seed`).
 pub const SEED_PASSWORD: &str = "seed-password-2026";
 const SEED: u64 = 0x00C0_FFEE_2026;
-
-/// Everything is dated relative to this day, not "now", so the data is the same on every run.
-pub(crate) fn anchor() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().expect("valid anchor date")
-}
-
-/// A UUIDv7 for a moment, with random bits from the firm's RNG (deterministic and time-ordered).
-pub(crate) fn v7(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> Uuid {
-    let mut rand_bytes = [0u8; 10];
-    rng.fill(&mut rand_bytes);
-    uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &rand_bytes).into_uuid()
-}
-
-pub(crate) struct Writers {
-    pub orgs: CopyWriter,
-    pub directory: CopyWriter,
-    users: CopyWriter,
-    memberships: CopyWriter,
-    clients: CopyWriter,
-    engagements: CopyWriter,
-    sequences: CopyWriter,
-    invoices: CopyWriter,
-    lines: CopyWriter,
-    payments: CopyWriter,
-    portal: CopyWriter,
-    pub market: MarketWriters,
-}
-
-impl Writers {
-    fn new() -> Self {
-        Writers {
-            orgs: CopyWriter::new("organizations", "id, name, created_at, updated_at"),
-            directory: CopyWriter::new("organization_directory", "slug, organization_id, created_at"),
-            users: CopyWriter::new(
-                "users",
-                "id, organization_id, email, name, password_hash, status, created_at, updated_at",
-            ),
-            memberships: CopyWriter::new(
-                "memberships",
-                "id, organization_id, user_id, role, created_at, updated_at",
-            ),
-            clients: CopyWriter::new(
-                "clients",
-                "id, organization_id, business_name, legal_name, tax_id_kind, tax_id_sealed, tax_id_index, \
-                 tax_id_last4, primary_contact_name, primary_contact_email, primary_contact_phone, business_type, \
-                 industry, website, status, archived_from, risk_level, annual_revenue, assigned_to, tags, \
-                 business_address, created_at, updated_at",
-            ),
-            engagements: CopyWriter::new(
-                "engagements",
-                "id, organization_id, client_id, name, engagement_type, status, priority, start_date, due_date, \
-                 completed_at, estimated_hours, actual_hours, hourly_rate, fixed_fee, tax_year, assigned_to, \
-                 created_at, updated_at",
-            ),
-            sequences: CopyWriter::new("invoice_sequences", "organization_id, next_number"),
-            invoices: CopyWriter::new(
-                "invoices",
-                "id, organization_id, client_id, engagement_id, number, status, issue_date, due_date, tax_rate, \
-                 subtotal, tax_amount, discount_amount, total, paid_amount, sent_at, paid_at, created_at, updated_at",
-            ),
-            lines: CopyWriter::new(
-                "invoice_lines",
-                "id, organization_id, invoice_id, position, description, quantity, unit_price, amount",
-            ),
-            payments: CopyWriter::new(
-                "invoice_payments",
-                "id, organization_id, invoice_id, amount, paid_on, method, created_at",
-            ),
-            portal: CopyWriter::new(
-                "client_portal_access",
-                "id, organization_id, user_id, client_id, access_level, created_at, updated_at",
-            ),
-            market: MarketWriters::new(),
-        }
-    }
-
-    fn all(&mut self) -> impl Iterator<Item = &mut CopyWriter> {
-        [
-            &mut self.orgs,
-            &mut self.directory,
-            &mut self.users,
-            &mut self.memberships,
-            &mut self.clients,
-            &mut self.engagements,
-            &mut self.sequences,
-            &mut self.invoices,
-            &mut self.lines,
-            &mut self.payments,
-            &mut self.portal,
-        ]
-        .into_iter()
-        .chain(self.market.all())
-    }
-
-    pub fn needs_flush(&mut self) -> bool {
-        self.all().any(|w| w.needs_flush())
-    }
-
-    pub async fn flush_full(&mut self, conn: &mut PgConnection) -> Result<(), SeedError> {
-        for w in self.all() {
-            if w.needs_flush() {
-                w.flush(conn).await?;
-            }
-        }
-        Ok(())
-    }
-}
 
 pub(crate) async fn load(
     conn: &mut PgConnection,
@@ -257,43 +149,6 @@ async fn firm(
     w.sequences.raw(org).raw(invoice_number + 1).end_row();
     report.firms = report.firms.max(1);
     Ok(org)
-}
-
-pub(crate) fn user_row(
-    w: &mut Writers,
-    rng: &mut ChaCha8Rng,
-    org: OrganizationId,
-    email: &str,
-    role: &str,
-    password_hash: &str,
-    at: DateTime<Utc>,
-) -> Uuid {
-    let id = v7(rng, at);
-    let name = format!("{} {}", FIRST.choose(rng).unwrap_or(&"Ava"), LAST.choose(rng).unwrap_or(&"Smith"));
-    w.users
-        .raw(id)
-        .raw(org)
-        .text(email)
-        .text(&name)
-        .text(password_hash)
-        .text("active")
-        .raw(at)
-        .raw(at)
-        .end_row();
-    w.memberships.raw(v7(rng, at)).raw(org).raw(id).text(role).raw(at).raw(at).end_row();
-    id
-}
-
-pub(crate) fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
-    let total: u32 = weighted.iter().map(|(_, w)| w).sum();
-    let mut x = rng.random_range(0..total);
-    for (v, w) in weighted {
-        if x < *w {
-            return *v;
-        }
-        x -= w;
-    }
-    weighted[0].0
 }
 
 fn client_row(

@@ -11,6 +11,7 @@ mod copy;
 mod generate;
 mod marketplace;
 mod words;
+mod writers;
 
 use std::time::{Duration, Instant};
 

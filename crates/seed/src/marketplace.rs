@@ -16,9 +16,8 @@ use store::sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
 use crate::SeedError;
-use crate::copy::CopyWriter;
-use crate::generate::{Writers, anchor, pick, user_row, v7};
 use crate::words::{FIRST, LAST, NAME_A, NAME_B};
+use crate::writers::{Writers, anchor, pick, user_row, v7};
 
 /// Advisors per advisory firm.
 const PER_FIRM: usize = 50;
@@ -65,42 +64,6 @@ const BIO: &[&str] = &[
 
 const TIMEZONES: &[&str] =
     &["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London"];
-
-pub(crate) struct MarketWriters {
-    pub profiles: CopyWriter,
-    pub listings: CopyWriter,
-    pub reviews: CopyWriter,
-}
-
-impl MarketWriters {
-    pub fn new() -> Self {
-        MarketWriters {
-            profiles: CopyWriter::new(
-                "advisor_profiles",
-                "id, organization_id, user_id, display_name, title, headline, bio, years_experience, certifications, \
-                 industries, services, business_sizes, languages, timezone, remote_only, hourly_rate, retainer_min, \
-                 retainer_max, project_rate_min, pricing_models, max_clients, current_clients, is_available, status, \
-                 status_reason, verified_at, created_at, updated_at",
-            ),
-            listings: CopyWriter::new(
-                "marketplace_listings",
-                "advisor_id, advisor_organization_id, display_name, title, headline, bio, years_experience, \
-                 certifications, industries, services, business_sizes, languages, timezone, remote_only, hourly_rate, \
-                 retainer_min, retainer_max, project_rate_min, pricing_models, max_clients, current_clients, \
-                 is_available, rating, review_count, listed_at",
-            ),
-            reviews: CopyWriter::new(
-                "marketplace_reviews",
-                "id, advisor_id, reviewer_organization_id, match_id, overall, communication, responsiveness, \
-                 expertise, value, professionalism, testimonial, is_published, created_at",
-            ),
-        }
-    }
-
-    pub fn all(&mut self) -> [&mut CopyWriter; 3] {
-        [&mut self.profiles, &mut self.listings, &mut self.reviews]
-    }
-}
 
 /// Up to `max` distinct values of `from`, at least one, in vocabulary order.
 fn some<'a>(rng: &mut ChaCha8Rng, from: &[&'a str], max: usize) -> Vec<&'a str> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, InvalidCursor, Page};
-use crate::plans::Mode;
+use crate::query_mode::Mode;
 use crate::{Change, StoreResult, TenantTx};
 
 /// A client row. The sealed tax id never leaves the process: the caller unseals or masks it.

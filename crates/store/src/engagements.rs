@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, Page};
-use crate::plans::Mode;
+use crate::query_mode::Mode;
 use crate::{Change, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -9,7 +9,7 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
-use crate::plans::Mode;
+use crate::query_mode::Mode;
 use crate::{Change, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -38,6 +38,7 @@ pub mod organizations;
 pub mod plans;
 mod platform;
 pub mod portal;
+mod query_mode;
 pub mod sessions;
 mod tenant;
 pub mod users;

@@ -11,25 +11,8 @@ use crate::clients::{ClientFilter, ClientQuery, ClientSort, SearchPhase};
 use crate::engagements::EngagementFilter;
 use crate::invoices::InvoiceFilter;
 use crate::marketplace::{Assessment, ListingFilter, ListingQuery, ListingSort};
+pub use crate::query_mode::Mode;
 use crate::{StoreResult, TenantTx};
-
-/// Run a query, or explain it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Run,
-    Explain,
-}
-
-impl Mode {
-    pub(crate) fn builder(self, sql: &str) -> QueryBuilder<Postgres> {
-        let mut qb = QueryBuilder::new(match self {
-            Mode::Run => "",
-            Mode::Explain => "explain (format json) ",
-        });
-        qb.push(sql);
-        qb
-    }
-}
 
 async fn explain(tx: &mut TenantTx, mut qb: QueryBuilder<Postgres>) -> StoreResult<Value> {
     let plan: Value = qb.build_query_scalar().fetch_one(tx.conn()).await?;

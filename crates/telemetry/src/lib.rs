@@ -2,7 +2,9 @@
 //!
 //! Logs: human-readable by default, JSON with `LOG_FORMAT=json`; the filter comes from `RUST_LOG`
 //! (default `info`). Metrics: the `metrics` facade with a Prometheus recorder whose handle renders
-//! the text exposition for `/metrics`.
+//! the text exposition for `/metrics`, which [`exposition`] also reads back for in-process views.
+
+pub mod exposition;
 
 use std::sync::OnceLock;
 
@@ -12,7 +14,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// Latency buckets in seconds: fine below 50 ms, where our targets are.
-const LATENCY_BUCKETS: &[f64] =
+pub const LATENCY_BUCKETS: &[f64] =
     &[0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

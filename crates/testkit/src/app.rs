@@ -34,6 +34,7 @@ pub struct TestApp {
     /// Where this app's cache keeps its keys in Redis; [`TestApp::spawn_sibling`] shares it.
     cache_prefix: String,
     server: JoinHandle<()>,
+    sampler: Option<JoinHandle<()>>,
     blob_dir: Arc<tempfile::TempDir>,
     // Declared last: dropped after the server and pool (and after every sibling sharing it).
     pub test_db: Arc<TestDb>,
@@ -105,6 +106,8 @@ pub struct TestConfig {
     pub storage_quota: u64,
     /// HTML routes served beside the API (the console's tests pass `web_console::router()`).
     pub pages: axum::Router<api::AppState>,
+    /// Read the operations figures this often (off by default: most tests never look at them).
+    pub operations_interval: Option<Duration>,
 }
 
 /// The slug of the organization that runs the platform in tests: create a tenant with it
@@ -129,6 +132,7 @@ impl Default for TestConfig {
             upload_limits: documents::UploadLimits::default(),
             storage_quota: documents::service::DEFAULT_STORAGE_QUOTA,
             pages: axum::Router::new(),
+            operations_interval: None,
         }
     }
 }
@@ -221,7 +225,11 @@ impl TestApp {
             metrics: telemetry::metrics_handle(),
             quickbooks,
             documents: documents.clone(),
+            operations: api::operations::Operations::new(
+                config.operations_interval.unwrap_or(api::operations::SAMPLE_INTERVAL),
+            ),
         });
+        let sampler = config.operations_interval.map(|_| state.spawn_operations_sampler());
         let router = api::router_with(state, config.pages);
         let server = tokio::spawn(async move {
             api::serve(listener, router, std::future::pending()).await.expect("server runs");
@@ -238,6 +246,7 @@ impl TestApp {
             cache,
             cache_prefix,
             server,
+            sampler,
             blob_dir,
             test_db,
         }
@@ -361,5 +370,8 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(sampler) = &self.sampler {
+            sampler.abort();
+        }
     }
 }

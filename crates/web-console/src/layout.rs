@@ -5,7 +5,7 @@ use domain::Permission;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::assets;
-use crate::session::{CSRF_FIELD, Viewer};
+use crate::viewer::{CSRF_FIELD, Viewer};
 
 /// Where a page sits in the sidebar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

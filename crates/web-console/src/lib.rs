@@ -19,14 +19,16 @@
 //! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
 //! and styles only from this origin, no inline script or style, no framing.
 //!
-//! Layering inside the crate: `assets`, `ui`, `session` and `error` ← `layout` ← `pages`.
+//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `charts`, `session` ← `pages`.
 
 mod assets;
+mod charts;
 pub mod error;
 mod layout;
 mod pages;
 pub mod session;
 mod ui;
+mod viewer;
 
 use api::AppState;
 use axum::Router;
@@ -37,7 +39,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, marketplace, members, profile, review, search, sign_in,
+    audit, client, clients, dashboard, documents, invoice, marketplace, marketplace_compare,
+    marketplace_needs, marketplace_profile, marketplace_verification, members, operations, profile, review,
+    search, sign_in,
 };
 
 /// Every page's Content-Security-Policy.
@@ -81,11 +85,27 @@ pub fn router() -> Router<AppState> {
         .route("/review/{id}/reprocess", post(review::reprocess))
         .route("/marketplace", get(marketplace::search))
         .route("/marketplace/advisors/{id}", get(marketplace::advisor))
+        .route("/marketplace/compare", get(marketplace_compare::compare))
+        .route("/marketplace/needs", get(marketplace_needs::new).post(marketplace_needs::create))
+        .route("/marketplace/needs/{id}", get(marketplace_needs::matches))
+        .route("/marketplace/needs/{id}/matches", post(marketplace_needs::rematch))
+        .route("/marketplace/matches/{id}/contact", post(marketplace_needs::contact))
+        .route("/marketplace/profile", get(marketplace_profile::show).post(marketplace_profile::save))
+        .route("/marketplace/profile/submit", post(marketplace_profile::submit))
+        .route("/marketplace/profile/availability", post(marketplace_profile::availability))
+        .route("/marketplace/verification", get(marketplace_verification::queue))
+        .route("/marketplace/verification/{id}/{decision}", post(marketplace_verification::decide))
+        .route("/invoices/{id}", get(invoice::show))
+        .route("/invoices/{id}/send", post(invoice::send))
+        .route("/invoices/{id}/cancel", post(invoice::cancel))
+        .route("/invoices/{id}/payments", post(invoice::pay))
         .route("/members", get(members::list))
         .route("/members/invitations", post(members::invite))
+        .route("/members/{id}", post(members::update))
         .route("/members/invitations/{id}/revoke", post(members::revoke))
         .route("/audit", get(audit::list))
         .route("/audit/verify", post(audit::verify))
+        .route("/operations", get(operations::show))
         .route("/profile", get(profile::show))
         .route("/profile/mfa/enrol", post(profile::enrol))
         .route("/profile/mfa/confirm", post(profile::confirm))

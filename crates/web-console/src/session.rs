@@ -19,17 +19,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use identity::{Caller, IdentityError};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use store::organizations::Organization;
-use store::users::Member;
 use subtle::ConstantTimeEq;
 
 use api::AppState;
 
 use crate::error::PageError;
+pub use crate::viewer::{CSRF_FIELD, PendingViewer, Viewer};
 
 pub const SESSION_COOKIE: &str = "ch_session";
 const PRE_SESSION_COOKIE: &str = "ch_csrf";
-pub const CSRF_FIELD: &str = "_csrf";
 const CSRF_HEADER: &str = "x-csrf-token";
 /// The largest form body read (bulk actions over many rows stay far below this).
 const FORM_LIMIT: usize = 256 * 1024;
@@ -79,18 +77,6 @@ pub fn pre_session_token(headers: &HeaderMap) -> (String, bool) {
 pub fn pre_session_cookie(state: &AppState, token: &str) -> HeaderValue {
     set_cookie(state, PRE_SESSION_COOKIE, token, 2 * 3600)
 }
-
-/// A signed-in person using the console: the caller every use case takes, who they are, their firm,
-/// and the CSRF token their forms carry.
-pub struct Viewer {
-    pub caller: Caller,
-    pub user: Member,
-    pub organization: Organization,
-    pub csrf: String,
-}
-
-/// A signed-in person who may still have to set up MFA (only the profile page takes this).
-pub struct PendingViewer(pub Viewer);
 
 async fn viewer(parts: &Parts, state: &AppState) -> Result<Viewer, PageError> {
     let back_to = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();

@@ -41,7 +41,7 @@ pub fn label<T: Serialize>(value: &T) -> String {
 /// A status badge, coloured by what the status means for the person reading it.
 pub fn badge(text: &str) -> Markup {
     let tone = match text {
-        "active" | "paid" | "approved" | "completed" | "processed" | "verified" | "succeeded"
+        "active" | "on" | "paid" | "approved" | "completed" | "processed" | "verified" | "succeeded"
         | "connected" => "ok",
         "overdue" | "failed" | "rejected" | "cancelled" | "dead" | "reconnect needed" | "high"
         | "critical" => "danger",
@@ -124,4 +124,47 @@ pub fn href(path: &str, params: &[(&str, String)]) -> String {
 /// A confidence as a percentage.
 pub fn percent(c: f32) -> String {
     format!("{:.0}%", c * 100.0)
+}
+
+/// A form's fields as sent, for forms with repeated names (checkbox groups), which a struct cannot
+/// take: read with `CsrfForm<Vec<(String, String)>>`.
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// Every non-empty value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    /// The first non-empty value of `name`.
+    pub fn one(&self, name: &str) -> Option<String> {
+        self.all(name).into_iter().next()
+    }
+
+    /// A comma-separated list field.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.one(name)
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.one(name).is_some()
+    }
+}
+
+/// A group of checkboxes over a vocabulary, with `chosen` ticked.
+pub fn checkboxes(legend: &str, name: &str, options: &[String], chosen: &[String]) -> Markup {
+    html! {
+        fieldset class="checks" {
+            legend { (legend) }
+            @for o in options {
+                label class="inline" { input type="checkbox" name=(name) value=(o) checked[chosen.contains(o)]; " " (o.replace('_', " ")) }
+            }
+        }
+    }
 }

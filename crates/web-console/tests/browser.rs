@@ -89,7 +89,13 @@ async fn created(app: &TestApp, path: &str, token: &str, body: serde_json::Value
 async fn the_console_works_in_a_real_browser() {
     let chromium = chromium();
     node_modules().await;
-    let app = TestApp::spawn_with(TestConfig { pages: web_console::router(), ..TestConfig::default() }).await;
+    let app = TestApp::spawn_with(TestConfig {
+        pages: web_console::router(),
+        // Readings every second, so the operations page has charts within the test.
+        operations_interval: Some(Duration::from_secs(1)),
+        ..TestConfig::default()
+    })
+    .await;
     let firm = app.tenant("harbor-cpa").await;
     let owner = &firm.owner.token;
 
@@ -195,6 +201,7 @@ async fn the_console_works_in_a_real_browser() {
         "firm": { "slug": firm.slug, "owner": firm.owner.email },
         "intern": intern.email,
         "portal": portal.email,
+        "platform": { "slug": platform.slug, "owner": platform.owner.email },
         "clients": { "first": first_client, "other": other_client, "foreign": foreign_client },
         "files": { "receipt": receipt, "csv": csv },
         "screenshots": std::env::var("CONSOLE_SCREENSHOTS").ok(),

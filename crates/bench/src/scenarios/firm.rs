@@ -26,6 +26,12 @@ pub enum FirmScenario {
     ClientsMix,
     /// GET /v1/me: authentication and one read (the floor of any authenticated request)
     Me,
+    /// the console's dashboard page, as a signed-in browser loads it
+    PageDashboard,
+    /// the console's client list pages: first page, filtered, sorted, deeper by cursor
+    PageClients,
+    /// the console's page of one client (overview tab)
+    PageClient,
 }
 
 struct Pools {
@@ -111,6 +117,20 @@ pub async fn prepare(
             }
         }),
         FirmScenario::Me => Box::new(move |_| Request::get("/v1/me", &pick_token(&mut rng, &p))),
+        FirmScenario::PageDashboard => Box::new(move |_| Request::page("/", &pick_token(&mut rng, &p))),
+        FirmScenario::PageClients => Box::new(move |_| {
+            let mut r = list_request(&mut rng, &p, pick_token);
+            r.path = r
+                .path
+                .replacen("/v1/clients", "/clients", 1)
+                .replace("limit=50&", "")
+                .replace("?limit=50", "");
+            Request { as_cookie: true, ..r }
+        }),
+        FirmScenario::PageClient => Box::new(move |_| {
+            let id = p.client_ids.choose(&mut rng).cloned().unwrap_or_default();
+            Request::page(format!("/clients/{id}"), &pick_token(&mut rng, &p))
+        }),
     };
     Ok(make)
 }

@@ -148,6 +148,7 @@ pub async fn prepare(
                 method: http::Method::POST,
                 path: path.clone(),
                 token: Some(p.token.clone()),
+                as_cookie: false,
                 body: Some(Bytes::from_static(b"{}")),
             })
         }

@@ -71,6 +71,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     };
 
     let housekeeping = tokio::spawn(housekeeping(db.clone(), identity));
+    let sampler = state.spawn_operations_sampler();
     // The demo is everything in one process: job workers and the scheduler too.
     let jobs = if demo { Some(JobRunner::start(&config, &state, &[], true).await?) } else { None };
     if let (Some(creds), Some(qb), Some(_)) = (&creds, &state.quickbooks, &sandbox)
@@ -90,6 +91,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     }
     served?;
     housekeeping.abort();
+    sampler.abort();
     db.close().await;
     Ok(())
 }

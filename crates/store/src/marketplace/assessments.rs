@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::plans::Mode;
+use crate::query_mode::Mode;
 use crate::{Db, StoreError, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

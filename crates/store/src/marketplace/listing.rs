@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{self, InvalidCursor, Page};
-use crate::plans::Mode;
+use crate::query_mode::Mode;
 use crate::{Db, StoreError, StoreResult};
 
 /// An advisor as search results show it (no bio).

@@ -205,7 +205,7 @@ async fn invoices(state: &AppState, viewer: &Viewer, id: ClientId) -> PageResult
                     tbody {
                         @for i in &page.items {
                             tr {
-                                td { (i.number) @if let Some(t) = &i.title { " " span class="muted" { (t) } } }
+                                td { a href={ "/invoices/" (i.id) } { (i.number) } @if let Some(t) = &i.title { " " span class="muted" { (t) } } }
                                 td { (ui::badge(&ui::label(&i.status))) }
                                 td { (ui::date(i.issue_date)) }
                                 td { (ui::date(i.due_date)) }

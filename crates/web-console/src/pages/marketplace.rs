@@ -1,9 +1,11 @@
-//! The marketplace: advisor search with facets and typo-tolerant text, and an advisor's page.
+//! The marketplace: advisor search with facets and typo-tolerant text (ticking advisors to
+//! compare), and an advisor's page. The firm's needs assessment, the advisor's own profile and the
+//! verification queue are `marketplace_*` pages this one links to.
 
 use api_types::marketplace::{AdvisorSearchParams, AdvisorSummary, Facets};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use domain::AdvisorId;
+use domain::{AdvisorId, Permission};
 use maud::{Markup, html};
 
 use api::AppState;
@@ -61,8 +63,14 @@ pub async fn search(
 ) -> PageResult<Response> {
     q.facets = Some(true);
     let result = state.marketplace.search_advisors(&q, PAGE_SIZE).await?;
+    let verifies = state.identity.platform_admin(&viewer.caller).await.is_ok();
+    let actions = html! {
+        @if viewer.caller.has(Permission::ClientsUpdate) { a class="btn primary" href="/marketplace/needs" { "Match a client's needs" } }
+        a class="btn" href="/marketplace/profile" { "My advisor profile" }
+        @if verifies { a class="btn" href="/marketplace/verification" { "Verification queue" } }
+    };
     let body = html! {
-        (layout::head_row("Find an advisor", None, None))
+        (layout::head_row("Find an advisor", None, Some(actions)))
         form class="filters" method="get" action="/marketplace" role="search"
             hx-get="/marketplace" hx-trigger="input changed delay:250ms from:find input[name=q]" hx-target="#advisors" hx-select="#advisors" hx-swap="outerHTML" hx-push-url="true" {
             label { "Search" input type="search" name="q" value=(q.q.as_deref().unwrap_or("")) placeholder="e.g. fractional CFO SaaS, forensic accountant" data-focus-key="/"; }
@@ -72,7 +80,10 @@ pub async fn search(
             button class="btn" type="submit" { "Search" }
         }
         div id="advisors" class="grid-2" {
-            div {
+            form method="get" action="/marketplace/compare" aria-label="Advisors" {
+                @if result.items.len() >= 2 {
+                    div class="filters" { button class="btn" type="submit" { "Compare ticked advisors" } span class="muted small" { "tick two to five" } }
+                }
                 @if result.items.is_empty() {
                     div class="card" { (ui::empty("No advisors match", "Try other words or remove a filter.", Some(html! { a class="btn" href="/marketplace" { "Clear" } }))) }
                 }
@@ -83,6 +94,7 @@ pub async fn search(
                         @if let Some(h) = &a.headline { p { (h) } }
                         p class="small" { (a.industries.join(", ")) }
                         p class="small" { (rate(a)) " " @if a.available_now { (ui::badge("available")) } }
+                        label class="inline small" { input type="checkbox" name="ids" value=(a.advisor_id); " Compare" span class="visually-hidden" { " " (a.display_name) } }
                     }
                 }
             }

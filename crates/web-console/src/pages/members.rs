@@ -4,7 +4,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{InvitationId, Permission, Role};
+use domain::{InvitationId, Permission, Role, UserId, UserStatus};
+use identity::MemberPatch;
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::users::MemberFilter;
@@ -27,6 +28,8 @@ async fn page(
     let members =
         state.identity.list_members(&viewer.caller, &MemberFilter::default(), None, PAGE_SIZE).await?;
     let can_invite = viewer.caller.has(Permission::UsersInvite);
+    let can_manage = viewer.caller.has(Permission::UsersUpdate);
+    let me = viewer.caller.user_id();
     let invitations = if can_invite {
         Some(state.identity.list_invitations(&viewer.caller, true, None, PAGE_SIZE).await?)
     } else {
@@ -39,7 +42,10 @@ async fn page(
         div class="card flush" {
             table class="data" {
                 caption class="visually-hidden" { "Members" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "MFA" } th scope="col" { "Last sign-in" } } }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "MFA" } th scope="col" { "Last sign-in" }
+                    @if can_manage { th scope="col" { span class="visually-hidden" { "Change" } } }
+                } }
                 tbody {
                     @for m in &members.items {
                         tr {
@@ -49,6 +55,26 @@ async fn page(
                             td { (ui::badge(&ui::label(&m.status))) }
                             td { @if m.mfa_enabled { (ui::badge("on")) } @else { span class="muted" { "off" } } }
                             td { @if let Some(t) = m.last_login_at { (ui::time(t)) } @else { span class="muted" { "never" } } }
+                            @if can_manage {
+                                td class="row-actions" {
+                                    @if m.id != me && viewer.caller.role.may_grant(m.role) {
+                                        form class="filters" method="post" action={ "/members/" (m.id) } {
+                                            (csrf(viewer))
+                                            select name="role" aria-label={ "Role of " (m.name) } {
+                                                @for r in Role::ALL.iter().filter(|r| viewer.caller.role.may_grant(**r)) {
+                                                    option value=(r.as_str()) selected[*r == m.role] { (ui::label(r)) }
+                                                }
+                                            }
+                                            select name="status" aria-label={ "Status of " (m.name) } {
+                                                @for st in [UserStatus::Active, UserStatus::Disabled] {
+                                                    option value=(ui::label(&st)) selected[st == m.status] { (ui::label(&st)) }
+                                                }
+                                            }
+                                            button class="btn" type="submit" aria-label={ "Save " (m.name) } { "Save" }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -135,6 +161,43 @@ pub async fn invite(
         Err(e) => {
             let e = api::ApiError::from(e);
             if matches!(e.status(), StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) {
+                Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
+            } else {
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MemberForm {
+    role: String,
+    status: String,
+}
+
+/// `POST /members/{id}`: a member's role and status (within the caller's own authority).
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<UserId>,
+    CsrfForm(f): CsrfForm<MemberForm>,
+) -> PageResult<Response> {
+    let patch = MemberPatch {
+        role: Some(f.role.parse().map_err(|_| PageError::BadForm("choose a role from the list".into()))?),
+        status: Some(match f.status.as_str() {
+            "active" => UserStatus::Active,
+            "disabled" => UserStatus::Disabled,
+            _ => return Err(PageError::BadForm("choose a status from the list".into())),
+        }),
+    };
+    match state.identity.update_member(&viewer.caller, id, &patch).await {
+        Ok(_) => Ok(see_other("/members")),
+        Err(e) => {
+            let e = api::ApiError::from(e);
+            if matches!(
+                e.status(),
+                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN
+            ) {
                 Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
             } else {
                 Err(e.into())

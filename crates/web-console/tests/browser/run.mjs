@@ -116,6 +116,23 @@ await check("the dashboard shows open work, receivables and the review panel", a
   await shot(page, "dashboard");
 });
 
+await check("page weight: the first page loads its assets, later pages only their HTML (printed, for BENCHMARKS.md)", async () => {
+  const { context, page: p } = await session({ storageState: await ownerCtx.storageState() });
+  let bytes = 0;
+  let requests = 0;
+  p.on("requestfinished", async (r) => {
+    const sizes = await r.sizes().catch(() => null);
+    if (sizes) { bytes += sizes.responseBodySize + sizes.responseHeadersSize; requests += 1; }
+  });
+  await p.goto("/", { waitUntil: "networkidle" });
+  const first = { bytes, requests };
+  bytes = 0; requests = 0;
+  await p.goto("/clients", { waitUntil: "networkidle" });
+  console.log(`     page weight: first load (dashboard) ${first.bytes} B in ${first.requests} requests; next page (clients) ${bytes} B in ${requests} requests`);
+  assert(bytes < first.bytes / 2, `the next page weighed ${bytes} B against ${first.bytes} B: the assets should come from the cache`);
+  await context.close();
+});
+
 await check("the client list searches as you type, sorts, and opens a client", async () => {
   await page.goto("/clients");
   await page.waitForSelector("text=Birch Dental");
@@ -138,6 +155,20 @@ await check("the client list searches as you type, sorts, and opens a client", a
   await page.goto(`/clients/${cfg.clients.first}?tab=invoices`);
   assert((await page.textContent("main")).includes("USD 1,200.00"), "the invoice is not on the invoices tab");
   await shot(page, "client-invoices");
+});
+
+await check("an invoice opens from the client's invoices and takes a payment; an overpayment is refused with the reason", async () => {
+  await page.goto(`/clients/${cfg.clients.first}?tab=invoices`);
+  await Promise.all([page.waitForURL(/\/invoices\//), page.click("main table a")]);
+  await page.fill("input[name=amount]", "5000.00");
+  await page.click("form[action$='/payments'] button");
+  await page.waitForSelector(".alert.error");
+  await page.fill("input[name=amount]", "200.00");
+  await page.fill("input[name=method]", "ACH");
+  await Promise.all([page.waitForLoadState("load"), page.click("form[action$='/payments'] button")]);
+  await page.waitForSelector("#balance:has-text('1,000.00')");
+  await accessible(page, "invoice");
+  await shot(page, "invoice");
 });
 
 await check("bulk archive takes the ticked clients out of the list", async () => {
@@ -248,6 +279,12 @@ await check("members: an invitation is created and its link opens the accept pag
   await Promise.all([invitee.waitForURL((u) => u.pathname === "/"), invitee.click("button[type=submit]")]);
   assert((await invitee.textContent(".who")).includes("New Hire"), "the invitee is not signed in");
   await context.close();
+  // The owner makes the new member a manager.
+  await page.goto("/members");
+  const row = page.locator("tr", { hasText: "newhire@harbor.test" });
+  await row.locator("select[name=role]").selectOption("manager");
+  await Promise.all([page.waitForLoadState("load"), row.locator("button").click()]);
+  await page.locator("tr", { hasText: "newhire@harbor.test" }).locator("td:nth-child(3)", { hasText: "manager" }).waitFor();
 });
 
 await check("the audit log lists changes and verifies its chain", async () => {
@@ -284,6 +321,85 @@ await check("profile: MFA is set up with an authenticator code, then asked for a
   await p.fill("input[name=password]", cfg.password);
   await p.fill("input[name=mfa_code]", recovery);
   await Promise.all([p.waitForURL((u) => u.pathname === "/"), p.click("button[type=submit]")]);
+  await context.close();
+});
+
+await check("marketplace: needs are matched with a reason per component; advisors are compared; an advisor edits their profile and availability; the platform admin verifies it", async () => {
+  await page.goto("/marketplace");
+  await page.waitForSelector("text=Dana Whitfield");
+  for (const box of await page.locator("input[name=ids]").all()) await box.check();
+  await Promise.all([page.waitForURL("**/marketplace/compare**"), page.click("text=Compare ticked advisors")]);
+  await page.waitForSelector("text=Open client slots");
+  assert((await page.textContent("main")).includes("Ravi Forensics"), "the comparison lacks an advisor");
+  await accessible(page, "compare");
+  await shot(page, "marketplace-compare");
+
+  await page.goto("/marketplace/needs");
+  await page.selectOption("select[name=business_size]", "smb");
+  await page.selectOption("select[name=industry]", "healthcare");
+  await page.check("input[name=services_needed][value=fractional_cfo]");
+  await accessible(page, "needs assessment");
+  await Promise.all([page.waitForURL(/\/marketplace\/needs\/[0-9a-f-]{36}$/), page.click("main form button[type=submit]")]);
+  await page.waitForSelector(".score-row");
+  const matches = await page.textContent("main");
+  assert(matches.includes("Ravi Forensics") && matches.includes("works in healthcare"), "no match with its reasons");
+  await accessible(page, "matches");
+  await shot(page, "marketplace-matches");
+
+  await page.goto("/marketplace/profile");
+  await page.waitForSelector("text=You have no advisor profile yet");
+  await page.fill("input[name=display_name]", "Harbor Advisory");
+  await page.fill("input[name=title]", "Controller");
+  await page.fill("input[name=years_experience]", "8");
+  await page.check("input[name=industries][value=retail]");
+  await page.check("input[name=services][value=fractional_cfo]");
+  await page.fill("input[name=hourly_rate]", "180");
+  await page.click("form[action='/marketplace/profile'] button[type=submit]");
+  await page.waitForSelector("text=Submit for verification");
+  await page.fill("input[name=current_clients]", "3");
+  await page.click("form[action='/marketplace/profile/availability'] button[type=submit]");
+  await page.waitForSelector("#status-h");
+  assert((await page.inputValue("input[name=current_clients]")) === "3", "availability not saved");
+  await accessible(page, "advisor profile");
+  await shot(page, "marketplace-profile");
+  await page.click("text=Submit for verification");
+  await page.waitForSelector("text=under review");
+
+  const refused = await page.goto("/marketplace/verification");
+  assert(refused.status() === 403, `a firm owner opened the verification queue: ${refused.status()}`);
+  const { context, page: admin } = await session({ viewport: { width: 1360, height: 860 } });
+  await signIn(admin, cfg.platform.owner, cfg.platform.slug);
+  await admin.goto("/marketplace/verification");
+  await admin.waitForSelector("text=Harbor Advisory");
+  await accessible(admin, "verification queue");
+  await shot(admin, "marketplace-verification");
+  await Promise.all([admin.waitForURL("**/marketplace/verification"), admin.click("button[aria-label='Approve Harbor Advisory']")]);
+  await admin.waitForSelector("text=Nothing to verify");
+  await context.close();
+  await page.goto("/marketplace/profile");
+  await page.waitForSelector("#status-h");
+  assert((await page.textContent("#status-h + dl")).includes("active"), "the profile is not active after approval");
+});
+
+await check("operations: a firm owner is refused; a platform admin sees the last hour as charts, in light and dark", async () => {
+  const refused = await page.goto("/operations");
+  assert(refused.status() === 403, `a firm owner got ${refused.status()}`);
+  const { context, page: p } = await session({ viewport: { width: 1360, height: 860 } });
+  await signIn(p, cfg.platform.owner, cfg.platform.slug);
+  assert((await p.locator("nav.sidebar a[href='/operations']").count()) === 1, "Operations is not in the admin's menu");
+  await p.goto("/operations");
+  await p.waitForSelector("#routes-h");
+  await p.waitForSelector("figure.chart svg.plot path.line");
+  const text = await p.textContent("main");
+  assert(text.includes("GET /v1/marketplace/advisors") || text.includes("/sign-in"), "no route in the table");
+  await accessible(p, "operations");
+  await shot(p, "operations");
+  const { context: darkCtx, page: dark } = await session({ colorScheme: "dark", viewport: { width: 1360, height: 860 }, storageState: await context.storageState() });
+  await dark.goto("/operations");
+  await dark.waitForSelector("figure.chart svg.plot");
+  await accessible(dark, "dark operations");
+  await shot(dark, "operations-dark");
+  await darkCtx.close();
   await context.close();
 });
 

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// Declares a closed set of text values: serde, sqlx (as text), OpenAPI, `as_str`, parsing.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "text"))]

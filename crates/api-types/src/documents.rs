@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    BatchSource, ClientId, DocType, DocumentBatchId, DocumentId, DocumentStatus, FileKind, OrganizationId,
-    UserId,
+    BatchSource, ClientId, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
+    OrganizationId, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -70,7 +70,7 @@ pub struct DocumentFieldResponse {
 /// Something that happened to a document (`uploaded`, `processed`, `field_corrected`, …).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DocumentEventResponse {
-    pub event: String,
+    pub event: DocumentEventKind,
     #[schema(value_type = Object)]
     pub detail: Value,
     pub created_at: DateTime<Utc>,

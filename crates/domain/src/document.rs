@@ -1,5 +1,5 @@
 //! What a document is and where it stands: its file kind (from its bytes), its type (what it
-//! says it is: a W-2, an invoice …) and its status in the pipeline. The texts are the values of
+//! says it is: a W-2, an invoice …), its status in the pipeline and the events of its history. The texts are the values of
 //! the `documents` table's checks (migrations/0030_documents.sql) and of the API.
 
 use std::fmt;
@@ -75,6 +75,20 @@ text_enum!(
         BankStatement = "bank_statement",
         TaxReturn1040 = "tax_return_1040",
         General = "general",
+    }
+);
+
+text_enum!(
+    /// What happened to a document, in its event stream (`batch_finished`: to its upload batch).
+    DocumentEventKind {
+        Uploaded = "uploaded",
+        Processed = "processed",
+        ReprocessRequested = "reprocess_requested",
+        Failed = "failed",
+        FieldCorrected = "field_corrected",
+        Approved = "approved",
+        Deleted = "deleted",
+        BatchFinished = "batch_finished",
     }
 );
 

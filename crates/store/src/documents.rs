@@ -3,7 +3,10 @@
 //! corrections and approval are audited.
 
 use chrono::{DateTime, Utc};
-use domain::{ClientId, ClientScope, DocType, DocumentBatchId, DocumentId, DocumentStatus, FileKind, UserId};
+use domain::{
+    ClientId, ClientScope, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
+    UserId,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{self, Page};
@@ -146,7 +149,7 @@ pub async fn insert(
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or(StoreError::NotFound)?;
-    add_event(tx, doc.id, "uploaded", serde_json::json!({ "status": doc.status })).await?;
+    add_event(tx, doc.id, DocumentEventKind::Uploaded, serde_json::json!({ "status": doc.status })).await?;
     Ok(doc)
 }
 
@@ -333,7 +336,7 @@ pub async fn save_results(tx: &mut TenantTx, id: DocumentId, r: Results<'_>) -> 
     add_event(
         tx,
         id,
-        "processed",
+        DocumentEventKind::Processed,
         serde_json::json!({ "status": doc.status, "doc_type": doc.doc_type, "needs_review": doc.needs_review }),
     )
     .await?;
@@ -359,7 +362,8 @@ pub async fn reset_for_reprocess(tx: &mut TenantTx, id: DocumentId) -> StoreResu
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_processed".into()))?;
-    add_event(tx, id, "reprocess_requested", serde_json::json!({ "status": before.status })).await?;
+    add_event(tx, id, DocumentEventKind::ReprocessRequested, serde_json::json!({ "status": before.status }))
+        .await?;
     Ok(Change { before, after: doc })
 }
 
@@ -405,7 +409,7 @@ async fn fail(
     .fetch_optional(tx.conn())
     .await?;
     if batch.is_some() || !only_unfinished {
-        add_event(tx, id, "failed", serde_json::json!({ "error": error })).await?;
+        add_event(tx, id, DocumentEventKind::Failed, serde_json::json!({ "error": error })).await?;
     }
     Ok(batch)
 }
@@ -450,7 +454,7 @@ pub async fn correct_field(
     .bind(by)
     .fetch_one(tx.conn())
     .await?;
-    add_event(tx, id, "field_corrected", serde_json::json!({ "key": key })).await?;
+    add_event(tx, id, DocumentEventKind::FieldCorrected, serde_json::json!({ "key": key })).await?;
     Ok(Change { before, after: field })
 }
 
@@ -470,7 +474,7 @@ pub async fn approve(tx: &mut TenantTx, id: DocumentId, by: UserId) -> StoreResu
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_reviewable".into()))?;
-    add_event(tx, id, "approved", serde_json::json!({ "by": by })).await?;
+    add_event(tx, id, DocumentEventKind::Approved, serde_json::json!({ "by": by })).await?;
     Ok(Change { before, after: doc })
 }
 
@@ -484,13 +488,13 @@ pub async fn delete(tx: &mut TenantTx, id: DocumentId, scope: &ClientScope) -> S
         .bind(id)
         .execute(tx.conn())
         .await?;
-    add_event(tx, id, "deleted", serde_json::json!({})).await?;
+    add_event(tx, id, DocumentEventKind::Deleted, serde_json::json!({})).await?;
     Ok(before)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DocumentEvent {
-    pub event: String,
+    pub event: DocumentEventKind,
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
@@ -498,7 +502,7 @@ pub struct DocumentEvent {
 pub async fn add_event(
     tx: &mut TenantTx,
     id: DocumentId,
-    event: &str,
+    event: DocumentEventKind,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     insert_event(tx, Some(id), None, event, detail).await
@@ -508,7 +512,7 @@ pub async fn add_event(
 pub async fn add_batch_event(
     tx: &mut TenantTx,
     batch: DocumentBatchId,
-    event: &str,
+    event: DocumentEventKind,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     insert_event(tx, None, Some(batch), event, detail).await
@@ -518,7 +522,7 @@ async fn insert_event(
     tx: &mut TenantTx,
     document: Option<DocumentId>,
     batch: Option<DocumentBatchId>,
-    event: &str,
+    event: DocumentEventKind,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     let org = tx.org_uuid();

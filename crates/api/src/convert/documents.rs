@@ -153,7 +153,10 @@ impl_into_api!(document_batches::BatchCounts => BatchCounts {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use domain::{BatchSource, ClientId, DocumentBatchId, DocumentId, DocumentStatus, FileKind, UserId};
+    use domain::{
+        BatchSource, ClientId, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
+        UserId,
+    };
     use serde::Serialize;
     use serde_json::json;
     use store::document_batches::DocumentBatch;
@@ -215,7 +218,7 @@ mod tests {
             corrected_at: Some(Utc::now()),
         };
         let event = DocumentEvent {
-            event: "uploaded".into(),
+            event: DocumentEventKind::Uploaded,
             detail: json!({"status": "uploaded"}),
             created_at: Utc::now(),
         };

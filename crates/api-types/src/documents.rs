@@ -2,29 +2,30 @@
 //! with their extracted fields and events, and signed download links.
 
 use chrono::{DateTime, Utc};
-use domain::{BatchSource, ClientId, DocumentBatchId, OrganizationId, UserId};
+use domain::{
+    BatchSource, ClientId, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
+    OrganizationId, UserId,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// An uploaded document and where the pipeline stands with it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DocumentResponse {
-    pub id: Uuid,
+    pub id: DocumentId,
     pub client_id: ClientId,
     pub file_name: String,
-    /// The file kind detected from the content (`pdf`, `jpeg`, `docx`, …).
-    pub kind: String,
+    /// The file kind detected from the content.
+    pub kind: FileKind,
     /// SHA-256 of the content, lowercase hex.
     pub content_sha256: String,
     pub size_bytes: i64,
     pub pages: i32,
-    /// uploaded, processing, needs_review, approved, stored, duplicate, failed.
-    pub status: String,
+    pub status: DocumentStatus,
     /// The document type given at upload.
-    pub category_hint: Option<String>,
-    pub doc_type: Option<String>,
+    pub category_hint: Option<DocType>,
+    pub doc_type: Option<DocType>,
     pub type_confidence: Option<f32>,
     pub document_confidence: Option<f32>,
     pub needs_review: bool,
@@ -35,10 +36,10 @@ pub struct DocumentResponse {
     #[schema(value_type = Object)]
     pub step_timings: Value,
     pub error: Option<String>,
-    pub previous_version_id: Option<Uuid>,
+    pub previous_version_id: Option<DocumentId>,
     pub version: i32,
     /// The document holding the same content, when this one is a duplicate.
-    pub duplicate_of: Option<Uuid>,
+    pub duplicate_of: Option<DocumentId>,
     /// The upload request it came in (none for documents older than batches).
     pub batch_id: Option<DocumentBatchId>,
     pub uploaded_by: Option<UserId>,
@@ -69,7 +70,7 @@ pub struct DocumentFieldResponse {
 /// Something that happened to a document (`uploaded`, `processed`, `field_corrected`, …).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DocumentEventResponse {
-    pub event: String,
+    pub event: DocumentEventKind,
     #[schema(value_type = Object)]
     pub detail: Value,
     pub created_at: DateTime<Utc>,
@@ -177,7 +178,7 @@ pub struct UploadForm {
     /// tax_return_1040, general.
     pub category: Option<String>,
     /// The id of the live document of this client that this upload is a new version of.
-    pub replaces: Option<Uuid>,
+    pub replaces: Option<DocumentId>,
 }
 
 /// The multipart form of a zip upload.

@@ -9,7 +9,7 @@
 //! anyway). Finishing writes, in that transaction: `finished_at`, a `batch_finished` event in the
 //! documents' event stream, and a notification to the uploader.
 
-use domain::{DocumentBatchId, NotificationKind};
+use domain::{DocumentBatchId, DocumentEventKind, NotificationKind};
 use store::document_batches::{self, BatchCounts, BatchProgress};
 use store::documents as rows;
 use store::notifications::{self, NewNotification};
@@ -37,7 +37,7 @@ pub async fn settle(tx: &mut TenantTx, batch: Option<DocumentBatchId>) -> StoreR
         "counts": counts,
         "link": format!("/v1/document-batches/{id}"),
     });
-    rows::add_batch_event(tx, id, "batch_finished", payload.clone()).await?;
+    rows::add_batch_event(tx, id, DocumentEventKind::BatchFinished, payload.clone()).await?;
     if let Some(uploader) = progress.batch.uploaded_by {
         let title = format!(
             "Upload of {} for {} is done",

@@ -12,62 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::span::Span;
 
-/// What a document is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum DocType {
-    #[serde(rename = "w2")]
-    W2,
-    #[serde(rename = "1099_nec")]
-    Form1099Nec,
-    #[serde(rename = "1099_misc")]
-    Form1099Misc,
-    #[serde(rename = "invoice")]
-    Invoice,
-    #[serde(rename = "receipt")]
-    Receipt,
-    #[serde(rename = "bank_statement")]
-    BankStatement,
-    #[serde(rename = "tax_return_1040")]
-    TaxReturn1040,
-    #[serde(rename = "general")]
-    General,
-}
-
-impl DocType {
-    pub const ALL: [DocType; 8] = [
-        DocType::W2,
-        DocType::Form1099Nec,
-        DocType::Form1099Misc,
-        DocType::Invoice,
-        DocType::Receipt,
-        DocType::BankStatement,
-        DocType::TaxReturn1040,
-        DocType::General,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocType::W2 => "w2",
-            DocType::Form1099Nec => "1099_nec",
-            DocType::Form1099Misc => "1099_misc",
-            DocType::Invoice => "invoice",
-            DocType::Receipt => "receipt",
-            DocType::BankStatement => "bank_statement",
-            DocType::TaxReturn1040 => "tax_return_1040",
-            DocType::General => "general",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DocType> {
-        DocType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for DocType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use domain::DocType;
 
 /// A field's value. Money is a `Decimal` with two places, never a float.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,16 +316,6 @@ pub fn masked_for_display(extraction: &Extraction) -> Extraction {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn doc_types_use_the_api_names() {
-        assert_eq!(serde_json::to_string(&DocType::Form1099Nec).unwrap(), "\"1099_nec\"");
-        assert_eq!(serde_json::to_string(&DocType::TaxReturn1040).unwrap(), "\"tax_return_1040\"");
-        for t in DocType::ALL {
-            assert_eq!(DocType::parse(t.as_str()), Some(t));
-            assert_eq!(serde_json::from_str::<DocType>(&format!("\"{t}\"")).unwrap(), t);
-        }
-    }
 
     #[test]
     fn values_match_like_a_reviewer_would() {

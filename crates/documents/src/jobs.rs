@@ -16,14 +16,13 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use domain::OrganizationId;
+use domain::{DocumentId, DocumentStatus, OrganizationId};
 use futures::future::try_join_all;
 use jobs::scheduler::Schedule;
 use jobs::{Job, JobContext, JobError, Registry};
 use serde::{Deserialize, Serialize};
 use store::documents::{self as rows, DocumentField, Results};
 use store::{Actor, Db, TenantTx};
-use uuid::Uuid;
 
 use crate::blobs::Blobs;
 use crate::classify::Classification;
@@ -31,7 +30,6 @@ use crate::detect::{Detection, Processing};
 use crate::fields::{DocType, Extraction, is_sensitive, masked_for_display};
 use crate::hash::ContentHash;
 use crate::intake::AcceptedUpload;
-use crate::kind::FileKind;
 use crate::layout::Table;
 use crate::ocr::{OcrEngine, OcrOutput, OcrTimings};
 use crate::pipeline::{self, PipelineError};
@@ -164,7 +162,7 @@ pub struct ProcessDocument {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProcessPayload {
     pub organization_id: OrganizationId,
-    pub document_id: Uuid,
+    pub document_id: DocumentId,
 }
 
 /// What the pipeline reads of the document row.
@@ -232,24 +230,18 @@ impl ProcessDocument {
                 let doc = rows::get(&mut tx, p.document_id, &domain::ClientScope::All).await;
                 tx.commit().await.map_err(JobError::retry)?;
                 let Ok(doc) = doc else { return Ok(Start { process: false, upload: None, hint: None }) };
-                let kind = FileKind::parse(&doc.kind)
-                    .ok_or_else(|| JobError::fatal(format!("unknown kind {}", doc.kind)))?;
                 let hash: ContentHash = hex::encode(&doc.content_sha256)
                     .parse()
                     .map_err(|_| JobError::fatal("stored content hash is not 32 bytes"))?;
                 let upload = AcceptedUpload {
-                    kind,
+                    kind: doc.kind,
                     hash,
                     size: doc.size_bytes as u64,
                     pages: doc.pages as u32,
                     image_dimensions: None,
                     file_name: Some(doc.file_name),
                 };
-                Ok(Start {
-                    process,
-                    upload: Some(upload),
-                    hint: doc.category_hint.as_deref().and_then(DocType::parse),
-                })
+                Ok(Start { process, upload: Some(upload), hint: doc.category_hint })
             })
             .await?;
         let (true, Some(upload)) = (start.process, start.upload) else {
@@ -309,14 +301,15 @@ impl ProcessDocument {
             "engine": ocr.value.as_ref().map(|o| format!("{} {}", o.engine.name, o.engine.version)),
         });
         let reasons = serde_json::to_value(&review.reasons).map_err(JobError::fatal)?;
-        let status = if review.needs_review() { "needs_review" } else { "approved" };
+        let status =
+            if review.needs_review() { DocumentStatus::NeedsReview } else { DocumentStatus::Approved };
         let fields = stored_fields(&extraction);
         self.save(
             ctx,
             p,
             Results {
                 status,
-                doc_type: Some(classification.doc_type.as_str()),
+                doc_type: Some(classification.doc_type),
                 type_confidence: Some(classification.confidence),
                 document_confidence: Some(review.document_confidence),
                 needs_review: review.needs_review(),
@@ -403,7 +396,7 @@ impl ProcessDocument {
             ctx,
             p,
             Results {
-                status: "stored",
+                status: DocumentStatus::Stored,
                 doc_type: None,
                 type_confidence: None,
                 document_confidence: None,

@@ -6,90 +6,7 @@
 
 use std::io::Cursor;
 
-use serde::{Deserialize, Serialize};
-
-/// The file types we accept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileKind {
-    Pdf,
-    Png,
-    Jpeg,
-    Tiff,
-    Docx,
-    Xlsx,
-    Csv,
-}
-
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Pdf => "pdf",
-            FileKind::Png => "png",
-            FileKind::Jpeg => "jpeg",
-            FileKind::Tiff => "tiff",
-            FileKind::Docx => "docx",
-            FileKind::Xlsx => "xlsx",
-            FileKind::Csv => "csv",
-        }
-    }
-
-    /// The kind named by [`FileKind::as_str`].
-    pub fn parse(name: &str) -> Option<FileKind> {
-        [
-            FileKind::Pdf,
-            FileKind::Png,
-            FileKind::Jpeg,
-            FileKind::Tiff,
-            FileKind::Docx,
-            FileKind::Xlsx,
-            FileKind::Csv,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == name)
-    }
-
-    pub fn mime_type(self) -> &'static str {
-        match self {
-            FileKind::Pdf => "application/pdf",
-            FileKind::Png => "image/png",
-            FileKind::Jpeg => "image/jpeg",
-            FileKind::Tiff => "image/tiff",
-            FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            FileKind::Csv => "text/csv",
-        }
-    }
-
-    /// Images and PDFs go through text extraction; Office files and CSV are stored only.
-    pub fn is_ocr_input(self) -> bool {
-        matches!(self, FileKind::Pdf | FileKind::Png | FileKind::Jpeg | FileKind::Tiff)
-    }
-
-    pub fn is_image(self) -> bool {
-        matches!(self, FileKind::Png | FileKind::Jpeg | FileKind::Tiff)
-    }
-
-    /// The kind a file name's extension claims, if it names one of ours.
-    pub fn from_extension(ext: &str) -> Option<FileKind> {
-        Some(match ext.to_ascii_lowercase().as_str() {
-            "pdf" => FileKind::Pdf,
-            "png" => FileKind::Png,
-            "jpg" | "jpeg" | "jpe" => FileKind::Jpeg,
-            "tif" | "tiff" => FileKind::Tiff,
-            "docx" => FileKind::Docx,
-            "xlsx" => FileKind::Xlsx,
-            "csv" => FileKind::Csv,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for FileKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use domain::FileKind;
 
 /// What the bytes look like, including formats we recognise only to refuse them clearly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,12 +147,5 @@ mod tests {
         zip.write_all(b"%PDF-1.4\n%%EOF\n").unwrap();
         let zip = zip.finish().unwrap().into_inner();
         assert_eq!(sniff(&zip), Sniffed::Zip);
-    }
-
-    #[test]
-    fn extensions_map_to_kinds() {
-        assert_eq!(FileKind::from_extension("JPG"), Some(FileKind::Jpeg));
-        assert_eq!(FileKind::from_extension("tif"), Some(FileKind::Tiff));
-        assert_eq!(FileKind::from_extension("exe"), None);
     }
 }

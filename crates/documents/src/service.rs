@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, Permission};
+use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, DocumentId, Permission};
 use hmac::{Hmac, Mac};
 use identity::{Caller, IdentityError};
 use jobs::NewJob;
@@ -26,7 +26,6 @@ use store::cursor::Page;
 use store::document_batches::{self, BatchProgress, NewBatch};
 use store::documents::{self as rows, Document, DocumentEvent, DocumentField, DocumentFilter, NewDocument};
 use store::{AuditRecord, Db, StoreError, TenantTx};
-use uuid::Uuid;
 
 use crate::blob::BlobError;
 use crate::blobs::Blobs;
@@ -36,7 +35,6 @@ use crate::intake::{
     AcceptedUpload, UploadError, UploadLimits, UploadRejection, display_name, expand_batch, validate_upload,
 };
 use crate::jobs::{ProcessDocument, ProcessPayload};
-use crate::kind::FileKind;
 use crate::thumbnail::make_thumbnail;
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +97,7 @@ pub struct UploadRequest {
     /// A document type given at upload.
     pub category: Option<DocType>,
     /// The document this upload is a new version of.
-    pub replaces: Option<Uuid>,
+    pub replaces: Option<DocumentId>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,7 +159,7 @@ struct Target {
     client: ClientId,
     source: BatchSource,
     category: Option<DocType>,
-    replaces: Option<Uuid>,
+    replaces: Option<DocumentId>,
 }
 
 /// The document service. Cheap to clone.
@@ -272,7 +270,12 @@ impl Documents {
     /// Whether `previous` is a live document of `client` this caller may upload to; anything else
     /// (unknown, deleted, another client's or another firm's) is `NotFound`, before anything is
     /// stored.
-    async fn check_replaces(&self, caller: &Caller, client: ClientId, previous: Uuid) -> DocumentsResult<()> {
+    async fn check_replaces(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        previous: DocumentId,
+    ) -> DocumentsResult<()> {
         let mut tx = self.tx(caller).await?;
         let doc = rows::get(&mut tx, previous, &Self::upload_scope(caller)).await.or_not_found(REPLACED)?;
         tx.commit().await?;
@@ -400,14 +403,14 @@ impl Documents {
             let document = rows::insert(
                 &mut tx,
                 NewDocument {
-                    id: Uuid::now_v7(),
+                    id: DocumentId::new(),
                     client_id: client,
                     file_name: &name,
-                    kind: upload.kind.as_str(),
+                    kind: upload.kind,
                     content_sha256: hash,
                     size_bytes: upload.size as i64,
                     pages: upload.pages as i32,
-                    category_hint: category.map(DocType::as_str),
+                    category_hint: category,
                     uploaded_by: Some(caller.user_id()),
                     previous_version_id: replaces,
                     batch_id: Some(batch_id),
@@ -532,7 +535,7 @@ impl Documents {
         Ok(page)
     }
 
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> DocumentsResult<DocumentDetail> {
+    pub async fn get(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<DocumentDetail> {
         caller.require(Permission::DocumentsRead)?;
         let mut tx = self.tx(caller).await?;
         let document = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
@@ -543,7 +546,7 @@ impl Documents {
     }
 
     /// A link to the file valid for a few minutes (`documents:download`).
-    pub async fn download_link(&self, caller: &Caller, id: Uuid) -> DocumentsResult<SignedLink> {
+    pub async fn download_link(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<SignedLink> {
         caller.require(Permission::DocumentsDownload)?;
         let mut tx = self.tx(caller).await?;
         rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
@@ -568,7 +571,7 @@ impl Documents {
     pub async fn open_link(
         &self,
         org: domain::OrganizationId,
-        id: Uuid,
+        id: DocumentId,
         expires: i64,
         sig: &str,
     ) -> DocumentsResult<FileContent> {
@@ -583,7 +586,7 @@ impl Documents {
         let doc = rows::get(&mut tx, id, &ClientScope::All).await.or_not_found("document")?;
         tx.commit().await?;
         let bytes = self.read_blob(org, &doc).await?;
-        let kind = FileKind::parse(&doc.kind).ok_or(DocumentsError::NotFound("document"))?;
+        let kind = doc.kind;
         // Names stored before they were cleaned at upload are cleaned here.
         let file_name = display_name(&doc.file_name).unwrap_or_else(|| format!("document.{}", kind.as_str()));
         Ok(FileContent { bytes, mime_type: kind.mime_type(), file_name })
@@ -596,12 +599,12 @@ impl Documents {
     }
 
     /// A small JPEG of an image or of a PDF's first page.
-    pub async fn thumbnail(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Vec<u8>> {
+    pub async fn thumbnail(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<Vec<u8>> {
         caller.require(Permission::DocumentsRead)?;
         let mut tx = self.tx(caller).await?;
         let doc = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
         tx.commit().await?;
-        let kind = FileKind::parse(&doc.kind).ok_or(DocumentsError::NotFound("document"))?;
+        let kind = doc.kind;
         if !kind.is_ocr_input() {
             return Err(DocumentsError::NotFound("thumbnail (only images and PDFs have one)"));
         }
@@ -613,18 +616,17 @@ impl Documents {
     pub async fn correct_field(
         &self,
         caller: &Caller,
-        id: Uuid,
+        id: DocumentId,
         key: &str,
         value: &str,
     ) -> DocumentsResult<DocumentField> {
         caller.require(Permission::DocumentsUpdate)?;
         let mut tx = self.tx(caller).await?;
         let doc = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
-        let doc_type =
-            doc.doc_type.as_deref().and_then(DocType::parse).ok_or_else(|| DocumentsError::Invalid {
-                field: "key".into(),
-                message: "the document has not been classified yet".into(),
-            })?;
+        let doc_type = doc.doc_type.ok_or_else(|| DocumentsError::Invalid {
+            field: "key".into(),
+            message: "the document has not been classified yet".into(),
+        })?;
         let kind = field_kind(doc_type, key).ok_or_else(|| DocumentsError::Invalid {
             field: "key".into(),
             message: format!("`{key}` is not a field of a {}", doc_type.as_str()),
@@ -647,7 +649,7 @@ impl Documents {
         Ok(change.after)
     }
 
-    pub async fn approve(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Document> {
+    pub async fn approve(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<Document> {
         caller.require(Permission::DocumentsUpdate)?;
         let mut tx = self.tx(caller).await?;
         rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
@@ -661,7 +663,7 @@ impl Documents {
 
     /// Runs the pipeline again on a processed document (its fields are replaced; corrections
     /// too). A run already queued or running is not doubled.
-    pub async fn reprocess(&self, caller: &Caller, id: Uuid) -> DocumentsResult<Document> {
+    pub async fn reprocess(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<Document> {
         caller.require(Permission::DocumentsUpdate)?;
         let mut tx = self.tx(caller).await?;
         rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
@@ -680,7 +682,7 @@ impl Documents {
         Ok(change.after)
     }
 
-    pub async fn delete(&self, caller: &Caller, id: Uuid) -> DocumentsResult<()> {
+    pub async fn delete(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<()> {
         caller.require(Permission::DocumentsDelete)?;
         let mut tx = self.tx(caller).await?;
         let document = rows::delete(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;

@@ -4,15 +4,18 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Declares a closed set of snake_case values: serde, sqlx (as text), OpenAPI, `as_str`, parsing.
+/// Declares a closed set of text values: serde, sqlx (as text), OpenAPI, `as_str`, parsing.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "text", rename_all = "snake_case"))]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "text"))]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name { $($variant),* }
+        pub enum $name {
+            // Each variant's text is its name in JSON and in the database (not always its name in
+            // snake case: `1099_nec`).
+            $(#[serde(rename = $text)] #[cfg_attr(feature = "sqlx", sqlx(rename = $text))] $variant),*
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];

@@ -87,6 +87,7 @@ id_type!(
     /// One upload request's documents.
     DocumentBatchId
 );
+id_type!(DocumentId);
 id_type!(NotificationId);
 
 #[cfg(test)]

@@ -6,10 +6,12 @@
 //! - [`email`], [`slug`], [`password`]: parsed values (parse, don't validate).
 //! - [`firm`], [`invoice`], [`tax_id`]: clients, engagements, invoices (amounts computed here) and
 //!   tax ids (validated and masked).
+//! - [`document`]: a document's file kind, type, pipeline status and event kinds.
 //! - [`audit`]: the tamper-evident hash chain of the audit log.
 
 pub mod audit;
 pub mod currency;
+pub mod document;
 pub mod email;
 pub mod firm;
 pub mod ids;
@@ -24,6 +26,7 @@ pub mod tax_id;
 pub mod user;
 pub mod validate;
 
+pub use document::{DocType, DocumentEventKind, DocumentStatus, FileKind};
 pub use email::Email;
 pub use firm::*;
 pub use ids::*;

@@ -3,35 +3,37 @@
 //! corrections and approval are audited.
 
 use chrono::{DateTime, Utc};
-use domain::{ClientId, ClientScope, DocumentBatchId, UserId};
+use domain::{
+    ClientId, ClientScope, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
+    UserId,
+};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::cursor::{self, Page};
 use crate::{Change, StoreError, StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Document {
-    pub id: Uuid,
+    pub id: DocumentId,
     pub client_id: ClientId,
     pub file_name: String,
-    pub kind: String,
+    pub kind: FileKind,
     #[serde(with = "hex_bytes")]
     pub content_sha256: Vec<u8>,
     pub size_bytes: i64,
     pub pages: i32,
-    pub status: String,
-    pub category_hint: Option<String>,
-    pub doc_type: Option<String>,
+    pub status: DocumentStatus,
+    pub category_hint: Option<DocType>,
+    pub doc_type: Option<DocType>,
     pub type_confidence: Option<f32>,
     pub document_confidence: Option<f32>,
     pub needs_review: bool,
     pub review_reasons: serde_json::Value,
     pub step_timings: serde_json::Value,
     pub error: Option<String>,
-    pub previous_version_id: Option<Uuid>,
+    pub previous_version_id: Option<DocumentId>,
     pub version: i32,
-    pub duplicate_of: Option<Uuid>,
+    pub duplicate_of: Option<DocumentId>,
     /// The upload request it came in (none for documents older than batches).
     pub batch_id: Option<DocumentBatchId>,
     pub uploaded_by: Option<UserId>,
@@ -71,17 +73,17 @@ pub struct DocumentField {
 }
 
 pub struct NewDocument<'a> {
-    pub id: Uuid,
+    pub id: DocumentId,
     pub client_id: ClientId,
     pub file_name: &'a str,
-    pub kind: &'a str,
+    pub kind: FileKind,
     pub content_sha256: &'a [u8],
     pub size_bytes: i64,
     pub pages: i32,
-    pub category_hint: Option<&'a str>,
+    pub category_hint: Option<DocType>,
     pub uploaded_by: Option<UserId>,
     /// The live document (of this client) this one is a new version of.
-    pub previous_version_id: Option<Uuid>,
+    pub previous_version_id: Option<DocumentId>,
     pub batch_id: Option<DocumentBatchId>,
 }
 
@@ -92,7 +94,7 @@ pub async fn find_by_content(
     tx: &mut TenantTx,
     client: ClientId,
     sha256: &[u8],
-) -> StoreResult<Option<Uuid>> {
+) -> StoreResult<Option<DocumentId>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_scalar(
         "select id from documents where organization_id = $1 and client_id = $3 and content_sha256 = $2
@@ -111,11 +113,11 @@ pub async fn find_by_content(
 pub async fn insert(
     tx: &mut TenantTx,
     d: NewDocument<'_>,
-    duplicate_of: Option<Uuid>,
+    duplicate_of: Option<DocumentId>,
     scope: &ClientScope,
 ) -> StoreResult<Document> {
     let org = tx.org_uuid();
-    let status = if duplicate_of.is_some() { "duplicate" } else { "uploaded" };
+    let status = if duplicate_of.is_some() { DocumentStatus::Duplicate } else { DocumentStatus::Uploaded };
     let doc: Option<Document> = sqlx::query_as(concat!(
         "insert into documents (id, organization_id, client_id, file_name, kind, content_sha256, size_bytes,
              pages, status, category_hint, uploaded_by, duplicate_of, previous_version_id, version, batch_id)
@@ -147,12 +149,12 @@ pub async fn insert(
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or(StoreError::NotFound)?;
-    add_event(tx, doc.id, "uploaded", serde_json::json!({ "status": doc.status })).await?;
+    add_event(tx, doc.id, DocumentEventKind::Uploaded, serde_json::json!({ "status": doc.status })).await?;
     Ok(doc)
 }
 
 /// A live document of a client in `scope`.
-pub async fn get(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreResult<Document> {
+pub async fn get(tx: &mut TenantTx, id: DocumentId, scope: &ClientScope) -> StoreResult<Document> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(concat!(
         "select ",
@@ -170,8 +172,9 @@ pub async fn get(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreResul
 #[derive(Debug, Clone, Default)]
 pub struct DocumentFilter {
     pub client_id: Option<ClientId>,
+    /// A status's text, as the caller gave it: one that is no [`DocumentStatus`] matches nothing.
     pub status: Option<String>,
-    pub doc_type: Option<String>,
+    pub doc_type: Option<DocType>,
     pub needs_review: Option<bool>,
     /// The document's year: its tax year, else the year of its statement period's end, invoice
     /// date or receipt date (as extracted or corrected), else the year it was uploaded (UTC).
@@ -181,7 +184,7 @@ pub struct DocumentFilter {
 }
 
 #[derive(Serialize, Deserialize)]
-struct DocumentKey(DateTime<Utc>, Uuid);
+struct DocumentKey(DateTime<Utc>, DocumentId);
 
 /// Documents newest first; with `oldest_first` (the review queue) oldest first.
 pub async fn list(
@@ -232,7 +235,7 @@ pub async fn list(
         .bind(scope.ids())
         .bind(filter.client_id)
         .bind(filter.status.as_deref())
-        .bind(filter.doc_type.as_deref())
+        .bind(filter.doc_type)
         .bind(filter.needs_review)
         .bind(filter.q.as_deref())
         .bind(t)
@@ -244,7 +247,7 @@ pub async fn list(
     Ok(Page::from_overfetch(rows, limit, |d| DocumentKey(d.created_at, d.id)))
 }
 
-pub async fn fields(tx: &mut TenantTx, id: Uuid) -> StoreResult<Vec<DocumentField>> {
+pub async fn fields(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Vec<DocumentField>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
         "select key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at
@@ -258,9 +261,9 @@ pub async fn fields(tx: &mut TenantTx, id: Uuid) -> StoreResult<Vec<DocumentFiel
 
 /// Marks a document as being processed (the pipeline started on it), unless it was deleted or
 /// is already finished. Returns whether it should be processed.
-pub async fn start_processing(tx: &mut TenantTx, id: Uuid) -> StoreResult<bool> {
+pub async fn start_processing(tx: &mut TenantTx, id: DocumentId) -> StoreResult<bool> {
     let org = tx.org_uuid();
-    let started = sqlx::query_scalar::<_, Uuid>(
+    let started = sqlx::query_scalar::<_, DocumentId>(
         "update documents set status = 'processing'
          where organization_id = $1 and id = $2 and deleted_at is null and status in ('uploaded', 'processing')
          returning id",
@@ -275,8 +278,8 @@ pub async fn start_processing(tx: &mut TenantTx, id: Uuid) -> StoreResult<bool> 
 /// Everything the pipeline found, saved at once.
 pub struct Results<'a> {
     /// `needs_review`, `approved` (auto-approved) or `stored` (not OCR input).
-    pub status: &'a str,
-    pub doc_type: Option<&'a str>,
+    pub status: DocumentStatus,
+    pub doc_type: Option<DocType>,
     pub type_confidence: Option<f32>,
     pub document_confidence: Option<f32>,
     pub needs_review: bool,
@@ -286,7 +289,7 @@ pub struct Results<'a> {
     pub fields: Vec<DocumentField>,
 }
 
-pub async fn save_results(tx: &mut TenantTx, id: Uuid, r: Results<'_>) -> StoreResult<Document> {
+pub async fn save_results(tx: &mut TenantTx, id: DocumentId, r: Results<'_>) -> StoreResult<Document> {
     let org = tx.org_uuid();
     sqlx::query("delete from document_fields where organization_id = $1 and document_id = $2")
         .bind(org)
@@ -333,7 +336,7 @@ pub async fn save_results(tx: &mut TenantTx, id: Uuid, r: Results<'_>) -> StoreR
     add_event(
         tx,
         id,
-        "processed",
+        DocumentEventKind::Processed,
         serde_json::json!({ "status": doc.status, "doc_type": doc.doc_type, "needs_review": doc.needs_review }),
     )
     .await?;
@@ -343,7 +346,7 @@ pub async fn save_results(tx: &mut TenantTx, id: Uuid, r: Results<'_>) -> StoreR
 /// Puts a processed (or failed) document back to `uploaded` for another pipeline run; a
 /// document still on its first run, or a duplicate, is refused (`Conflict`). Returns it before and
 /// after.
-pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Change<Document>> {
+pub async fn reset_for_reprocess(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Change<Document>> {
     let org = tx.org_uuid();
     let before = get(tx, id, &ClientScope::All).await?;
     let doc: Option<Document> = sqlx::query_as(concat!(
@@ -359,13 +362,18 @@ pub async fn reset_for_reprocess(tx: &mut TenantTx, id: Uuid) -> StoreResult<Cha
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_processed".into()))?;
-    add_event(tx, id, "reprocess_requested", serde_json::json!({ "status": before.status })).await?;
+    add_event(tx, id, DocumentEventKind::ReprocessRequested, serde_json::json!({ "status": before.status }))
+        .await?;
     Ok(Change { before, after: doc })
 }
 
 /// The pipeline gave up on a document (a fatal error, or out of attempts). Returns the batch of
 /// the document (none when it was deleted meanwhile, or came before batches).
-pub async fn mark_failed(tx: &mut TenantTx, id: Uuid, error: &str) -> StoreResult<Option<DocumentBatchId>> {
+pub async fn mark_failed(
+    tx: &mut TenantTx,
+    id: DocumentId,
+    error: &str,
+) -> StoreResult<Option<DocumentBatchId>> {
     Ok(fail(tx, id, error, false).await?.flatten())
 }
 
@@ -374,7 +382,7 @@ pub async fn mark_failed(tx: &mut TenantTx, id: Uuid, error: &str) -> StoreResul
 /// had finished (or is gone) and nothing changed; else its batch.
 pub async fn fail_unfinished(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: DocumentId,
     error: &str,
 ) -> StoreResult<Option<Option<DocumentBatchId>>> {
     fail(tx, id, error, true).await
@@ -382,7 +390,7 @@ pub async fn fail_unfinished(
 
 async fn fail(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: DocumentId,
     error: &str,
     only_unfinished: bool,
 ) -> StoreResult<Option<Option<DocumentBatchId>>> {
@@ -401,7 +409,7 @@ async fn fail(
     .fetch_optional(tx.conn())
     .await?;
     if batch.is_some() || !only_unfinished {
-        add_event(tx, id, "failed", serde_json::json!({ "error": error })).await?;
+        add_event(tx, id, DocumentEventKind::Failed, serde_json::json!({ "error": error })).await?;
     }
     Ok(batch)
 }
@@ -410,7 +418,7 @@ async fn fail(
 /// it was there) and after.
 pub async fn correct_field(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: DocumentId,
     key: &str,
     value: &serde_json::Value,
     display: &str,
@@ -446,12 +454,12 @@ pub async fn correct_field(
     .bind(by)
     .fetch_one(tx.conn())
     .await?;
-    add_event(tx, id, "field_corrected", serde_json::json!({ "key": key })).await?;
+    add_event(tx, id, DocumentEventKind::FieldCorrected, serde_json::json!({ "key": key })).await?;
     Ok(Change { before, after: field })
 }
 
 /// Approves a processed document (clears its review flag); returns it before and after.
-pub async fn approve(tx: &mut TenantTx, id: Uuid, by: UserId) -> StoreResult<Change<Document>> {
+pub async fn approve(tx: &mut TenantTx, id: DocumentId, by: UserId) -> StoreResult<Change<Document>> {
     let org = tx.org_uuid();
     let before = get(tx, id, &ClientScope::All).await?;
     let doc: Option<Document> = sqlx::query_as(concat!(
@@ -466,13 +474,13 @@ pub async fn approve(tx: &mut TenantTx, id: Uuid, by: UserId) -> StoreResult<Cha
     .fetch_optional(tx.conn())
     .await?;
     let doc = doc.ok_or_else(|| StoreError::Conflict("document_not_reviewable".into()))?;
-    add_event(tx, id, "approved", serde_json::json!({ "by": by })).await?;
+    add_event(tx, id, DocumentEventKind::Approved, serde_json::json!({ "by": by })).await?;
     Ok(Change { before, after: doc })
 }
 
 /// Soft-deletes a document (its blob stays: other documents may share the content); returns it
 /// as it was.
-pub async fn delete(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreResult<Document> {
+pub async fn delete(tx: &mut TenantTx, id: DocumentId, scope: &ClientScope) -> StoreResult<Document> {
     let before = get(tx, id, scope).await?;
     let org = tx.org_uuid();
     sqlx::query("update documents set deleted_at = now() where organization_id = $1 and id = $2")
@@ -480,21 +488,21 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid, scope: &ClientScope) -> StoreRe
         .bind(id)
         .execute(tx.conn())
         .await?;
-    add_event(tx, id, "deleted", serde_json::json!({})).await?;
+    add_event(tx, id, DocumentEventKind::Deleted, serde_json::json!({})).await?;
     Ok(before)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DocumentEvent {
-    pub event: String,
+    pub event: DocumentEventKind,
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
 
 pub async fn add_event(
     tx: &mut TenantTx,
-    id: Uuid,
-    event: &str,
+    id: DocumentId,
+    event: DocumentEventKind,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     insert_event(tx, Some(id), None, event, detail).await
@@ -504,7 +512,7 @@ pub async fn add_event(
 pub async fn add_batch_event(
     tx: &mut TenantTx,
     batch: DocumentBatchId,
-    event: &str,
+    event: DocumentEventKind,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     insert_event(tx, None, Some(batch), event, detail).await
@@ -512,9 +520,9 @@ pub async fn add_batch_event(
 
 async fn insert_event(
     tx: &mut TenantTx,
-    document: Option<Uuid>,
+    document: Option<DocumentId>,
     batch: Option<DocumentBatchId>,
-    event: &str,
+    event: DocumentEventKind,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     let org = tx.org_uuid();
@@ -532,7 +540,7 @@ async fn insert_event(
     Ok(())
 }
 
-pub async fn events(tx: &mut TenantTx, id: Uuid) -> StoreResult<Vec<DocumentEvent>> {
+pub async fn events(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Vec<DocumentEvent>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
         "select event, detail, created_at from document_events

@@ -4,8 +4,9 @@ use api_types::documents::{
     BatchCounts, BatchResponse, DocumentDetailResponse, DocumentEventResponse, DocumentFieldResponse,
     DocumentListParams, DocumentResponse, FileOutcome, FileRejection, UploadResponse,
 };
+use documents::UploadRejection;
 use documents::service::{self, DocumentDetail, RejectedFile, Uploaded};
-use documents::{DocType, UploadRejection};
+use domain::DocType;
 use store::document_batches::{self, BatchProgress};
 use store::documents::{Document, DocumentEvent, DocumentField, DocumentFilter};
 
@@ -14,15 +15,17 @@ use crate::error::{ApiError, ApiResult};
 
 /// The store's filter from a list's query; an unknown document type is the caller's mistake.
 pub(crate) fn document_filter(q: &DocumentListParams) -> ApiResult<DocumentFilter> {
-    if let Some(t) = &q.doc_type
-        && DocType::parse(t).is_none()
-    {
-        return Err(ApiError::field("type", format!("`{t}` is not a document type")));
-    }
+    let doc_type = q
+        .doc_type
+        .as_deref()
+        .map(|t| {
+            DocType::parse(t).ok_or_else(|| ApiError::field("type", format!("`{t}` is not a document type")))
+        })
+        .transpose()?;
     Ok(DocumentFilter {
         client_id: q.client_id,
         status: q.status.clone(),
-        doc_type: q.doc_type.clone(),
+        doc_type,
         needs_review: q.needs_review,
         year: q.year,
         q: q.q.clone().filter(|q| !q.trim().is_empty()),
@@ -150,7 +153,10 @@ impl_into_api!(document_batches::BatchCounts => BatchCounts {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use domain::{BatchSource, ClientId, DocumentBatchId, UserId};
+    use domain::{
+        BatchSource, ClientId, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
+        UserId,
+    };
     use serde::Serialize;
     use serde_json::json;
     use store::document_batches::DocumentBatch;
@@ -167,23 +173,23 @@ mod tests {
     fn document(batch: DocumentBatchId) -> Document {
         let now = Utc::now();
         Document {
-            id: uuid::Uuid::now_v7(),
+            id: DocumentId::new(),
             client_id: ClientId::new(),
             file_name: "w2.pdf".into(),
-            kind: "pdf".into(),
+            kind: FileKind::Pdf,
             content_sha256: vec![0xab, 0x01, 0xff],
             size_bytes: 1234,
             pages: 2,
-            status: "needs_review".into(),
-            category_hint: Some("w2".into()),
-            doc_type: Some("w2".into()),
+            status: DocumentStatus::NeedsReview,
+            category_hint: Some(DocType::W2),
+            doc_type: Some(DocType::Form1099Nec),
             type_confidence: Some(0.93),
             document_confidence: None,
             needs_review: true,
             review_reasons: json!([{"code": "low_confidence", "field": "wages", "message": "check"}]),
             step_timings: json!({"detect_ms": 3, "engine": null}),
             error: None,
-            previous_version_id: Some(uuid::Uuid::now_v7()),
+            previous_version_id: Some(DocumentId::new()),
             version: 2,
             duplicate_of: None,
             batch_id: Some(batch),
@@ -212,7 +218,7 @@ mod tests {
             corrected_at: Some(Utc::now()),
         };
         let event = DocumentEvent {
-            event: "uploaded".into(),
+            event: DocumentEventKind::Uploaded,
             detail: json!({"status": "uploaded"}),
             created_at: Utc::now(),
         };

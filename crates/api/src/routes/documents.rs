@@ -14,12 +14,11 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use documents::UploadRejection;
 use documents::service::{RejectedFile, UploadFile, UploadRequest, Uploaded};
-use documents::{DocType, UploadRejection};
-use domain::{ClientId, DocumentBatchId};
+use domain::{ClientId, DocType, DocumentBatchId, DocumentId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::convert::{IntoApi, document_filter};
 use crate::error::{ApiError, ApiResult};
@@ -268,22 +267,22 @@ async fn review_queue(
 /// A document with its fields (value, confidence, text span), review reasons, per-step timings
 /// and status events (`documents:read`).
 #[utoipa::path(get, path = "/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = DocumentDetailResponse), (status = 404, body = Problem)))]
+    params(("id" = DocumentId, Path)), responses((status = 200, body = DocumentDetailResponse), (status = 404, body = Problem)))]
 async fn get_document(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
 ) -> ApiResult<Json<DocumentDetailResponse>> {
     Ok(Json(state.documents.get(&caller, id).await?.into_api()))
 }
 
 /// Delete a document (soft; audited) (`documents:delete`).
 #[utoipa::path(delete, path = "/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+    params(("id" = DocumentId, Path)), responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_document(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
 ) -> ApiResult<StatusCode> {
     state.documents.delete(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -291,12 +290,12 @@ async fn delete_document(
 
 /// Correct (or add) one field; it then counts as certain (`documents:update`; audited).
 #[utoipa::path(put, path = "/v1/documents/{id}/fields/{key}", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("key" = String, Path)), request_body = FieldCorrection,
+    params(("id" = DocumentId, Path), ("key" = String, Path)), request_body = FieldCorrection,
     responses((status = 200, body = DocumentFieldResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn correct_field(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath((id, key)): ApiPath<(Uuid, String)>,
+    ApiPath((id, key)): ApiPath<(DocumentId, String)>,
     ApiJson(req): ApiJson<FieldCorrection>,
 ) -> ApiResult<Json<DocumentFieldResponse>> {
     Ok(Json(state.documents.correct_field(&caller, id, &key, &req.value).await?.into_api()))
@@ -304,35 +303,35 @@ async fn correct_field(
 
 /// Approve a processed document (`documents:update`; audited).
 #[utoipa::path(post, path = "/v1/documents/{id}/approve", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = DocumentId, Path)),
     responses((status = 200, body = DocumentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
 ) -> ApiResult<Json<DocumentResponse>> {
     Ok(Json(state.documents.approve(&caller, id).await?.into_api()))
 }
 
 /// Run the pipeline again on a processed document (`documents:update`; audited).
 #[utoipa::path(post, path = "/v1/documents/{id}/reprocess", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = DocumentId, Path)),
     responses((status = 202, body = DocumentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reprocess(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
 ) -> ApiResult<(StatusCode, Json<DocumentResponse>)> {
     Ok((StatusCode::ACCEPTED, Json(state.documents.reprocess(&caller, id).await?.into_api())))
 }
 
 /// A short-lived signed link to the original file (`documents:download`).
 #[utoipa::path(post, path = "/v1/documents/{id}/download-link", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = DownloadLinkResponse), (status = 404, body = Problem)))]
+    params(("id" = DocumentId, Path)), responses((status = 200, body = DownloadLinkResponse), (status = 404, body = Problem)))]
 async fn download_link(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
 ) -> ApiResult<Json<DownloadLinkResponse>> {
     let link = state.documents.download_link(&caller, id).await?;
     let url = format!("{}{}", state.config.public_url.trim_end_matches('/'), link.path);
@@ -342,14 +341,14 @@ async fn download_link(
 /// The file behind a signed link: the link is the credential (403 `invalid-link` when altered
 /// or expired).
 #[utoipa::path(get, path = "/v1/document-files/{id}", tag = "documents",
-    params(("id" = Uuid, Path), LinkParams),
+    params(("id" = DocumentId, Path), LinkParams),
     responses((status = 200, description = "the original file",
                headers(("content-disposition" = String,
                         description = "`attachment` with the file's base name as `filename` (ASCII) and `filename*` (UTF-8)"))),
               (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn open_link(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
     ApiQuery(q): ApiQuery<LinkParams>,
 ) -> ApiResult<Response> {
     let file = state.documents.open_link(q.org, id, q.expires, &q.sig).await?;
@@ -387,12 +386,12 @@ fn content_disposition(name: &str) -> String {
 
 /// A small JPEG of an image or of a PDF's first page (`documents:read`).
 #[utoipa::path(get, path = "/v1/documents/{id}/thumbnail", tag = "documents", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = DocumentId, Path)),
     responses((status = 200, content_type = "image/jpeg", description = "the thumbnail"), (status = 404, body = Problem)))]
 async fn thumbnail(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocumentId>,
 ) -> ApiResult<Response> {
     let jpeg = state.documents.thumbnail(&caller, id).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use documents::batches;
-use domain::{DocumentBatchId, OrganizationId, Role};
+use domain::{DocumentBatchId, DocumentId, OrganizationId, Role};
 use serde_json::{Value, json};
 use store::sqlx;
 use store::{Actor, TenantTx};
@@ -274,7 +274,7 @@ async fn the_last_two_documents_settled_in_concurrent_transactions_finish_the_ba
     let uploaded = upload(&app, token, &c, &[("a.pdf", &a_pdf), ("b.pdf", &b_pdf)]).await;
     let batch = batch_of(&uploaded);
     let batch_id: DocumentBatchId = batch.parse().unwrap();
-    let doc = |i: usize| -> uuid::Uuid {
+    let doc = |i: usize| -> DocumentId {
         uploaded["files"][i]["document"]["id"].as_str().unwrap().parse().unwrap()
     };
     let org: OrganizationId = t.organization_id.parse().unwrap();

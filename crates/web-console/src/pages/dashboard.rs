@@ -5,7 +5,7 @@ use api_types::engagements::EngagementListParams;
 use api_types::invoices::AgingParams;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use domain::Permission;
+use domain::{DocType, Permission};
 use maud::{Markup, html};
 
 use api::AppState;
@@ -121,7 +121,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult<R
                                 @for d in &r.items {
                                     tr {
                                         td { a href={ "/review/" (d.id) } { (d.file_name) } }
-                                        td { (d.doc_type.as_deref().unwrap_or("—")) }
+                                        td { (d.doc_type.map_or("—", DocType::as_str)) }
                                         td { (ui::time(d.created_at)) }
                                     }
                                 }

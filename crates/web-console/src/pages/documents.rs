@@ -7,11 +7,10 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use documents::service::FileOutcome;
-use domain::{ClientId, DocumentBatchId, Permission};
+use domain::{ClientId, DocType, DocumentBatchId, DocumentId, Permission};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::documents::{Document, DocumentFilter};
-use uuid::Uuid;
 
 use api::AppState;
 
@@ -33,7 +32,7 @@ pub struct DocumentQuery {
 
 /// A document's state as a person reads it.
 pub fn status_text(d: &Document) -> String {
-    if d.needs_review && d.approved_at.is_none() { "needs review".into() } else { d.status.replace('_', " ") }
+    if d.needs_review && d.approved_at.is_none() { "needs review".into() } else { ui::label(&d.status) }
 }
 
 /// The documents table (also the client page's documents tab).
@@ -51,7 +50,7 @@ pub fn table(items: &[Document], review_links: bool) -> Markup {
                             @if review_links && d.needs_review && d.approved_at.is_none() { a href={ "/review/" (d.id) } { (d.file_name) } }
                             @else { a href={ "/documents/" (d.id) "/download" } { (d.file_name) } }
                         }
-                        td { (d.doc_type.as_deref().unwrap_or("—")) }
+                        td { (d.doc_type.map_or("—", DocType::as_str)) }
                         td { (ui::badge(&status_text(d))) }
                         td class="num" { (d.pages) }
                         td { (ui::time(d.created_at)) }
@@ -204,7 +203,7 @@ pub async fn batch(
 pub async fn thumbnail(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    Path(id): Path<DocumentId>,
 ) -> PageResult<Response> {
     let jpeg = state.documents.thumbnail(&viewer.caller, id).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=300")], jpeg)
@@ -215,7 +214,7 @@ pub async fn thumbnail(
 pub async fn download(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    Path(id): Path<DocumentId>,
 ) -> PageResult<Response> {
     viewer.caller.require(Permission::DocumentsDownload)?;
     let link = state.documents.download_link(&viewer.caller, id).await?;

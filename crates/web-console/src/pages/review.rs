@@ -6,11 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use documents::service::DocumentDetail;
-use domain::Permission;
+use domain::{DocType, DocumentId, Permission};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::documents::DocumentFilter;
-use uuid::Uuid;
 
 use api::AppState;
 
@@ -52,7 +51,7 @@ pub async fn queue(
                             @for d in &page.items {
                                 tr {
                                     td { a href={ "/review/" (d.id) } { (d.file_name) } }
-                                    td { (d.doc_type.as_deref().unwrap_or("—")) }
+                                    td { (d.doc_type.map_or("—", DocType::as_str)) }
                                     td class="wrap small" { (reasons(&d.review_reasons).join("; ")) }
                                     td { (ui::time(d.created_at)) }
                                 }
@@ -84,11 +83,11 @@ fn reasons(v: &serde_json::Value) -> Vec<String> {
 async fn neighbours(
     state: &AppState,
     viewer: &Viewer,
-    id: Uuid,
-) -> PageResult<(Option<Uuid>, Option<Uuid>, usize)> {
+    id: DocumentId,
+) -> PageResult<(Option<DocumentId>, Option<DocumentId>, usize)> {
     let page =
         state.documents.review_queue(&viewer.caller, &DocumentFilter::default(), None, QUEUE_PAGE).await?;
-    let ids: Vec<Uuid> = page.items.iter().map(|d| d.id).collect();
+    let ids: Vec<DocumentId> = page.items.iter().map(|d| d.id).collect();
     Ok(match ids.iter().position(|d| *d == id) {
         Some(i) => (i.checked_sub(1).map(|p| ids[p]), ids.get(i + 1).copied(), ids.len()),
         None => (None, ids.first().copied(), ids.len()),
@@ -98,8 +97,8 @@ async fn neighbours(
 fn review_page(
     viewer: &Viewer,
     detail: &DocumentDetail,
-    prev: Option<Uuid>,
-    next: Option<Uuid>,
+    prev: Option<DocumentId>,
+    next: Option<DocumentId>,
     left: usize,
     error: Option<&str>,
 ) -> Markup {
@@ -122,7 +121,7 @@ fn review_page(
             section class="card" aria-labelledby="fields-h" {
                 h2 id="fields-h" { "Extracted fields" }
                 dl class="facts" {
-                    dt { "Type" } dd { (d.doc_type.as_deref().unwrap_or("not classified")) @if let Some(c) = d.type_confidence { " " span class="muted" { "(" (ui::percent(c)) ")" } } }
+                    dt { "Type" } dd { (d.doc_type.map_or("not classified", DocType::as_str)) @if let Some(c) = d.type_confidence { " " span class="muted" { "(" (ui::percent(c)) ")" } } }
                     dt { "Status" } dd { (ui::badge(&super::documents::status_text(d))) }
                 }
                 @let why = reasons(&d.review_reasons);
@@ -166,7 +165,7 @@ fn review_page(
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    Path(id): Path<DocumentId>,
 ) -> PageResult<Response> {
     if !viewer.caller.role.is_staff() {
         return Err(PageError::not_found("document"));
@@ -187,7 +186,7 @@ pub struct FieldForm {
 pub async fn correct(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    Path(id): Path<DocumentId>,
     CsrfForm(f): CsrfForm<FieldForm>,
 ) -> PageResult<Response> {
     match state.documents.correct_field(&viewer.caller, id, &f.key, &f.value).await {
@@ -214,7 +213,7 @@ pub async fn correct(
 pub async fn approve(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    Path(id): Path<DocumentId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> PageResult<Response> {
     let (_, next, _) = neighbours(&state, &viewer, id).await?;
@@ -226,7 +225,7 @@ pub async fn approve(
 pub async fn reprocess(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    Path(id): Path<DocumentId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> PageResult<Response> {
     state.documents.reprocess(&viewer.caller, id).await?;

@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use documents::service::FileOutcome;
-use domain::{ClientId, DocType, DocumentBatchId, DocumentId, Permission};
+use domain::{ClientId, DocType, DocumentBatchId, DocumentId, DocumentStatus, Permission};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::documents::{Document, DocumentFilter};
@@ -90,8 +90,8 @@ pub async fn list(
             label { "Status"
                 select name="status" {
                     option value="" { "Any" }
-                    @for s in ["queued", "processing", "processed", "stored", "failed"] {
-                        option value=(s) selected[q.status.as_deref() == Some(s)] { (s) }
+                    @for s in DocumentStatus::ALL {
+                        option value=(s.as_str()) selected[q.status.as_deref() == Some(s.as_str())] { (s.as_str().replace('_', " ")) }
                     }
                 }
             }
@@ -123,8 +123,8 @@ pub fn upload_form(viewer: &Viewer, client: ClientId) -> Markup {
             label { "Type (optional)"
                 select name="category" {
                     option value="" { "Detect automatically" }
-                    @for (v, l) in [("invoice", "Invoice"), ("receipt", "Receipt"), ("w2", "W-2"), ("1099", "1099"), ("bank_statement", "Bank statement")] {
-                        option value=(v) { (l) }
+                    @for t in DocType::ALL.iter().filter(|t| **t != DocType::General) {
+                        option value=(t.as_str()) { (t.as_str().replace('_', " ")) }
                     }
                 }
             }

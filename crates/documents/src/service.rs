@@ -35,7 +35,7 @@ use crate::intake::{
     AcceptedUpload, UploadError, UploadLimits, UploadRejection, display_name, expand_batch, validate_upload,
 };
 use crate::jobs::{ProcessDocument, ProcessPayload};
-use crate::thumbnail::make_thumbnail;
+use crate::thumbnail::{PREVIEW_SIDE, THUMBNAIL_SIDE, first_page_jpeg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentsError {
@@ -600,6 +600,15 @@ impl Documents {
 
     /// A small JPEG of an image or of a PDF's first page.
     pub async fn thumbnail(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<Vec<u8>> {
+        self.first_page(caller, id, THUMBNAIL_SIDE).await
+    }
+
+    /// The first page large enough to read (the review screen shows it beside the fields).
+    pub async fn preview(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<Vec<u8>> {
+        self.first_page(caller, id, PREVIEW_SIDE).await
+    }
+
+    async fn first_page(&self, caller: &Caller, id: DocumentId, side: u32) -> DocumentsResult<Vec<u8>> {
         caller.require(Permission::DocumentsRead)?;
         let mut tx = self.tx(caller).await?;
         let doc = rows::get(&mut tx, id, &caller.client_scope()).await.or_not_found("document")?;
@@ -609,7 +618,7 @@ impl Documents {
             return Err(DocumentsError::NotFound("thumbnail (only images and PDFs have one)"));
         }
         let bytes = self.read_blob(caller.organization_id, &doc).await?;
-        make_thumbnail(&bytes, kind).await.map_err(|e| DocumentsError::Unavailable(e.to_string()))
+        first_page_jpeg(&bytes, kind, side).await.map_err(|e| DocumentsError::Unavailable(e.to_string()))
     }
 
     /// A reviewer corrects (or adds) one field; the value must suit the field's kind.

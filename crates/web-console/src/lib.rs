@@ -77,7 +77,7 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}", get(client::show))
         .route("/clients/{id}/notes", post(client::add_note))
         .route("/documents", get(documents::list))
-        .route("/documents/{id}/thumbnail", get(documents::thumbnail))
+        .route("/documents/{id}/preview", get(documents::preview))
         .route("/documents/{id}/download", get(documents::download))
         .route("/batches/{id}", get(documents::batch))
         .route("/review", get(review::queue))

@@ -1,6 +1,6 @@
 //! Documents: the list, uploading to a client (several files or a zip; `console.js` shows each
 //! file's progress), a batch's progress while the pipeline reads it, and the files themselves
-//! (thumbnail, download) for a signed-in browser.
+//! (page preview, download) for a signed-in browser.
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
@@ -199,13 +199,13 @@ pub async fn batch(
     Ok(layout::page(&viewer, Nav::Documents, "Upload progress", body).into_response())
 }
 
-/// `GET /documents/{id}/thumbnail`.
-pub async fn thumbnail(
+/// `GET /documents/{id}/preview`: the first page, large enough to read.
+pub async fn preview(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<DocumentId>,
 ) -> PageResult<Response> {
-    let jpeg = state.documents.thumbnail(&viewer.caller, id).await?;
+    let jpeg = state.documents.preview(&viewer.caller, id).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=300")], jpeg)
         .into_response())
 }

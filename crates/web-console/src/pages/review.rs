@@ -115,7 +115,7 @@ fn review_page(
         @if let Some(e) = error { div class="alert error" role="alert" { (e) } }
         div class="review" {
             figure class="page-image" {
-                img src={ "/documents/" (d.id) "/thumbnail" } alt={ "First page of " (d.file_name) };
+                img src={ "/documents/" (d.id) "/preview" } alt={ "First page of " (d.file_name) };
                 figcaption class="small muted" { (d.pages) " page(s) · " a href={ "/documents/" (d.id) "/download" } { "Open the original" } }
             }
             section class="card" aria-labelledby="fields-h" {

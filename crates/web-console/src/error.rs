@@ -55,6 +55,17 @@ impl PageError {
     }
 }
 
+/// A refusal the person can fix on the form they sent (a bad value, a conflict, a file too large,
+/// too many tries): `Ok`, for the page to show it beside the form; anything else (signed out, no
+/// permission, not found, a failure) is `Err`, the error page.
+pub fn fixable(e: impl Into<ApiError>) -> PageResult<ApiError> {
+    let e = e.into();
+    match e.status().as_u16() {
+        400 | 409 | 413 | 415 | 422 | 429 => Ok(e),
+        _ => Err(PageError::Api(e)),
+    }
+}
+
 fn sign_in_url(back_to: &str) -> String {
     let next: String = url_encode(back_to);
     format!("/sign-in?next={next}")

@@ -147,6 +147,21 @@ pub fn bars(rows: &[(&str, Decimal, &str)], currency: &str) -> Markup {
     }
 }
 
+/// Receivables by age as bars: current, 1–30, 31–60, 61–90 and over 90 days past due.
+pub fn aging_bars(buckets: [Decimal; 5], currency: &str) -> Markup {
+    let [current, d30, d60, d90, over] = buckets;
+    bars(
+        &[
+            ("Current", current, ""),
+            ("1–30 days", d30, "late"),
+            ("31–60 days", d60, "late"),
+            ("61–90 days", d90, "very-late"),
+            ("Over 90", over, "very-late"),
+        ],
+        currency,
+    )
+}
+
 /// A form's fields as sent, for forms with repeated names (checkbox groups), which a struct cannot
 /// take: read with `CsrfForm<Vec<(String, String)>>`.
 pub struct Fields(pub Vec<(String, String)>);

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use api::AppState;
 
-use crate::error::{PageError, PageResult};
+use crate::error::{PageError, PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, Viewer, csrf_header, csrf_matches, see_other};
 use crate::ui::{self, PageQuery};
@@ -282,12 +282,8 @@ pub async fn create(
     match state.practice.create_client(&viewer.caller, req).await {
         Ok(c) => Ok(see_other(&format!("/clients/{}", c.id))),
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN {
-                Ok((e.status(), new_form(&viewer, &f, Some(&e))).into_response())
-            } else {
-                Err(e.into())
-            }
+            let e = fixable(e)?;
+            Ok((e.status(), new_form(&viewer, &f, Some(&e))).into_response())
         }
     }
 }
@@ -380,12 +376,8 @@ pub async fn import(
                 .into_response())
         }
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN {
-                Ok((e.status(), import_page(&viewer, None, Some(e.detail()))).into_response())
-            } else {
-                Err(e.into())
-            }
+            let e = fixable(e)?;
+            Ok((e.status(), import_page(&viewer, None, Some(e.detail()))).into_response())
         }
     }
 }

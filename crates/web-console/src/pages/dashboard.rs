@@ -100,13 +100,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult<R
                 section class="card" id="aging" aria-labelledby="aging-h" {
                     h2 id="aging-h" { "Receivables by age" }
                     p class="muted small" { "As of " (ui::date(a.as_of)) ", " (a.open_invoices) " open invoices" }
-                    (ui::bars(&[
-                        ("Current", a.current, ""),
-                        ("1–30 days", a.days_1_30, "late"),
-                        ("31–60 days", a.days_31_60, "late"),
-                        ("61–90 days", a.days_61_90, "very-late"),
-                        ("Over 90", a.days_over_90, "very-late"),
-                    ], "USD"))
+                    (ui::aging_bars([a.current, a.days_1_30, a.days_31_60, a.days_61_90, a.days_over_90], "USD"))
                 }
             }
             @if let Some(r) = &review {

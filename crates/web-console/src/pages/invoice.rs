@@ -3,7 +3,6 @@
 
 use api_types::invoices::{InvoiceResponse, RecordPaymentRequest};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use domain::invoice::InvoiceAction;
@@ -14,7 +13,7 @@ use serde::Deserialize;
 
 use api::AppState;
 
-use crate::error::{PageError, PageResult};
+use crate::error::{PageError, PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui;
@@ -105,13 +104,9 @@ async fn after(
     match result {
         Ok(_) => Ok(see_other(&format!("/invoices/{id}"))),
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if matches!(e.status(), StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY) {
-                let i = state.practice.get_invoice(&viewer.caller, id).await?;
-                Ok((e.status(), render(viewer, &i, Some(e.detail()))).into_response())
-            } else {
-                Err(e.into())
-            }
+            let e = fixable(e)?;
+            let i = state.practice.get_invoice(&viewer.caller, id).await?;
+            Ok((e.status(), render(viewer, &i, Some(e.detail()))).into_response())
         }
     }
 }

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use api::AppState;
 
-use crate::error::PageResult;
+use crate::error::{PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui::{self, Fields};
@@ -146,12 +146,8 @@ pub async fn create(
             Ok(see_other(&format!("/marketplace/needs/{}", a.id)))
         }
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
-                Ok((e.status(), form_page(&state, &viewer, &f, Some(e.detail())).await?).into_response())
-            } else {
-                Err(e.into())
-            }
+            let e = fixable(e)?;
+            Ok((e.status(), form_page(&state, &viewer, &f, Some(e.detail())).await?).into_response())
         }
     }
 }

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use api::{ApiError, AppState};
 
-use crate::error::PageResult;
+use crate::error::{PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui::{self, Fields};
@@ -152,11 +152,8 @@ fn request(f: &Fields) -> Result<ProfileRequest, String> {
 
 /// A refusal the person can fix is shown above the form; anything else is the error page.
 async fn or_form(state: &AppState, viewer: &Viewer, e: ApiError) -> PageResult<Response> {
-    if matches!(e.status(), StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) {
-        Ok((e.status(), page(state, viewer, Some(e.detail())).await?).into_response())
-    } else {
-        Err(e.into())
-    }
+    let e = fixable(e)?;
+    Ok((e.status(), page(state, viewer, Some(e.detail())).await?).into_response())
 }
 
 /// `POST /marketplace/profile`: creates the profile, or saves the changes to it.

@@ -12,7 +12,7 @@ use store::users::MemberFilter;
 
 use api::AppState;
 
-use crate::error::{PageError, PageResult};
+use crate::error::{PageError, PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui;
@@ -159,12 +159,8 @@ pub async fn invite(
             Ok((StatusCode::CREATED, page(&state, &viewer, Some(notice), None).await?).into_response())
         }
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if matches!(e.status(), StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) {
-                Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
-            } else {
-                Err(e.into())
-            }
+            let e = fixable(e)?;
+            Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
         }
     }
 }
@@ -193,15 +189,8 @@ pub async fn update(
     match state.identity.update_member(&viewer.caller, id, &patch).await {
         Ok(_) => Ok(see_other("/members")),
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if matches!(
-                e.status(),
-                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN
-            ) {
-                Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
-            } else {
-                Err(e.into())
-            }
+            let e = fixable(e)?;
+            Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
         }
     }
 }

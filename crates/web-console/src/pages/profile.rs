@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use api::AppState;
 
-use crate::error::{PageError, PageResult};
+use crate::error::{PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, PendingViewer, Viewer, see_other};
 use crate::ui;
@@ -143,12 +143,7 @@ async fn respond(state: &AppState, viewer: &Viewer, outcome: Outcome) -> PageRes
 
 /// A refusal the person can act on is shown on the page; anything else is an error page.
 fn shown(e: impl Into<api::ApiError>) -> PageResult<Outcome> {
-    let e = e.into();
-    if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN {
-        Ok(Outcome::Error(e.detail().to_owned()))
-    } else {
-        Err(PageError::Api(e))
-    }
+    Ok(Outcome::Error(fixable(e)?.detail().to_owned()))
 }
 
 /// `GET /profile`.

@@ -179,13 +179,7 @@ fn summary_card(s: &Summary) -> Markup {
                 dt { "Payables (AP)" } dd class="num" { (usd(s.payables)) }
             }
             h3 class="small muted" { "Receivables by age" }
-            (ui::bars(&[
-                ("Current", a.current, ""),
-                ("1–30 days", a.days_1_30, "late"),
-                ("31–60 days", a.days_31_60, "late"),
-                ("61–90 days", a.days_61_90, "very-late"),
-                ("Over 90", a.days_over_90, "very-late"),
-            ], "USD"))
+            (ui::aging_bars([a.current, a.days_1_30, a.days_31_60, a.days_61_90, a.days_over_90], "USD"))
         }
     }
 }

@@ -3,7 +3,6 @@
 //! keyboard shortcuts to move through the queue (`j`/`k` next/previous, `a` approve).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use documents::service::DocumentDetail;
 use domain::{DocType, DocumentId, Permission};
@@ -13,7 +12,7 @@ use store::documents::DocumentFilter;
 
 use api::AppState;
 
-use crate::error::{PageError, PageResult};
+use crate::error::{PageError, PageResult, fixable};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui::{self, PageQuery};
@@ -192,18 +191,12 @@ pub async fn correct(
     match state.documents.correct_field(&viewer.caller, id, &f.key, &f.value).await {
         Ok(_) => Ok(see_other(&format!("/review/{id}"))),
         Err(e) => {
-            let e = api::ApiError::from(e);
-            if e.status() != StatusCode::UNPROCESSABLE_ENTITY {
-                return Err(e.into());
-            }
+            let e = fixable(e)?;
             let detail = state.documents.get(&viewer.caller, id).await?;
             let (prev, next, left) = neighbours(&state, &viewer, id).await?;
             let message = format!("{} was not saved: {}", f.key.replace('_', " "), e.detail());
             let body = review_page(&viewer, &detail, prev, next, left, Some(&message));
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                layout::page(&viewer, Nav::Review, &detail.document.file_name, body),
-            )
+            Ok((e.status(), layout::page(&viewer, Nav::Review, &detail.document.file_name, body))
                 .into_response())
         }
     }

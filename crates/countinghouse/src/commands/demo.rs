@@ -10,6 +10,7 @@ use identity::Caller;
 use identity::{Identity, IdentityError, LoginRequest, RequestMeta, SignupRequest};
 use practice::Practice;
 use rust_decimal::Decimal;
+use std::fmt::Write as _;
 use store::sqlx::postgres::PgConnectOptions;
 use store::users::NewUser;
 use store::{Actor, AuditRecord, TenantTx, organizations, users};
@@ -244,27 +245,33 @@ async fn demo_book(identity: &Identity, practice: &Practice, caller: &Caller) ->
 }
 
 pub fn print(creds: &DemoCredentials, public_url: &str) {
-    println!();
-    println!("  Countinghouse demo is starting: open {public_url} in a browser and sign in");
-    println!("  API docs: {public_url}/docs");
-    println!();
-    println!("  Organization: {DEMO_SLUG}    Password for every demo user: {DEMO_PASSWORD}");
+    let mut out = String::new();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  Countinghouse demo is starting: open {public_url} in a browser and sign in");
+    let _ = writeln!(out, "  API docs: {public_url}/docs");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  Organization: {DEMO_SLUG}    Password for every demo user: {DEMO_PASSWORD}");
     for (email, role) in &creds.users {
-        println!("    {role:<10} {email}");
+        let _ = writeln!(out, "    {role:<10} {email}");
     }
-    println!();
-    println!("  Sign in to the API:");
-    println!(
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  Sign in to the API:");
+    let _ = writeln!(
+        out,
         "    curl -s -X POST {public_url}/v1/sessions -H 'content-type: application/json' \\\n      \
          -d '{{\"organization\":\"{DEMO_SLUG}\",\"email\":\"owner@demo-cpa.test\",\"password\":\"{DEMO_PASSWORD}\"}}'"
     );
-    println!();
-    println!("  A pending invitation (staff, newhire@demo-cpa.test); the invitee opens:");
-    println!("    {public_url}/invitations/accept?token={}", creds.invitation_token);
-    println!();
-    println!("  The marketplace lists {} advisors (no sign-in needed):", creds.advisors);
-    println!("    curl -s '{public_url}/v1/marketplace/advisors?q=controller&available_now=true&limit=5'");
-    println!();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  A pending invitation (staff, newhire@demo-cpa.test); the invitee opens:");
+    let _ = writeln!(out, "    {public_url}/invitations/accept?token={}", creds.invitation_token);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  The marketplace lists {} advisors (no sign-in needed):", creds.advisors);
+    let _ = writeln!(
+        out,
+        "    curl -s '{public_url}/v1/marketplace/advisors?q=controller&available_now=true&limit=5'"
+    );
+    let _ = writeln!(out);
+    show(&out);
 }
 
 /// Further sandbox companies, for the other clients the demo invites you to connect (a company
@@ -314,20 +321,44 @@ pub async fn connect_quickbooks(
 }
 
 pub fn print_quickbooks(public_url: &str, client: ClientId, realm: &str) {
-    println!("  QuickBooks: {BOOKS_CLIENT} is connected to a local sandbox company (realm {realm},");
-    println!("  {SANDBOX_ENTITIES} records); its first full sync is running. With the owner's token:");
-    println!(
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "  QuickBooks: {BOOKS_CLIENT} is connected to a local sandbox company (realm {realm},");
+    let _ = writeln!(
+        out,
+        "  {SANDBOX_ENTITIES} records); its first full sync is running. With the owner's token:"
+    );
+    let _ = writeln!(
+        out,
         "    curl -s {public_url}/v1/clients/{client}/quickbooks/sync-runs -H \"authorization: Bearer $TOKEN\""
     );
-    println!(
+    let _ = writeln!(
+        out,
         "    curl -s {public_url}/v1/clients/{client}/quickbooks/summary -H \"authorization: Bearer $TOKEN\""
     );
-    println!("  Connect another client: POST /v1/clients/{{id}}/quickbooks/connect, then open its");
-    println!(
+    let _ =
+        writeln!(out, "  Connect another client: POST /v1/clients/{{id}}/quickbooks/connect, then open its");
+    let _ = writeln!(
+        out,
         "  authorization_url: the sandbox consents at once with the next of its {} other companies",
         SPARE_COMPANIES.len()
     );
-    println!("  not connected yet (or the one named by an added &realm_id=) and returns to the callback.");
-    println!("  A company feeds one client: connecting one already connected to another client is refused.");
-    println!();
+    let _ = writeln!(
+        out,
+        "  not connected yet (or the one named by an added &realm_id=) and returns to the callback."
+    );
+    let _ = writeln!(
+        out,
+        "  A company feeds one client: connecting one already connected to another client is refused."
+    );
+    let _ = writeln!(out);
+    show(&out);
+}
+
+/// Writes the demo's instructions to stdout. A terminal that went away (a closed pipe) must not
+/// stop the demo, so a failed write is ignored rather than panicking as `println!` would.
+fn show(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }

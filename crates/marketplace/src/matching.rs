@@ -5,6 +5,7 @@
 //! scores the best-rated candidates in Rust (`domain::marketplace::score`, with a reason per
 //! component) and saves the top N with the algorithm's version.
 
+use api_types::Page;
 use api_types::marketplace::{
     AssessmentResponse, CreateAssessmentRequest, CreateReviewRequest, MatchResponse, ReviewResponse,
 };
@@ -131,6 +132,23 @@ impl Marketplace {
         tx.audit(AuditRecord::new("needs_assessment.create", "needs_assessment", a.id).after(&saved));
         tx.commit().await?;
         Ok(assessment_response(saved))
+    }
+
+    /// The organization's needs assessments, newest first.
+    pub async fn list_assessments(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> MarketplaceResult<Page<AssessmentResponse>> {
+        caller.require(Permission::ClientsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let page = marketplace::list_assessments(&mut tx, cursor, limit).await?;
+        tx.commit().await?;
+        Ok(Page {
+            items: page.items.into_iter().map(assessment_response).collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Scores the candidates for an assessment and keeps the best `count` as suggested matches.

@@ -123,11 +123,15 @@ impl Integration {
         let code = callback.code.ok_or_else(|| missing("code"))?;
         let realm = callback.realm_id.ok_or_else(|| missing("realmId"))?;
         let (_, connection) = connect::complete_connect(qb, &state, &code, &realm).await?;
-        let return_to = qb.config().after_connect_url.as_ref().map(|page| {
-            let separator = if page.contains('?') { '&' } else { '?' };
-            format!("{page}{separator}quickbooks=connected&client_id={}", connection.client_id)
-        });
+        let return_to = return_page(qb, &format!("quickbooks=connected&client_id={}", connection.client_id));
         Ok(Connected { connection, return_to })
+    }
+
+    /// Where the browser goes after a refused callback when the deployment names a page for it
+    /// (`after_connect_url`, told the answer's HTTP status), so a person sees a page that says what
+    /// happened rather than a problem document.
+    pub fn refused_return_to(&self, status: u16) -> Option<String> {
+        return_page(self.service.as_ref()?, &format!("quickbooks=refused&status={status}"))
     }
 
     /// Revokes the tokens at Intuit and destroys them here; the mirror stays (`financial:update`).
@@ -202,4 +206,10 @@ impl Integration {
         tx.commit().await?;
         Ok(summary)
     }
+}
+
+fn return_page(qb: &QuickBooks, query: &str) -> Option<String> {
+    let page = qb.config().after_connect_url.as_ref()?;
+    let separator = if page.contains('?') { '&' } else { '?' };
+    Some(format!("{page}{separator}{query}"))
 }

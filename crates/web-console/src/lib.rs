@@ -19,11 +19,13 @@
 //! state-changing request ([`session`]); a strict Content-Security-Policy on every page: scripts
 //! and styles only from this origin, no inline script or style, no framing.
 //!
-//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `charts`, `session` ← `pages`.
+//! Layering inside the crate: `assets`, `viewer` ← `layout` ← `error` ← `ui`, `charts`, `session` ←
+//! `form` ← `pages`.
 
 mod assets;
 mod charts;
 pub mod error;
+mod form;
 mod layout;
 mod pages;
 pub mod session;
@@ -39,9 +41,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use pages::{
-    audit, client, clients, dashboard, documents, invoice, marketplace, marketplace_compare,
-    marketplace_needs, marketplace_profile, marketplace_verification, members, operations, profile,
-    quickbooks, review, search, sign_in,
+    audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
+    marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
+    members, operations, profile, quickbooks, review, search, sign_in,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -76,6 +78,11 @@ pub fn router() -> Router<AppState> {
         .route("/clients/export", get(clients::export))
         .route("/clients/{id}", get(client::show))
         .route("/clients/{id}/notes", post(client::add_note))
+        .route("/clients/{id}/edit", get(client_edit::show).post(client_edit::save))
+        .route("/clients/{id}/engagements/new", get(engagement::new).post(engagement::create))
+        .route("/engagements/{id}", get(engagement::show).post(engagement::update))
+        .route("/clients/{id}/portal", post(client_portal::grant))
+        .route("/clients/{id}/portal/{grant}/revoke", post(client_portal::revoke))
         .route("/documents", get(documents::list))
         .route("/documents/{id}/preview", get(documents::preview))
         .route("/documents/{id}/download", get(documents::download))

@@ -1,13 +1,13 @@
 //! The advisor marketplace: public search and profiles; an advisor's own profile; verification
 //! by platform administrators; needs assessments, matches and reviews.
 
-use api_types::Problem;
 use api_types::marketplace::{
     AdvisorDetail, AdvisorSearchParams, AdvisorSearchResponse, AdvisorSummary, AssessmentResponse,
     AvailabilityRequest, CompareParams, CreateAssessmentRequest, CreateReviewRequest, FeaturedParams,
     MatchParams, MatchResponse, MatchStatusRequest, ProfileRequest, ProfileResponse, ReasonRequest,
     ReviewResponse, Vocabulary,
 };
+use api_types::{Page, PageParams, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_availability))
         .routes(routes!(review_queue))
         .routes(routes!(decide_profile))
-        .routes(routes!(create_assessment))
+        .routes(routes!(create_assessment, list_assessments))
         .routes(routes!(request_matches, assessment_matches))
         .routes(routes!(incoming_matches))
         .routes(routes!(move_match))
@@ -199,6 +199,19 @@ async fn create_assessment(
     ApiJson(req): ApiJson<CreateAssessmentRequest>,
 ) -> ApiResult<(StatusCode, Json<AssessmentResponse>)> {
     Ok((StatusCode::CREATED, Json(state.marketplace.create_assessment(&caller, req).await?)))
+}
+
+/// The organization's needs assessments, newest first (`clients:read`).
+#[utoipa::path(get, path = "/v1/marketplace/needs-assessments", tag = "marketplace", security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, body = Page<AssessmentResponse>), (status = 400, body = Problem)))]
+async fn list_assessments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<AssessmentResponse>>> {
+    let limit = q.limit().map_err(ApiError::from)?;
+    Ok(Json(state.marketplace.list_assessments(&caller, q.cursor.as_deref(), limit).await?))
 }
 
 /// Find the best advisors for an assessment: hard filters, then a score with a reason per

@@ -68,7 +68,8 @@ async fn connect(
 /// Intuit's redirect after consent. Consumes the `state` (once, before it expires), exchanges the
 /// code, checks with the new tokens that `realmId` is the company they are for (anyone can edit a
 /// query string), stores the connection with its tokens sealed and queues the first full sync.
-/// Redirects to the configured page when there is one, else answers with the connection.
+/// Redirects to the configured page when there is one (a refusal too, with its status), else
+/// answers with the connection or the problem.
 #[utoipa::path(get, path = "/v1/quickbooks/callback", tag = "quickbooks",
     params(CallbackParams),
     responses((status = 200, body = ConnectionResponse), (status = 303), (status = 400, body = Problem),
@@ -80,7 +81,16 @@ async fn callback(
     ApiQuery(q): ApiQuery<CallbackParams>,
 ) -> ApiResult<Response> {
     let callback = Callback { state: q.state, code: q.code, realm_id: q.realm_id, error: q.error };
-    let connected = state.quickbooks.complete_connect(callback).await?;
+    let connected = match state.quickbooks.complete_connect(callback).await {
+        Ok(connected) => connected,
+        Err(refused) => {
+            let refused = ApiError::from(refused);
+            return Ok(match state.quickbooks.refused_return_to(refused.status().as_u16()) {
+                Some(target) => (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response(),
+                None => refused.into_response(),
+            });
+        }
+    };
     Ok(match connected.return_to {
         Some(target) => (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response(),
         None => Json::<ConnectionResponse>(connected.connection.into_api()).into_response(),

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
 
+use crate::cursor::{self, Page};
 use crate::query_mode::Mode;
 use crate::{Db, StoreError, StoreResult, TenantTx};
 
@@ -85,6 +86,34 @@ pub async fn assessment(tx: &mut TenantTx, id: AssessmentId) -> StoreResult<Asse
     .bind(id)
     .fetch_one(tx.conn())
     .await?)
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct AssessmentKey(DateTime<Utc>, AssessmentId);
+
+/// The organization's assessments, newest first.
+pub async fn list_assessments(
+    tx: &mut TenantTx,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Page<Assessment>> {
+    let org = tx.org_uuid();
+    let after: Option<AssessmentKey> = after.map(cursor::decode).transpose()?;
+    let (t, id) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
+    let rows: Vec<Assessment> = sqlx::query_as(concat!(
+        "select ",
+        assessment_columns!(),
+        " from needs_assessments where organization_id = $1
+           and ($2::timestamptz is null or (created_at, id) < ($2, $3))
+         order by created_at desc, id desc limit $4"
+    ))
+    .bind(org)
+    .bind(t)
+    .bind(id)
+    .bind(limit as i64 + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(Page::from_overfetch(rows, limit, |a| AssessmentKey(a.created_at, a.id)))
 }
 
 /// A listing row as matching needs it.

@@ -15,6 +15,7 @@ use api::AppState;
 
 use crate::error::PageResult;
 use crate::layout::{self, Nav, csrf};
+use crate::pages::client_portal;
 use crate::pages::documents as docs;
 use crate::pages::quickbooks;
 use crate::session::{CsrfForm, Viewer, see_other};
@@ -107,11 +108,14 @@ pub async fn show(
         Tab::Documents => documents(&state, &viewer, id).await?,
         Tab::Notes => notes(&state, &viewer, id).await?,
         Tab::QuickBooks => quickbooks::tab(&state, &viewer, id).await?,
-        Tab::Portal => portal(&state, &viewer, id).await?,
+        Tab::Portal => client_portal::tab(&state, &viewer, id).await?,
     };
     let staff = viewer.caller.role.is_staff();
+    let may_edit = staff && viewer.caller.has(Permission::ClientsUpdate);
+    let actions = may_edit
+        .then(|| html! { a class="btn" href={ "/clients/" (id) "/edit" } accesskey="e" { "Edit client" } });
     let body = html! {
-        (layout::head_row(&client.business_name, staff.then(|| html! { a href="/clients" { "Clients" } }), None))
+        (layout::head_row(&client.business_name, staff.then(|| html! { a href="/clients" { "Clients" } }), actions))
         div { (ui::badge(client.status.as_str())) " " @if staff { (ui::badge(&format!("{} risk", client.risk_level))) } }
         nav class="tabs" aria-label="Client sections" {
             @for t in TABS.iter().filter(|t| t.open_to(&viewer)) {
@@ -181,17 +185,21 @@ async fn engagements(state: &AppState, viewer: &Viewer, id: ClientId) -> PageRes
         .practice
         .list_engagements(&viewer.caller, Some(id), &EngagementListParams::default(), TAB_ROWS)
         .await?;
+    let may_create = viewer.caller.role.is_staff() && viewer.caller.has(Permission::EngagementsCreate);
+    let new_link =
+        || html! { a class="btn primary" href={ "/clients/" (id) "/engagements/new" } { "New engagement" } };
     Ok(html! {
+        @if may_create && !page.items.is_empty() { div class="actions-row" { (new_link()) } }
         div class="card flush" {
             @if page.items.is_empty() {
-                (ui::empty("No engagements", "Engagements (a year's tax return, monthly bookkeeping) for this client appear here.", None))
+                (ui::empty("No engagements", "Engagements (a year's tax return, monthly bookkeeping) for this client appear here.", may_create.then(new_link)))
             } @else {
                 table class="data" {
                     thead { tr { th scope="col" { "Engagement" } th scope="col" { "Type" } th scope="col" { "Status" } th scope="col" { "Priority" } th scope="col" { "Due" } th scope="col" class="num" { "Hours" } } }
                     tbody {
                         @for e in &page.items {
                             tr {
-                                td { (e.name) }
+                                td { a href={ "/engagements/" (e.id) } { (e.name) } }
                                 td { (ui::label(&e.engagement_type)) }
                                 td { (ui::badge(&ui::label(&e.status))) }
                                 td { (ui::label(&e.priority)) }
@@ -297,31 +305,4 @@ pub async fn add_note(
     };
     state.practice.create_note(&viewer.caller, NoteSubject::Client(id), req).await?;
     Ok(see_other(&format!("/clients/{id}?tab=notes")))
-}
-
-async fn portal(state: &AppState, viewer: &Viewer, id: ClientId) -> PageResult<Markup> {
-    let grants = state.practice.list_portal_access(&viewer.caller, id).await?;
-    Ok(html! {
-        div class="card flush" {
-            @if grants.is_empty() {
-                (ui::empty("No portal users", "Invite a person of this client (role: client) from Members, then grant them access here through the API.", None))
-            } @else {
-                table class="data" {
-                    thead { tr { th scope="col" { "User" } th scope="col" { "Level" } th scope="col" { "Financials" } th scope="col" { "Uploads" } th scope="col" { "Since" } th scope="col" { "State" } } }
-                    tbody {
-                        @for g in &grants {
-                            tr {
-                                td { code { (g.user_id) } }
-                                td { (ui::label(&g.access_level)) }
-                                td { @if g.can_view_financials { "yes" } @else { "no" } }
-                                td { @if g.can_upload_documents { "yes" } @else { "no" } }
-                                td { (ui::date(g.created_at.date_naive())) }
-                                td { @if g.revoked_at.is_some() { (ui::badge("revoked")) } @else { (ui::badge("active")) } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    })
 }

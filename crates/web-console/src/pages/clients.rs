@@ -16,6 +16,7 @@ use serde::Deserialize;
 use api::AppState;
 
 use crate::error::{PageError, PageResult, fixable};
+use crate::form::{self, Refusal};
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, Viewer, csrf_header, csrf_matches, see_other};
 use crate::ui::{self, PageQuery};
@@ -207,26 +208,16 @@ pub struct NewClientForm {
 }
 
 fn new_form(viewer: &Viewer, f: &NewClientForm, error: Option<&api::ApiError>) -> Markup {
-    let field_error = |name: &str| {
-        error.and_then(|e| e.field_errors().iter().find(|fe| fe.field == name)).map(|fe| fe.message.clone())
-    };
-    let text = |name: &'static str, label: &str, value: &Option<String>, kind: &str| {
-        html! {
-            label { (label)
-                input type=(kind) name=(name) value=(value.as_deref().unwrap_or("")) aria-invalid=[field_error(name).map(|_| "true")];
-                @if let Some(m) = field_error(name) { span class="field-error" { (m) } }
-            }
-        }
+    let refusal = Refusal(error);
+    let text = |name: &str, label: &str, value: &Option<String>, kind: &str| {
+        form::input(refusal, name, label, value.as_deref().unwrap_or(""), kind)
     };
     let body = html! {
         (layout::head_row("New client", Some(html! { a href="/clients" { "Clients" } }), None))
         form class="card form" method="post" action="/clients/new" {
             (csrf(viewer))
-            @if let Some(e) = error { div class="alert error" role="alert" { (e.detail()) } }
-            label { "Business name"
-                input name="business_name" required value=(f.business_name) autofocus aria-invalid=[field_error("business_name").map(|_| "true")];
-                @if let Some(m) = field_error("business_name") { span class="field-error" { (m) } }
-            }
+            (refusal.alert())
+            (form::input(refusal, "business_name", "Business name", &f.business_name, "text"))
             (text("primary_contact_name", "Contact name", &f.primary_contact_name, "text"))
             (text("primary_contact_email", "Contact email", &f.primary_contact_email, "email"))
             (text("primary_contact_phone", "Contact phone", &f.primary_contact_phone, "tel"))
@@ -256,8 +247,7 @@ pub async fn create(
     viewer: Viewer,
     CsrfForm(f): CsrfForm<NewClientForm>,
 ) -> PageResult<Response> {
-    let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let status = match nonempty(&f.status) {
+    let status = match form::text(&f.status) {
         Some(s) => Some(s.parse::<ClientStatus>().map_err(|e| PageError::BadForm(e.to_string()))?),
         None => None,
     };
@@ -266,11 +256,11 @@ pub async fn create(
         legal_name: None,
         tax_id: None,
         tax_id_kind: None,
-        primary_contact_name: nonempty(&f.primary_contact_name),
-        primary_contact_email: nonempty(&f.primary_contact_email),
-        primary_contact_phone: nonempty(&f.primary_contact_phone),
+        primary_contact_name: form::text(&f.primary_contact_name),
+        primary_contact_email: form::text(&f.primary_contact_email),
+        primary_contact_phone: form::text(&f.primary_contact_phone),
         business_type: None,
-        industry: nonempty(&f.industry),
+        industry: form::text(&f.industry),
         website: None,
         status,
         risk_level: None,

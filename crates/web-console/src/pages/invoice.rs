@@ -14,6 +14,7 @@ use serde::Deserialize;
 use api::AppState;
 
 use crate::error::{PageError, PageResult, fixable};
+use crate::form;
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui;
@@ -28,7 +29,7 @@ fn render(viewer: &Viewer, i: &InvoiceResponse, error: Option<&str>) -> Markup {
                 form method="post" action={ "/invoices/" (i.id) "/send" } { (csrf(viewer)) button class="btn primary" type="submit" { "Send" } }
             }
             @if i.status.allows(InvoiceAction::Cancel) {
-                form method="post" action={ "/invoices/" (i.id) "/cancel" } { (csrf(viewer)) button class="btn danger" type="submit" { "Cancel invoice" } }
+                (form::confirm(viewer, &format!("/invoices/{}/cancel", i.id), "Cancel invoice", "A cancelled invoice cannot be sent or paid again; its number stays used."))
             }
         })))
         @if let Some(e) = error { div class="alert error" role="alert" { (e) } }

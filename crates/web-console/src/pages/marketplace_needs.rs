@@ -24,6 +24,8 @@ use crate::ui::{self, Fields};
 const MATCHES: usize = 5;
 /// Clients offered in the form's list.
 const CLIENTS: usize = 200;
+/// Earlier assessments listed under the form.
+const EARLIER: usize = 20;
 
 fn crumbs() -> Markup {
     html! { a href="/marketplace" { "Marketplace" } }
@@ -49,6 +51,8 @@ async fn form_page(state: &AppState, viewer: &Viewer, f: &Fields, error: Option<
     let clients = state.practice.list_clients(&viewer.caller, &ClientListParams::default(), CLIENTS).await?;
     let vocab = marketplace::Marketplace::vocabulary();
     let chosen_client = f.one("client_id");
+    let earlier = state.marketplace.list_assessments(&viewer.caller, None, EARLIER).await?;
+    let client_name = |id| clients.items.iter().find(|c| c.id == id).map(|c| c.business_name.as_str());
     let body = html! {
         (layout::head_row("Find an advisor for a client", Some(crumbs()), None))
         @if let Some(e) = error { div class="alert error" role="alert" { (e) } }
@@ -82,6 +86,28 @@ async fn form_page(state: &AppState, viewer: &Viewer, f: &Fields, error: Option<
             label { "Years of experience, at least" input type="number" name="min_years_experience" min="0" value=(f.one("min_years_experience").unwrap_or_else(|| "0".into())); }
             label class="inline" { input type="checkbox" name="remote_ok" value="true" checked[f.0.is_empty() || f.checked("remote_ok")]; " Remote is fine" }
             div { button class="btn primary" type="submit" { "Find matches" } }
+        }
+        section class="card flush" aria-labelledby="earlier-h" {
+            div class="table-foot" { h2 id="earlier-h" { "Earlier assessments" } }
+            @if earlier.items.is_empty() {
+                (ui::empty("No assessments yet", "Each assessment you make is kept here with its matches, to come back to.", None))
+            } @else {
+                table class="data" {
+                    thead { tr { th scope="col" { "Made" } th scope="col" { "Client" } th scope="col" { "Services" } th scope="col" { "Budget" } th scope="col" { "Urgency" } th scope="col" { span class="visually-hidden" { "Matches" } } } }
+                    tbody {
+                        @for a in &earlier.items {
+                            tr {
+                                td { (ui::time(a.created_at)) }
+                                td { @match a.client_id.and_then(client_name) { Some(n) => (n), None => span class="muted" { "—" } } }
+                                td { (a.services_needed.join(", ").replace('_', " ")) }
+                                td { (a.budget_type.replace('_', " ")) }
+                                td { (a.urgency.replace('_', " ")) }
+                                td class="row-actions" { a href={ "/marketplace/needs/" (a.id) } { "Matches →" } }
+                            }
+                        }
+                    }
+                }
+            }
         }
     };
     Ok(layout::page(viewer, Nav::Marketplace, "Find an advisor for a client", body))

@@ -2,9 +2,12 @@
 
 pub mod audit;
 pub mod client;
+pub mod client_edit;
+pub mod client_portal;
 pub mod clients;
 pub mod dashboard;
 pub mod documents;
+pub mod engagement;
 pub mod invoice;
 pub mod marketplace;
 pub mod marketplace_compare;

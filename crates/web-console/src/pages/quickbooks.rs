@@ -10,7 +10,7 @@
 //! deployment's `after_connect_url` names it, and from there to the client's tab.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::{ClientId, ConnectionStatus, Permission, SyncMode};
 use maud::{Markup, html};
@@ -22,6 +22,7 @@ use serde::Deserialize;
 use api::AppState;
 
 use crate::error::PageResult;
+use crate::form;
 use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui::{self, PageQuery};
@@ -154,10 +155,8 @@ fn connection_card(viewer: &Viewer, client: ClientId, c: &Connection) -> Markup 
                     } @else {
                         (connect_form(viewer, client, "Connect again"))
                     }
-                    form method="post" action={ "/clients/" (client) "/quickbooks/disconnect" } {
-                        (csrf(viewer))
-                        button class="btn danger" type="submit" { "Disconnect" }
-                    }
+                    (form::confirm(viewer, &format!("/clients/{client}/quickbooks/disconnect"), "Disconnect",
+                        "The tokens are revoked at Intuit and destroyed here; nothing syncs until someone connects again. The mirrored books stay."))
                 }
             }
         }
@@ -264,12 +263,43 @@ pub async fn connect(
 
 #[derive(Debug, Deserialize)]
 pub struct ConnectedQuery {
-    client_id: ClientId,
+    client_id: Option<ClientId>,
+    /// The HTTP status the callback was refused with.
+    status: Option<u16>,
 }
 
-/// `GET /quickbooks/connected`: where the OAuth callback lands; on to the client's tab.
-pub async fn connected(_viewer: Viewer, PageQuery(q): PageQuery<ConnectedQuery>) -> Response {
-    see_other(&tab_url(q.client_id))
+/// `GET /quickbooks/connected`: where the OAuth callback lands; on to the client's tab, or, when
+/// the callback was refused, a page saying why in words (chosen by the status, so a crafted link
+/// cannot put its own text on this site) and what to do.
+pub async fn connected(viewer: Viewer, PageQuery(q): PageQuery<ConnectedQuery>) -> Response {
+    if let Some(client) = q.client_id {
+        return see_other(&tab_url(client));
+    }
+    let why = match q.status {
+        Some(409) => {
+            "The client already has a live connection, or that QuickBooks company already feeds another client of the firm (a company feeds one client)."
+        }
+        Some(422) => {
+            "The connection link was already used or had expired, or QuickBooks declined the consent. Start again from the client's QuickBooks tab."
+        }
+        Some(503) => {
+            "QuickBooks could not be reached, or is not configured on this deployment. Try again in a few minutes."
+        }
+        _ => "QuickBooks did not complete the connection. Start again from the client's QuickBooks tab.",
+    };
+    let body = html! {
+        (layout::head_row("QuickBooks did not connect", Some(html! { a href="/quickbooks" { "QuickBooks" } }), None))
+        div class="card stack" {
+            p class="alert error" role="alert" { (why) }
+            p { a class="btn" href="/quickbooks" { "QuickBooks connections" } " " a class="btn" href="/clients" { "Clients" } }
+        }
+    };
+    let status = q
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::BAD_REQUEST);
+    (status, layout::page(&viewer, Nav::QuickBooks, "QuickBooks did not connect", body)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

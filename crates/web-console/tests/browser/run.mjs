@@ -171,6 +171,57 @@ await check("an invoice opens from the client's invoices and takes a payment; an
   await shot(page, "invoice");
 });
 
+await check("a client is edited; an engagement is opened and moved along; portal access is granted and revoked", async () => {
+  const other = cfg.clients.other;
+  await page.goto(`/clients/${other}`);
+  await Promise.all([page.waitForURL(`**/clients/${other}/edit`), page.click("text=Edit client")]);
+  await page.fill("input[name=industry]", "outdoor retail");
+  await page.fill("input[name=primary_contact_phone]", "call me maybe"); // the browser lets it through; the server does not
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/edit") && r.request().method() === "POST"), page.click("main form button[type=submit]")]);
+  assert(refused[0].status() === 422, `a bad phone number: status ${refused[0].status()}`);
+  await page.waitForSelector("label:has(input[name=primary_contact_phone]) .field-error");
+  await accessible(page, "edit client");
+  await shot(page, "client-edit");
+  assert((await page.inputValue("input[name=industry]")) === "outdoor retail", "the refused form lost what was typed");
+  await page.fill("input[name=primary_contact_phone]", "+1 (503) 555-0142");
+  await page.fill("input[name=primary_contact_email]", "ops@fjord.example");
+  await Promise.all([page.waitForURL(`**/clients/${other}`), page.click("main form button[type=submit]")]);
+  const overview = await page.textContent("main");
+  assert(overview.includes("outdoor retail") && overview.includes("ops@fjord.example"), "the edit did not show on the overview");
+
+  await page.goto(`/clients/${other}?tab=engagements`);
+  await Promise.all([page.waitForURL("**/engagements/new"), page.click("text=New engagement")]);
+  await page.fill("input[name=name]", "2026 tax return");
+  await page.selectOption("select[name=engagement_type]", "tax_preparation");
+  await page.fill("input[name=start_date]", "2026-05-01");
+  await page.fill("input[name=due_date]", "2026-04-15");
+  await page.click("main form button[type=submit]");
+  await page.waitForSelector("label:has(input[name=due_date]) .field-error");
+  await page.fill("input[name=start_date]", "2026-01-15");
+  await Promise.all([page.waitForURL(/\/engagements\/[0-9a-f-]{36}$/), page.click("main form button[type=submit]")]);
+  await page.selectOption("select[name=status]", "in_progress");
+  await page.fill("input[name=actual_hours]", "3.5");
+  await Promise.all([page.waitForLoadState("load"), page.click("main form button[type=submit]")]);
+  await page.waitForSelector(".badge:has-text('in progress')");
+  assert((await page.textContent("main")).includes("3.5"), "the hours worked are not shown");
+  await accessible(page, "engagement");
+  await shot(page, "engagement");
+  await page.goto(`/clients/${other}?tab=engagements`);
+  await page.waitForSelector("main table a:has-text('2026 tax return')");
+
+  await page.goto(`/clients/${other}?tab=portal`);
+  await page.waitForSelector("text=No portal users");
+  const person = await page.getAttribute(`select[name=user_id] option:has-text('${cfg.portal}')`, "value");
+  await page.selectOption("select[name=user_id]", person);
+  await Promise.all([page.waitForLoadState("load"), page.click("button:has-text('Give access')")]);
+  await page.waitForSelector(`main table tr:has-text('${cfg.portal}') .badge:has-text('active')`);
+  await accessible(page, "client portal access");
+  await shot(page, "client-portal");
+  await page.click(`main table tr:has-text('${cfg.portal}') summary:has-text('Revoke')`);
+  await Promise.all([page.waitForLoadState("load"), page.click(".confirm-box button:has-text('Revoke')")]);
+  await page.waitForSelector("text=No portal users"); // a revoked grant is gone from the list (the audit log keeps it)
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });
@@ -345,6 +396,9 @@ await check("marketplace: needs are matched with a reason per component; advisor
   assert(matches.includes("Ravi Forensics") && matches.includes("works in healthcare"), "no match with its reasons");
   await accessible(page, "matches");
   await shot(page, "marketplace-matches");
+  const made = new URL(page.url()).pathname;
+  await page.goto("/marketplace/needs");
+  await page.waitForSelector(`section[aria-labelledby=earlier-h] table a[href='${made}']`);
 
   await page.goto("/marketplace/profile");
   await page.waitForSelector("text=You have no advisor profile yet");
@@ -412,7 +466,12 @@ await check("every page carries a CSP that forbids inline script, and none was v
 
 await check("dark mode renders the main screens", async () => {
   const { context, page: dark } = await session({ colorScheme: "dark", viewport: { width: 1360, height: 860 }, storageState: await ownerCtx.storageState() });
-  for (const [path, name] of [["/", "dashboard"], ["/clients", "clients"], [`/clients/${cfg.clients.first}?tab=documents`, "client-documents"]]) {
+  const screens = [
+    ["/", "dashboard"], ["/clients", "clients"], [`/clients/${cfg.clients.first}?tab=documents`, "client-documents"],
+    [`/clients/${cfg.clients.first}?tab=invoices`, "client-invoices"], ["/documents", "documents"], ["/review", "review-queue"],
+    ["/marketplace", "marketplace"], ["/members", "members"], ["/audit", "audit"], ["/profile", "profile"], ["/quickbooks", "quickbooks-connections"],
+  ];
+  for (const [path, name] of screens) {
     await dark.goto(path);
     await dark.waitForSelector("main h1");
     await accessible(dark, `dark ${name}`);
@@ -463,6 +522,11 @@ await check("a portal user sees their own client, cannot open another client or 
 await check("QuickBooks: connect through the sandbox's consent, sync, see the run finish and the summary", async () => {
   const { context, page: p } = await session({ viewport: { width: 1360, height: 860 } });
   await signIn(p, cfg.quickbooks.member);
+  // A callback that is refused (here a forged state) lands on a page that says why, not on JSON.
+  const refused = await p.goto("/v1/quickbooks/callback?state=forged&code=x&realmId=1");
+  assert(refused.status() === 422 && new URL(p.url()).pathname === "/quickbooks/connected", `refused callback: ${refused.status()} at ${p.url()}`);
+  await p.waitForSelector(".alert.error:has-text('already used or had expired')");
+  await accessible(p, "refused QuickBooks callback");
   await p.goto("/quickbooks");
   await p.waitForSelector("text=No QuickBooks connections");
   const tab = `/clients/${cfg.quickbooks.client}?tab=quickbooks`;
@@ -492,7 +556,11 @@ await check("QuickBooks: connect through the sandbox's consent, sync, see the ru
   await accessible(p, "quickbooks connections");
   await shot(p, "quickbooks-connections");
   await p.goto(tab);
-  await Promise.all([p.waitForURL((u) => u.href.endsWith(tab)), p.click("button:has-text('Disconnect')")]);
+  // Disconnecting asks first: the first press only opens the warning.
+  await p.click("summary:has-text('Disconnect')");
+  await p.waitForSelector(".confirm-box button:has-text('Disconnect')");
+  assert(await p.isVisible("text=Sync now"), "opening the warning changed nothing yet");
+  await Promise.all([p.waitForURL((u) => u.href.endsWith(tab)), p.click(".confirm-box button:has-text('Disconnect')")]);
   await p.waitForSelector("text=Not connected to QuickBooks");
   assert(p.cspViolations.length === 0, `CSP violations: ${p.cspViolations.join("; ")}`);
   await context.close();

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// Declares a closed set of text values: serde, sqlx (as text), OpenAPI, `as_str`, parsing.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:tt),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "text"))]
@@ -14,7 +14,7 @@ macro_rules! text_enum {
         pub enum $name {
             // Each variant's text is its name in JSON and in the database (not always its name in
             // snake case: `1099_nec`).
-            $(#[serde(rename = $text)] #[cfg_attr(feature = "sqlx", sqlx(rename = $text))] $variant),*
+            $($(#[$vmeta])* #[serde(rename = $text)] #[cfg_attr(feature = "sqlx", sqlx(rename = $text))] $variant),*
         }
 
         impl $name {

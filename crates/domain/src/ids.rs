@@ -89,6 +89,16 @@ id_type!(
 );
 id_type!(DocumentId);
 id_type!(NotificationId);
+id_type!(
+    /// A workflow template: a firm's own, or one of the system templates (whose ids are fixed,
+    /// see `workflow::system`).
+    WorkflowTemplateId
+);
+id_type!(WorkflowRunId);
+id_type!(
+    /// One step of one run: the task a member works on.
+    WorkflowStepId
+);
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub mod slug;
 pub mod tax_id;
 pub mod user;
 pub mod validate;
+pub mod workflow;
 
 pub use document::{DocType, DocumentEventKind, DocumentStatus, FileKind};
 pub use email::Email;

@@ -198,7 +198,7 @@ impl Practice {
     }
 }
 
-async fn check_staff(tx: &mut TenantTx, user: UserId) -> PracticeResult<()> {
+pub(crate) async fn check_staff(tx: &mut TenantTx, user: UserId) -> PracticeResult<()> {
     match users::get(tx, user).await {
         Ok(m) if m.role.is_staff() => Ok(()),
         Ok(_) | Err(store::StoreError::NotFound) => {

@@ -15,6 +15,7 @@ mod notes;
 mod notifications;
 mod portal;
 pub mod tax;
+mod workflows;
 
 use store::Db;
 use vault::KeyRing;

@@ -14,6 +14,7 @@ pub mod marketplace;
 pub mod members;
 pub mod notifications;
 pub mod quickbooks;
+pub mod workflows;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,6 +38,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(marketplace::router())
         .merge(admin::router())
         .merge(quickbooks::router())
+        .merge(workflows::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

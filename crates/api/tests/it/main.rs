@@ -29,3 +29,4 @@ mod plans;
 mod platform;
 mod quickbooks;
 mod tenancy;
+mod workflows;

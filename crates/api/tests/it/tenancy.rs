@@ -267,6 +267,33 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         .post(&format!("/v1/clients/{client}/portal-access"), token, &json!({"user_id": portal_user.user_id}))
         .await;
     assert_eq!(access.status, 201, "{}", access.body);
+    // A firm template (a copy of the first system template) and a run of it, its first step
+    // assigned to the owner.
+    let templates = app.get("/v1/workflow-templates", &t.owner.token).await;
+    assert_eq!(templates.status, 200, "{}", templates.body);
+    let system = templates.value()[0]["id"].as_str().unwrap().to_owned();
+    let template = app.post(&format!("/v1/workflow-templates/{system}/copy"), token, &json!({})).await;
+    assert_eq!(template.status, 201, "{}", template.body);
+    let template = template.value()["id"].as_str().unwrap().to_owned();
+    let run = app
+        .post(
+            "/v1/workflow-runs",
+            token,
+            &json!({"client_id": client, "template_id": template, "engagement_id": engagement,
+                    "due_date": "2099-12-31"}),
+        )
+        .await;
+    assert_eq!(run.status, 201, "{}", run.body);
+    let run = run.value()["id"].as_str().unwrap().to_owned();
+    let r = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/v1/workflow-runs/{run}/steps/collect_documents/assignee"),
+            token,
+            Some(&json!({"assignee": t.owner.user_id})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     FirmIds {
         client,
         engagement,
@@ -274,6 +301,8 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         note,
         portal_access: access.value()["id"].as_str().unwrap().to_owned(),
         portal_token: portal_user.token,
+        template,
+        run,
     }
 }
 
@@ -284,6 +313,8 @@ pub(crate) struct FirmIds {
     pub note: String,
     pub portal_access: String,
     pub portal_token: String,
+    pub template: String,
+    pub run: String,
 }
 
 #[tokio::test]
@@ -601,6 +632,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_doc.clone(),
         b_batch.clone(),
         b_note.clone(),
+        bi.template.clone(),
+        bi.run.clone(),
     ]
     .into_iter()
     .collect();
@@ -748,6 +781,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/marketplace/matches/{id}/review",
             resource("POST", format!("/v1/marketplace/matches/{b_match}/review"), json!({"overall": 1})),
         ),
+        ("get", "/v1/marketplace/needs-assessments", list("/v1/marketplace/needs-assessments?limit=200")),
         ("get", "/v1/marketplace/matches/incoming", list("/v1/marketplace/matches/incoming")),
         ("get", "/v1/members", list("/v1/members?limit=200")),
         ("get", "/v1/invitations", list("/v1/invitations?open=false")),
@@ -856,6 +890,73 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ),
         // Marks only the caller's own: checked below, B's stays unread.
         ("post", "/v1/notifications/read-all", list("/v1/notifications")),
+    ]);
+
+    let (tp, run) = (&bi.template, &bi.run);
+    let template_body = json!({"name": "Hijacked", "category": "bookkeeping",
+        "steps": [{"key": "a", "name": "A", "kind": "task", "estimated_hours": "1"}]});
+    probes.extend([
+        ("get", "/v1/workflow-templates", list("/v1/workflow-templates?archived=true")),
+        ("post", "/v1/workflow-templates", list("/v1/workflow-templates?archived=true")),
+        (
+            "get",
+            "/v1/workflow-templates/{id}",
+            resource("GET", format!("/v1/workflow-templates/{tp}"), json!(null)),
+        ),
+        (
+            "put",
+            "/v1/workflow-templates/{id}",
+            resource("PUT", format!("/v1/workflow-templates/{tp}"), template_body.clone()),
+        ),
+        (
+            "post",
+            "/v1/workflow-templates/{id}/copy",
+            resource("POST", format!("/v1/workflow-templates/{tp}/copy"), json!({})),
+        ),
+        (
+            "post",
+            "/v1/workflow-templates/{id}/archive",
+            resource("POST", format!("/v1/workflow-templates/{tp}/archive"), json!({"archived": true})),
+        ),
+        (
+            "post",
+            "/v1/workflow-runs",
+            resource(
+                "POST",
+                "/v1/workflow-runs".into(),
+                json!({"client_id": c, "template_id": tp, "due_date": "2099-12-31"}),
+            ),
+        ),
+        ("get", "/v1/workflow-runs/{id}", resource("GET", format!("/v1/workflow-runs/{run}"), json!(null))),
+        (
+            "post",
+            "/v1/workflow-runs/{id}/command",
+            resource("POST", format!("/v1/workflow-runs/{run}/command"), json!({"command": "cancel"})),
+        ),
+        (
+            "post",
+            "/v1/workflow-runs/{id}/steps/{key}",
+            resource(
+                "POST",
+                format!("/v1/workflow-runs/{run}/steps/collect_documents"),
+                json!({"action": "complete"}),
+            ),
+        ),
+        (
+            "put",
+            "/v1/workflow-runs/{id}/steps/{key}/assignee",
+            resource(
+                "PUT",
+                format!("/v1/workflow-runs/{run}/steps/collect_documents/assignee"),
+                json!({"assignee": null}),
+            ),
+        ),
+        (
+            "get",
+            "/v1/clients/{id}/workflow-runs",
+            resource("GET", format!("/v1/clients/{c}/workflow-runs"), json!(null)),
+        ),
+        ("get", "/v1/me/work", list("/v1/me/work?limit=200")),
     ]);
 
     // Every documented operation is either in the table or declared not tenant-scoped.

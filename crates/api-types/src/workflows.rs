@@ -1,0 +1,196 @@
+//! Workflow templates, runs and their steps, and a member's work.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::workflow::{Automation, RunStatus, StepAction, StepKind, StepStatus, TaskType, TemplateCategory};
+use domain::{ClientId, EngagementId, Role, UserId, WorkflowRunId, WorkflowStepId, WorkflowTemplateId};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{date, decimal};
+
+/// One step of a template, as saved and as read back.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateStep {
+    /// Unique within the template (a-z, 0-9, `_`); dependencies name steps by it.
+    pub key: String,
+    pub name: String,
+    pub kind: StepKind,
+    /// Default `custom`.
+    pub task_type: Option<TaskType>,
+    /// Required for `automation` steps, refused for others.
+    pub automation: Option<Automation>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    pub role: Option<Role>,
+    pub skill: Option<String>,
+    #[schema(value_type = String, example = "1.5")]
+    #[serde(deserialize_with = "decimal::string")]
+    pub estimated_hours: Decimal,
+    /// Business days before the run's due date by which the step is due.
+    #[serde(default)]
+    pub due_offset_days: u16,
+    /// For `wait` steps.
+    pub wait_days: Option<u16>,
+}
+
+/// Creates a template, or replaces a firm template's content (saved as its next version).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRequest {
+    pub name: String,
+    pub category: TemplateCategory,
+    pub description: Option<String>,
+    pub steps: Vec<TemplateStep>,
+}
+
+/// Copies a template (a system one, typically) into a firm template you can edit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyTemplateRequest {
+    /// Default: the original's name with " (copy)".
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateResponse {
+    pub id: WorkflowTemplateId,
+    pub name: String,
+    pub category: TemplateCategory,
+    pub description: Option<String>,
+    /// One of the system templates every firm has: read-only, copy it to change it.
+    pub system: bool,
+    pub version: i32,
+    pub copied_from: Option<WorkflowTemplateId>,
+    pub archived: bool,
+    #[schema(value_type = String)]
+    pub estimated_hours: Decimal,
+    pub steps: Vec<TemplateStep>,
+    /// Step keys grouped by depth: the steps of one stage can run in parallel.
+    pub stages: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateListParams {
+    /// Include archived firm templates.
+    #[serde(default)]
+    pub archived: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveTemplateRequest {
+    /// `false` restores an archived template.
+    pub archived: bool,
+}
+
+/// Starts a template for a client.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRunRequest {
+    pub client_id: ClientId,
+    pub template_id: WorkflowTemplateId,
+    pub engagement_id: Option<EngagementId>,
+    /// When the whole run is due; steps are due their offset in business days before it.
+    #[serde(deserialize_with = "date::required")]
+    pub due_date: NaiveDate,
+    /// Default: the template's name.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunSummary {
+    pub id: WorkflowRunId,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub name: String,
+    pub status: RunStatus,
+    pub due_date: NaiveDate,
+    /// Percent of steps done or skipped.
+    pub progress: u8,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunStepResponse {
+    pub id: WorkflowStepId,
+    pub key: String,
+    pub name: String,
+    pub kind: StepKind,
+    pub task_type: TaskType,
+    pub automation: Option<Automation>,
+    pub role: Option<Role>,
+    pub skill: Option<String>,
+    #[schema(value_type = String)]
+    pub estimated_hours: Decimal,
+    pub depends_on: Vec<String>,
+    pub due_date: NaiveDate,
+    pub status: StepStatus,
+    pub assignee: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// On the chain of unfinished work with the most estimated hours.
+    pub critical: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunResponse {
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    pub engagement_id: Option<EngagementId>,
+    pub template_id: WorkflowTemplateId,
+    pub template_version: i32,
+    pub steps: Vec<RunStepResponse>,
+    /// Estimated hours left on the critical path.
+    #[schema(value_type = String)]
+    pub critical_hours: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepActionRequest {
+    pub action: StepAction,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignStepRequest {
+    /// A member id; `null` leaves the step unassigned.
+    pub assignee: Option<UserId>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RunCommand {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunCommandRequest {
+    pub command: RunCommand,
+}
+
+/// One open step assigned to a member.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WorkItemResponse {
+    pub step_id: WorkflowStepId,
+    pub run_id: WorkflowRunId,
+    pub run_name: String,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub key: String,
+    pub name: String,
+    pub status: StepStatus,
+    #[schema(value_type = String)]
+    pub estimated_hours: Decimal,
+    pub due_date: NaiveDate,
+    pub overdue: bool,
+}

@@ -1,0 +1,257 @@
+//! Workflows over HTTP: templates (system, copied, edited as versions, validated as DAGs), runs
+//! for a client (due dates on business days, steps released in order, pause, cancel), who may
+//! move a step, and a member's open work.
+
+use domain::Role;
+use serde_json::{Value, json};
+use testkit::{TestApp, TestResponse};
+
+async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> TestResponse {
+    app.request(reqwest::Method::PUT, path, Some(token), Some(body)).await
+}
+
+fn statuses(run: &Value) -> Vec<(String, String)> {
+    run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["key"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn status_of(run: &Value, key: &str) -> String {
+    statuses(run).into_iter().find(|(k, _)| k == key).map(|(_, s)| s).unwrap()
+}
+
+#[tokio::test]
+async fn templates_are_validated_copied_and_versioned() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("flows").await;
+    let owner = t.owner.token.as_str();
+    let list = app.get("/v1/workflow-templates", owner).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let list = list.value();
+    let systems: Vec<&Value> = list.as_array().unwrap().iter().filter(|t| t["system"] == true).collect();
+    assert_eq!(systems.len(), 8);
+    let fsp = systems.iter().find(|t| t["name"] == "Financial Statement Preparation").unwrap();
+    assert_eq!(fsp["stages"][1], json!(["balance_sheet", "income_statement"]));
+
+    // A cycle and a dangling dependency are refused with each problem named; nothing is saved.
+    let bad = json!({"name": "Loop", "category": "bookkeeping", "steps": [
+        {"key": "a", "name": "A", "kind": "task", "estimated_hours": "1", "depends_on": ["b"]},
+        {"key": "b", "name": "B", "kind": "task", "estimated_hours": "1", "depends_on": ["a"]}]});
+    let r = app.post("/v1/workflow-templates", Some(owner), &bad).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("the dependencies form a cycle"), "{}", r.body);
+    let dangling = json!({"name": "Dangling", "category": "bookkeeping", "steps": [
+        {"key": "a", "name": "A", "kind": "task", "estimated_hours": "1", "depends_on": ["nope"]}]});
+    let r = app.post("/v1/workflow-templates", Some(owner), &dangling).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("`nope` is not a step of this template"), "{}", r.body);
+    assert_eq!(app.get("/v1/workflow-templates", owner).await.value().as_array().unwrap().len(), 8);
+
+    // System templates are read-only; a copy is the firm's to edit.
+    let sys_id = systems[0]["id"].as_str().unwrap();
+    let r = put(&app, &format!("/v1/workflow-templates/{sys_id}"), owner, &dangling).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let copy = app
+        .post(&format!("/v1/workflow-templates/{sys_id}/copy"), Some(owner), &json!({"name": "Our books"}))
+        .await;
+    assert_eq!(copy.status, 201, "{}", copy.body);
+    let copy = copy.value();
+    assert_eq!((copy["version"].clone(), copy["system"].clone()), (json!(1), json!(false)));
+    assert_eq!(copy["copied_from"], sys_id);
+    let id = copy["id"].as_str().unwrap();
+    let mut edited = json!({"name": "Our books", "category": "bookkeeping", "steps": copy["steps"]});
+    edited["steps"].as_array_mut().unwrap().truncate(2);
+    let r = put(&app, &format!("/v1/workflow-templates/{id}"), owner, &edited).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.value()["version"], 2);
+    assert_eq!(r.value()["steps"].as_array().unwrap().len(), 2);
+
+    // Staff read templates but do not write them.
+    let staff = app.member(&t, Role::Staff).await;
+    assert_eq!(app.get(&format!("/v1/workflow-templates/{id}"), &staff.token).await.status, 200);
+    assert_eq!(
+        app.post(&format!("/v1/workflow-templates/{id}/copy"), Some(&staff.token), &json!({})).await.status,
+        403
+    );
+
+    // Archived templates leave the list (unless asked for) and cannot start runs.
+    let r = app
+        .post(&format!("/v1/workflow-templates/{id}/archive"), Some(owner), &json!({"archived": true}))
+        .await;
+    assert_eq!(r.value()["archived"], true);
+    assert_eq!(app.get("/v1/workflow-templates", owner).await.value().as_array().unwrap().len(), 8);
+    assert_eq!(
+        app.get("/v1/workflow-templates?archived=true", owner).await.value().as_array().unwrap().len(),
+        9
+    );
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Fern"})).await.value();
+    let r = app
+        .post(
+            "/v1/workflow-runs",
+            Some(owner),
+            &json!({"client_id": client["id"], "template_id": id, "due_date": "2099-01-30"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_run_releases_steps_in_order_and_keeps_its_version() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("runs").await;
+    let owner = t.owner.token.as_str();
+    let staff = app.member(&t, Role::Staff).await;
+    let other = app.member(&t, Role::Staff).await;
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Fern"})).await.value();
+    let template = app
+        .post(
+            "/v1/workflow-templates",
+            Some(owner),
+            &json!({"name": "Statements", "category": "bookkeeping", "steps": [
+                {"key": "coa", "name": "Chart of accounts", "kind": "task", "estimated_hours": "2", "due_offset_days": 5},
+                {"key": "bs", "name": "Balance sheet", "kind": "task", "estimated_hours": "3", "depends_on": ["coa"], "due_offset_days": 2},
+                {"key": "is", "name": "Income statement", "kind": "task", "estimated_hours": "5", "depends_on": ["coa"], "due_offset_days": 2},
+                {"key": "review", "name": "Review", "kind": "approval", "estimated_hours": "1", "depends_on": ["bs", "is"], "role": "senior_cpa"}]}),
+        )
+        .await;
+    assert_eq!(template.status, 201, "{}", template.body);
+    let tid = template.value()["id"].as_str().unwrap().to_owned();
+    // Due Monday 2099-06-08: 5 business days before is Monday 06-01; 2 before is Thursday 06-04.
+    let run = app
+        .post(
+            "/v1/workflow-runs",
+            Some(owner),
+            &json!({"client_id": client["id"], "template_id": tid, "due_date": "2099-06-08"}),
+        )
+        .await;
+    assert_eq!(run.status, 201, "{}", run.body);
+    let run = run.value();
+    let rid = run["id"].as_str().unwrap().to_owned();
+    let due: Vec<&str> =
+        run["steps"].as_array().unwrap().iter().map(|s| s["due_date"].as_str().unwrap()).collect();
+    assert_eq!(due, ["2099-06-01", "2099-06-04", "2099-06-04", "2099-06-08"]);
+    assert_eq!(
+        statuses(&run),
+        [("coa", "ready"), ("bs", "pending"), ("is", "pending"), ("review", "pending")]
+            .map(|(k, s)| (k.to_owned(), s.to_owned()))
+    );
+    let critical: Vec<&str> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["critical"] == true)
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(critical, ["coa", "is", "review"]);
+    assert_eq!(run["critical_hours"], "8.00");
+
+    // Editing the template later does not touch the run.
+    let r = put(
+        &app,
+        &format!("/v1/workflow-templates/{tid}"),
+        owner,
+        &json!({"name": "Statements", "category": "bookkeeping", "steps": [
+            {"key": "only", "name": "Only", "kind": "task", "estimated_hours": "1"}]}),
+    )
+    .await;
+    assert_eq!(r.value()["version"], 2);
+
+    // The assignee moves their own step; another staff member may not.
+    let step = |key: &str| format!("/v1/workflow-runs/{rid}/steps/{key}");
+    let r = put(&app, &format!("{}/assignee", step("coa")), owner, &json!({"assignee": staff.user_id})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.post(&step("coa"), Some(&other.token), &json!({"action": "start"})).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = app.post(&step("coa"), Some(&staff.token), &json!({"action": "skip"})).await;
+    assert_eq!(r.status, 403, "only those who run workflows skip steps");
+    let work = app.get("/v1/me/work", &staff.token).await.value();
+    assert_eq!(work["items"][0]["key"], "coa");
+    assert_eq!(work["items"][0]["client_name"], "Fern");
+    let r = app.post(&step("coa"), Some(&staff.token), &json!({"action": "start"})).await;
+    assert_eq!(status_of(&r.value(), "coa"), "in_progress");
+    let r = app.post(&step("coa"), Some(&staff.token), &json!({"action": "complete"})).await;
+    let v = r.value();
+    assert_eq!((status_of(&v, "bs"), status_of(&v, "is")), ("ready".into(), "ready".into()), "parallel");
+    assert_eq!(v["template_version"], 1);
+    assert_eq!(v["progress"], 25);
+    assert!(app.get("/v1/me/work", &staff.token).await.value()["items"].as_array().unwrap().is_empty());
+
+    // A finished step cannot be completed again; a pending one cannot start.
+    let r = app.post(&step("coa"), Some(owner), &json!({"action": "complete"})).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = app.post(&step("review"), Some(owner), &json!({"action": "start"})).await;
+    assert_eq!(r.status, 409);
+
+    // Paused, no step moves; resumed, they do.
+    let cmd = format!("/v1/workflow-runs/{rid}/command");
+    assert_eq!(app.post(&cmd, Some(owner), &json!({"command": "pause"})).await.value()["status"], "paused");
+    assert_eq!(app.post(&step("bs"), Some(owner), &json!({"action": "complete"})).await.status, 409);
+    assert_eq!(app.post(&cmd, Some(owner), &json!({"command": "resume"})).await.value()["status"], "active");
+    app.post(&step("bs"), Some(owner), &json!({"action": "complete"})).await;
+    let v = app.post(&step("is"), Some(owner), &json!({"action": "skip"})).await.value();
+    assert_eq!(status_of(&v, "review"), "ready", "a skipped step releases what needs it");
+    let v = app.post(&step("review"), Some(owner), &json!({"action": "complete"})).await.value();
+    assert_eq!((v["status"].clone(), v["progress"].clone()), (json!("done"), json!(100)));
+    assert!(v["finished_at"].is_string());
+    assert_eq!(app.post(&cmd, Some(owner), &json!({"command": "cancel"})).await.status, 409);
+
+    let runs = app.get(&format!("/v1/clients/{}/workflow-runs", client["id"].as_str().unwrap()), owner).await;
+    assert_eq!(runs.value()["items"][0]["id"], rid.as_str());
+
+    // Every change is in the audit log.
+    let log = app.get("/v1/audit-log?limit=200", owner).await.body;
+    for verb in [
+        "workflow_template.create",
+        "workflow_template.update",
+        "workflow_run.start",
+        "workflow_step.assign",
+        "workflow_step.update",
+        "workflow_run.pause",
+        "workflow_run.resume",
+    ] {
+        assert!(log.contains(verb), "{verb} missing from the audit log");
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_run_cancels_its_open_steps_and_bad_starts_are_refused() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("cancels").await;
+    let owner = t.owner.token.as_str();
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Fern"})).await.value();
+    let other = app.post("/v1/clients", Some(owner), &json!({"business_name": "Oak"})).await.value();
+    let engagement = app
+        .post(
+            "/v1/engagements",
+            Some(owner),
+            &json!({"client_id": other["id"], "name": "Books", "engagement_type": "bookkeeping"}),
+        )
+        .await
+        .value();
+    let system = app.get("/v1/workflow-templates", owner).await.value()[0]["id"].clone();
+    let app = &app;
+    let start = |body: Value| async move { app.post("/v1/workflow-runs", Some(owner), &body).await };
+    let r = start(json!({"client_id": client["id"], "template_id": system, "due_date": "2001-01-01"})).await;
+    assert_eq!(r.status, 422, "a due date in the past: {}", r.body);
+    let r = start(json!({"client_id": client["id"], "template_id": system, "due_date": "2099-01-30",
+        "engagement_id": engagement["id"]}))
+    .await;
+    assert_eq!(r.status, 422, "another client's engagement: {}", r.body);
+    let r = start(
+        json!({"client_id": client["id"], "template_id": uuid::Uuid::now_v7(), "due_date": "2099-01-30"}),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = start(json!({"client_id": client["id"], "template_id": system, "due_date": "2099-01-30"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rid = r.value()["id"].as_str().unwrap().to_owned();
+    let v = app
+        .post(&format!("/v1/workflow-runs/{rid}/command"), Some(owner), &json!({"command": "cancel"}))
+        .await
+        .value();
+    assert_eq!(v["status"], "cancelled");
+    assert!(statuses(&v).iter().all(|(_, s)| s == "cancelled"), "{v}");
+}

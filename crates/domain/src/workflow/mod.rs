@@ -1,0 +1,15 @@
+//! Workflows: templates as DAGs of steps, the run state machine, business-day due dates, the
+//! system templates and routing scores. Storage, jobs and screens build on these in `store`,
+//! `practice` and the console.
+//!
+//! Layering inside the module: `template` ← `run`, `system`; `calendar` and `routing` stand alone.
+
+pub mod calendar;
+pub mod routing;
+pub mod run;
+pub mod system;
+pub mod template;
+
+pub use calendar::BusinessCalendar;
+pub use run::{Outcome, RunError, RunState, RunStatus, StepAction, StepState, StepStatus};
+pub use template::{Automation, StepDef, StepKind, TaskType, Template, TemplateCategory};

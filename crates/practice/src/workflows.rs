@@ -1,0 +1,549 @@
+//! Workflow use cases: templates (the system ones and the firm's), runs for a client, the steps
+//! people work on, and each member's open work.
+//!
+//! A step action locks its run, applies the domain's state machine to the run's steps and
+//! writes back every step it changed, so "step done" and "its dependants ready" commit together.
+
+use api_types::Page;
+use api_types::workflows::{
+    CopyTemplateRequest, RunCommand, RunResponse, RunStepResponse, RunSummary, StartRunRequest,
+    TemplateRequest, TemplateResponse, TemplateStep, WorkItemResponse,
+};
+use chrono::{Datelike, Utc};
+use domain::workflow::system::{SystemTemplate, system_template, system_templates};
+use domain::workflow::{BusinessCalendar, RunState, StepAction, StepDef, StepStatus, TaskType, Template};
+use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowStepId, WorkflowTemplateId};
+use identity::Caller;
+use store::workflows::{self as wf, NewRun, NewStep, RunRow, StepRow, TemplateRow};
+use store::{AuditRecord, TenantTx};
+
+use crate::engagements::check_staff;
+use crate::error::NotFoundAs;
+use crate::{Practice, PracticeError, PracticeResult};
+
+impl Practice {
+    /// The system templates, then the firm's by name.
+    pub async fn list_workflow_templates(
+        &self,
+        caller: &Caller,
+        include_archived: bool,
+    ) -> PracticeResult<Vec<TemplateResponse>> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let rows = wf::list_templates(&mut tx, include_archived).await?;
+        tx.commit().await?;
+        Ok(system_templates()
+            .iter()
+            .map(system_response)
+            .chain(rows.into_iter().map(firm_response))
+            .collect())
+    }
+
+    pub async fn get_workflow_template(
+        &self,
+        caller: &Caller,
+        id: WorkflowTemplateId,
+    ) -> PracticeResult<TemplateResponse> {
+        caller.require(Permission::WorkflowsRead)?;
+        if let Some(t) = system_template(id) {
+            return Ok(system_response(&t));
+        }
+        let mut tx = self.tx(caller).await?;
+        let row = wf::get_template(&mut tx, id).await.or_not_found("workflow template")?;
+        tx.commit().await?;
+        Ok(firm_response(row))
+    }
+
+    pub async fn create_workflow_template(
+        &self,
+        caller: &Caller,
+        req: TemplateRequest,
+    ) -> PracticeResult<TemplateResponse> {
+        caller.require(Permission::WorkflowsCreate)?;
+        let template = template_from(req);
+        template.validate()?;
+        let mut tx = self.tx(caller).await?;
+        let id = WorkflowTemplateId::new();
+        let row = wf::insert_template(&mut tx, id, &template, None, Some(caller.user_id())).await?;
+        tx.audit(AuditRecord::new("workflow_template.create", "workflow_template", id).after(&row));
+        tx.commit().await?;
+        Ok(firm_response(row))
+    }
+
+    /// Copies a system or firm template into a new firm template (version 1).
+    pub async fn copy_workflow_template(
+        &self,
+        caller: &Caller,
+        source: WorkflowTemplateId,
+        req: CopyTemplateRequest,
+    ) -> PracticeResult<TemplateResponse> {
+        caller.require(Permission::WorkflowsCreate)?;
+        let mut tx = self.tx(caller).await?;
+        let mut template = match system_template(source) {
+            Some(t) => t.template,
+            None => wf::get_template(&mut tx, source).await.or_not_found("workflow template")?.content.0,
+        };
+        template.name = match req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_owned(),
+            None => format!("{} (copy)", template.name).chars().take(120).collect(),
+        };
+        template.validate()?;
+        let id = WorkflowTemplateId::new();
+        let row = wf::insert_template(&mut tx, id, &template, Some(source), Some(caller.user_id())).await?;
+        tx.audit(AuditRecord::new("workflow_template.copy", "workflow_template", id).after(&row));
+        tx.commit().await?;
+        Ok(firm_response(row))
+    }
+
+    /// Replaces a firm template's content as its next version; runs already started keep theirs.
+    pub async fn update_workflow_template(
+        &self,
+        caller: &Caller,
+        id: WorkflowTemplateId,
+        req: TemplateRequest,
+    ) -> PracticeResult<TemplateResponse> {
+        caller.require(Permission::WorkflowsUpdate)?;
+        refuse_system(id)?;
+        let template = template_from(req);
+        template.validate()?;
+        let mut tx = self.tx(caller).await?;
+        let change = wf::update_template(&mut tx, id, &template).await.or_not_found("workflow template")?;
+        tx.audit(
+            AuditRecord::new("workflow_template.update", "workflow_template", id)
+                .before(&change.before)
+                .after(&change.after),
+        );
+        tx.commit().await?;
+        Ok(firm_response(change.after))
+    }
+
+    pub async fn archive_workflow_template(
+        &self,
+        caller: &Caller,
+        id: WorkflowTemplateId,
+        archived: bool,
+    ) -> PracticeResult<TemplateResponse> {
+        caller.require(Permission::WorkflowsUpdate)?;
+        refuse_system(id)?;
+        let mut tx = self.tx(caller).await?;
+        let change =
+            wf::set_template_archived(&mut tx, id, archived).await.or_not_found("workflow template")?;
+        let verb = if archived { "workflow_template.archive" } else { "workflow_template.restore" };
+        tx.audit(AuditRecord::new(verb, "workflow_template", id).before(&change.before).after(&change.after));
+        tx.commit().await?;
+        Ok(firm_response(change.after))
+    }
+
+    /// Starts a template for a client: the steps are copied into the run with their due dates
+    /// (offsets in business days before the run's due date, US federal holidays observed);
+    /// steps without dependencies are ready at once.
+    pub async fn start_workflow_run(
+        &self,
+        caller: &Caller,
+        req: StartRunRequest,
+    ) -> PracticeResult<RunResponse> {
+        caller.require(Permission::WorkflowsExecute)?;
+        let today = Utc::now().date_naive();
+        if req.due_date < today {
+            return Err(PracticeError::invalid("due_date", "must not be in the past"));
+        }
+        let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if name.is_some_and(|n| n.chars().count() > 200) {
+            return Err(PracticeError::invalid("name", "must be at most 200 characters"));
+        }
+        let scope = caller.client_scope();
+        let mut tx = self.tx(caller).await?;
+        store::clients::get(&mut tx, req.client_id, &scope).await.or_not_found("client")?;
+        if let Some(e) = req.engagement_id {
+            let engagement = store::engagements::get(&mut tx, e, &scope).await.or_not_found("engagement")?;
+            if engagement.client_id != req.client_id {
+                return Err(PracticeError::invalid("engagement_id", "is an engagement of another client"));
+            }
+        }
+        let (template, version) = match system_template(req.template_id) {
+            Some(t) => (t.template, SystemTemplate::VERSION),
+            None => {
+                let row =
+                    wf::get_template(&mut tx, req.template_id).await.or_not_found("workflow template")?;
+                if row.archived_at.is_some() {
+                    return Err(PracticeError::Conflict(
+                        "the template is archived; restore it or choose another".into(),
+                    ));
+                }
+                (row.content.0, row.version)
+            }
+        };
+        let calendar = BusinessCalendar::us_federal(today.year()..=req.due_date.year() + 1);
+        let deps = template.dependency_indices();
+        let state =
+            RunState::start(deps.iter().cloned().zip(template.steps.iter().map(|s| s.estimated_hours)));
+        let run = NewRun {
+            id: WorkflowRunId::new(),
+            client_id: req.client_id,
+            engagement_id: req.engagement_id,
+            template_id: req.template_id,
+            template_version: version,
+            name: name.unwrap_or(&template.name).to_owned(),
+            due_date: req.due_date,
+            created_by: Some(caller.user_id()),
+        };
+        let steps: Vec<NewStep> = template
+            .steps
+            .iter()
+            .zip(&deps)
+            .zip(&state.steps)
+            .map(|((s, d), st)| NewStep {
+                id: WorkflowStepId::new(),
+                key: s.key.clone(),
+                name: s.name.clone(),
+                kind: s.kind,
+                task_type: s.task_type,
+                automation: s.automation,
+                role: s.role,
+                skill: s.skill.clone(),
+                estimated_hours: s.estimated_hours,
+                depends_on: d.iter().map(|&i| i as i16).collect(),
+                due_date: calendar.subtract(req.due_date, u32::from(s.due_offset_days)).max(today),
+                wait_days: s.wait_days.map(|w| w as i16),
+                status: st.status,
+            })
+            .collect();
+        wf::insert_run(&mut tx, &run, &steps).await?;
+        tx.audit(
+            AuditRecord::new("workflow_run.start", "workflow_run", run.id)
+                .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
+                    "template_version": version, "due_date": run.due_date, "steps": steps.len()})),
+        );
+        let out = run_response(&mut tx, run.id, &scope).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn get_workflow_run(&self, caller: &Caller, id: WorkflowRunId) -> PracticeResult<RunResponse> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let out = run_response(&mut tx, id, &caller.client_scope()).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A client's runs, newest first.
+    pub async fn list_workflow_runs(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> PracticeResult<Page<RunSummary>> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        store::clients::get(&mut tx, client, &caller.client_scope()).await.or_not_found("client")?;
+        let page = wf::list_runs(&mut tx, client, cursor, limit).await?;
+        tx.commit().await?;
+        Ok(Page { items: page.items.into_iter().map(summary).collect(), next_cursor: page.next_cursor })
+    }
+
+    /// Starts, completes, skips, blocks or unblocks one step. The step's assignee may move their
+    /// own step; anyone else (and anyone skipping) needs `workflows:execute`.
+    pub async fn act_on_workflow_step(
+        &self,
+        caller: &Caller,
+        run: WorkflowRunId,
+        key: &str,
+        action: StepAction,
+    ) -> PracticeResult<RunResponse> {
+        caller.require(Permission::WorkflowsRead)?;
+        let scope = caller.client_scope();
+        let mut tx = self.tx(caller).await?;
+        let status = wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?;
+        let rows = wf::steps(&mut tx, run).await?;
+        let index = rows.iter().position(|s| s.key == key).ok_or(PracticeError::NotFound("step"))?;
+        let own = rows[index].assignee_id == Some(caller.user_id());
+        if !(own && action != StepAction::Skip) {
+            caller.require(Permission::WorkflowsExecute)?;
+        }
+        let mut state = state_of(status, &rows);
+        let outcome = state.act(index, action).map_err(|e| PracticeError::Conflict(e.to_string()))?;
+        apply(&mut tx, run, &outcome).await?;
+        tx.audit(
+            AuditRecord::new("workflow_step.update", "workflow_step", rows[index].id)
+                .before(serde_json::json!({"status": rows[index].status}))
+                .after(serde_json::json!({"action": action, "changed": changed_keys(&rows, &outcome)})),
+        );
+        let out = run_response(&mut tx, run, &scope).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn command_workflow_run(
+        &self,
+        caller: &Caller,
+        run: WorkflowRunId,
+        command: RunCommand,
+    ) -> PracticeResult<RunResponse> {
+        caller.require(Permission::WorkflowsExecute)?;
+        let scope = caller.client_scope();
+        let mut tx = self.tx(caller).await?;
+        let status = wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?;
+        let rows = wf::steps(&mut tx, run).await?;
+        let mut state = state_of(status, &rows);
+        let outcome = match command {
+            RunCommand::Pause => state.pause(),
+            RunCommand::Resume => state.resume(),
+            RunCommand::Cancel => state.cancel(),
+        }
+        .map_err(|e| PracticeError::Conflict(e.to_string()))?;
+        apply(&mut tx, run, &outcome).await?;
+        let verb = match command {
+            RunCommand::Pause => "workflow_run.pause",
+            RunCommand::Resume => "workflow_run.resume",
+            RunCommand::Cancel => "workflow_run.cancel",
+        };
+        tx.audit(
+            AuditRecord::new(verb, "workflow_run", run)
+                .before(serde_json::json!({"status": status}))
+                .after(serde_json::json!({"status": state.status})),
+        );
+        let out = run_response(&mut tx, run, &scope).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn assign_workflow_step(
+        &self,
+        caller: &Caller,
+        run: WorkflowRunId,
+        key: &str,
+        assignee: Option<UserId>,
+    ) -> PracticeResult<RunResponse> {
+        caller.require(Permission::WorkflowsExecute)?;
+        let scope = caller.client_scope();
+        let mut tx = self.tx(caller).await?;
+        wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?;
+        if let Some(user) = assignee {
+            check_staff(&mut tx, user).await?;
+        }
+        let change = wf::assign_step(&mut tx, run, key, assignee).await.or_not_found("step")?;
+        tx.audit(
+            AuditRecord::new("workflow_step.assign", "workflow_step", change.after.id)
+                .before(serde_json::json!({"assignee": change.before.assignee_id}))
+                .after(serde_json::json!({"assignee": change.after.assignee_id})),
+        );
+        let out = run_response(&mut tx, run, &scope).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The caller's open steps of active runs, by due date.
+    pub async fn my_work(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> PracticeResult<Page<WorkItemResponse>> {
+        caller.require(Permission::WorkflowsRead)?;
+        let today = Utc::now().date_naive();
+        let mut tx = self.tx(caller).await?;
+        let page = wf::work_of(&mut tx, caller.user_id(), cursor, limit).await?;
+        tx.commit().await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|w| WorkItemResponse {
+                    overdue: w.due_date < today,
+                    step_id: w.step_id,
+                    run_id: w.run_id,
+                    run_name: w.run_name,
+                    client_id: w.client_id,
+                    client_name: w.client_name,
+                    key: w.key,
+                    name: w.name,
+                    status: w.status,
+                    estimated_hours: w.estimated_hours,
+                    due_date: w.due_date,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+fn refuse_system(id: WorkflowTemplateId) -> PracticeResult<()> {
+    match system_template(id) {
+        Some(_) => {
+            Err(PracticeError::Conflict("system templates are read-only; copy one to change it".into()))
+        }
+        None => Ok(()),
+    }
+}
+
+fn state_of(status: domain::workflow::RunStatus, rows: &[StepRow]) -> RunState {
+    RunState {
+        status,
+        steps: rows
+            .iter()
+            .map(|s| domain::workflow::StepState {
+                status: s.status,
+                depends_on: s.depends_on.iter().map(|&d| d as usize).collect(),
+                estimated_hours: s.estimated_hours,
+            })
+            .collect(),
+    }
+}
+
+async fn apply(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    outcome: &domain::workflow::Outcome,
+) -> PracticeResult<()> {
+    if !outcome.changed.is_empty() {
+        let changes: Vec<(i16, StepStatus)> = outcome.changed.iter().map(|&(i, s)| (i as i16, s)).collect();
+        wf::set_step_statuses(tx, run, &changes).await?;
+    }
+    if let Some(status) = outcome.run {
+        wf::set_run_status(tx, run, status).await?;
+    }
+    Ok(())
+}
+
+fn changed_keys(rows: &[StepRow], outcome: &domain::workflow::Outcome) -> serde_json::Value {
+    outcome.changed.iter().map(|&(i, s)| (rows[i].key.clone(), serde_json::json!(s))).collect()
+}
+
+async fn run_response(
+    tx: &mut TenantTx,
+    id: WorkflowRunId,
+    scope: &domain::ClientScope,
+) -> PracticeResult<RunResponse> {
+    let run = wf::get_run(tx, id, scope).await.or_not_found("workflow run")?;
+    let rows = wf::steps(tx, id).await?;
+    let state = state_of(run.status, &rows);
+    let (critical, critical_hours) = state.critical_path();
+    let steps = rows
+        .iter()
+        .enumerate()
+        .map(|(i, s)| RunStepResponse {
+            id: s.id,
+            key: s.key.clone(),
+            name: s.name.clone(),
+            kind: s.kind,
+            task_type: s.task_type,
+            automation: s.automation,
+            role: s.role,
+            skill: s.skill.clone(),
+            estimated_hours: s.estimated_hours,
+            depends_on: s
+                .depends_on
+                .iter()
+                .filter_map(|&d| rows.get(d as usize))
+                .map(|d| d.key.clone())
+                .collect(),
+            due_date: s.due_date,
+            status: s.status,
+            assignee: s.assignee_id,
+            assignee_name: s.assignee_name.clone(),
+            started_at: s.started_at,
+            completed_at: s.completed_at,
+            critical: critical.contains(&i),
+        })
+        .collect();
+    Ok(RunResponse {
+        engagement_id: run.engagement_id,
+        template_id: run.template_id,
+        template_version: run.template_version,
+        steps,
+        critical_hours,
+        summary: summary(run),
+    })
+}
+
+fn summary(r: RunRow) -> RunSummary {
+    RunSummary {
+        progress: (r.steps_finished * 100).checked_div(r.steps_total).unwrap_or(0) as u8,
+        id: r.id,
+        client_id: r.client_id,
+        client_name: r.client_name,
+        name: r.name,
+        status: r.status,
+        due_date: r.due_date,
+        created_at: r.created_at,
+        finished_at: r.finished_at,
+    }
+}
+
+fn template_from(req: TemplateRequest) -> Template {
+    Template {
+        name: req.name.trim().to_owned(),
+        category: req.category,
+        description: req.description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
+        steps: req
+            .steps
+            .into_iter()
+            .map(|s| StepDef {
+                key: s.key.trim().to_owned(),
+                name: s.name.trim().to_owned(),
+                kind: s.kind,
+                task_type: s.task_type.unwrap_or(TaskType::Custom),
+                automation: s.automation,
+                depends_on: s.depends_on.into_iter().map(|d| d.trim().to_owned()).collect(),
+                role: s.role,
+                skill: s.skill.map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()),
+                estimated_hours: s.estimated_hours,
+                due_offset_days: s.due_offset_days,
+                wait_days: s.wait_days,
+            })
+            .collect(),
+    }
+}
+
+fn response(
+    id: WorkflowTemplateId,
+    t: &Template,
+    system: bool,
+    version: i32,
+    copied_from: Option<WorkflowTemplateId>,
+    archived: bool,
+) -> TemplateResponse {
+    TemplateResponse {
+        id,
+        name: t.name.clone(),
+        category: t.category,
+        description: t.description.clone(),
+        system,
+        version,
+        copied_from,
+        archived,
+        estimated_hours: t.estimated_hours(),
+        steps: t
+            .steps
+            .iter()
+            .map(|s| TemplateStep {
+                key: s.key.clone(),
+                name: s.name.clone(),
+                kind: s.kind,
+                task_type: Some(s.task_type),
+                automation: s.automation,
+                depends_on: s.depends_on.clone(),
+                role: s.role,
+                skill: s.skill.clone(),
+                estimated_hours: s.estimated_hours,
+                due_offset_days: s.due_offset_days,
+                wait_days: s.wait_days,
+            })
+            .collect(),
+        stages: t
+            .stages()
+            .into_iter()
+            .map(|st| st.into_iter().map(|i| t.steps[i].key.clone()).collect())
+            .collect(),
+    }
+}
+
+fn system_response(t: &SystemTemplate) -> TemplateResponse {
+    response(t.id(), &t.template, true, SystemTemplate::VERSION, None, false)
+}
+
+fn firm_response(row: TemplateRow) -> TemplateResponse {
+    response(row.id, &row.content.0, false, row.version, row.copied_from, row.archived_at.is_some())
+}

@@ -1,0 +1,453 @@
+//! Workflows: a firm's templates, runs of a template for a client, and the runs' steps.
+//!
+//! A run's steps are written once when it starts and then only their status and assignee
+//! change; [`lock_run`] takes the run's row lock so two people completing steps of one run at
+//! the same time apply their changes one after the other.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::workflow::{Automation, RunStatus, StepKind, StepStatus, TaskType, Template, TemplateCategory};
+use domain::{
+    ClientId, ClientScope, EngagementId, Role, UserId, WorkflowRunId, WorkflowStepId, WorkflowTemplateId,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+
+use crate::cursor::{self, Page};
+use crate::{Change, StoreResult, TenantTx};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TemplateRow {
+    pub id: WorkflowTemplateId,
+    pub name: String,
+    pub category: TemplateCategory,
+    pub content: Json<Template>,
+    pub version: i32,
+    pub copied_from: Option<WorkflowTemplateId>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! template_columns {
+    () => {
+        "id, name, category, content, version, copied_from, archived_at, created_at, updated_at"
+    };
+}
+
+pub async fn insert_template(
+    tx: &mut TenantTx,
+    id: WorkflowTemplateId,
+    template: &Template,
+    copied_from: Option<WorkflowTemplateId>,
+    created_by: Option<UserId>,
+) -> StoreResult<TemplateRow> {
+    let org = tx.org_uuid();
+    let sql = concat!("insert into workflow_templates (id, organization_id, name, category, content, copied_from, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7) returning ", template_columns!());
+    Ok(sqlx::query_as(sql)
+        .bind(id)
+        .bind(org)
+        .bind(&template.name)
+        .bind(template.category)
+        .bind(Json(template))
+        .bind(copied_from)
+        .bind(created_by)
+        .fetch_one(tx.conn())
+        .await?)
+}
+
+pub async fn get_template(tx: &mut TenantTx, id: WorkflowTemplateId) -> StoreResult<TemplateRow> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "select ",
+        template_columns!(),
+        " from workflow_templates where organization_id = $1 and id = $2"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(id).fetch_one(tx.conn()).await?)
+}
+
+/// Every template of the firm by name (a firm has tens, not thousands: no paging).
+pub async fn list_templates(tx: &mut TenantTx, include_archived: bool) -> StoreResult<Vec<TemplateRow>> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "select ",
+        template_columns!(),
+        " from workflow_templates where organization_id = $1
+           and ($2 or archived_at is null) order by lower(name), id limit 500"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(include_archived).fetch_all(tx.conn()).await?)
+}
+
+/// Saves new content as the next version.
+pub async fn update_template(
+    tx: &mut TenantTx,
+    id: WorkflowTemplateId,
+    template: &Template,
+) -> StoreResult<Change<TemplateRow>> {
+    let before = lock_template(tx, id).await?;
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "update workflow_templates set name = $3, category = $4, content = $5, version = version + 1
+          where organization_id = $1 and id = $2 returning ",
+        template_columns!()
+    );
+    let after = sqlx::query_as(sql)
+        .bind(org)
+        .bind(id)
+        .bind(&template.name)
+        .bind(template.category)
+        .bind(Json(template))
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(Change { before, after })
+}
+
+/// Archives (or restores) a template; runs already started keep going.
+pub async fn set_template_archived(
+    tx: &mut TenantTx,
+    id: WorkflowTemplateId,
+    archived: bool,
+) -> StoreResult<Change<TemplateRow>> {
+    let before = lock_template(tx, id).await?;
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "update workflow_templates set archived_at = case when $3 then coalesce(archived_at, now()) end
+          where organization_id = $1 and id = $2 returning ",
+        template_columns!()
+    );
+    let after = sqlx::query_as(sql).bind(org).bind(id).bind(archived).fetch_one(tx.conn()).await?;
+    Ok(Change { before, after })
+}
+
+async fn lock_template(tx: &mut TenantTx, id: WorkflowTemplateId) -> StoreResult<TemplateRow> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "select ",
+        template_columns!(),
+        " from workflow_templates where organization_id = $1 and id = $2 for update"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(id).fetch_one(tx.conn()).await?)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: WorkflowRunId,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub engagement_id: Option<EngagementId>,
+    pub template_id: WorkflowTemplateId,
+    pub template_version: i32,
+    pub name: String,
+    pub status: RunStatus,
+    pub due_date: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Steps done or skipped, and all steps.
+    pub steps_finished: i64,
+    pub steps_total: i64,
+}
+
+macro_rules! run_select {
+    () => {
+        "select r.id, r.client_id, c.business_name as client_name, r.engagement_id, r.template_id,
+        r.template_version, r.name, r.status, r.due_date, r.created_at, r.updated_at, r.finished_at,
+        (select count(*) from workflow_steps s where s.organization_id = r.organization_id and s.run_id = r.id
+            and s.status in ('done', 'skipped')) as steps_finished,
+        (select count(*) from workflow_steps s where s.organization_id = r.organization_id and s.run_id = r.id)
+            as steps_total
+   from workflow_runs r join clients c on c.organization_id = r.organization_id and c.id = r.client_id"
+    };
+}
+
+/// A new run's row.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub id: WorkflowRunId,
+    pub client_id: ClientId,
+    pub engagement_id: Option<EngagementId>,
+    pub template_id: WorkflowTemplateId,
+    pub template_version: i32,
+    pub name: String,
+    pub due_date: NaiveDate,
+    pub created_by: Option<UserId>,
+}
+
+/// A new run's step.
+#[derive(Debug, Clone)]
+pub struct NewStep {
+    pub id: WorkflowStepId,
+    pub key: String,
+    pub name: String,
+    pub kind: StepKind,
+    pub task_type: TaskType,
+    pub automation: Option<Automation>,
+    pub role: Option<Role>,
+    pub skill: Option<String>,
+    pub estimated_hours: Decimal,
+    pub depends_on: Vec<i16>,
+    pub due_date: NaiveDate,
+    pub wait_days: Option<i16>,
+    pub status: StepStatus,
+}
+
+/// Writes the run and all its steps (one statement each).
+pub async fn insert_run(tx: &mut TenantTx, run: &NewRun, steps: &[NewStep]) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "insert into workflow_runs (id, organization_id, client_id, engagement_id, template_id, template_version,
+                                    name, due_date, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(run.id)
+    .bind(org)
+    .bind(run.client_id)
+    .bind(run.engagement_id)
+    .bind(run.template_id)
+    .bind(run.template_version)
+    .bind(&run.name)
+    .bind(run.due_date)
+    .bind(run.created_by)
+    .execute(tx.conn())
+    .await?;
+    // Arrays cannot nest in unnest(), so each step's dependencies travel as text ('{0,2}').
+    let deps: Vec<String> = steps
+        .iter()
+        .map(|s| format!("{{{}}}", s.depends_on.iter().map(i16::to_string).collect::<Vec<_>>().join(",")))
+        .collect();
+    sqlx::query(
+        "insert into workflow_steps (id, organization_id, run_id, position, key, name, kind, task_type, automation,
+                                     role, skill, estimated_hours, depends_on, due_date, wait_days, status)
+         select s.id, $1, $2, (s.pos - 1)::smallint, s.key, s.name, s.kind, s.task_type, s.automation, s.role,
+                s.skill, s.hours, s.deps::smallint[], s.due, s.wait, s.status
+           from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::numeric[], $12::text[], $13::date[], $14::smallint[], $15::text[])
+                with ordinality as s(id, key, name, kind, task_type, automation, role, skill, hours, deps, due,
+                                     wait, status, pos)",
+    )
+    .bind(org)
+    .bind(run.id)
+    .bind(steps.iter().map(|s| s.id).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.key.clone()).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.kind).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.task_type).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.automation).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.role).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.skill.clone()).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.estimated_hours).collect::<Vec<_>>())
+    .bind(deps)
+    .bind(steps.iter().map(|s| s.due_date).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.wait_days).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.status).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn get_run(tx: &mut TenantTx, id: WorkflowRunId, scope: &ClientScope) -> StoreResult<RunRow> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        run_select!(),
+        " where r.organization_id = $1 and r.id = $2 and ($3::uuid[] is null or r.client_id = any($3))"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(id).bind(scope.ids()).fetch_one(tx.conn()).await?)
+}
+
+/// Takes the run's row lock for the rest of the transaction and returns its status.
+pub async fn lock_run(tx: &mut TenantTx, id: WorkflowRunId, scope: &ClientScope) -> StoreResult<RunStatus> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_scalar(
+        "select status from workflow_runs where organization_id = $1 and id = $2
+           and ($3::uuid[] is null or client_id = any($3)) for update",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(scope.ids())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+#[derive(Serialize, Deserialize)]
+struct ByCreated(DateTime<Utc>, WorkflowRunId);
+
+/// A client's runs, newest first.
+pub async fn list_runs(
+    tx: &mut TenantTx,
+    client: ClientId,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Page<RunRow>> {
+    let org = tx.org_uuid();
+    let after: Option<ByCreated> = after.map(cursor::decode).transpose()?;
+    let sql = concat!(
+        run_select!(),
+        " where r.organization_id = $1 and r.client_id = $2
+           and ($3::timestamptz is null or (r.created_at, r.id) < ($3, $4))
+         order by r.created_at desc, r.id desc limit $5"
+    );
+    let rows: Vec<RunRow> = sqlx::query_as(sql)
+        .bind(org)
+        .bind(client)
+        .bind(after.as_ref().map(|a| a.0))
+        .bind(after.as_ref().map(|a| a.1))
+        .bind(limit as i64 + 1)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, |r| ByCreated(r.created_at, r.id)))
+}
+
+pub async fn set_run_status(tx: &mut TenantTx, id: WorkflowRunId, status: RunStatus) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "update workflow_runs set status = $3,
+                finished_at = case when $3 in ('done', 'cancelled') then now() end
+          where organization_id = $1 and id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(status)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StepRow {
+    pub id: WorkflowStepId,
+    pub run_id: WorkflowRunId,
+    pub position: i16,
+    pub key: String,
+    pub name: String,
+    pub kind: StepKind,
+    pub task_type: TaskType,
+    pub automation: Option<Automation>,
+    pub role: Option<Role>,
+    pub skill: Option<String>,
+    pub estimated_hours: Decimal,
+    pub depends_on: Vec<i16>,
+    pub due_date: NaiveDate,
+    pub wait_days: Option<i16>,
+    pub status: StepStatus,
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! step_select {
+    () => {
+        "select s.id, s.run_id, s.position, s.key, s.name, s.kind, s.task_type, s.automation,
+        s.role, s.skill, s.estimated_hours, s.depends_on, s.due_date, s.wait_days, s.status, s.assignee_id,
+        u.name as assignee_name, s.started_at, s.completed_at, s.updated_at
+   from workflow_steps s left join users u on u.id = s.assignee_id"
+    };
+}
+
+/// A run's steps in template order.
+pub async fn steps(tx: &mut TenantTx, run: WorkflowRunId) -> StoreResult<Vec<StepRow>> {
+    let org = tx.org_uuid();
+    let sql = concat!(step_select!(), " where s.organization_id = $1 and s.run_id = $2 order by s.position");
+    Ok(sqlx::query_as(sql).bind(org).bind(run).fetch_all(tx.conn()).await?)
+}
+
+/// Sets the status of the given steps (by position), stamping when work started and finished.
+pub async fn set_step_statuses(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    changes: &[(i16, StepStatus)],
+) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "update workflow_steps s set status = c.status,
+                started_at = case when c.status = 'in_progress' then coalesce(s.started_at, now()) else s.started_at end,
+                completed_at = case when c.status in ('done', 'skipped', 'cancelled') then now() end
+           from unnest($3::smallint[], $4::text[]) as c(position, status)
+          where s.organization_id = $1 and s.run_id = $2 and s.position = c.position",
+    )
+    .bind(org)
+    .bind(run)
+    .bind(changes.iter().map(|c| c.0).collect::<Vec<_>>())
+    .bind(changes.iter().map(|c| c.1).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Assigns one step (or clears it); returns the step before and after.
+pub async fn assign_step(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    key: &str,
+    assignee: Option<UserId>,
+) -> StoreResult<Change<StepRow>> {
+    let org = tx.org_uuid();
+    let before = step(tx, run, key).await?;
+    sqlx::query(
+        "update workflow_steps set assignee_id = $4 where organization_id = $1 and run_id = $2 and key = $3",
+    )
+    .bind(org)
+    .bind(run)
+    .bind(key)
+    .bind(assignee)
+    .execute(tx.conn())
+    .await?;
+    let after = step(tx, run, key).await?;
+    Ok(Change { before, after })
+}
+
+pub async fn step(tx: &mut TenantTx, run: WorkflowRunId, key: &str) -> StoreResult<StepRow> {
+    let org = tx.org_uuid();
+    let sql = concat!(step_select!(), " where s.organization_id = $1 and s.run_id = $2 and s.key = $3");
+    Ok(sqlx::query_as(sql).bind(org).bind(run).bind(key).fetch_one(tx.conn()).await?)
+}
+
+/// One open step of someone's work, with its run and client.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WorkItem {
+    pub step_id: WorkflowStepId,
+    pub run_id: WorkflowRunId,
+    pub run_name: String,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub key: String,
+    pub name: String,
+    pub status: StepStatus,
+    pub estimated_hours: Decimal,
+    pub due_date: NaiveDate,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ByDue(NaiveDate, WorkflowStepId);
+
+/// A member's open steps (ready, in progress, blocked) of active runs, by due date.
+pub async fn work_of(
+    tx: &mut TenantTx,
+    assignee: UserId,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Page<WorkItem>> {
+    let org = tx.org_uuid();
+    let after: Option<ByDue> = after.map(cursor::decode).transpose()?;
+    let rows: Vec<WorkItem> = sqlx::query_as(
+        "select s.id as step_id, s.run_id, r.name as run_name, r.client_id, c.business_name as client_name, s.key, s.name,
+                s.status, s.estimated_hours, s.due_date
+           from workflow_steps s
+           join workflow_runs r on r.organization_id = s.organization_id and r.id = s.run_id
+           join clients c on c.organization_id = r.organization_id and c.id = r.client_id
+          where s.organization_id = $1 and s.assignee_id = $2 and s.status in ('ready', 'in_progress', 'blocked')
+            and r.status = 'active'
+            and ($3::date is null or (s.due_date, s.id) > ($3, $4))
+          order by s.due_date, s.id limit $5",
+    )
+    .bind(org)
+    .bind(assignee)
+    .bind(after.as_ref().map(|a| a.0))
+    .bind(after.as_ref().map(|a| a.1))
+    .bind(limit as i64 + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(Page::from_overfetch(rows, limit, |w| ByDue(w.due_date, w.step_id)))
+}

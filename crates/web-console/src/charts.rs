@@ -213,6 +213,64 @@ pub fn sparkline(label: &str, points: &[Option<f64>]) -> Markup {
     }
 }
 
+/// One step in a workflow graph.
+pub struct Node<'a> {
+    pub label: &'a str,
+    /// Classes for its box: its status, and `critical` when it is on the critical path.
+    pub class: String,
+}
+
+/// A workflow as a graph: one column per stage (a step sits one column right of its deepest
+/// dependency), an arrow from each step to each step that needs it. Steps of one column can run
+/// in parallel.
+pub fn dag(title: &str, nodes: &[Node<'_>], deps: &[Vec<usize>], stages: &[Vec<usize>]) -> Markup {
+    const COL: f64 = 190.0;
+    const NODE_W: f64 = 160.0;
+    const NODE_H: f64 = 36.0;
+    const ROW: f64 = 50.0;
+    const PAD: f64 = 8.0;
+    let mut at = vec![(0.0, 0.0); nodes.len()];
+    for (c, stage) in stages.iter().enumerate() {
+        for (r, &i) in stage.iter().enumerate() {
+            if let Some(slot) = at.get_mut(i) {
+                *slot = (PAD + COL * c as f64, PAD + ROW * r as f64);
+            }
+        }
+    }
+    let rows = stages.iter().map(Vec::len).max().unwrap_or(1) as f64;
+    let width = PAD * 2.0 + COL * stages.len().max(1) as f64 - (COL - NODE_W);
+    let height = PAD * 2.0 + ROW * rows - (ROW - NODE_H);
+    let short = |s: &str| {
+        if s.chars().count() > 24 {
+            format!("{}…", s.chars().take(23).collect::<String>())
+        } else {
+            s.to_owned()
+        }
+    };
+    let alt = format!("{title}: {} steps in {} stages", nodes.len(), stages.len());
+    html! {
+        div class="table-wrap" tabindex="0" role="region" aria-label="Graph (scrolls)" {
+            svg class="dag" width=(width) height=(height) viewBox={ "0 0 " (width) " " (height) } role="img" aria-label=(alt) {
+                @for (i, ds) in deps.iter().enumerate() {
+                    @for &d in ds {
+                        @let (x1, y1) = (at[d].0 + NODE_W, at[d].1 + NODE_H / 2.0);
+                        @let (x2, y2) = (at[i].0, at[i].1 + NODE_H / 2.0);
+                        @let mid = (x1 + x2) / 2.0;
+                        path class="edge" d=(format!("M{x1:.0},{y1:.0} C{mid:.0},{y1:.0} {mid:.0},{y2:.0} {x2:.0},{y2:.0}")) {}
+                    }
+                }
+                @for (i, n) in nodes.iter().enumerate() {
+                    g class={ "node " (n.class) } {
+                        title { (n.label) }
+                        rect x=(at[i].0) y=(at[i].1) width=(NODE_W) height=(NODE_H) rx="5" {}
+                        text x=(at[i].0 + 8.0) y=(at[i].1 + NODE_H / 2.0 + 4.0) { (short(n.label)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

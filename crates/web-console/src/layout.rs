@@ -12,6 +12,7 @@ use crate::viewer::{CSRF_FIELD, Viewer};
 pub enum Nav {
     Dashboard,
     Clients,
+    Workflows,
     Documents,
     Review,
     QuickBooks,
@@ -48,6 +49,14 @@ const NAV: &[NavItem] = &[
         key: Some('c'),
         needs: Some(Permission::ClientsRead),
         staff_only: false,
+    },
+    NavItem {
+        nav: Nav::Workflows,
+        href: "/workflows",
+        label: "Workflows",
+        key: Some('w'),
+        needs: Some(Permission::WorkflowsRead),
+        staff_only: true,
     },
     NavItem {
         nav: Nav::Documents,

@@ -43,7 +43,7 @@ use axum::routing::{get, post};
 use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
-    members, operations, profile, quickbooks, review, search, sign_in,
+    members, operations, profile, quickbooks, review, search, sign_in, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -109,6 +109,20 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace/profile/availability", post(marketplace_profile::availability))
         .route("/marketplace/verification", get(marketplace_verification::queue))
         .route("/marketplace/verification/{id}/{decision}", post(marketplace_verification::decide))
+        .route("/workflows", get(workflows::list))
+        .route("/workflows/templates/new", get(workflows::new).post(workflows::create))
+        .route("/workflows/templates/{id}", get(workflows::show))
+        .route("/workflows/templates/{id}/edit", get(workflows::edit).post(workflows::save))
+        .route("/workflows/templates/{id}/copy", post(workflows::copy))
+        .route("/workflows/templates/{id}/archive", post(workflows::archive))
+        .route("/workflows/templates/{id}/restore", post(workflows::restore))
+        .route("/clients/{id}/workflows", post(workflow_run::start))
+        .route("/workflows/runs/{id}", get(workflow_run::show))
+        .route("/workflows/runs/{id}/steps/{key}", post(workflow_run::act))
+        .route("/workflows/runs/{id}/steps/{key}/assignee", post(workflow_run::assign))
+        .route("/workflows/runs/{id}/command", post(workflow_run::command))
+        .route("/workflows/runs/{id}/cancel", post(workflow_run::cancel))
+        .route("/work", get(workflow_run::my_work))
         .route("/invoices/{id}", get(invoice::show))
         .route("/invoices/{id}/send", post(invoice::send))
         .route("/invoices/{id}/cancel", post(invoice::cancel))

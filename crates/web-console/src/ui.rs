@@ -43,12 +43,12 @@ pub fn label<T: Serialize>(value: &T) -> String {
 pub fn badge(text: &str) -> Markup {
     let tone = match text {
         "active" | "on" | "paid" | "approved" | "completed" | "processed" | "verified" | "succeeded"
-        | "connected" => "ok",
+        | "connected" | "done" => "ok",
         "overdue" | "failed" | "rejected" | "cancelled" | "dead" | "reconnect needed" | "high"
-        | "critical" => "danger",
+        | "critical" | "blocked" => "danger",
         "needs review" | "pending" | "draft" | "prospect" | "on hold" | "medium" | "retrying" | "running"
         | "queued" | "processing" | "sent" | "submitted" => "warn",
-        "in progress" | "viewed" | "partially paid" => "info",
+        "in progress" | "viewed" | "partially paid" | "ready" => "info",
         _ => "",
     };
     html! { span class={ "badge " (tone) } { (text) } }

@@ -235,7 +235,7 @@ async fn the_console_works_in_a_real_browser() {
         "baseUrl": format!("http://{}", app.addr),
         "chromium": chromium,
         "password": PASSWORD,
-        "firm": { "slug": firm.slug, "owner": firm.owner.email },
+        "firm": { "slug": firm.slug, "owner": firm.owner.email, "owner_id": firm.owner.user_id },
         "intern": intern.email,
         "portal": portal.email,
         "platform": { "slug": platform.slug, "owner": platform.owner.email },

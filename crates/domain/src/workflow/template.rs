@@ -110,10 +110,10 @@ impl Template {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut p = Problems::default();
         p.required("name", &self.name, 120);
-        if let Some(d) = &self.description {
-            if d.chars().count() > 2_000 {
-                p.add("description", "must be at most 2000 characters");
-            }
+        if let Some(d) = &self.description
+            && d.chars().count() > 2_000
+        {
+            p.add("description", "must be at most 2000 characters");
         }
         if self.steps.is_empty() || self.steps.len() > MAX_STEPS {
             p.add("steps", format!("a template has 1 to {MAX_STEPS} steps"));
@@ -163,10 +163,10 @@ impl Template {
             if s.due_offset_days > MAX_OFFSET_DAYS {
                 p.add(at("due_offset_days"), format!("must be at most {MAX_OFFSET_DAYS}"));
             }
-            if let Some(skill) = &s.skill {
-                if skill.trim().is_empty() || skill.chars().count() > 50 {
-                    p.add(at("skill"), "must be 1 to 50 characters");
-                }
+            if let Some(skill) = &s.skill
+                && (skill.trim().is_empty() || skill.chars().count() > 50)
+            {
+                p.add(at("skill"), "must be 1 to 50 characters");
             }
             if s.role == Some(Role::Client) {
                 p.add(at("role"), "client users do not take firm work; use a client_request step");
@@ -182,10 +182,10 @@ impl Template {
                 }
             }
         }
-        if p.0.is_empty() {
-            if let Some(cycle) = self.cycle() {
-                p.add("steps", format!("the dependencies form a cycle: {}", cycle.join(" → ")));
-            }
+        if p.0.is_empty()
+            && let Some(cycle) = self.cycle()
+        {
+            p.add("steps", format!("the dependencies form a cycle: {}", cycle.join(" → ")));
         }
         p.into_result()
     }

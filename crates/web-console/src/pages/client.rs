@@ -17,7 +17,7 @@ use crate::error::PageResult;
 use crate::layout::{self, Nav, csrf};
 use crate::pages::client_portal;
 use crate::pages::documents as docs;
-use crate::pages::quickbooks;
+use crate::pages::{quickbooks, workflow_run};
 use crate::session::{CsrfForm, Viewer, see_other};
 use crate::ui::{self, PageQuery};
 
@@ -28,6 +28,7 @@ const TAB_ROWS: usize = 50;
 pub enum Tab {
     Overview,
     Engagements,
+    Workflows,
     Invoices,
     Documents,
     Notes,
@@ -41,6 +42,7 @@ impl Tab {
         match self {
             Tab::Overview => "Overview",
             Tab::Engagements => "Engagements",
+            Tab::Workflows => "Workflows",
             Tab::Invoices => "Invoices",
             Tab::Documents => "Documents",
             Tab::Notes => "Notes",
@@ -53,6 +55,7 @@ impl Tab {
         match self {
             Tab::Overview => "overview",
             Tab::Engagements => "engagements",
+            Tab::Workflows => "workflows",
             Tab::Invoices => "invoices",
             Tab::Documents => "documents",
             Tab::Notes => "notes",
@@ -68,6 +71,7 @@ impl Tab {
         match self {
             Tab::Overview => true,
             Tab::Engagements => c.has(Permission::EngagementsRead),
+            Tab::Workflows => staff && c.has(Permission::WorkflowsRead),
             Tab::Invoices => c.has(Permission::BillingRead),
             Tab::Documents => c.has(Permission::DocumentsRead),
             Tab::Notes => staff,
@@ -77,9 +81,10 @@ impl Tab {
     }
 }
 
-const TABS: [Tab; 7] = [
+const TABS: [Tab; 8] = [
     Tab::Overview,
     Tab::Engagements,
+    Tab::Workflows,
     Tab::Invoices,
     Tab::Documents,
     Tab::Notes,
@@ -104,6 +109,7 @@ pub async fn show(
     let content = match tab {
         Tab::Overview => overview(&state, &viewer, &client).await?,
         Tab::Engagements => engagements(&state, &viewer, id).await?,
+        Tab::Workflows => workflow_run::client_tab(&state, &viewer, id).await?,
         Tab::Invoices => invoices(&state, &viewer, id).await?,
         Tab::Documents => documents(&state, &viewer, id).await?,
         Tab::Notes => notes(&state, &viewer, id).await?,

@@ -23,7 +23,7 @@ use crate::session::{CsrfForm, Viewer, see_other};
 use crate::ui;
 
 /// Members an engagement can be given to: the firm's active staff (only for those who may list members).
-async fn assignees(state: &AppState, viewer: &Viewer) -> PageResult<Vec<Member>> {
+pub(crate) async fn assignees(state: &AppState, viewer: &Viewer) -> PageResult<Vec<Member>> {
     if !viewer.caller.has(Permission::UsersRead) {
         return Ok(Vec::new());
     }

@@ -21,3 +21,5 @@ pub mod quickbooks;
 pub mod review;
 pub mod search;
 pub mod sign_in;
+pub mod workflow_run;
+pub mod workflows;

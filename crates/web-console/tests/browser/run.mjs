@@ -222,6 +222,69 @@ await check("a client is edited; an engagement is opened and moved along; portal
   await page.waitForSelector("text=No portal users"); // a revoked grant is gone from the list (the audit log keeps it)
 });
 
+await check("a workflow template is copied and edited (a cycle refused), started for a client, and its steps worked through", async () => {
+  await page.goto("/workflows");
+  await page.waitForSelector("main table a:has-text('Financial Statement Preparation')");
+  assert((await page.locator("main table tbody tr").count()) >= 8, "the eight system templates are listed");
+  await accessible(page, "workflows");
+  await shot(page, "workflows");
+  await Promise.all([page.waitForURL(/\/workflows\/templates\/[0-9a-f-]{36}$/), page.click("main table a:has-text('Financial Statement Preparation')")]);
+  assert((await page.locator("svg.dag .node").count()) === 6, "the graph draws the six steps");
+  await accessible(page, "workflow template");
+  await shot(page, "workflow-template");
+
+  await Promise.all([page.waitForURL(/\/edit$/), page.click("main button:has-text('Copy')")]);
+  await page.fill("input[name=s0_depends_on]", "final_review");
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/edit") && r.request().method() === "POST"), page.click("button:has-text('Save template')")]);
+  assert(refused[0].status() === 422, `a cycle: status ${refused[0].status()}`);
+  await page.waitForSelector(".alert.error:has-text('the dependencies form a cycle')");
+  await accessible(page, "workflow editor");
+  await shot(page, "workflow-editor");
+  await page.fill("input[name=s0_depends_on]", "");
+  await page.fill("input[name=s6_key]", "sign_off");
+  await page.fill("input[name=s6_name]", "Partner sign-off");
+  await page.fill("input[name=s6_hours]", "0.5");
+  await page.fill("input[name=s6_depends_on]", "final_review");
+  await page.selectOption("select[name=s6_kind]", "approval");
+  await Promise.all([page.waitForURL(/\/workflows\/templates\/[0-9a-f-]{36}$/), page.click("button:has-text('Save template')")]);
+  await page.waitForSelector(".badge:has-text('version 2')");
+  assert((await page.locator("svg.dag .node").count()) === 7, "the saved template has the new step");
+
+  const other = cfg.clients.other;
+  await page.goto(`/clients/${other}?tab=workflows`);
+  await page.waitForSelector("text=No workflows yet");
+  const template = await page.getAttribute("select[name=template_id] option:has-text('(copy)')", "value");
+  await page.selectOption("select[name=template_id]", template);
+  await page.fill("input[name=due_date]", "2099-06-30");
+  await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("button:has-text('Start')")]);
+  const run = page.url();
+  assert((await page.locator("svg.dag .node.ready").count()) === 1, "only the first step is ready");
+  const first = "main table tbody tr:has-text('Analyze the chart of accounts')";
+  await page.selectOption(`${first} select[name=assignee]`, cfg.firm.owner_id);
+  await Promise.all([page.waitForLoadState("load"), page.click(`${first} button:has-text('Assign')`)]);
+
+  await page.goto("/work");
+  const mine = "main table tbody tr:has-text('Analyze the chart of accounts')";
+  await page.waitForSelector(mine);
+  await Promise.all([page.waitForLoadState("load"), page.click(`${mine} button:has-text('Start')`)]);
+  await page.waitForSelector(`${mine} .badge:has-text('in progress')`);
+  await accessible(page, "my work");
+  await shot(page, "my-work");
+  await Promise.all([page.waitForLoadState("load"), page.click(`${mine} button:has-text('Done')`)]);
+  await page.waitForSelector("text=Nothing assigned to you");
+
+  await page.goto(run);
+  await page.waitForSelector("svg.dag .node.done");
+  assert((await page.locator("svg.dag .node.ready").count()) === 2, "balance sheet and income statement are ready together");
+  await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Pause')")]);
+  await page.waitForSelector(".badge:has-text('paused')");
+  assert((await page.locator("main table button:has-text('Done')").count()) === 0, "a paused run offers no step actions");
+  await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Resume')")]);
+  await page.waitForSelector("main table button:has-text('Done')");
+  await accessible(page, "workflow run");
+  await shot(page, "workflow-run");
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });
@@ -469,7 +532,7 @@ await check("dark mode renders the main screens", async () => {
   const screens = [
     ["/", "dashboard"], ["/clients", "clients"], [`/clients/${cfg.clients.first}?tab=documents`, "client-documents"],
     [`/clients/${cfg.clients.first}?tab=invoices`, "client-invoices"], ["/documents", "documents"], ["/review", "review-queue"],
-    ["/marketplace", "marketplace"], ["/members", "members"], ["/audit", "audit"], ["/profile", "profile"], ["/quickbooks", "quickbooks-connections"],
+    ["/marketplace", "marketplace"], ["/members", "members"], ["/audit", "audit"], ["/profile", "profile"], ["/quickbooks", "quickbooks-connections"], ["/workflows", "workflows"],
   ];
   for (const [path, name] of screens) {
     await dark.goto(path);

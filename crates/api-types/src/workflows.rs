@@ -1,6 +1,7 @@
 //! Workflow templates, runs and their steps, and a member's work.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::workflow::routing::Routing;
 use domain::workflow::{Automation, RunStatus, StepAction, StepKind, StepStatus, TaskType, TemplateCategory};
 use domain::{ClientId, EngagementId, Role, UserId, WorkflowRunId, WorkflowStepId, WorkflowTemplateId};
 use rust_decimal::Decimal;
@@ -136,6 +137,10 @@ pub struct RunStepResponse {
     pub completed_at: Option<DateTime<Utc>>,
     /// On the chain of unfinished work with the most estimated hours.
     pub critical: bool,
+    /// How the step was assigned automatically, if it was.
+    pub routed_by: Option<Routing>,
+    /// Why routing chose the assignee.
+    pub routing_reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -193,4 +198,74 @@ pub struct WorkItemResponse {
     pub estimated_hours: Decimal,
     pub due_date: NaiveDate,
     pub overdue: bool,
+}
+
+/// The firm's routing of ready steps.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingSettingsBody {
+    /// `off` leaves ready steps for a manager to assign.
+    pub routing: Routing,
+    /// A second strategy for a share of the steps, to compare the two on the same work.
+    pub ab_routing: Option<Routing>,
+    /// 0–100: the share routed by `ab_routing`.
+    #[serde(default)]
+    pub ab_percent: u8,
+}
+
+/// A member's capacity, skills and time off, as routing reads them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityRequest {
+    #[schema(value_type = String, example = "40")]
+    #[serde(deserialize_with = "decimal::string")]
+    pub weekly_hours: Decimal,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default, deserialize_with = "date::optional")]
+    pub away_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "date::optional")]
+    pub away_until: Option<NaiveDate>,
+}
+
+/// One member's workload: open steps against their weekly capacity.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberWorkload {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    #[schema(value_type = String)]
+    pub weekly_hours: Decimal,
+    pub skills: Vec<String>,
+    pub away_from: Option<NaiveDate>,
+    pub away_until: Option<NaiveDate>,
+    pub away_today: bool,
+    pub open_steps: i64,
+    #[schema(value_type = String)]
+    pub open_hours: Decimal,
+    /// Open hours over weekly capacity, in percent (may exceed 100).
+    pub utilisation: u32,
+}
+
+/// How one strategy did on the steps it routed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StrategyFiguresResponse {
+    pub strategy: Routing,
+    pub routed: i64,
+    /// Median seconds from a step becoming ready to its assignment.
+    pub median_seconds_to_assign: Option<f64>,
+    pub reassigned: i64,
+    /// Reassigned over routed, in percent.
+    pub reassignment_rate: f64,
+}
+
+/// The routing figures the reference names: time to assignment and reassignment rate per
+/// strategy, and the spread of utilisation across the team now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoutingFiguresResponse {
+    pub settings: RoutingSettingsBody,
+    pub strategies: Vec<StrategyFiguresResponse>,
+    /// Standard deviation of members' utilisation (percentage points): lower is more even.
+    pub utilisation_spread: f64,
+    pub members: usize,
 }

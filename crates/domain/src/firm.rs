@@ -92,7 +92,7 @@ text_enum!(
 
 text_enum!(
     /// What a notification tells its recipient.
-    NotificationKind { DocumentBatchFinished = "document_batch_finished" }
+    NotificationKind { DocumentBatchFinished = "document_batch_finished", WorkflowStepAssigned = "workflow_step_assigned" }
 );
 
 text_enum!(

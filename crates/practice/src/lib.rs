@@ -15,6 +15,7 @@ mod notes;
 mod notifications;
 mod portal;
 pub mod tax;
+mod workflow_routing;
 mod workflows;
 
 use store::Db;

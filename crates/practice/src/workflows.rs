@@ -19,6 +19,7 @@ use store::{AuditRecord, TenantTx};
 
 use crate::engagements::check_staff;
 use crate::error::NotFoundAs;
+use crate::workflow_routing::route_ready;
 use crate::{Practice, PracticeError, PracticeResult};
 
 impl Practice {
@@ -209,6 +210,9 @@ impl Practice {
             })
             .collect();
         wf::insert_run(&mut tx, &run, &steps).await?;
+        let rows = wf::steps(&mut tx, run.id).await?;
+        let ready: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
+        route_ready(&mut tx, run.id, &run.name, &rows, &ready).await?;
         tx.audit(
             AuditRecord::new("workflow_run.start", "workflow_run", run.id)
                 .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
@@ -265,6 +269,13 @@ impl Practice {
         let mut state = state_of(status, &rows);
         let outcome = state.act(index, action).map_err(|e| PracticeError::Conflict(e.to_string()))?;
         apply(&mut tx, run, &outcome).await?;
+        let ready: Vec<usize> =
+            outcome.changed.iter().filter(|(_, s)| *s == StepStatus::Ready).map(|(i, _)| *i).collect();
+        if !ready.is_empty() {
+            let name = wf::get_run(&mut tx, run, &scope).await?.name;
+            let rows = wf::steps(&mut tx, run).await?;
+            route_ready(&mut tx, run, &name, &rows, &ready).await?;
+        }
         tx.audit(
             AuditRecord::new("workflow_step.update", "workflow_step", rows[index].id)
                 .before(serde_json::json!({"status": rows[index].status}))
@@ -446,6 +457,8 @@ async fn run_response(
             started_at: s.started_at,
             completed_at: s.completed_at,
             critical: critical.contains(&i),
+            routed_by: s.routed_by,
+            routing_reasons: s.routing_reasons.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
         })
         .collect();
     Ok(RunResponse {

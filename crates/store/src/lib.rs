@@ -42,6 +42,7 @@ mod query_mode;
 pub mod sessions;
 mod tenant;
 pub mod users;
+pub mod workflow_routing;
 pub mod workflows;
 
 pub use change::Change;

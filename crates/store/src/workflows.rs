@@ -5,6 +5,7 @@
 //! the same time apply their changes one after the other.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::workflow::routing::Routing;
 use domain::workflow::{Automation, RunStatus, StepKind, StepStatus, TaskType, Template, TemplateCategory};
 use domain::{
     ClientId, ClientScope, EngagementId, Role, UserId, WorkflowRunId, WorkflowStepId, WorkflowTemplateId,
@@ -218,9 +219,10 @@ pub async fn insert_run(tx: &mut TenantTx, run: &NewRun, steps: &[NewStep]) -> S
         .collect();
     sqlx::query(
         "insert into workflow_steps (id, organization_id, run_id, position, key, name, kind, task_type, automation,
-                                     role, skill, estimated_hours, depends_on, due_date, wait_days, status)
+                                     role, skill, estimated_hours, depends_on, due_date, wait_days, status, ready_at)
          select s.id, $1, $2, (s.pos - 1)::smallint, s.key, s.name, s.kind, s.task_type, s.automation, s.role,
-                s.skill, s.hours, s.deps::smallint[], s.due, s.wait, s.status
+                s.skill, s.hours, s.deps::smallint[], s.due, s.wait, s.status,
+                case when s.status = 'ready' then now() end
            from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                        $10::text[], $11::numeric[], $12::text[], $13::date[], $14::smallint[], $15::text[])
                 with ordinality as s(id, key, name, kind, task_type, automation, role, skill, hours, deps, due,
@@ -335,13 +337,15 @@ pub struct StepRow {
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub routed_by: Option<Routing>,
+    pub routing_reasons: Option<Json<Vec<String>>>,
 }
 
 macro_rules! step_select {
     () => {
         "select s.id, s.run_id, s.position, s.key, s.name, s.kind, s.task_type, s.automation,
         s.role, s.skill, s.estimated_hours, s.depends_on, s.due_date, s.wait_days, s.status, s.assignee_id,
-        u.name as assignee_name, s.started_at, s.completed_at, s.updated_at
+        u.name as assignee_name, s.started_at, s.completed_at, s.updated_at, s.routed_by, s.routing_reasons
    from workflow_steps s left join users u on u.id = s.assignee_id"
     };
 }
@@ -363,6 +367,7 @@ pub async fn set_step_statuses(
     sqlx::query(
         "update workflow_steps s set status = c.status,
                 started_at = case when c.status = 'in_progress' then coalesce(s.started_at, now()) else s.started_at end,
+                ready_at = case when c.status = 'ready' then coalesce(s.ready_at, now()) else s.ready_at end,
                 completed_at = case when c.status in ('done', 'skipped', 'cancelled') then now() end
            from unnest($3::smallint[], $4::text[]) as c(position, status)
           where s.organization_id = $1 and s.run_id = $2 and s.position = c.position",
@@ -386,7 +391,12 @@ pub async fn assign_step(
     let org = tx.org_uuid();
     let before = step(tx, run, key).await?;
     sqlx::query(
-        "update workflow_steps set assignee_id = $4 where organization_id = $1 and run_id = $2 and key = $3",
+        // A routed step given to someone else counts as a reassignment (the A/B figures read it).
+        "update workflow_steps set assignee_id = $4,
+                assigned_at = case when $4::uuid is null then null else now() end,
+                reassignments = reassignments + case when routed_by is not null and assignee_id is not null
+                                                      and assignee_id is distinct from $4 then 1 else 0 end
+          where organization_id = $1 and run_id = $2 and key = $3",
     )
     .bind(org)
     .bind(run)

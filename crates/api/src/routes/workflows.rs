@@ -1,15 +1,15 @@
 //! Workflow templates, runs for a client, their steps, and a member's open work.
 
 use api_types::workflows::{
-    ArchiveTemplateRequest, AssignStepRequest, CopyTemplateRequest, RunCommandRequest, RunResponse,
-    RunSummary, StartRunRequest, StepActionRequest, TemplateListParams, TemplateRequest, TemplateResponse,
-    WorkItemResponse,
+    ArchiveTemplateRequest, AssignStepRequest, CapacityRequest, CopyTemplateRequest, MemberWorkload,
+    RoutingFiguresResponse, RoutingSettingsBody, RunCommandRequest, RunResponse, RunSummary, StartRunRequest,
+    StepActionRequest, TemplateListParams, TemplateRequest, TemplateResponse, WorkItemResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::{ClientId, WorkflowRunId, WorkflowTemplateId};
+use domain::{ClientId, UserId, WorkflowRunId, WorkflowTemplateId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -31,6 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assign_step))
         .routes(routes!(list_client_runs))
         .routes(routes!(my_work))
+        .routes(routes!(get_settings, save_settings))
+        .routes(routes!(team_workload))
+        .routes(routes!(save_capacity))
+        .routes(routes!(routing_figures))
 }
 
 /// The system templates, then the firm's (`workflows:read`).
@@ -200,4 +204,58 @@ async fn my_work(
 ) -> ApiResult<Json<Page<WorkItemResponse>>> {
     let limit = page_limit(q.limit)?;
     Ok(Json(state.practice.my_work(&caller, q.cursor.as_deref(), limit).await?))
+}
+
+/// The firm's routing of ready steps (`workflows:read`).
+#[utoipa::path(get, path = "/v1/workflow-settings", tag = "workflows", security(("bearer" = [])),
+    responses((status = 200, body = RoutingSettingsBody)))]
+async fn get_settings(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RoutingSettingsBody>> {
+    Ok(Json(state.practice.workflow_settings(&caller).await?))
+}
+
+/// Route ready steps off, round robin or by score, optionally splitting a share to a second
+/// strategy to compare them (`workflows:update`).
+#[utoipa::path(put, path = "/v1/workflow-settings", tag = "workflows", security(("bearer" = [])),
+    request_body = RoutingSettingsBody,
+    responses((status = 200, body = RoutingSettingsBody), (status = 422, body = Problem)))]
+async fn save_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<RoutingSettingsBody>,
+) -> ApiResult<Json<RoutingSettingsBody>> {
+    Ok(Json(state.practice.save_workflow_settings(&caller, req).await?))
+}
+
+/// Each active staff member's open steps and hours against their weekly capacity (`workflows:read`).
+#[utoipa::path(get, path = "/v1/team/workload", tag = "workflows", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MemberWorkload>)))]
+async fn team_workload(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<MemberWorkload>>> {
+    Ok(Json(state.practice.team_workload(&caller).await?))
+}
+
+/// A member's weekly capacity, skills and time off: your own, or anyone's with `workflows:update`.
+#[utoipa::path(put, path = "/v1/members/{id}/capacity", tag = "workflows", security(("bearer" = [])),
+    params(("id" = UserId, Path)), request_body = CapacityRequest,
+    responses((status = 200, body = MemberWorkload), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn save_capacity(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<UserId>,
+    ApiJson(req): ApiJson<CapacityRequest>,
+) -> ApiResult<Json<MemberWorkload>> {
+    Ok(Json(state.practice.save_member_capacity(&caller, id, req).await?))
+}
+
+/// Time to assignment and reassignment rate per routing strategy, and the spread of the team's
+/// utilisation now (`workflows:read`).
+#[utoipa::path(get, path = "/v1/workflow-routing/figures", tag = "workflows", security(("bearer" = [])),
+    responses((status = 200, body = RoutingFiguresResponse)))]
+async fn routing_figures(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<RoutingFiguresResponse>> {
+    Ok(Json(state.practice.routing_figures(&caller).await?))
 }

@@ -294,6 +294,20 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // Routing on, and the owner's capacity and skills.
+    let r = app
+        .request(reqwest::Method::PUT, "/v1/workflow-settings", token, Some(&json!({"routing": "scored"})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/v1/members/{}/capacity", t.owner.user_id),
+            token,
+            Some(&json!({"weekly_hours": "30", "skills": ["payroll"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     FirmIds {
         client,
         engagement,
@@ -957,6 +971,19 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             resource("GET", format!("/v1/clients/{c}/workflow-runs"), json!(null)),
         ),
         ("get", "/v1/me/work", list("/v1/me/work?limit=200")),
+        ("get", "/v1/workflow-settings", list("/v1/workflow-settings")),
+        ("put", "/v1/workflow-settings", list("/v1/workflow-settings")),
+        ("get", "/v1/team/workload", list("/v1/team/workload")),
+        ("get", "/v1/workflow-routing/figures", list("/v1/workflow-routing/figures")),
+        (
+            "put",
+            "/v1/members/{id}/capacity",
+            resource(
+                "PUT",
+                format!("/v1/members/{}/capacity", b_staff.user_id),
+                json!({"weekly_hours": "1"}),
+            ),
+        ),
     ]);
 
     // Every documented operation is either in the table or declared not tenant-scoped.

@@ -255,3 +255,122 @@ async fn a_cancelled_run_cancels_its_open_steps_and_bad_starts_are_refused() {
     assert_eq!(v["status"], "cancelled");
     assert!(statuses(&v).iter().all(|(_, s)| s == "cancelled"), "{v}");
 }
+
+#[tokio::test]
+async fn ready_steps_are_routed_by_workload_and_skill_with_reasons_and_figures() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("routing").await;
+    let owner = t.owner.token.as_str();
+    let busy = app.member(&t, Role::Staff).await;
+    let skilled = app.member(&t, Role::Staff).await;
+    let away = app.member(&t, Role::Staff).await;
+    let app = &app;
+    let capacity = |id: &str, body: Value| {
+        let path = format!("/v1/members/{id}/capacity");
+        async move { put(app, &path, owner, &body).await }
+    };
+    assert_eq!(
+        capacity(&busy.user_id, json!({"weekly_hours": "2", "skills": ["payroll"]})).await.status,
+        200
+    );
+    assert_eq!(
+        capacity(&skilled.user_id, json!({"weekly_hours": "40", "skills": ["Payroll"]})).await.status,
+        200
+    );
+    let r = capacity(
+        &away.user_id,
+        json!({"weekly_hours": "40", "skills": ["payroll"], "away_from": "2000-01-01"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.value()["away_today"], true);
+    let r = capacity(&away.user_id, json!({"weekly_hours": "200"})).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    // A member sets their own; not someone else's.
+    let r = put(
+        app,
+        &format!("/v1/members/{}/capacity", skilled.user_id),
+        &busy.token,
+        &json!({"weekly_hours": "1"}),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+
+    // Off by default: nothing is assigned.
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Fern"})).await.value();
+    let template = app
+        .post(
+            "/v1/workflow-templates",
+            Some(owner),
+            &json!({"name": "Payroll", "category": "bookkeeping", "steps": [
+                {"key": "prep", "name": "Prepare payroll", "kind": "task", "estimated_hours": "4", "role": "staff", "skill": "payroll"},
+                {"key": "check", "name": "Check payroll", "kind": "task", "estimated_hours": "2", "role": "staff", "depends_on": ["prep"]},
+                {"key": "wait", "name": "Wait for the bank", "kind": "wait", "wait_days": 2, "estimated_hours": "0", "depends_on": ["prep"]}]}),
+        )
+        .await
+        .value();
+    let start = || async {
+        app.post(
+            "/v1/workflow-runs",
+            Some(owner),
+            &json!({"client_id": client["id"], "template_id": template["id"], "due_date": "2099-06-08"}),
+        )
+        .await
+        .value()
+    };
+    assert!(start().await["steps"][0]["assignee"].is_null());
+
+    let r = put(app, "/v1/workflow-settings", owner, &json!({"routing": "scored", "ab_percent": 50})).await;
+    assert_eq!(r.status, 422, "a split names its second strategy: {}", r.body);
+    let r = put(app, "/v1/workflow-settings", owner, &json!({"routing": "scored"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Scored: the member with 2 h a week (room for half the 4 h step) loses to the one with room
+    // (84 against 94 points); the away one is skipped;
+    // the owner is not routed staff work.
+    let run = start().await;
+    let prep = &run["steps"][0];
+    assert_eq!(prep["assignee"], skilled.user_id.as_str(), "{run}");
+    assert_eq!(prep["routed_by"], "scored");
+    let reasons = prep["routing_reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert!(reasons[1].as_str().unwrap().contains("has `payroll`"), "{reasons:?}");
+    let notes = app.get("/v1/notifications", &skilled.token).await.value();
+    assert_eq!(notes["items"][0]["kind"], "workflow_step_assigned", "{notes}");
+
+    // Its next step is routed when it becomes ready, in the same request; the wait step is not.
+    let rid = run["id"].as_str().unwrap();
+    let v = app
+        .post(
+            &format!("/v1/workflow-runs/{rid}/steps/prep"),
+            Some(&skilled.token),
+            &json!({"action": "complete"}),
+        )
+        .await
+        .value();
+    assert!(v["steps"][1]["assignee"].is_string(), "{v}");
+    assert!(v["steps"][2]["assignee"].is_null(), "a wait step needs nobody: {v}");
+
+    // The team's workload reflects it; a manual reassignment counts against the strategy.
+    let checker = v["steps"][1]["assignee"].as_str().unwrap().to_owned();
+    let team = app.get("/v1/team/workload", owner).await.value();
+    let them = team.as_array().unwrap().iter().find(|m| m["user_id"] == checker.as_str()).unwrap().clone();
+    assert_eq!((them["open_steps"].clone(), them["open_hours"].clone()), (json!(1), json!("2.00")), "{team}");
+    let second = start().await;
+    let sid = second["id"].as_str().unwrap();
+    assert_eq!(second["steps"][0]["assignee"], skilled.user_id.as_str(), "{second}");
+    let r = put(
+        app,
+        &format!("/v1/workflow-runs/{sid}/steps/prep/assignee"),
+        owner,
+        &json!({"assignee": busy.user_id}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let figures = app.get("/v1/workflow-routing/figures", owner).await.value();
+    let scored = &figures["strategies"][0];
+    assert_eq!(scored["strategy"], "scored");
+    assert!(scored["routed"].as_i64().unwrap() >= 3, "{figures}");
+    assert_eq!(scored["reassigned"], 1, "{figures}");
+    assert!(figures["utilisation_spread"].as_f64().unwrap() >= 0.0);
+}

@@ -2,11 +2,49 @@
 //! reference's proposed weights, 0.4 / 0.3 / 0.2 / 0.1), with the reasons kept beside it so a
 //! manager can see why the system chose someone.
 
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::firm::Priority;
+use crate::firm::{Priority, text_enum};
 use crate::{Role, UserId};
+
+text_enum!(
+    /// How a firm routes ready steps.
+    Routing { Off = "off", RoundRobin = "round_robin", Scored = "scored" }
+);
+
+/// A firm's routing: its strategy, and optionally a share of steps routed by another, so the
+/// two can be compared on the same work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoutingSettings {
+    pub routing: Routing,
+    pub ab_routing: Option<Routing>,
+    /// 0–100: the share of steps routed by `ab_routing`.
+    pub ab_percent: u8,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings { routing: Routing::Off, ab_routing: None, ab_percent: 0 }
+    }
+}
+
+impl RoutingSettings {
+    /// The strategy for one step: the same step always lands in the same arm (its id decides).
+    pub fn strategy_for(&self, step: uuid::Uuid) -> Routing {
+        match self.ab_routing {
+            Some(b) if self.ab_percent > 0 && self.routing != Routing::Off => {
+                let bucket = u128::from_le_bytes(*step.as_bytes()) % 100;
+                if bucket < u128::from(self.ab_percent) { b } else { self.routing }
+            }
+            _ => self.routing,
+        }
+    }
+}
 
 /// What the task needs.
 #[derive(Clone, Debug)]
@@ -30,6 +68,8 @@ pub struct Candidate {
     pub past_hours: Option<Decimal>,
     /// On time off today.
     pub away: bool,
+    /// When the member was last given a step (round robin goes to the longest-waiting).
+    pub last_assigned_at: Option<DateTime<Utc>>,
 }
 
 /// A candidate's score (0–100) and its parts, rounded to whole points.
@@ -48,6 +88,20 @@ pub fn rank(task: &TaskNeeds, candidates: &[Candidate]) -> Vec<Scored> {
         candidates.iter().filter(|c| eligible(task, c)).map(|c| score(task, c)).collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.user.cmp(&b.user)));
     out
+}
+
+/// Round robin among the eligible: the member whose last assignment is oldest (never first).
+pub fn round_robin(task: &TaskNeeds, candidates: &[Candidate]) -> Option<Scored> {
+    candidates.iter().filter(|c| eligible(task, c)).min_by_key(|c| (c.last_assigned_at, c.user)).map(|c| {
+        Scored {
+            user: c.user,
+            score: 0.0,
+            reasons: vec![match c.last_assigned_at {
+                Some(t) => format!("round robin: last given a step {}", t.format("%Y-%m-%d %H:%M UTC")),
+                None => "round robin: not given a step before".to_owned(),
+            }],
+        }
+    })
 }
 
 fn eligible(task: &TaskNeeds, c: &Candidate) -> bool {
@@ -116,6 +170,7 @@ mod tests {
             skills: skills.iter().map(|s| (*s).to_owned()).collect(),
             past_hours: past.map(Decimal::from),
             away: false,
+            last_assigned_at: None,
         }
     }
 
@@ -161,5 +216,33 @@ mod tests {
         let ranked = rank(&task, &[senior.clone(), junior.clone()]);
         assert_eq!(ranked.iter().map(|s| s.score).collect::<Vec<_>>(), vec![89.0, 48.0]);
         assert_eq!(ranked[0].user, junior.user);
+    }
+
+    #[test]
+    fn round_robin_goes_to_the_longest_waiting_eligible_member() {
+        let task = needs(Role::Staff, None, 1, Priority::Normal);
+        let mut a = member(Role::Staff, 0, &[], None);
+        let mut b = member(Role::Staff, 0, &[], None);
+        let c = member(Role::Owner, 0, &[], None);
+        a.last_assigned_at = Some(Utc::now());
+        b.last_assigned_at = Some(Utc::now() - chrono::Duration::hours(1));
+        assert_eq!(round_robin(&task, &[a.clone(), b.clone(), c.clone()]).unwrap().user, b.user);
+        b.last_assigned_at = None;
+        assert_eq!(round_robin(&task, &[a, b.clone(), c]).unwrap().user, b.user, "never assigned goes first");
+    }
+
+    #[test]
+    fn an_ab_split_sends_about_its_share_to_the_second_strategy_and_a_step_always_to_the_same_arm() {
+        let s = RoutingSettings {
+            routing: Routing::Scored,
+            ab_routing: Some(Routing::RoundRobin),
+            ab_percent: 30,
+        };
+        let ids: Vec<uuid::Uuid> = (0..2000).map(|_| uuid::Uuid::now_v7()).collect();
+        let b = ids.iter().filter(|id| s.strategy_for(**id) == Routing::RoundRobin).count();
+        assert!((500..700).contains(&b), "{b} of 2000 in the 30% arm");
+        assert!(ids.iter().all(|id| s.strategy_for(*id) == s.strategy_for(*id)));
+        let off = RoutingSettings { routing: Routing::Off, ..s };
+        assert!(ids.iter().all(|id| off.strategy_for(*id) == Routing::Off), "off means off");
     }
 }

@@ -1,0 +1,261 @@
+//! Routing ready steps to people, and the team's workload.
+//!
+//! [`route_ready`] runs inside the transaction that made steps ready (a run's start, a step's
+//! completion), so a step is never left ready and unrouted by a crash between the two. Each
+//! member's workload is read from the open steps themselves (an indexed aggregate per member), so
+//! it is exact on every change rather than a cache to keep in step.
+
+use api_types::workflows::{
+    CapacityRequest, MemberWorkload, RoutingFiguresResponse, RoutingSettingsBody, StrategyFiguresResponse,
+};
+use chrono::{NaiveDate, Utc};
+use domain::workflow::StepKind;
+use domain::workflow::routing::{self, Candidate, Routing, RoutingSettings, TaskNeeds};
+use domain::{NotificationKind, Permission, Priority, UserId, WorkflowRunId, WorkflowStepId};
+use identity::Caller;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use store::notifications::{self, NewNotification};
+use store::workflow_routing::{self as wr, Capacity, MemberLoad};
+use store::workflows::StepRow;
+use store::{AuditRecord, TenantTx};
+
+use crate::{Practice, PracticeError, PracticeResult};
+
+fn away(m: &MemberLoad, today: NaiveDate) -> bool {
+    m.away_from.is_some_and(|f| f <= today) && m.away_until.is_none_or(|u| u >= today)
+}
+
+fn candidate(m: &MemberLoad, today: NaiveDate) -> Candidate {
+    Candidate {
+        user: m.user_id,
+        role: m.role,
+        open_hours: m.open_hours,
+        weekly_capacity: m.weekly_hours,
+        skills: m.skills.clone(),
+        past_hours: None,
+        away: away(m, today),
+        last_assigned_at: m.last_assigned_at,
+    }
+}
+
+/// Assigns each of `ready` (positions in `rows`) that has no assignee and needs a person, by the
+/// firm's strategy; notifies the assignee and records why. Returns what it assigned.
+pub(crate) async fn route_ready(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    run_name: &str,
+    rows: &[StepRow],
+    ready: &[usize],
+) -> PracticeResult<Vec<(WorkflowStepId, UserId)>> {
+    let settings = wr::settings(tx).await?;
+    let wanted: Vec<&StepRow> = ready
+        .iter()
+        .filter_map(|&i| rows.get(i))
+        .filter(|s| s.assignee_id.is_none() && !matches!(s.kind, StepKind::Wait | StepKind::Automation))
+        .collect();
+    if settings.routing == Routing::Off || wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let today = Utc::now().date_naive();
+    let mut candidates: Vec<Candidate> = wr::loads(tx).await?.iter().map(|m| candidate(m, today)).collect();
+    let mut out = Vec::new();
+    for step in wanted {
+        let strategy = settings.strategy_for(step.id.as_uuid());
+        let needs = TaskNeeds {
+            role: step.role,
+            skill: step.skill.clone(),
+            estimated_hours: step.estimated_hours,
+            priority: Priority::Normal,
+        };
+        let chosen = match strategy {
+            Routing::Scored => routing::rank(&needs, &candidates).into_iter().next(),
+            Routing::RoundRobin => routing::round_robin(&needs, &candidates),
+            Routing::Off => None,
+        };
+        let Some(chosen) = chosen else { continue };
+        wr::route_step(tx, run, step.position, chosen.user, strategy, &chosen.reasons).await?;
+        // The next step of this batch sees this one's hours.
+        if let Some(c) = candidates.iter_mut().find(|c| c.user == chosen.user) {
+            c.open_hours += step.estimated_hours;
+            c.last_assigned_at = Some(Utc::now());
+        }
+        notifications::insert(
+            tx,
+            NewNotification {
+                user_id: chosen.user,
+                kind: NotificationKind::WorkflowStepAssigned,
+                title: &format!("New step: {}", step.name),
+                body: &format!("{run_name}: “{}” is yours, due {}.", step.name, step.due_date),
+                payload: serde_json::json!({"run_id": run, "step": step.key, "link": format!("/workflows/runs/{run}")}),
+                dedupe_key: &format!("workflow_step:{}", step.id),
+            },
+        )
+        .await?;
+        tx.audit(AuditRecord::new("workflow_step.route", "workflow_step", step.id).after(
+            serde_json::json!({"assignee": chosen.user, "strategy": strategy, "reasons": chosen.reasons}),
+        ));
+        out.push((step.id, chosen.user));
+    }
+    Ok(out)
+}
+
+fn settings_body(s: RoutingSettings) -> RoutingSettingsBody {
+    RoutingSettingsBody { routing: s.routing, ab_routing: s.ab_routing, ab_percent: s.ab_percent }
+}
+
+fn workload(m: MemberLoad, today: NaiveDate) -> MemberWorkload {
+    let utilisation = if m.weekly_hours > Decimal::ZERO {
+        (m.open_hours * Decimal::from(100) / m.weekly_hours).round().to_u32().unwrap_or(u32::MAX)
+    } else {
+        0
+    };
+    MemberWorkload {
+        away_today: away(&m, today),
+        utilisation,
+        user_id: m.user_id,
+        name: m.name,
+        role: m.role,
+        weekly_hours: m.weekly_hours,
+        skills: m.skills,
+        away_from: m.away_from,
+        away_until: m.away_until,
+        open_steps: m.open_steps,
+        open_hours: m.open_hours,
+    }
+}
+
+impl Practice {
+    pub async fn workflow_settings(&self, caller: &Caller) -> PracticeResult<RoutingSettingsBody> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let s = wr::settings(&mut tx).await?;
+        tx.commit().await?;
+        Ok(settings_body(s))
+    }
+
+    pub async fn save_workflow_settings(
+        &self,
+        caller: &Caller,
+        req: RoutingSettingsBody,
+    ) -> PracticeResult<RoutingSettingsBody> {
+        caller.require(Permission::WorkflowsUpdate)?;
+        if req.ab_percent > 100 {
+            return Err(PracticeError::invalid("ab_percent", "must be 0 to 100"));
+        }
+        if req.ab_percent > 0 && (req.ab_routing.is_none() || req.ab_routing == Some(Routing::Off)) {
+            return Err(PracticeError::invalid("ab_routing", "an A/B split names the second strategy"));
+        }
+        if req.ab_routing == Some(req.routing) {
+            return Err(PracticeError::invalid("ab_routing", "must differ from the main strategy"));
+        }
+        let s =
+            RoutingSettings { routing: req.routing, ab_routing: req.ab_routing, ab_percent: req.ab_percent };
+        let mut tx = self.tx(caller).await?;
+        let change = wr::save_settings(&mut tx, s).await?;
+        tx.audit(
+            AuditRecord::new("workflow_settings.update", "organization", tx.organization_id())
+                .before(settings_body(change.before))
+                .after(settings_body(change.after)),
+        );
+        tx.commit().await?;
+        Ok(settings_body(s))
+    }
+
+    /// Every active staff member's open work against their weekly capacity.
+    pub async fn team_workload(&self, caller: &Caller) -> PracticeResult<Vec<MemberWorkload>> {
+        caller.require(Permission::WorkflowsRead)?;
+        let today = Utc::now().date_naive();
+        let mut tx = self.tx(caller).await?;
+        let loads = wr::loads(&mut tx).await?;
+        tx.commit().await?;
+        Ok(loads.into_iter().map(|m| workload(m, today)).collect())
+    }
+
+    /// A member's capacity, skills and time off: their own, or anyone's with `workflows:update`.
+    pub async fn save_member_capacity(
+        &self,
+        caller: &Caller,
+        user: UserId,
+        req: CapacityRequest,
+    ) -> PracticeResult<MemberWorkload> {
+        if user != caller.user_id() {
+            caller.require(Permission::WorkflowsUpdate)?;
+        } else {
+            caller.require(Permission::WorkflowsRead)?;
+        }
+        let mut p = domain::validate::Problems::default();
+        if req.weekly_hours < Decimal::ZERO
+            || req.weekly_hours > Decimal::from(168)
+            || req.weekly_hours.scale() > 2
+        {
+            p.add("weekly_hours", "must be 0 to 168 hours with at most 2 decimals");
+        }
+        let skills = p.tags("skills", &req.skills);
+        if let (Some(f), Some(u)) = (req.away_from, req.away_until)
+            && u < f
+        {
+            p.add("away_until", "must not be before away_from");
+        }
+        p.into_result()?;
+        let mut tx = self.tx(caller).await?;
+        let before = wr::loads(&mut tx)
+            .await?
+            .into_iter()
+            .find(|m| m.user_id == user)
+            .ok_or(PracticeError::NotFound("member"))?;
+        let capacity = Capacity {
+            weekly_hours: req.weekly_hours,
+            skills,
+            away_from: req.away_from,
+            away_until: req.away_until,
+        };
+        wr::save_capacity(&mut tx, user, &capacity).await?;
+        tx.audit(AuditRecord::new("member.capacity_update", "user", user).before(&before).after(&capacity));
+        let after = wr::loads(&mut tx)
+            .await?
+            .into_iter()
+            .find(|m| m.user_id == user)
+            .ok_or(PracticeError::NotFound("member"))?;
+        tx.commit().await?;
+        Ok(workload(after, Utc::now().date_naive()))
+    }
+
+    /// Time to assignment and reassignment rate per strategy, and today's utilisation spread.
+    pub async fn routing_figures(&self, caller: &Caller) -> PracticeResult<RoutingFiguresResponse> {
+        caller.require(Permission::WorkflowsRead)?;
+        let today = Utc::now().date_naive();
+        let mut tx = self.tx(caller).await?;
+        let settings = wr::settings(&mut tx).await?;
+        let figures = wr::figures(&mut tx).await?;
+        let loads = wr::loads(&mut tx).await?;
+        tx.commit().await?;
+        let utilisation: Vec<f64> = loads
+            .into_iter()
+            .filter(|m| m.weekly_hours > Decimal::ZERO && !away(m, today))
+            .map(|m| f64::from(workload(m, today).utilisation))
+            .collect();
+        let n = utilisation.len() as f64;
+        let mean = utilisation.iter().sum::<f64>() / n.max(1.0);
+        let spread = (utilisation.iter().map(|u| (u - mean).powi(2)).sum::<f64>() / n.max(1.0)).sqrt();
+        Ok(RoutingFiguresResponse {
+            settings: settings_body(settings),
+            strategies: figures
+                .into_iter()
+                .map(|f| StrategyFiguresResponse {
+                    reassignment_rate: if f.routed > 0 {
+                        100.0 * f.reassigned as f64 / f.routed as f64
+                    } else {
+                        0.0
+                    },
+                    strategy: f.strategy,
+                    routed: f.routed,
+                    median_seconds_to_assign: f.median_seconds_to_assign,
+                    reassigned: f.reassigned,
+                })
+                .collect(),
+            utilisation_spread: (spread * 10.0).round() / 10.0,
+            members: utilisation.len(),
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! Routing data: the firm's routing setting, members' capacity, skills and time off, each
+//! member's open workload, and the figures the A/B comparison reads.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::workflow::routing::{Routing, RoutingSettings};
+use domain::{Role, UserId, WorkflowRunId};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::{Change, StoreResult, TenantTx};
+
+/// The firm's setting (off when never saved).
+pub async fn settings(tx: &mut TenantTx) -> StoreResult<RoutingSettings> {
+    let org = tx.org_uuid();
+    let row: Option<(Routing, Option<Routing>, i16)> = sqlx::query_as(
+        "select routing, ab_routing, ab_percent from workflow_settings where organization_id = $1",
+    )
+    .bind(org)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row
+        .map(|(routing, ab_routing, ab_percent)| RoutingSettings {
+            routing,
+            ab_routing,
+            ab_percent: ab_percent.clamp(0, 100) as u8,
+        })
+        .unwrap_or_default())
+}
+
+pub async fn save_settings(tx: &mut TenantTx, s: RoutingSettings) -> StoreResult<Change<RoutingSettings>> {
+    let before = settings(tx).await?;
+    let org = tx.org_uuid();
+    sqlx::query(
+        "insert into workflow_settings (organization_id, routing, ab_routing, ab_percent) values ($1, $2, $3, $4)
+         on conflict (organization_id) do update set routing = excluded.routing, ab_routing = excluded.ab_routing,
+             ab_percent = excluded.ab_percent",
+    )
+    .bind(org)
+    .bind(s.routing)
+    .bind(s.ab_routing)
+    .bind(i16::from(s.ab_percent))
+    .execute(tx.conn())
+    .await?;
+    Ok(Change { before, after: s })
+}
+
+/// One member's routing facts: role, capacity, skills, time off, open work and last assignment.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MemberLoad {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub weekly_hours: Decimal,
+    pub skills: Vec<String>,
+    pub away_from: Option<NaiveDate>,
+    pub away_until: Option<NaiveDate>,
+    /// Estimated hours of the member's open steps.
+    pub open_hours: Decimal,
+    pub open_steps: i64,
+    pub last_assigned_at: Option<DateTime<Utc>>,
+}
+
+/// Every active staff member with their load (a firm has tens of members, not thousands).
+pub async fn loads(tx: &mut TenantTx) -> StoreResult<Vec<MemberLoad>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(
+        "select u.id as user_id, u.name, m.role, coalesce(c.weekly_hours, 40) as weekly_hours,
+                coalesce(c.skills, '{}') as skills, c.away_from, c.away_until,
+                coalesce(w.open_hours, 0) as open_hours, coalesce(w.open_steps, 0) as open_steps,
+                w.last_assigned_at
+           from users u
+           join memberships m on m.organization_id = u.organization_id and m.user_id = u.id
+           left join member_capacity c on c.organization_id = u.organization_id and c.user_id = u.id
+           left join lateral (
+                select sum(s.estimated_hours) as open_hours, count(*) as open_steps,
+                       max(s.assigned_at) as last_assigned_at
+                  from workflow_steps s
+                 where s.organization_id = u.organization_id and s.assignee_id = u.id
+                   and s.status in ('ready', 'in_progress', 'blocked')
+           ) w on true
+          where u.organization_id = $1 and u.status = 'active' and m.role <> 'client'
+          order by u.name, u.id
+          limit 1000",
+    )
+    .bind(org)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A member's capacity, skills and time off.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capacity {
+    pub weekly_hours: Decimal,
+    pub skills: Vec<String>,
+    pub away_from: Option<NaiveDate>,
+    pub away_until: Option<NaiveDate>,
+}
+
+pub async fn save_capacity(tx: &mut TenantTx, user: UserId, c: &Capacity) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "insert into member_capacity (organization_id, user_id, weekly_hours, skills, away_from, away_until)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (organization_id, user_id) do update set weekly_hours = excluded.weekly_hours,
+             skills = excluded.skills, away_from = excluded.away_from, away_until = excluded.away_until",
+    )
+    .bind(org)
+    .bind(user)
+    .bind(c.weekly_hours)
+    .bind(&c.skills)
+    .bind(c.away_from)
+    .bind(c.away_until)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Gives a step to a member by a strategy, keeping why.
+pub async fn route_step(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    position: i16,
+    user: UserId,
+    strategy: Routing,
+    reasons: &[String],
+) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "update workflow_steps set assignee_id = $4, assigned_at = now(), routed_by = $5, routing_reasons = $6
+          where organization_id = $1 and run_id = $2 and position = $3 and assignee_id is null",
+    )
+    .bind(org)
+    .bind(run)
+    .bind(position)
+    .bind(user)
+    .bind(strategy)
+    .bind(serde_json::json!(reasons))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// One strategy's figures over the steps it routed.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StrategyFigures {
+    pub strategy: Routing,
+    pub routed: i64,
+    /// Median seconds from ready to assigned.
+    pub median_seconds_to_assign: Option<f64>,
+    /// Routed steps later given to someone else.
+    pub reassigned: i64,
+}
+
+pub async fn figures(tx: &mut TenantTx) -> StoreResult<Vec<StrategyFigures>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(
+        "select routed_by as strategy, count(*) as routed,
+                percentile_cont(0.5) within group (order by extract(epoch from assigned_at - ready_at))::float8
+                    as median_seconds_to_assign,
+                count(*) filter (where reassignments > 0) as reassigned
+           from workflow_steps
+          where organization_id = $1 and routed_by is not null
+          group by routed_by order by routed_by",
+    )
+    .bind(org)
+    .fetch_all(tx.conn())
+    .await?)
+}

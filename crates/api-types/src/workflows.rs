@@ -245,6 +245,17 @@ pub struct MemberWorkload {
     pub open_hours: Decimal,
     /// Open hours over weekly capacity, in percent (may exceed 100).
     pub utilisation: u32,
+    /// Open hours by the week they are due, one per [`TeamWorkload::weeks`].
+    #[schema(value_type = Vec<String>)]
+    pub hours_by_week: Vec<Decimal>,
+}
+
+/// The team's open work per person and week.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TeamWorkload {
+    /// The Mondays of the weeks shown (overdue work counts in the first).
+    pub weeks: Vec<NaiveDate>,
+    pub members: Vec<MemberWorkload>,
 }
 
 /// How one strategy did on the steps it routed.

@@ -7,8 +7,9 @@
 
 use api_types::workflows::{
     CapacityRequest, MemberWorkload, RoutingFiguresResponse, RoutingSettingsBody, StrategyFiguresResponse,
+    TeamWorkload,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate, Utc};
 use domain::workflow::StepKind;
 use domain::workflow::routing::{self, Candidate, Routing, RoutingSettings, TaskNeeds};
 use domain::{NotificationKind, Permission, Priority, UserId, WorkflowRunId, WorkflowStepId};
@@ -104,6 +105,9 @@ fn settings_body(s: RoutingSettings) -> RoutingSettingsBody {
     RoutingSettingsBody { routing: s.routing, ab_routing: s.ab_routing, ab_percent: s.ab_percent }
 }
 
+/// Weeks the team view shows.
+const WEEKS: i32 = 4;
+
 fn workload(m: MemberLoad, today: NaiveDate) -> MemberWorkload {
     let utilisation = if m.weekly_hours > Decimal::ZERO {
         (m.open_hours * Decimal::from(100) / m.weekly_hours).round().to_u32().unwrap_or(u32::MAX)
@@ -122,6 +126,7 @@ fn workload(m: MemberLoad, today: NaiveDate) -> MemberWorkload {
         away_until: m.away_until,
         open_steps: m.open_steps,
         open_hours: m.open_hours,
+        hours_by_week: Vec::new(),
     }
 }
 
@@ -162,14 +167,33 @@ impl Practice {
         Ok(settings_body(s))
     }
 
-    /// Every active staff member's open work against their weekly capacity.
-    pub async fn team_workload(&self, caller: &Caller) -> PracticeResult<Vec<MemberWorkload>> {
+    /// Every active staff member's open work against their weekly capacity, and by the week it
+    /// is due over the next four weeks.
+    pub async fn team_workload(&self, caller: &Caller) -> PracticeResult<TeamWorkload> {
         caller.require(Permission::WorkflowsRead)?;
         let today = Utc::now().date_naive();
+        let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
         let mut tx = self.tx(caller).await?;
         let loads = wr::loads(&mut tx).await?;
+        let by_week = wr::hours_by_week(&mut tx, monday, WEEKS).await?;
         tx.commit().await?;
-        Ok(loads.into_iter().map(|m| workload(m, today)).collect())
+        let members = loads
+            .into_iter()
+            .map(|m| {
+                let mut w = workload(m, today);
+                w.hours_by_week = (0..WEEKS)
+                    .map(|k| {
+                        by_week
+                            .iter()
+                            .filter(|(u, wk, _)| *u == w.user_id && *wk == k)
+                            .map(|(_, _, h)| *h)
+                            .sum()
+                    })
+                    .collect();
+                w
+            })
+            .collect();
+        Ok(TeamWorkload { weeks: (0..WEEKS).map(|k| monday + Days::new(7 * k as u64)).collect(), members })
     }
 
     /// A member's capacity, skills and time off: their own, or anyone's with `workflows:update`.

@@ -87,6 +87,28 @@ pub async fn loads(tx: &mut TenantTx) -> StoreResult<Vec<MemberLoad>> {
     .await?)
 }
 
+/// Open estimated hours per member and week of the due date, for the `weeks` weeks from
+/// `monday`; work due earlier (overdue) counts in the first week.
+pub async fn hours_by_week(
+    tx: &mut TenantTx,
+    monday: NaiveDate,
+    weeks: i32,
+) -> StoreResult<Vec<(UserId, i32, Decimal)>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(
+        "select assignee_id, greatest(0, (due_date - $2) / 7)::int4 as week, sum(estimated_hours)
+           from workflow_steps
+          where organization_id = $1 and assignee_id is not null and status in ('ready', 'in_progress', 'blocked')
+            and due_date < $2 + 7 * $3
+          group by 1, 2",
+    )
+    .bind(org)
+    .bind(monday)
+    .bind(weeks)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// A member's capacity, skills and time off.
 #[derive(Debug, Clone, Serialize)]
 pub struct Capacity {

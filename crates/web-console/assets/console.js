@@ -38,7 +38,7 @@
   // --- keyboard --------------------------------------------------------------------------------
   // "/" or Ctrl/Cmd+K: search; "g" then a letter: go to a section; single keys named by
   // data-key on the page (j/k/a in the review queue, n for a new client).
-  const goKeys = { d: "/", c: "/clients", w: "/workflows", u: "/documents", r: "/review", q: "/quickbooks", m: "/marketplace" };
+  const goKeys = { d: "/", c: "/clients", w: "/workflows", t: "/team", u: "/documents", r: "/review", q: "/quickbooks", m: "/marketplace" };
   let pendingG = false;
   document.addEventListener("keydown", (e) => {
     if (document.getElementById("palette")?.open) return;

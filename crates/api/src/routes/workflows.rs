@@ -3,7 +3,7 @@
 use api_types::workflows::{
     ArchiveTemplateRequest, AssignStepRequest, CapacityRequest, CopyTemplateRequest, MemberWorkload,
     RoutingFiguresResponse, RoutingSettingsBody, RunCommandRequest, RunResponse, RunSummary, StartRunRequest,
-    StepActionRequest, TemplateListParams, TemplateRequest, TemplateResponse, WorkItemResponse,
+    StepActionRequest, TeamWorkload, TemplateListParams, TemplateRequest, TemplateResponse, WorkItemResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;
@@ -226,13 +226,11 @@ async fn save_settings(
     Ok(Json(state.practice.save_workflow_settings(&caller, req).await?))
 }
 
-/// Each active staff member's open steps and hours against their weekly capacity (`workflows:read`).
+/// Each active staff member's open steps and hours against their weekly capacity, and by the
+/// week they are due over the next four weeks (`workflows:read`).
 #[utoipa::path(get, path = "/v1/team/workload", tag = "workflows", security(("bearer" = [])),
-    responses((status = 200, body = Vec<MemberWorkload>)))]
-async fn team_workload(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<MemberWorkload>>> {
+    responses((status = 200, body = TeamWorkload)))]
+async fn team_workload(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TeamWorkload>> {
     Ok(Json(state.practice.team_workload(&caller).await?))
 }
 

@@ -354,7 +354,19 @@ async fn ready_steps_are_routed_by_workload_and_skill_with_reasons_and_figures()
     // The team's workload reflects it; a manual reassignment counts against the strategy.
     let checker = v["steps"][1]["assignee"].as_str().unwrap().to_owned();
     let team = app.get("/v1/team/workload", owner).await.value();
-    let them = team.as_array().unwrap().iter().find(|m| m["user_id"] == checker.as_str()).unwrap().clone();
+    let them = team["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == checker.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(team["weeks"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        them["hours_by_week"],
+        json!(["0", "0", "0", "0"]),
+        "due in 2099, beyond the four weeks: {team}"
+    );
     assert_eq!((them["open_steps"].clone(), them["open_hours"].clone()), (json!(1), json!("2.00")), "{team}");
     let second = start().await;
     let sid = second["id"].as_str().unwrap();

@@ -240,6 +240,12 @@ async fn run_page(
                                         " " button class="btn small" type="submit" { "Assign" }
                                     }
                                 } @else if let Some(n) = &s.assignee_name { (n) } @else { span class="muted" { "—" } }
+                                @if !s.routing_reasons.is_empty() {
+                                    details class="why" {
+                                        summary { "Why " @if let Some(r) = s.routed_by { "(" (ui::label(&r)) ")" } }
+                                        ul { @for reason in &s.routing_reasons { li { (reason) } } }
+                                    }
+                                }
                             }
                             td { (ui::date(s.due_date)) @if s.due_date < today && !s.status.is_finished() { " " span class="badge bad" { "overdue" } } }
                             td class="num" { (s.estimated_hours.normalize()) }

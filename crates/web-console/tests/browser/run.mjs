@@ -285,6 +285,37 @@ await check("a workflow template is copied and edited (a cycle refused), started
   await shot(page, "workflow-run");
 });
 
+await check("team workload: routing is switched on (a bad A/B split refused), and a new run's first step is routed with its reasons", async () => {
+  await page.goto("/team");
+  await page.waitForSelector("main table tbody tr");
+  await page.selectOption("select[name=routing]", "scored");
+  await page.fill("input[name=ab_percent]", "50");
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/team/routing")), page.click("button:has-text('Save routing')")]);
+  assert(refused[0].status() === 422, `an A/B split without a second strategy: status ${refused[0].status()}`);
+  await page.waitForSelector("label:has(select[name=ab_routing]) .field-error");
+  await page.fill("input[name=ab_percent]", "0");
+  await Promise.all([page.waitForURL("**/team"), page.click("button:has-text('Save routing')")]);
+  assert((await page.inputValue("select[name=routing]")) === "scored", "the routing was not saved");
+
+  await page.goto(`/clients/${cfg.clients.first}?tab=workflows`);
+  const template = await page.getAttribute("select[name=template_id] option:has-text('Quarterly Tax Estimates')", "value");
+  await page.selectOption("select[name=template_id]", template);
+  // Due in ten days: inside the four weeks the team view shows.
+  const due = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+  await page.fill("input[name=due_date]", due);
+  await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("button:has-text('Start')")]);
+  const first = "main table tbody tr:has-text('Gather year-to-date data')";
+  await page.waitForSelector(`${first} details.why`);
+  await page.click(`${first} details.why summary`);
+  const why = await page.textContent(`${first} details.why`);
+  assert(/workload/.test(why) && /availability/.test(why), `the reasons: ${why}`);
+  assert((await page.inputValue(`${first} select[name=assignee]`)) !== "", "the first step has an assignee");
+  await page.goto("/team");
+  await page.waitForSelector("main table td.load");
+  await accessible(page, "team workload");
+  await shot(page, "team-workload");
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });
@@ -532,7 +563,7 @@ await check("dark mode renders the main screens", async () => {
   const screens = [
     ["/", "dashboard"], ["/clients", "clients"], [`/clients/${cfg.clients.first}?tab=documents`, "client-documents"],
     [`/clients/${cfg.clients.first}?tab=invoices`, "client-invoices"], ["/documents", "documents"], ["/review", "review-queue"],
-    ["/marketplace", "marketplace"], ["/members", "members"], ["/audit", "audit"], ["/profile", "profile"], ["/quickbooks", "quickbooks-connections"], ["/workflows", "workflows"],
+    ["/marketplace", "marketplace"], ["/members", "members"], ["/audit", "audit"], ["/profile", "profile"], ["/quickbooks", "quickbooks-connections"], ["/workflows", "workflows"], ["/team", "team-workload"],
   ];
   for (const [path, name] of screens) {
     await dark.goto(path);

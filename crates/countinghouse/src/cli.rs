@@ -274,6 +274,12 @@ pub struct BenchArgs {
     /// No-op jobs per throughput run (`queue`).
     #[arg(long, default_value_t = 200_000)]
     pub jobs: usize,
+    /// Clients per run, each given one workflow (`workflows`).
+    #[arg(long, default_value_t = 200)]
+    pub clients: usize,
+    /// Staff members the steps are routed among (`workflows`).
+    #[arg(long, default_value_t = 12)]
+    pub members: usize,
     /// Records in the sandbox company (`qbo-sync`).
     #[arg(long, default_value_t = 100_000)]
     pub entities: usize,
@@ -310,6 +316,10 @@ pub enum Measurement {
     /// the document pipeline in this process with local OCR over a generated corpus
     /// (--per-layout documents per type and layout, digital and scan-like), --runs times
     Documents,
+    /// the workflow engine in this process against DATABASE_URL: a firm of --members staff with
+    /// scored routing, the 1040 template started for --clients clients, then every step worked
+    /// through (each completion readies and routes the next), --runs times
+    Workflows,
     /// upload to extracted fields through the HTTP API and the documents worker in this process
     /// against DATABASE_URL: one document at a time (latency), then all at once (throughput), over
     /// a corpus of --per-layout documents per type and layout, --runs times

@@ -2,8 +2,8 @@
 //!
 //! # Layout
 //! - [`load`]: the load scenarios of the `bench` crate against a running server.
-//! - `import`, `queue`, `documents`, `documents_http`, `qbo_sync`: one measurement each, with its
-//!   own runner and report (the last four in this process against DATABASE_URL).
+//! - `import`, `queue`, `documents`, `documents_http`, `qbo_sync`, `workflows`: one measurement
+//!   each, with its own runner and report (all but `import` in this process against DATABASE_URL).
 //! - [`harness`]: what they share (the target's address, a migrated database, a firm of their
 //!   own, the table of medians).
 
@@ -14,6 +14,7 @@ mod import;
 mod load;
 mod qbo_sync;
 mod queue;
+mod workflows;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,7 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
         BenchScenario::Measure(Measurement::QboSync) => qbo_sync::run(&args, &config).await,
         BenchScenario::Measure(Measurement::Documents) => documents::run(&args).await,
         BenchScenario::Measure(Measurement::DocumentsHttp) => documents_http::run(&args, &config).await,
+        BenchScenario::Measure(Measurement::Workflows) => workflows::run(&args, &config).await,
     }
 }
 

@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MessageBuilder};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -142,19 +144,7 @@ impl Mailer {
 
     /// Delivers through the SMTP relay at `url`.
     pub fn smtp(url: &str, from: &str) -> Result<Mailer, MailError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| {
-                let tls = url.starts_with("smtps:") || url.contains("tls=");
-                if tls && !cfg!(feature = "rustls") {
-                    MailError::Config(format!(
-                        "{e}: a TLS relay needs the binary built with TLS (countinghouse's `tls` feature)"
-                    ))
-                } else {
-                    MailError::Config(e.to_string())
-                }
-            })?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
+        let transport = smtp_builder(url)?.timeout(Some(SMTP_TIMEOUT)).build();
         Ok(Mailer { inner: Arc::new(Inner { from: mailbox(from)?, transport: Transport::Smtp(transport) }) })
     }
 
@@ -204,6 +194,35 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The transport for `smtp_url`: a plain `smtp://` relay here; TLS ones (`smtps://`,
+/// `?tls=required|opportunistic`) through lettre's own URL support, which needs the `rustls` feature.
+fn smtp_builder(url: &str) -> Result<AsyncSmtpTransportBuilder, MailError> {
+    let parsed = url::Url::parse(url).map_err(|e| MailError::Config(format!("not a URL: {e}")))?;
+    let tls = parsed.scheme() == "smtps" || parsed.query_pairs().any(|(k, _)| k == "tls");
+    if tls {
+        #[cfg(feature = "rustls")]
+        return AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| MailError::Config(e.to_string()));
+        #[cfg(not(feature = "rustls"))]
+        return Err(MailError::Config(
+            "a TLS relay needs the binary built with TLS (countinghouse's `tls` feature)".to_owned(),
+        ));
+    }
+    if parsed.scheme() != "smtp" {
+        return Err(MailError::Config(format!("`{}` is not an SMTP scheme (smtp, smtps)", parsed.scheme())));
+    }
+    let host = parsed.host_str().ok_or_else(|| MailError::Config("no host".to_owned()))?;
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .port(parsed.port().unwrap_or(lettre::transport::smtp::SMTP_PORT));
+    if !parsed.username().is_empty() {
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        builder = builder.credentials(Credentials::new(
+            decode(parsed.username()),
+            decode(parsed.password().unwrap_or("")),
+        ));
+    }
+    Ok(builder)
 }
 
 /// Plain ASCII as 7bit; other text as 8bit UTF-8 where its lines allow, so a link stays one

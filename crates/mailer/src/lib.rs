@@ -203,7 +203,8 @@ fn smtp_builder(url: &str) -> Result<AsyncSmtpTransportBuilder, MailError> {
     let tls = parsed.scheme() == "smtps" || parsed.query_pairs().any(|(k, _)| k == "tls");
     if tls {
         #[cfg(feature = "rustls")]
-        return AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| MailError::Config(e.to_string()));
+        return AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Config(e.to_string()));
         #[cfg(not(feature = "rustls"))]
         return Err(MailError::Config(
             "a TLS relay needs the binary built with TLS (countinghouse's `tls` feature)".to_owned(),
@@ -225,14 +226,19 @@ fn smtp_builder(url: &str) -> Result<AsyncSmtpTransportBuilder, MailError> {
     Ok(builder)
 }
 
-/// Plain ASCII as 7bit; other text as 8bit UTF-8 where its lines allow, so a link stays one
-/// unbroken line even in the raw file (quoted-printable would fold it), else quoted-printable.
+/// 7bit (ASCII) or 8bit (UTF-8) whenever every line fits SMTP's 998 octets, so a link stays one
+/// unbroken line even in the raw `.eml` a person opens (lettre's chooser folds anything over 76
+/// characters into quoted-printable, which breaks a link there); quoted-printable or base64 only
+/// for text that cannot go as it is.
 fn body(text: &str) -> Body {
-    if text.is_ascii() {
+    let crlf = text.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n");
+    let fits = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() <= 998);
+    if !fits {
         return Body::new(text.to_owned());
     }
-    Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit)
-        .unwrap_or_else(|_| Body::new(text.to_owned()))
+    let encoding =
+        if crlf.is_ascii() { ContentTransferEncoding::SevenBit } else { ContentTransferEncoding::EightBit };
+    Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
 }
 
 fn mailbox(s: &str) -> Result<Mailbox, MailError> {
@@ -262,6 +268,11 @@ mod tests {
         assert!(eml.contains(&format!("Message-ID: <{id}@example.com>")), "{eml}");
         assert!(eml.contains("Subject: Reset your password"), "{eml}");
         assert!(eml.contains("reset-password?token=chr_x"), "{eml}");
+        // A long line (a link) is never folded.
+        let long = format!("https://example.com/reset-password?token=chr_{}", "a".repeat(120));
+        let m = Message { text: format!("Open:\n\n{long}\n\nThanks, José"), ..m };
+        let eml = String::from_utf8(mailer.render(MailId::new(), &m).unwrap().formatted()).unwrap();
+        assert!(eml.contains(&long), "{eml}");
     }
 
     #[test]

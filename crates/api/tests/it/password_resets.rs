@@ -76,7 +76,7 @@ async fn a_forgotten_password_is_reset_with_the_mailed_link_once() {
         .await;
     assert_eq!(again.status, 404, "{}", again.body);
     assert_eq!(again.problem_slug(), "not-found");
-    assert!(again.problem().detail.unwrap_or_default().contains("ask for a new one"));
+    assert!(again.problem().detail.contains("ask for a new one"));
 
     // The same answer for an address nobody has, an unknown firm, and a slug that is not one; no mail.
     for (org, email) in [

@@ -51,7 +51,7 @@ async fn page(
                     @for m in &members.items {
                         tr {
                             td { (m.name) }
-                            td { (m.email) }
+                            td class="wrap" { (m.email) }
                             td { (ui::label(&m.role)) }
                             td { (ui::badge(&ui::label(&m.status))) }
                             td { @if m.mfa_enabled { (ui::badge("on")) } @else { span class="muted" { "off" } } }
@@ -59,6 +59,7 @@ async fn page(
                             @if can_manage {
                                 td class="row-actions" {
                                     @if m.id != me && viewer.caller.role.may_grant(m.role) {
+                                        div class="row-actions-line" {
                                         form class="filters" method="post" action={ "/members/" (m.id) } {
                                             (csrf(viewer))
                                             select name="role" aria-label={ "Role of " (m.name) } {
@@ -75,6 +76,7 @@ async fn page(
                                         }
                                         @if m.status == UserStatus::Active {
                                             a class="btn link" href={ "/members/" (m.id) "/password-reset" } aria-label={ "Reset link for " (m.name) } { "Reset link" }
+                                        }
                                         }
                                     }
                                 }

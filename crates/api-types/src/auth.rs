@@ -1,7 +1,7 @@
 //! Signup, sessions, members, invitations, API keys, MFA and organization settings.
 
 use chrono::{DateTime, Utc};
-use domain::{ApiKeyId, InvitationId, Permission, Role, UserId, UserStatus};
+use domain::{ApiKeyId, InvitationId, PasswordResetId, Permission, Role, UserId, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -161,6 +161,41 @@ pub struct AcceptInvitationRequest {
     /// Defaults to the name on the invitation, else the part of the email address before `@`.
     pub name: Option<String>,
     pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The organization's slug, as typed at sign-in.
+    pub organization: String,
+    pub email: String,
+}
+
+/// The answer to a reset request: the same whether or not the account exists.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetAccepted {
+    /// What happens next, for people (a link is mailed if the address is an active member's).
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletePasswordResetRequest {
+    /// The `token` of the mailed link (`/reset-password?token=…`).
+    pub token: String,
+    /// The new password (the same rules as at signup).
+    pub password: String,
+}
+
+/// A reset link a member admin created for a member; it was mailed to them too.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedPasswordResetResponse {
+    pub id: PasswordResetId,
+    pub user_id: UserId,
+    pub email: String,
+    /// The console's reset page with the single-use token: shown only here.
+    pub link: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

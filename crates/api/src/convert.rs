@@ -6,7 +6,9 @@ mod documents;
 mod quickbooks;
 
 use api_types::audit::{AuditBreak, AuditEntryResponse, AuditVerifyResponse};
-use api_types::auth::{ApiKeyResponse, InvitationResponse, MemberResponse, OrganizationResponse};
+use api_types::auth::{
+    ApiKeyResponse, CreatedPasswordResetResponse, InvitationResponse, MemberResponse, OrganizationResponse,
+};
 use store::api_keys::ApiKey;
 use store::audit::{AuditEntry, ChainBreakView, ChainReport};
 use store::invitations::Invitation;
@@ -28,6 +30,18 @@ impl_into_api!(AuditEntry => AuditEntryResponse {
 });
 
 impl_into_api!(ChainBreakView => AuditBreak { seq, reason });
+
+impl IntoApi<CreatedPasswordResetResponse> for identity::CreatedPasswordReset {
+    fn into_api(self) -> CreatedPasswordResetResponse {
+        CreatedPasswordResetResponse {
+            id: self.reset.id,
+            user_id: self.reset.user_id,
+            email: self.email,
+            link: self.link,
+            expires_at: self.reset.expires_at,
+        }
+    }
+}
 
 impl IntoApi<AuditVerifyResponse> for ChainReport {
     fn into_api(self) -> AuditVerifyResponse {

@@ -28,6 +28,7 @@ pub struct Config {
     pub platform: PlatformConfig,
     pub jobs: JobsConfig,
     pub documents: DocumentsConfig,
+    pub mail: MailSettings,
     pub log: LogConfig,
     /// QuickBooks Online (`[quickbooks]`): the Intuit app's credentials and endpoints. Absent: the
     /// QuickBooks routes answer 503 and no sync runs. `countinghouse qbo-sandbox` prints a section
@@ -40,7 +41,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// The address users reach (links in invitations).
+    /// The address users reach (links in invitations and password-reset mails).
     pub public_url: String,
     pub request_timeout_secs: u64,
     pub json_body_limit_bytes: usize,
@@ -209,6 +210,32 @@ fn default_polls_per_second() -> u32 {
     documents::ocr::azure::GateLimits::default().polls_per_second
 }
 
+/// Outgoing mail (`[mail]`): password-reset links, sent by the job `mail.send`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// The SMTP relay: `smtp://[user:password@]host[:port]` (plain), `smtp://…?tls=required`
+    /// (STARTTLS) or `smtps://…` (TLS; both need the `tls` feature). Unset (the demo's default):
+    /// each mail is written to `outbox` as `<id>.eml` instead of being sent.
+    #[serde(serialize_with = "redact_url")]
+    pub smtp_url: Option<SecretString>,
+    /// The sender: `Name <address>` or an address.
+    pub from: String,
+    /// Where mail goes without a relay. Unset: `state_dir/outbox`.
+    pub outbox: Option<PathBuf>,
+}
+
+impl MailSettings {
+    /// The mailer's settings, the outbox resolved under `state_dir`.
+    pub fn resolve(&self, state_dir: &Path) -> mailer::MailConfig {
+        mailer::MailConfig {
+            smtp_url: self.smtp_url.as_ref().map(|u| u.expose_secret().to_owned()),
+            from: self.from.clone(),
+            outbox: self.outbox.clone().unwrap_or_else(|| state_dir.join("outbox")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -267,6 +294,11 @@ impl Default for Config {
                 limits: documents::UploadLimits::default(),
                 azure: None,
             },
+            mail: MailSettings {
+                smtp_url: None,
+                from: "Countinghouse <no-reply@countinghouse.localhost>".to_owned(),
+                outbox: None,
+            },
             log: LogConfig { format: "text".to_owned(), filter: "info".to_owned() },
             quickbooks: None,
         }
@@ -298,7 +330,7 @@ impl Config {
                 .collect();
         }
         // Empty variables mean unset (a common way to switch a setting off in a shell).
-        for url in [&mut config.database.url, &mut config.redis.url] {
+        for url in [&mut config.database.url, &mut config.redis.url, &mut config.mail.smtp_url] {
             if url.as_ref().is_some_and(|u| u.expose_secret().trim().is_empty()) {
                 *url = None;
             }
@@ -396,9 +428,14 @@ mod tests {
         let mut c = Config::default();
         c.database.url = Some("postgres://o:topsecret@h/d".into());
         c.database.app_password = Some("alsosecret".into());
+        c.mail.smtp_url = Some("smtp://mailer:smtpsecret@relay.example.com:587?tls=required".into());
         c.security.encryption_keys = vec!["1:c2VjcmV0a2V5".into()];
         let out = c.to_redacted_toml();
         assert!(!out.contains("topsecret") && !out.contains("alsosecret") && !out.contains("c2VjcmV0a2V5"));
+        assert!(
+            !out.contains("smtpsecret") && out.contains("smtp://mailer:[redacted]@relay.example.com"),
+            "{out}"
+        );
         assert!(out.contains("1:[redacted]"));
     }
 

@@ -116,6 +116,7 @@ pub fn identity(config: &Config, db: Db, keys: KeyRing, cache: cache::Cache) -> 
             login_per_account_per_minute: config.security.login_per_account_per_minute,
             auth_cache_ttl: if auth.enabled { auth.ttl } else { Duration::ZERO },
             platform_organization,
+            public_url: config.server.public_url.clone(),
             ..defaults
         },
         cache,
@@ -236,7 +237,13 @@ pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jo
         qbo_sync::register(&mut registry, qb.clone());
     }
     documents::jobs::register(&mut registry, pipeline_deps(config, state)?);
+    mailer::register(&mut registry, mailer(config)?, key_ring(config)?);
     Ok(registry)
+}
+
+/// `[mail]`: SMTP when `smtp_url` is set, else files in the outbox (`state_dir/outbox` by default).
+pub fn mailer(config: &Config) -> anyhow::Result<mailer::Mailer> {
+    mailer::Mailer::from_config(&config.mail.resolve(&config.state_dir)).context("[mail]")
 }
 
 /// The document pipeline's OCR: Azure when `[documents.azure]` is set, else Tesseract in

@@ -73,6 +73,7 @@ id_type!(MembershipId);
 id_type!(SessionId);
 id_type!(ApiKeyId);
 id_type!(InvitationId);
+id_type!(PasswordResetId);
 id_type!(AuditEntryId);
 id_type!(ClientId);
 id_type!(EngagementId);

@@ -14,6 +14,7 @@ mod audit;
 mod invitations;
 mod members;
 mod mfa;
+mod password_resets;
 mod platform;
 mod sessions;
 
@@ -32,6 +33,7 @@ pub use invitations::CreatedInvitation;
 pub use members::MemberPatch;
 pub use mfa::MfaEnrolment;
 pub use password::PasswordHasher;
+pub use password_resets::{CreatedPasswordReset, PASSWORD_RESET_PATH};
 pub use sessions::{LoginRequest, SignedIn, SignupRequest};
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,11 @@ pub struct IdentityConfig {
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
     pub invitation_ttl: Duration,
+    /// How long a password-reset link works (one hour).
+    pub password_reset_ttl: Duration,
+    /// The console's address as people reach it (`[server] public_url`): the links mailed to them
+    /// (password resets) start with it.
+    pub public_url: String,
     /// How long a resolved session or API key is reused without asking the database. Sign-out,
     /// password, role, MFA and portal-grant changes and revocations invalidate the organization's
     /// cached authentications at once, on every instance sharing the cache's Redis (over pub/sub);
@@ -62,6 +69,8 @@ impl Default for IdentityConfig {
             login_per_ip_per_minute: 30,
             login_per_account_per_minute: 10,
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
+            password_reset_ttl: Duration::from_secs(3600),
+            public_url: "http://127.0.0.1:8080".to_owned(),
             auth_cache_ttl: Duration::from_secs(30),
             totp_issuer: "Countinghouse".to_owned(),
             platform_organization: None,

@@ -297,7 +297,7 @@ impl Identity {
                     portal,
                 }
             }
-            TokenKind::Invitation => return Err(IdentityError::Unauthenticated),
+            TokenKind::Invitation | TokenKind::PasswordReset => return Err(IdentityError::Unauthenticated),
         };
         tx.commit().await?;
         Ok(ctx)

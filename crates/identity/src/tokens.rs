@@ -1,4 +1,4 @@
-//! Bearer secrets: session tokens, API keys and invitation links.
+//! Bearer secrets: session tokens, API keys, invitation links and password-reset links.
 //!
 //! A token is `<kind>_<organization id, 32 hex><secret, 43 base64url chars>`. The organization part
 //! tells which tenant to open before the lookup (every credential table is under row-level
@@ -16,6 +16,7 @@ pub enum TokenKind {
     Session,
     ApiKey,
     Invitation,
+    PasswordReset,
 }
 
 impl TokenKind {
@@ -24,6 +25,7 @@ impl TokenKind {
             TokenKind::Session => "chs_",
             TokenKind::ApiKey => "chk_",
             TokenKind::Invitation => "chi_",
+            TokenKind::PasswordReset => "chr_",
         }
     }
 }
@@ -55,7 +57,7 @@ pub struct PresentedToken {
 
 /// Parses a presented token; `None` for anything that is not one of ours.
 pub fn parse(token: &str) -> Option<PresentedToken> {
-    let kind = [TokenKind::Session, TokenKind::ApiKey, TokenKind::Invitation]
+    let kind = [TokenKind::Session, TokenKind::ApiKey, TokenKind::Invitation, TokenKind::PasswordReset]
         .into_iter()
         .find(|k| token.starts_with(k.prefix()))?;
     let rest = &token[kind.prefix().len()..];

@@ -35,6 +35,7 @@ pub mod migrate;
 pub mod notes;
 pub mod notifications;
 pub mod organizations;
+pub mod password_resets;
 pub mod plans;
 mod platform;
 pub mod portal;

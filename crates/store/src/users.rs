@@ -135,6 +135,19 @@ pub async fn record_login_success(tx: &mut TenantTx, id: UserId) -> StoreResult<
     Ok(())
 }
 
+/// Lifts a sign-in lockout and forgets counted failures (after a password reset).
+pub async fn clear_lockout(tx: &mut TenantTx, id: UserId) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "update users set failed_logins = 0, locked_until = null where organization_id = $1 and id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MemberFilter {
     pub role: Option<Role>,

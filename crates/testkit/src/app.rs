@@ -24,6 +24,11 @@ pub struct TestApp {
     pub db: store::Db,
     pub identity: Identity,
     pub keys: KeyRing,
+    /// Writes mail into [`TestApp::outbox`] (the demo's default transport); run it with
+    /// [`TestApp::mail_worker`].
+    pub mailer: mailer::Mailer,
+    /// Where this app's mail lands, one `<id>.eml` per mail.
+    pub outbox: std::path::PathBuf,
     /// The documents' blob store (a temporary directory, encrypted with `keys`); the tests'
     /// pipeline workers read it.
     pub blobs: documents::Blobs,
@@ -36,6 +41,7 @@ pub struct TestApp {
     server: JoinHandle<()>,
     sampler: Option<JoinHandle<()>>,
     blob_dir: Arc<tempfile::TempDir>,
+    _outbox_dir: tempfile::TempDir,
     // Declared last: dropped after the server and pool (and after every sibling sharing it).
     pub test_db: Arc<TestDb>,
 }
@@ -187,7 +193,6 @@ impl TestApp {
         let db = test_db.app_pool().await;
         store::audit::ensure_partitions(&db, 3).await.expect("audit partitions");
         let cache = shared_cache(config.cache_redis_url, &cache_prefix);
-        let identity = Identity::new(db.clone(), keys.clone(), config.identity, cache.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("bound address");
         let mut api_config = config.api;
@@ -195,6 +200,13 @@ impl TestApp {
         if !api_config.public_url.starts_with("https://") {
             api_config.public_url = format!("http://{addr}");
         }
+        // Mailed links point at this app.
+        let identity_config = IdentityConfig { public_url: api_config.public_url.clone(), ..config.identity };
+        let identity = Identity::new(db.clone(), keys.clone(), identity_config, cache.clone());
+        let outbox_dir = tempfile::tempdir().expect("outbox directory");
+        let outbox = outbox_dir.path().to_owned();
+        let mailer = mailer::Mailer::outbox(&outbox, "Countinghouse <no-reply@countinghouse.test>")
+            .expect("an outbox mailer");
         let quickbooks = match config.quickbooks {
             Some(mut qb) => {
                 qb.redirect_uri = format!("http://{addr}/v1/quickbooks/callback");
@@ -241,6 +253,9 @@ impl TestApp {
             db,
             identity,
             keys,
+            mailer,
+            outbox,
+            _outbox_dir: outbox_dir,
             blobs,
             documents,
             cache,
@@ -250,6 +265,42 @@ impl TestApp {
             blob_dir,
             test_db,
         }
+    }
+
+    /// A worker running this app's `mail.send` jobs into its outbox.
+    pub fn mail_worker(&self) -> jobs::WorkerHandle {
+        let mut registry = jobs::Registry::new();
+        mailer::register(&mut registry, self.mailer.clone(), self.keys.clone());
+        let config = jobs::WorkerConfig {
+            queues: vec![jobs::QueueConfig::new(mailer::QUEUE)],
+            poll_interval: Duration::from_millis(50),
+            ..jobs::WorkerConfig::default()
+        };
+        jobs::Worker::new(self.db.pool().clone(), registry, config).start()
+    }
+
+    /// The mails in the outbox so far (as written, RFC 5322), oldest first.
+    pub fn outbox_mails(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.outbox) else { return Vec::new() };
+        let mut files: Vec<_> = dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+    }
+
+    /// Waits (up to a minute) until the outbox holds `n` mails, and returns them.
+    pub async fn wait_for_mails(&self, n: usize) -> Vec<String> {
+        for _ in 0..1200 {
+            let mails = self.outbox_mails();
+            if mails.len() >= n {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the outbox {} did not get {n} mail(s)", self.outbox.display());
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -43,7 +43,8 @@ use axum::routing::{get, post};
 use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
-    members, operations, profile, quickbooks, review, search, sign_in, team, workflow_run, workflows,
+    members, operations, profile, quickbooks, reset_password, review, search, sign_in, team, workflow_run,
+    workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -71,6 +72,8 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", get(sign_in::show).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/invitations/accept", get(sign_in::show_accept).post(sign_in::accept))
+        .route("/forgot-password", get(reset_password::show_forgot).post(reset_password::forgot))
+        .route(identity::PASSWORD_RESET_PATH, get(reset_password::show_reset).post(reset_password::reset))
         .route("/search", get(search::palette))
         .route("/clients", get(clients::list))
         .route("/clients/new", get(clients::new).post(clients::create))
@@ -134,6 +137,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/invitations", post(members::invite))
         .route("/members/{id}", post(members::update))
         .route("/members/invitations/{id}/revoke", post(members::revoke))
+        .route("/members/{id}/password-reset", get(members::confirm_reset).post(members::create_reset))
         .route("/audit", get(audit::list))
         .route("/audit/verify", post(audit::verify))
         .route("/operations", get(operations::show))

@@ -68,10 +68,12 @@ fn worker(app: &TestApp, qb: QuickBooks) -> jobs::WorkerHandle {
     let mut registry = jobs::Registry::new();
     documents::jobs::register(&mut registry, PipelineDeps::local(app.db.clone(), app.blobs.clone()));
     qbo_sync::register(&mut registry, qb);
+    mailer::register(&mut registry, app.mailer.clone(), app.keys.clone());
     let config = jobs::WorkerConfig {
         queues: vec![
             jobs::QueueConfig::new(documents::jobs::QUEUE).concurrency(2),
             jobs::QueueConfig::new(qbo_sync::sync_jobs::QUEUE),
+            jobs::QueueConfig::new(mailer::QUEUE),
         ],
         poll_interval: Duration::from_millis(50),
         ..jobs::WorkerConfig::default()
@@ -178,6 +180,8 @@ async fn the_console_works_in_a_real_browser() {
     let intern = app.member(&firm, Role::Intern).await;
     let books_keeper = app.member(&firm, Role::SeniorCpa).await;
     let portal = app.member(&firm, Role::Client).await;
+    // A member who forgets their password (theirs changes in the test).
+    let forgetful = app.member(&firm, Role::Staff).await;
     let grant = app
         .post(
             &format!("/v1/clients/{first_client}/portal-access"),
@@ -242,6 +246,7 @@ async fn the_console_works_in_a_real_browser() {
         "clients": { "first": first_client, "other": other_client, "foreign": foreign_client },
         "files": { "receipt": receipt, "csv": csv },
         "quickbooks": { "member": books_keeper.email, "client": first_client },
+        "reset": { "email": forgetful.email, "user": forgetful.user_id, "outbox": app.outbox },
         "screenshots": std::env::var("CONSOLE_SCREENSHOTS").ok(),
     });
     // The script's lines stream to the test's output as each check finishes.

@@ -1,11 +1,13 @@
 //! Organization settings and members.
 
 use api_types::auth::{
-    MemberListParams, MemberResponse, OrganizationResponse, UpdateMemberRequest, UpdateOrganizationRequest,
+    CreatedPasswordResetResponse, MemberListParams, MemberResponse, OrganizationResponse,
+    UpdateMemberRequest, UpdateOrganizationRequest,
 };
 use api_types::{Page, Problem};
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use domain::UserId;
 use identity::MemberPatch;
 use store::organizations::SettingsPatch;
@@ -24,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_organization, update_organization))
         .routes(routes!(list_members))
         .routes(routes!(get_member, update_member))
+        .routes(routes!(create_password_reset))
 }
 
 /// The caller's organization.
@@ -95,4 +98,20 @@ async fn update_member(
 ) -> ApiResult<Json<MemberResponse>> {
     let patch = MemberPatch { role: req.role, status: req.status };
     Ok(Json(state.identity.update_member(&caller, id, &patch).await?.into_api()))
+}
+
+/// Create a password-reset link for a member (`users:update`, members at or below your own role;
+/// not yourself). The link is mailed to the member and returned once, for you to pass on; it works
+/// once, for one hour.
+#[utoipa::path(post, path = "/v1/members/{id}/password-reset", tag = "organization", security(("bearer" = [])),
+    params(("id" = UserId, Path)),
+    responses((status = 201, body = CreatedPasswordResetResponse), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, description = "the member is disabled", body = Problem)))]
+async fn create_password_reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<UserId>,
+) -> ApiResult<(StatusCode, Json<CreatedPasswordResetResponse>)> {
+    let created = state.identity.create_password_reset(&caller, id).await?;
+    Ok((StatusCode::CREATED, Json(created.into_api())))
 }

@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod marketplace;
 pub mod members;
 pub mod notifications;
+pub mod password_resets;
 pub mod quickbooks;
 pub mod workflows;
 
@@ -28,6 +29,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(members::router())
         .merge(invitations::router())
+        .merge(password_resets::router())
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(clients::router())

@@ -24,6 +24,7 @@ mod invoices;
 mod marketplace;
 mod mfa;
 mod notifications;
+mod password_resets;
 mod permissions;
 mod plans;
 mod platform;

@@ -274,6 +274,18 @@ pub fn print(creds: &DemoCredentials, public_url: &str) {
     show(&out);
 }
 
+/// Where the demo's mail goes (password-reset links): the outbox, unless `[mail]` names a relay.
+pub fn print_mail(mailer: &mailer::Mailer) {
+    match mailer.outbox_dir() {
+        Some(dir) => {
+            println!("  Mail (\"Forgot your password?\" links) is not sent: each one is written to");
+            println!("    {}/<id>.eml", dir.display());
+        }
+        None => println!("  Mail goes to the SMTP relay of [mail] smtp_url."),
+    }
+    println!();
+}
+
 /// Further sandbox companies, for the other clients the demo invites you to connect (a company
 /// feeds one client of a firm). The sandbox's consent picks the first one not yet connected.
 const SPARE_COMPANIES: &[&str] =

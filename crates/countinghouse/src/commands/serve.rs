@@ -71,6 +71,7 @@ async fn serve(config: &Config, database: &Database, migrate: bool, demo: bool) 
     let creds = if demo {
         let creds = demo::prepare(&identity, &state.practice, &database.config.owner, &keys).await?;
         demo::print(&creds, &config.server.public_url);
+        demo::print_mail(&runtime::mailer(&config)?);
         Some(creds)
     } else {
         None

@@ -1,5 +1,6 @@
 //! Members and invitations: who is in the firm with which role, inviting someone (the page shows
-//! the link to send them), revoking an open invitation.
+//! the link to send them), revoking an open invitation, and a password-reset link for a member
+//! (after a confirm step; mailed to them and shown once, like an invitation's).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -50,7 +51,7 @@ async fn page(
                     @for m in &members.items {
                         tr {
                             td { (m.name) }
-                            td { (m.email) }
+                            td class="wrap" { (m.email) }
                             td { (ui::label(&m.role)) }
                             td { (ui::badge(&ui::label(&m.status))) }
                             td { @if m.mfa_enabled { (ui::badge("on")) } @else { span class="muted" { "off" } } }
@@ -58,6 +59,7 @@ async fn page(
                             @if can_manage {
                                 td class="row-actions" {
                                     @if m.id != me && viewer.caller.role.may_grant(m.role) {
+                                        div class="row-actions-line" {
                                         form class="filters" method="post" action={ "/members/" (m.id) } {
                                             (csrf(viewer))
                                             select name="role" aria-label={ "Role of " (m.name) } {
@@ -71,6 +73,10 @@ async fn page(
                                                 }
                                             }
                                             button class="btn" type="submit" aria-label={ "Save " (m.name) } { "Save" }
+                                        }
+                                        @if m.status == UserStatus::Active {
+                                            a class="btn link" href={ "/members/" (m.id) "/password-reset" } aria-label={ "Reset link for " (m.name) } { "Reset link" }
+                                        }
                                         }
                                     }
                                 }
@@ -204,4 +210,52 @@ pub async fn revoke(
 ) -> PageResult<Response> {
     state.identity.revoke_invitation(&viewer.caller, id).await?;
     Ok(see_other("/members"))
+}
+
+/// `GET /members/{id}/password-reset`: the confirm step before a reset link is made.
+pub async fn confirm_reset(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<UserId>,
+) -> PageResult<Response> {
+    viewer.caller.require(Permission::UsersUpdate)?;
+    let member = state.identity.get_member(&viewer.caller, id).await?;
+    let body = html! {
+        (layout::head_row("Reset link", Some(html! { a href="/members" { "Members" } }), None))
+        form class="card form" method="post" action={ "/members/" (member.id) "/password-reset" } {
+            h2 { "Create a password-reset link for " (member.name) "?" }
+            (csrf(&viewer))
+            p { "A link to choose a new password is mailed to " strong { (member.email) } " and shown to you once, to pass on yourself if the mail does not reach them." }
+            p class="muted" { "It works once, for one hour. Their current password keeps working until the link is used; using it signs them out everywhere." }
+            div class="row-actions" {
+                button class="btn primary" type="submit" { "Create the link" }
+                a class="btn" href="/members" { "Cancel" }
+            }
+        }
+    };
+    Ok(layout::page(&viewer, Nav::Members, "Reset link", body).into_response())
+}
+
+/// `POST /members/{id}/password-reset`: creates the link, mails it, and shows it on the members page.
+pub async fn create_reset(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<UserId>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
+) -> PageResult<Response> {
+    match state.identity.create_password_reset(&viewer.caller, id).await {
+        Ok(created) => {
+            let notice = html! {
+                div class="alert ok" role="status" {
+                    "A reset link was mailed to " strong { (created.email) } " (it works once, until " (ui::time(created.reset.expires_at)) "). If it does not reach them, send this link yourself (shown once): "
+                    br; code id="reset-link" { (created.link) }
+                }
+            };
+            Ok((StatusCode::CREATED, page(&state, &viewer, Some(notice), None).await?).into_response())
+        }
+        Err(e) => {
+            let e = fixable(e)?;
+            Ok((e.status(), page(&state, &viewer, None, Some(e.detail())).await?).into_response())
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod members;
 pub mod operations;
 pub mod profile;
 pub mod quickbooks;
+pub mod reset_password;
 pub mod review;
 pub mod search;
 pub mod sign_in;

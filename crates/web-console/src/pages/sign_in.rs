@@ -65,6 +65,7 @@ fn form(s: &FormState<'_>) -> Markup {
                     }
                 }
                 button class="btn primary" type="submit" { "Sign in" }
+                p { a id="forgot-password" href={ "/forgot-password?organization=" (crate::error::url_encode(s.organization)) } { "Forgot your password?" } }
             }
         },
     )

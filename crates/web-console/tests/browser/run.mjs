@@ -3,7 +3,7 @@
 // prints one line per check and exits non-zero if any failed. Waits are for conditions (a selector,
 // a URL, a text), never for a fixed time.
 import { createHmac } from "node:crypto";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
@@ -572,6 +572,77 @@ await check("dark mode renders the main screens", async () => {
     await shot(dark, `${name}-dark`);
   }
   await context.close();
+});
+
+/// The reset link of the newest mail in the outbox to `to` beyond the first `seen`, once it is there.
+async function mailedLink(to, seen) {
+  const started = Date.now();
+  while (Date.now() - started < TIMEOUT) {
+    let files = [];
+    try { files = readdirSync(cfg.reset.outbox).filter((f) => f.endsWith(".eml")).sort(); } catch { /* not created yet */ }
+    const mails = files.map((f) => readFileSync(`${cfg.reset.outbox}/${f}`, "utf8")).filter((m) => m.includes(`To: ${to}`));
+    if (mails.length > seen) return mails[mails.length - 1].match(/https?:\/\/\S+\/reset-password\?token=\S+/)[0];
+    await new Promise((r) => setTimeout(r, 100)); // polling a directory: the condition is the file
+  }
+  throw new Error(`no mail to ${to} in ${cfg.reset.outbox}`);
+}
+
+await check("forgot password: ask on the sign-in page, open the mailed link, set a new password once, sign in with it; an admin makes a reset link", async () => {
+  const { context, page: p } = await session({ viewport: { width: 1360, height: 860 } });
+  await p.goto("/sign-in");
+  await Promise.all([p.waitForURL("**/forgot-password**"), p.click("#forgot-password")]);
+  await p.fill("input[name=organization]", cfg.firm.slug);
+  await p.fill("input[name=email]", cfg.reset.email);
+  await accessible(p, "forgot password");
+  await shot(p, "forgot-password");
+  await p.click("button[type=submit]");
+  await p.waitForSelector("#reset-requested:has-text('If the address is known, a link is on its way')");
+  await accessible(p, "forgot password sent");
+  await shot(p, "forgot-password-sent");
+
+  const link = await mailedLink(cfg.reset.email, 0);
+  assert(link.startsWith(base), `the link points elsewhere: ${link}`);
+  await p.goto(link);
+  await p.fill("input[name=password]", "a new passphrase for me");
+  await p.fill("input[name=confirm]", "not the same passphrase");
+  await p.click("button[type=submit]");
+  await p.waitForSelector("#reset-error:has-text('not the same')");
+  await p.fill("input[name=password]", "a new passphrase for me");
+  await p.fill("input[name=confirm]", "a new passphrase for me");
+  await accessible(p, "reset password");
+  await shot(p, "reset-password");
+  await p.click("button[type=submit]");
+  await p.waitForSelector("#reset-done");
+  await accessible(p, "reset password done");
+  await shot(p, "reset-password-done");
+
+  const again = await p.goto(link);
+  assert(again.status() === 404, `a used link answered ${again.status()}`);
+  await p.waitForSelector("#reset-dead");
+  await accessible(p, "reset link used");
+  await shot(p, "reset-password-used");
+
+  await p.goto("/sign-in");
+  await p.fill("input[name=organization]", cfg.firm.slug);
+  await p.fill("input[name=email]", cfg.reset.email);
+  await p.fill("input[name=password]", "a new passphrase for me");
+  await Promise.all([p.waitForURL((u) => !u.pathname.startsWith("/sign-in")), p.click("button[type=submit]")]);
+  assert(p.cspViolations.length === 0, `CSP violations: ${p.cspViolations.join("; ")}`);
+  await context.close();
+
+  // The owner makes a link for the member from the Members page, after a confirm step.
+  const o = page; // the owner's session (still signed in: this runs before the sign-out check)
+  await o.goto("/members");
+  await Promise.all([o.waitForURL(`**/members/${cfg.reset.user}/password-reset`), o.click(`a[href="/members/${cfg.reset.user}/password-reset"]`)]);
+  await accessible(o, "reset link confirm");
+  await shot(o, "members-reset-confirm");
+  await o.click("button:has-text('Create the link')");
+  await o.waitForSelector("#reset-link");
+  const shown = (await o.textContent("#reset-link")).trim();
+  assert(shown.startsWith(`${base}/reset-password?token=chr_`), `the link shown: ${shown}`);
+  assert((await mailedLink(cfg.reset.email, 1)) === shown, "the mailed link is not the one shown");
+  await accessible(o, "members reset link");
+  await shot(o, "members-reset-link");
 });
 
 await check("sign-out ends the session: the old cookie no longer opens a page", async () => {

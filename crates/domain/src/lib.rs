@@ -26,7 +26,7 @@ pub mod tax_id;
 pub mod user;
 pub mod validate;
 
-pub use document::{DocType, DocumentEventKind, DocumentStatus, FileKind};
+pub use document::{DocType, DocumentEventKind, DocumentStatus, FileKind, Region};
 pub use email::Email;
 pub use firm::*;
 pub use ids::*;

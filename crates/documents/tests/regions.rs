@@ -21,7 +21,7 @@ const SLACK: f32 = 0.006;
 
 async fn read(bytes: &[u8], engine: &TesseractEngine) -> Processed {
     let upload = validate_upload(bytes, None, &UploadLimits::default()).await.expect("accepted");
-    let today = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 1, 15).expect("a date");
     process(engine, bytes, &upload, None, &Thresholds::default(), today).await.expect("processed")
 }
 

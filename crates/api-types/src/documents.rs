@@ -63,8 +63,27 @@ pub struct DocumentFieldResponse {
     /// Where in the extracted text it was read.
     pub span_start: Option<i32>,
     pub span_end: Option<i32>,
+    /// Where on the page it was read; none when no box is known (a text-layer PDF processed
+    /// before boxes were kept, a field a reviewer added). Kept when the value is corrected.
+    pub region: Option<FieldRegion>,
     pub corrected_by: Option<UserId>,
     pub corrected_at: Option<DateTime<Utc>>,
+}
+
+/// A box on a page: the page (1-based) and the box in fractions of the page's width and height
+/// (0–1, from the top-left corner), so it fits the page rendered at any size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldRegion {
+    #[schema(minimum = 1)]
+    pub page: u32,
+    #[schema(minimum = 0, maximum = 1)]
+    pub x: f32,
+    #[schema(minimum = 0, maximum = 1)]
+    pub y: f32,
+    #[schema(minimum = 0, maximum = 1)]
+    pub width: f32,
+    #[schema(minimum = 0, maximum = 1)]
+    pub height: f32,
 }
 
 /// Something that happened to a document (`uploaded`, `processed`, `field_corrected`, …).

@@ -27,7 +27,13 @@ use documents::fields::DocType;
 use rand::SeedableRng;
 
 pub use scan::ScanFormat;
-pub use templates::layouts;
+pub use templates::{Drawn, layouts};
+
+/// Draws one document of `doc_type` in `layout` from the random stream `seed`: its pages (what
+/// was printed where) and the values printed. `None` for a type or layout we do not draw.
+pub fn draw(doc_type: DocType, layout: usize, seed: u64) -> Option<Drawn> {
+    templates::draw(doc_type, layout, &mut values::Rand::seed_from_u64(seed))
+}
 
 /// What to generate.
 #[derive(Clone, Debug)]

@@ -133,6 +133,26 @@ impl Page {
     pub fn vline(&mut self, x: f32, y1: f32, y2: f32) {
         self.items.push(Item::Line { x1: x, y1, x2: x, y2 });
     }
+
+    /// Where `needle` was drawn on this page: the box `(x0, y0, x1, y1)` in points from the
+    /// top-left corner of every occurrence inside a text item (the advance widths of its
+    /// characters; from the ascender to the descender, approximately 0.8 and 0.25 of the size
+    /// around the baseline). What the corpus printed, to check what was read back against.
+    pub fn text_boxes(&self, needle: &str) -> Vec<(f32, f32, f32, f32)> {
+        let mut out = Vec::new();
+        if needle.is_empty() {
+            return out;
+        }
+        for item in &self.items {
+            let Item::Text { x, y, size, font, text } = item else { continue };
+            for (at, _) in text.match_indices(needle) {
+                let x0 = x + font.text_width(&text[..at], *size);
+                let x1 = x0 + font.text_width(needle, *size);
+                out.push((x0, y - 0.8 * size, x1, y + 0.25 * size));
+            }
+        }
+        out
+    }
 }
 
 /// Text as WinAnsi bytes (our generated text is ASCII; anything else becomes `?`).

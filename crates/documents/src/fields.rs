@@ -6,6 +6,7 @@
 //! which keys a type has and which are required.
 
 use chrono::{NaiveDate, NaiveTime};
+use domain::Region;
 use domain::tax_id::{TaxId, TaxIdKind, masked};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,9 @@ pub struct ExtractedField {
     /// Where in the document's text (`DocumentText::text`) the value was read.
     pub span: Option<Span>,
     pub source: FieldSource,
+    /// Where on the page the value was read (the box of the words of `span`).
+    #[serde(default)]
+    pub region: Option<Region>,
 }
 
 /// The fields of one document.
@@ -343,6 +347,7 @@ mod tests {
                 value: FieldValue::Text("123-45-6789".into()),
                 confidence: 0.9,
                 span: None,
+                region: None,
                 source: FieldSource::Rules,
             }],
         };

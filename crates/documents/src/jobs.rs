@@ -31,7 +31,7 @@ use crate::fields::{DocType, Extraction, is_sensitive, masked_for_display};
 use crate::hash::ContentHash;
 use crate::intake::AcceptedUpload;
 use crate::layout::Table;
-use crate::ocr::{OcrEngine, OcrOutput, OcrTimings};
+use crate::ocr::{OcrEngine, OcrOutput, OcrPage, OcrTimings};
 use crate::pipeline::{self, PipelineError};
 use crate::validate::{Review, Thresholds};
 
@@ -267,11 +267,20 @@ impl ProcessDocument {
             let t = std::time::Instant::now();
             Ok(timed(pipeline::extract_text_layer(&bytes, &detection).await.map_err(step_error)?, t))
         });
+        // A step of its own (not part of "text_layer"): checkpoints written before word boxes
+        // existed still read back.
+        let text_layer_words = ctx.step("text_layer_words", || async {
+            pipeline::extract_text_layer_words(&bytes, &detection).await.map_err(step_error)
+        });
         let ocr = self.ocr(ctx, &bytes, &detection, start.hint);
-        let (text_layer, ocr): (Timed<Vec<String>>, Timed<Option<OcrOutput>>) =
-            tokio::try_join!(text_layer, ocr)?;
+        let (text_layer, text_layer_words, ocr): (
+            Timed<Vec<String>>,
+            Vec<OcrPage>,
+            Timed<Option<OcrOutput>>,
+        ) = tokio::try_join!(text_layer, text_layer_words, ocr)?;
 
-        let text = pipeline::assemble_text(&detection, &text_layer.value, ocr.value.as_ref());
+        let text =
+            pipeline::assemble_text(&detection, &text_layer.value, &text_layer_words, ocr.value.as_ref());
         let layout = ctx.step("layout", || async { Ok(pipeline::detect_layout(&text)) });
         let classify =
             ctx.step("classify", || async { Ok(pipeline::classify(&text, ocr.value.as_ref(), start.hint)) });
@@ -429,6 +438,7 @@ pub fn stored_fields(extraction: &Extraction) -> Vec<DocumentField> {
                 confidence: f.confidence,
                 span_start: f.span.map(|s| s.start as i32),
                 span_end: f.span.map(|s| s.end as i32),
+                region: f.region.filter(domain::Region::is_valid),
                 corrected_by: None,
                 corrected_at: None,
             }

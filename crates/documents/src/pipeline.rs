@@ -3,7 +3,7 @@
 //! output (re-running a step after a crash is harmless).
 //!
 //! ```text
-//! store ─▶ detect ─▶ { text layer (pages with one) ∥ OCR (the others) } ─▶ assemble text
+//! store ─▶ detect ─▶ { text layer and its word boxes (pages with one) ∥ OCR (the others) } ─▶ assemble text
 //!        ─▶ { layout ∥ classify } ─▶ extract fields ─▶ review (validate + auto-approval)
 //! ```
 //! Storing ([`crate::blob::BlobStore::put`]) and validation ([`crate::intake`]) happen at
@@ -20,7 +20,7 @@ use crate::detect::{Detection, Processing};
 use crate::fields::{DocType, Extraction};
 use crate::intake::AcceptedUpload;
 use crate::layout::Table;
-use crate::ocr::{OcrEngine, OcrError, OcrOutput, OcrRequest};
+use crate::ocr::{OcrEngine, OcrError, OcrOutput, OcrPage, OcrRequest};
 use crate::poppler::{self, PopplerError};
 use crate::text::DocumentText;
 use crate::validate::{Review, Thresholds};
@@ -57,6 +57,19 @@ pub async fn extract_text_layer(bytes: &[u8], detection: &Detection) -> Result<V
     Ok(poppler::pdf_text_pages(bytes).await?)
 }
 
+/// Step "text layer words": every page's text-layer words with their boxes (`pdftotext
+/// -bbox-layout`) when some page uses the text layer; empty otherwise. They place the fields
+/// read from the text layer on the page.
+pub async fn extract_text_layer_words(
+    bytes: &[u8],
+    detection: &Detection,
+) -> Result<Vec<OcrPage>, PipelineError> {
+    if !detection.uses_text_layer() {
+        return Ok(Vec::new());
+    }
+    Ok(poppler::pdf_text_words(bytes).await?)
+}
+
 /// Step "OCR": recognises the pages without a usable text layer (None when there are none).
 /// `hint` is a document type known before reading (a category given at upload).
 pub async fn recognize(
@@ -73,9 +86,14 @@ pub async fn recognize(
     Ok(Some(engine.recognize(request).await?))
 }
 
-/// Step "assemble text": the document's text from the text layer and OCR.
-pub fn assemble_text(detection: &Detection, text_layer: &[String], ocr: Option<&OcrOutput>) -> DocumentText {
-    DocumentText::assemble(detection, text_layer, ocr)
+/// Step "assemble text": the document's text from the text layer and OCR, with its words' boxes.
+pub fn assemble_text(
+    detection: &Detection,
+    text_layer: &[String],
+    text_layer_words: &[OcrPage],
+    ocr: Option<&OcrOutput>,
+) -> DocumentText {
+    DocumentText::assemble(detection, text_layer, text_layer_words, ocr)
 }
 
 /// Step "layout": tables found in the text.
@@ -185,7 +203,10 @@ pub async fn process(
     let (text_layer, ocr) = tokio::join!(
         async {
             let t = Instant::now();
-            let r = extract_text_layer(bytes, &detection).await;
+            let r = tokio::try_join!(
+                extract_text_layer(bytes, &detection),
+                extract_text_layer_words(bytes, &detection)
+            );
             (r, ms(t))
         },
         async {
@@ -196,7 +217,7 @@ pub async fn process(
     );
     let (text_layer, text_layer_ms) = text_layer;
     let (ocr, ocr_ms) = ocr;
-    let (text_layer, ocr) = (text_layer?, ocr?);
+    let ((text_layer, text_layer_words), ocr) = (text_layer?, ocr?);
     timings.text_layer_ms = text_layer_ms;
     timings.ocr_ms = ocr_ms;
     if let Some(o) = &ocr {
@@ -204,7 +225,7 @@ pub async fn process(
         timings.ocr_recognize_ms = o.timings.recognize_ms;
     }
     let t = Instant::now();
-    let text = assemble_text(&detection, &text_layer, ocr.as_ref());
+    let text = assemble_text(&detection, &text_layer, &text_layer_words, ocr.as_ref());
     let tables = detect_layout(&text);
     let classification = classify(&text, ocr.as_ref(), hint);
     let extraction = extract_fields(&text, &tables, &classification, ocr.as_ref());

@@ -1,6 +1,6 @@
 //! PDF work through poppler-utils subprocesses: `pdfinfo` (pages, encryption, page boxes),
-//! `pdftotext -layout` (the text layer, columns kept as runs of spaces) and `pdftoppm`
-//! (rasterising).
+//! `pdftotext -layout` (the text layer, columns kept as runs of spaces), `pdftotext
+//! -bbox-layout` (the text layer's words and their boxes) and `pdftoppm` (rasterising).
 //!
 //! Subprocesses rather than a PDF library: poppler is exact on our tests, costs nothing to
 //! compile, is GPL only as a separate program, and a malformed upload can at worst crash a
@@ -20,6 +20,8 @@ use image::GrayImage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::Semaphore;
+
+use crate::ocr::{BBox, OcrPage, OcrWord};
 
 /// How long one poppler call may take before it is killed.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -206,6 +208,94 @@ pub async fn pdf_text_pages(pdf: &[u8]) -> Result<Vec<String>, PopplerError> {
     Ok(pages)
 }
 
+/// The text layer's words with their boxes (points, top-left origin), one [`OcrPage`] per page,
+/// from `pdftotext -bbox-layout` (confidence 1: the text is exact).
+pub async fn pdf_text_words(pdf: &[u8]) -> Result<Vec<OcrPage>, PopplerError> {
+    let out = run("pdftotext", &["-bbox-layout", "-enc", "UTF-8", "fd://0", "-"], pdf).await?;
+    if !out.success {
+        return Err(failure(&out));
+    }
+    Ok(parse_bbox_layout(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Reads `<page width=… height=…>` and `<word xMin=… yMin=… xMax=… yMax=…>text</word>` elements
+/// (pdftotext writes one element a line).
+fn parse_bbox_layout(xhtml: &str) -> Vec<OcrPage> {
+    let attr = |tag: &str, name: &str| -> Option<f32> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = tag[at..].find('"')? + at;
+        tag[at..end].parse().ok()
+    };
+    let mut pages: Vec<OcrPage> = Vec::new();
+    for line in xhtml.lines().map(str::trim) {
+        if line.starts_with("<page ") {
+            pages.push(OcrPage {
+                number: pages.len() as u32 + 1,
+                width: attr(line, "width").unwrap_or(0.0),
+                height: attr(line, "height").unwrap_or(0.0),
+                words: Vec::new(),
+            });
+        } else if line.starts_with("<word ")
+            && let (Some(page), Some(open_end), Some(close)) =
+                (pages.last_mut(), line.find('>'), line.rfind("</word>"))
+            && let (Some(x0), Some(y0), Some(x1), Some(y1)) =
+                (attr(line, "xMin"), attr(line, "yMin"), attr(line, "xMax"), attr(line, "yMax"))
+            && open_end < close
+        {
+            page.words.push(OcrWord {
+                text: unescape_xml(&line[open_end + 1..close]),
+                bbox: BBox { x0, y0, x1, y1 },
+                confidence: 1.0,
+                line: None,
+            });
+        }
+    }
+    pages
+}
+
+/// The five XML entities and numeric references pdftotext escapes with.
+fn unescape_xml(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|e| *e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Renders one page (1-based) to 8-bit gray at `dpi`, or lower when the page would not fit in
 /// [`MAX_RENDER_PIXELS`]; returns the image and the resolution used.
 pub async fn rasterize_page(pdf: &[u8], page: u32, dpi: u32) -> Result<(GrayImage, u32), PopplerError> {
@@ -278,6 +368,29 @@ mod tests {
         // 7,200 pt at 300 dpi: a 900-megapixel bitmap, refused by the address-space limit.
         let out = run("pdftoppm", &["-r", "300", "-gray", "fd://0"], &blank_pdf(7200, 7200)).await;
         assert!(matches!(out, Err(PopplerError::OutOfMemory { tool: "pdftoppm" })), "{:?}", out.err());
+    }
+
+    #[tokio::test]
+    async fn the_text_layers_words_come_with_their_boxes() {
+        use doc_corpus::render::{Font, Page};
+        let mut page = Page::new(300.0, 400.0);
+        page.text(20.0, 100.0, 10.0, Font::Courier, "Total: 12.50 & <tax>");
+        let pages =
+            pdf_text_words(&doc_corpus::render::write_pdf(&[page, Page::new(200.0, 100.0)])).await.unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!((pages[0].width, pages[0].height, pages[1].width), (300.0, 400.0, 200.0));
+        let words: Vec<&str> = pages[0].words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(words, ["Total:", "12.50", "&", "<tax>"]);
+        // Courier: 6 pt a character at 10 pt; "12.50" starts after "Total: " (7 characters).
+        let b = pages[0].words[1].bbox;
+        assert!((b.x0 - 62.0).abs() < 0.5 && (b.x1 - 92.0).abs() < 0.5, "{b:?}");
+        assert!(b.y0 < 100.0 && b.y1 > 98.0 && b.y0 > 88.0, "baseline 100 lies in the box: {b:?}");
+        assert!(pages[1].words.is_empty());
+    }
+
+    #[test]
+    fn xml_entities_are_read_back() {
+        assert_eq!(unescape_xml("a&amp;b&lt;&gt;&quot;&apos;&#233;&#x41;&bogus"), "a&b<>\"'éA&bogus");
     }
 
     #[test]

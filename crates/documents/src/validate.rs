@@ -375,7 +375,14 @@ mod tests {
     use crate::fields::{ExtractedField, FieldSource, FieldValue};
 
     fn field(key: &str, value: FieldValue) -> ExtractedField {
-        ExtractedField { key: key.into(), value, confidence: 0.95, span: None, source: FieldSource::Rules }
+        ExtractedField {
+            key: key.into(),
+            value,
+            confidence: 0.95,
+            span: None,
+            source: FieldSource::Rules,
+            region: None,
+        }
     }
     fn money(key: &str, v: &str) -> ExtractedField {
         field(key, FieldValue::Money(v.parse().unwrap()))

@@ -100,6 +100,66 @@ impl DocType {
     }
 }
 
+/// Where on a page a field's value was read: the page (1-based) and a box in fractions of the
+/// page's width and height (0–1, top-left origin), so it maps onto the page rendered at any size.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Region {
+    pub page: u32,
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl Region {
+    /// The box `[x0, x1] × [y0, y1]` of a page `page_width` × `page_height` (any unit), clamped
+    /// to the page; None for a page without size or a box that is empty once clamped.
+    pub fn of_box(
+        page: u32,
+        (x0, y0, x1, y1): (f32, f32, f32, f32),
+        page_width: f32,
+        page_height: f32,
+    ) -> Option<Region> {
+        if !(page_width > 0.0 && page_height > 0.0) {
+            return None;
+        }
+        let fx = |v: f32| (v / page_width).clamp(0.0, 1.0);
+        let fy = |v: f32| (v / page_height).clamp(0.0, 1.0);
+        let (left, right) = (fx(x0.min(x1)), fx(x0.max(x1)));
+        let (top, bottom) = (fy(y0.min(y1)), fy(y0.max(y1)));
+        (right > left && bottom > top).then_some(Region {
+            page,
+            x: left,
+            y: top,
+            width: right - left,
+            height: bottom - top,
+        })
+    }
+
+    /// The smallest region holding both (None when they are on different pages).
+    pub fn union(&self, other: &Region) -> Option<Region> {
+        if self.page != other.page {
+            return None;
+        }
+        let (x0, y0) = (self.x.min(other.x), self.y.min(other.y));
+        let x1 = (self.x + self.width).max(other.x + other.width);
+        let y1 = (self.y + self.height).max(other.y + other.height);
+        Some(Region { page: self.page, x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
+    }
+
+    /// Whether every coordinate lies on the page (what a stored region must satisfy).
+    pub fn is_valid(&self) -> bool {
+        let unit = |v: f32| (0.0..=1.0).contains(&v);
+        self.page >= 1
+            && unit(self.x)
+            && unit(self.y)
+            && self.width > 0.0
+            && self.height > 0.0
+            && self.x + self.width <= 1.0 + 1e-4
+            && self.y + self.height <= 1.0 + 1e-4
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +191,22 @@ mod tests {
         assert_eq!(FileKind::from_extension("JPG"), Some(FileKind::Jpeg));
         assert_eq!(FileKind::from_extension("tif"), Some(FileKind::Tiff));
         assert_eq!(FileKind::from_extension("exe"), None);
+    }
+
+    #[test]
+    fn regions_are_page_fractions() {
+        let r = Region::of_box(2, (61.2, 79.2, 122.4, 158.4), 612.0, 792.0).unwrap();
+        assert_eq!(r.page, 2);
+        assert!((r.x - 0.1).abs() < 1e-6 && (r.y - 0.1).abs() < 1e-6, "{r:?}");
+        assert!((r.width - 0.1).abs() < 1e-6 && (r.height - 0.1).abs() < 1e-6, "{r:?}");
+        assert!(r.is_valid());
+        // Clamped to the page; nothing for an empty box or a page of no size.
+        let edge = Region::of_box(1, (600.0, 780.0, 700.0, 900.0), 612.0, 792.0).unwrap();
+        assert!(edge.is_valid() && (edge.x + edge.width - 1.0).abs() < 1e-6);
+        assert_eq!(Region::of_box(1, (10.0, 10.0, 10.0, 20.0), 612.0, 792.0), None);
+        assert_eq!(Region::of_box(1, (10.0, 10.0, 20.0, 20.0), 0.0, 792.0), None);
+        let u = r.union(&Region { page: 2, x: 0.5, y: 0.05, width: 0.1, height: 0.1 }).unwrap();
+        assert!((u.x - 0.1).abs() < 1e-6 && (u.y - 0.05).abs() < 1e-6 && (u.width - 0.5).abs() < 1e-6);
+        assert_eq!(r.union(&Region { page: 1, ..r }), None);
     }
 }

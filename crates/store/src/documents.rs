@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use domain::{
     ClientId, ClientScope, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
-    UserId,
+    Region, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,9 @@ pub struct DocumentField {
     pub confidence: f32,
     pub span_start: Option<i32>,
     pub span_end: Option<i32>,
+    /// Where on the page the value was read (migrations/0067_document_field_regions.sql).
+    #[sqlx(json(nullable))]
+    pub region: Option<Region>,
     pub corrected_by: Option<UserId>,
     pub corrected_at: Option<DateTime<Utc>>,
 }
@@ -250,7 +253,7 @@ pub async fn list(
 pub async fn fields(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Vec<DocumentField>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
-        "select key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at
+        "select key, value, display, masked, confidence, span_start, span_end, region, corrected_by, corrected_at
          from document_fields where organization_id = $1 and document_id = $2 order by key",
     )
     .bind(org)
@@ -299,7 +302,7 @@ pub async fn save_results(tx: &mut TenantTx, id: DocumentId, r: Results<'_>) -> 
     if !r.fields.is_empty() {
         let mut b = sqlx::QueryBuilder::new(
             "insert into document_fields (organization_id, document_id, key, value, display, masked, confidence,
-                 span_start, span_end) ",
+                 span_start, span_end, region) ",
         );
         b.push_values(&r.fields, |mut row, f| {
             row.push_bind(org)
@@ -310,7 +313,8 @@ pub async fn save_results(tx: &mut TenantTx, id: DocumentId, r: Results<'_>) -> 
                 .push_bind(f.masked)
                 .push_bind(f.confidence.clamp(0.0, 1.0))
                 .push_bind(f.span_start)
-                .push_bind(f.span_end);
+                .push_bind(f.span_end)
+                .push_bind(f.region.map(sqlx::types::Json));
         });
         b.build().execute(tx.conn()).await?;
     }
@@ -427,7 +431,7 @@ pub async fn correct_field(
 ) -> StoreResult<Change<DocumentField, Option<DocumentField>>> {
     let org = tx.org_uuid();
     let before: Option<DocumentField> = sqlx::query_as(
-        "select key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at
+        "select key, value, display, masked, confidence, span_start, span_end, region, corrected_by, corrected_at
          from document_fields where organization_id = $1 and document_id = $2 and key = $3",
     )
     .bind(org)
@@ -443,7 +447,7 @@ pub async fn correct_field(
          on conflict (document_id, key) do update set value = excluded.value, display = excluded.display,
              masked = excluded.masked, confidence = 1, corrected_by = excluded.corrected_by,
              corrected_at = excluded.corrected_at
-         returning key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at",
+         returning key, value, display, masked, confidence, span_start, span_end, region, corrected_by, corrected_at",
     )
     .bind(org)
     .bind(id)

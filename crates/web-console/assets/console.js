@@ -1,5 +1,5 @@
 // Countinghouse console: keyboard shortcuts, the command palette, bulk selection, upload progress,
-// and error display for htmx requests. Everything here improves pages that already work without it.
+// the review page's field boxes, and error display for htmx requests. Everything here improves pages that already work without it.
 (function () {
   "use strict";
 
@@ -122,6 +122,34 @@
     xhr.addEventListener("error", () => showProblem("", "The upload was interrupted; check the connection and try again."));
     form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
     xhr.send(data);
+  });
+
+  // --- review: a field and its box on the page ----------------------------------------------
+  // Hovering or focusing a field's input lights its box up, and hovering a box lights its field
+  // up; clicking a box focuses its input. The boxes are drawn by the server (no JS needed).
+  let hovered = null;
+  const fieldOf = (el) => el && el.closest && el.closest(".field-row[data-field], .field-box[data-field]");
+  function lightFields() {
+    const focused = fieldOf(document.activeElement);
+    const on = new Set([hovered, focused && focused.getAttribute("data-field")].filter(Boolean));
+    document.querySelectorAll(".field-row[data-field], .field-box[data-field]").forEach((el) => {
+      el.classList.toggle("active", on.has(el.getAttribute("data-field")));
+    });
+  }
+  document.addEventListener("mouseover", (e) => {
+    const el = fieldOf(e.target);
+    const key = el ? el.getAttribute("data-field") : null;
+    if (key !== hovered) { hovered = key; lightFields(); }
+  });
+  document.addEventListener("focusin", (e) => { if (fieldOf(e.target)) lightFields(); });
+  // During focusout the focus has already left (activeElement is the body).
+  document.addEventListener("focusout", (e) => { if (fieldOf(e.target)) lightFields(); });
+  document.addEventListener("click", (e) => {
+    const box = e.target.closest && e.target.closest(".field-box[data-field]");
+    if (!box) return;
+    const row = document.querySelector(`.field-row[data-field="${CSS.escape(box.getAttribute("data-field"))}"]`);
+    const input = row && row.querySelector("input[name='value']");
+    if (input && !input.disabled) { input.focus(); input.select(); }
   });
 
   // --- errors of htmx requests -----------------------------------------------------------------

@@ -97,7 +97,7 @@ fn doubtful_receipt() -> Vec<u8> {
         "VISA ****1234",
     ];
     for (i, line) in lines.iter().enumerate() {
-        page.text(20.0, 470.0 - 20.0 * i as f32, 9.0, Font::Courier, *line);
+        page.text(20.0, 40.0 + 20.0 * i as f32, 9.0, Font::Courier, *line);
     }
     doc_corpus::render::write_pdf(&[page])
 }

@@ -2,11 +2,11 @@
 
 use api_types::documents::{
     BatchCounts, BatchResponse, DocumentDetailResponse, DocumentEventResponse, DocumentFieldResponse,
-    DocumentListParams, DocumentResponse, FileOutcome, FileRejection, UploadResponse,
+    DocumentListParams, DocumentResponse, FieldRegion, FileOutcome, FileRejection, UploadResponse,
 };
 use documents::UploadRejection;
 use documents::service::{self, DocumentDetail, RejectedFile, Uploaded};
-use domain::DocType;
+use domain::{DocType, Region};
 use store::document_batches::{self, BatchProgress};
 use store::documents::{Document, DocumentEvent, DocumentField, DocumentFilter};
 
@@ -66,9 +66,24 @@ impl IntoApi<DocumentResponse> for Document {
     }
 }
 
-impl_into_api!(DocumentField => DocumentFieldResponse {
-    key, value, display, masked, confidence, span_start, span_end, corrected_by, corrected_at
-});
+impl IntoApi<DocumentFieldResponse> for DocumentField {
+    fn into_api(self) -> DocumentFieldResponse {
+        let f = self;
+        DocumentFieldResponse {
+            key: f.key,
+            value: f.value,
+            display: f.display,
+            masked: f.masked,
+            confidence: f.confidence,
+            span_start: f.span_start,
+            span_end: f.span_end,
+            region: f.region.map(IntoApi::into_api),
+            corrected_by: f.corrected_by,
+            corrected_at: f.corrected_at,
+        }
+    }
+}
+impl_into_api!(Region => FieldRegion { page, x, y, width, height });
 impl_into_api!(DocumentEvent => DocumentEventResponse { event, detail, created_at });
 
 impl IntoApi<DocumentDetailResponse> for DocumentDetail {
@@ -214,6 +229,7 @@ mod tests {
             confidence: 0.71,
             span_start: Some(10),
             span_end: None,
+            region: Some(Region { page: 1, x: 0.25, y: 0.5, width: 0.125, height: 0.0625 }),
             corrected_by: None,
             corrected_at: Some(Utc::now()),
         };

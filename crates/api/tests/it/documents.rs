@@ -204,6 +204,14 @@ async fn a_digital_invoice_is_extracted_auto_approved_searchable_and_reprocessab
         assert!(f["confidence"].as_f64().unwrap() > 0.0, "{f}");
     }
     assert!(detail["fields"].as_array().unwrap().iter().any(|f| f["span_start"].is_i64()));
+    // ... and where on the page it was read: a box on page 1 in fractions of the page.
+    for f in detail["fields"].as_array().unwrap().iter().filter(|f| f["span_start"].is_i64()) {
+        let r = &f["region"];
+        assert_eq!(r["page"], 1, "{f}");
+        let n = |k: &str| r[k].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&n("x")) && (0.0..=1.0).contains(&n("y")), "{f}");
+        assert!(n("width") > 0.0 && n("height") > 0.0 && n("x") + n("width") <= 1.0 + 1e-4, "{f}");
+    }
     assert!(d["step_timings"]["detect_ms"].is_number(), "{}", d["step_timings"]);
     let events: Vec<&str> =
         detail["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
@@ -334,6 +342,19 @@ async fn a_doubtful_document_waits_for_review_then_is_corrected_and_approved() {
     assert!(!reasons.is_empty());
     assert!(reasons.iter().all(|r| r["message"].as_str().is_some_and(|m| !m.is_empty())), "{reasons:?}");
 
+    // The total's box is where it was printed: "30.00" at column 26 of a 9-pt Courier line
+    // (5.4 pt a character) starting at x = 20, baseline y = 330, on a 300 × 500 pt page.
+    let field = |detail: &serde_json::Value, key: &str| {
+        detail["fields"].as_array().unwrap().iter().find(|f| f["key"] == key).cloned().unwrap()
+    };
+    let region = field(&detail, "total")["region"].clone();
+    let n = |k: &str| region[k].as_f64().unwrap();
+    assert_eq!(region["page"], 1, "{region}");
+    assert!((n("x") - (20.0 + 26.0 * 5.4) / 300.0).abs() < 0.005, "{region}");
+    assert!((n("width") - 5.0 * 5.4 / 300.0).abs() < 0.005, "{region}");
+    let middle = n("y") + n("height") / 2.0;
+    assert!(n("y") < 330.0 / 500.0 && (middle - 326.0 / 500.0).abs() < 0.01, "{region}");
+
     // In the review queue; the reviewer corrects the total (audited, an event), then approves.
     let queue = app.get("/v1/documents/review-queue", token).await.value();
     assert_eq!(queue["items"][0]["id"], id.as_str());
@@ -367,6 +388,7 @@ async fn a_doubtful_document_waits_for_review_then_is_corrected_and_approved() {
     assert_eq!(fixed.value()["display"], "21.65");
     assert_eq!(fixed.value()["confidence"], 1.0);
     assert_eq!(fixed.value()["corrected_by"], t.owner.user_id.as_str());
+    assert_eq!(fixed.value()["region"], region, "a corrected field keeps its box");
     let approved = app.post(&format!("/v1/documents/{id}/approve"), Some(token), &json!({})).await;
     assert_eq!(approved.status, 200, "{}", approved.body);
     assert_eq!(approved.value()["status"], "approved");

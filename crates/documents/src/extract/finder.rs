@@ -46,6 +46,7 @@ impl Found {
             value: self.value,
             span: Some(self.span),
             source: FieldSource::Rules,
+            region: doc.region_of(self.span),
         }
     }
 }

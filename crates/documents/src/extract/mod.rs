@@ -62,6 +62,7 @@ pub fn extract(
                     key: pf.key.clone(),
                     value: pf.value.clone(),
                     confidence: pf.confidence,
+                    region: span.and_then(|s| doc.region_of(s)),
                     span,
                     source: FieldSource::Provider { model: provider.model.clone() },
                 }

@@ -1,14 +1,14 @@
 //! The review queue: the documents the pipeline was unsure of, oldest first, and one document's
-//! review — its page beside the extracted fields, each editable, with approve, re-read, and
-//! keyboard shortcuts to move through the queue (`j`/`k` next/previous, `a` approve).
+//! review — its page beside the extracted fields, each field's box drawn on the page where it
+//! was read, each editable, with approve, re-read, and keyboard shortcuts to move through the queue (`j`/`k` next/previous, `a` approve).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use documents::service::DocumentDetail;
-use domain::{DocType, DocumentId, Permission};
+use domain::{DocType, DocumentId, Permission, Region};
 use maud::{Markup, html};
 use serde::Deserialize;
-use store::documents::DocumentFilter;
+use store::documents::{DocumentField, DocumentFilter};
 
 use api::AppState;
 
@@ -114,7 +114,10 @@ fn review_page(
         @if let Some(e) = error { div class="alert error" role="alert" { (e) } }
         div class="review" {
             figure class="page-image" {
-                img src={ "/documents/" (d.id) "/preview" } alt={ "First page of " (d.file_name) };
+                div class="page-frame" {
+                    img src={ "/documents/" (d.id) "/preview" } alt={ "First page of " (d.file_name) };
+                    (field_boxes(&detail.fields))
+                }
                 figcaption class="small muted" { (d.pages) " page(s) · " a href={ "/documents/" (d.id) "/download" } { "Open the original" } }
             }
             section class="card" aria-labelledby="fields-h" {
@@ -129,10 +132,13 @@ fn review_page(
                 }
                 div class="fields" {
                     @for f in &detail.fields {
-                        form class="field-row" method="post" action={ "/review/" (d.id) "/fields" } {
+                        form class="field-row" data-field=(f.key) method="post" action={ "/review/" (d.id) "/fields" } {
                             (csrf(viewer))
                             input type="hidden" name="key" value=(f.key);
-                            label for={ "f-" (f.key) } class="small" { (f.key.replace('_', " ")) }
+                            label for={ "f-" (f.key) } class="small" {
+                                (field_label(&f.key))
+                                @if let Some(r) = f.region.filter(|r| r.page > 1) { " " span class="muted" { "(page " (r.page) ")" } }
+                            }
                             input id={ "f-" (f.key) } name="value" value=(f.display) disabled[!can_edit || f.masked]
                                 aria-describedby={ "c-" (f.key) };
                             span id={ "c-" (f.key) } class={ "badge " (if f.corrected_at.is_some() { "ok" } else if f.confidence < 0.8 { "warn" } else { "" }) } {
@@ -154,6 +160,53 @@ fn review_page(
                         }
                     }
                     p class="small muted" { "Edit a value and press Enter to save it; it then counts as certain." }
+                }
+            }
+        }
+    }
+}
+
+/// A field's key as people read it.
+fn field_label(key: &str) -> String {
+    key.replace('_', " ")
+}
+
+/// A fraction of the page as an SVG length (a percentage of the overlay, which covers the page).
+fn svg_percent(fraction: f32) -> String {
+    format!("{:.2}%", fraction.clamp(0.0, 1.0) * 100.0)
+}
+
+/// Margin around a value's box, in fractions of the page (the words' boxes are tight).
+const PAD_X: f32 = 0.004;
+const PAD_Y: f32 = 0.003;
+
+/// The boxes of the fields read on the first page (the one shown), drawn over it: an SVG the
+/// size of the image with one labelled rectangle per field, placed in percentages so they stay
+/// on the values at any width. Plain SVG attributes and classes (strict CSP); `console.js`
+/// links each box with its input (focus or hover one, the other lights up).
+fn field_boxes(fields: &[DocumentField]) -> Markup {
+    let boxed: Vec<(&DocumentField, Region)> =
+        fields.iter().filter_map(|f| f.region.filter(|r| r.page == 1).map(|r| (f, r))).collect();
+    if boxed.is_empty() {
+        return html! {};
+    }
+    html! {
+        svg class="field-boxes" xmlns="http://www.w3.org/2000/svg" role="img"
+            aria-label={ "Where " (boxed.len()) " of the fields were read on this page" } {
+            @for (f, r) in &boxed {
+                @let (x0, y0) = ((r.x - PAD_X).max(0.0), (r.y - PAD_Y).max(0.0));
+                @let (x1, y1) = ((r.x + r.width + PAD_X).min(1.0), (r.y + r.height + PAD_Y).min(1.0));
+                @let state = if f.corrected_at.is_some() { " corrected" } else if f.confidence < 0.8 { " low" } else { "" };
+                g class={ "field-box" (state) } data-field=(f.key) {
+                    title { (field_label(&f.key)) ": " (f.display) }
+                    rect x=(svg_percent(x0)) y=(svg_percent(y0)) width=(svg_percent(x1 - x0)) height=(svg_percent(y1 - y0)) rx="2" {}
+                    // (`{}`, not `;`: in HTML an unclosed `<rect>` would swallow the label.) The
+                    // label sits above the box, or below it at the top of the page.
+                    @if y0 > 0.03 {
+                        text x=(svg_percent(x0)) y=(svg_percent(y0)) dy="-0.3em" { (field_label(&f.key)) }
+                    } @else {
+                        text x=(svg_percent(x0)) y=(svg_percent(y1)) dy="1em" { (field_label(&f.key)) }
+                    }
                 }
             }
         }

@@ -70,6 +70,52 @@ async function shot(page, name) {
   await page.screenshot({ path: `${cfg.screenshots}/${name}.png`, fullPage: false });
 }
 
+/// The review page's field boxes: one labelled rect per field read on the page shown, inside the
+/// page image; focusing a field's input lights its box up, hovering a box lights its field up.
+async function fieldBoxes(page) {
+  const boxes = page.locator("svg.field-boxes g.field-box");
+  const keys = await boxes.evaluateAll((gs) => gs.map((g) => g.getAttribute("data-field")));
+  const rows = await page.locator(".field-row[data-field]").evaluateAll((fs) => fs.map((f) => f.getAttribute("data-field")));
+  assert(keys.length >= 4 && keys.includes("total"), `boxes for ${keys.join(", ")} of ${rows.join(", ")}`);
+  assert(keys.every((k) => rows.includes(k)), `a box without a field: ${keys} / ${rows}`);
+  const total = page.locator("g.field-box[data-field='total']");
+  assert((await total.locator("text").textContent()).trim() === "total", "the total's box is not labelled");
+  const img = await page.locator(".page-frame img").boundingBox();
+  for (const k of keys) {
+    const r = await page.locator(`g.field-box[data-field='${k}'] rect`).boundingBox();
+    assert(r.width > 2 && r.height > 2 && r.x >= img.x - 1 && r.y >= img.y - 1
+      && r.x + r.width <= img.x + img.width + 1 && r.y + r.height <= img.y + img.height + 1,
+      `${k}'s box ${JSON.stringify(r)} is not on the page ${JSON.stringify(img)}`);
+  }
+  // The total is printed on the eighth line (baseline 180 of 500 pt), right of centre (columns
+  // 26-31 of 9-pt Courier from x = 20 of 300 pt): the receipt in browser.rs.
+  const t = await total.locator("rect").boundingBox();
+  const at = { x: (t.x + t.width / 2 - img.x) / img.width, y: (t.y + t.height / 2 - img.y) / img.height };
+  assert(Math.abs(at.x - 0.58) < 0.02 && Math.abs(at.y - 0.354) < 0.015, `the total's box is at ${JSON.stringify(at)}`);
+  const label = await total.locator("text").boundingBox();
+  assert(label && label.height > 4 && label.y + label.height / 2 < t.y && Math.abs(label.x - t.x) < 4, `the label ${JSON.stringify(label)} is not above the box ${JSON.stringify(t)}`);
+  // Focus an input: its box lights up, and only it.
+  await page.focus("input#f-total");
+  await page.waitForSelector("g.field-box.active[data-field='total']");
+  await page.waitForSelector(".field-row.active[data-field='total']");
+  assert((await page.locator("g.field-box.active").count()) === 1, "more than one box lit");
+  // Hover another box: its field lights up too; the mouse leaving leaves the focused one lit.
+  const other = keys.find((k) => k !== "total");
+  await page.hover(`g.field-box[data-field='${other}'] rect`);
+  await page.waitForSelector(`.field-row.active[data-field='${other}']`);
+  await page.waitForSelector(`g.field-box.active[data-field='${other}']`);
+  await page.mouse.move(1, 1);
+  await page.waitForSelector(`.field-row[data-field='${other}']:not(.active)`);
+  assert((await page.locator("g.field-box.active").count()) === 1, "the hovered box stayed lit");
+  // Clicking a box focuses its input.
+  await page.click(`g.field-box[data-field='${other}'] rect`);
+  await page.waitForFunction((k) => document.activeElement && document.activeElement.id === `f-${k}`, other);
+  // Leave the total focused and lit alone (as the screenshot shows it).
+  await page.mouse.move(1, 1);
+  await page.focus("input#f-total");
+  await page.waitForSelector(`g.field-box[data-field='${other}']:not(.active)`);
+}
+
 /// The current RFC 6238 code of a base32 secret (what an authenticator app would show).
 function totp(secretBase32) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -349,7 +395,7 @@ await check("a CSV import with one bad row names the row and imports nothing", a
   assert(!(await page.textContent("#client-table")).includes("Good Row LLC"), "a row was imported");
 });
 
-await check("a document uploaded with progress is read and waits in the review queue; a field is corrected and it is approved", async () => {
+await check("a document uploaded with progress is read and waits in the review queue with its fields boxed on the page; a field is corrected and it is approved", async () => {
   await page.goto(`/clients/${cfg.clients.first}?tab=documents`);
   await page.setInputFiles("form[data-upload] input[type=file]", cfg.files.receipt);
   await page.selectOption("form[data-upload] select[name=category]", "receipt");
@@ -362,12 +408,16 @@ await check("a document uploaded with progress is read and waits in the review q
   await page.click("text=Start reviewing");
   await page.waitForSelector("#fields-h");
   await page.waitForSelector("img[alt^='First page']");
+  await page.waitForFunction(() => { const i = document.querySelector(".page-frame img"); return i && i.complete && i.naturalWidth > 0; });
   await accessible(page, "review");
+  await fieldBoxes(page);
   await shot(page, "review");
   const total = page.locator("input#f-total");
   await total.fill("21.65");
   await Promise.all([page.waitForLoadState("load"), total.press("Enter")]);
   await page.waitForSelector("#c-total:has-text('corrected')");
+  // The corrected field keeps its box, now marked corrected.
+  await page.waitForSelector("g.field-box.corrected[data-field='total'] rect");
   await page.keyboard.press("a"); // approve by keyboard
   await page.waitForURL("**/review");
   await page.waitForSelector("text=Nothing to review");

@@ -41,6 +41,7 @@ pub mod portal;
 mod query_mode;
 pub mod sessions;
 mod tenant;
+pub mod time_entries;
 pub mod users;
 pub mod workflows;
 

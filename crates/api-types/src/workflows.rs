@@ -136,6 +136,9 @@ pub struct RunStepResponse {
     pub completed_at: Option<DateTime<Utc>>,
     /// On the chain of unfinished work with the most estimated hours.
     pub critical: bool,
+    /// Hours of finished time entries on the step, everyone's.
+    #[schema(value_type = String)]
+    pub logged_hours: Decimal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

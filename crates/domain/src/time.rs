@@ -22,6 +22,8 @@ pub fn check_manual(p: &mut Problems, started_at: DateTime<Utc>, minutes: i64, n
     }
     if started_at > now {
         p.add("started_at", "must not be in the future");
+    } else if started_at.year() < 1900 {
+        p.add("started_at", "must be in or after 1900");
     }
 }
 
@@ -122,6 +124,7 @@ mod tests {
         assert_eq!(problems(at(9, 0, 0), 1441, now), ["minutes"]);
         assert_eq!(problems(at(12, 0, 1), 30, now), ["started_at"]);
         assert_eq!(problems(at(13, 0, 0), 0, now), ["minutes", "started_at"], "every problem at once");
+        assert_eq!(problems(Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(), 30, now), ["started_at"]);
     }
 
     #[test]

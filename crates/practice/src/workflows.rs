@@ -420,6 +420,9 @@ async fn run_response(
     let rows = wf::steps(tx, id).await?;
     let state = state_of(run.status, &rows);
     let (critical, critical_hours) = state.critical_path();
+    let logged = store::time_entries::minutes_by_step(tx, id).await?;
+    let logged_hours =
+        |step: WorkflowStepId| domain::time::hours(logged.iter().filter(|l| l.0 == step).map(|l| l.1).sum());
     let steps = rows
         .iter()
         .enumerate()
@@ -446,6 +449,7 @@ async fn run_response(
             started_at: s.started_at,
             completed_at: s.completed_at,
             critical: critical.contains(&i),
+            logged_hours: logged_hours(s.id),
         })
         .collect();
     Ok(RunResponse {

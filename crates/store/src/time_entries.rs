@@ -55,7 +55,11 @@ pub struct Target {
 }
 
 /// A step's client and its run's engagement, if the step is within `scope`.
-pub async fn step_target(tx: &mut TenantTx, step: WorkflowStepId, scope: &ClientScope) -> StoreResult<Target> {
+pub async fn step_target(
+    tx: &mut TenantTx,
+    step: WorkflowStepId,
+    scope: &ClientScope,
+) -> StoreResult<Target> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
         "select r.client_id, r.engagement_id, e.hourly_rate
@@ -214,7 +218,9 @@ pub async fn update(
     let org = tx.org_uuid();
     sqlx::query(
         "update time_entries set started_at = $3, minutes = $4,
-                ended_at = case when $4::integer is null then null else $3 + make_interval(mins => $4) end,
+                ended_at = case when $4::integer is null then null
+                                when started_at = $3 and minutes = $4 then ended_at
+                                else $3 + make_interval(mins => $4) end,
                 billable = $5, hourly_rate = $6, note = $7
           where organization_id = $1 and id = $2",
     )
@@ -300,7 +306,10 @@ pub struct MinutesGroup {
     pub entries: i64,
 }
 
-pub async fn engagement_minutes(tx: &mut TenantTx, engagement: EngagementId) -> StoreResult<Vec<MinutesGroup>> {
+pub async fn engagement_minutes(
+    tx: &mut TenantTx,
+    engagement: EngagementId,
+) -> StoreResult<Vec<MinutesGroup>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
         "select billable, hourly_rate, minutes, count(*) as entries from time_entries
@@ -337,7 +346,10 @@ pub async fn recompute_engagement_hours(
 }
 
 /// Finished minutes per step of a run: (step, minutes).
-pub async fn minutes_by_step(tx: &mut TenantTx, run: WorkflowRunId) -> StoreResult<Vec<(WorkflowStepId, i64)>> {
+pub async fn minutes_by_step(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+) -> StoreResult<Vec<(WorkflowStepId, i64)>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
         "select t.step_id, sum(t.minutes)::bigint from time_entries t

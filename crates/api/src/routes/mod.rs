@@ -14,6 +14,7 @@ pub mod marketplace;
 pub mod members;
 pub mod notifications;
 pub mod quickbooks;
+pub mod time;
 pub mod workflows;
 
 use utoipa::OpenApi;
@@ -39,6 +40,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(quickbooks::router())
         .merge(workflows::router())
+        .merge(time::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

@@ -29,4 +29,5 @@ mod plans;
 mod platform;
 mod quickbooks;
 mod tenancy;
+mod time;
 mod workflows;

@@ -69,6 +69,15 @@ impl Practice {
         Ok(response(row))
     }
 
+    /// The caller's running timer, if one runs.
+    pub async fn running_timer(&self, caller: &Caller) -> PracticeResult<Option<TimeEntryResponse>> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let row = te::running_of(&mut tx, caller.user_id()).await?;
+        tx.commit().await?;
+        Ok(row.map(response))
+    }
+
     /// Logs finished time by hand: 1 minute to 24 hours, started no later than now.
     pub async fn log_time(
         &self,

@@ -43,7 +43,7 @@ use axum::routing::{get, post};
 use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
-    members, operations, profile, quickbooks, review, search, sign_in, workflow_run, workflows,
+    members, operations, profile, quickbooks, review, search, sign_in, time, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -123,6 +123,11 @@ pub fn router() -> Router<AppState> {
         .route("/workflows/runs/{id}/command", post(workflow_run::command))
         .route("/workflows/runs/{id}/cancel", post(workflow_run::cancel))
         .route("/work", get(workflow_run::my_work))
+        .route("/time", get(time::show))
+        .route("/time/entries", post(time::log))
+        .route("/time/entries/{id}/delete", post(time::delete))
+        .route("/time/timer", post(time::start))
+        .route("/time/stop", post(time::stop))
         .route("/invoices/{id}", get(invoice::show))
         .route("/invoices/{id}/send", post(invoice::send))
         .route("/invoices/{id}/cancel", post(invoice::cancel))

@@ -1,8 +1,9 @@
 //! Engagements: opening one for a client (`engagements:create`), and its page — the terms, the
 //! hours against the estimate, and the form that moves it along (`engagements:update`): status,
-//! priority, dates, hours, who does it.
+//! priority, dates, hours, who does it) — and its time: hours logged, work in progress, entries.
 
 use api_types::engagements::{CreateEngagementRequest, EngagementResponse, UpdateEngagementRequest};
+use api_types::time::EngagementTimeResponse;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -19,6 +20,7 @@ use api::AppState;
 use crate::error::{PageError, PageResult, fixable};
 use crate::form::{self, Refusal};
 use crate::layout::{self, Nav, csrf};
+use crate::pages::time;
 use crate::session::{CsrfForm, Viewer, see_other};
 use crate::ui;
 
@@ -217,6 +219,13 @@ async fn engagement_page(
     let assignee = e.assigned_to.and_then(|u| staff.iter().find(|m| m.id == u));
     let refusal = Refusal(error);
     let dash = || html! { span class="muted" { "—" } };
+    let logs_time = viewer.caller.has(Permission::WorkflowsRead);
+    let time = if logs_time {
+        Some(state.practice.engagement_time(&viewer.caller, e.id, None, TIME_ROWS).await?)
+    } else {
+        None
+    };
+    let here = format!("/engagements/{}", e.id);
     let usd = |d: Option<Decimal>| d.map(|d| ui::money(d, "USD"));
     let body = html! {
         (layout::head_row(&e.name, Some(html! { a href={ "/clients/" (client.id) "?tab=engagements" } { (client.business_name) } }), None))
@@ -247,8 +256,50 @@ async fn engagement_page(
                 }
             }
         }
+        @if let Some(t) = &time { (time_section(viewer, e, t, &here)) }
     };
     Ok(layout::page(viewer, Nav::Clients, &e.name, body))
+}
+
+const TIME_ROWS: usize = 20;
+
+/// The engagement's time: hours logged (its `actual_hours`), billable hours, work in progress,
+/// the latest entries and a timer button.
+fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeResponse, here: &str) -> Markup {
+    html! {
+        section class="card stack" aria-labelledby="time-h" {
+            div class="actions-row" {
+                h2 id="time-h" { "Time" }
+                (time::start_button(viewer, ("engagement_id", e.id.to_string()), &e.name, here))
+            }
+            dl class="facts" {
+                dt { "Hours logged" } dd id="engagement-hours" { (t.actual_hours) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
+                dt { "Billable hours" } dd { (t.billable_hours) }
+                dt { "Work in progress" } dd { (ui::money(t.wip_amount, "USD")) " " span class="muted" { "(every billable amount logged: invoices do not mark time as billed yet)" } }
+            }
+            @if t.items.is_empty() {
+                p class="muted" { "No time logged yet: entries on this engagement, or on steps of its workflows, appear here." }
+            } @else {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Time entries (scrolls)" {
+                    table class="data" {
+                        thead { tr { th { "Started" } th { "Member" } th { "Work" } th { "Note" } th class="num" { "Hours" } th class="num" { "Amount" } } }
+                        tbody {
+                            @for x in &t.items {
+                                tr {
+                                    td { (ui::time(x.started_at)) }
+                                    td { (x.user_name) }
+                                    td { @if let Some(s) = &x.step_name { (s) } @else { "Engagement" } }
+                                    td { @if let Some(n) = &x.note { (n) } }
+                                    td class="num" { @if let Some(h) = x.hours { (h) } @else { (ui::badge("running")) } }
+                                    td class="num" { @if let Some(a) = x.amount { (ui::money(a, "USD")) } @else if !x.billable { span class="muted" { "non-billable" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /engagements/{id}`.

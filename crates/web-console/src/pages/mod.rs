@@ -21,5 +21,6 @@ pub mod quickbooks;
 pub mod review;
 pub mod search;
 pub mod sign_in;
+pub mod time;
 pub mod workflow_run;
 pub mod workflows;

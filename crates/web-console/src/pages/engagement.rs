@@ -43,7 +43,6 @@ pub struct EngagementForm {
     start_date: Option<String>,
     due_date: Option<String>,
     estimated_hours: Option<String>,
-    actual_hours: Option<String>,
     hourly_rate: Option<String>,
     fixed_fee: Option<String>,
     tax_year: Option<String>,
@@ -69,7 +68,6 @@ impl EngagementForm {
             start_date: e.start_date.map(|d| d.to_string()),
             due_date: e.due_date.map(|d| d.to_string()),
             estimated_hours: e.estimated_hours.map(|h| h.to_string()),
-            actual_hours: Some(e.actual_hours.to_string()),
             hourly_rate: e.hourly_rate.map(|r| r.to_string()),
             fixed_fee: e.fixed_fee.map(|f| f.to_string()),
             tax_year: e.tax_year.map(|y| y.to_string()),
@@ -108,7 +106,8 @@ impl EngagementForm {
             start_date: Some(field(&self.start_date, "Start")?),
             due_date: Some(field(&self.due_date, "Due")?),
             estimated_hours: Some(field(&self.estimated_hours, "Estimated hours")?),
-            actual_hours: field(&self.actual_hours, "Hours worked")?,
+            // Derived from the time entries (the Time section), not typed in here.
+            actual_hours: None,
             hourly_rate: Some(field(&self.hourly_rate, "Hourly rate")?),
             fixed_fee: Some(field(&self.fixed_fee, "Fixed fee")?),
             tax_year: Some(field(&self.tax_year, "Tax year")?),
@@ -134,7 +133,6 @@ fn fields(refusal: Refusal<'_>, f: &EngagementForm, staff: &[Member], existing: 
             (text("start_date", "Start", &f.start_date, "date"))
             (text("due_date", "Due", &f.due_date, "date"))
             (text("estimated_hours", "Estimated hours", &f.estimated_hours, "text"))
-            @if existing { (text("actual_hours", "Hours worked", &f.actual_hours, "text")) }
             (text("hourly_rate", "Hourly rate (USD)", &f.hourly_rate, "text"))
             (text("fixed_fee", "Fixed fee (USD)", &f.fixed_fee, "text"))
             (text("tax_year", "Tax year", &f.tax_year, "text"))
@@ -238,7 +236,7 @@ async fn engagement_page(
                     dt { "Tax year" } dd { @if let Some(y) = e.tax_year { (y) } @else { (dash()) } }
                     dt { "Start" } dd { @if let Some(d) = e.start_date { (ui::date(d)) } @else { (dash()) } }
                     dt { "Due" } dd { @if let Some(d) = e.due_date { (ui::date(d)) } @else { (dash()) } }
-                    dt { "Hours" } dd { (e.actual_hours) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
+                    dt { "Hours" } dd { (format!("{:.2}", e.actual_hours)) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
                     dt { "Hourly rate" } dd { @if let Some(v) = usd(e.hourly_rate) { (v) } @else { (dash()) } }
                     dt { "Fixed fee" } dd { @if let Some(v) = usd(e.fixed_fee) { (v) } @else { (dash()) } }
                     dt { "Assigned to" } dd { @if let Some(m) = assignee { (m.name) } @else if e.assigned_to.is_some() { "a member" } @else { (dash()) } }
@@ -273,8 +271,8 @@ fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeRespo
                 (time::start_button(viewer, ("engagement_id", e.id.to_string()), &e.name, here))
             }
             dl class="facts" {
-                dt { "Hours logged" } dd id="engagement-hours" { (t.actual_hours) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
-                dt { "Billable hours" } dd { (t.billable_hours) }
+                dt { "Hours logged" } dd id="engagement-hours" { (format!("{:.2}", t.actual_hours)) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
+                dt { "Billable hours" } dd { (format!("{:.2}", t.billable_hours)) }
                 dt { "Work in progress" } dd { (ui::money(t.wip_amount, "USD")) " " span class="muted" { "(every billable amount logged: invoices do not mark time as billed yet)" } }
             }
             @if t.items.is_empty() {

@@ -20,9 +20,16 @@ use crate::layout::{self, Nav, csrf};
 use crate::session::{CsrfForm, Viewer, safe_next, see_other};
 use crate::ui::{self, PageQuery};
 
-/// What the viewer may log time on: their open steps and their engagements, as `(value, label)`
-/// where the value is `step:<id>` or `engagement:<id>`.
-async fn targets(state: &AppState, viewer: &Viewer) -> PageResult<(Vec<(String, String)>, Vec<(String, String)>)> {
+/// What the viewer may log time on, each `(value, label)` where the value is `step:<id>` or
+/// `engagement:<id>`.
+struct Targets {
+    /// Their open steps.
+    steps: Vec<(String, String)>,
+    /// Their engagements.
+    engagements: Vec<(String, String)>,
+}
+
+async fn targets(state: &AppState, viewer: &Viewer) -> PageResult<Targets> {
     let work = state.practice.my_work(&viewer.caller, None, 100).await?;
     let steps = work
         .items
@@ -42,7 +49,7 @@ async fn targets(state: &AppState, viewer: &Viewer) -> PageResult<(Vec<(String, 
     } else {
         Vec::new()
     };
-    Ok((steps, engagements))
+    Ok(Targets { steps, engagements })
 }
 
 /// What an entry was logged on, in words.
@@ -104,15 +111,10 @@ pub struct EntryForm {
     billable: Option<String>,
 }
 
-fn entry_form(
-    viewer: &Viewer,
-    targets: &(Vec<(String, String)>, Vec<(String, String)>),
-    f: &EntryForm,
-    error: Option<&api::ApiError>,
-) -> Markup {
+fn entry_form(viewer: &Viewer, targets: &Targets, f: &EntryForm, error: Option<&api::ApiError>) -> Markup {
     let refusal = Refusal(error);
     let chosen = f.target.as_deref().unwrap_or("");
-    let (steps, engagements) = targets;
+    let Targets { steps, engagements } = targets;
     let now = Utc::now();
     let today = now.date_naive().to_string();
     let hour = format!("{:02}:00", now.hour().saturating_sub(1));
@@ -162,7 +164,11 @@ fn sheet(viewer: &Viewer, s: &TimesheetResponse, back: &str) -> Markup {
             div class="card stat" { span class="label" { "Total hours" } span class="value" id="week-total" { (hours(s.total_hours)) } }
             div class="card stat" { span class="label" { "Billable hours" } span class="value" { (hours(s.billable_hours)) } }
             div class="card stat" { span class="label" { "Non-billable hours" } span class="value" { (hours(s.total_hours - s.billable_hours)) } }
-            div class="card stat" { span class="label" { "Billable amount" } span class="value" { (usd(s.billable_amount)) } }
+            div class="card stat" {
+                span class="label" { "Billable amount" }
+                span class="value" id="week-amount" { (usd(s.billable_amount)) }
+                @if s.billable_amount.is_zero() && s.billable_minutes > 0 { span class="label" { "The billable entries have no hourly rate" } }
+            }
         }
         div class="table-wrap" tabindex="0" role="region" aria-label="The week's time (scrolls)" {
             table class="data" {
@@ -250,7 +256,8 @@ pub async fn log(
     viewer: Viewer,
     CsrfForm(f): CsrfForm<EntryForm>,
 ) -> PageResult<Response> {
-    let target = form::text(&f.target).ok_or_else(|| PageError::BadForm("choose what the time was on".into()))?;
+    let target =
+        form::text(&f.target).ok_or_else(|| PageError::BadForm("choose what the time was on".into()))?;
     let (step_id, engagement_id) = parse_target(&target)?;
     let date: NaiveDate = form::chosen(&f.date).ok_or_else(|| PageError::BadForm("give the day".into()))?;
     let start: NaiveTime = form::text(&f.start)
@@ -299,7 +306,8 @@ pub async fn start(
     viewer: Viewer,
     CsrfForm(f): CsrfForm<TimerForm>,
 ) -> PageResult<Response> {
-    let req = StartTimerRequest { step_id: f.step_id, engagement_id: f.engagement_id, billable: None, note: None };
+    let req =
+        StartTimerRequest { step_id: f.step_id, engagement_id: f.engagement_id, billable: None, note: None };
     match state.practice.start_timer(&viewer.caller, req).await {
         Ok(_) => Ok(see_other(&safe_next(f.back.as_deref()))),
         Err(e) => refused(&state, &viewer, fixable(e)?).await,

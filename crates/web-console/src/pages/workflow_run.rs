@@ -249,13 +249,13 @@ async fn run_page(
                             }
                             td { (ui::date(s.due_date)) @if s.due_date < today && !s.status.is_finished() { " " span class="badge bad" { "overdue" } } }
                             td class="num" { (s.estimated_hours.normalize()) }
-                            td class="num" { @if s.logged_hours > Decimal::ZERO { (s.logged_hours) } @else { span class="muted" { "—" } } }
-                            td class="actions" {
-                                (step_actions(viewer, r.id, s, active, &here))
+                            td class="num" {
+                                @if s.logged_hours > Decimal::ZERO { (s.logged_hours) } @else { span class="muted" { "—" } }
                                 @if active && s.assignee == Some(me) && !s.status.is_finished() && !timing(s) {
-                                    (time::start_button(viewer, ("step_id", s.id.to_string()), &s.name, &here))
+                                    " " (time::start_button(viewer, ("step_id", s.id.to_string()), &s.name, &here))
                                 }
                             }
+                            td class="actions" { (step_actions(viewer, r.id, s, active, &here)) }
                         }
                     }
                 }

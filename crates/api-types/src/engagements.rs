@@ -57,6 +57,8 @@ pub struct UpdateEngagementRequest {
     #[serde(default, deserialize_with = "decimal::patch")]
     #[schema(value_type = Option<String>)]
     pub estimated_hours: Option<Option<Decimal>>,
+    /// Hours are derived from the engagement's time entries: a value set here is replaced by
+    /// their sum the next time one of them is logged, changed or deleted.
     #[schema(value_type = Option<String>)]
     #[serde(default, deserialize_with = "decimal::optional")]
     pub actual_hours: Option<Decimal>,

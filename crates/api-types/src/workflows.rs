@@ -141,6 +141,9 @@ pub struct RunStepResponse {
     pub routed_by: Option<Routing>,
     /// Why routing chose the assignee.
     pub routing_reasons: Vec<String>,
+    /// Hours of finished time entries on the step, everyone's.
+    #[schema(value_type = String)]
+    pub logged_hours: Decimal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

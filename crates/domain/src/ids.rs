@@ -100,6 +100,10 @@ id_type!(
     /// One step of one run: the task a member works on.
     WorkflowStepId
 );
+id_type!(
+    /// Time a member logged, on a workflow step or an engagement (a running timer, or finished).
+    TimeEntryId
+);
 
 #[cfg(test)]
 mod tests {

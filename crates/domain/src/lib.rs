@@ -7,6 +7,7 @@
 //! - [`firm`], [`invoice`], [`tax_id`]: clients, engagements, invoices (amounts computed here) and
 //!   tax ids (validated and masked).
 //! - [`document`]: a document's file kind, type, pipeline status and event kinds.
+//! - [`time`]: time entries' bounds, a timer's minutes, amounts and the time sheet's week.
 //! - [`audit`]: the tamper-evident hash chain of the audit log.
 
 pub mod audit;
@@ -23,6 +24,7 @@ pub mod quickbooks;
 pub mod role;
 pub mod slug;
 pub mod tax_id;
+pub mod time;
 pub mod user;
 pub mod validate;
 pub mod workflow;

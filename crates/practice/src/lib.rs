@@ -15,6 +15,7 @@ mod notes;
 mod notifications;
 mod portal;
 pub mod tax;
+mod time;
 mod workflow_routing;
 mod workflows;
 

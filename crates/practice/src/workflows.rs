@@ -431,6 +431,9 @@ async fn run_response(
     let rows = wf::steps(tx, id).await?;
     let state = state_of(run.status, &rows);
     let (critical, critical_hours) = state.critical_path();
+    let logged = store::time_entries::minutes_by_step(tx, id).await?;
+    let logged_hours =
+        |step: WorkflowStepId| domain::time::hours(logged.iter().filter(|l| l.0 == step).map(|l| l.1).sum());
     let steps = rows
         .iter()
         .enumerate()
@@ -459,6 +462,7 @@ async fn run_response(
             critical: critical.contains(&i),
             routed_by: s.routed_by,
             routing_reasons: s.routing_reasons.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
+            logged_hours: logged_hours(s.id),
         })
         .collect();
     Ok(RunResponse {

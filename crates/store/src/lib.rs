@@ -42,6 +42,7 @@ pub mod portal;
 mod query_mode;
 pub mod sessions;
 mod tenant;
+pub mod time_entries;
 pub mod users;
 pub mod workflow_routing;
 pub mod workflows;

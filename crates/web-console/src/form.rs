@@ -17,6 +17,11 @@ impl Refusal<'_> {
         self.0.and_then(|e| e.field_errors().iter().find(|fe| fe.field == field)).map(|fe| fe.message.clone())
     }
 
+    /// The problem with `field`, for a field not drawn by [`input`] (or spread over several).
+    pub fn problem(&self, field: &str) -> Markup {
+        html! { @if let Some(m) = self.of(field) { span class="field-error" { (m) } } }
+    }
+
     /// The refusal's summary above the form (nothing when the form was not refused).
     pub fn alert(&self) -> Markup {
         html! { @if let Some(e) = self.0 { div class="alert error" role="alert" { (e.detail()) } } }

@@ -21,6 +21,7 @@ pub enum Nav {
     Members,
     Audit,
     Profile,
+    Time,
     Operations,
 }
 
@@ -183,6 +184,9 @@ pub fn page(viewer: &Viewer, active: Nav, title: &str, body: Markup) -> Markup {
                         }
                         p class="nav-section" { "You" }
                         ul class="nav" {
+                            @if staff && viewer.caller.has(Permission::WorkflowsRead) {
+                                li { a href="/time" aria-current=[(active == Nav::Time).then_some("page")] { "Time sheet" } }
+                            }
                             li { a href="/profile" aria-current=[(active == Nav::Profile).then_some("page")] { "Profile & security" } }
                         }
                     }

@@ -43,8 +43,8 @@ use axum::routing::{get, post};
 use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
-    members, operations, profile, quickbooks, reset_password, review, search, sign_in, team, workflow_run,
-    workflows,
+    members, operations, profile, quickbooks, reset_password, review, search, sign_in, team, time,
+    workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -129,6 +129,11 @@ pub fn router() -> Router<AppState> {
         .route("/team", get(team::show))
         .route("/team/routing", post(team::save_routing))
         .route("/team/members/{id}", get(team::edit).post(team::save))
+        .route("/time", get(time::show))
+        .route("/time/entries", post(time::log))
+        .route("/time/entries/{id}/delete", post(time::delete))
+        .route("/time/timer", post(time::start))
+        .route("/time/stop", post(time::stop))
         .route("/invoices/{id}", get(invoice::show))
         .route("/invoices/{id}/send", post(invoice::send))
         .route("/invoices/{id}/cancel", post(invoice::cancel))

@@ -15,6 +15,7 @@ pub mod members;
 pub mod notifications;
 pub mod password_resets;
 pub mod quickbooks;
+pub mod time;
 pub mod workflows;
 
 use utoipa::OpenApi;
@@ -41,6 +42,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(quickbooks::router())
         .merge(workflows::router())
+        .merge(time::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

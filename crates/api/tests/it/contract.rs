@@ -142,6 +142,15 @@ async fn every_operation_answers_as_documented() {
         .post(&format!("/v1/clients/{c}/notes"), Some(&token), &json!({"body": "Called about the K-1"}))
         .await;
     assert_eq!(note.status, 201, "{}", note.body);
+    let entry = app
+        .post(
+            "/v1/time-entries",
+            Some(&token),
+            &json!({"engagement_id": engagement.value()["id"], "minutes": 30,
+                    "started_at": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(entry.status, 201, "{}", entry.body);
     let member = app.get("/v1/members", &token).await.value()["items"][0]["id"].as_str().unwrap().to_owned();
     // An upload with one accepted and one refused file; its answer is checked like any other.
     let upload_op = &doc["paths"]["/v1/clients/{id}/documents"]["post"];
@@ -166,6 +175,7 @@ async fn every_operation_answers_as_documented() {
         ("invoices", invoice["id"].as_str().unwrap().to_owned()),
         ("notes", note.value()["id"].as_str().unwrap().to_owned()),
         ("members", member),
+        ("time-entries", entry.value()["id"].as_str().unwrap().to_owned()),
         ("documents", uploaded["files"][0]["document"]["id"].as_str().unwrap().to_owned()),
         ("document-batches", uploaded["batch_id"].as_str().unwrap().to_owned()),
     ]);

@@ -30,4 +30,5 @@ mod plans;
 mod platform;
 mod quickbooks;
 mod tenancy;
+mod time;
 mod workflows;

@@ -300,6 +300,22 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // Time on the run's first step (a timer, started and stopped) and a manual entry on the
+    // engagement.
+    let step = r.value()["steps"][0]["id"].as_str().unwrap().to_owned();
+    let r = app.post("/v1/time-entries/timer", token, &json!({"step_id": step})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app.post("/v1/time-entries/timer/stop", token, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let time_entry = app
+        .post(
+            "/v1/time-entries",
+            token,
+            &json!({"engagement_id": engagement, "started_at": at, "minutes": 45, "hourly_rate": "100.00"}),
+        )
+        .await;
+    assert_eq!(time_entry.status, 201, "{}", time_entry.body);
     // Routing on, and the owner's capacity and skills.
     let r = app
         .request(reqwest::Method::PUT, "/v1/workflow-settings", token, Some(&json!({"routing": "scored"})))
@@ -315,6 +331,8 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     FirmIds {
+        step,
+        time_entry: time_entry.value()["id"].as_str().unwrap().to_owned(),
         client,
         engagement,
         invoice,
@@ -335,6 +353,8 @@ pub(crate) struct FirmIds {
     pub portal_token: String,
     pub template: String,
     pub run: String,
+    pub step: String,
+    pub time_entry: String,
 }
 
 #[tokio::test]
@@ -638,6 +658,10 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let b_notes = app.get("/v1/notifications", &b.owner.token).await.value();
     let b_note = b_notes["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(r.value()[0]["advisor_id"], b_advisor.as_str());
+    // B's staff member has a timer running on B's step: A's stop must not reach it.
+    let r = app.post("/v1/time-entries/timer", Some(&b_staff.token), &json!({"step_id": bi.step})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let b_timer = r.value()["id"].as_str().unwrap().to_owned();
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
         b_staff.user_id.clone(),
@@ -658,6 +682,9 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_note.clone(),
         bi.template.clone(),
         bi.run.clone(),
+        bi.step.clone(),
+        bi.time_entry.clone(),
+        b_timer.clone(),
     ]
     .into_iter()
     .collect();
@@ -1001,6 +1028,61 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ),
     ]);
 
+    let (step, entry) = (&bi.step, &bi.time_entry);
+    let at = chrono::Utc::now().to_rfc3339();
+    probes.extend([
+        (
+            "post",
+            "/v1/time-entries",
+            resource(
+                "POST",
+                "/v1/time-entries".into(),
+                json!({"step_id": step, "started_at": at, "minutes": 30}),
+            ),
+        ),
+        (
+            "post",
+            "/v1/time-entries",
+            resource(
+                "POST",
+                "/v1/time-entries".into(),
+                json!({"engagement_id": e, "started_at": at, "minutes": 30}),
+            ),
+        ),
+        (
+            "post",
+            "/v1/time-entries/timer",
+            resource("POST", "/v1/time-entries/timer".into(), json!({"step_id": step})),
+        ),
+        (
+            "post",
+            "/v1/time-entries/timer",
+            resource("POST", "/v1/time-entries/timer".into(), json!({"engagement_id": e})),
+        ),
+        // A has no timer running; B's running timer is not A's to stop (checked below).
+        (
+            "post",
+            "/v1/time-entries/timer/stop",
+            resource("POST", "/v1/time-entries/timer/stop".into(), json!({})),
+        ),
+        (
+            "patch",
+            "/v1/time-entries/{id}",
+            resource("PATCH", format!("/v1/time-entries/{entry}"), json!({"minutes": 1})),
+        ),
+        (
+            "delete",
+            "/v1/time-entries/{id}",
+            resource("DELETE", format!("/v1/time-entries/{entry}"), json!(null)),
+        ),
+        ("get", "/v1/me/timesheet", list("/v1/me/timesheet")),
+        (
+            "get",
+            "/v1/engagements/{id}/time-entries",
+            resource("GET", format!("/v1/engagements/{e}/time-entries"), json!(null)),
+        ),
+    ]);
+
     // Every documented operation is either in the table or declared not tenant-scoped.
     let covered: BTreeSet<(String, String)> = probes
         .iter()
@@ -1072,6 +1154,12 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let doc = app.get(&format!("/v1/documents/{d}"), &b.owner.token).await.value();
     assert_eq!(doc["document"]["status"], "uploaded");
     assert_eq!(doc["events"].as_array().unwrap().len(), 1);
+    let sheet = app.get("/v1/me/timesheet", &b_staff.token).await.value();
+    assert_eq!(sheet["running"]["id"], b_timer.as_str(), "A's stop reached B's timer");
+    let time = app.get(&format!("/v1/engagements/{e}/time-entries"), &b.owner.token).await.value();
+    assert!(
+        time["items"].as_array().unwrap().iter().any(|x| x["id"] == entry.as_str() && x["minutes"] == 45)
+    );
     let unread = app.get("/v1/notifications?unread=true", &b.owner.token).await.value();
     assert_eq!(unread["items"][0]["id"], b_note.as_str(), "A's read-all or read reached B's notification");
 }

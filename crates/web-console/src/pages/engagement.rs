@@ -1,8 +1,9 @@
 //! Engagements: opening one for a client (`engagements:create`), and its page — the terms, the
 //! hours against the estimate, and the form that moves it along (`engagements:update`): status,
-//! priority, dates, hours, who does it.
+//! priority, dates, hours, who does it) — and its time: hours logged, work in progress, entries.
 
 use api_types::engagements::{CreateEngagementRequest, EngagementResponse, UpdateEngagementRequest};
+use api_types::time::EngagementTimeResponse;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -19,6 +20,7 @@ use api::AppState;
 use crate::error::{PageError, PageResult, fixable};
 use crate::form::{self, Refusal};
 use crate::layout::{self, Nav, csrf};
+use crate::pages::time;
 use crate::session::{CsrfForm, Viewer, see_other};
 use crate::ui;
 
@@ -41,7 +43,6 @@ pub struct EngagementForm {
     start_date: Option<String>,
     due_date: Option<String>,
     estimated_hours: Option<String>,
-    actual_hours: Option<String>,
     hourly_rate: Option<String>,
     fixed_fee: Option<String>,
     tax_year: Option<String>,
@@ -67,7 +68,6 @@ impl EngagementForm {
             start_date: e.start_date.map(|d| d.to_string()),
             due_date: e.due_date.map(|d| d.to_string()),
             estimated_hours: e.estimated_hours.map(|h| h.to_string()),
-            actual_hours: Some(e.actual_hours.to_string()),
             hourly_rate: e.hourly_rate.map(|r| r.to_string()),
             fixed_fee: e.fixed_fee.map(|f| f.to_string()),
             tax_year: e.tax_year.map(|y| y.to_string()),
@@ -106,7 +106,8 @@ impl EngagementForm {
             start_date: Some(field(&self.start_date, "Start")?),
             due_date: Some(field(&self.due_date, "Due")?),
             estimated_hours: Some(field(&self.estimated_hours, "Estimated hours")?),
-            actual_hours: field(&self.actual_hours, "Hours worked")?,
+            // Derived from the time entries (the Time section), not typed in here.
+            actual_hours: None,
             hourly_rate: Some(field(&self.hourly_rate, "Hourly rate")?),
             fixed_fee: Some(field(&self.fixed_fee, "Fixed fee")?),
             tax_year: Some(field(&self.tax_year, "Tax year")?),
@@ -132,7 +133,6 @@ fn fields(refusal: Refusal<'_>, f: &EngagementForm, staff: &[Member], existing: 
             (text("start_date", "Start", &f.start_date, "date"))
             (text("due_date", "Due", &f.due_date, "date"))
             (text("estimated_hours", "Estimated hours", &f.estimated_hours, "text"))
-            @if existing { (text("actual_hours", "Hours worked", &f.actual_hours, "text")) }
             (text("hourly_rate", "Hourly rate (USD)", &f.hourly_rate, "text"))
             (text("fixed_fee", "Fixed fee (USD)", &f.fixed_fee, "text"))
             (text("tax_year", "Tax year", &f.tax_year, "text"))
@@ -217,6 +217,13 @@ async fn engagement_page(
     let assignee = e.assigned_to.and_then(|u| staff.iter().find(|m| m.id == u));
     let refusal = Refusal(error);
     let dash = || html! { span class="muted" { "—" } };
+    let logs_time = viewer.caller.has(Permission::WorkflowsRead);
+    let time = if logs_time {
+        Some(state.practice.engagement_time(&viewer.caller, e.id, None, TIME_ROWS).await?)
+    } else {
+        None
+    };
+    let here = format!("/engagements/{}", e.id);
     let usd = |d: Option<Decimal>| d.map(|d| ui::money(d, "USD"));
     let body = html! {
         (layout::head_row(&e.name, Some(html! { a href={ "/clients/" (client.id) "?tab=engagements" } { (client.business_name) } }), None))
@@ -229,7 +236,7 @@ async fn engagement_page(
                     dt { "Tax year" } dd { @if let Some(y) = e.tax_year { (y) } @else { (dash()) } }
                     dt { "Start" } dd { @if let Some(d) = e.start_date { (ui::date(d)) } @else { (dash()) } }
                     dt { "Due" } dd { @if let Some(d) = e.due_date { (ui::date(d)) } @else { (dash()) } }
-                    dt { "Hours" } dd { (e.actual_hours) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
+                    dt { "Hours" } dd { (format!("{:.2}", e.actual_hours)) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
                     dt { "Hourly rate" } dd { @if let Some(v) = usd(e.hourly_rate) { (v) } @else { (dash()) } }
                     dt { "Fixed fee" } dd { @if let Some(v) = usd(e.fixed_fee) { (v) } @else { (dash()) } }
                     dt { "Assigned to" } dd { @if let Some(m) = assignee { (m.name) } @else if e.assigned_to.is_some() { "a member" } @else { (dash()) } }
@@ -247,8 +254,50 @@ async fn engagement_page(
                 }
             }
         }
+        @if let Some(t) = &time { (time_section(viewer, e, t, &here)) }
     };
     Ok(layout::page(viewer, Nav::Clients, &e.name, body))
+}
+
+const TIME_ROWS: usize = 20;
+
+/// The engagement's time: hours logged (its `actual_hours`), billable hours, work in progress,
+/// the latest entries and a timer button.
+fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeResponse, here: &str) -> Markup {
+    html! {
+        section class="card stack" aria-labelledby="time-h" {
+            div class="actions-row" {
+                h2 id="time-h" { "Time" }
+                (time::start_button(viewer, ("engagement_id", e.id.to_string()), &e.name, here))
+            }
+            dl class="facts" {
+                dt { "Hours logged" } dd id="engagement-hours" { (format!("{:.2}", t.actual_hours)) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
+                dt { "Billable hours" } dd { (format!("{:.2}", t.billable_hours)) }
+                dt { "Work in progress" } dd { (ui::money(t.wip_amount, "USD")) " " span class="muted" { "(every billable amount logged: invoices do not mark time as billed yet)" } }
+            }
+            @if t.items.is_empty() {
+                p class="muted" { "No time logged yet: entries on this engagement, or on steps of its workflows, appear here." }
+            } @else {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Time entries (scrolls)" {
+                    table class="data" {
+                        thead { tr { th { "Started" } th { "Member" } th { "Work" } th { "Note" } th class="num" { "Hours" } th class="num" { "Amount" } } }
+                        tbody {
+                            @for x in &t.items {
+                                tr {
+                                    td { (ui::time(x.started_at)) }
+                                    td { (x.user_name) }
+                                    td { @if let Some(s) = &x.step_name { (s) } @else { "Engagement" } }
+                                    td { @if let Some(n) = &x.note { (n) } }
+                                    td class="num" { @if let Some(h) = x.hours { (h) } @else { (ui::badge("running")) } }
+                                    td class="num" { @if let Some(a) = x.amount { (ui::money(a, "USD")) } @else if !x.billable { span class="muted" { "non-billable" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /engagements/{id}`.

@@ -23,5 +23,6 @@ pub mod review;
 pub mod search;
 pub mod sign_in;
 pub mod team;
+pub mod time;
 pub mod workflow_run;
 pub mod workflows;

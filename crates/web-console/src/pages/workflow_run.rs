@@ -9,6 +9,7 @@ use chrono::{NaiveDate, Utc};
 use domain::workflow::{StepAction, StepStatus};
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowTemplateId};
 use maud::{Markup, html};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use api::AppState;
@@ -18,6 +19,7 @@ use crate::error::{PageError, PageResult, fixable};
 use crate::form::{self, Refusal};
 use crate::layout::{self, Nav, csrf};
 use crate::pages::engagement::assignees;
+use crate::pages::time;
 use crate::session::{CsrfForm, NoFields, Viewer, safe_next, see_other};
 use crate::ui::{self, PageQuery};
 
@@ -210,6 +212,9 @@ async fn run_page(
     let deps: Vec<Vec<usize>> =
         run.steps.iter().map(|s| s.depends_on.iter().filter_map(|d| index(d)).collect()).collect();
     let stages = stages_of(&deps);
+    let me = viewer.caller.user_id();
+    let running = state.practice.running_timer(&viewer.caller).await?;
+    let timing = |s: &RunStepResponse| running.as_ref().is_some_and(|t| t.step_id == Some(s.id));
     Ok(html! {
         (layout::head_row(&r.name, Some(html! { a href={ "/clients/" (r.client_id) "?tab=workflows" } { (r.client_name) } }), Some(actions)))
         div {
@@ -217,13 +222,14 @@ async fn run_page(
             " " span class="muted" { "Due " (ui::date(r.due_date)) } " " (progress(r.progress))
         }
         @if let Some(e) = error { div class="alert error" role="alert" { (e.detail()) } }
+        (time::running_banner(viewer, running.as_ref(), &here))
         section class="card" aria-labelledby="graph-h" {
             h2 id="graph-h" { "Steps" span class="muted" { " · critical path (outlined): " (run.critical_hours.normalize()) " hours left" } }
             (charts::dag(&r.name, &nodes, &deps, &stages))
         }
         div class="table-wrap" tabindex="0" role="region" aria-label="Steps (scrolls)" {
             table class="data" {
-                thead { tr { th { "Step" } th { "Status" } th { "Assignee" } th { "Due" } th class="num" { "Hours" } th { "Actions" } } }
+                thead { tr { th { "Step" } th { "Status" } th { "Assignee" } th { "Due" } th class="num" { "Hours" } th class="num" { "Logged" } th { "Actions" } } }
                 tbody {
                     @for s in &run.steps {
                         tr {
@@ -249,6 +255,12 @@ async fn run_page(
                             }
                             td { (ui::date(s.due_date)) @if s.due_date < today && !s.status.is_finished() { " " span class="badge bad" { "overdue" } } }
                             td class="num" { (s.estimated_hours.normalize()) }
+                            td class="num" {
+                                @if s.logged_hours > Decimal::ZERO { (s.logged_hours) } @else { span class="muted" { "—" } }
+                                @if active && s.assignee == Some(me) && !s.status.is_finished() && !timing(s) {
+                                    " " (time::start_button(viewer, ("step_id", s.id.to_string()), &s.name, &here))
+                                }
+                            }
                             td class="actions" { (step_actions(viewer, r.id, s, active, &here)) }
                         }
                     }

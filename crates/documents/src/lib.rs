@@ -45,6 +45,7 @@ pub mod text;
 pub mod thumbnail;
 pub mod validate;
 pub mod values;
+pub mod words;
 
 pub use blob::{BlobError, BlobStore, StoredBlob};
 pub use blobs::{Blobs, SweepReport};

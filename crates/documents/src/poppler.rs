@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::Semaphore;
 
-use crate::ocr::{BBox, OcrPage, OcrWord};
+use crate::words::{BBox, OcrPage, OcrWord};
 
 /// How long one poppler call may take before it is killed.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(120);

@@ -31,7 +31,10 @@ struct RunFigures {
 }
 
 pub async fn run(args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.runs > 0 && args.clients > 0 && args.members > 0, "runs, clients and members must be positive");
+    anyhow::ensure!(
+        args.runs > 0 && args.clients > 0 && args.members > 0,
+        "runs, clients and members must be positive"
+    );
     harness::with_database(config, async |database| runs(args, config, database).await).await
 }
 
@@ -60,19 +63,29 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
         );
         all.push(f);
     }
-    println!("Scenario: {} clients, the 1040 template (7 steps), {} members, scored routing.", args.clients, args.members);
+    println!(
+        "Scenario: {} clients, the 1040 template (7 steps), {} members, scored routing.",
+        args.clients, args.members
+    );
     harness::print_median_table(&[
         ("start a run (ms), p50".into(), all.iter().map(|f| percentile(&f.start_ms, 0.5)).collect()),
         ("start a run (ms), p99".into(), all.iter().map(|f| percentile(&f.start_ms, 0.99)).collect()),
         ("complete a step (ms), p50".into(), all.iter().map(|f| percentile(&f.complete_ms, 0.5)).collect()),
         ("complete a step (ms), p99".into(), all.iter().map(|f| percentile(&f.complete_ms, 0.99)).collect()),
-        ("steps completed per second, one connection".into(), all.iter().map(|f| f.steps_per_second).collect()),
+        (
+            "steps completed per second, one connection".into(),
+            all.iter().map(|f| f.steps_per_second).collect(),
+        ),
         ("steps routed on becoming ready (%)".into(), all.iter().map(|f| f.routed_share * 100.0).collect()),
     ]);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn one_run(args: &BenchArgs, identity: &identity::Identity, practice: &practice::Practice) -> anyhow::Result<RunFigures> {
+async fn one_run(
+    args: &BenchArgs,
+    identity: &identity::Identity,
+    practice: &practice::Practice,
+) -> anyhow::Result<RunFigures> {
     let firm = harness::bench_firm(identity, practice, "wf-bench", "Client 0").await?;
     let owner = &firm.caller;
     let meta = identity::RequestMeta::default();
@@ -82,20 +95,32 @@ async fn one_run(args: &BenchArgs, identity: &identity::Identity, practice: &pra
         identity.accept_invitation(&invited.token, None, "bench-password-2026", &meta).await?;
     }
     practice
-        .save_workflow_settings(owner, RoutingSettingsBody { routing: Routing::Scored, ab_routing: None, ab_percent: 0 })
+        .save_workflow_settings(
+            owner,
+            RoutingSettingsBody { routing: Routing::Scored, ab_routing: None, ab_percent: 0 },
+        )
         .await?;
     let template = system_templates().into_iter().find(|t| t.code == "tax_return_1040").map(|t| t.id());
     let template = template.ok_or_else(|| anyhow::anyhow!("the 1040 system template is missing"))?;
     let due = Utc::now().date_naive() + Days::new(120);
     let mut clients = vec![firm.client];
     for i in 1..args.clients {
-        let req = api_types::clients::CreateClientRequest { business_name: format!("Client {i}"), ..Default::default() };
+        let req = api_types::clients::CreateClientRequest {
+            business_name: format!("Client {i}"),
+            ..Default::default()
+        };
         clients.push(practice.create_client(owner, req).await?.id);
     }
     let mut start_ms = Vec::new();
     let mut runs = Vec::new();
     for client in clients {
-        let req = StartRunRequest { client_id: client, template_id: template, engagement_id: None, due_date: due, name: None };
+        let req = StartRunRequest {
+            client_id: client,
+            template_id: template,
+            engagement_id: None,
+            due_date: due,
+            name: None,
+        };
         let t = Instant::now();
         let run = practice.start_workflow_run(owner, req).await?;
         start_ms.push(t.elapsed().as_secs_f64() * 1e3);
@@ -107,7 +132,8 @@ async fn one_run(args: &BenchArgs, identity: &identity::Identity, practice: &pra
         routed += usize::from(run.steps[0].assignee.is_some());
         for (i, step) in run.steps.iter().enumerate() {
             let t = Instant::now();
-            let after = practice.act_on_workflow_step(owner, run.summary.id, &step.key, StepAction::Complete).await?;
+            let after =
+                practice.act_on_workflow_step(owner, run.summary.id, &step.key, StepAction::Complete).await?;
             complete_ms.push(t.elapsed().as_secs_f64() * 1e3);
             steps += 1;
             if let Some(next) = after.steps.get(i + 1) {
@@ -116,5 +142,10 @@ async fn one_run(args: &BenchArgs, identity: &identity::Identity, practice: &pra
         }
     }
     let steps_per_second = steps as f64 / began.elapsed().as_secs_f64();
-    Ok(RunFigures { start_ms, complete_ms, steps_per_second, routed_share: routed as f64 / steps.max(1) as f64 })
+    Ok(RunFigures {
+        start_ms,
+        complete_ms,
+        steps_per_second,
+        routed_share: routed as f64 / steps.max(1) as f64,
+    })
 }

@@ -10,8 +10,8 @@ use api_types::workflows::{
     TeamWorkload,
 };
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use domain::workflow::StepKind;
 use domain::workflow::routing::{self, Candidate, Routing, RoutingSettings, TaskNeeds};
+use domain::workflow::{StepKind, TaskType};
 use domain::{NotificationKind, Permission, Priority, UserId, WorkflowRunId, WorkflowStepId};
 use identity::Caller;
 use rust_decimal::Decimal;
@@ -60,8 +60,18 @@ pub(crate) async fn route_ready(
     }
     let today = Utc::now().date_naive();
     let mut candidates: Vec<Candidate> = wr::loads(tx).await?.iter().map(|m| candidate(m, today)).collect();
+    let mut task_types: Vec<TaskType> = wanted.iter().map(|s| s.task_type).collect();
+    task_types.sort_unstable();
+    task_types.dedup();
+    let history = wr::past_hours(tx, &task_types).await?;
     let mut out = Vec::new();
     for step in wanted {
+        for c in &mut candidates {
+            c.past_hours = history
+                .iter()
+                .find(|h| h.task_type == step.task_type && h.user_id == c.user)
+                .map(|h| h.hours);
+        }
         let strategy = settings.strategy_for(step.id.as_uuid());
         let needs = TaskNeeds {
             role: step.role,

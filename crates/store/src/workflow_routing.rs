@@ -2,6 +2,7 @@
 //! member's open workload, and the figures the A/B comparison reads.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::workflow::TaskType;
 use domain::workflow::routing::{Routing, RoutingSettings};
 use domain::{Role, UserId, WorkflowRunId};
 use rust_decimal::Decimal;
@@ -185,6 +186,34 @@ pub async fn figures(tx: &mut TenantTx) -> StoreResult<Vec<StrategyFigures>> {
           group by routed_by order by routed_by",
     )
     .bind(org)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A member's average logged hours on done steps of one task type.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PastHours {
+    pub task_type: TaskType,
+    pub user_id: UserId,
+    pub hours: Decimal,
+}
+
+/// How long each member took, on average, on the done steps of these task types completed in
+/// the last year — a step's hours being the finished time entries the member logged on it.
+pub async fn past_hours(tx: &mut TenantTx, task_types: &[TaskType]) -> StoreResult<Vec<PastHours>> {
+    let org = tx.org_uuid();
+    Ok(sqlx::query_as(
+        "select task_type, user_id, round(avg(hours), 2) as hours
+           from (select s.task_type, t.user_id, sum(t.minutes) / 60.0 as hours
+                   from workflow_steps s
+                   join time_entries t on t.organization_id = s.organization_id and t.step_id = s.id
+                  where s.organization_id = $1 and s.status = 'done' and s.task_type = any($2)
+                    and s.completed_at > now() - interval '1 year' and t.minutes is not null
+                  group by s.task_type, t.user_id, s.id) per_step
+          group by task_type, user_id",
+    )
+    .bind(org)
+    .bind(task_types)
     .fetch_all(tx.conn())
     .await?)
 }

@@ -386,3 +386,64 @@ async fn ready_steps_are_routed_by_workload_and_skill_with_reasons_and_figures()
     assert_eq!(scored["reassigned"], 1, "{figures}");
     assert!(figures["utilisation_spread"].as_f64().unwrap() >= 0.0);
 }
+
+#[tokio::test]
+async fn routing_prefers_the_member_who_was_faster_on_the_task_type_before() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("history").await;
+    let owner = t.owner.token.as_str();
+    let quick = app.member(&t, Role::Staff).await;
+    let slow = app.member(&t, Role::Staff).await;
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Gorse"})).await.value();
+    let template = app
+        .post(
+            "/v1/workflow-templates",
+            Some(owner),
+            &json!({"name": "Bank reconciliation", "category": "bookkeeping", "steps": [
+                {"key": "reconcile", "name": "Reconcile the bank", "kind": "task", "task_type": "data_entry",
+                 "estimated_hours": "2", "role": "staff"}]}),
+        )
+        .await
+        .value();
+    let app = &app;
+    let start = || async {
+        let r = app
+            .post(
+                "/v1/workflow-runs",
+                Some(owner),
+                &json!({"client_id": client["id"], "template_id": template["id"], "due_date": "2099-06-08"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.value()
+    };
+    // Before routing is on, each member does one reconciliation by hand: one in 1 h, one in 6 h.
+    for (member, minutes) in [(&quick, 60), (&slow, 360)] {
+        let run = start().await;
+        let rid = run["id"].as_str().unwrap();
+        let r = put(
+            app,
+            &format!("/v1/workflow-runs/{rid}/steps/reconcile/assignee"),
+            owner,
+            &json!({"assignee": member.user_id}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let entry = json!({"step_id": run["steps"][0]["id"], "started_at": "2026-01-05T09:00:00Z", "minutes": minutes});
+        let r = app.post("/v1/time-entries", Some(&member.token), &entry).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let path = format!("/v1/workflow-runs/{rid}/steps/reconcile");
+        let r = app.post(&path, Some(&member.token), &json!({"action": "complete"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(put(app, "/v1/workflow-settings", owner, &json!({"routing": "scored"})).await.status, 200);
+
+    // Equal workload (nothing open), equal skills: the history decides. Quick: skill 60 + 40·min(1, 2/1)
+    // = 100; slow: 60 + 40·(2/6) = 73.3; 0.3 × the difference is 8 points.
+    let run = start().await;
+    let step = &run["steps"][0];
+    assert_eq!(step["assignee"], quick.user_id.as_str(), "{run}");
+    let reasons: Vec<&str> =
+        step["routing_reasons"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(reasons[1], "skill 100: no skill needed, averages 1.00 h on it", "{reasons:?}");
+}

@@ -85,6 +85,7 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
             .await;
         assert_eq!(r.status, 201);
         let ids = populate_firm_core(app, &t).await;
+        crate::workflow_recurrence::populate(app, &t.owner.token, &ids).await;
         crate::quickbooks::populate(app, &t, &ids.client).await;
         populate_documents(app, &t, &ids.client).await;
         // A POST with an Idempotency-Key leaves its stored response.

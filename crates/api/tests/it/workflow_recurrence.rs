@@ -90,6 +90,15 @@ pub(crate) async fn schedule_and_bulk(app: &TestApp, token: &str, ids: &FirmIds)
     (schedule, r.value()["id"].as_str().unwrap().to_owned())
 }
 
+/// A schedule with one started period, and a bulk start with its item, for the tenancy proofs.
+pub(crate) async fn populate(app: &TestApp, token: &str, ids: &FirmIds) {
+    let (schedule, _) = schedule_and_bulk(app, token, ids).await;
+    let s = schedules(app, token, &ids.client).await;
+    let s = s.iter().find(|s| s["id"] == schedule.as_str()).unwrap();
+    let due = at(&s["next"][0]["starts_at"]) + chrono::Duration::minutes(1);
+    practice(app).run_due_workflow_schedules(due).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_due_period_is_created_exactly_once_by_concurrent_ticks() {
     let app = TestApp::spawn().await;

@@ -29,7 +29,9 @@ use store::workflow_recurrence::{self as wrec, BulkRow, NewBulk, NewSchedule, Pe
 use store::{Actor, AuditRecord, TenantTx};
 
 use crate::error::NotFoundAs;
-use crate::workflows::{RunStart, Startable, check_run_target, insert_started_run, run_response, startable};
+use crate::workflows::{
+    RunStart, Startable, check_run_target, checked_start, insert_started_run, run_response, startable,
+};
 use crate::{Practice, PracticeError, PracticeResult};
 
 /// The job that creates a bulk start's runs (handler: crate `workflow-recurrence`).
@@ -337,12 +339,22 @@ impl Practice {
         let mut report = TickReport::default();
         loop {
             let due = wrec::due_schedules(&self.db, now, TICK_ROUND).await?;
+            let mut failed = 0;
             for &(org, id) in &due {
-                let r = self.tick_schedule(org, id, now).await?;
-                report.started += r.started;
-                report.missed += r.missed;
+                // One schedule's failure (its firm's data, say) does not hold up the others; it
+                // stays due and is tried again at the next tick.
+                match self.tick_schedule(org, id, now).await {
+                    Ok(r) => {
+                        report.started += r.started;
+                        report.missed += r.missed;
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        tracing::warn!(schedule = %id, error = %e, "recurring run not created");
+                    }
+                }
             }
-            if due.len() < TICK_ROUND as usize {
+            if due.len() < TICK_ROUND as usize || failed == due.len() {
                 return Ok(report);
             }
         }
@@ -414,13 +426,7 @@ impl Practice {
     ) -> PracticeResult<BulkStartResponse> {
         caller.require(Permission::WorkflowsExecute)?;
         let today = Utc::now().date_naive();
-        if req.due_date < today {
-            return Err(PracticeError::invalid("due_date", "must not be in the past"));
-        }
-        let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if name.is_some_and(|n| n.chars().count() > 200) {
-            return Err(PracticeError::invalid("name", "must be at most 200 characters"));
-        }
+        let name = checked_start(req.due_date, req.name.as_deref(), today)?;
         match (req.all_active, req.client_ids.len()) {
             (true, n) if n > 0 => {
                 return Err(PracticeError::invalid("client_ids", "give either client_ids or all_active"));

@@ -145,13 +145,7 @@ impl Practice {
     ) -> PracticeResult<RunResponse> {
         caller.require(Permission::WorkflowsExecute)?;
         let today = Utc::now().date_naive();
-        if req.due_date < today {
-            return Err(PracticeError::invalid("due_date", "must not be in the past"));
-        }
-        let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if name.is_some_and(|n| n.chars().count() > 200) {
-            return Err(PracticeError::invalid("name", "must be at most 200 characters"));
-        }
+        let name = checked_start(req.due_date, req.name.as_deref(), today)?;
         let scope = caller.client_scope();
         let mut tx = self.tx(caller).await?;
         check_run_target(&mut tx, &scope, req.client_id, req.engagement_id).await?;
@@ -329,6 +323,22 @@ impl Practice {
             next_cursor: page.next_cursor,
         })
     }
+}
+
+/// A start's due date (not in the past) and optional name (trimmed, blank meaning the template's).
+pub(crate) fn checked_start(
+    due_date: chrono::NaiveDate,
+    name: Option<&str>,
+    today: chrono::NaiveDate,
+) -> PracticeResult<Option<&str>> {
+    if due_date < today {
+        return Err(PracticeError::invalid("due_date", "must not be in the past"));
+    }
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 200) {
+        return Err(PracticeError::invalid("name", "must be at most 200 characters"));
+    }
+    Ok(name)
 }
 
 /// The client exists within `scope`, and the engagement (if any) is one of its.

@@ -106,23 +106,23 @@ pub async fn list_schedules(tx: &mut TenantTx, client: ClientId) -> StoreResult<
     .await?)
 }
 
+macro_rules! schedule_by_id {
+    () => {
+        concat!(
+            "select",
+            schedule_columns!(),
+            "from workflow_schedules s where s.organization_id = $1 and s.id = $2
+               and ($3::uuid[] is null or s.client_id = any($3))"
+        )
+    };
+}
+
 pub async fn get_schedule(
     tx: &mut TenantTx,
     id: WorkflowScheduleId,
     scope: &ClientScope,
 ) -> StoreResult<ScheduleRow> {
-    let org = tx.org_uuid();
-    Ok(sqlx::query_as(concat!(
-        "select",
-        schedule_columns!(),
-        "from workflow_schedules s where s.organization_id = $1 and s.id = $2
-           and ($3::uuid[] is null or s.client_id = any($3))"
-    ))
-    .bind(org)
-    .bind(id)
-    .bind(scope.ids())
-    .fetch_one(tx.conn())
-    .await?)
+    schedule_by(tx, schedule_by_id!(), id, scope).await
 }
 
 /// The schedule, locked until the transaction ends: a tick and a pause or a manual start of the
@@ -132,18 +132,17 @@ pub async fn lock_schedule(
     id: WorkflowScheduleId,
     scope: &ClientScope,
 ) -> StoreResult<ScheduleRow> {
+    schedule_by(tx, concat!(schedule_by_id!(), " for update"), id, scope).await
+}
+
+async fn schedule_by(
+    tx: &mut TenantTx,
+    sql: &'static str,
+    id: WorkflowScheduleId,
+    scope: &ClientScope,
+) -> StoreResult<ScheduleRow> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_as(concat!(
-        "select",
-        schedule_columns!(),
-        "from workflow_schedules s where s.organization_id = $1 and s.id = $2
-           and ($3::uuid[] is null or s.client_id = any($3)) for update"
-    ))
-    .bind(org)
-    .bind(id)
-    .bind(scope.ids())
-    .fetch_one(tx.conn())
-    .await?)
+    Ok(sqlx::query_as(sql).bind(org).bind(id).bind(scope.ids()).fetch_one(tx.conn()).await?)
 }
 
 /// Pauses (cursor kept) or resumes with a new cursor.

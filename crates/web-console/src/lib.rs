@@ -44,7 +44,7 @@ use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
     members, operations, profile, quickbooks, reset_password, review, search, sign_in, team, time,
-    workflow_run, workflows,
+    workflow_recurrence, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;

@@ -365,6 +365,53 @@ await check("team workload: routing is switched on (a bad A/B split refused), an
   await shot(page, "team-workload");
 });
 
+await check("time: a timer started from a step is stopped, a manual entry is logged (one over a day is refused with the reason), and the week adds up", async () => {
+  await page.goto(`/clients/${cfg.clients.other}?tab=workflows`);
+  await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("main table tbody a >> nth=0")]);
+  const run = page.url();
+  const step = "main table tbody tr:has-text('Balance sheet')";
+  await page.selectOption(`${step} select[name=assignee]`, cfg.firm.owner_id);
+  await Promise.all([page.waitForLoadState("load"), page.click(`${step} button:has-text('Assign')`)]);
+  await Promise.all([page.waitForLoadState("load"), page.click(`${step} button:has-text('Start timer')`)]);
+  await page.waitForSelector("#timer:has-text('Balance sheet')");
+
+  await page.goto("/time");
+  await page.waitForSelector("#timer:has-text('Balance sheet')");
+  await Promise.all([page.waitForLoadState("load"), page.click("#timer button:has-text('Stop')")]);
+  await page.waitForSelector("main table tbody a:has-text('Balance sheet')");
+  assert((await page.locator("#timer").count()) === 0, "the timer stopped");
+  const before = Number(await page.textContent("#week-total"));
+  assert(before > 0, `the stopped timer counts: ${before}`);
+
+  const target = await page.getAttribute("select[name=target] option:has-text('2026 tax return')", "value");
+  await page.selectOption("select[name=target]", target);
+  await page.fill("input[name=start]", "00:00");
+  await page.fill("input[name=minutes]", "1500");
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/time/entries") && r.request().method() === "POST"), page.click("button:has-text('Log time')")]);
+  assert(refused[0].status() === 422, `a day and more: status ${refused[0].status()}`);
+  await page.waitForSelector(".field-error:has-text('must be 1 to 1440 minutes')");
+  await page.fill("input[name=minutes]", "90");
+  await page.fill("input[name=note]", "Tied out the bank balances");
+  await Promise.all([page.waitForURL(/\/time\?week=/), page.click("button:has-text('Log time')")]);
+  await page.waitForSelector("main table td:has-text('Tied out the bank balances')");
+  const after = Number(await page.textContent("#week-total"));
+  assert(Math.abs(after - before - 1.5) < 0.011, `the week's total grew by 1.5 hours: ${before} -> ${after}`);
+  assert((await page.textContent("#week-amount")).includes("225.00"), "90 minutes at 150.00 is 225.00");
+  await accessible(page, "time sheet");
+  await shot(page, "time-sheet");
+
+  // The engagement's hours follow its entries, and its work in progress is their amount.
+  await Promise.all([page.waitForURL(/\/engagements\/[0-9a-f-]{36}$/), page.click("main table a:has-text('2026 tax return')")]);
+  assert((await page.textContent("#engagement-hours")).startsWith("1.50"), "the engagement's hours are its entries'");
+  await page.waitForSelector("main dd:has-text('225.00')");
+  await accessible(page, "engagement time");
+
+  await page.goto(run);
+  const logged = parseFloat(await page.locator(`${step} td.num`).nth(1).textContent());
+  assert(logged > 0, `the step shows the timer's hours: ${logged}`);
+  await shot(page, "workflow-run-time");
+});
+
 await check("recurring runs: the firm's time zone is set, a client's monthly schedule previews its next three periods (a bad cron refused) and is paused and resumed", async () => {
   await page.goto("/team");
   await page.fill("input[name=time_zone]", "Mars/Base");
@@ -422,53 +469,6 @@ await check("bulk start: a template is started for every ticked client, and the 
   assert(text.includes(`${ticked} started`), `every ticked client got its run: ${text}`);
   await accessible(page, "bulk start progress");
   await shot(page, "bulk-start-progress");
-});
-
-await check("time: a timer started from a step is stopped, a manual entry is logged (one over a day is refused with the reason), and the week adds up", async () => {
-  await page.goto(`/clients/${cfg.clients.other}?tab=workflows`);
-  await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("main table tbody a >> nth=0")]);
-  const run = page.url();
-  const step = "main table tbody tr:has-text('Balance sheet')";
-  await page.selectOption(`${step} select[name=assignee]`, cfg.firm.owner_id);
-  await Promise.all([page.waitForLoadState("load"), page.click(`${step} button:has-text('Assign')`)]);
-  await Promise.all([page.waitForLoadState("load"), page.click(`${step} button:has-text('Start timer')`)]);
-  await page.waitForSelector("#timer:has-text('Balance sheet')");
-
-  await page.goto("/time");
-  await page.waitForSelector("#timer:has-text('Balance sheet')");
-  await Promise.all([page.waitForLoadState("load"), page.click("#timer button:has-text('Stop')")]);
-  await page.waitForSelector("main table tbody a:has-text('Balance sheet')");
-  assert((await page.locator("#timer").count()) === 0, "the timer stopped");
-  const before = Number(await page.textContent("#week-total"));
-  assert(before > 0, `the stopped timer counts: ${before}`);
-
-  const target = await page.getAttribute("select[name=target] option:has-text('2026 tax return')", "value");
-  await page.selectOption("select[name=target]", target);
-  await page.fill("input[name=start]", "00:00");
-  await page.fill("input[name=minutes]", "1500");
-  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/time/entries") && r.request().method() === "POST"), page.click("button:has-text('Log time')")]);
-  assert(refused[0].status() === 422, `a day and more: status ${refused[0].status()}`);
-  await page.waitForSelector(".field-error:has-text('must be 1 to 1440 minutes')");
-  await page.fill("input[name=minutes]", "90");
-  await page.fill("input[name=note]", "Tied out the bank balances");
-  await Promise.all([page.waitForURL(/\/time\?week=/), page.click("button:has-text('Log time')")]);
-  await page.waitForSelector("main table td:has-text('Tied out the bank balances')");
-  const after = Number(await page.textContent("#week-total"));
-  assert(Math.abs(after - before - 1.5) < 0.011, `the week's total grew by 1.5 hours: ${before} -> ${after}`);
-  assert((await page.textContent("#week-amount")).includes("225.00"), "90 minutes at 150.00 is 225.00");
-  await accessible(page, "time sheet");
-  await shot(page, "time-sheet");
-
-  // The engagement's hours follow its entries, and its work in progress is their amount.
-  await Promise.all([page.waitForURL(/\/engagements\/[0-9a-f-]{36}$/), page.click("main table a:has-text('2026 tax return')")]);
-  assert((await page.textContent("#engagement-hours")).startsWith("1.50"), "the engagement's hours are its entries'");
-  await page.waitForSelector("main dd:has-text('225.00')");
-  await accessible(page, "engagement time");
-
-  await page.goto(run);
-  const logged = parseFloat(await page.locator(`${step} td.num`).nth(1).textContent());
-  assert(logged > 0, `the step shows the timer's hours: ${logged}`);
-  await shot(page, "workflow-run-time");
 });
 
 await check("bulk archive takes the ticked clients out of the list", async () => {

@@ -234,8 +234,7 @@ async fn missed_periods_are_started_only_when_asked() {
     let id = s["id"].as_str().unwrap().to_owned();
     // The scheduler was down for four periods: the latest is created, three are missed.
     let fourth = at(&s["next"][2]["starts_at"]);
-    let later =
-        app.get(&format!("/v1/workflow-schedules/preview?cron=0%200%2015%201,4,6,9%20*"), owner).await;
+    let later = app.get("/v1/workflow-schedules/preview?cron=0%200%2015%201,4,6,9%20*", owner).await;
     assert_eq!(later.status, 200, "{}", later.body);
     let p = practice(&app);
     let now = fourth + chrono::Duration::days(100);

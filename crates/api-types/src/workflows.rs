@@ -214,6 +214,10 @@ pub struct RoutingSettingsBody {
     /// 0–100: the share routed by `ab_routing`.
     #[serde(default)]
     pub ab_percent: u8,
+    /// The firm's IANA time zone (e.g. `America/New_York`), in which recurring schedules run.
+    /// Unchanged when absent; always present in responses.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// A member's capacity, skills and time off, as routing reads them.

@@ -238,6 +238,7 @@ pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jo
     }
     documents::jobs::register(&mut registry, pipeline_deps(config, state)?);
     mailer::register(&mut registry, mailer(config)?, key_ring(config)?);
+    workflow_recurrence::register(&mut registry, state.practice.clone());
     Ok(registry)
 }
 
@@ -291,6 +292,7 @@ fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<docum
 /// truth: schedules missing from it are deleted when a worker starts.
 pub fn job_schedules(state: &api::AppState) -> anyhow::Result<Vec<jobs::scheduler::Schedule>> {
     let mut schedules = documents::jobs::schedules().context("document pipeline schedules")?;
+    schedules.extend(workflow_recurrence::schedules().context("workflow recurrence schedule")?);
     if state.quickbooks.service().is_some() {
         schedules.extend(qbo_sync::schedules().context("QuickBooks sync schedules")?);
     }

@@ -104,6 +104,14 @@ id_type!(
     /// Time a member logged, on a workflow step or an engagement (a running timer, or finished).
     TimeEntryId
 );
+id_type!(
+    /// A client's recurring schedule: a template started at every occurrence of a cron expression.
+    WorkflowScheduleId
+);
+id_type!(
+    /// One bulk start of a template for many clients, run as a job with progress.
+    WorkflowBulkId
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ mod notifications;
 mod portal;
 pub mod tax;
 mod time;
+mod workflow_recurrence;
 mod workflow_routing;
 mod workflows;
 
@@ -25,6 +26,9 @@ use vault::KeyRing;
 pub use clients::ExportStream;
 pub use error::{PracticeError, PracticeResult};
 pub use notes::NoteSubject;
+pub use workflow_recurrence::{
+    BULK_BATCH, BULK_START_JOB, BulkStartPayload, MAX_BULK_CLIENTS, TickReport, WORKFLOW_QUEUE,
+};
 
 /// The practice's use cases. Cheap to clone.
 #[derive(Clone)]

@@ -10,6 +10,7 @@ use api_types::workflows::{
     TeamWorkload,
 };
 use chrono::{Datelike, Days, NaiveDate, Utc};
+use domain::workflow::recurrence::{Recurrence, parse_time_zone};
 use domain::workflow::routing::{self, Candidate, Routing, RoutingSettings, TaskNeeds};
 use domain::workflow::{StepKind, TaskType};
 use domain::{NotificationKind, Permission, Priority, UserId, WorkflowRunId, WorkflowStepId};
@@ -111,8 +112,25 @@ pub(crate) async fn route_ready(
     Ok(out)
 }
 
-fn settings_body(s: RoutingSettings) -> RoutingSettingsBody {
-    RoutingSettingsBody { routing: s.routing, ab_routing: s.ab_routing, ab_percent: s.ab_percent }
+/// A new time zone moves every active schedule's next period to its next occurrence in that zone.
+async fn recompute_cursors(tx: &mut TenantTx, zone: &str) -> PracticeResult<()> {
+    let Ok(tz) = parse_time_zone(zone) else { return Ok(()) };
+    let now = Utc::now();
+    for s in store::workflow_recurrence::all_schedules(tx).await? {
+        if let Some(next) = Recurrence::stored(&s.cron, tz).and_then(|r| r.next_after(now)) {
+            store::workflow_recurrence::set_cursor(tx, s.id, next).await?;
+        }
+    }
+    Ok(())
+}
+
+fn settings_body(s: RoutingSettings, time_zone: &str) -> RoutingSettingsBody {
+    RoutingSettingsBody {
+        routing: s.routing,
+        ab_routing: s.ab_routing,
+        ab_percent: s.ab_percent,
+        time_zone: Some(time_zone.to_owned()),
+    }
 }
 
 /// Weeks the team view shows.
@@ -145,8 +163,9 @@ impl Practice {
         caller.require(Permission::WorkflowsRead)?;
         let mut tx = self.tx(caller).await?;
         let s = wr::settings(&mut tx).await?;
+        let zone = store::workflow_recurrence::time_zone(&mut tx).await?;
         tx.commit().await?;
-        Ok(settings_body(s))
+        Ok(settings_body(s, &zone))
     }
 
     pub async fn save_workflow_settings(
@@ -164,17 +183,32 @@ impl Practice {
         if req.ab_routing == Some(req.routing) {
             return Err(PracticeError::invalid("ab_routing", "must differ from the main strategy"));
         }
+        let zone = match req.time_zone.as_deref().map(str::trim) {
+            Some(name) => Some(
+                parse_time_zone(name)
+                    .map_err(|e| PracticeError::invalid("time_zone", e.to_string()))?
+                    .name()
+                    .to_owned(),
+            ),
+            None => None,
+        };
         let s =
             RoutingSettings { routing: req.routing, ab_routing: req.ab_routing, ab_percent: req.ab_percent };
         let mut tx = self.tx(caller).await?;
         let change = wr::save_settings(&mut tx, s).await?;
+        let before_zone = store::workflow_recurrence::time_zone(&mut tx).await?;
+        let after_zone = zone.unwrap_or_else(|| before_zone.clone());
+        if after_zone != before_zone {
+            store::workflow_recurrence::save_time_zone(&mut tx, &after_zone).await?;
+            recompute_cursors(&mut tx, &after_zone).await?;
+        }
         tx.audit(
             AuditRecord::new("workflow_settings.update", "organization", tx.organization_id())
-                .before(settings_body(change.before))
-                .after(settings_body(change.after)),
+                .before(settings_body(change.before, &before_zone))
+                .after(settings_body(change.after, &after_zone)),
         );
         tx.commit().await?;
-        Ok(settings_body(s))
+        Ok(settings_body(s, &after_zone))
     }
 
     /// Every active staff member's open work against their weekly capacity, and by the week it
@@ -263,6 +297,7 @@ impl Practice {
         let settings = wr::settings(&mut tx).await?;
         let figures = wr::figures(&mut tx).await?;
         let loads = wr::loads(&mut tx).await?;
+        let zone = store::workflow_recurrence::time_zone(&mut tx).await?;
         tx.commit().await?;
         let utilisation: Vec<f64> = loads
             .into_iter()
@@ -273,7 +308,7 @@ impl Practice {
         let mean = utilisation.iter().sum::<f64>() / n.max(1.0);
         let spread = (utilisation.iter().map(|u| (u - mean).powi(2)).sum::<f64>() / n.max(1.0)).sqrt();
         Ok(RoutingFiguresResponse {
-            settings: settings_body(settings),
+            settings: settings_body(settings, &zone),
             strategies: figures
                 .into_iter()
                 .map(|f| StrategyFiguresResponse {

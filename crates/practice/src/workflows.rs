@@ -145,80 +145,25 @@ impl Practice {
     ) -> PracticeResult<RunResponse> {
         caller.require(Permission::WorkflowsExecute)?;
         let today = Utc::now().date_naive();
-        if req.due_date < today {
-            return Err(PracticeError::invalid("due_date", "must not be in the past"));
-        }
-        let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if name.is_some_and(|n| n.chars().count() > 200) {
-            return Err(PracticeError::invalid("name", "must be at most 200 characters"));
-        }
+        let name = checked_start(req.due_date, req.name.as_deref(), today)?;
         let scope = caller.client_scope();
         let mut tx = self.tx(caller).await?;
-        store::clients::get(&mut tx, req.client_id, &scope).await.or_not_found("client")?;
-        if let Some(e) = req.engagement_id {
-            let engagement = store::engagements::get(&mut tx, e, &scope).await.or_not_found("engagement")?;
-            if engagement.client_id != req.client_id {
-                return Err(PracticeError::invalid("engagement_id", "is an engagement of another client"));
-            }
-        }
-        let (template, version) = match system_template(req.template_id) {
-            Some(t) => (t.template, SystemTemplate::VERSION),
-            None => {
-                let row =
-                    wf::get_template(&mut tx, req.template_id).await.or_not_found("workflow template")?;
-                if row.archived_at.is_some() {
-                    return Err(PracticeError::Conflict(
-                        "the template is archived; restore it or choose another".into(),
-                    ));
-                }
-                (row.content.0, row.version)
-            }
-        };
-        let calendar = BusinessCalendar::us_federal(today.year()..=req.due_date.year() + 1);
-        let deps = template.dependency_indices();
-        let state =
-            RunState::start(deps.iter().cloned().zip(template.steps.iter().map(|s| s.estimated_hours)));
-        let run = NewRun {
-            id: WorkflowRunId::new(),
-            client_id: req.client_id,
-            engagement_id: req.engagement_id,
-            template_id: req.template_id,
-            template_version: version,
-            name: name.unwrap_or(&template.name).to_owned(),
-            due_date: req.due_date,
-            created_by: Some(caller.user_id()),
-        };
-        let steps: Vec<NewStep> = template
-            .steps
-            .iter()
-            .zip(&deps)
-            .zip(&state.steps)
-            .map(|((s, d), st)| NewStep {
-                id: WorkflowStepId::new(),
-                key: s.key.clone(),
-                name: s.name.clone(),
-                kind: s.kind,
-                task_type: s.task_type,
-                automation: s.automation,
-                role: s.role,
-                skill: s.skill.clone(),
-                estimated_hours: s.estimated_hours,
-                depends_on: d.iter().map(|&i| i as i16).collect(),
-                due_date: calendar.subtract(req.due_date, u32::from(s.due_offset_days)).max(today),
-                wait_days: s.wait_days.map(|w| w as i16),
-                status: st.status,
-            })
-            .collect();
-        wf::insert_run(&mut tx, &run, &steps).await?;
-        let rows = wf::steps(&mut tx, run.id).await?;
-        let ready: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
-        route_ready(&mut tx, run.id, &run.name, &rows, &ready).await?;
-        tx.audit(
-            AuditRecord::new("workflow_run.start", "workflow_run", run.id)
-                .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
-                    "template_version": version, "due_date": run.due_date, "steps": steps.len()})),
-        );
-        let out = run_response(&mut tx, run.id, &scope).await?;
+        check_run_target(&mut tx, &scope, req.client_id, req.engagement_id).await?;
+        let template = startable(&mut tx, req.template_id).await?;
+        let run = insert_started_run(
+            &mut tx,
+            &template,
+            RunStart {
+                client_id: req.client_id,
+                engagement_id: req.engagement_id,
+                due_date: req.due_date,
+                name,
+                created_by: Some(caller.user_id()),
+                today,
+            },
+        )
+        .await?;
+        let out = run_response(&mut tx, run, &scope).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -380,6 +325,123 @@ impl Practice {
     }
 }
 
+/// A start's due date (not in the past) and optional name (trimmed, blank meaning the template's).
+pub(crate) fn checked_start(
+    due_date: chrono::NaiveDate,
+    name: Option<&str>,
+    today: chrono::NaiveDate,
+) -> PracticeResult<Option<&str>> {
+    if due_date < today {
+        return Err(PracticeError::invalid("due_date", "must not be in the past"));
+    }
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 200) {
+        return Err(PracticeError::invalid("name", "must be at most 200 characters"));
+    }
+    Ok(name)
+}
+
+/// The client exists within `scope`, and the engagement (if any) is one of its.
+pub(crate) async fn check_run_target(
+    tx: &mut TenantTx,
+    scope: &domain::ClientScope,
+    client: ClientId,
+    engagement: Option<domain::EngagementId>,
+) -> PracticeResult<()> {
+    store::clients::get(tx, client, scope).await.or_not_found("client")?;
+    if let Some(e) = engagement {
+        let engagement = store::engagements::get(tx, e, scope).await.or_not_found("engagement")?;
+        if engagement.client_id != client {
+            return Err(PracticeError::invalid("engagement_id", "is an engagement of another client"));
+        }
+    }
+    Ok(())
+}
+
+/// A template resolved for starting runs: a system one, or a firm one that is not archived.
+pub(crate) struct Startable {
+    pub id: WorkflowTemplateId,
+    pub template: Template,
+    pub version: i32,
+}
+
+pub(crate) async fn startable(tx: &mut TenantTx, id: WorkflowTemplateId) -> PracticeResult<Startable> {
+    if let Some(t) = system_template(id) {
+        return Ok(Startable { id, template: t.template, version: SystemTemplate::VERSION });
+    }
+    let row = wf::get_template(tx, id).await.or_not_found("workflow template")?;
+    if row.archived_at.is_some() {
+        return Err(PracticeError::Conflict("the template is archived; restore it or choose another".into()));
+    }
+    Ok(Startable { id, template: row.content.0, version: row.version })
+}
+
+/// One run to start, its target already checked.
+pub(crate) struct RunStart<'a> {
+    pub client_id: ClientId,
+    pub engagement_id: Option<domain::EngagementId>,
+    pub due_date: chrono::NaiveDate,
+    /// Default: the template's name.
+    pub name: Option<&'a str>,
+    pub created_by: Option<UserId>,
+    /// Steps are never due before it.
+    pub today: chrono::NaiveDate,
+}
+
+/// Creates a run of `t` in `tx`: the steps with their due dates, the ready ones routed, audited.
+/// Every way of starting a run (one, a schedule's period, a bulk start) comes through here.
+pub(crate) async fn insert_started_run(
+    tx: &mut TenantTx,
+    t: &Startable,
+    s: RunStart<'_>,
+) -> PracticeResult<WorkflowRunId> {
+    let (template, version, today) = (&t.template, t.version, s.today);
+    let calendar = BusinessCalendar::us_federal(today.year().min(s.due_date.year())..=s.due_date.year() + 1);
+    let deps = template.dependency_indices();
+    let state = RunState::start(deps.iter().cloned().zip(template.steps.iter().map(|s| s.estimated_hours)));
+    let run = NewRun {
+        id: WorkflowRunId::new(),
+        client_id: s.client_id,
+        engagement_id: s.engagement_id,
+        template_id: t.id,
+        template_version: version,
+        name: s.name.unwrap_or(&template.name).to_owned(),
+        due_date: s.due_date,
+        created_by: s.created_by,
+    };
+    let steps: Vec<NewStep> = template
+        .steps
+        .iter()
+        .zip(&deps)
+        .zip(&state.steps)
+        .map(|((st, d), state)| NewStep {
+            id: WorkflowStepId::new(),
+            key: st.key.clone(),
+            name: st.name.clone(),
+            kind: st.kind,
+            task_type: st.task_type,
+            automation: st.automation,
+            role: st.role,
+            skill: st.skill.clone(),
+            estimated_hours: st.estimated_hours,
+            depends_on: d.iter().map(|&i| i as i16).collect(),
+            due_date: calendar.subtract(s.due_date, u32::from(st.due_offset_days)).max(today),
+            wait_days: st.wait_days.map(|w| w as i16),
+            status: state.status,
+        })
+        .collect();
+    wf::insert_run(tx, &run, &steps).await?;
+    let rows = wf::steps(tx, run.id).await?;
+    let ready: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
+    route_ready(tx, run.id, &run.name, &rows, &ready).await?;
+    tx.audit(
+        AuditRecord::new("workflow_run.start", "workflow_run", run.id)
+            .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
+                "template_version": version, "due_date": run.due_date, "steps": steps.len()})),
+    );
+    Ok(run.id)
+}
+
 fn refuse_system(id: WorkflowTemplateId) -> PracticeResult<()> {
     match system_template(id) {
         Some(_) => {
@@ -422,7 +484,7 @@ fn changed_keys(rows: &[StepRow], outcome: &domain::workflow::Outcome) -> serde_
     outcome.changed.iter().map(|&(i, s)| (rows[i].key.clone(), serde_json::json!(s))).collect()
 }
 
-async fn run_response(
+pub(crate) async fn run_response(
     tx: &mut TenantTx,
     id: WorkflowRunId,
     scope: &domain::ClientScope,

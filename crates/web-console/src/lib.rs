@@ -44,7 +44,7 @@ use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
     members, operations, profile, quickbooks, reset_password, review, search, sign_in, team, time,
-    workflow_run, workflows,
+    workflow_recurrence, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -125,6 +125,18 @@ pub fn router() -> Router<AppState> {
         .route("/workflows/runs/{id}/steps/{key}/assignee", post(workflow_run::assign))
         .route("/workflows/runs/{id}/command", post(workflow_run::command))
         .route("/workflows/runs/{id}/cancel", post(workflow_run::cancel))
+        .route("/clients/{id}/workflow-schedules", post(workflow_recurrence::create))
+        .route("/workflows/schedules/preview", get(workflow_recurrence::preview))
+        .route("/workflows/schedules/{id}/periods/start", post(workflow_recurrence::start_period))
+        .route("/workflows/schedules/{id}/pause", post(workflow_recurrence::pause))
+        .route("/workflows/schedules/{id}/resume", post(workflow_recurrence::resume))
+        .route("/workflows/schedules/{id}/delete", post(workflow_recurrence::delete))
+        .route(
+            "/workflows/templates/{id}/bulk",
+            get(workflow_recurrence::bulk_form).post(workflow_recurrence::bulk_start),
+        )
+        .route("/workflows/bulk/{id}", get(workflow_recurrence::bulk_show))
+        .route("/workflows/bulk/{id}/progress", get(workflow_recurrence::bulk_progress))
         .route("/work", get(workflow_run::my_work))
         .route("/team", get(team::show))
         .route("/team/routing", post(team::save_routing))

@@ -69,11 +69,13 @@ fn worker(app: &TestApp, qb: QuickBooks) -> jobs::WorkerHandle {
     documents::jobs::register(&mut registry, PipelineDeps::local(app.db.clone(), app.blobs.clone()));
     qbo_sync::register(&mut registry, qb);
     mailer::register(&mut registry, app.mailer.clone(), app.keys.clone());
+    workflow_recurrence::register(&mut registry, practice::Practice::new(app.db.clone(), app.keys.clone()));
     let config = jobs::WorkerConfig {
         queues: vec![
             jobs::QueueConfig::new(documents::jobs::QUEUE).concurrency(2),
             jobs::QueueConfig::new(qbo_sync::sync_jobs::QUEUE),
             jobs::QueueConfig::new(mailer::QUEUE),
+            jobs::QueueConfig::new(practice::WORKFLOW_QUEUE),
         ],
         poll_interval: Duration::from_millis(50),
         ..jobs::WorkerConfig::default()

@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod password_resets;
 pub mod quickbooks;
 pub mod time;
+pub mod workflow_recurrence;
 pub mod workflows;
 
 use utoipa::OpenApi;
@@ -42,6 +43,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(quickbooks::router())
         .merge(workflows::router())
+        .merge(workflow_recurrence::router())
         .merge(time::router())
 }
 

@@ -85,6 +85,7 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
             .await;
         assert_eq!(r.status, 201);
         let ids = populate_firm_core(app, &t).await;
+        crate::workflow_recurrence::populate(app, &t.owner.token, &ids).await;
         crate::quickbooks::populate(app, &t, &ids.client).await;
         populate_documents(app, &t, &ids.client).await;
         // A POST with an Idempotency-Key leaves its stored response.
@@ -662,6 +663,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let r = app.post("/v1/time-entries/timer", Some(&b_staff.token), &json!({"step_id": bi.step})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let b_timer = r.value()["id"].as_str().unwrap().to_owned();
+    // B's recurring schedule and bulk start.
+    let (b_schedule, b_bulk) = crate::workflow_recurrence::schedule_and_bulk(&app, &b.owner.token, &bi).await;
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
         b_staff.user_id.clone(),
@@ -685,6 +688,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         bi.step.clone(),
         bi.time_entry.clone(),
         b_timer.clone(),
+        b_schedule.clone(),
+        b_bulk.clone(),
     ]
     .into_iter()
     .collect();
@@ -1013,6 +1018,58 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             resource("GET", format!("/v1/clients/{c}/workflow-runs"), json!(null)),
         ),
         ("get", "/v1/me/work", list("/v1/me/work?limit=200")),
+        (
+            "get",
+            "/v1/clients/{id}/workflow-schedules",
+            resource("GET", format!("/v1/clients/{c}/workflow-schedules"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/clients/{id}/workflow-schedules",
+            resource(
+                "POST",
+                format!("/v1/clients/{c}/workflow-schedules"),
+                json!({"template_id": tp, "cron": "0 0 1 * *", "due_business_day": 5}),
+            ),
+        ),
+        (
+            "get",
+            "/v1/workflow-schedules/preview",
+            list("/v1/workflow-schedules/preview?cron=0%200%201%20*%20*"),
+        ),
+        (
+            "delete",
+            "/v1/workflow-schedules/{id}",
+            resource("DELETE", format!("/v1/workflow-schedules/{b_schedule}"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/workflow-schedules/{id}/pause",
+            resource("POST", format!("/v1/workflow-schedules/{b_schedule}/pause"), json!({"paused": true})),
+        ),
+        (
+            "post",
+            "/v1/workflow-schedules/{id}/periods/start",
+            resource(
+                "POST",
+                format!("/v1/workflow-schedules/{b_schedule}/periods/start"),
+                json!({"period_start": "2027-01-01T05:00:00Z"}),
+            ),
+        ),
+        (
+            "post",
+            "/v1/workflow-bulk-starts",
+            resource(
+                "POST",
+                "/v1/workflow-bulk-starts".into(),
+                json!({"template_id": tp, "client_ids": [c], "due_date": "2099-01-29"}),
+            ),
+        ),
+        (
+            "get",
+            "/v1/workflow-bulk-starts/{id}",
+            resource("GET", format!("/v1/workflow-bulk-starts/{b_bulk}"), json!(null)),
+        ),
         ("get", "/v1/workflow-settings", list("/v1/workflow-settings")),
         ("put", "/v1/workflow-settings", list("/v1/workflow-settings")),
         ("get", "/v1/team/workload", list("/v1/team/workload")),

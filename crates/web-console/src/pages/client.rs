@@ -17,7 +17,7 @@ use crate::error::PageResult;
 use crate::layout::{self, Nav, csrf};
 use crate::pages::client_portal;
 use crate::pages::documents as docs;
-use crate::pages::{quickbooks, workflow_run};
+use crate::pages::{quickbooks, workflow_recurrence, workflow_run};
 use crate::session::{CsrfForm, Viewer, see_other};
 use crate::ui::{self, PageQuery};
 
@@ -109,7 +109,10 @@ pub async fn show(
     let content = match tab {
         Tab::Overview => overview(&state, &viewer, &client).await?,
         Tab::Engagements => engagements(&state, &viewer, id).await?,
-        Tab::Workflows => workflow_run::client_tab(&state, &viewer, id).await?,
+        Tab::Workflows => html! {
+            (workflow_run::client_tab(&state, &viewer, id).await?)
+            (workflow_recurrence::client_section(&state, &viewer, id).await?)
+        },
         Tab::Invoices => invoices(&state, &viewer, id).await?,
         Tab::Documents => documents(&state, &viewer, id).await?,
         Tab::Notes => notes(&state, &viewer, id).await?,

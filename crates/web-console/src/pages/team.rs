@@ -46,6 +46,7 @@ fn routing_card(viewer: &Viewer, s: &RoutingSettingsBody, error: Option<&api::Ap
                 (form::select(refusal, "ab_routing", "Compare with (A/B)", &strategies, s.ab_routing, Some("no comparison")))
                 (form::input(refusal, "ab_percent", "Share to compare (%)", &s.ab_percent.to_string(), "number"))
             }
+            (form::input(refusal, "time_zone", "Firm time zone (IANA, e.g. America/New_York): recurring workflows run on its clock", s.time_zone.as_deref().unwrap_or("UTC"), "text"))
             div { button class="btn primary" type="submit" { "Save routing" } }
         }
     }
@@ -128,6 +129,7 @@ pub struct RoutingForm {
     routing: String,
     ab_routing: Option<String>,
     ab_percent: Option<String>,
+    time_zone: Option<String>,
 }
 
 /// `POST /team/routing`.
@@ -146,6 +148,7 @@ pub async fn save_routing(
             })
             .transpose()?
             .unwrap_or(0),
+        time_zone: form::text(&f.time_zone),
     };
     match state.practice.save_workflow_settings(&viewer.caller, body.clone()).await {
         Ok(_) => Ok(see_other("/team")),

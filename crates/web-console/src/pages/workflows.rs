@@ -88,6 +88,9 @@ pub fn graph(title: &str, steps: &[TemplateStep], stages: &[Vec<String>]) -> Mar
 fn template_page(viewer: &Viewer, t: &TemplateResponse) -> Markup {
     let c = &viewer.caller;
     let actions = html! {
+        @if !t.archived && c.has(Permission::WorkflowsExecute) {
+            a class="btn" href={ "/workflows/templates/" (t.id) "/bulk" } { "Start for clients…" } " "
+        }
         @if c.has(Permission::WorkflowsCreate) {
             form class="inline" method="post" action={ "/workflows/templates/" (t.id) "/copy" } {
                 (csrf(viewer)) button class="btn" type="submit" { "Copy" }

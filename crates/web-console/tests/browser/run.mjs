@@ -412,6 +412,65 @@ await check("time: a timer started from a step is stopped, a manual entry is log
   await shot(page, "workflow-run-time");
 });
 
+await check("recurring runs: the firm's time zone is set, a client's monthly schedule previews its next three periods (a bad cron refused) and is paused and resumed", async () => {
+  await page.goto("/team");
+  await page.fill("input[name=time_zone]", "Mars/Base");
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/team/routing")), page.click("button:has-text('Save routing')")]);
+  assert(refused[0].status() === 422, `an unknown time zone: status ${refused[0].status()}`);
+  await page.waitForSelector("label:has(input[name=time_zone]) .field-error");
+  await page.fill("input[name=time_zone]", "America/New_York");
+  await Promise.all([page.waitForURL("**/team"), page.click("button:has-text('Save routing')")]);
+  assert((await page.inputValue("input[name=time_zone]")) === "America/New_York", "the time zone was not saved");
+
+  await page.goto(`/clients/${cfg.clients.other}?tab=workflows`);
+  await page.waitForSelector("text=No recurring schedule");
+  const form = "form[action$='/workflow-schedules']";
+  const template = await page.getAttribute(`${form} select[name=template_id] option:has-text('Monthly Bookkeeping')`, "value");
+  await page.selectOption(`${form} select[name=template_id]`, template);
+  await page.fill(`${form} input[name=cron]`, "every month");
+  await page.click(`${form} button:has-text('Preview the next 3')`);
+  await page.waitForSelector("#schedule-preview .field-error");
+  await page.fill(`${form} input[name=cron]`, "0 0 1 * *");
+  await page.fill(`${form} input[name=due_business_day]`, "5");
+  await page.click(`${form} button:has-text('Preview the next 3')`);
+  await page.waitForSelector("#schedule-preview li >> nth=2");
+  const preview = await page.textContent("#schedule-preview");
+  assert(/America\/New_York/.test(preview) && /00:00 E[SD]T/.test(preview) && /due/.test(preview), `the preview: ${preview}`);
+  await Promise.all([page.waitForURL(/tab=workflows/), page.click(`${form} button:has-text('Create schedule')`)]);
+  const row = "section:has(#schedules-h) table tbody tr";
+  await page.waitForSelector(`${row}:has-text('0 0 1 * *')`);
+  assert((await page.locator(`${row} ol.occurrences li`).count()) === 3, "the schedule shows its next three periods");
+  await accessible(page, "client schedules");
+  await shot(page, "client-schedules");
+  await Promise.all([page.waitForURL(/tab=workflows/), page.click(`${row} button:has-text('Pause')`)]);
+  await page.waitForSelector(`${row} .badge:has-text('paused')`);
+  await Promise.all([page.waitForURL(/tab=workflows/), page.click(`${row} button:has-text('Resume')`)]);
+  await page.waitForSelector(`${row} ol.occurrences`);
+});
+
+await check("bulk start: a template is started for every ticked client, and the progress bar fills until done", async () => {
+  await page.goto("/workflows");
+  await Promise.all([page.waitForURL(/\/workflows\/templates\/[0-9a-f-]{36}$/), page.click("main table a:has-text('Monthly Bookkeeping')")]);
+  await Promise.all([page.waitForURL(/\/bulk$/), page.click("main a:has-text('Start for clients')")]);
+  await page.waitForSelector("#bulk-form table tbody tr");
+  // Nothing ticked: nothing to start.
+  assert(await page.isDisabled("#bulk-form button:has-text('Start runs')"), "the button waits for a ticked client");
+  const due = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  await page.fill("#bulk-form input[name=due_date]", due);
+  await page.check("#bulk-form [data-select-all]");
+  const ticked = await page.locator("#bulk-form input[name=ids]:checked").count();
+  assert(ticked > 0 && ticked === (await page.locator("#bulk-form input[name=ids]").count()), "select all ticks every client shown");
+  await accessible(page, "bulk start");
+  await shot(page, "bulk-start");
+  await Promise.all([page.waitForURL(/\/workflows\/bulk\/[0-9a-f-]{36}$/), page.click("button:has-text('Start runs')")]);
+  await page.waitForSelector("#bulk-progress h2:has-text('Done')", { timeout: 60_000 });
+  assert((await page.getAttribute("#bulk-progress progress", "value")) === "100", "the bar is full");
+  const text = await page.textContent("#bulk-progress");
+  assert(text.includes(`${ticked} started`), `every ticked client got its run: ${text}`);
+  await accessible(page, "bulk start progress");
+  await shot(page, "bulk-start-progress");
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });

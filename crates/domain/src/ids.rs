@@ -104,6 +104,13 @@ id_type!(
     /// Time a member logged, on a workflow step or an engagement (a running timer, or finished).
     TimeEntryId
 );
+id_type!(
+    /// An ad-hoc task: work outside any run.
+    TaskId
+);
+id_type!(ChecklistItemId);
+id_type!(CommentId);
+id_type!(AttachmentId);
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,10 @@ mod invoices;
 mod notes;
 mod notifications;
 mod portal;
+mod tasks;
 pub mod tax;
 mod time;
+mod work_items;
 mod workflow_routing;
 mod workflows;
 

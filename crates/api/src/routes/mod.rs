@@ -15,6 +15,7 @@ pub mod members;
 pub mod notifications;
 pub mod password_resets;
 pub mod quickbooks;
+pub mod tasks;
 pub mod time;
 pub mod workflows;
 
@@ -43,6 +44,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(quickbooks::router())
         .merge(workflows::router())
         .merge(time::router())
+        .merge(tasks::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

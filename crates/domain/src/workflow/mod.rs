@@ -2,12 +2,14 @@
 //! system templates and routing scores. Storage, jobs and screens build on these in `store`,
 //! `practice` and the console.
 //!
-//! Layering inside the module: `template` ← `run`, `system`; `calendar` and `routing` stand alone.
+//! Layering inside the module: `template` ← `run`, `system`; `calendar`, `routing` and `task` stand
+//! alone.
 
 pub mod calendar;
 pub mod routing;
 pub mod run;
 pub mod system;
+pub mod task;
 pub mod template;
 
 pub use calendar::BusinessCalendar;

@@ -75,7 +75,10 @@ impl Practice {
         let mut tx = self.tx(caller).await?;
         let before = tasks::lock(&mut tx, id).await.or_not_found("task")?;
         if before.status.is_finished() {
-            return Err(PracticeError::Conflict(format!("the task is {}; reopen it to change it", before.status)));
+            return Err(PracticeError::Conflict(format!(
+                "the task is {}; reopen it to change it",
+                before.status
+            )));
         }
         let fields = checked(TaskFields {
             client_id: req.client_id.unwrap_or(before.client_id),
@@ -101,7 +104,12 @@ impl Practice {
 
     /// Starts, completes, reopens or cancels a task. Starting and completing wait for the tasks
     /// it depends on (409 while one is not done).
-    pub async fn act_on_task(&self, caller: &Caller, id: TaskId, action: TaskAction) -> PracticeResult<TaskResponse> {
+    pub async fn act_on_task(
+        &self,
+        caller: &Caller,
+        id: TaskId,
+        action: TaskAction,
+    ) -> PracticeResult<TaskResponse> {
         caller.require(Permission::WorkflowsRead)?;
         let mut tx = self.tx(caller).await?;
         let before = tasks::lock(&mut tx, id).await.or_not_found("task")?;
@@ -111,7 +119,10 @@ impl Practice {
             caller.require(Permission::WorkflowsExecute)?;
         }
         let Some(status) = before.status.after(action) else {
-            return Err(PracticeError::Conflict(format!("a task that is {} cannot be given `{action}`", before.status)));
+            return Err(PracticeError::Conflict(format!(
+                "a task that is {} cannot be given `{action}`",
+                before.status
+            )));
         };
         if action.needs_dependencies() {
             let waiting: Vec<String> = tasks::dependencies(&mut tx, id)
@@ -200,7 +211,9 @@ async fn check_links(tx: &mut TenantTx, caller: &Caller, f: &TaskFields) -> Prac
     }
     for (field, user) in [("assignee", f.assignee_id), ("reviewer", f.reviewer_id)] {
         if let Some(u) = user {
-            check_staff(tx, u).await.map_err(|_| PracticeError::invalid(field, "must be a staff member of this firm"))?;
+            check_staff(tx, u)
+                .await
+                .map_err(|_| PracticeError::invalid(field, "must be a staff member of this firm"))?;
         }
     }
     Ok(())
@@ -248,12 +261,19 @@ pub(crate) async fn notify_assigned(tx: &mut TenantTx, task: &TaskRow, to: UserI
     Ok(())
 }
 
-pub(crate) async fn response(tx: &mut TenantTx, row: TaskRow, today: NaiveDate) -> PracticeResult<TaskResponse> {
+pub(crate) async fn response(
+    tx: &mut TenantTx,
+    row: TaskRow,
+    today: NaiveDate,
+) -> PracticeResult<TaskResponse> {
     let deps = tasks::dependencies(tx, row.id).await?;
     Ok(TaskResponse {
         blocked: deps.iter().any(|d| d.status != TaskStatus::Done),
         overdue: row.due_date < today && !row.status.is_finished(),
-        depends_on: deps.into_iter().map(|d| TaskDependency { id: d.id, title: d.title, status: d.status }).collect(),
+        depends_on: deps
+            .into_iter()
+            .map(|d| TaskDependency { id: d.id, title: d.title, status: d.status })
+            .collect(),
         id: row.id,
         title: row.title,
         description: row.description,

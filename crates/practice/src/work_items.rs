@@ -105,15 +105,18 @@ impl Practice {
         }
         let (mut tx, t) = self.editable(caller, id).await?;
         let item = t.item();
-        let change = wi::update_checklist_item(&mut tx, item, entry, text.as_deref(), req.done, caller.user_id())
-            .await
-            .or_not_found("checklist item")?;
+        let change =
+            wi::update_checklist_item(&mut tx, item, entry, text.as_deref(), req.done, caller.user_id())
+                .await
+                .or_not_found("checklist item")?;
         let verb = match (change.before.done, change.after.done) {
             (false, true) => "checklist.tick",
             (true, false) => "checklist.untick",
             _ => "checklist.update",
         };
-        tx.audit(AuditRecord::new(verb, item.entity(), item.id()).before(&change.before).after(&change.after));
+        tx.audit(
+            AuditRecord::new(verb, item.entity(), item.id()).before(&change.before).after(&change.after),
+        );
         finish_checklist(tx, item).await
     }
 
@@ -139,12 +142,16 @@ impl Practice {
     ) -> PracticeResult<Vec<ChecklistItemResponse>> {
         let (mut tx, t) = self.editable(caller, id).await?;
         let item = t.item();
-        let current: Vec<ChecklistItemId> = wi::checklist(&mut tx, item).await?.iter().map(|c| c.id).collect();
+        let current: Vec<ChecklistItemId> =
+            wi::checklist(&mut tx, item).await?.iter().map(|c| c.id).collect();
         let (mut a, mut b) = (current.clone(), items.clone());
         a.sort();
         b.sort();
         if a != b {
-            return Err(PracticeError::invalid("items", "must name every item of the checklist exactly once"));
+            return Err(PracticeError::invalid(
+                "items",
+                "must name every item of the checklist exactly once",
+            ));
         }
         wi::reorder_checklist(&mut tx, item, &items).await?;
         tx.audit(
@@ -171,10 +178,14 @@ impl Practice {
         let t = target(&mut tx, id).await?;
         let item = t.item();
         let wanted = mentions(body);
-        let staff: BTreeMap<String, UserId> =
-            if wanted.is_empty() { BTreeMap::new() } else { store::users::staff_emails(&mut tx).await?.into_iter().collect() };
+        let staff: BTreeMap<String, UserId> = if wanted.is_empty() {
+            BTreeMap::new()
+        } else {
+            store::users::staff_emails(&mut tx).await?.into_iter().collect()
+        };
         let mentioned: Vec<UserId> = wanted.iter().filter_map(|e| staff.get(e).copied()).collect();
-        let row = wi::add_comment(&mut tx, item, CommentId::new(), caller.user_id(), body, &mentioned).await?;
+        let row =
+            wi::add_comment(&mut tx, item, CommentId::new(), caller.user_id(), body, &mentioned).await?;
         let who = row.author_name.clone().unwrap_or_else(|| "Someone".into());
         for &user in mentioned.iter().filter(|&&u| u != caller.user_id()) {
             notifications::insert(
@@ -213,7 +224,10 @@ impl Practice {
         let (mut tx, t) = self.editable(caller, id).await?;
         let item = t.item();
         let Some(client) = t.client_id else {
-            return Err(PracticeError::invalid("document_id", "the task has no client; give it one to attach its documents"));
+            return Err(PracticeError::invalid(
+                "document_id",
+                "the task has no client; give it one to attach its documents",
+            ));
         };
         let doc = store::documents::get(&mut tx, document, &caller.client_scope())
             .await
@@ -240,7 +254,12 @@ impl Practice {
             .collect())
     }
 
-    pub async fn detach_document(&self, caller: &Caller, id: uuid::Uuid, document: DocumentId) -> PracticeResult<()> {
+    pub async fn detach_document(
+        &self,
+        caller: &Caller,
+        id: uuid::Uuid,
+        document: DocumentId,
+    ) -> PracticeResult<()> {
         let (mut tx, t) = self.editable(caller, id).await?;
         let item = t.item();
         if !wi::detach(&mut tx, item, document).await? {
@@ -322,10 +341,15 @@ impl Practice {
         ids.sort();
         ids.dedup();
         if ids.is_empty() || ids.len() > MAX_REASSIGN {
-            return Err(PracticeError::invalid("items", format!("give 1 to {MAX_REASSIGN} step or task ids")));
+            return Err(PracticeError::invalid(
+                "items",
+                format!("give 1 to {MAX_REASSIGN} step or task ids"),
+            ));
         }
         let mut tx = self.tx(caller).await?;
-        check_staff(&mut tx, assignee).await.map_err(|_| PracticeError::invalid("assignee", "must be a staff member of this firm"))?;
+        check_staff(&mut tx, assignee)
+            .await
+            .map_err(|_| PracticeError::invalid("assignee", "must be a staff member of this firm"))?;
         // Runs locked in id order, so two bulk changes over the same runs cannot deadlock.
         let mut runs: Vec<_> = wi::resolve(&mut tx, &ids).await?.iter().filter_map(|t| t.run_id).collect();
         runs.sort();
@@ -338,7 +362,10 @@ impl Practice {
             return Err(PracticeError::Missing(format!("work item {missing} not found")));
         }
         if let Some(done) = found.iter().find(|t| t.finished) {
-            return Err(PracticeError::invalid("items", format!("“{}” is finished; only open work is reassigned", done.name)));
+            return Err(PracticeError::invalid(
+                "items",
+                format!("“{}” is finished; only open work is reassigned", done.name),
+            ));
         }
         found.sort_by_key(|t| t.id);
         let mut changed = 0u32;
@@ -432,4 +459,3 @@ fn excerpt(body: &str) -> String {
     }
     s
 }
-

@@ -57,7 +57,12 @@ pub struct TaskFields {
     pub estimated_hours: Option<Decimal>,
 }
 
-pub async fn insert(tx: &mut TenantTx, id: TaskId, f: &TaskFields, created_by: UserId) -> StoreResult<TaskRow> {
+pub async fn insert(
+    tx: &mut TenantTx,
+    id: TaskId,
+    f: &TaskFields,
+    created_by: UserId,
+) -> StoreResult<TaskRow> {
     let org = tx.org_uuid();
     sqlx::query(
         "insert into tasks (id, organization_id, client_id, engagement_id, title, description, assignee_id,

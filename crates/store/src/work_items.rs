@@ -129,8 +129,13 @@ pub async fn update_checklist_item(
         " from work_item_checklist where organization_id = $1 and (task_id = $2 or step_id = $3) and id = $4
           for update"
     );
-    let before: ChecklistRow =
-        sqlx::query_as(sql).bind(org).bind(item.task()).bind(item.step()).bind(id).fetch_one(tx.conn()).await?;
+    let before: ChecklistRow = sqlx::query_as(sql)
+        .bind(org)
+        .bind(item.task())
+        .bind(item.step())
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
     let sql = concat!(
         "update work_item_checklist set text = coalesce($3, text), done = coalesce($4, done),
                 done_by = case when coalesce($4, done) then case when done then done_by else $5 end end,
@@ -154,11 +159,21 @@ pub async fn remove_checklist_item(
          returning ",
         checklist_columns!()
     );
-    Ok(sqlx::query_as(sql).bind(org).bind(item.task()).bind(item.step()).bind(id).fetch_one(tx.conn()).await?)
+    Ok(sqlx::query_as(sql)
+        .bind(org)
+        .bind(item.task())
+        .bind(item.step())
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 /// Numbers the checklist in the order of `ids` (the caller checked they are exactly its items).
-pub async fn reorder_checklist(tx: &mut TenantTx, item: WorkItemRef, ids: &[ChecklistItemId]) -> StoreResult<()> {
+pub async fn reorder_checklist(
+    tx: &mut TenantTx,
+    item: WorkItemRef,
+    ids: &[ChecklistItemId],
+) -> StoreResult<()> {
     let org = tx.org_uuid();
     sqlx::query(
         "update work_item_checklist w set position = (o.n - 1)::integer

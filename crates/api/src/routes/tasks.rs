@@ -10,7 +10,8 @@
 use api_types::tasks::{
     AttachRequest, AttachmentResponse, ChecklistItemRequest, ChecklistItemResponse, ChecklistOrderRequest,
     CommentRequest, CommentResponse, CreateTaskRequest, ReassignRequest, ReassignResponse, TaskActionRequest,
-    TaskDependenciesRequest, TaskResponse, UpdateTaskRequest, WorkItemDetail, WorkItemSummary, WorkListParams,
+    TaskDependenciesRequest, TaskResponse, UpdateTaskRequest, WorkItemDetail, WorkItemSummary,
+    WorkListParams,
 };
 use api_types::{Page, Problem};
 use axum::Json;

@@ -68,14 +68,22 @@ async fn a_task_moves_through_its_life_waits_for_its_dependencies_and_refuses_cy
     let staff = app.member(&t, Role::Staff).await;
     let c = client(&app, owner, "Juniper").await;
 
-    let a = task(&app, owner, json!({"title": "Call the bank", "client_id": c, "assignee": staff.user_id,
-        "reviewer": t.owner.user_id, "due_date": "2099-01-10", "priority": "high", "estimated_hours": "1.5"}))
+    let a = task(
+        &app,
+        owner,
+        json!({"title": "Call the bank", "client_id": c, "assignee": staff.user_id,
+        "reviewer": t.owner.user_id, "due_date": "2099-01-10", "priority": "high", "estimated_hours": "1.5"}),
+    )
     .await;
     assert_eq!((a["status"].as_str(), a["priority"].as_str()), (Some("open"), Some("high")));
     assert_eq!(a["client_name"], "Juniper");
-    assert_eq!(a["estimated_hours"], "1.5");
-    let b = task(&app, owner, json!({"title": "Reconcile", "assignee": staff.user_id, "due_date": "2099-01-11",
-        "depends_on": [id(&a)]}))
+    assert_eq!(a["estimated_hours"], "1.50");
+    let b = task(
+        &app,
+        owner,
+        json!({"title": "Reconcile", "assignee": staff.user_id, "due_date": "2099-01-11",
+        "depends_on": [id(&a)]}),
+    )
     .await;
     assert_eq!(b["blocked"], true);
     assert_eq!(b["depends_on"][0]["title"], "Call the bank");
@@ -102,24 +110,35 @@ async fn a_task_moves_through_its_life_waits_for_its_dependencies_and_refuses_cy
     assert_eq!(r.value()["status"], "open");
     assert_eq!(r.value()["completed_at"], Value::Null);
     assert_eq!(app.post(&act(&b), Some(&staff.token), &json!({"action": "cancel"})).await.status, 403);
-    assert_eq!(app.post(&act(&b), Some(owner), &json!({"action": "cancel"})).await.value()["status"], "cancelled");
+    assert_eq!(
+        app.post(&act(&b), Some(owner), &json!({"action": "cancel"})).await.value()["status"],
+        "cancelled"
+    );
     // A finished task is not edited; reopened, it is.
     let r = app.patch(&format!("/v1/tasks/{}", id(&b)), owner, &json!({"title": "x"})).await;
     assert_eq!(r.status, 409, "{}", r.body);
     app.post(&act(&b), Some(owner), &json!({"action": "reopen"})).await;
     let r = app
-        .patch(&format!("/v1/tasks/{}", id(&b)), owner, &json!({"title": " Reconcile March ", "description": null,
-            "reviewer": t.owner.user_id, "estimated_hours": null}))
+        .patch(
+            &format!("/v1/tasks/{}", id(&b)),
+            owner,
+            &json!({"title": " Reconcile March ", "description": null,
+            "reviewer": t.owner.user_id, "estimated_hours": null}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!((r.value()["title"].as_str(), r.value()["reviewer_name"].is_string()), (Some("Reconcile March"), true));
+    assert_eq!(
+        (r.value()["title"].as_str(), r.value()["reviewer_name"].is_string()),
+        (Some("Reconcile March"), true)
+    );
 
     // Cycles: a → b when b → a, and a task on itself; refused, nothing changed.
     let deps = |task: &Value| format!("/v1/tasks/{}/dependencies", id(task));
     let r = put(&app, &deps(&a), owner, &json!({"depends_on": [id(&b)]})).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("cycle"), "{}", r.body);
-    let c3 = task(&app, owner, json!({"title": "Third", "due_date": "2099-01-12", "depends_on": [id(&b)]})).await;
+    let c3 =
+        task(&app, owner, json!({"title": "Third", "due_date": "2099-01-12", "depends_on": [id(&b)]})).await;
     let r = put(&app, &deps(&a), owner, &json!({"depends_on": [id(&c3)]})).await;
     assert_eq!(r.status, 422, "a longer cycle (a → c → b → a): {}", r.body);
     let r = put(&app, &deps(&a), owner, &json!({"depends_on": [id(&a)]})).await;
@@ -146,12 +165,23 @@ async fn a_task_moves_through_its_life_waits_for_its_dependencies_and_refuses_cy
         assert_eq!(r.status, status, "{body}: {}", r.body);
     }
     let portal = app.member(&t, Role::Client).await;
-    let r = app.post("/v1/tasks", Some(owner), &json!({"title": "x", "due_date": "2099-01-01",
-        "assignee": portal.user_id})).await;
+    let r = app
+        .post(
+            "/v1/tasks",
+            Some(owner),
+            &json!({"title": "x", "due_date": "2099-01-01",
+        "assignee": portal.user_id}),
+        )
+        .await;
     assert_eq!(r.status, 422, "a portal user is no assignee: {}", r.body);
     assert_eq!(audit_count(&app, &t, "task.create").await, before);
     // Staff read tasks but do not create them.
-    assert_eq!(app.post("/v1/tasks", Some(&staff.token), &json!({"title": "x", "due_date": "2099-01-01"})).await.status, 403);
+    assert_eq!(
+        app.post("/v1/tasks", Some(&staff.token), &json!({"title": "x", "due_date": "2099-01-01"}))
+            .await
+            .status,
+        403
+    );
     // Audited: each move.
     assert_eq!(audit_count(&app, &t, "task.complete").await, 2);
     assert_eq!(audit_count(&app, &t, "task.reopen").await, 2);
@@ -166,8 +196,12 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
     let staff = app.member(&t, Role::Staff).await;
     let other = app.member(&t, Role::Staff).await;
     let c = client(&app, owner, "Hazel").await;
-    let tk = task(&app, owner, json!({"title": "Payroll", "client_id": c, "assignee": staff.user_id,
-        "due_date": "2099-02-01"}))
+    let tk = task(
+        &app,
+        owner,
+        json!({"title": "Payroll", "client_id": c, "assignee": staff.user_id,
+        "due_date": "2099-02-01"}),
+    )
     .await;
     let item = format!("/v1/work-items/{}", id(&tk));
 
@@ -182,7 +216,13 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.value()[1]["done"], true);
     assert_eq!(r.value()[1]["done_by"], staff.user_id.as_str());
-    let r = put(&app, &format!("{item}/checklist/order"), &staff.token, &json!({"items": [ids[2], ids[0], ids[1]]})).await;
+    let r = put(
+        &app,
+        &format!("{item}/checklist/order"),
+        &staff.token,
+        &json!({"items": [ids[2], ids[0], ids[1]]}),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let order = r.value();
     let texts: Vec<&str> = order.as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
@@ -196,13 +236,20 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.value().as_array().unwrap().len(), 2);
     assert_eq!(app.delete(&format!("{item}/checklist/{}", ids[0]), &staff.token).await.status, 404);
-    assert_eq!(app.post(&format!("{item}/checklist"), Some(&staff.token), &json!({"text": " "})).await.status, 422);
+    assert_eq!(
+        app.post(&format!("{item}/checklist"), Some(&staff.token), &json!({"text": " "})).await.status,
+        422
+    );
     // Someone neither assigned nor running work may not edit it, but may read and comment.
     let r = app.post(&format!("{item}/checklist"), Some(&other.token), &json!({"text": "x"})).await;
     assert_eq!(r.status, 403, "{}", r.body);
 
     // A comment mentioning a member twice (and an address that is no member) notifies them once.
-    let body = format!("@{} can you check this? cc @{} and @nobody@elsewhere.test", staff.email, staff.email.to_uppercase());
+    let body = format!(
+        "@{} can you check this? cc @{} and @nobody@elsewhere.test",
+        staff.email,
+        staff.email.to_uppercase()
+    );
     let r = app.post(&format!("{item}/comments"), Some(&other.token), &json!({"body": body})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.value()["mentions"], json!([staff.user_id]));
@@ -210,7 +257,10 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
     assert_eq!(mentions.len(), 1, "{mentions:?}");
     assert_eq!(mentions[0]["payload"]["link"], format!("/tasks/{}", id(&tk)));
     assert!(notifications_of(&app, &other, "work_item_mentioned").await.is_empty());
-    assert_eq!(app.post(&format!("{item}/comments"), Some(&other.token), &json!({"body": ""})).await.status, 422);
+    assert_eq!(
+        app.post(&format!("{item}/comments"), Some(&other.token), &json!({"body": ""})).await.status,
+        422
+    );
     let detail = app.get(&item, &staff.token).await.value();
     assert_eq!(detail["kind"], "task");
     assert_eq!(detail["comments"].as_array().unwrap().len(), 1);
@@ -220,9 +270,17 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
     let run = run(&app, owner, &c).await;
     let step = run["steps"][0]["id"].as_str().unwrap().to_owned();
     let sitem = format!("/v1/work-items/{step}");
-    let r = app.post(&format!("{sitem}/checklist"), Some(owner), &json!({"text": "Engagement letter signed"})).await;
+    let r = app
+        .post(&format!("{sitem}/checklist"), Some(owner), &json!({"text": "Engagement letter signed"}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let r = app.post(&format!("{sitem}/comments"), Some(owner), &json!({"body": format!("@{} over to you", other.email)})).await;
+    let r = app
+        .post(
+            &format!("{sitem}/comments"),
+            Some(owner),
+            &json!({"body": format!("@{} over to you", other.email)}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let m = notifications_of(&app, &other, "work_item_mentioned").await;
     assert_eq!(m.len(), 1);
@@ -233,7 +291,9 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
 
     // A portal user of this very client sees no task, no work item, no list.
     let portal = app.member(&t, Role::Client).await;
-    let r = app.post(&format!("/v1/clients/{c}/portal-access"), Some(owner), &json!({"user_id": portal.user_id})).await;
+    let r = app
+        .post(&format!("/v1/clients/{c}/portal-access"), Some(owner), &json!({"user_id": portal.user_id}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(app.get(&format!("/v1/tasks/{}", id(&tk)), &portal.token).await.status, 403);
     assert_eq!(app.get(&item, &portal.token).await.status, 403);
@@ -256,7 +316,9 @@ async fn attachments_are_the_items_clients_documents_only() {
     let d1 = crate::documents::upload_one(&app, owner, &c1, "a.pdf", &pdf).await;
     let d2 = crate::documents::upload_one(&app, owner, &c2, "b.pdf", &pdf).await;
     let d3 = crate::documents::upload_one(&app, &other_firm.owner.token, &c3, "c.pdf", &pdf).await;
-    let tk = task(&app, owner, json!({"title": "Review receipts", "client_id": c1, "due_date": "2099-02-01"})).await;
+    let tk =
+        task(&app, owner, json!({"title": "Review receipts", "client_id": c1, "due_date": "2099-02-01"}))
+            .await;
     let attach = format!("/v1/work-items/{}/attachments", id(&tk));
 
     let r = app.post(&attach, Some(owner), &json!({"document_id": d1["id"]})).await;
@@ -271,7 +333,11 @@ async fn attachments_are_the_items_clients_documents_only() {
     }
     let loose = task(&app, owner, json!({"title": "No client", "due_date": "2099-02-01"})).await;
     let r = app
-        .post(&format!("/v1/work-items/{}/attachments", id(&loose)), Some(owner), &json!({"document_id": d1["id"]}))
+        .post(
+            &format!("/v1/work-items/{}/attachments", id(&loose)),
+            Some(owner),
+            &json!({"document_id": d1["id"]}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     // On a step of c2's run, c2's document fits and c1's does not.
@@ -307,17 +373,32 @@ async fn work_lists_merge_steps_and_tasks_by_due_date_and_page() {
         ("Next week", "2030-03-11", &t.owner, &c),
         ("Later", "2030-04-01", &t.owner, &other),
     ] {
-        task(&app, owner, json!({"title": title, "due_date": due, "assignee": who.user_id, "client_id": cl,
-            "reviewer": staff.user_id}))
+        task(
+            &app,
+            owner,
+            json!({"title": title, "due_date": due, "assignee": who.user_id, "client_id": cl,
+            "reviewer": staff.user_id}),
+        )
         .await;
     }
     // A run's first step given to the owner: due well after the tasks.
     let r = run(&app, owner, &c).await;
     let rid = r["id"].as_str().unwrap();
     let key = r["steps"][0]["key"].as_str().unwrap();
-    let a = put(&app, &format!("/v1/workflow-runs/{rid}/steps/{key}/assignee"), owner, &json!({"assignee": t.owner.user_id})).await;
+    let a = put(
+        &app,
+        &format!("/v1/workflow-runs/{rid}/steps/{key}/assignee"),
+        owner,
+        &json!({"assignee": t.owner.user_id}),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let done = task(&app, owner, json!({"title": "Finished", "due_date": "2030-03-02", "assignee": t.owner.user_id})).await;
+    let done = task(
+        &app,
+        owner,
+        json!({"title": "Finished", "due_date": "2030-03-02", "assignee": t.owner.user_id}),
+    )
+    .await;
     app.post(&format!("/v1/tasks/{}/action", id(&done)), Some(owner), &json!({"action": "complete"})).await;
 
     // Mine, two at a time: every open item once, soonest first, the step with its run.
@@ -351,10 +432,18 @@ async fn work_lists_merge_steps_and_tasks_by_due_date_and_page() {
     let ctx = app.identity.authenticate(owner, &identity::RequestMeta::default()).await.unwrap();
     let caller = identity::Caller::new(ctx, identity::RequestMeta::default());
     let list = |view: &str, assignee: Option<&str>| {
-        let q: api_types::tasks::WorkListParams = serde_json::from_value(json!({"view": view, "assignee": assignee})).unwrap();
+        let q: api_types::tasks::WorkListParams =
+            serde_json::from_value(json!({"view": view, "assignee": assignee})).unwrap();
         let (practice, caller) = (practice.clone(), caller.clone());
         async move {
-            practice.work_list(&caller, &q, 50, now).await.unwrap().items.into_iter().map(|i| (i.name, i.overdue)).collect::<Vec<_>>()
+            practice
+                .work_list(&caller, &q, 50, now)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|i| (i.name, i.overdue))
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(list("overdue", None).await, vec![("Overdue".to_owned(), true)]);
@@ -363,21 +452,31 @@ async fn work_lists_merge_steps_and_tasks_by_due_date_and_page() {
     assert_eq!(list("overdue", Some(&staff.user_id)).await, vec![]);
     // A week later, more is overdue.
     let later = practice
-        .work_list(&caller, &serde_json::from_value(json!({"view": "overdue"})).unwrap(), 50, now + chrono::Duration::days(7))
+        .work_list(
+            &caller,
+            &serde_json::from_value(json!({"view": "overdue"})).unwrap(),
+            50,
+            now + chrono::Duration::days(7),
+        )
         .await
         .unwrap();
-    assert_eq!(later.items.len(), 3);
+    assert_eq!(later.items.len(), 4, "all but the one due in April");
 
     // Reviewer queue and by client.
     let review = app.get("/v1/me/work?view=review", &staff.token).await.value();
     assert_eq!(review["items"].as_array().unwrap().len(), 5);
-    let by_client = app.get(&format!("/v1/me/work?view=client&client_id={other}"), &staff.token).await.value();
-    let names: Vec<&str> = by_client["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    let by_client =
+        app.get(&format!("/v1/me/work?view=client&client_id={other}"), &staff.token).await.value();
+    let names: Vec<&str> =
+        by_client["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["Sunday", "Later"]);
 
     // Bad input: 4xx.
     assert_eq!(app.get("/v1/me/work?view=client", owner).await.status, 422);
-    assert_eq!(app.get(&format!("/v1/me/work?view=client&client_id={}", uuid::Uuid::now_v7()), owner).await.status, 404);
+    assert_eq!(
+        app.get(&format!("/v1/me/work?view=client&client_id={}", uuid::Uuid::now_v7()), owner).await.status,
+        404
+    );
     assert_eq!(app.get("/v1/me/work?view=everything", owner).await.status, 400);
     assert_eq!(app.get("/v1/me/work?cursor=garbage", owner).await.status, 400);
     assert_eq!(app.get("/v1/me/work?limit=0", owner).await.status, 422);
@@ -391,7 +490,9 @@ async fn bulk_reassign_moves_steps_and_tasks_together_or_nothing() {
     let staff = app.member(&t, Role::Staff).await;
     let manager = app.member(&t, Role::Manager).await;
     let c = client(&app, owner, "Rowan").await;
-    let t1 = task(&app, owner, json!({"title": "One", "due_date": "2099-03-01", "assignee": t.owner.user_id})).await;
+    let t1 =
+        task(&app, owner, json!({"title": "One", "due_date": "2099-03-01", "assignee": t.owner.user_id}))
+            .await;
     let t2 = task(&app, owner, json!({"title": "Two", "due_date": "2099-03-02"})).await;
     let r = run(&app, owner, &c).await;
     let step = r["steps"][0]["id"].as_str().unwrap().to_owned();
@@ -410,12 +511,19 @@ async fn bulk_reassign_moves_steps_and_tasks_together_or_nothing() {
         let r = app.post("/v1/work-items/reassign", Some(caller), &body).await;
         assert_eq!(r.status, status, "{body}: {}", r.body);
     }
-    assert_eq!(app.get(&format!("/v1/tasks/{}", id(&t1)), owner).await.value()["assignee"], t.owner.user_id.as_str());
+    assert_eq!(
+        app.get(&format!("/v1/tasks/{}", id(&t1)), owner).await.value()["assignee"],
+        t.owner.user_id.as_str()
+    );
     assert!(app.get("/v1/me/work", &staff.token).await.value()["items"].as_array().unwrap().is_empty());
 
     // One request: all three are the staff member's, each audited and notified.
     let r = app
-        .post("/v1/work-items/reassign", Some(&manager.token), &json!({"items": items, "assignee": staff.user_id}))
+        .post(
+            "/v1/work-items/reassign",
+            Some(&manager.token),
+            &json!({"items": items, "assignee": staff.user_id}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.value()["reassigned"], 3);
@@ -427,7 +535,11 @@ async fn bulk_reassign_moves_steps_and_tasks_together_or_nothing() {
     assert_eq!(audit_count(&app, &t, "workflow_step.assign").await, 1);
     // Again: nothing to change.
     let r = app
-        .post("/v1/work-items/reassign", Some(&manager.token), &json!({"items": items, "assignee": staff.user_id}))
+        .post(
+            "/v1/work-items/reassign",
+            Some(&manager.token),
+            &json!({"items": items, "assignee": staff.user_id}),
+        )
         .await;
     assert_eq!(r.value()["reassigned"], 0);
     // Finished work is not reassigned.
@@ -449,15 +561,31 @@ pub(crate) struct TaskIds {
 /// given, an attached document.
 pub(crate) async fn populate(app: &TestApp, t: &Tenant, client: &str, document: Option<&str>) -> TaskIds {
     let token = t.owner.token.as_str();
-    let first = task(app, token, json!({"title": "Prepare", "client_id": client, "due_date": "2099-05-01",
-        "assignee": t.owner.user_id})).await;
-    let second = task(app, token, json!({"title": "Review", "client_id": client, "due_date": "2099-05-02",
-        "depends_on": [id(&first)]})).await;
+    let first = task(
+        app,
+        token,
+        json!({"title": "Prepare", "client_id": client, "due_date": "2099-05-01",
+        "assignee": t.owner.user_id}),
+    )
+    .await;
+    let second = task(
+        app,
+        token,
+        json!({"title": "Review", "client_id": client, "due_date": "2099-05-02",
+        "depends_on": [id(&first)]}),
+    )
+    .await;
     let item = format!("/v1/work-items/{}", id(&second));
     let r = app.post(&format!("{item}/checklist"), Some(token), &json!({"text": "Tie out"})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let checklist_item = r.value()[0]["id"].as_str().unwrap().to_owned();
-    let r = app.post(&format!("{item}/comments"), Some(token), &json!({"body": format!("@{} see this", t.owner.email)})).await;
+    let r = app
+        .post(
+            &format!("{item}/comments"),
+            Some(token),
+            &json!({"body": format!("@{} see this", t.owner.email)}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     if let Some(d) = document {
         let r = app.post(&format!("{item}/attachments"), Some(token), &json!({"document_id": d})).await;

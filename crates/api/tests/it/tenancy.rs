@@ -1093,7 +1093,11 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         (
             "post",
             "/v1/tasks",
-            resource("POST", "/v1/tasks".into(), json!({"title": "x", "due_date": "2099-01-01", "client_id": c})),
+            resource(
+                "POST",
+                "/v1/tasks".into(),
+                json!({"title": "x", "due_date": "2099-01-01", "client_id": c}),
+            ),
         ),
         ("get", "/v1/tasks/{id}", resource("GET", format!("/v1/tasks/{task}"), json!(null))),
         ("patch", "/v1/tasks/{id}", resource("PATCH", format!("/v1/tasks/{task}"), json!({"title": "x"}))),
@@ -1111,7 +1115,11 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ("get", "/v1/me/work", list("/v1/me/work?view=overdue&limit=200")),
         ("get", "/v1/me/work", list("/v1/me/work?view=week&limit=200")),
         ("get", "/v1/me/work", list("/v1/me/work?view=review&limit=200")),
-        ("get", "/v1/me/work", resource("GET", format!("/v1/me/work?view=client&client_id={c}"), json!(null))),
+        (
+            "get",
+            "/v1/me/work",
+            resource("GET", format!("/v1/me/work?view=client&client_id={c}"), json!(null)),
+        ),
         ("get", "/v1/work-items/{id}", resource("GET", format!("/v1/work-items/{task}"), json!(null))),
         ("get", "/v1/work-items/{id}", resource("GET", format!("/v1/work-items/{}", bi.step), json!(null))),
         (

@@ -23,7 +23,13 @@ const PER_MEMBER: usize = 150;
 /// Of them, run steps (the rest are tasks).
 const STEPS_PER_MEMBER: usize = 30;
 
-async fn ok(addr: SocketAddr, method: http::Method, path: &str, token: &str, body: Option<Value>) -> Result<Value, BenchError> {
+async fn ok(
+    addr: SocketAddr,
+    method: http::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Result<Value, BenchError> {
     let (status, v) = call(addr, method, path, Some(token), body).await?;
     if !(200..300).contains(&status) {
         return Err(BenchError::Setup(format!("{path} answered {status}: {v}")));
@@ -36,13 +42,24 @@ async fn seed_work(addr: SocketAddr, tokens: &[Arc<str>]) -> Result<(), BenchErr
     let admin = tokens[0].as_ref();
     let mut members = Vec::new();
     for t in tokens {
-        members.push(ok(addr, http::Method::GET, "/v1/me", t, None).await?["user"]["id"].as_str().unwrap_or_default().to_owned());
+        members.push(
+            ok(addr, http::Method::GET, "/v1/me", t, None).await?["user"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
     }
     let clients = ok(addr, http::Method::GET, "/v1/clients?limit=200", admin, None).await?;
-    let clients: Vec<String> =
-        clients["items"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
+    let clients: Vec<String> = clients["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
     if clients.is_empty() {
-        return Err(BenchError::Setup("the firm has no clients; seed it first: countinghouse seed --scale seed".into()));
+        return Err(BenchError::Setup(
+            "the firm has no clients; seed it first: countinghouse seed --scale seed".into(),
+        ));
     }
     let templates = ok(addr, http::Method::GET, "/v1/workflow-templates", admin, None).await?;
     let template = templates[0]["id"].as_str().unwrap_or_default().to_owned();

@@ -151,7 +151,9 @@ mod tests {
 
     #[test]
     fn finds_mentions_once_each() {
-        let m = mentions("@Ana@firm.test please check, cc @bo@firm.test. Again @ana@FIRM.test; mail x@y.test @ @x");
+        let m = mentions(
+            "@Ana@firm.test please check, cc @bo@firm.test. Again @ana@FIRM.test; mail x@y.test @ @x",
+        );
         assert_eq!(m, vec!["ana@firm.test", "bo@firm.test"]);
         assert!(mentions("no mentions here").is_empty());
     }

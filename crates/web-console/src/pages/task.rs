@@ -37,7 +37,12 @@ pub struct TaskForm {
     estimated_hours: Option<String>,
 }
 
-async fn task_form(state: &AppState, viewer: &Viewer, f: &TaskForm, error: Option<&api::ApiError>) -> PageResult<Markup> {
+async fn task_form(
+    state: &AppState,
+    viewer: &Viewer,
+    f: &TaskForm,
+    error: Option<&api::ApiError>,
+) -> PageResult<Markup> {
     let refusal = Refusal(error);
     let staff = assignees(state, viewer).await?;
     let clients = if viewer.caller.has(Permission::ClientsRead) {
@@ -84,9 +89,15 @@ async fn task_form(state: &AppState, viewer: &Viewer, f: &TaskForm, error: Optio
 }
 
 /// `GET /tasks/new`.
-pub async fn new(State(state): State<AppState>, viewer: Viewer, PageQuery(q): PageQuery<NewQuery>) -> PageResult<Response> {
+pub async fn new(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageQuery(q): PageQuery<NewQuery>,
+) -> PageResult<Response> {
     if !viewer.caller.has(Permission::WorkflowsExecute) {
-        return Err(PageError::Api(api::ApiError::from(practice::PracticeError::Forbidden(Permission::WorkflowsExecute))));
+        return Err(PageError::Api(api::ApiError::from(practice::PracticeError::Forbidden(
+            Permission::WorkflowsExecute,
+        ))));
     }
     let f = TaskForm { client_id: q.client_id, ..Default::default() };
     let body = html! {
@@ -97,12 +108,19 @@ pub async fn new(State(state): State<AppState>, viewer: Viewer, PageQuery(q): Pa
 }
 
 fn parse<T: std::str::FromStr>(field: &str, v: &Option<String>) -> PageResult<Option<T>> {
-    form::text(v).map(|s| s.parse().map_err(|_| PageError::BadForm(format!("{field} is not valid")))).transpose()
+    form::text(v)
+        .map(|s| s.parse().map_err(|_| PageError::BadForm(format!("{field} is not valid"))))
+        .transpose()
 }
 
 /// `POST /tasks`: creates the task and shows it, or the form again with the problems.
-pub async fn create(State(state): State<AppState>, viewer: Viewer, CsrfForm(f): CsrfForm<TaskForm>) -> PageResult<Response> {
-    let due_date = form::chosen(&f.due_date).ok_or_else(|| PageError::BadForm("give the date the task is due".into()))?;
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    CsrfForm(f): CsrfForm<TaskForm>,
+) -> PageResult<Response> {
+    let due_date = form::chosen(&f.due_date)
+        .ok_or_else(|| PageError::BadForm("give the date the task is due".into()))?;
     let req = CreateTaskRequest {
         title: f.title.clone().unwrap_or_default(),
         description: form::text(&f.description),
@@ -176,7 +194,12 @@ fn task_header(viewer: &Viewer, t: &TaskResponse) -> Markup {
 }
 
 /// The checklist, comments and attachments of an item, with their forms.
-async fn panel(state: &AppState, viewer: &Viewer, item: &WorkItemDetail, editable: bool) -> PageResult<Markup> {
+async fn panel(
+    state: &AppState,
+    viewer: &Viewer,
+    item: &WorkItemDetail,
+    editable: bool,
+) -> PageResult<Markup> {
     let base = format!("/work/items/{}", item.id);
     let docs = match (item.client_id, editable && viewer.caller.has(Permission::DocumentsRead)) {
         (Some(c), true) => {
@@ -277,7 +300,14 @@ async fn panel(state: &AppState, viewer: &Viewer, item: &WorkItemDetail, editabl
     })
 }
 
-fn move_button(viewer: &Viewer, base: &str, id: ChecklistItemId, dir: &str, arrow: &str, text: &str) -> Markup {
+fn move_button(
+    viewer: &Viewer,
+    base: &str,
+    id: ChecklistItemId,
+    dir: &str,
+    arrow: &str,
+    text: &str,
+) -> Markup {
     html! {
         form class="inline" method="post" action={ (base) "/checklist/" (id) "/move" } {
             (csrf(viewer))
@@ -288,7 +318,12 @@ fn move_button(viewer: &Viewer, base: &str, id: ChecklistItemId, dir: &str, arro
 }
 
 /// The page of a work item (a task's or a step's), with an error from a refused change.
-async fn item_page(state: &AppState, viewer: &Viewer, id: uuid::Uuid, error: Option<&api::ApiError>) -> PageResult<(String, Markup)> {
+async fn item_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: uuid::Uuid,
+    error: Option<&api::ApiError>,
+) -> PageResult<(String, Markup)> {
     let item = state.practice.work_item(&viewer.caller, id).await?;
     let me = Some(viewer.caller.user_id());
     let executes = viewer.caller.has(Permission::WorkflowsExecute);
@@ -297,14 +332,19 @@ async fn item_page(state: &AppState, viewer: &Viewer, id: uuid::Uuid, error: Opt
         WorkItemKind::Task => {
             let t = state.practice.get_task(&viewer.caller, TaskId::from_uuid(id)).await?;
             let editable = executes || t.assignee == me || t.reviewer == me;
-            let body = html! { (task_header(viewer, &t)) (alert) (panel(state, viewer, &item, editable).await?) };
+            let body =
+                html! { (task_header(viewer, &t)) (alert) (panel(state, viewer, &item, editable).await?) };
             Ok((t.title, body))
         }
         WorkItemKind::Step => {
             let run_id = item.run_id.ok_or(PageError::BadForm("the step has no run".into()))?;
             let run = state.practice.get_workflow_run(&viewer.caller, run_id).await?;
             let step_id = WorkflowStepId::from_uuid(id);
-            let s = run.steps.iter().find(|s| s.id == step_id).ok_or(PageError::BadForm("the step is not in its run".into()))?;
+            let s = run
+                .steps
+                .iter()
+                .find(|s| s.id == step_id)
+                .ok_or(PageError::BadForm("the step is not in its run".into()))?;
             let editable = executes || s.assignee == me;
             let body = html! {
                 (layout::head_row(&s.name, Some(html! { a href={ "/workflows/runs/" (run_id) } { (run.summary.name) } " · " a href={ "/clients/" (run.summary.client_id) } { (run.summary.client_name) } }), None))
@@ -320,7 +360,12 @@ async fn item_page(state: &AppState, viewer: &Viewer, id: uuid::Uuid, error: Opt
     }
 }
 
-async fn render(state: &AppState, viewer: &Viewer, id: uuid::Uuid, error: Option<api::ApiError>) -> PageResult<Response> {
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    id: uuid::Uuid,
+    error: Option<api::ApiError>,
+) -> PageResult<Response> {
     let (title, body) = item_page(state, viewer, id, error.as_ref()).await?;
     let page = layout::page(viewer, Nav::Workflows, &title, body);
     Ok(match error {
@@ -330,17 +375,30 @@ async fn render(state: &AppState, viewer: &Viewer, id: uuid::Uuid, error: Option
 }
 
 /// `GET /tasks/{id}`.
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<TaskId>) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<TaskId>,
+) -> PageResult<Response> {
     render(&state, &viewer, id.as_uuid(), None).await
 }
 
 /// `GET /work/steps/{id}`: a run step's checklist, comments and attachments.
-pub async fn step(State(state): State<AppState>, viewer: Viewer, Path(id): Path<WorkflowStepId>) -> PageResult<Response> {
+pub async fn step(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<WorkflowStepId>,
+) -> PageResult<Response> {
     render(&state, &viewer, id.as_uuid(), None).await
 }
 
 /// After a change: back to the item's page, or the page again with the refusal.
-async fn after<T>(state: &AppState, viewer: &Viewer, id: uuid::Uuid, r: practice::PracticeResult<T>) -> PageResult<Response> {
+async fn after<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    id: uuid::Uuid,
+    r: practice::PracticeResult<T>,
+) -> PageResult<Response> {
     match r {
         Ok(_) => {
             let kind = state.practice.work_item(&viewer.caller, id).await?.kind;
@@ -360,7 +418,12 @@ pub struct ActionForm {
 }
 
 /// `POST /tasks/{id}/action`: back where it was pressed (the board), or to the task.
-pub async fn act(State(state): State<AppState>, viewer: Viewer, Path(id): Path<TaskId>, CsrfForm(f): CsrfForm<ActionForm>) -> PageResult<Response> {
+pub async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<TaskId>,
+    CsrfForm(f): CsrfForm<ActionForm>,
+) -> PageResult<Response> {
     let r = state.practice.act_on_task(&viewer.caller, id, f.action).await;
     match (&r, f.back.as_deref()) {
         (Ok(_), Some(back)) => Ok(see_other(&crate::session::safe_next(Some(back)))),
@@ -374,7 +437,12 @@ pub struct TextForm {
 }
 
 /// `POST /work/items/{id}/checklist`.
-pub async fn add_check(State(state): State<AppState>, viewer: Viewer, Path(id): Path<uuid::Uuid>, CsrfForm(f): CsrfForm<TextForm>) -> PageResult<Response> {
+pub async fn add_check(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<uuid::Uuid>,
+    CsrfForm(f): CsrfForm<TextForm>,
+) -> PageResult<Response> {
     let r = state.practice.add_checklist_item(&viewer.caller, id, &f.text).await;
     after(&state, &viewer, id, r).await
 }
@@ -419,8 +487,12 @@ pub async fn move_check(
     Path((id, entry)): Path<(uuid::Uuid, ChecklistItemId)>,
     CsrfForm(f): CsrfForm<MoveForm>,
 ) -> PageResult<Response> {
-    let mut order: Vec<ChecklistItemId> = state.practice.work_item(&viewer.caller, id).await?.checklist.iter().map(|c| c.id).collect();
-    let i = order.iter().position(|c| *c == entry).ok_or(PageError::BadForm("the item is not on this checklist".into()))?;
+    let mut order: Vec<ChecklistItemId> =
+        state.practice.work_item(&viewer.caller, id).await?.checklist.iter().map(|c| c.id).collect();
+    let i = order
+        .iter()
+        .position(|c| *c == entry)
+        .ok_or(PageError::BadForm("the item is not on this checklist".into()))?;
     let j = match f.dir.as_str() {
         "up" => i.checked_sub(1),
         "down" => Some(i + 1).filter(|&j| j < order.len()),
@@ -438,7 +510,12 @@ pub struct CommentForm {
 }
 
 /// `POST /work/items/{id}/comments`.
-pub async fn comment(State(state): State<AppState>, viewer: Viewer, Path(id): Path<uuid::Uuid>, CsrfForm(f): CsrfForm<CommentForm>) -> PageResult<Response> {
+pub async fn comment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<uuid::Uuid>,
+    CsrfForm(f): CsrfForm<CommentForm>,
+) -> PageResult<Response> {
     let r = state.practice.comment_on_work_item(&viewer.caller, id, &f.body).await;
     after(&state, &viewer, id, r).await
 }
@@ -449,7 +526,12 @@ pub struct AttachForm {
 }
 
 /// `POST /work/items/{id}/attachments`.
-pub async fn attach(State(state): State<AppState>, viewer: Viewer, Path(id): Path<uuid::Uuid>, CsrfForm(f): CsrfForm<AttachForm>) -> PageResult<Response> {
+pub async fn attach(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<uuid::Uuid>,
+    CsrfForm(f): CsrfForm<AttachForm>,
+) -> PageResult<Response> {
     let r = state.practice.attach_document(&viewer.caller, id, f.document_id).await;
     after(&state, &viewer, id, r).await
 }

@@ -29,8 +29,12 @@ pub struct BoardQuery {
     cursor: Option<String>,
 }
 
-const TABS: [(WorkView, &str); 4] =
-    [(WorkView::Mine, "Mine"), (WorkView::Review, "To review"), (WorkView::Overdue, "Overdue"), (WorkView::Week, "Due this week")];
+const TABS: [(WorkView, &str); 4] = [
+    (WorkView::Mine, "Mine"),
+    (WorkView::Review, "To review"),
+    (WorkView::Overdue, "Overdue"),
+    (WorkView::Week, "Due this week"),
+];
 
 /// The page of an item: a task's own page, or a step's.
 pub(crate) fn item_href(w: &WorkItemSummary) -> String {
@@ -54,13 +58,24 @@ pub async fn board(
     viewer: Viewer,
     PageQuery(q): PageQuery<BoardQuery>,
 ) -> PageResult<Response> {
-    let client: Option<ClientId> = q.client_id.as_deref().filter(|c| !c.is_empty()).map(|c| c.parse()).transpose().map_err(|_| PageError::BadForm("the client is not valid".into()))?;
+    let client: Option<ClientId> = q
+        .client_id
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| c.parse())
+        .transpose()
+        .map_err(|_| PageError::BadForm("the client is not valid".into()))?;
     let view = match (q.view.as_deref(), client) {
         (_, Some(_)) => WorkView::Client,
         (Some(v), None) => v.parse().map_err(PageError::BadForm)?,
         (None, None) => WorkView::Mine,
     };
-    let params = WorkListParams { view: Some(view), client_id: client, cursor: q.cursor.clone(), ..Default::default() };
+    let params = WorkListParams {
+        view: Some(view),
+        client_id: client,
+        cursor: q.cursor.clone(),
+        ..Default::default()
+    };
     let page = state.practice.work_list(&viewer.caller, &params, ROWS, Utc::now()).await?;
     let executes = viewer.caller.has(Permission::WorkflowsExecute);
     let staff = if executes { assignees(&state, &viewer).await? } else { Vec::new() };
@@ -70,13 +85,13 @@ pub async fn board(
         Vec::new()
     };
     let here = ui::href("/work", &view_params(view, client));
-    let actions = html! {
+    let head_actions = html! {
         @if executes {
             a class="btn primary" href={ "/tasks/new" @if let Some(c) = client { "?client_id=" (c) } } { "New task" }
         }
     };
     let body = html! {
-        (layout::head_row("My work", Some(html! { a href="/workflows" { "Workflows" } }), Some(actions)))
+        (layout::head_row("My work", Some(html! { a href="/workflows" { "Workflows" } }), Some(head_actions)))
         nav class="tabs" aria-label="Work lists" {
             @for (v, label) in TABS {
                 a href={ "/work?view=" (v) } aria-current=[(view == v).then_some("page")] { (label) }
@@ -208,8 +223,9 @@ pub async fn reassign(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let assignee: UserId =
-        field("assignee").and_then(|v| v.parse().ok()).ok_or_else(|| PageError::BadForm("choose a member".into()))?;
+    let assignee: UserId = field("assignee")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| PageError::BadForm("choose a member".into()))?;
     let items: Vec<uuid::Uuid> = pairs
         .iter()
         .filter(|(k, _)| k == "items")

@@ -6,7 +6,7 @@ use api_types::workflows::{RunCommand, RunResponse, RunStepResponse, StartRunReq
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use domain::workflow::{StepAction, StepStatus};
+use domain::workflow::StepAction;
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowTemplateId};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
@@ -21,7 +21,7 @@ use crate::layout::{self, Nav, csrf};
 use crate::pages::engagement::assignees;
 use crate::pages::time;
 use crate::session::{CsrfForm, NoFields, Viewer, safe_next, see_other};
-use crate::ui::{self, PageQuery};
+use crate::ui;
 
 const TAB_ROWS: usize = 50;
 

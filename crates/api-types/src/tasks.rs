@@ -116,6 +116,7 @@ pub struct TaskResponse {
 #[into_params(parameter_in = Query)]
 pub struct WorkListParams {
     /// Default `mine`.
+    #[param(inline)]
     pub view: Option<WorkView>,
     /// Required for `view=client`.
     pub client_id: Option<ClientId>,

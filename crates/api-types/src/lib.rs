@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod patch;
 pub mod problem;
 pub mod quickbooks;
+pub mod tasks;
 pub mod time;
 pub mod workflow_recurrence;
 pub mod workflows;

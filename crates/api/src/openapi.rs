@@ -31,6 +31,7 @@ use api_types::PageParams;
         (name = "engagements", description = "Work for a client: tax returns, books, advisory"),
         (name = "notes", description = "Internal notes on clients and engagements"),
         (name = "workflows", description = "Workflow templates, runs for a client, their steps and each member's work"),
+        (name = "tasks", description = "Ad-hoc tasks; checklists, comments and attachments of steps and tasks; open-work lists and bulk reassignment"),
         (name = "time", description = "Time entries on workflow steps and engagements: your timer, your week, an engagement's hours"),
         (name = "documents", description = "Document intake, extracted fields, review, signed downloads"),
         (name = "notifications", description = "Your notifications: an upload batch finished, …"),

@@ -92,7 +92,12 @@ text_enum!(
 
 text_enum!(
     /// What a notification tells its recipient.
-    NotificationKind { DocumentBatchFinished = "document_batch_finished", WorkflowStepAssigned = "workflow_step_assigned" }
+    NotificationKind {
+        DocumentBatchFinished = "document_batch_finished",
+        WorkflowStepAssigned = "workflow_step_assigned",
+        TaskAssigned = "task_assigned",
+        WorkItemMentioned = "work_item_mentioned",
+    }
 );
 
 text_enum!(

@@ -112,6 +112,13 @@ id_type!(
     /// One bulk start of a template for many clients, run as a job with progress.
     WorkflowBulkId
 );
+id_type!(
+    /// An ad-hoc task: work outside any run.
+    TaskId
+);
+id_type!(ChecklistItemId);
+id_type!(CommentId);
+id_type!(AttachmentId);
 
 #[cfg(test)]
 mod tests {

@@ -14,9 +14,11 @@ mod invoices;
 mod notes;
 mod notifications;
 mod portal;
+mod tasks;
 pub mod tax;
 mod time;
 mod workflow_recurrence;
+mod work_items;
 mod workflow_routing;
 mod workflows;
 

@@ -41,10 +41,12 @@ mod platform;
 pub mod portal;
 mod query_mode;
 pub mod sessions;
+pub mod tasks;
 mod tenant;
 pub mod time_entries;
 pub mod users;
 pub mod workflow_recurrence;
+pub mod work_items;
 pub mod workflow_routing;
 pub mod workflows;
 

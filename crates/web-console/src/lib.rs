@@ -43,8 +43,8 @@ use axum::routing::{get, post};
 use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
-    members, operations, profile, quickbooks, reset_password, review, search, sign_in, team, time,
-    workflow_recurrence, workflow_run, workflows,
+    members, operations, profile, quickbooks, reset_password, review, search, sign_in, task, team, time,
+    work, workflow_recurrence, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -137,7 +137,20 @@ pub fn router() -> Router<AppState> {
         )
         .route("/workflows/bulk/{id}", get(workflow_recurrence::bulk_show))
         .route("/workflows/bulk/{id}/progress", get(workflow_recurrence::bulk_progress))
-        .route("/work", get(workflow_run::my_work))
+        .route("/work", get(work::board))
+        .route("/work/reassign", post(work::reassign))
+        .route("/work/steps/{id}", get(task::step))
+        .route("/work/items/{id}/checklist", post(task::add_check))
+        .route("/work/items/{id}/checklist/{item}/toggle", post(task::toggle_check))
+        .route("/work/items/{id}/checklist/{item}/move", post(task::move_check))
+        .route("/work/items/{id}/checklist/{item}/remove", post(task::remove_check))
+        .route("/work/items/{id}/comments", post(task::comment))
+        .route("/work/items/{id}/attachments", post(task::attach))
+        .route("/work/items/{id}/attachments/{document}/remove", post(task::detach))
+        .route("/tasks", post(task::create))
+        .route("/tasks/new", get(task::new))
+        .route("/tasks/{id}", get(task::show))
+        .route("/tasks/{id}/action", post(task::act))
         .route("/team", get(team::show))
         .route("/team/routing", post(team::save_routing))
         .route("/team/members/{id}", get(team::edit).post(team::save))

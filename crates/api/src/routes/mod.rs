@@ -15,6 +15,7 @@ pub mod members;
 pub mod notifications;
 pub mod password_resets;
 pub mod quickbooks;
+pub mod tasks;
 pub mod time;
 pub mod workflow_recurrence;
 pub mod workflows;
@@ -45,6 +46,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(workflows::router())
         .merge(workflow_recurrence::router())
         .merge(time::router())
+        .merge(tasks::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

@@ -1,9 +1,9 @@
-//! Workflow templates, runs for a client, their steps, and a member's open work.
+//! Workflow templates, runs for a client and their steps (a member's open work: `tasks`).
 
 use api_types::workflows::{
     ArchiveTemplateRequest, AssignStepRequest, CapacityRequest, CopyTemplateRequest, MemberWorkload,
     RoutingFiguresResponse, RoutingSettingsBody, RunCommandRequest, RunResponse, RunSummary, StartRunRequest,
-    StepActionRequest, TeamWorkload, TemplateListParams, TemplateRequest, TemplateResponse, WorkItemResponse,
+    StepActionRequest, TeamWorkload, TemplateListParams, TemplateRequest, TemplateResponse,
 };
 use api_types::{Page, PageParams, Problem};
 use axum::Json;
@@ -30,7 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(act_on_step))
         .routes(routes!(assign_step))
         .routes(routes!(list_client_runs))
-        .routes(routes!(my_work))
         .routes(routes!(get_settings, save_settings))
         .routes(routes!(team_workload))
         .routes(routes!(save_capacity))
@@ -191,19 +190,6 @@ async fn list_client_runs(
 ) -> ApiResult<Json<Page<RunSummary>>> {
     let limit = page_limit(q.limit)?;
     Ok(Json(state.practice.list_workflow_runs(&caller, id, q.cursor.as_deref(), limit).await?))
-}
-
-/// Your open steps of active runs, by due date (`workflows:read`).
-#[utoipa::path(get, path = "/v1/me/work", tag = "workflows", security(("bearer" = [])),
-    params(PageParams),
-    responses((status = 200, body = Page<WorkItemResponse>)))]
-async fn my_work(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<PageParams>,
-) -> ApiResult<Json<Page<WorkItemResponse>>> {
-    let limit = page_limit(q.limit)?;
-    Ok(Json(state.practice.my_work(&caller, q.cursor.as_deref(), limit).await?))
 }
 
 /// The firm's routing of ready steps (`workflows:read`).

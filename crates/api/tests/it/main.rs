@@ -29,6 +29,7 @@ mod permissions;
 mod plans;
 mod platform;
 mod quickbooks;
+mod tasks;
 mod tenancy;
 mod time;
 mod workflow_recurrence;

@@ -87,7 +87,8 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
         let ids = populate_firm_core(app, &t).await;
         crate::workflow_recurrence::populate(app, &t.owner.token, &ids).await;
         crate::quickbooks::populate(app, &t, &ids.client).await;
-        populate_documents(app, &t, &ids.client).await;
+        let document = populate_documents(app, &t, &ids.client).await;
+        crate::tasks::populate(app, &t, &ids.client, Some(&document)).await;
         // A POST with an Idempotency-Key leaves its stored response.
         let r = app
             .http
@@ -115,7 +116,8 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
 
 /// A finished upload batch with a document, an extracted field, pipeline and batch events, the
 /// uploader's notification and the blob key, written as the database owner: these proofs are about the tables.
-async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) {
+/// Returns the document's id.
+async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) -> String {
     let mut owner = app.test_db.owner_conn().await;
     let document = uuid::Uuid::now_v7();
     let batch = uuid::Uuid::now_v7();
@@ -187,6 +189,7 @@ async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) {
     .execute(&mut owner)
     .await
     .unwrap();
+    document.to_string()
 }
 
 /// An advisor in each firm; each firm's assessment matched with both advisors; A contacts B's
@@ -656,6 +659,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     // A copy: a batch of one duplicate, finished at once, so B's owner has a notification.
     let copy = crate::documents::upload_one(&app, &b.owner.token, &bi.client, "copy.pdf", &b_pdf).await;
     assert_eq!(copy["status"], "duplicate");
+    let bt = crate::tasks::populate(&app, &b, &bi.client, Some(&b_doc)).await;
     let b_notes = app.get("/v1/notifications", &b.owner.token).await.value();
     let b_note = b_notes["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(r.value()[0]["advisor_id"], b_advisor.as_str());
@@ -690,6 +694,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_timer.clone(),
         b_schedule.clone(),
         b_bulk.clone(),
+        bt.task.clone(),
+        bt.checklist_item.clone(),
     ]
     .into_iter()
     .collect();
@@ -1017,7 +1023,6 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/clients/{id}/workflow-runs",
             resource("GET", format!("/v1/clients/{c}/workflow-runs"), json!(null)),
         ),
-        ("get", "/v1/me/work", list("/v1/me/work?limit=200")),
         (
             "get",
             "/v1/clients/{id}/workflow-schedules",
@@ -1137,6 +1142,86 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "get",
             "/v1/engagements/{id}/time-entries",
             resource("GET", format!("/v1/engagements/{e}/time-entries"), json!(null)),
+        ),
+    ]);
+
+    let (task, item) = (&bt.task, &bt.checklist_item);
+    probes.extend([
+        (
+            "post",
+            "/v1/tasks",
+            resource(
+                "POST",
+                "/v1/tasks".into(),
+                json!({"title": "x", "due_date": "2099-01-01", "client_id": c}),
+            ),
+        ),
+        ("get", "/v1/tasks/{id}", resource("GET", format!("/v1/tasks/{task}"), json!(null))),
+        ("patch", "/v1/tasks/{id}", resource("PATCH", format!("/v1/tasks/{task}"), json!({"title": "x"}))),
+        (
+            "post",
+            "/v1/tasks/{id}/action",
+            resource("POST", format!("/v1/tasks/{task}/action"), json!({"action": "cancel"})),
+        ),
+        (
+            "put",
+            "/v1/tasks/{id}/dependencies",
+            resource("PUT", format!("/v1/tasks/{task}/dependencies"), json!({"depends_on": []})),
+        ),
+        ("get", "/v1/me/work", list("/v1/me/work?limit=200")),
+        ("get", "/v1/me/work", list("/v1/me/work?view=overdue&limit=200")),
+        ("get", "/v1/me/work", list("/v1/me/work?view=week&limit=200")),
+        ("get", "/v1/me/work", list("/v1/me/work?view=review&limit=200")),
+        (
+            "get",
+            "/v1/me/work",
+            resource("GET", format!("/v1/me/work?view=client&client_id={c}"), json!(null)),
+        ),
+        ("get", "/v1/work-items/{id}", resource("GET", format!("/v1/work-items/{task}"), json!(null))),
+        ("get", "/v1/work-items/{id}", resource("GET", format!("/v1/work-items/{}", bi.step), json!(null))),
+        (
+            "post",
+            "/v1/work-items/{id}/checklist",
+            resource("POST", format!("/v1/work-items/{task}/checklist"), json!({"text": "x"})),
+        ),
+        (
+            "patch",
+            "/v1/work-items/{id}/checklist/{item}",
+            resource("PATCH", format!("/v1/work-items/{task}/checklist/{item}"), json!({"done": true})),
+        ),
+        (
+            "delete",
+            "/v1/work-items/{id}/checklist/{item}",
+            resource("DELETE", format!("/v1/work-items/{task}/checklist/{item}"), json!(null)),
+        ),
+        (
+            "put",
+            "/v1/work-items/{id}/checklist/order",
+            resource("PUT", format!("/v1/work-items/{task}/checklist/order"), json!({"items": [item]})),
+        ),
+        (
+            "post",
+            "/v1/work-items/{id}/comments",
+            resource("POST", format!("/v1/work-items/{task}/comments"), json!({"body": "x"})),
+        ),
+        (
+            "post",
+            "/v1/work-items/{id}/attachments",
+            resource("POST", format!("/v1/work-items/{task}/attachments"), json!({"document_id": b_doc})),
+        ),
+        (
+            "delete",
+            "/v1/work-items/{id}/attachments/{document}",
+            resource("DELETE", format!("/v1/work-items/{task}/attachments/{b_doc}"), json!(null)),
+        ),
+        (
+            "post",
+            "/v1/work-items/reassign",
+            resource(
+                "POST",
+                "/v1/work-items/reassign".into(),
+                json!({"items": [task, bi.step], "assignee": a.owner.user_id}),
+            ),
         ),
     ]);
 

@@ -32,6 +32,8 @@ pub enum FirmScenario {
     PageClients,
     /// the console's page of one client (overview tab)
     PageClient,
+    /// GET /v1/me/work: each member's open run steps and tasks (first and second pages, to review, overdue, this week)
+    MyWork,
 }
 
 struct Pools {
@@ -95,6 +97,9 @@ pub async fn prepare(
     addr: SocketAddr,
     creds: &Credentials,
 ) -> Result<MakeRequest, BenchError> {
+    if scenario == FirmScenario::MyWork {
+        return super::work::prepare(addr, creds).await;
+    }
     let p = pools(addr, creds, if scenario == FirmScenario::Me { 1 } else { 4000 }).await?;
     let mut rng = SmallRng::seed_from_u64(42);
     let pick_token =
@@ -131,6 +136,7 @@ pub async fn prepare(
             let id = p.client_ids.choose(&mut rng).cloned().unwrap_or_default();
             Request::page(format!("/clients/{id}"), &pick_token(&mut rng, &p))
         }),
+        FirmScenario::MyWork => unreachable!("prepared above"),
     };
     Ok(make)
 }

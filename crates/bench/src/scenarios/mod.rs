@@ -4,6 +4,7 @@
 
 mod firm;
 mod marketplace;
+mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

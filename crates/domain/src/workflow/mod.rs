@@ -2,14 +2,15 @@
 //! system templates and routing scores. Storage, jobs and screens build on these in `store`,
 //! `practice` and the console.
 //!
-//! Layering inside the module: `template` ← `run`, `system`; `calendar` and `routing` stand alone;
-//! `recurrence` uses `calendar`.
+//! Layering inside the module: `template` ← `run`, `system`; `calendar`, `routing` and `task` stand
+//! alone; `recurrence` uses `calendar`.
 
 pub mod calendar;
 pub mod recurrence;
 pub mod routing;
 pub mod run;
 pub mod system;
+pub mod task;
 pub mod template;
 
 pub use calendar::BusinessCalendar;

@@ -1,12 +1,12 @@
 //! Workflow runs: a client's runs and the form that starts one (the client's Workflows tab), one
 //! run's page (the graph with statuses and the critical path, each step with its assignee and
-//! the actions its status allows, pause/resume/cancel), and "My work".
+//! the actions its status allows, pause/resume/cancel). "My work" is `work`.
 
 use api_types::workflows::{RunCommand, RunResponse, RunStepResponse, StartRunRequest, TemplateResponse};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use domain::workflow::{StepAction, StepStatus};
+use domain::workflow::StepAction;
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowTemplateId};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
@@ -21,7 +21,7 @@ use crate::layout::{self, Nav, csrf};
 use crate::pages::engagement::assignees;
 use crate::pages::time;
 use crate::session::{CsrfForm, NoFields, Viewer, safe_next, see_other};
-use crate::ui::{self, PageQuery};
+use crate::ui;
 
 const TAB_ROWS: usize = 50;
 
@@ -94,7 +94,10 @@ pub async fn client_tab(state: &AppState, viewer: &Viewer, client: ClientId) -> 
                 }
             }
         }
-        @if may_start { (start_form(viewer, client, &templates, &StartForm::default(), None)) }
+        @if may_start {
+            p { a class="btn" href={ "/tasks/new?client_id=" (client) } { "New task" } " " a class="btn" href={ "/work?client_id=" (client) } { "Open work for this client" } }
+            (start_form(viewer, client, &templates, &StartForm::default(), None))
+        }
     })
 }
 
@@ -233,7 +236,7 @@ async fn run_page(
                 tbody {
                     @for s in &run.steps {
                         tr {
-                            td { (s.name) @if s.critical { " " span class="badge warn" title="On the critical path" { "critical" } } br; span class="muted" { (ui::label(&s.kind)) @if let Some(role) = s.role { " · " (ui::label(&role)) } } }
+                            td { a href={ "/work/steps/" (s.id) } { (s.name) } @if s.critical { " " span class="badge warn" title="On the critical path" { "critical" } } br; span class="muted" { (ui::label(&s.kind)) @if let Some(role) = s.role { " · " (ui::label(&role)) } } }
                             td { (ui::badge(&ui::label(&s.status))) }
                             td {
                                 @if executes && !s.status.is_finished() && active {
@@ -380,58 +383,4 @@ pub async fn cancel(
         Ok(_) => Ok(see_other(&format!("/workflows/runs/{id}"))),
         Err(e) => refused(&state, &viewer, id, fixable(e)?).await,
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct WorkQuery {
-    cursor: Option<String>,
-}
-
-/// `GET /work`: the viewer's open steps by due date, with the actions they may take.
-pub async fn my_work(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    PageQuery(q): PageQuery<WorkQuery>,
-) -> PageResult<Response> {
-    let page = state.practice.my_work(&viewer.caller, q.cursor.as_deref(), TAB_ROWS).await?;
-    let may_start = viewer.caller.has(Permission::WorkflowsExecute);
-    let body = html! {
-        (layout::head_row("My work", Some(html! { a href="/workflows" { "Workflows" } }), None))
-        @if page.items.is_empty() {
-            (ui::empty("Nothing assigned to you", "Steps of running workflows that are given to you appear here, soonest due first.",
-                may_start.then(|| html! { a class="btn" href="/clients" { "Start a workflow from a client" } })))
-        } @else {
-            div class="table-wrap" tabindex="0" role="region" aria-label="My work (scrolls)" {
-                table class="data" {
-                    thead { tr { th { "Step" } th { "Client" } th { "Workflow" } th { "Status" } th { "Due" } th class="num" { "Hours" } th { "Actions" } } }
-                    tbody {
-                        @for w in &page.items {
-                            tr {
-                                td { (w.name) }
-                                td { a href={ "/clients/" (w.client_id) } { (w.client_name) } }
-                                td { a href={ "/workflows/runs/" (w.run_id) } { (w.run_name) } }
-                                td { (ui::badge(&ui::label(&w.status))) }
-                                td { (ui::date(w.due_date)) @if w.overdue { " " span class="badge bad" { "overdue" } } }
-                                td class="num" { (w.estimated_hours.normalize()) }
-                                td class="actions" {
-                                    @for (action, label) in [(StepAction::Start, "Start"), (StepAction::Complete, "Done")] {
-                                        @if w.status.after(action).is_some() && w.status != StepStatus::Blocked {
-                                            form method="post" action={ "/workflows/runs/" (w.run_id) "/steps/" (w.key) } {
-                                                (csrf(&viewer))
-                                                input type="hidden" name="action" value=(action);
-                                                input type="hidden" name="back" value="/work";
-                                                button class={ "btn small" @if action == StepAction::Complete { " primary" } } type="submit" aria-label={ (label) ": " (w.name) } { (label) }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            (ui::pager("/work", &[], page.next_cursor.as_deref(), page.items.len()))
-        }
-    };
-    Ok(layout::page(&viewer, Nav::Workflows, "My work", body).into_response())
 }

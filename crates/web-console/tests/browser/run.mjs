@@ -471,6 +471,56 @@ await check("bulk start: a template is started for every ticked client, and the 
   await shot(page, "bulk-start-progress");
 });
 
+await check("tasks: a new task from a client's page (a blank title refused), its checklist, attachment and comment, the work board's views, and bulk reassign", async () => {
+  await page.goto(`/clients/${cfg.clients.first}?tab=workflows`);
+  await Promise.all([page.waitForURL(/\/tasks\/new\?client_id=/), page.click("main a:has-text('New task')")]);
+  await page.fill("input[name=due_date]", "2020-01-06");
+  await page.selectOption("select[name=assignee]", cfg.firm.owner_id);
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/tasks") && r.request().method() === "POST"), page.click("button:has-text('Create task')")]);
+  assert(refused[0].status() === 422, `a blank title: status ${refused[0].status()}`);
+  await page.waitForSelector("label:has(input[name=title]) .field-error");
+  await page.fill("input[name=title]", "Chase the missing 1099s");
+  await Promise.all([page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/), page.click("button:has-text('Create task')")]);
+  const task = page.url();
+  await page.waitForSelector(".badge:has-text('overdue')");
+  for (const text of ["Email the client", "Log the answer"]) {
+    await page.fill("input[name=text]", text);
+    await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Add')")]);
+    await page.waitForSelector(`ul.checklist li:has-text('${text}')`);
+  }
+  await Promise.all([page.waitForLoadState("load"), page.click("button[aria-label='Move up: Log the answer']")]);
+  assert((await page.textContent("ul.checklist li >> nth=0")).includes("Log the answer"), "moved up");
+  await Promise.all([page.waitForLoadState("load"), page.click("button[aria-label='Tick: Email the client']")]);
+  await page.waitForSelector("text=1 of 2 done");
+  if ((await page.locator("select[name=document_id]").count()) > 0) {
+    await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Attach')")]);
+    await page.waitForSelector("main button:has-text('Detach')");
+  }
+  await page.fill("textarea[name=body]", `Asked by phone too, @${cfg.firm.owner}`);
+  await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Comment')")]);
+  await page.waitForSelector("article.comment:has-text('Asked by phone too')");
+  await accessible(page, "task");
+  await shot(page, "task");
+
+  await page.goto("/work?view=overdue");
+  const row = "main table tbody tr:has-text('Chase the missing 1099s')";
+  await page.waitForSelector(row);
+  await accessible(page, "work board");
+  await shot(page, "work-board");
+  await page.goto("/work?view=review");
+  await page.waitForSelector("text=Nothing to review");
+  await page.goto("/work");
+  await page.locator(row).locator("input[name=items]").check();
+  await page.waitForSelector("text=1 selected");
+  const to = await page.getAttribute("select[name=assignee] option >> nth=-1", "value");
+  await page.selectOption("select[name=assignee]", to);
+  await Promise.all([page.waitForURL("**/work?view=mine"), page.click("main button:has-text('Reassign')")]);
+  await page.goto(task);
+  if (to !== cfg.firm.owner_id) {
+    assert(!(await page.textContent("main dl")).includes("Unassigned"), "the task has its new assignee");
+  }
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });

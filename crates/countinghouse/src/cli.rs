@@ -289,6 +289,10 @@ pub struct BenchArgs {
     /// Documents per type and layout of the generated corpus (`documents`).
     #[arg(long, default_value_t = 10)]
     pub per_layout: usize,
+    /// Also print every wrong field of the dev split (`documents-real`); the held-out split's are
+    /// never printed, so no rule is tuned on them.
+    #[arg(long)]
+    pub dev_misses: bool,
 }
 
 /// What `countinghouse bench` runs: the list of scenarios, a load scenario of the `bench` crate,
@@ -316,6 +320,9 @@ pub enum Measurement {
     /// the document pipeline in this process with local OCR over a generated corpus
     /// (--per-layout documents per type and layout, digital and scan-like), --runs times
     Documents,
+    /// the document pipeline in this process with local OCR over the real-world set (invoices we
+    /// did not generate, crates/doc-corpus/real): accuracy per split, language and field
+    DocumentsReal,
     /// the workflow engine in this process against DATABASE_URL: a firm of --members staff with
     /// scored routing, the 1040 template started for --clients clients, then every step worked
     /// through (each completion readies and routes the next), --runs times

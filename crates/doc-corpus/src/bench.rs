@@ -2,7 +2,7 @@
 //! generates a corpus, runs the evaluation with local OCR `runs` times, and prints each run's
 //! throughput and the report of the run with the median scan throughput.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use documents::blob::BlobStore;
@@ -13,6 +13,46 @@ use documents::ocr::tesseract::{TesseractEngine, TesseractPool};
 use documents::validate::Thresholds;
 
 use crate::{CorpusSpec, generate};
+
+/// The evaluation settings of both benchmarks: `cores` documents in flight, each upload stored
+/// encrypted under `store_dir` first.
+fn eval_options(cores: usize, store_dir: &Path) -> EvalOptions {
+    EvalOptions {
+        concurrency: cores,
+        thresholds: Thresholds::default(),
+        limits: UploadLimits::default(),
+        today: chrono::Utc::now().date_naive(),
+        store: Some((BlobStore::new(store_dir), domain::OrganizationId::new(), vault::DataKey::generate())),
+    }
+}
+
+/// Scores the real-world set (`crate::real`, read from `dir`) once with local OCR, per split,
+/// language and field; builds its own runtime like [`run`].
+pub fn run_real(dir: &Path, misses: Option<&str>) -> BenchResult<EvalReport> {
+    let docs = crate::real::load(dir)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores).enable_all().build()?;
+    let engine: Arc<dyn OcrEngine> = Arc::new(TesseractEngine::new(Arc::new(TesseractPool::new(cores))));
+    let store_dir = tempfile::tempdir()?;
+    let report = runtime.block_on(evaluate(&docs, engine, &eval_options(cores, store_dir.path())));
+    println!("\n## Real-world documents ({} documents, {cores} cores)\n", docs.len());
+    print!("{}", report.sets_markdown());
+    for (file, error) in &report.errors {
+        println!("error: {file}: {error}");
+    }
+    // Misses of one split only: the held-out split's are never printed for tuning.
+    if let Some(split) = misses {
+        let files: Vec<&str> = docs
+            .iter()
+            .filter(|d| d.truth.split.as_deref() == Some(split))
+            .map(|d| d.truth.file.as_str())
+            .collect();
+        for miss in report.misses.iter().filter(|m| files.contains(&m.file.as_str())) {
+            println!("miss: {} {}: expected {:?}, got {:?}", miss.file, miss.key, miss.expected, miss.got);
+        }
+    }
+    Ok(report)
+}
 
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -51,17 +91,7 @@ pub fn run(options: BenchOptions) -> BenchResult<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores).enable_all().build()?;
     let engine: Arc<dyn OcrEngine> = Arc::new(TesseractEngine::new(Arc::new(TesseractPool::new(cores))));
     let store_dir = tempfile::tempdir()?;
-    let eval = EvalOptions {
-        concurrency: cores,
-        thresholds: Thresholds::default(),
-        limits: UploadLimits::default(),
-        today: chrono::Utc::now().date_naive(),
-        store: Some((
-            BlobStore::new(store_dir.path()),
-            domain::OrganizationId::new(),
-            vault::DataKey::generate(),
-        )),
-    };
+    let eval = eval_options(cores, store_dir.path());
     let mut reports: Vec<EvalReport> = Vec::new();
     for run in 0..options.runs.max(1) {
         let report = runtime.block_on(evaluate(&docs, Arc::clone(&engine), &eval));

@@ -12,9 +12,12 @@
 //! - [`render`]: pages, fonts, PDF writing.
 //! - `templates`: one module per document type, several layouts each.
 //! - [`scan`]: rasterise and degrade.
-//! - [`bench`]: the accuracy and throughput benchmark over a generated corpus.
+//! - [`bench`]: the accuracy and throughput benchmark over a generated corpus, and the scoring of
+//!   the real-world set.
+//! - [`real`]: the real-world set (`real/manifest.toml`: invoices we did not generate).
 
 pub mod bench;
+pub mod real;
 pub mod render;
 pub mod scan;
 mod templates;
@@ -122,6 +125,8 @@ fn make(dir: &Path, spec: &CorpusSpec, job: &Job) -> Result<Vec<LabeledDocument>
                 file: file.clone(),
                 pages: drawn.pages.len() as u32,
                 fields: drawn.fields.clone(),
+                language: None,
+                split: None,
             };
             write(&dir.join(format!("{file}.truth.json")), &serde_json::to_vec_pretty(&truth)?)?;
             out.push(LabeledDocument { path, truth });

@@ -46,6 +46,12 @@ pub struct GroundTruth {
     pub file: String,
     pub pages: u32,
     pub fields: BTreeMap<String, FieldValue>,
+    /// The document's language (ISO 639-1) and its split (`dev`, `held_out`), for sets scored per
+    /// split and language (the real-world set); none for the generated corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -150,10 +156,40 @@ impl Throughput {
     }
 }
 
+/// Results for one split and language of a set scored that way: documents typed right, and each
+/// field's counts under its column name ([`field_column`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetReport {
+    pub documents: usize,
+    pub classified_right: usize,
+    pub failed: usize,
+    pub fields: BTreeMap<String, FieldCounts>,
+}
+
+/// The columns of the per-split table, in order.
+pub const SET_COLUMNS: [&str; 6] = ["total", "date", "number", "vendor", "currency", "tax"];
+
+/// The column a field key is reported under: the same meaning has different keys per type (an
+/// invoice's `invoice_date`, a receipt's `date`). `None` for fields not in the table.
+pub fn field_column(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "total" => "total",
+        "invoice_date" | "date" => "date",
+        "invoice_number" => "number",
+        "vendor_name" | "merchant_name" | "payer_name" | "employer_name" => "vendor",
+        "currency" => "currency",
+        "tax" => "tax",
+        _ => return None,
+    })
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     pub engine: String,
     pub per_type: BTreeMap<Variant, BTreeMap<DocType, TypeReport>>,
+    /// Split → language → results, for documents whose truth names both.
+    #[serde(default)]
+    pub per_set: BTreeMap<String, BTreeMap<String, SetReport>>,
     pub throughput: BTreeMap<Variant, Throughput>,
     pub misses: Vec<FieldMiss>,
     pub errors: Vec<(String, String)>,
@@ -213,6 +249,53 @@ impl EvalReport {
         }
         out
     }
+}
+
+impl EvalReport {
+    /// A Markdown table per split (rows: languages, then all), cells `right/expected` per column;
+    /// "type" counts documents. Empty when no document names a split.
+    pub fn sets_markdown(&self) -> String {
+        let mut out = String::new();
+        for (split, languages) in &self.per_set {
+            out.push_str(&format!("### {split}\n\n| language | docs | type |"));
+            for column in SET_COLUMNS {
+                out.push_str(&format!(" {column} |"));
+            }
+            out.push_str("\n|---|---:|---:|");
+            out.push_str(&"---:|".repeat(SET_COLUMNS.len()));
+            out.push('\n');
+            let mut all = SetReport::default();
+            for (language, r) in languages {
+                out.push_str(&set_row(language, r));
+                all.documents += r.documents;
+                all.classified_right += r.classified_right;
+                all.failed += r.failed;
+                for (column, counts) in &r.fields {
+                    all.fields.entry(column.clone()).or_default().add(*counts);
+                }
+            }
+            out.push_str(&set_row("**all**", &all));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn set_row(label: &str, r: &SetReport) -> String {
+    let cell = |right: usize, of: usize| {
+        if of == 0 {
+            "–".to_string()
+        } else {
+            format!("{right}/{of} ({:.0}%)", right as f64 * 100.0 / of as f64)
+        }
+    };
+    let mut row = format!("| {label} | {} | {} |", r.documents, cell(r.classified_right, r.documents));
+    for column in SET_COLUMNS {
+        let c = r.fields.get(column).copied().unwrap_or_default();
+        row.push_str(&format!(" {} |", cell(c.correct, c.expected)));
+    }
+    row.push('\n');
+    row
 }
 
 /// How to run an evaluation.
@@ -311,9 +394,24 @@ pub async fn evaluate(
             let entry = types.entry(outcome.truth.doc_type).or_default();
             entry.documents += 1;
             let expected = outcome.truth.fields.len();
+            let mut set = match (&outcome.truth.split, &outcome.truth.language) {
+                (Some(split), Some(language)) => {
+                    let set =
+                        report.per_set.entry(split.clone()).or_default().entry(language.clone()).or_default();
+                    set.documents += 1;
+                    for column in outcome.truth.fields.keys().filter_map(|k| field_column(k)) {
+                        set.fields.entry(column.to_string()).or_default().expected += 1;
+                    }
+                    Some(set)
+                }
+                _ => None,
+            };
             let processed = match outcome.result {
                 Ok(p) => p,
                 Err(e) => {
+                    if let Some(set) = set.as_deref_mut() {
+                        set.failed += 1;
+                    }
                     entry.failed += 1;
                     entry.fields.expected += expected;
                     report.errors.push((outcome.name, e));
@@ -332,9 +430,18 @@ pub async fn evaluate(
             let mut counts = FieldCounts { expected, ..Default::default() };
             let predicted = if right_type { processed.extraction.fields.as_slice() } else { &[] };
             counts.predicted = predicted.len();
+            if let Some(set) = set.as_deref_mut() {
+                set.classified_right += usize::from(right_type);
+            }
             for field in predicted {
                 let truth = outcome.truth.fields.get(&field.key);
-                if truth.is_some_and(|t| t.matches(&field.value)) {
+                let right = truth.is_some_and(|t| t.matches(&field.value));
+                if let (Some(set), Some(column)) = (set.as_deref_mut(), field_column(&field.key)) {
+                    let column = set.fields.entry(column.to_string()).or_default();
+                    column.predicted += 1;
+                    column.correct += usize::from(right);
+                }
+                if right {
                     counts.correct += 1;
                 } else {
                     report.misses.push(FieldMiss {

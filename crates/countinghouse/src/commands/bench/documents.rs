@@ -1,4 +1,5 @@
-//! `bench documents`: the document pipeline's accuracy per type and its throughput.
+//! `bench documents`: the document pipeline's accuracy per type and its throughput; `bench
+//! documents-real`: its accuracy on the real-world set per split, language and field.
 
 use std::process::ExitCode;
 
@@ -21,5 +22,19 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         let _ = done.send(doc_corpus::bench::run(options).map_err(|e| anyhow::anyhow!(e)));
     });
     result.await.context("the documents benchmark thread stopped")??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `documents-real`: the real-world set (`doc_corpus::real`) scored once, on a thread of its own
+/// like `documents`.
+pub async fn run_real(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let misses = args.dev_misses.then_some("dev");
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let dir = doc_corpus::real::default_dir();
+        let _ =
+            done.send(doc_corpus::bench::run_real(&dir, misses).map(|_| ()).map_err(|e| anyhow::anyhow!(e)));
+    });
+    result.await.context("the real-world documents thread stopped")??;
     Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,7 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
         BenchScenario::Measure(Measurement::Queue) => queue::run(&args, &config).await,
         BenchScenario::Measure(Measurement::QboSync) => qbo_sync::run(&args, &config).await,
         BenchScenario::Measure(Measurement::Documents) => documents::run(&args).await,
+        BenchScenario::Measure(Measurement::DocumentsReal) => documents::run_real(&args).await,
         BenchScenario::Measure(Measurement::DocumentsHttp) => documents_http::run(&args, &config).await,
         BenchScenario::Measure(Measurement::Workflows) => workflows::run(&args, &config).await,
     }

@@ -1,0 +1,35 @@
+//! The real-world set loads and every document goes through the pipeline. No accuracy threshold:
+//! the figures are a baseline (BENCHMARKS.md), reported by `countinghouse bench documents-real`.
+
+use std::collections::BTreeSet;
+
+use doc_corpus::real;
+
+#[test]
+fn the_real_world_set_loads_with_both_splits_and_four_languages() {
+    let docs = real::load(&real::default_dir()).expect("the manifest loads");
+    assert!(docs.len() >= 30, "{} documents", docs.len());
+    for doc in &docs {
+        assert!(doc.path.is_file(), "{} is missing", doc.path.display());
+        assert!(!doc.truth.fields.is_empty(), "{} has no expected fields", doc.truth.file);
+    }
+    let languages: BTreeSet<_> = docs.iter().filter_map(|d| d.truth.language.clone()).collect();
+    assert!(languages.len() >= 4, "{languages:?}");
+    for split in ["dev", "held_out"] {
+        let n = docs.iter().filter(|d| d.truth.split.as_deref() == Some(split)).count();
+        assert!(n >= 8, "{split}: {n} documents");
+    }
+}
+
+#[test]
+fn every_real_world_document_is_processed() {
+    let dir = real::default_dir();
+    let loaded = real::load(&dir).expect("the manifest loads").len();
+    // REAL_DEV_MISSES=1 also prints the dev split's wrong fields (never the held-out split's).
+    let misses = std::env::var_os("REAL_DEV_MISSES").map(|_| "dev");
+    let report = doc_corpus::bench::run_real(&dir, misses).expect("the evaluation runs");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let scored: usize = report.per_set.values().flat_map(|l| l.values()).map(|r| r.documents).sum();
+    assert_eq!(scored, loaded);
+    assert_eq!(report.per_set.keys().map(String::as_str).collect::<Vec<_>>(), ["dev", "held_out"]);
+}

@@ -16,6 +16,7 @@ mod notifications;
 mod portal;
 pub mod tax;
 mod time;
+pub mod workflow_jobs;
 mod workflow_routing;
 mod workflows;
 
@@ -25,6 +26,7 @@ use vault::KeyRing;
 pub use clients::ExportStream;
 pub use error::{PracticeError, PracticeResult};
 pub use notes::NoteSubject;
+pub use workflows::{Settled, settle_step_by_system};
 
 /// The practice's use cases. Cheap to clone.
 #[derive(Clone)]

@@ -44,6 +44,7 @@ pub mod sessions;
 mod tenant;
 pub mod time_entries;
 pub mod users;
+pub mod workflow_automation;
 pub mod workflow_routing;
 pub mod workflows;
 

@@ -87,6 +87,7 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
         let ids = populate_firm_core(app, &t).await;
         crate::quickbooks::populate(app, &t, &ids.client).await;
         populate_documents(app, &t, &ids.client).await;
+        crate::workflow_automation::populate(app, &t, &ids.client).await;
         // A POST with an Idempotency-Key leaves its stored response.
         let r = app
             .http

@@ -10,9 +10,9 @@ use chrono::{DateTime, Datelike, Utc};
 use domain::workflow::{BusinessCalendar, StepKind};
 use domain::{WorkflowRunId, WorkflowStepId};
 use serde::{Deserialize, Serialize};
-use store::{StoreError, TenantTx};
 use store::workflow_automation::StepOutcomeRow;
 use store::workflows::StepRow;
+use store::{StoreError, TenantTx};
 
 use crate::{PracticeError, PracticeResult};
 

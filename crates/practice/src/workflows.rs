@@ -302,7 +302,8 @@ impl Practice {
         apply(&mut tx, run, &outcome).await?;
         if command == RunCommand::Resume {
             // Waits and automations that came due while paused were left alone: take them up again.
-            let ready: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
+            let ready: Vec<usize> =
+                (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
             take_up_ready(&mut tx, &rows, &ready, Utc::now()).await?;
         }
         let verb = match command {
@@ -477,8 +478,10 @@ pub async fn settle_step_by_system(
     tx.audit(
         AuditRecord::new("workflow_step.update", "workflow_step", step)
             .before(serde_json::json!({"status": rows[index].status}))
-            .after(serde_json::json!({"action": action, "changed": changed_keys(&rows, &outcome), "by": "system",
-                "detail": detail})),
+            .after(
+                serde_json::json!({"action": action, "changed": changed_keys(&rows, &outcome), "by": "system",
+                "detail": detail}),
+            ),
     );
     Ok(Settled::Applied)
 }

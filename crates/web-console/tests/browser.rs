@@ -243,10 +243,16 @@ async fn the_console_works_in_a_real_browser() {
         ]
     }))
     .await;
-    let mailed_client =
-        created(&app, "/v1/clients", owner, json!({ "business_name": "Garnet Lane" })).await["id"].as_str().unwrap().to_owned();
-    let unmailable_client =
-        created(&app, "/v1/clients", owner, json!({ "business_name": "Hazel Works" })).await["id"].as_str().unwrap().to_owned();
+    let mailed_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Garnet Lane" })).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unmailable_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Hazel Works" }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let letter_reader = app.member(&firm, Role::Client).await;
     created(
         &app,

@@ -109,7 +109,12 @@ impl AutomationJob {
         Err(JobError::retry(reason))
     }
 
-    async fn act(&self, tx: &mut TenantTx, job: StepJob, now: DateTime<Utc>) -> Result<AutomationOutcome, Failure> {
+    async fn act(
+        &self,
+        tx: &mut TenantTx,
+        job: StepJob,
+        now: DateTime<Utc>,
+    ) -> Result<AutomationOutcome, Failure> {
         let status = match wf::lock_run(tx, job.run_id, &ClientScope::All).await {
             Ok(s) => s,
             Err(StoreError::NotFound) => return Ok(AutomationOutcome::Moot),
@@ -121,8 +126,11 @@ impl AutomationJob {
             RunStatus::Done | RunStatus::Cancelled => return Ok(AutomationOutcome::Moot),
         }
         let steps = wf::steps(tx, job.run_id).await?;
-        let Some(step) = steps.iter().find(|s| s.id == job.step_id) else { return Ok(AutomationOutcome::Moot) };
-        let settled = store::workflow_automation::lock(tx, step.id).await?.is_some_and(|r| r.finished_at.is_some());
+        let Some(step) = steps.iter().find(|s| s.id == job.step_id) else {
+            return Ok(AutomationOutcome::Moot);
+        };
+        let settled =
+            store::workflow_automation::lock(tx, step.id).await?.is_some_and(|r| r.finished_at.is_some());
         let (StepKind::Automation, Some(automation), StepStatus::Ready | StepStatus::InProgress, false) =
             (step.kind, step.automation, step.status, settled)
         else {
@@ -154,11 +162,14 @@ impl AutomationJob {
     ) -> Result<Vec<String>, Failure> {
         let mut sent = Vec::new();
         for r in to {
-            let message = mailer::Message { to: r.email.clone(), subject: subject.to_owned(), text: text(&r.name) };
+            let message =
+                mailer::Message { to: r.email.clone(), subject: subject.to_owned(), text: text(&r.name) };
             match mailer::enqueue(tx.conn(), &self.keys, &message).await {
                 Ok(_) => sent.push(r.email.clone()),
                 // One unmailable address does not keep the others from their mail.
-                Err(mailer::MailError::Address(a)) => tracing::warn!(address = %a, "a portal user cannot be mailed"),
+                Err(mailer::MailError::Address(a)) => {
+                    tracing::warn!(address = %a, "a portal user cannot be mailed")
+                }
                 Err(e) => return Err(Failure::Transient(e.to_string())),
             }
         }
@@ -298,7 +309,8 @@ impl Job for AutomationJob {
     type Payload = StepJob;
 
     async fn run(&self, ctx: JobContext, job: StepJob) -> Result<(), JobError> {
-        let org = ctx.organization_id().ok_or_else(|| JobError::fatal("a workflow job without its tenant"))?;
+        let org =
+            ctx.organization_id().ok_or_else(|| JobError::fatal("a workflow job without its tenant"))?;
         let last = ctx.attempt() >= ctx.max_attempts();
         let outcome = self.perform(org, job, Utc::now(), Some(&ctx), last).await?;
         tracing::info!(step = %job.step_id, ?outcome, "workflow automation ran");

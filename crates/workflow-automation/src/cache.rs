@@ -57,7 +57,11 @@ pub fn key(automation: Automation, task_type: TaskType, inputs: &[&str]) -> Opti
 }
 
 /// A live result for `key` at `now`, counting the hit or the miss.
-pub async fn lookup(tx: &mut TenantTx, key: &CacheKey, now: DateTime<Utc>) -> StoreResult<Option<serde_json::Value>> {
+pub async fn lookup(
+    tx: &mut TenantTx,
+    key: &CacheKey,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<serde_json::Value>> {
     let found = store::workflow_automation::cached(tx, &key.step_type, &key.input_hash, now).await?;
     let counter = if found.is_some() { HITS } else { MISSES };
     metrics::counter!(counter, "step_type" => key.step_type.clone()).increment(1);

@@ -45,9 +45,15 @@ impl WaitJob {
             Some(end) if now < end => WaitOutcome::NotYet(end),
             _ => {
                 let detail = serde_json::json!({"wait_until": wait_until});
-                match practice::settle_step_by_system(&mut tx, job.run_id, job.step_id, StepAction::Complete, detail)
-                    .await
-                    .map_err(JobError::retry)?
+                match practice::settle_step_by_system(
+                    &mut tx,
+                    job.run_id,
+                    job.step_id,
+                    StepAction::Complete,
+                    detail,
+                )
+                .await
+                .map_err(JobError::retry)?
                 {
                     Settled::Applied => WaitOutcome::Completed,
                     Settled::Paused => WaitOutcome::Paused,
@@ -70,7 +76,8 @@ impl Job for WaitJob {
     type Payload = StepJob;
 
     async fn run(&self, ctx: JobContext, job: StepJob) -> Result<(), JobError> {
-        let org = ctx.organization_id().ok_or_else(|| JobError::fatal("a workflow job without its tenant"))?;
+        let org =
+            ctx.organization_id().ok_or_else(|| JobError::fatal("a workflow job without its tenant"))?;
         match self.settle(org, job, Utc::now(), Some(&ctx)).await? {
             // Only a clock running behind the database's gets here: come back at the end.
             WaitOutcome::NotYet(end) => {

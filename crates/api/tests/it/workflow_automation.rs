@@ -33,8 +33,11 @@ fn worker(app: &TestApp, qb: Option<qbo_sync::QuickBooks>) -> jobs::WorkerHandle
         qbo_sync::register(&mut registry, qb);
         queues.push(jobs::QueueConfig::new(qbo_sync::sync_jobs::QUEUE));
     }
-    let config =
-        jobs::WorkerConfig { queues, poll_interval: Duration::from_millis(50), ..jobs::WorkerConfig::default() };
+    let config = jobs::WorkerConfig {
+        queues,
+        poll_interval: Duration::from_millis(50),
+        ..jobs::WorkerConfig::default()
+    };
     jobs::Worker::new(app.db.pool().clone(), registry, config).start()
 }
 
@@ -103,11 +106,13 @@ async fn wait_for_status(app: &TestApp, token: &str, run: &Value, key: &str, sta
 }
 
 async fn jobs_of_kind(app: &TestApp, kind: &str) -> i64 {
-    sqlx::query_scalar("select count(*) from jobs where kind = $1 and state in ('available', 'running', 'retrying')")
-        .bind(kind)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "select count(*) from jobs where kind = $1 and state in ('available', 'running', 'retrying')",
+    )
+    .bind(kind)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -131,7 +136,9 @@ async fn a_wait_ends_after_its_business_days_and_not_while_the_run_is_paused() {
     assert_eq!(step(&run, "pause")["outcome"], Value::Null, "not reached yet: {run}");
     let rid = run["id"].as_str().unwrap();
     let before = Utc::now();
-    let r = app.post(&format!("/v1/workflow-runs/{rid}/steps/send"), Some(owner), &json!({"action": "complete"})).await;
+    let r = app
+        .post(&format!("/v1/workflow-runs/{rid}/steps/send"), Some(owner), &json!({"action": "complete"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let after = Utc::now();
     let run = r.value();
@@ -166,16 +173,25 @@ async fn a_wait_ends_after_its_business_days_and_not_while_the_run_is_paused() {
     let late = until + chrono::Duration::seconds(1);
     assert_eq!(handler.settle(org(&t), job, late, None).await.unwrap(), WaitOutcome::Paused);
     let now = get_run(&app, owner, &run).await;
-    assert_eq!((step(&now, "pause")["status"].clone(), step(&now, "chase")["status"].clone()), (json!("ready"), json!("pending")));
+    assert_eq!(
+        (step(&now, "pause")["status"].clone(), step(&now, "chase")["status"].clone()),
+        (json!("ready"), json!("pending"))
+    );
     let r = app.post(&format!("/v1/workflow-runs/{rid}/command"), Some(owner), &cmd("resume")).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(step(&r.value(), "pause")["outcome"]["wait_until"], step(&run, "pause")["outcome"]["wait_until"]);
+    assert_eq!(
+        step(&r.value(), "pause")["outcome"]["wait_until"],
+        step(&run, "pause")["outcome"]["wait_until"]
+    );
     assert_eq!(jobs_of_kind(&app, "workflow.wait").await, 1);
 
     // Resumed: the wait completes and readies its dependant, once.
     assert_eq!(handler.settle(org(&t), job, late, None).await.unwrap(), WaitOutcome::Completed);
     let now = get_run(&app, owner, &run).await;
-    assert_eq!((step(&now, "pause")["status"].clone(), step(&now, "chase")["status"].clone()), (json!("done"), json!("ready")));
+    assert_eq!(
+        (step(&now, "pause")["status"].clone(), step(&now, "chase")["status"].clone()),
+        (json!("done"), json!("ready"))
+    );
     assert_eq!(handler.settle(org(&t), job, late, None).await.unwrap(), WaitOutcome::Moot);
     assert_eq!(step(&get_run(&app, owner, &run).await, "chase")["status"], "ready");
 }
@@ -219,7 +235,9 @@ async fn an_email_step_mails_the_portal_users_once_blocks_without_any_and_goes_a
         .await;
     assert_eq!(grant.status, 201, "{}", grant.body);
     let rid = run["id"].as_str().unwrap();
-    let r = app.post(&format!("/v1/workflow-runs/{rid}/steps/hello"), Some(owner), &json!({"action": "unblock"})).await;
+    let r = app
+        .post(&format!("/v1/workflow-runs/{rid}/steps/hello"), Some(owner), &json!({"action": "unblock"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let done = wait_for_status(&app, owner, &run, "docs", "done").await;
     let hello = &step(&done, "hello")["outcome"];
@@ -243,7 +261,10 @@ async fn an_email_step_mails_the_portal_users_once_blocks_without_any_and_goes_a
     let mails = app.wait_for_mails(2).await;
     assert_eq!(mails.len(), 2);
     assert!(mails.iter().any(|m| m.contains("Welcome letter")), "{mails:?}");
-    assert!(mails.iter().any(|m| m.contains("Bank statements") && m.contains("Last year's return")), "{mails:?}");
+    assert!(
+        mails.iter().any(|m| m.contains("Bank statements") && m.contains("Last year's return")),
+        "{mails:?}"
+    );
     mails_worker.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -253,7 +274,8 @@ async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_unt
     let config = qb_config(&sandbox);
     let api = api::ApiConfig { metrics_token: Some("scrape".into()), ..api::ApiConfig::default() };
     let app =
-        TestApp::spawn_with(TestConfig { quickbooks: Some(config.clone()), api, ..TestConfig::default() }).await;
+        TestApp::spawn_with(TestConfig { quickbooks: Some(config.clone()), api, ..TestConfig::default() })
+            .await;
     let qb = qbo_sync::QuickBooks::new(config, app.db.clone(), app.keys.clone()).await.unwrap();
     let t = app.tenant("syncing").await;
     let owner = t.owner.token.as_str();
@@ -292,7 +314,7 @@ async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_unt
     let second = wait_for_status(&app, owner, &second, "sync", "done").await;
     let o2 = step(&second, "sync")["outcome"].clone();
     assert_eq!((o2["cached"].clone(), o2["sync_run_id"].clone()), (json!(true), json!(sync_run)), "{o2}");
-    let r = app.get(&format!("/v1/clients/{c}/quickbooks/runs/{sync_run}"), owner).await;
+    let r = app.get(&format!("/v1/clients/{c}/quickbooks/sync-runs/{sync_run}"), owner).await;
     assert_eq!(r.status, 200, "the step's sync run is the client's: {}", r.body);
     wait_for_syncs_finished(&app, owner, &c).await;
     w.shutdown(Duration::from_secs(5)).await;
@@ -300,8 +322,10 @@ async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_unt
     // Past the data-entry TTL (5 minutes) the entry has expired: a miss, and a new sync run.
     let third = start(&app, owner, &c, &tid).await;
     let later = Utc::now() + chrono::Duration::minutes(6);
-    let outcome =
-        automation_job(&app, true).perform(org(&t), job_of(&third, "sync"), later, None, false).await.unwrap();
+    let outcome = automation_job(&app, true)
+        .perform(org(&t), job_of(&third, "sync"), later, None, false)
+        .await
+        .unwrap();
     let AutomationOutcome::Completed { result, cached } = outcome else { panic!("{outcome:?}") };
     assert!(!cached);
     assert_ne!(result.sync_run_id.unwrap().to_string(), sync_run);
@@ -315,7 +339,7 @@ async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_unt
 /// Polls the client's sync history (up to two minutes) until no run is queued or running.
 async fn wait_for_syncs_finished(app: &TestApp, token: &str, client: &str) {
     for _ in 0..2400 {
-        let runs = app.get(&format!("/v1/clients/{client}/quickbooks/runs"), token).await.value();
+        let runs = app.get(&format!("/v1/clients/{client}/quickbooks/sync-runs"), token).await.value();
         let items = runs["items"].as_array().cloned().unwrap_or_default();
         if !items.is_empty() && items.iter().all(|r| r["status"] == "succeeded" || r["status"] == "failed") {
             return;
@@ -344,6 +368,8 @@ pub(crate) async fn populate(app: &TestApp, t: &Tenant, client: &str) {
         &[client],
     )
     .unwrap();
-    workflow_automation::cache::remember(&mut tx, &key, &json!({"sync_run_id": null}), Utc::now()).await.unwrap();
+    workflow_automation::cache::remember(&mut tx, &key, &json!({"sync_run_id": null}), Utc::now())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }

@@ -144,6 +144,27 @@ pub struct RunStepResponse {
     /// Hours of finished time entries on the step, everyone's.
     #[schema(value_type = String)]
     pub logged_hours: Decimal,
+    /// What the system did with a wait or automation step, once it took the step up.
+    pub outcome: Option<StepOutcome>,
+}
+
+/// What the system did with a step that runs itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// A wait step: when the wait ends and the system completes the step.
+    pub wait_until: Option<DateTime<Utc>>,
+    /// An email or document request: the addresses mailed.
+    pub sent_to: Vec<String>,
+    /// A document request: what the client was asked to upload.
+    pub requested: Vec<String>,
+    /// A QuickBooks sync step: the sync run started (or reused from the cache).
+    pub sync_run_id: Option<uuid::Uuid>,
+    /// The result was reused from an identical recent run of the step (the step cache).
+    pub cached: bool,
+    /// The last attempt's error; the step is blocked with it after the last attempt.
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

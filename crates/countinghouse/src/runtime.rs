@@ -239,6 +239,16 @@ pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jo
     documents::jobs::register(&mut registry, pipeline_deps(config, state)?);
     mailer::register(&mut registry, mailer(config)?, key_ring(config)?);
     workflow_recurrence::register(&mut registry, state.practice.clone());
+    workflow_automation::register(
+        &mut registry,
+        workflow_automation::WaitJob { db: state.db.clone() },
+        workflow_automation::AutomationJob {
+            db: state.db.clone(),
+            keys: key_ring(config)?,
+            public_url: config.server.public_url.clone(),
+            quickbooks: state.quickbooks.service().is_some(),
+        },
+    );
     Ok(registry)
 }
 

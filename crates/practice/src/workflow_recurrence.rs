@@ -36,8 +36,6 @@ use crate::{Practice, PracticeError, PracticeResult};
 
 /// The job that creates a bulk start's runs (handler: crate `workflow-recurrence`).
 pub const BULK_START_JOB: &str = "workflow.bulk_start";
-/// The queue of the workflow jobs.
-pub const WORKFLOW_QUEUE: &str = "workflows";
 /// Clients in one bulk start.
 pub const MAX_BULK_CLIENTS: usize = 1000;
 /// Runs created per transaction by the bulk job.
@@ -483,7 +481,7 @@ impl Practice {
         }
         let job = jobs::RawJob {
             kind: BULK_START_JOB.to_owned(),
-            queue: WORKFLOW_QUEUE.to_owned(),
+            queue: crate::workflow_jobs::QUEUE.to_owned(),
             payload: serde_json::to_value(BulkStartPayload { bulk_id: id })
                 .map_err(|e| PracticeError::Unreadable(e.to_string()))?,
             priority: 0,

@@ -19,6 +19,7 @@ use store::{AuditRecord, TenantTx};
 
 use crate::engagements::check_staff;
 use crate::error::NotFoundAs;
+use crate::workflow_jobs::{outcome_response, take_up_ready};
 use crate::workflow_routing::route_ready;
 use crate::{Practice, PracticeError, PracticeResult};
 
@@ -213,14 +214,7 @@ impl Practice {
         }
         let mut state = state_of(status, &rows);
         let outcome = state.act(index, action).map_err(|e| PracticeError::Conflict(e.to_string()))?;
-        apply(&mut tx, run, &outcome).await?;
-        let ready: Vec<usize> =
-            outcome.changed.iter().filter(|(_, s)| *s == StepStatus::Ready).map(|(i, _)| *i).collect();
-        if !ready.is_empty() {
-            let name = wf::get_run(&mut tx, run, &scope).await?.name;
-            let rows = wf::steps(&mut tx, run).await?;
-            route_ready(&mut tx, run, &name, &rows, &ready).await?;
-        }
+        advance(&mut tx, run, &outcome, &scope).await?;
         tx.audit(
             AuditRecord::new("workflow_step.update", "workflow_step", rows[index].id)
                 .before(serde_json::json!({"status": rows[index].status}))
@@ -250,6 +244,12 @@ impl Practice {
         }
         .map_err(|e| PracticeError::Conflict(e.to_string()))?;
         apply(&mut tx, run, &outcome).await?;
+        if command == RunCommand::Resume {
+            // Waits and automations that came due while paused were left alone: take them up again.
+            let ready: Vec<usize> =
+                (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
+            take_up_ready(&mut tx, &rows, &ready, Utc::now()).await?;
+        }
         let verb = match command {
             RunCommand::Pause => "workflow_run.pause",
             RunCommand::Resume => "workflow_run.resume",
@@ -434,6 +434,7 @@ pub(crate) async fn insert_started_run(
     let rows = wf::steps(tx, run.id).await?;
     let ready: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
     route_ready(tx, run.id, &run.name, &rows, &ready).await?;
+    take_up_ready(tx, &rows, &ready, Utc::now()).await?;
     tx.audit(
         AuditRecord::new("workflow_run.start", "workflow_run", run.id)
             .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
@@ -480,6 +481,73 @@ async fn apply(
     Ok(())
 }
 
+/// Writes an action's outcome, then routes the steps it made ready and queues the jobs of those
+/// that run themselves — all in the caller's transaction.
+async fn advance(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    outcome: &domain::workflow::Outcome,
+    scope: &domain::ClientScope,
+) -> PracticeResult<()> {
+    apply(tx, run, outcome).await?;
+    let ready: Vec<usize> =
+        outcome.changed.iter().filter(|(_, s)| *s == StepStatus::Ready).map(|(i, _)| *i).collect();
+    if !ready.is_empty() {
+        let name = wf::get_run(tx, run, scope).await?.name;
+        let rows = wf::steps(tx, run).await?;
+        route_ready(tx, run, &name, &rows, &ready).await?;
+        take_up_ready(tx, &rows, &ready, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// What the system found when it came to settle a step it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// The action was applied (the step's dependants are ready if it completed).
+    Applied,
+    /// The run is paused: nothing moved; resuming takes the step up again.
+    Paused,
+    /// The run or the step is past this (cancelled, done, skipped, blocked by a person…).
+    Moot,
+}
+
+/// Applies `action` to a step on the system's behalf (a wait that ended, an automation that ran or
+/// failed for good), in the caller's transaction: the run is locked, the state machine decides,
+/// the dependants made ready are routed and taken up, and the change is audited as the system's.
+/// A paused run, or a step already settled, changes nothing, so a retried job is harmless.
+pub async fn settle_step_by_system(
+    tx: &mut TenantTx,
+    run: WorkflowRunId,
+    step: WorkflowStepId,
+    action: StepAction,
+    detail: serde_json::Value,
+) -> PracticeResult<Settled> {
+    let scope = domain::ClientScope::All;
+    let status = match wf::lock_run(tx, run, &scope).await {
+        Ok(status) => status,
+        Err(store::StoreError::NotFound) => return Ok(Settled::Moot),
+        Err(e) => return Err(e.into()),
+    };
+    if status == domain::workflow::RunStatus::Paused {
+        return Ok(Settled::Paused);
+    }
+    let rows = wf::steps(tx, run).await?;
+    let Some(index) = rows.iter().position(|s| s.id == step) else { return Ok(Settled::Moot) };
+    let mut state = state_of(status, &rows);
+    let Ok(outcome) = state.act(index, action) else { return Ok(Settled::Moot) };
+    advance(tx, run, &outcome, &scope).await?;
+    tx.audit(
+        AuditRecord::new("workflow_step.update", "workflow_step", step)
+            .before(serde_json::json!({"status": rows[index].status}))
+            .after(
+                serde_json::json!({"action": action, "changed": changed_keys(&rows, &outcome), "by": "system",
+                "detail": detail}),
+            ),
+    );
+    Ok(Settled::Applied)
+}
+
 fn changed_keys(rows: &[StepRow], outcome: &domain::workflow::Outcome) -> serde_json::Value {
     outcome.changed.iter().map(|&(i, s)| (rows[i].key.clone(), serde_json::json!(s))).collect()
 }
@@ -494,6 +562,7 @@ pub(crate) async fn run_response(
     let state = state_of(run.status, &rows);
     let (critical, critical_hours) = state.critical_path();
     let logged = store::time_entries::minutes_by_step(tx, id).await?;
+    let outcomes = store::workflow_automation::of_run(tx, id).await?;
     let logged_hours =
         |step: WorkflowStepId| domain::time::hours(logged.iter().filter(|l| l.0 == step).map(|l| l.1).sum());
     let steps = rows
@@ -525,6 +594,7 @@ pub(crate) async fn run_response(
             routed_by: s.routed_by,
             routing_reasons: s.routing_reasons.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
             logged_hours: logged_hours(s.id),
+            outcome: outcomes.iter().find(|o| o.step_id == s.id).map(outcome_response),
         })
         .collect();
     Ok(RunResponse {

@@ -47,6 +47,7 @@ pub mod time_entries;
 pub mod users;
 pub mod workflow_recurrence;
 pub mod work_items;
+pub mod workflow_automation;
 pub mod workflow_routing;
 pub mod workflows;
 

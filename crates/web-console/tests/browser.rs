@@ -70,12 +70,22 @@ fn worker(app: &TestApp, qb: QuickBooks) -> jobs::WorkerHandle {
     qbo_sync::register(&mut registry, qb);
     mailer::register(&mut registry, app.mailer.clone(), app.keys.clone());
     workflow_recurrence::register(&mut registry, practice::Practice::new(app.db.clone(), app.keys.clone()));
+    workflow_automation::register(
+        &mut registry,
+        workflow_automation::WaitJob { db: app.db.clone() },
+        workflow_automation::AutomationJob {
+            db: app.db.clone(),
+            keys: app.keys.clone(),
+            public_url: format!("http://{}", app.addr),
+            quickbooks: true,
+        },
+    );
     let config = jobs::WorkerConfig {
         queues: vec![
             jobs::QueueConfig::new(documents::jobs::QUEUE).concurrency(2),
             jobs::QueueConfig::new(qbo_sync::sync_jobs::QUEUE),
             jobs::QueueConfig::new(mailer::QUEUE),
-            jobs::QueueConfig::new(practice::WORKFLOW_QUEUE),
+            jobs::QueueConfig::new(practice::workflow_jobs::QUEUE),
         ],
         poll_interval: Duration::from_millis(50),
         ..jobs::WorkerConfig::default()
@@ -224,6 +234,35 @@ async fn the_console_works_in_a_real_browser() {
         .await;
     }
 
+    // Steps that run themselves: a template that mails the client and then waits, a client whose
+    // portal user gets the mail, and one with no portal user (its step blocks).
+    let letters = created(&app, "/v1/workflow-templates", owner, json!({
+        "name": "Client letters", "category": "onboarding", "steps": [
+            {"key": "hello", "name": "Welcome letter", "kind": "automation", "automation": "send_email", "estimated_hours": "0"},
+            {"key": "pause", "name": "Give them three days", "kind": "wait", "wait_days": 3, "estimated_hours": "0", "depends_on": ["hello"]},
+            {"key": "call", "name": "Follow-up call", "kind": "task", "estimated_hours": "0.5", "depends_on": ["pause"]}
+        ]
+    }))
+    .await;
+    let mailed_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Alder Lane" })).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unmailable_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Aspen Works" }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let letter_reader = app.member(&firm, Role::Client).await;
+    created(
+        &app,
+        &format!("/v1/clients/{mailed_client}/portal-access"),
+        owner,
+        json!({ "user_id": letter_reader.user_id }),
+    )
+    .await;
+
     let files = tempfile::tempdir().expect("temporary directory");
     let receipt = files.path().join("corner-market-receipt.pdf");
     std::fs::write(&receipt, doubtful_receipt()).expect("receipt written");
@@ -249,6 +288,7 @@ async fn the_console_works_in_a_real_browser() {
         "files": { "receipt": receipt, "csv": csv },
         "quickbooks": { "member": books_keeper.email, "client": first_client },
         "reset": { "email": forgetful.email, "user": forgetful.user_id, "outbox": app.outbox },
+        "automation": { "template": letters["id"], "client": mailed_client, "reader": letter_reader.email, "unmailable": unmailable_client },
         "screenshots": std::env::var("CONSOLE_SCREENSHOTS").ok(),
     });
     // The script's lines stream to the test's output as each check finishes.

@@ -14,7 +14,8 @@ use std::time::Duration;
 use chrono::Utc;
 use jobs::scheduler::Schedule;
 use jobs::{Job, JobContext, JobError, Registry};
-use practice::{BULK_START_JOB, BulkStartPayload, Practice, WORKFLOW_QUEUE};
+use practice::workflow_jobs::QUEUE as WORKFLOW_QUEUE;
+use practice::{BULK_START_JOB, BulkStartPayload, Practice};
 use serde::{Deserialize, Serialize};
 
 /// Batches a bulk start runs at once (the machine's two cores and the pool's share).

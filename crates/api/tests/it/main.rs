@@ -33,4 +33,5 @@ mod tasks;
 mod tenancy;
 mod time;
 mod workflow_recurrence;
+mod workflow_automation;
 mod workflows;

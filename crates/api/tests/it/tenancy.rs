@@ -89,6 +89,7 @@ async fn two_populated_tenants(app: &TestApp) -> (Tenant, Tenant) {
         crate::quickbooks::populate(app, &t, &ids.client).await;
         let document = populate_documents(app, &t, &ids.client).await;
         crate::tasks::populate(app, &t, &ids.client, Some(&document)).await;
+        crate::workflow_automation::populate(app, &t, &ids.client).await;
         // A POST with an Idempotency-Key leaves its stored response.
         let r = app
             .http

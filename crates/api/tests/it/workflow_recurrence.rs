@@ -401,7 +401,7 @@ async fn a_bulk_start_of_300_clients_runs_each_once_even_when_retried() {
         app.db.pool().clone(),
         registry,
         jobs::WorkerConfig {
-            queues: vec![jobs::QueueConfig::new(practice::WORKFLOW_QUEUE)],
+            queues: vec![jobs::QueueConfig::new(practice::workflow_jobs::QUEUE)],
             poll_interval: Duration::from_millis(50),
             ..jobs::WorkerConfig::default()
         },

@@ -6,7 +6,7 @@ use api_types::workflows::{RunCommand, RunResponse, RunStepResponse, StartRunReq
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use domain::workflow::StepAction;
+use domain::workflow::{StepAction, StepKind, StepStatus};
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowTemplateId};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
@@ -158,6 +158,8 @@ fn step_actions(
         @if status_active {
             @for (action, label) in ACTIONS {
                 @if s.status.after(action).is_some() && (executes || (own && action != StepAction::Skip)) {
+                    // Unblocking an automation step queues its action again.
+                    @let label = if action == StepAction::Unblock && s.kind == StepKind::Automation { "Retry" } else { label };
                     form method="post" action={ "/workflows/runs/" (run) "/steps/" (s.key) } {
                         (csrf(viewer))
                         input type="hidden" name="action" value=(action);
@@ -236,7 +238,7 @@ async fn run_page(
                 tbody {
                     @for s in &run.steps {
                         tr {
-                            td { a href={ "/work/steps/" (s.id) } { (s.name) } @if s.critical { " " span class="badge warn" title="On the critical path" { "critical" } } br; span class="muted" { (ui::label(&s.kind)) @if let Some(role) = s.role { " · " (ui::label(&role)) } } }
+                            td { a href={ "/work/steps/" (s.id) } { (s.name) } @if s.critical { " " span class="badge warn" title="On the critical path" { "critical" } } br; span class="muted" { (ui::label(&s.kind)) @if let Some(a) = s.automation { ": " (ui::label(&a)) } @if let Some(role) = s.role { " · " (ui::label(&role)) } } (outcome(r.client_id, s)) }
                             td { (ui::badge(&ui::label(&s.status))) }
                             td {
                                 @if executes && !s.status.is_finished() && active {
@@ -271,6 +273,35 @@ async fn run_page(
             }
         }
     })
+}
+
+/// What the system did with a wait or automation step: when the wait ends, who was mailed, the
+/// sync run, whether the result came from the cache, the last error.
+fn outcome(client: ClientId, s: &RunStepResponse) -> Markup {
+    let Some(o) = &s.outcome else {
+        return html! {};
+    };
+    let open = !s.status.is_finished();
+    html! {
+        div class="outcome muted small" {
+            @if s.kind == StepKind::Wait { @if let Some(t) = o.wait_until {
+                @if open { "waits until " } @else { "waited until " } (ui::time(t))
+            } }
+            @if s.kind == StepKind::Automation {
+                @if !o.sent_to.is_empty() { "sent to " (o.sent_to.join(", ")) }
+                @if !o.requested.is_empty() { br; "asked for: " (o.requested.join("; ")) }
+                @if let Some(run) = o.sync_run_id {
+                    a href={ "/clients/" (client) "?tab=quickbooks#qbo-runs" } { "sync run " (run.to_string().get(..8).unwrap_or_default()) }
+                }
+                @if o.cached { " " span class="badge info" title="Reused: an identical step ran moments ago" { "cached" } }
+                @if o.finished_at.is_none() && o.error.is_none() && open { "queued" }
+                @if let Some(e) = &o.error {
+                    div class="outcome-error" { span class="badge danger" { "error" } " " (e)
+                        @if o.attempts > 0 { " (" (o.attempts) " attempt" @if o.attempts > 1 { "s" } ")" } }
+                }
+            }
+        }
+    }
 }
 
 /// Columns for the graph: a step one right of its deepest dependency.

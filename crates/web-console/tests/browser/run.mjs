@@ -521,6 +521,50 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   }
 });
 
+/// Reloads `url` until `selector` shows (the worker acts between page loads).
+async function reloadUntil(page, url, selector) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    await page.goto(url);
+    try {
+      await page.waitForSelector(selector, { timeout: 1000 });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+  }
+}
+
+await check("steps that run themselves: an email step mails the portal user and its wait shows its end; one with nobody to mail is blocked with the reason and retried", async () => {
+  const a = cfg.automation;
+  await page.goto(`/clients/${a.client}?tab=workflows`);
+  await page.selectOption("select[name=template_id]", a.template);
+  await page.fill("input[name=due_date]", "2099-06-30");
+  await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("button:has-text('Start')")]);
+  const run = page.url();
+  const hello = "main table tbody tr:has-text('Welcome letter')";
+  const pause = "main table tbody tr:has-text('Give them three days')";
+  await reloadUntil(page, run, `${hello} .outcome:has-text('sent to ${a.reader}')`);
+  await page.waitForSelector(`${hello} .badge:has-text('done')`);
+  await page.waitForSelector(`${pause} .outcome:has-text('waits until') time`);
+  assert((await page.locator(`${pause} .badge:has-text('ready')`).count()) === 1, "the wait is under way");
+  await accessible(page, "workflow run with automation");
+  await shot(page, "workflow-run-automation");
+
+  await page.goto(`/clients/${a.unmailable}?tab=workflows`);
+  await page.selectOption("select[name=template_id]", a.template);
+  await page.fill("input[name=due_date]", "2099-06-30");
+  await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("button:has-text('Start')")]);
+  const blocked = page.url();
+  await reloadUntil(page, blocked, `${hello} button:has-text('Retry')`);
+  const why = await page.textContent(`${hello} .outcome-error`);
+  assert(/has no portal users/.test(why) && /1 attempt/.test(why), `the reason: ${why}`);
+  await shot(page, "workflow-run-automation-blocked");
+  await Promise.all([page.waitForLoadState("load"), page.click(`${hello} button:has-text('Retry')`)]);
+  await reloadUntil(page, blocked, `${hello} .outcome-error:has-text('2 attempts')`);
+  await accessible(page, "workflow run with a blocked automation");
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });

@@ -64,7 +64,7 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
         db.pool().clone(),
         registry,
         jobs::WorkerConfig {
-            queues: vec![jobs::QueueConfig::new(practice::WORKFLOW_QUEUE)],
+            queues: vec![jobs::QueueConfig::new(practice::workflow_jobs::QUEUE)],
             ..jobs::WorkerConfig::default()
         },
     )

@@ -16,6 +16,7 @@ pub mod patch;
 pub mod problem;
 pub mod quickbooks;
 pub mod time;
+pub mod workflow_reminders;
 pub mod workflows;
 
 pub use problem::{FieldError, Problem, ProblemType};

@@ -210,6 +210,8 @@ pub async fn api_state(
     };
     let quickbooks = qbo_sync::Integration::new(db.clone(), quickbooks);
     let documents = documents(config, db.clone(), keys.clone())?;
+    let reminders =
+        workflow_reminders::Reminders::new(db.clone(), keys.clone(), config.server.public_url.clone());
     Ok(api::AppState::new(api::App {
         practice: practice::Practice::new(db.clone(), keys.clone()),
         marketplace: marketplace(config, db.clone(), cache),
@@ -226,6 +228,7 @@ pub async fn api_state(
         quickbooks,
         documents,
         operations: api::operations::Operations::new(api::operations::SAMPLE_INTERVAL),
+        reminders,
     }))
 }
 
@@ -238,6 +241,7 @@ pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jo
     }
     documents::jobs::register(&mut registry, pipeline_deps(config, state)?);
     mailer::register(&mut registry, mailer(config)?, key_ring(config)?);
+    workflow_reminders::job::register(&mut registry, state.reminders.clone());
     Ok(registry)
 }
 
@@ -291,6 +295,7 @@ fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<docum
 /// truth: schedules missing from it are deleted when a worker starts.
 pub fn job_schedules(state: &api::AppState) -> anyhow::Result<Vec<jobs::scheduler::Schedule>> {
     let mut schedules = documents::jobs::schedules().context("document pipeline schedules")?;
+    schedules.extend(workflow_reminders::job::schedules().context("workflow reminder schedules")?);
     if state.quickbooks.service().is_some() {
         schedules.extend(qbo_sync::schedules().context("QuickBooks sync schedules")?);
     }

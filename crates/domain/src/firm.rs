@@ -92,7 +92,14 @@ text_enum!(
 
 text_enum!(
     /// What a notification tells its recipient.
-    NotificationKind { DocumentBatchFinished = "document_batch_finished", WorkflowStepAssigned = "workflow_step_assigned" }
+    NotificationKind {
+        DocumentBatchFinished = "document_batch_finished",
+        WorkflowStepAssigned = "workflow_step_assigned",
+        WorkflowStepDueSoon = "workflow_step_due_soon",
+        WorkflowStepOverdue = "workflow_step_overdue",
+        WorkflowRunStuck = "workflow_run_stuck",
+        WorkflowStepOverEstimate = "workflow_step_over_estimate",
+    }
 );
 
 text_enum!(

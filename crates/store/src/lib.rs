@@ -26,6 +26,7 @@ pub mod document_batches;
 pub mod documents;
 pub mod engagements;
 mod error;
+pub mod firm_holidays;
 pub mod idempotency;
 pub mod invitations;
 pub mod invoices;
@@ -44,6 +45,7 @@ pub mod sessions;
 mod tenant;
 pub mod time_entries;
 pub mod users;
+pub mod workflow_reminders;
 pub mod workflow_routing;
 pub mod workflows;
 

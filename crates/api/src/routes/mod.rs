@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod password_resets;
 pub mod quickbooks;
 pub mod time;
+pub mod workflow_reminders;
 pub mod workflows;
 
 use utoipa::OpenApi;
@@ -43,6 +44,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(quickbooks::router())
         .merge(workflows::router())
         .merge(time::router())
+        .merge(workflow_reminders::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

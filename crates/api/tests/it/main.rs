@@ -31,4 +31,5 @@ mod platform;
 mod quickbooks;
 mod tenancy;
 mod time;
+mod workflow_reminders;
 mod workflows;

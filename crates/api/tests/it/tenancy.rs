@@ -662,6 +662,15 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let r = app.post("/v1/time-entries/timer", Some(&b_staff.token), &json!({"step_id": bi.step})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let b_timer = r.value()["id"].as_str().unwrap().to_owned();
+    // B closes a day of its own: A neither sees nor removes it.
+    let r = app
+        .post(
+            "/v1/workflow-holidays",
+            Some(&b.owner.token),
+            &json!({"date": "2099-12-28", "name": "B-only closing"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
         b_staff.user_id.clone(),
@@ -685,6 +694,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         bi.step.clone(),
         bi.time_entry.clone(),
         b_timer.clone(),
+        "B-only closing".to_owned(),
     ]
     .into_iter()
     .collect();
@@ -1083,6 +1093,22 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         ),
     ]);
 
+    probes.extend([
+        ("get", "/v1/workflow-holidays", list("/v1/workflow-holidays")),
+        ("post", "/v1/workflow-holidays", list("/v1/workflow-holidays")),
+        (
+            "delete",
+            "/v1/workflow-holidays/{date}",
+            resource("DELETE", "/v1/workflow-holidays/2099-12-28".into(), json!(null)),
+        ),
+        (
+            "get",
+            "/v1/workflow-runs/{id}/reminders",
+            resource("GET", format!("/v1/workflow-runs/{}/reminders", bi.run), json!(null)),
+        ),
+        ("get", "/v1/workflow-stuck", list("/v1/workflow-stuck")),
+    ]);
+
     // Every documented operation is either in the table or declared not tenant-scoped.
     let covered: BTreeSet<(String, String)> = probes
         .iter()
@@ -1160,6 +1186,8 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     assert!(
         time["items"].as_array().unwrap().iter().any(|x| x["id"] == entry.as_str() && x["minutes"] == 45)
     );
+    let holidays = app.get("/v1/workflow-holidays", &b.owner.token).await.value();
+    assert_eq!(holidays[0]["name"], "B-only closing", "A's delete reached B's holiday");
     let unread = app.get("/v1/notifications?unread=true", &b.owner.token).await.value();
     assert_eq!(unread["items"][0]["id"], b_note.as_str(), "A's read-all or read reached B's notification");
 }

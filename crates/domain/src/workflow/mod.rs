@@ -2,9 +2,10 @@
 //! system templates and routing scores. Storage, jobs and screens build on these in `store`,
 //! `practice` and the console.
 //!
-//! Layering inside the module: `template` ← `run`, `system`; `calendar` and `routing` stand alone.
+//! Layering inside the module: `template` ← `run`, `system`; `calendar` and `routing` stand alone; `reminders` uses `calendar`.
 
 pub mod calendar;
+pub mod reminders;
 pub mod routing;
 pub mod run;
 pub mod system;

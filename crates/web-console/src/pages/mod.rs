@@ -24,5 +24,6 @@ pub mod search;
 pub mod sign_in;
 pub mod team;
 pub mod time;
+pub mod workflow_reminders;
 pub mod workflow_run;
 pub mod workflows;

@@ -32,7 +32,7 @@ create table workflow_reminders (
     kind             text not null check (kind in ('due_soon', 'overdue', 'client_request', 'stuck_run',
                          'over_estimate')),
     -- The nth of its kind for the subject (a client request's reminders 1 to 3), else 1.
-    seq              smallint not null default 1 check (seq between 1 and 100),
+    nth              smallint not null default 1 check (nth between 1 and 100),
     -- `<kind>:<subject id>[:<occurrence>]`: at most one reminder per key.
     dedupe_key       text not null check (length(dedupe_key) between 1 and 200),
     -- Notifications written or mails queued.

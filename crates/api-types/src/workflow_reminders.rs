@@ -35,7 +35,7 @@ pub struct ReminderResponse {
     pub step_id: Option<WorkflowStepId>,
     pub step_key: Option<String>,
     /// The nth of its kind (a client request's reminders 1 to 3).
-    pub seq: i16,
+    pub nth: i16,
     /// Notifications written or mails queued.
     pub recipients: i32,
     pub sent_at: DateTime<Utc>,

@@ -92,7 +92,7 @@ pub async fn client_requests(
         "select * from (
              select s.id as step_id, s.run_id, r.name as run_name, s.name, r.client_id,
                     c.business_name as client_name, s.ready_at,
-                    coalesce((select max(m.seq) from workflow_reminders m
+                    coalesce((select max(m.nth) from workflow_reminders m
                                where m.organization_id = s.organization_id and m.step_id = s.id
                                  and m.kind = 'client_request'), 0)::smallint as sent
                from workflow_steps s
@@ -229,7 +229,7 @@ pub struct NewReminder<'a> {
     pub run_id: Option<WorkflowRunId>,
     pub step_id: Option<WorkflowStepId>,
     pub kind: ReminderKind,
-    pub seq: i16,
+    pub nth: i16,
     pub dedupe_key: &'a str,
     pub recipients: i32,
     pub sent_at: DateTime<Utc>,
@@ -241,14 +241,14 @@ pub struct Reminder {
     pub run_id: Option<WorkflowRunId>,
     pub step_id: Option<WorkflowStepId>,
     pub kind: ReminderKind,
-    pub seq: i16,
+    pub nth: i16,
     pub recipients: i32,
     pub sent_at: DateTime<Utc>,
 }
 
 macro_rules! reminder_columns {
     () => {
-        "id, run_id, step_id, kind, seq, recipients, sent_at"
+        "id, run_id, step_id, kind, nth, recipients, sent_at"
     };
 }
 
@@ -257,7 +257,7 @@ macro_rules! reminder_columns {
 pub async fn record(tx: &mut TenantTx, r: NewReminder<'_>) -> StoreResult<Option<Reminder>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(concat!(
-        "insert into workflow_reminders (id, organization_id, run_id, step_id, kind, seq, dedupe_key, recipients, sent_at)
+        "insert into workflow_reminders (id, organization_id, run_id, step_id, kind, nth, dedupe_key, recipients, sent_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (organization_id, dedupe_key) do nothing
          returning ",
@@ -268,7 +268,7 @@ pub async fn record(tx: &mut TenantTx, r: NewReminder<'_>) -> StoreResult<Option
     .bind(r.run_id)
     .bind(r.step_id)
     .bind(r.kind)
-    .bind(r.seq)
+    .bind(r.nth)
     .bind(r.dedupe_key)
     .bind(r.recipients)
     .bind(r.sent_at)

@@ -64,7 +64,7 @@ impl TickReport {
 
 fn audit(reminder: &Reminder, about: serde_json::Value) -> AuditRecord {
     AuditRecord::new("workflow_reminder.send", "workflow_reminder", reminder.id).after(serde_json::json!({
-        "kind": reminder.kind, "run_id": reminder.run_id, "step_id": reminder.step_id, "seq": reminder.seq,
+        "kind": reminder.kind, "run_id": reminder.run_id, "step_id": reminder.step_id, "nth": reminder.nth,
         "recipients": reminder.recipients, "sent_at": reminder.sent_at, "about": about,
     }))
 }
@@ -120,7 +120,7 @@ impl Reminders {
                 run_id: item.run_id,
                 step_id: step,
                 kind: item.kind,
-                seq: 1,
+                nth: 1,
                 dedupe_key: &item.dedupe_key,
                 recipients: 1,
                 sent_at: now,
@@ -183,7 +183,7 @@ impl Reminders {
                 run_id: Some(request.run_id),
                 step_id: Some(request.step_id),
                 kind: ReminderKind::ClientRequest,
-                seq,
+                nth: seq,
                 dedupe_key: &key,
                 recipients: i32::try_from(users.len()).unwrap_or(i32::MAX),
                 sent_at: now,
@@ -264,7 +264,7 @@ impl Reminders {
                 run_id: Some(run.run_id),
                 step_id: None,
                 kind: ReminderKind::StuckRun,
-                seq: 1,
+                nth: 1,
                 dedupe_key: &key,
                 recipients: i32::try_from(managers.len()).unwrap_or(i32::MAX),
                 sent_at: now,
@@ -294,7 +294,7 @@ impl Reminders {
                 run_id: Some(step.run_id),
                 step_id: Some(step.step_id),
                 kind: ReminderKind::OverEstimate,
-                seq: 1,
+                nth: 1,
                 dedupe_key: &key,
                 recipients: i32::try_from(managers.len()).unwrap_or(i32::MAX),
                 sent_at: now,

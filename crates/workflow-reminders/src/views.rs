@@ -43,7 +43,7 @@ impl Reminders {
                 let count = sent
                     .iter()
                     .filter(|m| m.step_id == Some(r.step_id) && m.kind == ReminderKind::ClientRequest)
-                    .map(|m| m.seq)
+                    .map(|m| m.nth)
                     .max()
                     .unwrap_or(0);
                 let waiting = row.status == RunStatus::Active
@@ -69,7 +69,7 @@ impl Reminders {
                     kind: m.kind,
                     step_key: m.step_id.and_then(|s| keys.get(&s).cloned()),
                     step_id: m.step_id,
-                    seq: m.seq,
+                    nth: m.nth,
                     recipients: m.recipients,
                     sent_at: m.sent_at,
                 })

@@ -18,6 +18,7 @@ pub mod quickbooks;
 pub mod tasks;
 pub mod time;
 pub mod workflow_recurrence;
+pub mod workflow_reminders;
 pub mod workflows;
 
 pub use problem::{FieldError, Problem, ProblemType};

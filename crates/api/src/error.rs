@@ -17,6 +17,7 @@ use practice::PracticeError;
 use qbo_sync::SyncError;
 use qbo_sync::webhooks::WebhookRejection;
 use store::StoreError;
+use workflow_reminders::RemindersError;
 
 tokio::task_local! {
     /// The current request's id, so problem bodies can carry it without threading it everywhere.
@@ -203,6 +204,24 @@ impl From<PracticeError> for ApiError {
                 ApiError { errors, ..ApiError::new(ProblemType::Validation, detail) }
             }
             PracticeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RemindersError> for ApiError {
+    fn from(e: RemindersError) -> Self {
+        let detail = e.to_string();
+        match e {
+            RemindersError::Forbidden(p) => {
+                ApiError::new(ProblemType::Forbidden, format!("your role does not grant `{p}`"))
+            }
+            RemindersError::NotFound(_) => ApiError::new(ProblemType::NotFound, detail),
+            RemindersError::Invalid(errors) => {
+                ApiError::validation(errors.into_iter().map(|(f, m)| FieldError::new(f, m)).collect())
+            }
+            RemindersError::Conflict(_) => ApiError::new(ProblemType::Conflict, detail),
+            RemindersError::Mail(_) => ApiError::internal(detail),
+            RemindersError::Store(e) => e.into(),
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct App {
     pub documents: documents::service::Documents,
     /// The last hour of this server's figures ([`AppState::spawn_operations_sampler`] fills it).
     pub operations: crate::operations::Operations,
+    /// Workflow reminders, stuck work and the firm's holidays (the reminders job runs in the workers).
+    pub reminders: workflow_reminders::Reminders,
 }
 
 /// Cheap to clone: one `Arc`.

@@ -210,6 +210,8 @@ pub async fn api_state(
     };
     let quickbooks = qbo_sync::Integration::new(db.clone(), quickbooks);
     let documents = documents(config, db.clone(), keys.clone())?;
+    let reminders =
+        workflow_reminders::Reminders::new(db.clone(), keys.clone(), config.server.public_url.clone());
     Ok(api::AppState::new(api::App {
         practice: practice::Practice::new(db.clone(), keys.clone()),
         marketplace: marketplace(config, db.clone(), cache),
@@ -226,6 +228,7 @@ pub async fn api_state(
         quickbooks,
         documents,
         operations: api::operations::Operations::new(api::operations::SAMPLE_INTERVAL),
+        reminders,
     }))
 }
 
@@ -249,6 +252,7 @@ pub fn job_registry(config: &Config, state: &api::AppState) -> anyhow::Result<jo
             quickbooks: state.quickbooks.service().is_some(),
         },
     );
+    workflow_reminders::job::register(&mut registry, state.reminders.clone());
     Ok(registry)
 }
 
@@ -303,6 +307,7 @@ fn pipeline_deps(config: &Config, state: &api::AppState) -> anyhow::Result<docum
 pub fn job_schedules(state: &api::AppState) -> anyhow::Result<Vec<jobs::scheduler::Schedule>> {
     let mut schedules = documents::jobs::schedules().context("document pipeline schedules")?;
     schedules.extend(workflow_recurrence::schedules().context("workflow recurrence schedule")?);
+    schedules.extend(workflow_reminders::job::schedules().context("workflow reminder schedules")?);
     if state.quickbooks.service().is_some() {
         schedules.extend(qbo_sync::schedules().context("QuickBooks sync schedules")?);
     }

@@ -97,6 +97,10 @@ text_enum!(
         WorkflowStepAssigned = "workflow_step_assigned",
         TaskAssigned = "task_assigned",
         WorkItemMentioned = "work_item_mentioned",
+        WorkflowStepDueSoon = "workflow_step_due_soon",
+        WorkflowStepOverdue = "workflow_step_overdue",
+        WorkflowRunStuck = "workflow_run_stuck",
+        WorkflowStepOverEstimate = "workflow_step_over_estimate",
     }
 );
 

@@ -65,8 +65,8 @@ fn zone_of(name: &str) -> Tz {
     parse_time_zone(name).unwrap_or(Tz::UTC)
 }
 
-fn calendar_around(at: DateTime<Utc>) -> BusinessCalendar {
-    BusinessCalendar::us_federal(at.year() - 1..=at.year() + 1)
+async fn calendar_around(tx: &mut TenantTx, at: DateTime<Utc>) -> PracticeResult<BusinessCalendar> {
+    Ok(store::firm_holidays::calendar(tx, at.year() - 1..=at.year() + 1).await?)
 }
 
 fn occurrence(
@@ -106,7 +106,7 @@ async fn schedule_responses(
 ) -> PracticeResult<Vec<ScheduleResponse>> {
     let zone_name = wrec::time_zone(tx).await?;
     let zone = zone_of(&zone_name);
-    let calendar = calendar_around(now);
+    let calendar = calendar_around(tx, now).await?;
     let ids: Vec<WorkflowScheduleId> = rows.iter().map(|s| s.id).collect();
     let periods = wrec::periods(tx, &ids, MAX_MISSED as i64 + 3).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -199,10 +199,10 @@ impl Practice {
         }
         let mut tx = self.tx(caller).await?;
         let zone_name = wrec::time_zone(&mut tx).await?;
-        tx.commit().await?;
         let now = Utc::now();
+        let calendar = calendar_around(&mut tx, now).await?;
+        tx.commit().await?;
         let r = Recurrence::parse(cron, zone_of(&zone_name), now).map_err(|e| invalid("cron", e))?;
-        let calendar = calendar_around(now);
         Ok(SchedulePreview {
             time_zone: zone_name,
             next: r
@@ -601,7 +601,7 @@ async fn start_period_run(
     start: DateTime<Utc>,
     created_by: Option<domain::UserId>,
 ) -> PracticeResult<WorkflowRunId> {
-    let calendar = calendar_around(start);
+    let calendar = calendar_around(tx, start).await?;
     let due = rec::due_date(&calendar, r.local_date(start), s.due_business_day.clamp(1, 60) as u8);
     let name = period_name(&t.template.name, r, start);
     insert_started_run(

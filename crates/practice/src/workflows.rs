@@ -11,7 +11,7 @@ use api_types::workflows::{
 };
 use chrono::{Datelike, Utc};
 use domain::workflow::system::{SystemTemplate, system_template, system_templates};
-use domain::workflow::{BusinessCalendar, RunState, StepAction, StepDef, StepStatus, TaskType, Template};
+use domain::workflow::{RunState, StepAction, StepDef, StepStatus, TaskType, Template};
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowStepId, WorkflowTemplateId};
 use identity::Caller;
 use store::workflows::{self as wf, NewRun, NewStep, RunRow, StepRow, TemplateRow};
@@ -137,7 +137,8 @@ impl Practice {
     }
 
     /// Starts a template for a client: the steps are copied into the run with their due dates
-    /// (offsets in business days before the run's due date, US federal holidays observed);
+    /// (offsets in business days before the run's due date, on the firm's calendar: US federal
+    /// holidays observed and the firm's own);
     /// steps without dependencies are ready at once.
     pub async fn start_workflow_run(
         &self,
@@ -396,7 +397,8 @@ pub(crate) async fn insert_started_run(
     s: RunStart<'_>,
 ) -> PracticeResult<WorkflowRunId> {
     let (template, version, today) = (&t.template, t.version, s.today);
-    let calendar = BusinessCalendar::us_federal(today.year().min(s.due_date.year())..=s.due_date.year() + 1);
+    let calendar =
+        store::firm_holidays::calendar(tx, today.year().min(s.due_date.year())..=s.due_date.year() + 1).await?;
     let deps = template.dependency_indices();
     let state = RunState::start(deps.iter().cloned().zip(template.steps.iter().map(|s| s.estimated_hours)));
     let run = NewRun {

@@ -26,6 +26,7 @@ pub mod document_batches;
 pub mod documents;
 pub mod engagements;
 mod error;
+pub mod firm_holidays;
 pub mod idempotency;
 pub mod invitations;
 pub mod invoices;
@@ -48,6 +49,7 @@ pub mod users;
 pub mod workflow_recurrence;
 pub mod work_items;
 pub mod workflow_automation;
+pub mod workflow_reminders;
 pub mod workflow_routing;
 pub mod workflows;
 

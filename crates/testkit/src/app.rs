@@ -227,6 +227,8 @@ impl TestApp {
             &keys.blind_index("documents.links", b""),
         )
         .with_storage_quota(config.storage_quota);
+        let reminders =
+            workflow_reminders::Reminders::new(db.clone(), keys.clone(), api_config.public_url.clone());
         let state = api::AppState::new(api::App {
             db: db.clone(),
             identity: identity.clone(),
@@ -240,6 +242,7 @@ impl TestApp {
             operations: api::operations::Operations::new(
                 config.operations_interval.unwrap_or(api::operations::SAMPLE_INTERVAL),
             ),
+            reminders,
         });
         let sampler = config.operations_interval.map(|_| state.spawn_operations_sampler());
         let router = api::router_with(state, config.pages);

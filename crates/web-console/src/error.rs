@@ -46,7 +46,8 @@ through_api_error!(
     practice::PracticeError,
     documents::service::DocumentsError,
     marketplace::MarketplaceError,
-    qbo_sync::SyncError
+    qbo_sync::SyncError,
+    workflow_reminders::RemindersError
 );
 
 impl PageError {

@@ -44,7 +44,7 @@ use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
     members, operations, profile, quickbooks, reset_password, review, search, sign_in, task, team, time,
-    work, workflow_recurrence, workflow_run, workflows,
+    work, workflow_recurrence, workflow_reminders, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -153,6 +153,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/action", post(task::act))
         .route("/team", get(team::show))
         .route("/team/routing", post(team::save_routing))
+        .route("/team/holidays", post(workflow_reminders::add))
+        .route("/team/holidays/{date}/delete", post(workflow_reminders::remove))
         .route("/team/members/{id}", get(team::edit).post(team::save))
         .route("/time", get(time::show))
         .route("/time/entries", post(time::log))

@@ -148,6 +148,7 @@ async fn the_console_works_in_a_real_browser() {
 
     // Clients, one engagement assigned to the owner, a sent invoice for AR.
     let mut first_client = String::new();
+    let mut last_client = String::new();
     for (i, name) in ["Acme Bakery", "Birch Dental", "Cobalt Freight", "Delta Orchards", "Ember Studios"]
         .iter()
         .enumerate()
@@ -156,6 +157,7 @@ async fn the_console_works_in_a_real_browser() {
         if i == 0 {
             first_client = c["id"].as_str().unwrap().to_owned();
         }
+        last_client = c["id"].as_str().unwrap().to_owned();
     }
     let other_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Fjord Outfitters" }))
         .await["id"]
@@ -210,6 +212,37 @@ async fn the_console_works_in_a_real_browser() {
             .as_str()
             .unwrap()
             .to_owned();
+    // The reminders' screens: a run of the last client with a request waiting on the client, and
+    // a step in progress (nobody's, so no one's "my work") far over its estimate.
+    let chase = created(&app, "/v1/workflow-templates", owner, json!({
+        "name": "Document chase", "category": "bookkeeping", "steps": [
+            {"key": "statements", "name": "Send us your bank statements", "kind": "client_request", "estimated_hours": "0.5"},
+            {"key": "reconcile", "name": "Reconcile the statements", "kind": "task", "estimated_hours": "2"}]})).await;
+    let chase_run = created(
+        &app,
+        "/v1/workflow-runs",
+        owner,
+        json!({
+        "client_id": last_client, "template_id": chase["id"], "due_date": "2099-06-30"}),
+    )
+    .await;
+    let chase_run = chase_run["id"].as_str().unwrap().to_owned();
+    let started = created(
+        &app,
+        &format!("/v1/workflow-runs/{chase_run}/steps/reconcile"),
+        owner,
+        json!({"action": "start"}),
+    )
+    .await;
+    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339();
+    created(
+        &app,
+        "/v1/time-entries",
+        owner,
+        json!({
+        "step_id": started["steps"][1]["id"], "started_at": month_ago, "minutes": 300, "billable": false}),
+    )
+    .await;
 
     // Two listed advisors for the marketplace.
     let platform = app.tenant(PLATFORM_SLUG).await;
@@ -289,6 +322,7 @@ async fn the_console_works_in_a_real_browser() {
         "quickbooks": { "member": books_keeper.email, "client": first_client },
         "reset": { "email": forgetful.email, "user": forgetful.user_id, "outbox": app.outbox },
         "automation": { "template": letters["id"], "client": mailed_client, "reader": letter_reader.email, "unmailable": unmailable_client },
+        "reminders": { "run": chase_run },
         "screenshots": std::env::var("CONSOLE_SCREENSHOTS").ok(),
     });
     // The script's lines stream to the test's output as each check finishes.

@@ -18,6 +18,7 @@ pub mod quickbooks;
 pub mod tasks;
 pub mod time;
 pub mod workflow_recurrence;
+pub mod workflow_reminders;
 pub mod workflows;
 
 use utoipa::OpenApi;
@@ -47,6 +48,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(workflow_recurrence::router())
         .merge(time::router())
         .merge(tasks::router())
+        .merge(workflow_reminders::router())
 }
 
 /// Page size from `?limit=`, as a validation problem when out of range.

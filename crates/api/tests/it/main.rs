@@ -34,4 +34,5 @@ mod tenancy;
 mod time;
 mod workflow_recurrence;
 mod workflow_automation;
+mod workflow_reminders;
 mod workflows;

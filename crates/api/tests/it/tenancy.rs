@@ -335,6 +335,17 @@ pub(crate) async fn populate_firm_core(app: &TestApp, t: &Tenant) -> FirmIds {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // A firm holiday, and a reminder: a week on, the run has had no progress.
+    let r = app
+        .post("/v1/workflow-holidays", token, &json!({"date": "2099-12-24", "name": "Christmas Eve"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let org: OrganizationId = t.organization_id.parse().unwrap();
+    let sent = workflow_reminders::Reminders::new(app.db.clone(), app.keys.clone(), app.url(""))
+        .tick_organization(org, chrono::Utc::now() + chrono::Duration::days(8))
+        .await
+        .unwrap();
+    assert_eq!(sent.stuck_runs, 1, "{sent:?}");
     FirmIds {
         step,
         time_entry: time_entry.value()["id"].as_str().unwrap().to_owned(),
@@ -670,6 +681,15 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let b_timer = r.value()["id"].as_str().unwrap().to_owned();
     // B's recurring schedule and bulk start.
     let (b_schedule, b_bulk) = crate::workflow_recurrence::schedule_and_bulk(&app, &b.owner.token, &bi).await;
+    // B closes a day of its own: A neither sees nor removes it.
+    let r = app
+        .post(
+            "/v1/workflow-holidays",
+            Some(&b.owner.token),
+            &json!({"date": "2099-12-28", "name": "B-only closing"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
     let b_ids: BTreeSet<String> = [
         b.owner.user_id.clone(),
         b_staff.user_id.clone(),
@@ -697,6 +717,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_bulk.clone(),
         bt.task.clone(),
         bt.checklist_item.clone(),
+        "B-only closing".to_owned(),
     ]
     .into_iter()
     .collect();
@@ -1225,6 +1246,21 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             ),
         ),
     ]);
+    probes.extend([
+        ("get", "/v1/workflow-holidays", list("/v1/workflow-holidays")),
+        ("post", "/v1/workflow-holidays", list("/v1/workflow-holidays")),
+        (
+            "delete",
+            "/v1/workflow-holidays/{date}",
+            resource("DELETE", "/v1/workflow-holidays/2099-12-28".into(), json!(null)),
+        ),
+        (
+            "get",
+            "/v1/workflow-runs/{id}/reminders",
+            resource("GET", format!("/v1/workflow-runs/{}/reminders", bi.run), json!(null)),
+        ),
+        ("get", "/v1/workflow-stuck", list("/v1/workflow-stuck")),
+    ]);
 
     // Every documented operation is either in the table or declared not tenant-scoped.
     let covered: BTreeSet<(String, String)> = probes
@@ -1302,6 +1338,11 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let time = app.get(&format!("/v1/engagements/{e}/time-entries"), &b.owner.token).await.value();
     assert!(
         time["items"].as_array().unwrap().iter().any(|x| x["id"] == entry.as_str() && x["minutes"] == 45)
+    );
+    let holidays = app.get("/v1/workflow-holidays", &b.owner.token).await.value();
+    assert!(
+        holidays.as_array().unwrap().iter().any(|h| h["name"] == "B-only closing"),
+        "A's delete reached B's holiday: {holidays}"
     );
     let unread = app.get("/v1/notifications?unread=true", &b.owner.token).await.value();
     assert_eq!(unread["items"][0]["id"], b_note.as_str(), "A's read-all or read reached B's notification");

@@ -21,6 +21,12 @@ impl BusinessCalendar {
         Self::new(years.into_iter().flat_map(us_federal_holidays))
     }
 
+    /// This calendar with `days` closed as well (a firm's own holidays on top of the federal ones).
+    pub fn with_holidays(mut self, days: impl IntoIterator<Item = NaiveDate>) -> Self {
+        self.holidays.extend(days);
+        self
+    }
+
     pub fn is_business_day(&self, day: NaiveDate) -> bool {
         !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&day)
     }

@@ -3,10 +3,11 @@
 //! `practice` and the console.
 //!
 //! Layering inside the module: `template` ← `run`, `system`; `calendar`, `routing` and `task` stand
-//! alone; `recurrence` uses `calendar`.
+//! alone; `recurrence` and `reminders` use `calendar`.
 
 pub mod calendar;
 pub mod recurrence;
+pub mod reminders;
 pub mod routing;
 pub mod run;
 pub mod system;

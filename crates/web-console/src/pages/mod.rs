@@ -27,5 +27,6 @@ pub mod team;
 pub mod time;
 pub mod workflow_recurrence;
 pub mod work;
+pub mod workflow_reminders;
 pub mod workflow_run;
 pub mod workflows;

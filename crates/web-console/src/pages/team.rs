@@ -1,5 +1,6 @@
 //! The team: each member's open work per week against their capacity, their skills and time off
-//! (edited here), and the firm's routing of ready steps with the figures comparing strategies.
+//! (edited here), the firm's routing of ready steps with the figures comparing strategies, and
+//! (from `workflow_reminders`) the stuck work and the firm's holidays.
 
 use api_types::workflows::{CapacityRequest, MemberWorkload, RoutingSettingsBody};
 use axum::extract::{Path, State};
@@ -59,6 +60,7 @@ async fn team_page(
 ) -> PageResult<Markup> {
     let team = state.practice.team_workload(&viewer.caller).await?;
     let figures = state.practice.routing_figures(&viewer.caller).await?;
+    let reminders = crate::pages::workflow_reminders::team_sections(state, viewer).await?;
     let may_update = viewer.caller.has(Permission::WorkflowsUpdate);
     let me = viewer.caller.user_id();
     Ok(html! {
@@ -115,6 +117,7 @@ async fn team_page(
                 p { "Utilisation spread across " (figures.members) " members: " strong { (format!("{:.1}", figures.utilisation_spread)) } " points (lower is more even)." }
             }
         }
+        (reminders)
     })
 }
 

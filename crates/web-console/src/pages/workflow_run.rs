@@ -20,6 +20,7 @@ use crate::form::{self, Refusal};
 use crate::layout::{self, Nav, csrf};
 use crate::pages::engagement::assignees;
 use crate::pages::time;
+use crate::pages::workflow_reminders;
 use crate::session::{CsrfForm, NoFields, Viewer, safe_next, see_other};
 use crate::ui;
 
@@ -219,6 +220,7 @@ async fn run_page(
     let stages = stages_of(&deps);
     let me = viewer.caller.user_id();
     let running = state.practice.running_timer(&viewer.caller).await?;
+    let reminders = state.reminders.run_reminders(&viewer.caller, r.id).await?;
     let timing = |s: &RunStepResponse| running.as_ref().is_some_and(|t| t.step_id == Some(s.id));
     Ok(html! {
         (layout::head_row(&r.name, Some(html! { a href={ "/clients/" (r.client_id) "?tab=workflows" } { (r.client_name) } }), Some(actions)))
@@ -238,7 +240,7 @@ async fn run_page(
                 tbody {
                     @for s in &run.steps {
                         tr {
-                            td { a href={ "/work/steps/" (s.id) } { (s.name) } @if s.critical { " " span class="badge warn" title="On the critical path" { "critical" } } br; span class="muted" { (ui::label(&s.kind)) @if let Some(a) = s.automation { ": " (ui::label(&a)) } @if let Some(role) = s.role { " · " (ui::label(&role)) } } (outcome(r.client_id, s)) }
+                            td { a href={ "/work/steps/" (s.id) } { (s.name) } @if s.critical { " " span class="badge warn" title="On the critical path" { "critical" } } br; span class="muted" { (ui::label(&s.kind)) @if let Some(a) = s.automation { ": " (ui::label(&a)) } @if let Some(role) = s.role { " · " (ui::label(&role)) } } (outcome(r.client_id, s)) (workflow_reminders::step_line(&reminders, s.id)) }
                             td { (ui::badge(&ui::label(&s.status))) }
                             td {
                                 @if executes && !s.status.is_finished() && active {

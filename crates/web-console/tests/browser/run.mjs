@@ -565,6 +565,36 @@ await check("steps that run themselves: an email step mails the portal user and 
   await accessible(page, "workflow run with a blocked automation");
 });
 
+await check("reminders: the team page shows stuck work and the firm's holidays (a day added, the same day refused, then removed); a client request shows its next reminder", async () => {
+  await page.goto("/team");
+  const over = "#stuck tbody tr:has-text('Reconcile the statements')";
+  await page.waitForSelector(over);
+  assert(/%/.test(await page.textContent(`${over} .badge`)), "the step shows how far over its estimate it is");
+  await page.fill("#holidays input[name=date]", "2099-07-03");
+  await page.fill("#holidays input[name=name]", "Firm retreat");
+  await Promise.all([page.waitForURL("**/team#holidays"), page.click("button:has-text('Add holiday')")]);
+  await page.waitForSelector("#holidays tbody tr:has-text('Firm retreat')");
+  await page.fill("#holidays input[name=date]", "2099-07-03");
+  await page.fill("#holidays input[name=name]", "Again");
+  const refused = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/team/holidays") && r.request().method() === "POST"), page.click("button:has-text('Add holiday')")]);
+  assert(refused[0].status() === 409, `the same day twice: status ${refused[0].status()}`);
+  await page.waitForSelector(".alert.error:has-text('already a holiday of the firm')");
+  assert((await page.locator("#holidays tbody tr").count()) === 1, "nothing more was stored");
+  await accessible(page, "holidays refused");
+  await page.goto("/team#holidays");
+  await page.waitForSelector("#holidays tbody tr:has-text('Firm retreat')");
+  await accessible(page, "team stuck work and holidays");
+  await page.locator("#stuck").scrollIntoViewIfNeeded();
+  await shot(page, "team-stuck-holidays");
+  await Promise.all([page.waitForResponse((r) => r.url().includes("/team/holidays/2099-07-03/delete")), page.click("#holidays button[aria-label^='Remove Firm retreat']")]);
+  await page.waitForSelector("#holidays:has-text('No firm holidays yet')");
+
+  await page.goto(`/workflows/runs/${cfg.reminders.run}`);
+  await page.waitForSelector("main table tbody tr:has-text('Send us your bank statements') .reminders:has-text('next')");
+  await accessible(page, "workflow run reminders");
+  await shot(page, "workflow-run-reminders");
+});
+
 await check("bulk archive takes the ticked clients out of the list", async () => {
   await page.goto("/clients");
   const row = page.locator("tr", { hasText: "Ember Studios" });

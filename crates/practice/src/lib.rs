@@ -17,9 +17,9 @@ mod portal;
 mod tasks;
 pub mod tax;
 mod time;
-mod workflow_recurrence;
 mod work_items;
 pub mod workflow_jobs;
+mod workflow_recurrence;
 mod workflow_routing;
 mod workflows;
 
@@ -29,9 +29,7 @@ use vault::KeyRing;
 pub use clients::ExportStream;
 pub use error::{PracticeError, PracticeResult};
 pub use notes::NoteSubject;
-pub use workflow_recurrence::{
-    BULK_BATCH, BULK_START_JOB, BulkStartPayload, MAX_BULK_CLIENTS, TickReport,
-};
+pub use workflow_recurrence::{BULK_BATCH, BULK_START_JOB, BulkStartPayload, MAX_BULK_CLIENTS, TickReport};
 pub use workflows::{Settled, settle_step_by_system};
 
 /// The practice's use cases. Cheap to clone.

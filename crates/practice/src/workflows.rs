@@ -398,7 +398,8 @@ pub(crate) async fn insert_started_run(
 ) -> PracticeResult<WorkflowRunId> {
     let (template, version, today) = (&t.template, t.version, s.today);
     let calendar =
-        store::firm_holidays::calendar(tx, today.year().min(s.due_date.year())..=s.due_date.year() + 1).await?;
+        store::firm_holidays::calendar(tx, today.year().min(s.due_date.year())..=s.due_date.year() + 1)
+            .await?;
     let deps = template.dependency_indices();
     let state = RunState::start(deps.iter().cloned().zip(template.steps.iter().map(|s| s.estimated_hours)));
     let run = NewRun {

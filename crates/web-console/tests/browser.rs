@@ -277,11 +277,11 @@ async fn the_console_works_in_a_real_browser() {
         ]
     }))
     .await;
-    let mailed_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Alder Lane" })).await
-        ["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mailed_client =
+        created(&app, "/v1/clients", owner, json!({ "business_name": "Alder Lane" })).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     let unmailable_client = created(&app, "/v1/clients", owner, json!({ "business_name": "Aspen Works" }))
         .await["id"]
         .as_str()

@@ -32,7 +32,7 @@ mod quickbooks;
 mod tasks;
 mod tenancy;
 mod time;
-mod workflow_recurrence;
 mod workflow_automation;
+mod workflow_recurrence;
 mod workflow_reminders;
 mod workflows;

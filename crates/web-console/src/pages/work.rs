@@ -136,7 +136,7 @@ pub async fn board(
                         tbody {
                             @for (i, w) in page.items.iter().enumerate() {
                                 tr {
-                                    @if executes { td { input type="checkbox" name="items" value=(w.id) aria-label={ "Select " (w.name) }; } }
+                                    @if executes { td { input type="checkbox" name="ids" value=(w.id) aria-label={ "Select " (w.name) }; } }
                                     td {
                                         a href=(item_href(w)) { (w.name) }
                                         br;
@@ -228,7 +228,7 @@ pub async fn reassign(
         .ok_or_else(|| PageError::BadForm("choose a member".into()))?;
     let items: Vec<uuid::Uuid> = pairs
         .iter()
-        .filter(|(k, _)| k == "items")
+        .filter(|(k, _)| k == "ids")
         .map(|(_, v)| v.parse().map_err(|_| PageError::BadForm("a selected item is not valid".into())))
         .collect::<Result<_, _>>()?;
     if items.is_empty() {

@@ -6,7 +6,7 @@ use api_types::workflows::{RunCommand, RunResponse, RunStepResponse, StartRunReq
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use domain::workflow::{StepAction, StepKind, StepStatus};
+use domain::workflow::{StepAction, StepKind};
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowTemplateId};
 use maud::{Markup, html};
 use rust_decimal::Decimal;

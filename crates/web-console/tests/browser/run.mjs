@@ -510,7 +510,7 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await page.goto("/work?view=review");
   await page.waitForSelector("text=Nothing to review");
   await page.goto("/work");
-  await page.locator(row).locator("input[name=items]").check();
+  await page.locator(row).locator("input[name=ids]").check();
   await page.waitForSelector("text=1 selected");
   const to = await page.getAttribute("select[name=assignee] option >> nth=-1", "value");
   await page.selectOption("select[name=assignee]", to);

@@ -11,7 +11,7 @@
 //!   US federal ones (`store::firm_holidays::calendar`, which `practice` reads).
 //! - Reads for the screens: a run's reminders (and a client request's next), the stuck work now.
 //!
-//! Dates are UTC until the firm's time zone exists.
+//! Dates are UTC days: the firm's time zone (its workflow settings) is not applied here yet.
 
 mod error;
 mod holidays;

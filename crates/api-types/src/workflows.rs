@@ -207,23 +207,6 @@ pub struct RunCommandRequest {
     pub command: RunCommand,
 }
 
-/// One open step assigned to a member.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WorkItemResponse {
-    pub step_id: WorkflowStepId,
-    pub run_id: WorkflowRunId,
-    pub run_name: String,
-    pub client_id: ClientId,
-    pub client_name: String,
-    pub key: String,
-    pub name: String,
-    pub status: StepStatus,
-    #[schema(value_type = String)]
-    pub estimated_hours: Decimal,
-    pub due_date: NaiveDate,
-    pub overdue: bool,
-}
-
 /// The firm's routing of ready steps.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

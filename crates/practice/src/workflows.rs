@@ -7,7 +7,7 @@
 use api_types::Page;
 use api_types::workflows::{
     CopyTemplateRequest, RunCommand, RunResponse, RunStepResponse, RunSummary, StartRunRequest,
-    TemplateRequest, TemplateResponse, TemplateStep, WorkItemResponse,
+    TemplateRequest, TemplateResponse, TemplateStep,
 };
 use chrono::{Datelike, Utc};
 use domain::workflow::system::{SystemTemplate, system_template, system_templates};
@@ -289,40 +289,6 @@ impl Practice {
         let out = run_response(&mut tx, run, &scope).await?;
         tx.commit().await?;
         Ok(out)
-    }
-
-    /// The caller's open steps of active runs, by due date.
-    pub async fn my_work(
-        &self,
-        caller: &Caller,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> PracticeResult<Page<WorkItemResponse>> {
-        caller.require(Permission::WorkflowsRead)?;
-        let today = Utc::now().date_naive();
-        let mut tx = self.tx(caller).await?;
-        let page = wf::work_of(&mut tx, caller.user_id(), cursor, limit).await?;
-        tx.commit().await?;
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|w| WorkItemResponse {
-                    overdue: w.due_date < today,
-                    step_id: w.step_id,
-                    run_id: w.run_id,
-                    run_name: w.run_name,
-                    client_id: w.client_id,
-                    client_name: w.client_name,
-                    key: w.key,
-                    name: w.name,
-                    status: w.status,
-                    estimated_hours: w.estimated_hours,
-                    due_date: w.due_date,
-                })
-                .collect(),
-            next_cursor: page.next_cursor,
-        })
     }
 }
 

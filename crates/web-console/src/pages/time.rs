@@ -3,10 +3,12 @@
 //! use (a run's steps, an engagement).
 
 use api_types::engagements::EngagementListParams;
+use api_types::tasks::WorkListParams;
 use api_types::time::{ManualEntryRequest, StartTimerRequest, TimeEntryResponse, TimesheetResponse};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, NaiveTime, Timelike, Utc};
+use domain::workflow::task::WorkItemKind;
 use domain::{EngagementId, Permission, TimeEntryId, WorkflowStepId};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
@@ -30,11 +32,16 @@ struct Targets {
 }
 
 async fn targets(state: &AppState, viewer: &Viewer) -> PageResult<Targets> {
-    let work = state.practice.my_work(&viewer.caller, None, 100).await?;
+    let work = state.practice.work_list(&viewer.caller, &WorkListParams::default(), 100, Utc::now()).await?;
+    // Time is logged on steps; the member's tasks are not targets.
     let steps = work
         .items
         .into_iter()
-        .map(|w| (format!("step:{}", w.step_id), format!("{} · {} · {}", w.client_name, w.run_name, w.name)))
+        .filter(|w| w.kind == WorkItemKind::Step)
+        .map(|w| {
+            let (client, run) = (w.client_name.unwrap_or_default(), w.run_name.unwrap_or_default());
+            (format!("step:{}", w.id), format!("{client} · {run} · {}", w.name))
+        })
         .collect();
     let engagements = if viewer.caller.has(Permission::EngagementsRead) {
         let q = EngagementListParams { assigned_to: Some("me".into()), ..Default::default() };

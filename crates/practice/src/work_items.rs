@@ -18,6 +18,7 @@ use api_types::tasks::{
     WorkItemDetail, WorkItemSummary, WorkListParams,
 };
 use chrono::{DateTime, Utc};
+use domain::workflow::recurrence::firm_today;
 use domain::workflow::task::{WorkItemKind, WorkItemRef, WorkView, mentions};
 use domain::{ChecklistItemId, CommentId, DocumentId, NotificationKind, Permission, UserId};
 use identity::Caller;
@@ -274,7 +275,7 @@ impl Practice {
     }
 
     /// One page of an open-work list, soonest due first; overdue and "this week" are counted
-    /// from `now` (UTC).
+    /// from the date it is at `now` in the firm's time zone.
     pub async fn work_list(
         &self,
         caller: &Caller,
@@ -284,8 +285,8 @@ impl Practice {
     ) -> PracticeResult<Page<WorkItemSummary>> {
         caller.require(Permission::WorkflowsRead)?;
         let view = q.view.unwrap_or(WorkView::Mine);
-        let today = now.date_naive();
         let mut tx = self.tx(caller).await?;
+        let today = firm_today(&store::workflow_recurrence::time_zone(&mut tx).await?, now);
         let subject = match view {
             WorkView::Mine | WorkView::Review => Some(caller.user_id().as_uuid()),
             WorkView::Overdue | WorkView::Week => q.assignee.map(|a| a.as_uuid()),

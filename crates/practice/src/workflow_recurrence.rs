@@ -2,7 +2,7 @@
 //! expression in the firm's time zone), the scheduler's tick, and one template started for many
 //! clients as a job with progress.
 //!
-//! Every run is created by [`crate::workflows::insert_started_run`], in the transaction that
+//! Every run is created by [`crate::workflows::insert_started_runs`] (a bulk batch at once), in the transaction that
 //! records its period (schedule, period start) or its bulk item (bulk start, client): those
 //! primary keys make a second scheduler, a concurrent tick or a retried job a no-op. The tick and
 //! the bulk job take no caller (they act as the system) and the tick takes `now`.
@@ -30,7 +30,8 @@ use store::{Actor, AuditRecord, TenantTx};
 
 use crate::error::NotFoundAs;
 use crate::workflows::{
-    RunStart, Startable, check_run_target, checked_start, insert_started_run, run_response, startable,
+    RunStart, Startable, check_run_target, checked_start, insert_started_run, insert_started_runs,
+    run_response, startable,
 };
 use crate::{Practice, PracticeError, PracticeResult};
 
@@ -560,30 +561,25 @@ impl Practice {
                 Ok(t) => {
                     let statuses = wrec::client_statuses(&mut tx, &batch, &ClientScope::All).await?;
                     let today = Utc::now().date_naive();
+                    let mut starts = Vec::with_capacity(batch.len());
                     for client in batch {
                         match statuses.iter().find(|s| s.0 == client).map(|s| s.1) {
                             None => failed.push((client, "client not found".into())),
                             Some(ClientStatus::Archived) => {
                                 failed.push((client, "client is archived".into()))
                             }
-                            Some(_) => {
-                                let run = insert_started_run(
-                                    &mut tx,
-                                    &t,
-                                    RunStart {
-                                        client_id: client,
-                                        engagement_id: None,
-                                        due_date: bulk.due_date,
-                                        name: bulk.name.as_deref(),
-                                        created_by: bulk.created_by,
-                                        today,
-                                    },
-                                )
-                                .await?;
-                                started.push((client, run));
-                            }
+                            Some(_) => starts.push(RunStart {
+                                client_id: client,
+                                engagement_id: None,
+                                due_date: bulk.due_date,
+                                name: bulk.name.as_deref(),
+                                created_by: bulk.created_by,
+                                today,
+                            }),
                         }
                     }
+                    let runs = insert_started_runs(&mut tx, &t, &starts).await?;
+                    started.extend(starts.iter().map(|s| s.client_id).zip(runs));
                 }
             }
             wrec::finish_items(&mut tx, id, &started, &failed).await?;

@@ -9,6 +9,8 @@ use api_types::workflows::{
     CapacityRequest, MemberWorkload, RoutingFiguresResponse, RoutingSettingsBody, StrategyFiguresResponse,
     TeamWorkload,
 };
+use std::collections::HashMap;
+
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use domain::workflow::recurrence::{Recurrence, parse_time_zone};
 use domain::workflow::routing::{self, Candidate, Routing, RoutingSettings, TaskNeeds};
@@ -41,22 +43,25 @@ fn candidate(m: &MemberLoad, today: NaiveDate) -> Candidate {
     }
 }
 
-/// Assigns each of `ready` (positions in `rows`) that has no assignee and needs a person, by the
-/// firm's strategy; notifies the assignee and records why. Returns what it assigned.
+/// Assigns each of `ready` (indices into `rows`, which may hold the steps of several runs) that
+/// has no assignee and needs a person, by the firm's strategy; notifies the assignees and records
+/// why — three statements however many steps. `run_names` names each run for the notices.
 pub(crate) async fn route_ready(
     tx: &mut TenantTx,
-    run: WorkflowRunId,
-    run_name: &str,
+    run_names: &HashMap<WorkflowRunId, &str>,
     rows: &[StepRow],
     ready: &[usize],
 ) -> PracticeResult<Vec<(WorkflowStepId, UserId)>> {
-    let settings = wr::settings(tx).await?;
     let wanted: Vec<&StepRow> = ready
         .iter()
         .filter_map(|&i| rows.get(i))
         .filter(|s| s.assignee_id.is_none() && !matches!(s.kind, StepKind::Wait | StepKind::Automation))
         .collect();
-    if settings.routing == Routing::Off || wanted.is_empty() {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = wr::settings(tx).await?;
+    if settings.routing == Routing::Off {
         return Ok(Vec::new());
     }
     let today = Utc::now().date_naive();
@@ -65,9 +70,61 @@ pub(crate) async fn route_ready(
     task_types.sort_unstable();
     task_types.dedup();
     let history = wr::past_hours(tx, &task_types).await?;
-    let mut out = Vec::new();
-    for step in wanted {
-        for c in &mut candidates {
+    let decisions = decide(&settings, &mut candidates, &history, &wanted);
+    let routed: Vec<wr::Routed> = decisions
+        .iter()
+        .map(|(step, chosen, strategy)| wr::Routed {
+            run: step.run_id,
+            position: step.position,
+            user: chosen.user,
+            strategy: *strategy,
+            reasons: chosen.reasons.clone(),
+        })
+        .collect();
+    wr::route_steps(tx, &routed).await?;
+    let texts: Vec<(String, String, String)> = decisions
+        .iter()
+        .map(|(step, _, _)| {
+            let run_name = run_names.get(&step.run_id).copied().unwrap_or_default();
+            (
+                format!("New step: {}", step.name),
+                format!("{run_name}: “{}” is yours, due {}.", step.name, step.due_date),
+                format!("workflow_step:{}", step.id),
+            )
+        })
+        .collect();
+    let notices: Vec<NewNotification<'_>> = decisions
+        .iter()
+        .zip(&texts)
+        .map(|((step, chosen, _), (title, body, key))| NewNotification {
+            user_id: chosen.user,
+            kind: NotificationKind::WorkflowStepAssigned,
+            title,
+            body,
+            payload: serde_json::json!({"run_id": step.run_id, "step": step.key,
+                "link": format!("/workflows/runs/{}", step.run_id)}),
+            dedupe_key: key,
+        })
+        .collect();
+    notifications::insert_many(tx, &notices).await?;
+    for (step, chosen, strategy) in &decisions {
+        tx.audit(AuditRecord::new("workflow_step.route", "workflow_step", step.id).after(
+            serde_json::json!({"assignee": chosen.user, "strategy": strategy, "reasons": chosen.reasons}),
+        ));
+    }
+    Ok(decisions.iter().map(|(step, chosen, _)| (step.id, chosen.user)).collect())
+}
+
+/// The routing decisions for `wanted`, in order, each seeing the hours the earlier ones gave out.
+fn decide<'s>(
+    settings: &RoutingSettings,
+    candidates: &mut [Candidate],
+    history: &[wr::PastHours],
+    wanted: &[&'s StepRow],
+) -> Vec<(&'s StepRow, routing::Scored, Routing)> {
+    let mut out = Vec::with_capacity(wanted.len());
+    for &step in wanted {
+        for c in candidates.iter_mut() {
             c.past_hours = history
                 .iter()
                 .find(|h| h.task_type == step.task_type && h.user_id == c.user)
@@ -81,35 +138,19 @@ pub(crate) async fn route_ready(
             priority: Priority::Normal,
         };
         let chosen = match strategy {
-            Routing::Scored => routing::rank(&needs, &candidates).into_iter().next(),
-            Routing::RoundRobin => routing::round_robin(&needs, &candidates),
+            Routing::Scored => routing::rank(&needs, candidates).into_iter().next(),
+            Routing::RoundRobin => routing::round_robin(&needs, candidates),
             Routing::Off => None,
         };
         let Some(chosen) = chosen else { continue };
-        wr::route_step(tx, run, step.position, chosen.user, strategy, &chosen.reasons).await?;
-        // The next step of this batch sees this one's hours.
+        // The next step sees this one's hours.
         if let Some(c) = candidates.iter_mut().find(|c| c.user == chosen.user) {
             c.open_hours += step.estimated_hours;
             c.last_assigned_at = Some(Utc::now());
         }
-        notifications::insert(
-            tx,
-            NewNotification {
-                user_id: chosen.user,
-                kind: NotificationKind::WorkflowStepAssigned,
-                title: &format!("New step: {}", step.name),
-                body: &format!("{run_name}: “{}” is yours, due {}.", step.name, step.due_date),
-                payload: serde_json::json!({"run_id": run, "step": step.key, "link": format!("/workflows/runs/{run}")}),
-                dedupe_key: &format!("workflow_step:{}", step.id),
-            },
-        )
-        .await?;
-        tx.audit(AuditRecord::new("workflow_step.route", "workflow_step", step.id).after(
-            serde_json::json!({"assignee": chosen.user, "strategy": strategy, "reasons": chosen.reasons}),
-        ));
-        out.push((step.id, chosen.user));
+        out.push((step, chosen, strategy));
     }
-    Ok(out)
+    out
 }
 
 /// A new time zone moves every active schedule's next period to its next occurrence in that zone.

@@ -4,6 +4,8 @@
 //! A step action locks its run, applies the domain's state machine to the run's steps and
 //! writes back every step it changed, so "step done" and "its dependants ready" commit together.
 
+use std::collections::HashMap;
+
 use api_types::Page;
 use api_types::workflows::{
     CopyTemplateRequest, RunCommand, RunResponse, RunStepResponse, RunSummary, StartRunRequest,
@@ -356,60 +358,86 @@ pub(crate) struct RunStart<'a> {
 }
 
 /// Creates a run of `t` in `tx`: the steps with their due dates, the ready ones routed, audited.
-/// Every way of starting a run (one, a schedule's period, a bulk start) comes through here.
 pub(crate) async fn insert_started_run(
     tx: &mut TenantTx,
     t: &Startable,
     s: RunStart<'_>,
 ) -> PracticeResult<WorkflowRunId> {
-    let (template, version, today) = (&t.template, t.version, s.today);
-    let calendar =
-        store::firm_holidays::calendar(tx, today.year().min(s.due_date.year())..=s.due_date.year() + 1)
-            .await?;
+    let ids = insert_started_runs(tx, t, std::slice::from_ref(&s)).await?;
+    ids.into_iter().next().ok_or_else(|| PracticeError::Store(store::StoreError::Corrupt("no run".into())))
+}
+
+/// Creates runs of `t` in `tx`, one per start: the steps with their due dates, the ready ones
+/// routed, the jobs of those that run themselves queued, each run audited. Every way of starting a
+/// run (one, a schedule's period, a bulk start) comes through here; the statements are per call,
+/// not per run, so a bulk start's batch of a hundred costs about what one run does.
+pub(crate) async fn insert_started_runs(
+    tx: &mut TenantTx,
+    t: &Startable,
+    starts: &[RunStart<'_>],
+) -> PracticeResult<Vec<WorkflowRunId>> {
+    let (Some(first), Some(last)) = (
+        starts.iter().map(|s| s.today.year().min(s.due_date.year())).min(),
+        starts.iter().map(|s| s.due_date.year()).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let (template, version) = (&t.template, t.version);
+    let calendar = store::firm_holidays::calendar(tx, first..=last + 1).await?;
     let deps = template.dependency_indices();
     let state = RunState::start(deps.iter().cloned().zip(template.steps.iter().map(|s| s.estimated_hours)));
-    let run = NewRun {
-        id: WorkflowRunId::new(),
-        client_id: s.client_id,
-        engagement_id: s.engagement_id,
-        template_id: t.id,
-        template_version: version,
-        name: s.name.unwrap_or(&template.name).to_owned(),
-        due_date: s.due_date,
-        created_by: s.created_by,
-    };
-    let steps: Vec<NewStep> = template
-        .steps
+    let new: Vec<(NewRun, Vec<NewStep>)> = starts
         .iter()
-        .zip(&deps)
-        .zip(&state.steps)
-        .map(|((st, d), state)| NewStep {
-            id: WorkflowStepId::new(),
-            key: st.key.clone(),
-            name: st.name.clone(),
-            kind: st.kind,
-            task_type: st.task_type,
-            automation: st.automation,
-            role: st.role,
-            skill: st.skill.clone(),
-            estimated_hours: st.estimated_hours,
-            depends_on: d.iter().map(|&i| i as i16).collect(),
-            due_date: calendar.subtract(s.due_date, u32::from(st.due_offset_days)).max(today),
-            wait_days: st.wait_days.map(|w| w as i16),
-            status: state.status,
+        .map(|s| {
+            let run = NewRun {
+                id: WorkflowRunId::new(),
+                client_id: s.client_id,
+                engagement_id: s.engagement_id,
+                template_id: t.id,
+                template_version: version,
+                name: s.name.unwrap_or(&template.name).to_owned(),
+                due_date: s.due_date,
+                created_by: s.created_by,
+            };
+            let steps = template
+                .steps
+                .iter()
+                .zip(&deps)
+                .zip(&state.steps)
+                .map(|((st, d), state)| NewStep {
+                    id: WorkflowStepId::new(),
+                    key: st.key.clone(),
+                    name: st.name.clone(),
+                    kind: st.kind,
+                    task_type: st.task_type,
+                    automation: st.automation,
+                    role: st.role,
+                    skill: st.skill.clone(),
+                    estimated_hours: st.estimated_hours,
+                    depends_on: d.iter().map(|&i| i as i16).collect(),
+                    due_date: calendar.subtract(s.due_date, u32::from(st.due_offset_days)).max(s.today),
+                    wait_days: st.wait_days.map(|w| w as i16),
+                    status: state.status,
+                })
+                .collect();
+            (run, steps)
         })
         .collect();
-    wf::insert_run(tx, &run, &steps).await?;
-    let rows = wf::steps(tx, run.id).await?;
+    wf::insert_runs(tx, &new).await?;
+    let ids: Vec<WorkflowRunId> = new.iter().map(|(r, _)| r.id).collect();
+    let rows = wf::steps_of_runs(tx, &ids).await?;
     let ready: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == StepStatus::Ready).collect();
-    route_ready(tx, run.id, &run.name, &rows, &ready).await?;
+    let names: HashMap<WorkflowRunId, &str> = new.iter().map(|(r, _)| (r.id, r.name.as_str())).collect();
+    route_ready(tx, &names, &rows, &ready).await?;
     take_up_ready(tx, &rows, &ready, Utc::now()).await?;
-    tx.audit(
-        AuditRecord::new("workflow_run.start", "workflow_run", run.id)
-            .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
-                "template_version": version, "due_date": run.due_date, "steps": steps.len()})),
-    );
-    Ok(run.id)
+    for (run, steps) in &new {
+        tx.audit(
+            AuditRecord::new("workflow_run.start", "workflow_run", run.id)
+                .after(serde_json::json!({"client_id": run.client_id, "template_id": run.template_id,
+                    "template_version": version, "due_date": run.due_date, "steps": steps.len()})),
+        );
+    }
+    Ok(ids)
 }
 
 fn refuse_system(id: WorkflowTemplateId) -> PracticeResult<()> {
@@ -464,7 +492,7 @@ async fn advance(
     if !ready.is_empty() {
         let name = wf::get_run(tx, run, scope).await?.name;
         let rows = wf::steps(tx, run).await?;
-        route_ready(tx, run, &name, &rows, &ready).await?;
+        route_ready(tx, &HashMap::from([(run, name.as_str())]), &rows, &ready).await?;
         take_up_ready(tx, &rows, &ready, Utc::now()).await?;
     }
     Ok(())

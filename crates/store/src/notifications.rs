@@ -58,6 +58,33 @@ pub async fn insert(tx: &mut TenantTx, n: NewNotification<'_>) -> StoreResult<Op
     .await?)
 }
 
+/// Writes many notifications in one statement, each unless its recipient already has its key.
+/// Returns how many were written.
+pub async fn insert_many(tx: &mut TenantTx, all: &[NewNotification<'_>]) -> StoreResult<u64> {
+    if all.is_empty() {
+        return Ok(0);
+    }
+    let org = tx.org_uuid();
+    let done = sqlx::query(
+        "insert into notifications (id, organization_id, user_id, kind, title, body, payload, dedupe_key)
+         select n.id, $1, n.user_id, n.kind, n.title, n.body, n.payload, n.dedupe_key
+           from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[])
+                as n(id, user_id, kind, title, body, payload, dedupe_key)
+         on conflict (organization_id, user_id, dedupe_key) do nothing",
+    )
+    .bind(org)
+    .bind(all.iter().map(|_| NotificationId::new()).collect::<Vec<_>>())
+    .bind(all.iter().map(|n| n.user_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|n| n.kind).collect::<Vec<_>>())
+    .bind(all.iter().map(|n| n.title).collect::<Vec<_>>())
+    .bind(all.iter().map(|n| n.body).collect::<Vec<_>>())
+    .bind(all.iter().map(|n| n.payload.clone()).collect::<Vec<_>>())
+    .bind(all.iter().map(|n| n.dedupe_key).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[derive(Serialize, Deserialize)]
 struct NotificationKey(DateTime<Utc>, NotificationId);
 

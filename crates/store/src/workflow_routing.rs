@@ -139,25 +139,36 @@ pub async fn save_capacity(tx: &mut TenantTx, user: UserId, c: &Capacity) -> Sto
 }
 
 /// Gives a step to a member by a strategy, keeping why.
-pub async fn route_step(
-    tx: &mut TenantTx,
-    run: WorkflowRunId,
-    position: i16,
-    user: UserId,
-    strategy: Routing,
-    reasons: &[String],
-) -> StoreResult<()> {
+/// One routing decision to write.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub run: WorkflowRunId,
+    pub position: i16,
+    pub user: UserId,
+    pub strategy: Routing,
+    pub reasons: Vec<String>,
+}
+
+/// Writes routing decisions in one statement; a step someone was given meanwhile keeps its person.
+pub async fn route_steps(tx: &mut TenantTx, routed: &[Routed]) -> StoreResult<()> {
+    if routed.is_empty() {
+        return Ok(());
+    }
     let org = tx.org_uuid();
     sqlx::query(
-        "update workflow_steps set assignee_id = $4, assigned_at = now(), routed_by = $5, routing_reasons = $6
-          where organization_id = $1 and run_id = $2 and position = $3 and assignee_id is null",
+        "update workflow_steps s set assignee_id = r.user_id, assigned_at = now(), routed_by = r.strategy,
+                routing_reasons = r.reasons
+           from unnest($2::uuid[], $3::smallint[], $4::uuid[], $5::text[], $6::jsonb[])
+                as r(run_id, position, user_id, strategy, reasons)
+          where s.organization_id = $1 and s.run_id = r.run_id and s.position = r.position
+            and s.assignee_id is null",
     )
     .bind(org)
-    .bind(run)
-    .bind(position)
-    .bind(user)
-    .bind(strategy)
-    .bind(serde_json::json!(reasons))
+    .bind(routed.iter().map(|r| r.run).collect::<Vec<_>>())
+    .bind(routed.iter().map(|r| r.position).collect::<Vec<_>>())
+    .bind(routed.iter().map(|r| r.user).collect::<Vec<_>>())
+    .bind(routed.iter().map(|r| r.strategy).collect::<Vec<_>>())
+    .bind(routed.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
     Ok(())

@@ -193,56 +193,68 @@ pub struct NewStep {
     pub status: StepStatus,
 }
 
-/// Writes the run and all its steps (one statement each).
-pub async fn insert_run(tx: &mut TenantTx, run: &NewRun, steps: &[NewStep]) -> StoreResult<()> {
+/// Writes runs and all their steps: one statement for the runs and one for the steps, however
+/// many runs (a bulk start writes a hundred at once).
+pub async fn insert_runs(tx: &mut TenantTx, runs: &[(NewRun, Vec<NewStep>)]) -> StoreResult<()> {
+    if runs.is_empty() {
+        return Ok(());
+    }
     let org = tx.org_uuid();
+    let heads = || runs.iter().map(|(r, _)| r);
     sqlx::query(
         "insert into workflow_runs (id, organization_id, client_id, engagement_id, template_id, template_version,
                                     name, due_date, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         select r.id, $1, r.client, r.engagement, r.template, r.version, r.name, r.due, r.created_by
+           from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::int[], $7::text[], $8::date[],
+                       $9::uuid[]) as r(id, client, engagement, template, version, name, due, created_by)",
     )
-    .bind(run.id)
     .bind(org)
-    .bind(run.client_id)
-    .bind(run.engagement_id)
-    .bind(run.template_id)
-    .bind(run.template_version)
-    .bind(&run.name)
-    .bind(run.due_date)
-    .bind(run.created_by)
+    .bind(heads().map(|r| r.id).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.client_id).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.engagement_id).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.template_id).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.template_version).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.name.clone()).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.due_date).collect::<Vec<_>>())
+    .bind(heads().map(|r| r.created_by).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
+    let steps =
+        || runs.iter().flat_map(|(r, steps)| steps.iter().enumerate().map(move |(i, s)| (r.id, i, s)));
     // Arrays cannot nest in unnest(), so each step's dependencies travel as text ('{0,2}').
-    let deps: Vec<String> = steps
-        .iter()
-        .map(|s| format!("{{{}}}", s.depends_on.iter().map(i16::to_string).collect::<Vec<_>>().join(",")))
+    let deps: Vec<String> = steps()
+        .map(|(_, _, s)| {
+            format!("{{{}}}", s.depends_on.iter().map(i16::to_string).collect::<Vec<_>>().join(","))
+        })
         .collect();
     sqlx::query(
         "insert into workflow_steps (id, organization_id, run_id, position, key, name, kind, task_type, automation,
                                      role, skill, estimated_hours, depends_on, due_date, wait_days, status, ready_at)
-         select s.id, $1, $2, (s.pos - 1)::smallint, s.key, s.name, s.kind, s.task_type, s.automation, s.role,
+         select s.id, $1, s.run_id, s.pos, s.key, s.name, s.kind, s.task_type, s.automation, s.role,
                 s.skill, s.hours, s.deps::smallint[], s.due, s.wait, s.status,
                 case when s.status = 'ready' then now() end
-           from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::numeric[], $12::text[], $13::date[], $14::smallint[], $15::text[])
-                with ordinality as s(id, key, name, kind, task_type, automation, role, skill, hours, deps, due,
-                                     wait, status, pos)",
+           from unnest($2::uuid[], $3::uuid[], $4::smallint[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::numeric[], $13::text[], $14::date[],
+                       $15::smallint[], $16::text[])
+                as s(id, run_id, pos, key, name, kind, task_type, automation, role, skill, hours, deps, due,
+                     wait, status)",
     )
     .bind(org)
-    .bind(run.id)
-    .bind(steps.iter().map(|s| s.id).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.key.clone()).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.kind).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.task_type).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.automation).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.role).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.skill.clone()).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.estimated_hours).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.id).collect::<Vec<_>>())
+    .bind(steps().map(|(run, _, _)| run).collect::<Vec<_>>())
+    .bind(steps().map(|(_, i, _)| i as i16).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.key.clone()).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.name.clone()).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.kind).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.task_type).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.automation).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.role).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.skill.clone()).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.estimated_hours).collect::<Vec<_>>())
     .bind(deps)
-    .bind(steps.iter().map(|s| s.due_date).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.wait_days).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.status).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.due_date).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.wait_days).collect::<Vec<_>>())
+    .bind(steps().map(|(_, _, s)| s.status).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -355,6 +367,16 @@ pub async fn steps(tx: &mut TenantTx, run: WorkflowRunId) -> StoreResult<Vec<Ste
     let org = tx.org_uuid();
     let sql = concat!(step_select!(), " where s.organization_id = $1 and s.run_id = $2 order by s.position");
     Ok(sqlx::query_as(sql).bind(org).bind(run).fetch_all(tx.conn()).await?)
+}
+
+/// The steps of several runs, each run's in template order.
+pub async fn steps_of_runs(tx: &mut TenantTx, runs: &[WorkflowRunId]) -> StoreResult<Vec<StepRow>> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        step_select!(),
+        " where s.organization_id = $1 and s.run_id = any($2) order by s.run_id, s.position"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(runs).fetch_all(tx.conn()).await?)
 }
 
 /// Sets the status of the given steps (by position), stamping when work started and finished.

@@ -151,6 +151,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/new", get(task::new))
         .route("/tasks/{id}", get(task::show))
         .route("/tasks/{id}/action", post(task::act))
+        .route("/tasks/{id}/edit", get(task::edit).post(task::save))
+        .route("/tasks/{id}/dependencies", post(task::dependencies))
         .route("/team", get(team::show))
         .route("/team/routing", post(team::save_routing))
         .route("/team/holidays", post(workflow_reminders::add))

@@ -7,6 +7,7 @@
 //! together. A second tick at the same time waits on the first's keys, then finds them taken.
 
 use chrono::{DateTime, Datelike, Duration, Utc};
+use domain::workflow::recurrence::firm_today;
 use domain::workflow::reminders::{
     self as rules, CLIENT_REQUEST_FIRST_DAYS, CLIENT_REQUEST_MAX, OVER_ESTIMATE_FACTOR, ReminderKind,
 };
@@ -110,8 +111,7 @@ impl Reminders {
         now: DateTime<Utc>,
         report: &mut TickReport,
     ) -> RemindersResult<()> {
-        // UTC days until the firm has a time zone.
-        let today = now.date_naive();
+        let today = firm_today(&store::workflow_recurrence::time_zone(tx).await?, now);
         let calendar = firm_holidays::calendar(tx, today.year()..=today.year() + 1).await?;
         let until = rules::due_soon_until(&calendar, today);
         for item in rw::due_work(tx, today, until).await? {

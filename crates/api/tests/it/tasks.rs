@@ -461,6 +461,11 @@ async fn work_lists_merge_steps_and_tasks_by_due_date_and_page() {
         .await
         .unwrap();
     assert_eq!(later.items.len(), 4, "all but the one due in April");
+    // In the firm's zone: at 12:00 UTC it is already the 7th on Kiritimati (UTC+14), so what was
+    // due on the 6th is overdue there.
+    let zone = json!({"routing": "off", "time_zone": "Pacific/Kiritimati"});
+    assert_eq!(put(&app, "/v1/workflow-settings", owner, &zone).await.status, 200);
+    assert_eq!(list("overdue", None).await, vec![("Overdue".to_owned(), true), ("Today".to_owned(), true)]);
 
     // Reviewer queue and by client.
     let review = app.get("/v1/me/work?view=review", &staff.token).await.value();

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
-use domain::OrganizationId;
+use domain::{OrganizationId, Role};
 use serde_json::{Value, json};
 use store::sqlx;
 use store::{Actor, TenantTx};
@@ -57,6 +57,46 @@ async fn runs_per_client(app: &TestApp, org: &str) -> HashMap<uuid::Uuid, i64> {
             .unwrap();
     tx.rollback().await.unwrap();
     rows.into_iter().collect()
+}
+
+/// The firm's ready steps by routing outcome, with the notices and audit entries routing wrote.
+#[derive(Debug)]
+struct RoutedSteps {
+    assigned: i64,
+    unassigned: i64,
+    notified: i64,
+    audited: i64,
+    per_member: HashMap<uuid::Uuid, i64>,
+}
+
+async fn routed_steps(app: &TestApp, org: &str) -> RoutedSteps {
+    let org: OrganizationId = org.parse().unwrap();
+    let mut tx = TenantTx::begin(&app.db, org, Actor::system()).await.unwrap();
+    let (assigned, unassigned): (i64, i64) = sqlx::query_as(
+        "select count(*) filter (where assignee_id is not null), count(*) filter (where assignee_id is null)
+           from workflow_steps where status = 'ready' and kind not in ('wait', 'automation')",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    let notified: i64 =
+        sqlx::query_scalar("select count(*) from notifications where kind = 'workflow_step_assigned'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'workflow_step.route'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    let per_member: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+        "select assignee_id, count(*) from workflow_steps where assignee_id is not null group by assignee_id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    RoutedSteps { assigned, unassigned, notified, audited, per_member: per_member.into_iter().collect() }
 }
 
 async fn run_count(app: &TestApp, token: &str, client: &str) -> usize {
@@ -371,6 +411,10 @@ async fn a_bulk_start_of_300_clients_runs_each_once_even_when_retried() {
     let t = app.tenant("recur-bulk").await;
     let owner = t.owner.token.as_str();
     let template = system_template(&app, owner).await;
+    // Scored routing over two members: the batch routes its runs' ready steps together.
+    let (a, b) = (app.member(&t, Role::Staff).await, app.member(&t, Role::Staff).await);
+    let body = json!({"routing": "scored"});
+    assert_eq!(put(&app, "/v1/workflow-settings", owner, &body).await.status, 200);
     let mut clients = Vec::new();
     for i in 0..300 {
         clients.push(client(&app, owner, &format!("Bulk client {i:03}")).await);
@@ -421,6 +465,16 @@ async fn a_bulk_start_of_300_clients_runs_each_once_even_when_retried() {
     let per_client = runs_per_client(&app, &t.organization_id).await;
     assert_eq!(per_client.len(), 299);
     assert!(per_client.values().all(|&n| n == 1), "{per_client:?}");
+    // Every ready step a person does is routed, its assignee notified and the choice audited,
+    // and the work is spread over both members as their hours grow.
+    let routed = routed_steps(&app, &t.organization_id).await;
+    assert_eq!(routed.unassigned, 0, "{routed:?}");
+    assert!(routed.assigned >= 299, "{routed:?}");
+    assert_eq!((routed.notified, routed.audited), (routed.assigned, routed.assigned), "{routed:?}");
+    for m in [&a, &b] {
+        let n = routed.per_member.get(&m.user_id.parse::<uuid::Uuid>().unwrap()).copied().unwrap_or(0);
+        assert!(n * 4 > routed.assigned, "{} got {n} of {}: {routed:?}", m.user_id, routed.assigned);
+    }
 
     // The job again (a retry after a crash, say), twice at once: nothing new.
     let org: OrganizationId = t.organization_id.parse().unwrap();

@@ -1,7 +1,8 @@
 //! "My work" (`GET /v1/me/work`): each signed-in member's open run steps and tasks, soonest due
 //! first, and the other views of the board (to review, overdue, due this week).
 //!
-//! Setup, once per firm: each member who has fewer than [`PER_MEMBER`] open items gets tasks
+//! Setup, once per firm: every client gets a run of a system template (thousands of open steps in
+//! the firm), and each member who has fewer than [`PER_MEMBER`] open items gets tasks
 //! (due dates spread over four months around today, reviewed by the next member) and the first
 //! steps of runs of a system template, given to them by bulk reassignment — so the lists merge
 //! both kinds and the views have rows.
@@ -64,6 +65,7 @@ async fn seed_work(addr: SocketAddr, tokens: &[Arc<str>]) -> Result<(), BenchErr
     let templates = ok(addr, http::Method::GET, "/v1/workflow-templates", admin, None).await?;
     let template = templates[0]["id"].as_str().unwrap_or_default().to_owned();
     let today = Utc::now().date_naive();
+    run_for_every_client(addr, admin, &template, today + Days::new(60)).await?;
     let mut rng = SmallRng::seed_from_u64(7);
     for (m, (member, token)) in members.iter().zip(tokens).enumerate() {
         let have = ok(addr, http::Method::GET, "/v1/me/work?limit=200", token, None).await?;
@@ -93,6 +95,36 @@ async fn seed_work(addr: SocketAddr, tokens: &[Arc<str>]) -> Result<(), BenchErr
         ok(addr, http::Method::POST, "/v1/work-items/reassign", admin, Some(body)).await?;
     }
     Ok(())
+}
+
+/// Every client of the firm gets a run of `template` (if it has none yet), as a firm in season
+/// has: the lists then read among thousands of open steps, not only the members' own.
+async fn run_for_every_client(
+    addr: SocketAddr,
+    token: &str,
+    template: &str,
+    due: chrono::NaiveDate,
+) -> Result<(), BenchError> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/clients?limit=200&cursor={c}"),
+            None => "/v1/clients?limit=200".to_owned(),
+        };
+        let page = ok(addr, http::Method::GET, &path, token, None).await?;
+        for id in page["items"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_str()) {
+            let runs =
+                ok(addr, http::Method::GET, &format!("/v1/clients/{id}/workflow-runs"), token, None).await?;
+            if runs["items"].as_array().is_none_or(Vec::is_empty) {
+                let body = json!({"client_id": id, "template_id": template, "due_date": due});
+                ok(addr, http::Method::POST, "/v1/workflow-runs", token, Some(body)).await?;
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return Ok(()),
+        }
+    }
 }
 
 pub async fn prepare(addr: SocketAddr, creds: &Credentials) -> Result<MakeRequest, BenchError> {

@@ -72,6 +72,15 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, RecurrenceError> {
     Tz::from_str(name.trim()).map_err(|_| RecurrenceError::TimeZone)
 }
 
+/// The date it is at `now` in the firm's zone (`zone` as stored; UTC if it does not parse): what
+/// "today", "overdue" and "this week" mean to the firm.
+pub fn firm_today(zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    match parse_time_zone(zone) {
+        Ok(tz) => now.with_timezone(&tz).date_naive(),
+        Err(_) => now.date_naive(),
+    }
+}
+
 /// A schedule's cron expression in a zone.
 #[derive(Debug, Clone)]
 pub struct Recurrence {
@@ -201,6 +210,15 @@ mod tests {
 
     fn ny() -> Tz {
         parse_time_zone("America/New_York").expect("a zone")
+    }
+
+    #[test]
+    fn the_firms_today_is_its_own_zones_date() {
+        // 03:00 UTC on the 8th is still the 7th in New York and already the 8th in Tokyo.
+        let now = utc(2026, 12, 8, 3, 0);
+        assert_eq!(firm_today("America/New_York", now), NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+        assert_eq!(firm_today("Asia/Tokyo", now), NaiveDate::from_ymd_opt(2026, 12, 8).unwrap());
+        assert_eq!(firm_today("not a zone", now), NaiveDate::from_ymd_opt(2026, 12, 8).unwrap());
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! (add, tick, move, remove), comments (`@email` mentions a member) and attachments (the
 //! client's documents) — and the "New task" form (from /work and from a client's page).
 
-use api_types::tasks::{CreateTaskRequest, TaskResponse, UpdateChecklistItemRequest, WorkItemDetail};
+use api_types::tasks::{
+    CreateTaskRequest, TaskResponse, UpdateChecklistItemRequest, UpdateTaskRequest, WorkItemDetail,
+    WorkListParams,
+};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use domain::workflow::task::{TaskAction, WorkItemKind};
+use chrono::Utc;
+use domain::workflow::task::{TaskAction, WorkItemKind, WorkView};
 use domain::{ChecklistItemId, ClientId, DocumentId, Permission, Priority, TaskId, UserId, WorkflowStepId};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -37,10 +41,12 @@ pub struct TaskForm {
     estimated_hours: Option<String>,
 }
 
+/// The new-task form (`editing` none) or a task's edit form.
 async fn task_form(
     state: &AppState,
     viewer: &Viewer,
     f: &TaskForm,
+    editing: Option<TaskId>,
     error: Option<&api::ApiError>,
 ) -> PageResult<Markup> {
     let refusal = Refusal(error);
@@ -63,8 +69,9 @@ async fn task_form(
         }
     };
     Ok(html! {
-        form class="card form" method="post" action="/tasks" aria-labelledby="task-h" {
-            h2 id="task-h" { "New task" }
+        form class="card form" method="post"
+            action={ @if let Some(id) = editing { "/tasks/" (id) "/edit" } @else { "/tasks" } } aria-labelledby="task-h" {
+            h2 id="task-h" { @if editing.is_some() { "Task details" } @else { "New task" } }
             (csrf(viewer))
             (refusal.alert())
             (form::input(refusal, "title", "Title", f.title.as_deref().unwrap_or(""), "text"))
@@ -83,7 +90,10 @@ async fn task_form(
                 (form::select(refusal, "priority", "Priority", Priority::ALL, form::chosen(&f.priority).or(Some(Priority::Normal)), None))
                 (form::input(refusal, "estimated_hours", "Estimated hours", f.estimated_hours.as_deref().unwrap_or(""), "text"))
             }
-            div { button class="btn primary" type="submit" { "Create task" } }
+            div {
+                button class="btn primary" type="submit" { @if editing.is_some() { "Save" } @else { "Create task" } }
+                @if let Some(id) = editing { " " a class="btn" href={ "/tasks/" (id) } { "Cancel" } }
+            }
         }
     })
 }
@@ -102,7 +112,7 @@ pub async fn new(
     let f = TaskForm { client_id: q.client_id, ..Default::default() };
     let body = html! {
         (layout::head_row("New task", Some(html! { a href="/work" { "My work" } }), None))
-        (task_form(&state, &viewer, &f, None).await?)
+        (task_form(&state, &viewer, &f, None, None).await?)
     };
     Ok(layout::page(&viewer, Nav::Workflows, "New task", body).into_response())
 }
@@ -139,7 +149,7 @@ pub async fn create(
             let e = fixable(e)?;
             let body = html! {
                 (layout::head_row("New task", Some(html! { a href="/work" { "My work" } }), None))
-                (task_form(&state, &viewer, &f, Some(&e)).await?)
+                (task_form(&state, &viewer, &f, None, Some(&e)).await?)
             };
             Ok((e.status(), layout::page(&viewer, Nav::Workflows, "New task", body)).into_response())
         }
@@ -158,6 +168,7 @@ fn task_header(viewer: &Viewer, t: &TaskResponse) -> Markup {
     let executes = viewer.caller.has(Permission::WorkflowsExecute);
     let involved = t.assignee == me || t.reviewer == me;
     let actions = html! {
+        @if executes { a class="btn" href={ "/tasks/" (t.id) "/edit" } { "Edit" } " " }
         @for (action, label) in TASK_ACTIONS {
             @if t.status.after(action).is_some() && (executes || (involved && action != TaskAction::Cancel))
                 && !(t.blocked && action.needs_dependencies()) {
@@ -185,12 +196,146 @@ fn task_header(viewer: &Viewer, t: &TaskResponse) -> Markup {
                 dt { "Estimated hours" } dd { @if let Some(h) = t.estimated_hours { (h.normalize()) } @else { span class="muted" { "—" } } }
                 dt { "Waits for" } dd {
                     @if t.depends_on.is_empty() { span class="muted" { "Nothing" } }
-                    @for d in &t.depends_on { a href={ "/tasks/" (d.id) } { (d.title) } " " (ui::badge(&ui::label(&d.status))) " " }
+                    @for d in &t.depends_on {
+                        a href={ "/tasks/" (d.id) } { (d.title) } " " (ui::badge(&ui::label(&d.status))) " "
+                        @if executes {
+                            form class="inline" method="post" action={ "/tasks/" (t.id) "/dependencies" } {
+                                (csrf(viewer))
+                                @for other in t.depends_on.iter().filter(|o| o.id != d.id) {
+                                    input type="hidden" name="depends_on" value=(other.id);
+                                }
+                                button class="btn small" type="submit" aria-label={ "Stop waiting for " (d.title) } { "Remove" }
+                            }
+                        }
+                        " "
+                    }
                 }
             }
             @if let Some(d) = &t.description { p class="wrap" { (d) } }
         }
     }
+}
+
+/// "Wait for another task": the open tasks of the task's client (or, without one, of the viewer's
+/// own list) it could wait for. A cycle is refused by the use case, with its reason shown.
+async fn dependency_adder(state: &AppState, viewer: &Viewer, t: &TaskResponse) -> PageResult<Markup> {
+    let params = WorkListParams {
+        view: Some(if t.client_id.is_some() { WorkView::Client } else { WorkView::Mine }),
+        client_id: t.client_id,
+        ..Default::default()
+    };
+    let open = state.practice.work_list(&viewer.caller, &params, 200, Utc::now()).await?.items;
+    let candidates: Vec<_> = open
+        .iter()
+        .filter(|w| w.kind == WorkItemKind::Task && w.id != t.id.as_uuid())
+        .filter(|w| !t.depends_on.iter().any(|d| d.id.as_uuid() == w.id))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(html! {});
+    }
+    Ok(html! {
+        form class="inline card" method="post" action={ "/tasks/" (t.id) "/dependencies" } {
+            (csrf(viewer))
+            @for d in &t.depends_on { input type="hidden" name="depends_on" value=(d.id); }
+            label { "Wait for "
+                select name="depends_on" {
+                    @for w in &candidates { option value=(w.id) { (w.name) " · due " (ui::date(w.due_date)) } }
+                }
+            }
+            " " button class="btn" type="submit" { "Add dependency" }
+        }
+    })
+}
+
+/// `GET /tasks/{id}/edit`: the task's details in the task form.
+pub async fn edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<TaskId>,
+) -> PageResult<Response> {
+    let t = state.practice.get_task(&viewer.caller, id).await?;
+    if !viewer.caller.has(Permission::WorkflowsExecute) {
+        return Err(PageError::Api(api::ApiError::from(practice::PracticeError::Forbidden(
+            Permission::WorkflowsExecute,
+        ))));
+    }
+    let f = TaskForm {
+        title: Some(t.title.clone()),
+        description: t.description.clone(),
+        client_id: t.client_id.map(|c| c.to_string()),
+        assignee: t.assignee.map(|u| u.to_string()),
+        reviewer: t.reviewer.map(|u| u.to_string()),
+        due_date: Some(t.due_date.to_string()),
+        priority: Some(t.priority.to_string()),
+        estimated_hours: t.estimated_hours.map(|h| h.normalize().to_string()),
+    };
+    edit_page(&state, &viewer, &t.title, id, &f, None).await
+}
+
+async fn edit_page(
+    state: &AppState,
+    viewer: &Viewer,
+    title: &str,
+    id: TaskId,
+    f: &TaskForm,
+    error: Option<api::ApiError>,
+) -> PageResult<Response> {
+    let body = html! {
+        (layout::head_row(title, Some(html! { a href={ "/tasks/" (id) } { "Back to the task" } }), None))
+        (task_form(state, viewer, f, Some(id), error.as_ref()).await?)
+    };
+    let page = layout::page(viewer, Nav::Workflows, title, body);
+    Ok(match error {
+        Some(e) => (e.status(), page).into_response(),
+        None => page.into_response(),
+    })
+}
+
+/// `POST /tasks/{id}/edit`: saves the details (an emptied field is cleared) and shows the task.
+pub async fn save(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<TaskId>,
+    CsrfForm(f): CsrfForm<TaskForm>,
+) -> PageResult<Response> {
+    let req = UpdateTaskRequest {
+        title: Some(f.title.clone().unwrap_or_default()),
+        description: Some(form::text(&f.description)),
+        client_id: Some(parse::<ClientId>("client", &f.client_id)?),
+        engagement_id: None,
+        assignee: Some(parse::<UserId>("assignee", &f.assignee)?),
+        reviewer: Some(parse::<UserId>("reviewer", &f.reviewer)?),
+        due_date: Some(
+            form::chosen(&f.due_date)
+                .ok_or_else(|| PageError::BadForm("give the date the task is due".into()))?,
+        ),
+        priority: parse::<Priority>("priority", &f.priority)?,
+        estimated_hours: Some(parse("estimated hours", &f.estimated_hours)?),
+    };
+    match state.practice.update_task(&viewer.caller, id, req).await {
+        Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
+        Err(e) => {
+            let e = fixable(e)?;
+            let title = f.title.clone().unwrap_or_default();
+            edit_page(&state, &viewer, &title, id, &f, Some(e)).await
+        }
+    }
+}
+
+/// `POST /tasks/{id}/dependencies`: the tasks it waits for, as the form lists them.
+pub async fn dependencies(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<TaskId>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let depends_on: Vec<TaskId> = pairs
+        .iter()
+        .filter(|(k, _)| k == "depends_on")
+        .map(|(_, v)| v.parse().map_err(|_| PageError::BadForm("a chosen task is not valid".into())))
+        .collect::<Result<_, _>>()?;
+    let r = state.practice.set_task_dependencies(&viewer.caller, id, depends_on).await;
+    after(&state, &viewer, id.as_uuid(), r).await
 }
 
 /// The checklist, comments and attachments of an item, with their forms.
@@ -332,8 +477,14 @@ async fn item_page(
         WorkItemKind::Task => {
             let t = state.practice.get_task(&viewer.caller, TaskId::from_uuid(id)).await?;
             let editable = executes || t.assignee == me || t.reviewer == me;
-            let body =
-                html! { (task_header(viewer, &t)) (alert) (panel(state, viewer, &item, editable).await?) };
+            let adder = if executes {
+                dependency_adder(state, viewer, &t).await?
+            } else {
+                html! {}
+            };
+            let body = html! {
+                (task_header(viewer, &t)) (adder) (alert) (panel(state, viewer, &item, editable).await?)
+            };
             Ok((t.title, body))
         }
         WorkItemKind::Step => {

@@ -47,7 +47,7 @@ fn routing_card(viewer: &Viewer, s: &RoutingSettingsBody, error: Option<&api::Ap
                 (form::select(refusal, "ab_routing", "Compare with (A/B)", &strategies, s.ab_routing, Some("no comparison")))
                 (form::input(refusal, "ab_percent", "Share to compare (%)", &s.ab_percent.to_string(), "number"))
             }
-            (form::input(refusal, "time_zone", "Firm time zone (IANA, e.g. America/New_York): recurring workflows run on its clock", s.time_zone.as_deref().unwrap_or("UTC"), "text"))
+            (form::input(refusal, "time_zone", "Firm time zone (IANA, e.g. America/New_York): recurring workflows, due dates and reminders run on its clock", s.time_zone.as_deref().unwrap_or("UTC"), "text"))
             div { button class="btn primary" type="submit" { "Save routing" } }
         }
     }

@@ -39,7 +39,7 @@ fn holidays_card(
     html! {
         section class="card" id="holidays" aria-labelledby="holidays-h" {
             h2 id="holidays-h" { "Holidays" }
-            p class="muted" { "Days the firm is closed, on top of the US federal holidays: due dates of workflows started from now on skip them; due-soon and overdue notices count days in UTC." }
+            p class="muted" { "Days the firm is closed, on top of the US federal holidays: due dates of workflows started from now on skip them; due-soon and overdue notices count days in the firm’s time zone." }
             @if holidays.is_empty() {
                 p class="muted" { "No firm holidays yet." }
             } @else {

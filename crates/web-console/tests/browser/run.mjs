@@ -471,7 +471,7 @@ await check("bulk start: a template is started for every ticked client, and the 
   await shot(page, "bulk-start-progress");
 });
 
-await check("tasks: a new task from a client's page (a blank title refused), its checklist, attachment and comment, the work board's views, and bulk reassign", async () => {
+await check("tasks: a new task from a client's page (a blank title refused), its checklist, attachment and comment, its details edited, a second task waiting for it, the work board's views, and bulk reassign", async () => {
   await page.goto(`/clients/${cfg.clients.first}?tab=workflows`);
   await Promise.all([page.waitForURL(/\/tasks\/new\?client_id=/), page.click("main a:has-text('New task')")]);
   await page.fill("input[name=due_date]", "2020-01-06");
@@ -501,6 +501,28 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await page.waitForSelector("article.comment:has-text('Asked by phone too')");
   await accessible(page, "task");
   await shot(page, "task");
+
+  // Its details edited; then a second task waits for it, and stops waiting.
+  await Promise.all([page.waitForURL(/\/edit$/), page.click("main a:has-text('Edit')")]);
+  await accessible(page, "task edit");
+  await page.fill("input[name=title]", "Chase the missing 1099s and W-9s");
+  await page.selectOption("select[name=priority]", "high");
+  await Promise.all([page.waitForURL(task), page.click("button:has-text('Save')")]);
+  await page.waitForSelector("h1:has-text('Chase the missing 1099s and W-9s')");
+  await page.waitForSelector("main .badge:has-text('High')");
+  await page.goto(`/tasks/new?client_id=${cfg.clients.first}`);
+  await page.fill("input[name=title]", "File the 1099s");
+  await page.fill("input[name=due_date]", "2099-01-29");
+  await Promise.all([page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/), page.click("button:has-text('Create task')")]);
+  const waiting = page.url();
+  const first = await page.locator("select[name=depends_on] option:has-text('Chase the missing 1099s')").getAttribute("value");
+  await page.selectOption("select[name=depends_on]", first);
+  await Promise.all([page.waitForURL(waiting), page.click("main button:has-text('Add dependency')")]);
+  await page.waitForSelector("main dd a:has-text('Chase the missing 1099s')");
+  await page.waitForSelector("main .badge:has-text('blocked')");
+  await shot(page, "task-waiting");
+  await Promise.all([page.waitForURL(waiting), page.click("button[aria-label='Stop waiting for Chase the missing 1099s and W-9s']")]);
+  await page.waitForSelector("main dd:has-text('Nothing')");
 
   await page.goto("/work?view=overdue");
   const row = "main table tbody tr:has-text('Chase the missing 1099s')";

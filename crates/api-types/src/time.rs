@@ -1,8 +1,8 @@
 //! Time entries: timers and logged time on workflow steps and engagements, a member's week, an
-//! engagement's time.
+//! engagement's time and billing it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{ClientId, EngagementId, TimeEntryId, UserId, WorkflowRunId, WorkflowStepId};
+use domain::{ClientId, EngagementId, InvoiceId, TimeEntryId, UserId, WorkflowRunId, WorkflowStepId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -86,6 +86,8 @@ pub struct TimeEntryResponse {
     #[schema(value_type = Option<String>)]
     pub amount: Option<Decimal>,
     pub note: Option<String>,
+    /// The invoice the entry was billed on; a billed entry cannot be changed.
+    pub invoice_id: Option<InvoiceId>,
     pub running: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -147,12 +149,23 @@ pub struct EngagementTimeResponse {
     pub actual_hours: Decimal,
     #[schema(value_type = String)]
     pub billable_hours: Decimal,
-    /// Work in progress: the amount of billable entries. Invoices do not yet mark entries as
-    /// billed, so this is every billable amount logged, billed or not.
+    /// Work in progress: the amount of finished billable entries not yet billed on an invoice.
     #[schema(value_type = String)]
     pub wip_amount: Decimal,
+    /// The amount of billable entries billed on invoices.
+    #[schema(value_type = String)]
+    pub billed_amount: Decimal,
     /// Newest first.
     pub items: Vec<TimeEntryResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// Bills an engagement's work in progress as a draft invoice.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillTimeRequest {
+    /// Default 30 days after today.
+    #[serde(default, deserialize_with = "date::optional")]
+    pub due_date: Option<NaiveDate>,
 }

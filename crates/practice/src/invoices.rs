@@ -81,7 +81,7 @@ fn invoice_response(
     }
 }
 
-fn detail_response(d: InvoiceDetail) -> InvoiceResponse {
+pub(crate) fn detail_response(d: InvoiceDetail) -> InvoiceResponse {
     invoice_response(d.invoice, Some((d.lines, d.payments)))
 }
 
@@ -129,6 +129,103 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
+/// A new invoice's checked parts, ready to write.
+pub(crate) struct Prepared {
+    totals: domain::invoice::Totals,
+    issue_date: NaiveDate,
+    due_date: NaiveDate,
+    currency: String,
+    number: Option<String>,
+    title: Option<String>,
+    notes: Option<String>,
+    lines: Vec<(String, Decimal, Decimal)>,
+}
+
+/// Checks a new invoice (422 with every problem) and computes its totals; no I/O.
+pub(crate) fn prepare(req: &CreateInvoiceRequest) -> PracticeResult<Prepared> {
+    let mut p = Problems::default();
+    let tax_rate = req.tax_rate.unwrap_or_default();
+    let totals = compute_totals(&line_inputs(&req.lines), tax_rate, req.discount.unwrap_or_default())
+        .map_err(invoice_error)?;
+    if let Some(sent) = req.total
+        && sent != totals.total
+    {
+        return Err(invoice_error(InvoiceError::TotalMismatch { sent, computed: totals.total }));
+    }
+    let issue_date = req.issue_date.unwrap_or_else(today);
+    let due_date = req.due_date.unwrap_or(issue_date + TimeDelta::days(30));
+    if due_date < issue_date {
+        p.add("due_date", "must not be before issue_date");
+    }
+    let currency = req.currency.as_deref().unwrap_or("USD").trim().to_uppercase();
+    if !domain::currency::is_iso_4217(&currency) {
+        p.add("currency", "must be an ISO 4217 currency code in use, such as USD or EUR");
+    }
+    let number = req.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = number
+        && (n.len() > 40
+            || n.to_uppercase().starts_with("INV-")
+            || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.".contains(c)))
+    {
+        p.add("number", "custom numbers are up to 40 letters, digits, - _ / . and must not start with INV-");
+    }
+    let title = p.text("title", req.title.as_deref(), 300);
+    let notes = p.text("notes", req.notes.as_deref(), 10_000);
+    p.into_result()?;
+    let lines: Vec<(String, Decimal, Decimal)> =
+        req.lines.iter().map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price)).collect();
+    Ok(Prepared {
+        totals,
+        issue_date,
+        due_date,
+        currency,
+        number: number.map(str::to_owned),
+        title,
+        notes,
+        lines,
+    })
+}
+
+/// Writes a prepared invoice (its number the next one unless given) and audits it.
+pub(crate) async fn insert_invoice(
+    tx: &mut TenantTx,
+    req: &CreateInvoiceRequest,
+    p: Prepared,
+) -> PracticeResult<InvoiceDetail> {
+    let number = match p.number {
+        Some(n) => n,
+        None => invoices::next_number(tx).await?,
+    };
+    let id = InvoiceId::new();
+    let detail = invoices::create(
+        tx,
+        NewInvoice {
+            id,
+            client_id: req.client_id,
+            engagement_id: req.engagement_id,
+            number: &number,
+            title: p.title.as_deref(),
+            issue_date: p.issue_date,
+            due_date: p.due_date,
+            currency: &p.currency,
+            tax_rate: req.tax_rate.unwrap_or_default(),
+            notes: p.notes.as_deref(),
+            descriptions: &p.lines,
+            totals: &p.totals,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        store::StoreError::NotFound => PracticeError::NotFound("client (or its engagement)"),
+        e if e.is_conflict_on("invoices_organization_id_number_key") => {
+            PracticeError::Conflict(format!("invoice number {number} is already used"))
+        }
+        other => other.into(),
+    })?;
+    tx.audit(AuditRecord::new("invoice.create", "invoice", id).after(&detail));
+    Ok(detail)
+}
+
 impl Practice {
     pub async fn create_invoice(
         &self,
@@ -136,72 +233,9 @@ impl Practice {
         req: CreateInvoiceRequest,
     ) -> PracticeResult<InvoiceResponse> {
         caller.require(Permission::BillingCreate)?;
-        let mut p = Problems::default();
-        let tax_rate = req.tax_rate.unwrap_or_default();
-        let totals = compute_totals(&line_inputs(&req.lines), tax_rate, req.discount.unwrap_or_default())
-            .map_err(invoice_error)?;
-        if let Some(sent) = req.total
-            && sent != totals.total
-        {
-            return Err(invoice_error(InvoiceError::TotalMismatch { sent, computed: totals.total }));
-        }
-        let issue_date = req.issue_date.unwrap_or_else(today);
-        let due_date = req.due_date.unwrap_or(issue_date + TimeDelta::days(30));
-        if due_date < issue_date {
-            p.add("due_date", "must not be before issue_date");
-        }
-        let currency = req.currency.as_deref().unwrap_or("USD").trim().to_uppercase();
-        if !domain::currency::is_iso_4217(&currency) {
-            p.add("currency", "must be an ISO 4217 currency code in use, such as USD or EUR");
-        }
-        let number = req.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if let Some(n) = number
-            && (n.len() > 40
-                || n.to_uppercase().starts_with("INV-")
-                || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.".contains(c)))
-        {
-            p.add(
-                "number",
-                "custom numbers are up to 40 letters, digits, - _ / . and must not start with INV-",
-            );
-        }
-        let title = p.text("title", req.title.as_deref(), 300);
-        let notes = p.text("notes", req.notes.as_deref(), 10_000);
-        p.into_result()?;
-        let lines: Vec<(String, Decimal, Decimal)> =
-            req.lines.iter().map(|l| (l.description.trim().to_owned(), l.quantity, l.unit_price)).collect();
+        let prepared = prepare(&req)?;
         let mut tx = self.tx(caller).await?;
-        let number = match number {
-            Some(n) => n.to_owned(),
-            None => invoices::next_number(&mut tx).await?,
-        };
-        let id = InvoiceId::new();
-        let detail = invoices::create(
-            &mut tx,
-            NewInvoice {
-                id,
-                client_id: req.client_id,
-                engagement_id: req.engagement_id,
-                number: &number,
-                title: title.as_deref(),
-                issue_date,
-                due_date,
-                currency: &currency,
-                tax_rate,
-                notes: notes.as_deref(),
-                descriptions: &lines,
-                totals: &totals,
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            store::StoreError::NotFound => PracticeError::NotFound("client (or its engagement)"),
-            e if e.is_conflict_on("invoices_organization_id_number_key") => {
-                PracticeError::Conflict(format!("invoice number {number} is already used"))
-            }
-            other => other.into(),
-        })?;
-        tx.audit(AuditRecord::new("invoice.create", "invoice", id).after(&detail));
+        let detail = insert_invoice(&mut tx, &req, prepared).await?;
         tx.commit().await?;
         Ok(detail_response(detail))
     }

@@ -1,5 +1,6 @@
 //! Time use cases: a member's timer (one at a time), manual entries, editing and deleting
-//! entries, the week's time sheet and an engagement's time.
+//! entries, the week's time sheet, an engagement's time and billing it (work in progress to a
+//! draft invoice).
 //!
 //! Members with `workflows:read` log their own time; changing someone else's entry needs
 //! `workflows:update`. Every change of an entry on an engagement (directly, or on a step of a
@@ -8,9 +9,10 @@
 
 use std::collections::BTreeSet;
 
+use api_types::invoices::{CreateInvoiceRequest, InvoiceLineInput, InvoiceResponse};
 use api_types::time::{
-    EngagementTimeResponse, ManualEntryRequest, StartTimerRequest, TimeEntryResponse, TimesheetDay,
-    TimesheetResponse, UpdateTimeEntryRequest,
+    BillTimeRequest, EngagementTimeResponse, ManualEntryRequest, StartTimerRequest, TimeEntryResponse,
+    TimesheetDay, TimesheetResponse, UpdateTimeEntryRequest,
 };
 use chrono::{NaiveDate, Utc};
 use domain::time::{self as rules, Week};
@@ -23,6 +25,7 @@ use store::time_entries::{self as te, EntryFields, NewEntry, Target, TimeEntryRo
 use store::{AuditRecord, StoreError, TenantTx};
 
 use crate::error::NotFoundAs;
+use crate::invoices::{detail_response, insert_invoice, prepare};
 use crate::{Practice, PracticeError, PracticeResult};
 
 impl Practice {
@@ -131,6 +134,7 @@ impl Practice {
         let mut tx = self.tx(caller).await?;
         let row = te::lock(&mut tx, id, &scope).await.or_not_found("time entry")?;
         require_owner(caller, &row)?;
+        unbilled(&row)?;
         let running = row.ended_at.is_none();
         if running && (req.started_at.is_some() || req.minutes.is_some()) {
             return Err(PracticeError::Conflict(
@@ -178,6 +182,7 @@ impl Practice {
         let mut tx = self.tx(caller).await?;
         let row = te::lock(&mut tx, id, &scope).await.or_not_found("time entry")?;
         require_owner(caller, &row)?;
+        unbilled(&row)?;
         let before = te::delete(&mut tx, id).await?;
         let hours = recompute(&mut tx, [before.engagement_id]).await?;
         tx.audit(
@@ -246,6 +251,51 @@ impl Practice {
         })
     }
 
+    /// Bills the engagement's work in progress: its finished billable entries with a rate and no
+    /// invoice become the lines of a new draft invoice (one per member and rate), and each entry
+    /// names that invoice — in one transaction, the entries locked, so nothing is billed twice.
+    /// 422 when there is nothing to bill.
+    pub async fn bill_engagement_time(
+        &self,
+        caller: &Caller,
+        id: EngagementId,
+        req: BillTimeRequest,
+    ) -> PracticeResult<InvoiceResponse> {
+        caller.require(Permission::BillingCreate)?;
+        let mut tx = self.tx(caller).await?;
+        let engagement =
+            store::engagements::get(&mut tx, id, &caller.client_scope()).await.or_not_found("engagement")?;
+        let entries = te::lock_unbilled(&mut tx, id).await?;
+        if entries.is_empty() {
+            return Err(PracticeError::invalid(
+                "engagement",
+                "has no unbilled billable time with a rate: log time (with a rate) first",
+            ));
+        }
+        let invoice = CreateInvoiceRequest {
+            client_id: engagement.client_id,
+            engagement_id: Some(id),
+            number: None,
+            title: Some(format!("{}: time", engagement.name)),
+            issue_date: None,
+            due_date: req.due_date,
+            currency: None,
+            tax_rate: None,
+            discount: None,
+            lines: bill_lines(&entries),
+            notes: None,
+            total: None,
+        };
+        let prepared = prepare(&invoice)?;
+        let detail = insert_invoice(&mut tx, &invoice, prepared).await?;
+        let ids: Vec<TimeEntryId> = entries.iter().map(|e| e.id).collect();
+        te::mark_billed(&mut tx, &ids, detail.invoice.id).await?;
+        tx.audit(AuditRecord::new("engagement.bill_time", "engagement", id).after(json!({
+            "invoice_id": detail.invoice.id, "entries": ids, "total": detail.invoice.total})));
+        tx.commit().await?;
+        Ok(detail_response(detail))
+    }
+
     /// An engagement's entries (newest first) with its hours and work in progress.
     pub async fn engagement_time(
         &self,
@@ -263,22 +313,55 @@ impl Practice {
         tx.commit().await?;
         let billable: Vec<_> = groups.iter().filter(|g| g.billable).collect();
         let billable_minutes: i64 = billable.iter().map(|g| i64::from(g.minutes) * g.entries).sum();
-        // WIP: every billable amount logged (invoices do not mark entries as billed yet).
-        let wip_amount = billable
-            .iter()
-            .filter_map(|g| {
-                g.hourly_rate.map(|r| rules::amount(i64::from(g.minutes), r) * Decimal::from(g.entries))
-            })
-            .sum();
+        let amount = |billed: bool| -> Decimal {
+            billable
+                .iter()
+                .filter(|g| g.billed == billed)
+                .filter_map(|g| {
+                    g.hourly_rate.map(|r| rules::amount(i64::from(g.minutes), r) * Decimal::from(g.entries))
+                })
+                .sum()
+        };
         Ok(EngagementTimeResponse {
             engagement_id: id,
             actual_hours: engagement.actual_hours,
             billable_hours: rules::hours(billable_minutes),
-            wip_amount,
+            wip_amount: amount(false),
+            billed_amount: amount(true),
             items: page.items.into_iter().map(response).collect(),
             next_cursor: page.next_cursor,
         })
     }
+}
+
+/// The invoice lines of billed time: one per member and rate, oldest first. A line reads as
+/// hours × rate when that product is the entries' amount to the cent; otherwise (rounding per
+/// entry) as one amount, the hours in its description.
+fn bill_lines(entries: &[TimeEntryRow]) -> Vec<InvoiceLineInput> {
+    let mut groups: Vec<(&str, Decimal, i64, Decimal)> = Vec::new();
+    for e in entries {
+        let (Some(rate), Some(minutes)) = (e.hourly_rate, e.minutes) else { continue };
+        let amount = rules::amount(i64::from(minutes), rate);
+        match groups.iter_mut().find(|g| g.0 == e.user_name && g.1 == rate) {
+            Some(g) => {
+                g.2 += i64::from(minutes);
+                g.3 += amount;
+            }
+            None => groups.push((&e.user_name, rate, i64::from(minutes), amount)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(who, rate, minutes, amount)| {
+            let hours = rules::hours(minutes);
+            let exact = (hours * rate).round_dp(2) == amount;
+            InvoiceLineInput {
+                description: format!("Time: {who}, {} h at {}/h", hours.normalize(), rate.round_dp(2)),
+                quantity: if exact { hours } else { Decimal::ONE },
+                unit_price: if exact { rate } else { amount },
+            }
+        })
+        .collect()
 }
 
 /// What an entry counts against: a step (and its run's engagement) or an engagement.
@@ -345,6 +428,16 @@ fn require_owner(caller: &Caller, row: &TimeEntryRow) -> PracticeResult<()> {
     }
 }
 
+/// Billed time is what the invoice says: changing it means deleting that draft invoice first.
+fn unbilled(row: &TimeEntryRow) -> PracticeResult<()> {
+    match row.invoice_id {
+        Some(invoice) => Err(PracticeError::Conflict(format!(
+            "this time is billed on invoice {invoice}; delete that draft invoice to change it"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A second timer started at the same moment by the same member (two tabs) loses the race.
 fn one_timer(e: StoreError) -> PracticeError {
     if e.is_conflict_on("time_entries_one_running") {
@@ -379,6 +472,7 @@ pub(crate) fn response(r: TimeEntryRow) -> TimeEntryResponse {
         billable: r.billable,
         hourly_rate: r.hourly_rate,
         note: r.note,
+        invoice_id: r.invoice_id,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }

@@ -2,7 +2,9 @@
 //! and the engagement's derived hours.
 
 use chrono::{DateTime, Utc};
-use domain::{ClientId, ClientScope, EngagementId, TimeEntryId, UserId, WorkflowRunId, WorkflowStepId};
+use domain::{
+    ClientId, ClientScope, EngagementId, InvoiceId, TimeEntryId, UserId, WorkflowRunId, WorkflowStepId,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +30,8 @@ pub struct TimeEntryRow {
     pub billable: bool,
     pub hourly_rate: Option<Decimal>,
     pub note: Option<String>,
+    /// The invoice the entry was billed on.
+    pub invoice_id: Option<InvoiceId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -36,7 +40,8 @@ macro_rules! entry_select {
     () => {
         "select t.id, t.user_id, u.name as user_name, t.client_id, c.business_name as client_name,
         t.engagement_id, e.name as engagement_name, t.step_id, s.name as step_name, s.run_id,
-        t.started_at, t.ended_at, t.minutes, t.billable, t.hourly_rate, t.note, t.created_at, t.updated_at
+        t.started_at, t.ended_at, t.minutes, t.billable, t.hourly_rate, t.note, t.invoice_id, t.created_at,
+        t.updated_at
    from time_entries t
    join users u on u.id = t.user_id
    join clients c on c.organization_id = t.organization_id and c.id = t.client_id
@@ -295,12 +300,14 @@ pub async fn of_engagement(
     Ok(Page::from_overfetch(rows, limit, |r| ByStart(r.started_at, r.id)))
 }
 
-/// Finished minutes of an engagement grouped by billable and rate: (billable, rate, minutes,
-/// entries). Amounts are computed per entry by the caller (`domain::time::amount`), so equal
-/// (minutes, rate) pairs are grouped rather than summed.
+/// Finished minutes of an engagement grouped by billable, billed and rate. Amounts are computed
+/// per entry by the caller (`domain::time::amount`), so equal (minutes, rate) pairs are grouped
+/// rather than summed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MinutesGroup {
     pub billable: bool,
+    /// Billed on an invoice.
+    pub billed: bool,
     pub hourly_rate: Option<Decimal>,
     pub minutes: i32,
     pub entries: i64,
@@ -312,14 +319,43 @@ pub async fn engagement_minutes(
 ) -> StoreResult<Vec<MinutesGroup>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
-        "select billable, hourly_rate, minutes, count(*) as entries from time_entries
+        "select billable, invoice_id is not null as billed, hourly_rate, minutes, count(*) as entries
+           from time_entries
           where organization_id = $1 and engagement_id = $2 and minutes is not null
-          group by billable, hourly_rate, minutes",
+          group by billable, invoice_id is not null, hourly_rate, minutes",
     )
     .bind(org)
     .bind(engagement)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// The engagement's finished billable entries with a rate and no invoice yet, oldest first,
+/// locked until the transaction ends (two concurrent billings cannot bill one entry twice).
+pub async fn lock_unbilled(tx: &mut TenantTx, engagement: EngagementId) -> StoreResult<Vec<TimeEntryRow>> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        entry_select!(),
+        " where t.organization_id = $1 and t.engagement_id = $2 and t.invoice_id is null and t.billable
+            and t.minutes is not null and t.hourly_rate is not null
+          order by t.started_at, t.id
+          for update of t"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(engagement).fetch_all(tx.conn()).await?)
+}
+
+/// Marks entries as billed on `invoice`.
+pub async fn mark_billed(tx: &mut TenantTx, entries: &[TimeEntryId], invoice: InvoiceId) -> StoreResult<u64> {
+    let org = tx.org_uuid();
+    let done = sqlx::query(
+        "update time_entries set invoice_id = $3 where organization_id = $1 and id = any($2) and invoice_id is null",
+    )
+    .bind(org)
+    .bind(entries)
+    .bind(invoice)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Sets the engagement's `actual_hours` to its finished entries' minutes in hours; returns the

@@ -84,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}/edit", get(client_edit::show).post(client_edit::save))
         .route("/clients/{id}/engagements/new", get(engagement::new).post(engagement::create))
         .route("/engagements/{id}", get(engagement::show).post(engagement::update))
+        .route("/engagements/{id}/bill-time", post(engagement::bill_time))
         .route("/clients/{id}/portal", post(client_portal::grant))
         .route("/clients/{id}/portal/{grant}/revoke", post(client_portal::revoke))
         .route("/documents", get(documents::list))

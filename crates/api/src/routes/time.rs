@@ -1,9 +1,10 @@
 //! Time entries: the caller's timer, manual entries, editing and deleting, the week's time
-//! sheet and an engagement's time.
+//! sheet, an engagement's time and billing it.
 
+use api_types::invoices::InvoiceResponse;
 use api_types::time::{
-    EngagementTimeResponse, ManualEntryRequest, StartTimerRequest, TimeEntryResponse, TimesheetParams,
-    TimesheetResponse, UpdateTimeEntryRequest,
+    BillTimeRequest, EngagementTimeResponse, ManualEntryRequest, StartTimerRequest, TimeEntryResponse,
+    TimesheetParams, TimesheetResponse, UpdateTimeEntryRequest,
 };
 use api_types::{PageParams, Problem};
 use axum::Json;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_entry, delete_entry))
         .routes(routes!(timesheet))
         .routes(routes!(engagement_time))
+        .routes(routes!(bill_time))
 }
 
 /// Log finished time on a workflow step or an engagement: 1 minute to 24 hours, started no
@@ -61,7 +63,7 @@ async fn stop_timer(State(state): State<AppState>, caller: Caller) -> ApiResult<
     Ok(Json(state.practice.stop_timer(&caller).await?))
 }
 
-/// Change an entry: yours, or anyone's with `workflows:update`.
+/// Change an entry: yours, or anyone's with `workflows:update`; billed time cannot change (409).
 #[utoipa::path(patch, path = "/v1/time-entries/{id}", tag = "time", security(("bearer" = [])),
     params(("id" = TimeEntryId, Path)), request_body = UpdateTimeEntryRequest,
     responses((status = 200, body = TimeEntryResponse), (status = 404, body = Problem),
@@ -75,10 +77,10 @@ async fn update_entry(
     Ok(Json(state.practice.update_time_entry(&caller, id, req).await?))
 }
 
-/// Delete an entry: yours, or anyone's with `workflows:update`.
+/// Delete an entry: yours, or anyone's with `workflows:update`; billed time cannot be deleted (409).
 #[utoipa::path(delete, path = "/v1/time-entries/{id}", tag = "time", security(("bearer" = [])),
     params(("id" = TimeEntryId, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_entry(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,4 +116,21 @@ async fn engagement_time(
 ) -> ApiResult<Json<EngagementTimeResponse>> {
     let limit = q.limit().map_err(crate::ApiError::from)?;
     Ok(Json(state.practice.engagement_time(&caller, id, q.cursor.as_deref(), limit).await?))
+}
+
+/// Bill the engagement's work in progress: its finished billable time with a rate, not billed
+/// yet, becomes a draft invoice (a line per member and rate) and each entry names it; a billed
+/// entry can no longer be changed. 422 when there is nothing to bill (`billing:create`).
+#[utoipa::path(post, path = "/v1/engagements/{id}/bill-time", tag = "time", security(("bearer" = [])),
+    params(("id" = EngagementId, Path)),
+    request_body = BillTimeRequest,
+    responses((status = 201, body = InvoiceResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn bill_time(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<EngagementId>,
+    ApiJson(req): ApiJson<BillTimeRequest>,
+) -> ApiResult<(StatusCode, Json<InvoiceResponse>)> {
+    Ok((StatusCode::CREATED, Json(state.practice.bill_engagement_time(&caller, id, req).await?)))
 }

@@ -1165,6 +1165,11 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "/v1/engagements/{id}/time-entries",
             resource("GET", format!("/v1/engagements/{e}/time-entries"), json!(null)),
         ),
+        (
+            "post",
+            "/v1/engagements/{id}/bill-time",
+            resource("POST", format!("/v1/engagements/{e}/bill-time"), json!({})),
+        ),
     ]);
 
     let (task, item) = (&bt.task, &bt.checklist_item);
@@ -1339,6 +1344,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     assert!(
         time["items"].as_array().unwrap().iter().any(|x| x["id"] == entry.as_str() && x["minutes"] == 45)
     );
+    assert!(time["items"].as_array().unwrap().iter().all(|x| x["invoice_id"].is_null()), "A billed B's time");
     let holidays = app.get("/v1/workflow-holidays", &b.owner.token).await.value();
     assert!(
         holidays.as_array().unwrap().iter().any(|h| h["name"] == "B-only closing"),

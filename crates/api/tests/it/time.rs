@@ -1,6 +1,6 @@
 //! Time over HTTP: one running timer per member (starting another stops it), stopping, manual
 //! entries and their bounds, the week's time sheet, the engagement's actual hours following
-//! every change, and who may change whose entries.
+//! every change, who may change whose entries, and billing the work in progress once.
 
 use chrono::{Duration, SecondsFormat, Utc};
 use domain::Role;
@@ -211,4 +211,95 @@ async fn timers_manual_entries_and_the_engagements_hours() {
     {
         assert!(actions.contains(&a), "{a} is audited: {actions:?}");
     }
+}
+
+#[tokio::test]
+async fn work_in_progress_is_billed_once_as_a_draft_invoice_and_billed_time_is_fixed() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("billing-time").await;
+    let owner = t.owner.token.as_str();
+    let staff = app.member(&t, Role::Staff).await;
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Ledger Ltd"})).await.value();
+    let client = client["id"].as_str().unwrap();
+    let e = app
+        .post(
+            "/v1/engagements",
+            Some(owner),
+            &json!({"client_id": client, "name": "Year-end", "engagement_type": "bookkeeping", "hourly_rate": "150.00"}),
+        )
+        .await;
+    assert_eq!(e.status, 201, "{}", e.body);
+    let engagement = e.value()["id"].as_str().unwrap().to_owned();
+    let bill = format!("/v1/engagements/{engagement}/bill-time");
+    let time = format!("/v1/engagements/{engagement}/time-entries");
+
+    // Nothing logged: nothing to bill, and no invoice appears.
+    let r = app.post(&bill, Some(owner), &json!({})).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let invoices = app.get(&format!("/v1/invoices?client_id={client}"), owner).await.value();
+    assert!(invoices["items"].as_array().unwrap().is_empty(), "{invoices}");
+
+    let at = (Utc::now() - Duration::hours(5)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let log = |token: &str, body: Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            let r = app.post("/v1/time-entries", Some(&token), &body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.value()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    // The owner 90 + 20 minutes at 150; staff 45 minutes at 100; 30 minutes not billable.
+    let a = log(owner, json!({"engagement_id": engagement, "started_at": at, "minutes": 90})).await;
+    log(owner, json!({"engagement_id": engagement, "started_at": at, "minutes": 20})).await;
+    log(
+        &staff.token,
+        json!({"engagement_id": engagement, "started_at": at, "minutes": 45, "hourly_rate": "100"}),
+    )
+    .await;
+    log(owner, json!({"engagement_id": engagement, "started_at": at, "minutes": 30, "billable": false}))
+        .await;
+    let before = app.get(&time, owner).await.value();
+    // 225.00 + 50.00 + 75.00
+    assert_eq!(
+        (dec(&before["wip_amount"]), dec(&before["billed_amount"])),
+        (dec(&json!("350.00")), Decimal::ZERO)
+    );
+
+    // Staff cannot bill; the owner can: a draft with one line per member and rate.
+    assert_eq!(app.post(&bill, Some(&staff.token), &json!({})).await.status, 403);
+    let r = app.post(&bill, Some(owner), &json!({"due_date": "2099-01-31"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let invoice = r.value();
+    assert_eq!(invoice["status"], "draft");
+    assert_eq!(invoice["engagement_id"], engagement.as_str());
+    assert_eq!(invoice["due_date"], "2099-01-31");
+    assert_eq!(dec(&invoice["total"]), dec(&json!("350.00")));
+    let lines = invoice["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{invoice}");
+    assert!(lines.iter().any(|l| dec(&l["amount"]) == dec(&json!("275.00"))), "{invoice}");
+    assert!(lines.iter().any(|l| dec(&l["amount"]) == dec(&json!("75.00"))), "{invoice}");
+    let invoice_id = invoice["id"].as_str().unwrap().to_owned();
+    let after = app.get(&time, owner).await.value();
+    assert_eq!(
+        (dec(&after["wip_amount"]), dec(&after["billed_amount"])),
+        (Decimal::ZERO, dec(&json!("350.00")))
+    );
+    let billed = after["items"].as_array().unwrap().iter().filter(|x| x["invoice_id"] == invoice_id.as_str());
+    assert_eq!(billed.count(), 3, "the not-billable entry stays unbilled");
+
+    // Billed once: again is 422; billed time cannot change or go.
+    assert_eq!(app.post(&bill, Some(owner), &json!({})).await.status, 422);
+    let r = patch(&app, &format!("/v1/time-entries/{a}"), owner, &json!({"minutes": 60})).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains(&invoice_id), "{}", r.body);
+    assert_eq!(delete(&app, &format!("/v1/time-entries/{a}"), owner).await.status, 409);
+
+    // Deleting the draft releases its time back to work in progress.
+    assert_eq!(delete(&app, &format!("/v1/invoices/{invoice_id}"), owner).await.status, 204);
+    let released = app.get(&time, owner).await.value();
+    assert_eq!(dec(&released["wip_amount"]), dec(&json!("350.00")));
+    assert_eq!(
+        patch(&app, &format!("/v1/time-entries/{a}"), owner, &json!({"minutes": 60})).await.status,
+        200
+    );
 }

@@ -1,9 +1,10 @@
 //! Engagements: opening one for a client (`engagements:create`), and its page — the terms, the
 //! hours against the estimate, and the form that moves it along (`engagements:update`): status,
-//! priority, dates, hours, who does it) — and its time: hours logged, work in progress, entries.
+//! priority, dates, hours, who does it) — and its time: hours logged, work in progress (billed as a
+//! draft invoice from here), entries.
 
 use api_types::engagements::{CreateEngagementRequest, EngagementResponse, UpdateEngagementRequest};
-use api_types::time::EngagementTimeResponse;
+use api_types::time::{BillTimeRequest, EngagementTimeResponse};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -21,7 +22,7 @@ use crate::error::{PageError, PageResult, fixable};
 use crate::form::{self, Refusal};
 use crate::layout::{self, Nav, csrf};
 use crate::pages::time;
-use crate::session::{CsrfForm, Viewer, see_other};
+use crate::session::{CsrfForm, NoFields, Viewer, see_other};
 use crate::ui;
 
 /// Members an engagement can be given to: the firm's active staff (only for those who may list members).
@@ -262,7 +263,7 @@ async fn engagement_page(
 const TIME_ROWS: usize = 20;
 
 /// The engagement's time: hours logged (its `actual_hours`), billable hours, work in progress,
-/// the latest entries and a timer button.
+/// billed amount, the latest entries, a timer button and \"Bill unbilled time\".
 fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeResponse, here: &str) -> Markup {
     html! {
         section class="card stack" aria-labelledby="time-h" {
@@ -273,7 +274,15 @@ fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeRespo
             dl class="facts" {
                 dt { "Hours logged" } dd id="engagement-hours" { (format!("{:.2}", t.actual_hours)) @if let Some(est) = e.estimated_hours { " of " (est) " estimated" } }
                 dt { "Billable hours" } dd { (format!("{:.2}", t.billable_hours)) }
-                dt { "Work in progress" } dd { (ui::money(t.wip_amount, "USD")) " " span class="muted" { "(every billable amount logged: invoices do not mark time as billed yet)" } }
+                dt { "Work in progress" } dd id="engagement-wip" { (ui::money(t.wip_amount, "USD")) " " span class="muted" { "(billable time not billed yet)" } }
+                dt { "Billed" } dd { (ui::money(t.billed_amount, "USD")) }
+            }
+            @if viewer.caller.has(Permission::BillingCreate) && t.wip_amount > Decimal::ZERO {
+                form class="inline" method="post" action={ "/engagements/" (e.id) "/bill-time" } {
+                    (csrf(viewer))
+                    button class="btn primary" type="submit" { "Bill unbilled time" }
+                    " " span class="muted" { "a draft invoice, one line per member and rate, that you can review before sending" }
+                }
             }
             @if t.items.is_empty() {
                 p class="muted" { "No time logged yet: entries on this engagement, or on steps of its workflows, appear here." }
@@ -289,7 +298,10 @@ fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeRespo
                                     td { @if let Some(s) = &x.step_name { (s) } @else { "Engagement" } }
                                     td { @if let Some(n) = &x.note { (n) } }
                                     td class="num" { @if let Some(h) = x.hours { (h) } @else { (ui::badge("running")) } }
-                                    td class="num" { @if let Some(a) = x.amount { (ui::money(a, "USD")) } @else if !x.billable { span class="muted" { "non-billable" } } }
+                                    td class="num" {
+                                        @if let Some(a) = x.amount { (ui::money(a, "USD")) } @else if !x.billable { span class="muted" { "non-billable" } }
+                                        @if let Some(i) = x.invoice_id { " " a href={ "/invoices/" (i) } { "billed" } }
+                                    }
                                 }
                             }
                         }
@@ -298,6 +310,17 @@ fn time_section(viewer: &Viewer, e: &EngagementResponse, t: &EngagementTimeRespo
             }
         }
     }
+}
+
+/// `POST /engagements/{id}/bill-time`: bills the work in progress and opens the draft invoice.
+pub async fn bill_time(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<EngagementId>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> PageResult<Response> {
+    let invoice = state.practice.bill_engagement_time(&viewer.caller, id, BillTimeRequest::default()).await?;
+    Ok(see_other(&format!("/invoices/{}", invoice.id)))
 }
 
 /// `GET /engagements/{id}`.

@@ -365,7 +365,7 @@ await check("team workload: routing is switched on (a bad A/B split refused), an
   await shot(page, "team-workload");
 });
 
-await check("time: a timer started from a step is stopped, a manual entry is logged (one over a day is refused with the reason), and the week adds up", async () => {
+await check("time: a timer started from a step is stopped, a manual entry is logged (one over a day is refused with the reason), the week adds up, and the engagement's work in progress is billed once as a draft invoice", async () => {
   await page.goto(`/clients/${cfg.clients.other}?tab=workflows`);
   await Promise.all([page.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), page.click("main table tbody a >> nth=0")]);
   const run = page.url();
@@ -403,8 +403,18 @@ await check("time: a timer started from a step is stopped, a manual entry is log
   // The engagement's hours follow its entries, and its work in progress is their amount.
   await Promise.all([page.waitForURL(/\/engagements\/[0-9a-f-]{36}$/), page.click("main table a:has-text('2026 tax return')")]);
   assert((await page.textContent("#engagement-hours")).startsWith("1.50"), "the engagement's hours are its entries'");
-  await page.waitForSelector("main dd:has-text('225.00')");
+  await page.waitForSelector("#engagement-wip:has-text('225.00')");
   await accessible(page, "engagement time");
+  // Billing the work in progress opens its draft invoice; back on the engagement, nothing is left to bill.
+  const engagement = page.url();
+  await Promise.all([page.waitForURL(/\/invoices\/[0-9a-f-]{36}$/), page.click("main button:has-text('Bill unbilled time')")]);
+  await page.waitForSelector("main:has-text('draft')");
+  await page.waitForSelector("main td:has-text('225.00')");
+  await shot(page, "billed-time-invoice");
+  await page.goto(engagement);
+  await page.waitForSelector("#engagement-wip:has-text('0.00')");
+  assert((await page.locator("main button:has-text('Bill unbilled time')").count()) === 0, "nothing left to bill");
+  await page.waitForSelector("main table a:has-text('billed')");
 
   await page.goto(run);
   const logged = parseFloat(await page.locator(`${step} td.num`).nth(1).textContent());

@@ -208,21 +208,21 @@ impl Practice {
         caller.require(Permission::WorkflowsRead)?;
         let scope = caller.client_scope();
         let mut tx = self.tx(caller).await?;
-        let status = wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?;
+        let locked = wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?;
         let rows = wf::steps(&mut tx, run).await?;
         let index = rows.iter().position(|s| s.key == key).ok_or(PracticeError::NotFound("step"))?;
         let own = rows[index].assignee_id == Some(caller.user_id());
         if !(own && action != StepAction::Skip) {
             caller.require(Permission::WorkflowsExecute)?;
         }
-        let mut state = state_of(status, &rows);
+        let mut state = state_of(locked.status, &rows);
         let outcome = state.act(index, action).map_err(|e| PracticeError::Conflict(e.to_string()))?;
-        advance(&mut tx, run, &outcome, &scope).await?;
         tx.audit(
             AuditRecord::new("workflow_step.update", "workflow_step", rows[index].id)
                 .before(serde_json::json!({"status": rows[index].status}))
                 .after(serde_json::json!({"action": action, "changed": changed_keys(&rows, &outcome)})),
         );
+        advance(&mut tx, run, &locked.name, rows, &outcome).await?;
         let out = run_response(&mut tx, run, &scope).await?;
         tx.commit().await?;
         Ok(out)
@@ -237,7 +237,7 @@ impl Practice {
         caller.require(Permission::WorkflowsExecute)?;
         let scope = caller.client_scope();
         let mut tx = self.tx(caller).await?;
-        let status = wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?;
+        let status = wf::lock_run(&mut tx, run, &scope).await.or_not_found("workflow run")?.status;
         let rows = wf::steps(&mut tx, run).await?;
         let mut state = state_of(status, &rows);
         let outcome = match command {
@@ -479,20 +479,25 @@ async fn apply(
 }
 
 /// Writes an action's outcome, then routes the steps it made ready and queues the jobs of those
-/// that run themselves — all in the caller's transaction.
+/// that run themselves — all in the caller's transaction. `rows` are the run's steps as read under
+/// its lock; the outcome's statuses are applied to them here rather than read again.
 async fn advance(
     tx: &mut TenantTx,
     run: WorkflowRunId,
+    name: &str,
+    mut rows: Vec<StepRow>,
     outcome: &domain::workflow::Outcome,
-    scope: &domain::ClientScope,
 ) -> PracticeResult<()> {
     apply(tx, run, outcome).await?;
+    for &(i, status) in &outcome.changed {
+        if let Some(row) = rows.get_mut(i) {
+            row.status = status;
+        }
+    }
     let ready: Vec<usize> =
         outcome.changed.iter().filter(|(_, s)| *s == StepStatus::Ready).map(|(i, _)| *i).collect();
     if !ready.is_empty() {
-        let name = wf::get_run(tx, run, scope).await?.name;
-        let rows = wf::steps(tx, run).await?;
-        route_ready(tx, &HashMap::from([(run, name.as_str())]), &rows, &ready).await?;
+        route_ready(tx, &HashMap::from([(run, name)]), &rows, &ready).await?;
         take_up_ready(tx, &rows, &ready, Utc::now()).await?;
     }
     Ok(())
@@ -520,20 +525,18 @@ pub async fn settle_step_by_system(
     action: StepAction,
     detail: serde_json::Value,
 ) -> PracticeResult<Settled> {
-    let scope = domain::ClientScope::All;
-    let status = match wf::lock_run(tx, run, &scope).await {
-        Ok(status) => status,
+    let locked = match wf::lock_run(tx, run, &domain::ClientScope::All).await {
+        Ok(locked) => locked,
         Err(store::StoreError::NotFound) => return Ok(Settled::Moot),
         Err(e) => return Err(e.into()),
     };
-    if status == domain::workflow::RunStatus::Paused {
+    if locked.status == domain::workflow::RunStatus::Paused {
         return Ok(Settled::Paused);
     }
     let rows = wf::steps(tx, run).await?;
     let Some(index) = rows.iter().position(|s| s.id == step) else { return Ok(Settled::Moot) };
-    let mut state = state_of(status, &rows);
+    let mut state = state_of(locked.status, &rows);
     let Ok(outcome) = state.act(index, action) else { return Ok(Settled::Moot) };
-    advance(tx, run, &outcome, &scope).await?;
     tx.audit(
         AuditRecord::new("workflow_step.update", "workflow_step", step)
             .before(serde_json::json!({"status": rows[index].status}))
@@ -542,6 +545,7 @@ pub async fn settle_step_by_system(
                 "detail": detail}),
             ),
     );
+    advance(tx, run, &locked.name, rows, &outcome).await?;
     Ok(Settled::Applied)
 }
 

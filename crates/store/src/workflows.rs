@@ -270,10 +270,17 @@ pub async fn get_run(tx: &mut TenantTx, id: WorkflowRunId, scope: &ClientScope) 
 }
 
 /// Takes the run's row lock for the rest of the transaction and returns its status.
-pub async fn lock_run(tx: &mut TenantTx, id: WorkflowRunId, scope: &ClientScope) -> StoreResult<RunStatus> {
+/// A run locked for a change: what the change needs of it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LockedRun {
+    pub status: RunStatus,
+    pub name: String,
+}
+
+pub async fn lock_run(tx: &mut TenantTx, id: WorkflowRunId, scope: &ClientScope) -> StoreResult<LockedRun> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_scalar(
-        "select status from workflow_runs where organization_id = $1 and id = $2
+    Ok(sqlx::query_as(
+        "select status, name from workflow_runs where organization_id = $1 and id = $2
            and ($3::uuid[] is null or client_id = any($3)) for update",
     )
     .bind(org)

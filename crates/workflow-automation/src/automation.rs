@@ -116,7 +116,7 @@ impl AutomationJob {
         now: DateTime<Utc>,
     ) -> Result<AutomationOutcome, Failure> {
         let status = match wf::lock_run(tx, job.run_id, &ClientScope::All).await {
-            Ok(s) => s,
+            Ok(locked) => locked.status,
             Err(StoreError::NotFound) => return Ok(AutomationOutcome::Moot),
             Err(e) => return Err(e.into()),
         };

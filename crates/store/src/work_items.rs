@@ -390,13 +390,19 @@ pub async fn list(
         WorkView::Mine => work_list!("s.assignee_id = $2", "t.assignee_id = $2"),
         WorkView::Review => work_list!("s.assignee_id = $2 and s.kind = 'approval'", "t.reviewer_id = $2"),
         WorkView::Client => work_list!("r.client_id = $2", "t.client_id = $2"),
-        WorkView::Overdue => work_list!(
-            "s.due_date < $6 and ($2::uuid is null or s.assignee_id = $2)",
-            "t.due_date < $6 and ($2::uuid is null or t.assignee_id = $2)"
+        // Narrowed to a member, the member's index; firm-wide, the one by due date. (One statement
+        // with `$2 is null or …` gets a generic plan that walks every open step of the firm.)
+        WorkView::Overdue if subject.is_some() => {
+            work_list!("s.due_date < $6 and s.assignee_id = $2", "t.due_date < $6 and t.assignee_id = $2")
+        }
+        WorkView::Overdue => work_list!("s.due_date < $6 and $2::uuid is null", "t.due_date < $6 and $2::uuid is null"),
+        WorkView::Week if subject.is_some() => work_list!(
+            "s.due_date between $6 and $7 and s.assignee_id = $2",
+            "t.due_date between $6 and $7 and t.assignee_id = $2"
         ),
         WorkView::Week => work_list!(
-            "s.due_date between $6 and $7 and ($2::uuid is null or s.assignee_id = $2)",
-            "t.due_date between $6 and $7 and ($2::uuid is null or t.assignee_id = $2)"
+            "s.due_date between $6 and $7 and $2::uuid is null",
+            "t.due_date between $6 and $7 and $2::uuid is null"
         ),
     };
     let rows: Vec<ListedItem> = sqlx::query_as(sql)

@@ -2,7 +2,8 @@
 //!
 //! `whatlang` (trigram statistics, no model files) limited to our five languages: invoices are
 //! short and full of numbers and names, and choosing among five is far more reliable than among
-//! seventy. The language decides which way a numeric date reads when the page does not, and which
+//! seventy. When it is unsure (a few lines of text), the language whose own short words (articles,
+//! pronouns, prepositions no other of the five shares) occur most decides. The language decides which way a numeric date reads when the page does not, and which
 //! Tesseract language data recognises a scan.
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,26 @@ impl Language {
     }
 }
 
+/// Short words only one of our languages uses.
+const OWN_WORDS: [(Language, &[&str]); 5] = [
+    (Language::En, &["the", "and", "of", "to", "for", "you", "your", "with", "this", "please", "thank"]),
+    (Language::Fr, &["le", "les", "des", "du", "et", "à", "pour", "vous", "votre", "une", "sur", "au", "aux"]),
+    (Language::De, &["der", "die", "das", "und", "ist", "mit", "für", "nicht", "sie", "wir", "bei", "zum", "zur", "vom"]),
+    (Language::Nl, &["het", "een", "en", "je", "niet", "voor", "met", "bij", "uw", "ik", "wel", "nodig", "altijd"]),
+    (Language::Es, &["el", "los", "las", "del", "y", "por", "para", "con", "su", "gracias", "una"]),
+];
+
+/// The language whose own words occur most, when it has at least two and twice the runner-up's.
+fn by_own_words(sample: &str) -> Option<Language> {
+    let words: Vec<String> = sample.split_whitespace().map(str::to_lowercase).collect();
+    let mut counts: Vec<(Language, usize)> = OWN_WORDS
+        .iter()
+        .map(|(language, own)| (*language, words.iter().filter(|w| own.contains(&w.as_str())).count()))
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    (counts[0].1 >= 2 && counts[0].1 >= 2 * counts[1].1).then_some(counts[0].0)
+}
+
 /// The language of a text, when it is one of ours and clear enough.
 pub fn detect(text: &str) -> Option<Language> {
     let sample: String = text
@@ -64,11 +85,14 @@ pub fn detect(text: &str) -> Option<Language> {
         .map(|c| if c.is_alphabetic() || c == '\'' { c } else { ' ' })
         .collect();
     let detector = Detector::with_allowlist(LANGUAGES.iter().map(|l| l.1).collect());
-    let info = detector.detect(&sample)?;
-    if info.confidence() < MIN_CONFIDENCE {
-        return None;
+    let info = detector.detect(&sample);
+    let trigrams = info
+        .filter(|i| i.confidence() >= MIN_CONFIDENCE)
+        .and_then(|i| LANGUAGES.iter().find(|l| l.1 == i.lang()).map(|l| (l.0, i.is_reliable())));
+    match trigrams {
+        Some((language, true)) => Some(language),
+        unsure => by_own_words(&sample).or(unsure.map(|(language, _)| language)),
     }
-    LANGUAGES.iter().find(|l| l.1 == info.lang()).map(|l| l.0)
 }
 
 #[cfg(test)]

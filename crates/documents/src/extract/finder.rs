@@ -463,14 +463,7 @@ mod tests {
 
     #[test]
     fn labels_in_other_typographies_and_longer_labels() {
-        let text = "          Date : 28/11/2022
-Gesamtbetrag der Zuschläge     0,00
-Gesamtbetrag     571,04
-München, den   01.11.2024
-                 TOTAL TTC
-paragraphe à gauche
-                  110,00
-";
+        let text = "          Date : 28/11/2022\nGesamtbetrag der Zuschläge     0,00\nGesamtbetrag     571,04\nMünchen, den   01.11.2024\n                 TOTAL TTC\nparagraphe\n                  110,00\n";
         let doc = DocumentText { text: text.into(), ..Default::default() };
         let f = Finder::new(&doc, Some(DateOrder::DayFirst));
         let v = |found: Option<Found>| found.map(|f| f.value.display());

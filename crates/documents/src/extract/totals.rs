@@ -90,7 +90,7 @@ mod tests {
         let text = "Rechnungssumme ohne USt.   177,49\nSteuerbetrag   20,16\nBruttosumme   197,65\nZahlbetrag   147,65\n";
         assert_eq!(totals(text), (Some("177.49".into()), Some("20.16".into()), Some("197.65".into())));
         // Amounts under a header row.
-        let text = "          TOTAL HT     TOTAL TVA     TOTAL TTC\nconditions\n          100,00       10,00         110,00\nNET A PAYER   100,00 EUR\n";
+        let text = "          TOTAL HT     TOTAL TVA     TOTAL TTC\nnote\n          100,00       10,00         110,00\nNET A PAYER   100,00 EUR\n";
         assert_eq!(totals(text), (Some("100.00".into()), Some("10.00".into()), Some("110.00".into())));
         // "Total Sales (Excluding GST)" is not the total.
         let text = "Total Sales (Excluding GST)   100.00\nGST   6.00\nTotal   106.00\n";

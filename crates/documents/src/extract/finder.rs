@@ -380,6 +380,11 @@ impl<'a> Finder<'a> {
                 }
                 if cs < end && start < ce {
                     let text = self.doc.slice(cell.span);
+                    // The rest of a long caption (`or foreign postal code, and telephone no.`) is
+                    // not the name under it.
+                    if matches!(pattern, Pattern::Text) && text.starts_with(char::is_lowercase) {
+                        continue;
+                    }
                     if let Some((value, span)) = read_value(text, cell.span.start, pattern, self.date_order) {
                         return Some(Found { value, span, quality: 0.93 });
                     }
@@ -475,5 +480,14 @@ mod tests {
             Some("110.00".into()),
             "text beside the box is not in it"
         );
+    }
+
+    #[test]
+    fn a_name_under_a_caption_is_not_the_caption_s_last_line() {
+        let text = "PAYER'S name, street address, city or town, state or province, country, ZIP\nor foreign postal code, and telephone no.\nACME SUPPLY CO\n";
+        let doc = DocumentText { text: text.into(), ..Default::default() };
+        let f = Finder::new(&doc, None);
+        let name = f.below_label(&["payer's name, street address", "payer's name"], Pattern::Text);
+        assert_eq!(name.map(|n| n.value.display()), Some("ACME SUPPLY CO".into()));
     }
 }

@@ -60,9 +60,18 @@ impl Language {
 /// Short words only one of our languages uses.
 const OWN_WORDS: [(Language, &[&str]); 5] = [
     (Language::En, &["the", "and", "of", "to", "for", "you", "your", "with", "this", "please", "thank"]),
-    (Language::Fr, &["le", "les", "des", "du", "et", "à", "pour", "vous", "votre", "une", "sur", "au", "aux"]),
-    (Language::De, &["der", "die", "das", "und", "ist", "mit", "für", "nicht", "sie", "wir", "bei", "zum", "zur", "vom"]),
-    (Language::Nl, &["het", "een", "en", "je", "niet", "voor", "met", "bij", "uw", "ik", "wel", "nodig", "altijd"]),
+    (
+        Language::Fr,
+        &["le", "les", "des", "du", "et", "à", "pour", "vous", "votre", "une", "sur", "au", "aux"],
+    ),
+    (
+        Language::De,
+        &["der", "die", "das", "und", "ist", "mit", "für", "nicht", "sie", "wir", "bei", "zum", "zur", "vom"],
+    ),
+    (
+        Language::Nl,
+        &["het", "een", "en", "je", "niet", "voor", "met", "bij", "uw", "ik", "wel", "nodig", "altijd"],
+    ),
     (Language::Es, &["el", "los", "las", "del", "y", "por", "para", "con", "su", "gracias", "una"]),
 ];
 
@@ -102,11 +111,26 @@ mod tests {
     #[test]
     fn tells_our_languages_apart_on_invoice_text() {
         let cases = [
-            ("Invoice number 42183017. Thank you for your business; the amount due is payable within 30 days of the invoice date.", Language::En),
-            ("Facture n° 2022089083. Tout retard de paiement fera l'objet d'une pénalité de retard calculée sur la base du taux légal.", Language::Fr),
-            ("Rechnung gemäß Bestellung vom 01.03.2018. Zahlbar innerhalb 30 Tagen netto, Skonto innerhalb 10 Tagen.", Language::De),
-            ("Factuurnummer 993548900. Printen? Niet nodig. Je kunt je factuur altijd terugvinden in je mail.", Language::Nl),
-            ("Número de factura 2024-17. Gracias por su compra; el pago se realizará por transferencia bancaria.", Language::Es),
+            (
+                "Invoice number 42183017. Thank you for your business; the amount due is payable within 30 days of the invoice date.",
+                Language::En,
+            ),
+            (
+                "Facture n° 2022089083. Tout retard de paiement fera l'objet d'une pénalité de retard calculée sur la base du taux légal.",
+                Language::Fr,
+            ),
+            (
+                "Rechnung gemäß Bestellung vom 01.03.2018. Zahlbar innerhalb 30 Tagen netto, Skonto innerhalb 10 Tagen.",
+                Language::De,
+            ),
+            (
+                "Factuurnummer 993548900. Printen? Niet nodig. Je kunt je factuur altijd terugvinden in je mail.",
+                Language::Nl,
+            ),
+            (
+                "Número de factura 2024-17. Gracias por su compra; el pago se realizará por transferencia bancaria.",
+                Language::Es,
+            ),
         ];
         for (text, language) in cases {
             assert_eq!(detect(text), Some(language), "{text}");

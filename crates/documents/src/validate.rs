@@ -547,7 +547,10 @@ mod tests {
         let review = validate(&e, &classified(DocType::Invoice), &Thresholds::default(), today());
         assert_eq!(review.status, ReviewStatus::NeedsReview);
         let reason = &review.reasons[0];
-        assert_eq!((reason.code, reason.field.as_deref()), (ReasonCode::AmbiguousValue, Some("invoice_date")));
+        assert_eq!(
+            (reason.code, reason.field.as_deref()),
+            (ReasonCode::AmbiguousValue, Some("invoice_date"))
+        );
         assert_eq!(
             reason.message,
             "invoice_date \"03/07/2024\" reads as 2024-03-07 or 2024-07-03: nothing on the page says which"

@@ -20,7 +20,9 @@ fn re(pattern: &str) -> Regex {
 /// The marker list is what invoices print (`$`, `€`, `RM`, `Rs`, `EUR`...); an `S` before the
 /// digits is OCR's common misreading of `$`.
 static MONEY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^\(?\s*(-)?\s*(?:([$€£¥₹S]|Rs\.?|RM|[A-Z]{3})\s*)?(-)?\s*(\d[\d.,' ]*\d|\d)\s*(?:([€$£¥₹]|[A-Z]{3})\s*)?(-|CR)?\s*\)?$")
+    re(
+        r"^\(?\s*(-)?\s*(?:([$€£¥₹S]|Rs\.?|RM|[A-Z]{3})\s*)?(-)?\s*(\d[\d.,' ]*\d|\d)\s*(?:([€$£¥₹]|[A-Z]{3})\s*)?(-|CR)?\s*\)?$",
+    )
 });
 static DATE_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -39,8 +41,8 @@ static LAST4: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{4})\b\s*$"));
 
 /// Currency codes invoices print, ISO 4217.
 const CURRENCY_CODES: &[&str] = &[
-    "USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "JPY", "CNY", "INR", "MYR", "SGD", "HKD", "SEK",
-    "NOK", "DKK", "PLN", "CZK", "HUF", "MXN", "BRL", "ZAR", "AED", "RON",
+    "USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "JPY", "CNY", "INR", "MYR", "SGD", "HKD", "SEK", "NOK",
+    "DKK", "PLN", "CZK", "HUF", "MXN", "BRL", "ZAR", "AED", "RON",
 ];
 
 /// The ISO 4217 code of a currency marker: a code itself, a symbol (`$` is read as USD, the
@@ -159,18 +161,61 @@ pub struct DateReading {
 
 /// Month names in English, French, German, Dutch and Spanish (abbreviations are their prefixes).
 const MONTHS: &[(&str, u32)] = &[
-    ("january", 1), ("janvier", 1), ("januar", 1), ("jänner", 1), ("januari", 1), ("enero", 1),
-    ("february", 2), ("février", 2), ("fevrier", 2), ("februar", 2), ("februari", 2), ("febrero", 2),
-    ("march", 3), ("mars", 3), ("märz", 3), ("maerz", 3), ("maart", 3), ("mrt", 3), ("marzo", 3),
-    ("april", 4), ("avril", 4), ("abril", 4),
-    ("may", 5), ("mai", 5), ("mei", 5), ("mayo", 5),
-    ("june", 6), ("juin", 6), ("juni", 6), ("junio", 6),
-    ("july", 7), ("juillet", 7), ("juli", 7), ("julio", 7),
-    ("august", 8), ("août", 8), ("aout", 8), ("augustus", 8), ("agosto", 8),
-    ("september", 9), ("septembre", 9), ("septiembre", 9), ("setiembre", 9),
-    ("october", 10), ("octobre", 10), ("oktober", 10), ("octubre", 10),
-    ("november", 11), ("novembre", 11), ("noviembre", 11),
-    ("december", 12), ("décembre", 12), ("decembre", 12), ("dezember", 12), ("diciembre", 12),
+    ("january", 1),
+    ("janvier", 1),
+    ("januar", 1),
+    ("jänner", 1),
+    ("januari", 1),
+    ("enero", 1),
+    ("february", 2),
+    ("février", 2),
+    ("fevrier", 2),
+    ("februar", 2),
+    ("februari", 2),
+    ("febrero", 2),
+    ("march", 3),
+    ("mars", 3),
+    ("märz", 3),
+    ("maerz", 3),
+    ("maart", 3),
+    ("mrt", 3),
+    ("marzo", 3),
+    ("april", 4),
+    ("avril", 4),
+    ("abril", 4),
+    ("may", 5),
+    ("mai", 5),
+    ("mei", 5),
+    ("mayo", 5),
+    ("june", 6),
+    ("juin", 6),
+    ("juni", 6),
+    ("junio", 6),
+    ("july", 7),
+    ("juillet", 7),
+    ("juli", 7),
+    ("julio", 7),
+    ("august", 8),
+    ("août", 8),
+    ("aout", 8),
+    ("augustus", 8),
+    ("agosto", 8),
+    ("september", 9),
+    ("septembre", 9),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("october", 10),
+    ("octobre", 10),
+    ("oktober", 10),
+    ("octubre", 10),
+    ("november", 11),
+    ("novembre", 11),
+    ("noviembre", 11),
+    ("december", 12),
+    ("décembre", 12),
+    ("decembre", 12),
+    ("dezember", 12),
+    ("diciembre", 12),
 ];
 
 /// The month a word names: a full name, or a prefix of three or more letters that names one
@@ -246,7 +291,8 @@ pub fn read_date(s: &str, order: Option<DateOrder>) -> Option<DateReading> {
     }
     let month_at = words.iter().position(|w| month_of(w).is_some())?;
     let month = month_of(&words[month_at])?;
-    let rest: Vec<&String> = words.iter().enumerate().filter(|(i, _)| *i != month_at).map(|(_, w)| w).collect();
+    let rest: Vec<&String> =
+        words.iter().enumerate().filter(|(i, _)| *i != month_at).map(|(_, w)| w).collect();
     let day_text = rest[0].trim_end_matches(|c: char| c.is_alphabetic());
     let (day, year): (u32, i32) = (day_text.parse().ok()?, rest[1].parse().ok()?);
     (rest[1].len() == 4).then_some(())?;

@@ -216,10 +216,25 @@ fn continues_label(rest: &str) -> bool {
         w.chars().count() >= 2 && w.chars().all(char::is_alphabetic) && w.starts_with(char::is_lowercase)
     });
     let exclusion = words.iter().any(|w| {
-        w.starts_with("excl") || w.starts_with("exkl") || matches!(
-            w.as_str(),
-            "ohne" | "hors" | "before" | "netto" | "net" | "ht" | "tax" | "vat" | "tva" | "btw" | "mwst" | "ust" | "iva" | "gst"
-        )
+        w.starts_with("excl")
+            || w.starts_with("exkl")
+            || matches!(
+                w.as_str(),
+                "ohne"
+                    | "hors"
+                    | "before"
+                    | "netto"
+                    | "net"
+                    | "ht"
+                    | "tax"
+                    | "vat"
+                    | "tva"
+                    | "btw"
+                    | "mwst"
+                    | "ust"
+                    | "iva"
+                    | "gst"
+            )
     });
     (lower_word && !rest.trim_start().starts_with("in ")) || exclusion
 }
@@ -319,7 +334,9 @@ impl<'a> Finder<'a> {
         let skipped = rest.len() - rest.trim_start_matches([':', '#', ' ', '.', '-']).len();
         let after = &rest[skipped..];
         let base = hit.end + skipped;
-        if !matches!(pattern, Pattern::Text) && continues_label(&after[..after.find("  ").unwrap_or(after.len())]) {
+        if !matches!(pattern, Pattern::Text)
+            && continues_label(&after[..after.find("  ").unwrap_or(after.len())])
+        {
             return None;
         }
         // The remainder of the label's cell, if the value follows with single spaces.
@@ -472,9 +489,21 @@ mod tests {
         let doc = DocumentText { text: text.into(), ..Default::default() };
         let f = Finder::new(&doc, Some(DateOrder::DayFirst));
         let v = |found: Option<Found>| found.map(|f| f.value.display());
-        assert_eq!(v(f.on_line(&["date"], Pattern::Date)), Some("2022-11-28".into()), "a space before the colon");
-        assert_eq!(v(f.on_line(&["gesamtbetrag"], Pattern::Money)), Some("571.04".into()), "not 'der Zuschläge'");
-        assert_eq!(v(f.on_line(&["den"], Pattern::Date)), Some("2024-11-01".into()), "a comma ends the phrase");
+        assert_eq!(
+            v(f.on_line(&["date"], Pattern::Date)),
+            Some("2022-11-28".into()),
+            "a space before the colon"
+        );
+        assert_eq!(
+            v(f.on_line(&["gesamtbetrag"], Pattern::Money)),
+            Some("571.04".into()),
+            "not 'der Zuschläge'"
+        );
+        assert_eq!(
+            v(f.on_line(&["den"], Pattern::Date)),
+            Some("2024-11-01".into()),
+            "a comma ends the phrase"
+        );
         assert_eq!(
             v(f.on_line_or_below(&["total ttc"], Pattern::Money)),
             Some("110.00".into()),

@@ -96,11 +96,17 @@ const CURRENCY_LABELS: &[&str] = &["currency", "währung", "devise", "valuta", "
 
 /// The document's currency (ISO 4217): a labelled currency (`Währung: GBP`), else the marker
 /// printed with the total, else the marker printed most, else the country's currency.
-pub fn currency(doc: &DocumentText, f: &Finder<'_>, locale: &Locale, total: Option<&Found>) -> Option<ExtractedField> {
+pub fn currency(
+    doc: &DocumentText,
+    f: &Finder<'_>,
+    locale: &Locale,
+    total: Option<&Found>,
+) -> Option<ExtractedField> {
     let field = |found: Found| Some(found.into_field("currency", doc));
     if let Some(labelled) = f.on_line_or_below(CURRENCY_LABELS, Pattern::Text) {
         let text = doc.slice(labelled.span);
-        let code = text.split(|c: char| !c.is_alphabetic()).find_map(|w| currency_of(w).map(|code| (w, code)));
+        let code =
+            text.split(|c: char| !c.is_alphabetic()).find_map(|w| currency_of(w).map(|code| (w, code)));
         if let Some((word, code)) = code {
             let at = labelled.span.start + text.find(word).unwrap_or(0);
             let span = Span::new(at, at + word.len());
@@ -163,7 +169,10 @@ mod tests {
             let f = Finder::new(&d, locale.date_order);
             currency(&d, &f, &locale, None).map(|c| c.value.display())
         };
-        assert_eq!(read("Währung: GBP\nSteuerbetrag in EUR 183,14\nBruttosumme 1.021,91").as_deref(), Some("GBP"));
+        assert_eq!(
+            read("Währung: GBP\nSteuerbetrag in EUR 183,14\nBruttosumme 1.021,91").as_deref(),
+            Some("GBP")
+        );
         assert_eq!(read("DEVISE : EURO (EUR)\nTOTAL 104,90").as_deref(), Some("EUR"));
         assert_eq!(read("Room Charges   Rs 1939\nGrand Total   Rs 1939").as_deref(), Some("INR"));
         assert_eq!(read("Subtotal  € 593,36\nTotaal  € 717,97").as_deref(), Some("EUR"));

@@ -18,14 +18,16 @@ pub mod totals;
 pub mod vendor;
 pub mod w2;
 
-use crate::fields::{Ambiguity, DocType, ExtractedField, Extraction, FieldSource, FieldValue, ValueKind, spec_of};
-use crate::values::{DateOrder, read_date};
-use locale::Locale;
+use crate::fields::{
+    Ambiguity, DocType, ExtractedField, Extraction, FieldSource, FieldValue, ValueKind, spec_of,
+};
 use crate::layout::Table;
 use crate::ocr::ProviderExtraction;
 use crate::span::Span;
 use crate::text::DocumentText;
+use crate::values::{DateOrder, read_date};
 use finder::{Finder, Found};
+use locale::Locale;
 
 /// Pushes a found value as field `key`.
 pub(crate) fn push(out: &mut Vec<ExtractedField>, doc: &DocumentText, key: &str, found: Option<Found>) {

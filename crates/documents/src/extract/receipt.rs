@@ -10,9 +10,26 @@ use crate::text::DocumentText;
 use crate::values::{find_date, find_time};
 
 const TOTALS: TotalLabels<'static> = TotalLabels {
-    subtotal: &["subtotal", "sub total", "sub-total", "total sales (excluding gst)", "sous-total", "zwischensumme", "subtotaal"],
+    subtotal: &[
+        "subtotal",
+        "sub total",
+        "sub-total",
+        "total sales (excluding gst)",
+        "sous-total",
+        "zwischensumme",
+        "subtotaal",
+    ],
     tax: &["sales tax", "tax", "total tax", "vat", "gst", "total gst", "mwst", "mwst.", "tva", "btw", "iva"],
-    gross: &["grand total", "total (including gst)", "total incl. gst", "total amount", "amount paid", "total ttc", "summe", "totaal"],
+    gross: &[
+        "grand total",
+        "total (including gst)",
+        "total incl. gst",
+        "total amount",
+        "amount paid",
+        "total ttc",
+        "summe",
+        "totaal",
+    ],
     fallback: &["total", "total due", "balance due", "rounded total", "net total"],
 };
 

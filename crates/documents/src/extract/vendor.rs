@@ -35,15 +35,28 @@ static DOMAIN: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)(?:@|\bwww\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*[a-z0-9])\.[a-z]{2,}"));
 
 /// Sections of a page that hold the seller's details.
-const SELLER_SECTIONS: &[&str] = &["verkäufer", "seller", "lieferant", "fournisseur", "vendeur", "leverancier", "proveedor", "vendedor"];
+const SELLER_SECTIONS: &[&str] =
+    &["verkäufer", "seller", "lieferant", "fournisseur", "vendeur", "leverancier", "proveedor", "vendedor"];
 
 /// Labels of a sender beside or under which its name is printed.
-const SENDER_LABELS: &[&str] = &["from", "vendor", "bill from", "seller", "service provider", "issued by", "supplier"];
+const SENDER_LABELS: &[&str] =
+    &["from", "vendor", "bill from", "seller", "service provider", "issued by", "supplier"];
 
 /// Words that name a field, not a party (a caption is never a vendor).
 const CAPTIONS: &[&str] = &[
-    "invoice", "tax invoice", "rechnung", "facture", "factuur", "factura", "receipt", "payment receipt", "bill",
-    "statement", "commercial invoice", "seller trade name", "logo",
+    "invoice",
+    "tax invoice",
+    "rechnung",
+    "facture",
+    "factuur",
+    "factura",
+    "receipt",
+    "payment receipt",
+    "bill",
+    "statement",
+    "commercial invoice",
+    "seller trade name",
+    "logo",
 ];
 
 /// Whether a cell reads like a name: letters, no digits, no label colon, not a caption.
@@ -71,9 +84,12 @@ pub fn vendor(f: &Finder<'_>, customer: Option<&str>) -> Option<Found> {
         .or_else(|| seller_section(f))
         .or_else(|| f.on_line(SENDER_LABELS, Pattern::Text).filter(|v| name_like(&v.value.display())))
         .or_else(|| {
+            let customer_lines = customer_block(f);
             f.lines
                 .iter()
-                .flat_map(|l| &l.cells)
+                .enumerate()
+                .filter(|(i, _)| !customer_lines.contains(i))
+                .flat_map(|(_, l)| &l.cells)
                 .find(|c| name_like(&c.text) && LEGAL_FORM.is_match(c.text.trim()) && not_customer(c))
                 .map(|c| found(c, 0.85))
         })
@@ -89,12 +105,14 @@ pub fn vendor(f: &Finder<'_>, customer: Option<&str>) -> Option<Found> {
 /// The name printed above the first VAT or tax id, in the id's column: the nearest cell with
 /// a legal form within ten lines, else the nearest name-like cell (or `Name:` value).
 fn by_tax_id(f: &Finder<'_>, not_customer: &dyn Fn(&Cell) -> bool) -> Option<Found> {
-    let (index, line) = f.lines.iter().enumerate().find(|(_, l)| TAX_ID_LINE.is_match(f.doc.slice(l.span)))?;
+    let (index, line) =
+        f.lines.iter().enumerate().find(|(_, l)| TAX_ID_LINE.is_match(f.doc.slice(l.span)))?;
     let text = f.doc.slice(line.span);
     let at = TAX_ID_LINE.find(text).map_or(0, |m| m.start());
     let column = text[..at].chars().count();
     let id_cell = line.cells.iter().find(|c| c.columns.1 > column)?;
-    let overlaps = |c: &Cell| c.columns.0 < id_cell.columns.1.max(column + 12) && id_cell.columns.0 < c.columns.1;
+    let overlaps =
+        |c: &Cell| c.columns.0 < id_cell.columns.1.max(column + 12) && id_cell.columns.0 < c.columns.1;
     let above: Vec<&Cell> = f.lines[index.saturating_sub(10)..index]
         .iter()
         .rev()
@@ -108,6 +126,17 @@ fn by_tax_id(f: &Finder<'_>, not_customer: &dyn Fn(&Cell) -> bool) -> Option<Fou
         return Some(found(company, 0.9));
     }
     above.iter().find(|c| name_like(&c.text)).map(|c| found(c, 0.85))
+}
+
+/// Labels of the customer's block, whose company names are not the vendor's.
+const CUSTOMER_LABELS: &[&str] = &[
+    "bill to", "billed to", "sold to", "ship to", "invoice to", "customer", "käufer", "rechnungsempfänger",
+    "client", "adresse du client", "facturé à", "klant", "cliente", "facturar a",
+];
+
+/// The lines of customer blocks: each customer label's line and the four after it.
+fn customer_block(f: &Finder<'_>) -> Vec<usize> {
+    CUSTOMER_LABELS.iter().filter_map(|l| f.label_line(l)).flat_map(|line| line..=line + 4).collect()
 }
 
 /// The value cell of a `Name:` line.
@@ -175,5 +204,8 @@ mod tests {
         let domain = "          Global Wholesaler\nAzure Interior\n4557 De Silva St\n\n   azure.Interior24@example.com http://www.azure-interior.com\n";
         assert_eq!(vendor_of(domain, None).as_deref(), Some("Azure Interior"));
         assert_eq!(vendor_of(" 2017-05-09\n\n        Bei Spiel\n", None).as_deref(), Some("Bei Spiel"));
+        // A company in the customer's block is not the vendor, even when the customer was not read.
+        let bill_to = "ACME SUPPLY CO\nBill To:\n  Summit Industries Inc\n";
+        assert_eq!(vendor_of(bill_to, None).as_deref(), Some("ACME SUPPLY CO"));
     }
 }

@@ -161,7 +161,10 @@ fn engine_thread(rx: &Mutex<mpsc::Receiver<Job>>) {
         let Ok(job) = job else { return };
         let engine = engines.entry(job.languages.clone()).or_insert_with(|| {
             TessApi::new(None, &job.languages).map_err(|e| {
-                format!("Tesseract did not start with {} (is its language data installed?): {e:?}", job.languages)
+                format!(
+                    "Tesseract did not start with {} (is its language data installed?): {e:?}",
+                    job.languages
+                )
             })
         });
         let result = match engine {
@@ -389,10 +392,16 @@ mod tests {
 
     #[test]
     fn a_page_is_read_again_in_its_language_when_its_data_is_installed() {
-        let words: Vec<OcrWord> = "Rechnung gemäß Bestellung vom 01.03.2018. Zahlbar innerhalb 30 Tagen netto und ohne Abzug."
-            .split(' ')
-            .map(|w| OcrWord { text: w.into(), bbox: BBox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 }, confidence: 0.9, line: None })
-            .collect();
+        let words: Vec<OcrWord> =
+            "Rechnung gemäß Bestellung vom 01.03.2018. Zahlbar innerhalb 30 Tagen netto und ohne Abzug."
+                .split(' ')
+                .map(|w| OcrWord {
+                    text: w.into(),
+                    bbox: BBox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 },
+                    confidence: 0.9,
+                    line: None,
+                })
+                .collect();
         assert_eq!(second_language(&words, &[Language::De, Language::Fr]), Some(Language::De));
         assert_eq!(second_language(&words, &[Language::Fr]), None, "no German data: English only");
     }

@@ -33,7 +33,16 @@ const TOTALS: TotalLabels<'static> = TotalLabels {
     fallback: &["total", "total due", "balance due", "rounded total", "net total"],
 };
 
-const SKIP: &[&str] = &["receipt", "sales receipt", "customer copy", "welcome", "welcome to"];
+const SKIP: &[&str] = &[
+    "receipt",
+    "sales receipt",
+    "customer copy",
+    "welcome",
+    "welcome to",
+    "tax invoice",
+    "kassenbon",
+    "ticket",
+];
 
 pub fn extract(doc: &DocumentText, f: &Finder<'_>, locale: &Locale) -> Vec<ExtractedField> {
     let mut out = Vec::new();
@@ -42,7 +51,7 @@ pub fn extract(doc: &DocumentText, f: &Finder<'_>, locale: &Locale) -> Vec<Extra
         SKIP.contains(&lower.as_str()) || lower.chars().filter(|c| c.is_alphabetic()).count() < 2
     });
     push(&mut out, doc, "merchant_name", merchant);
-    let date = f.on_line(&["date"], Pattern::Date).or_else(|| {
+    let date = f.on_line(&["date", "datum", "fecha"], Pattern::Date).or_else(|| {
         find_date(&doc.text, f.date_order).map(|(d, r)| Found {
             value: FieldValue::Date(d.date),
             span: Span::new(r.start, r.end),
@@ -50,7 +59,7 @@ pub fn extract(doc: &DocumentText, f: &Finder<'_>, locale: &Locale) -> Vec<Extra
         })
     });
     push(&mut out, doc, "date", date);
-    let time = f.on_line(&["time"], Pattern::Time).or_else(|| {
+    let time = f.on_line(&["time", "uhrzeit", "heure", "tijd", "hora"], Pattern::Time).or_else(|| {
         find_time(&doc.text).map(|(t, r)| Found {
             value: FieldValue::Time(t),
             span: Span::new(r.start, r.end),

@@ -130,8 +130,20 @@ fn by_tax_id(f: &Finder<'_>, not_customer: &dyn Fn(&Cell) -> bool) -> Option<Fou
 
 /// Labels of the customer's block, whose company names are not the vendor's.
 const CUSTOMER_LABELS: &[&str] = &[
-    "bill to", "billed to", "sold to", "ship to", "invoice to", "customer", "käufer", "rechnungsempfänger",
-    "client", "adresse du client", "facturé à", "klant", "cliente", "facturar a",
+    "bill to",
+    "billed to",
+    "sold to",
+    "ship to",
+    "invoice to",
+    "customer",
+    "käufer",
+    "rechnungsempfänger",
+    "client",
+    "adresse du client",
+    "facturé à",
+    "klant",
+    "cliente",
+    "facturar a",
 ];
 
 /// The lines of customer blocks: each customer label's line and the four after it.

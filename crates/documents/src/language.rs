@@ -2,9 +2,11 @@
 //!
 //! `whatlang` (trigram statistics, no model files) limited to our five languages: invoices are
 //! short and full of numbers and names, and choosing among five is far more reliable than among
-//! seventy. When it is unsure (a few lines of text), the language whose own short words (articles,
-//! pronouns, prepositions no other of the five shares) occur most decides. The language decides which way a numeric date reads when the page does not, and which
-//! Tesseract language data recognises a scan.
+//! seventy. When it is unsure (a few lines of text), the language whose own short words
+//! (articles, pronouns, prepositions no other of the five shares) occur most decides, or none
+//! does: an unsure guess would decide which way dates read. The language decides which way a
+//! numeric date reads when the page does not, and which Tesseract language data recognises a
+//! scan.
 
 use serde::{Deserialize, Serialize};
 use whatlang::{Detector, Lang};
@@ -75,7 +77,7 @@ const OWN_WORDS: [(Language, &[&str]); 5] = [
     (Language::Es, &["el", "los", "las", "del", "y", "por", "para", "con", "su", "gracias", "una"]),
 ];
 
-/// The language whose own words occur most, when it has at least two and twice the runner-up's.
+/// The language whose own words occur most, when it has at least one and twice the runner-up's.
 fn by_own_words(sample: &str) -> Option<Language> {
     let words: Vec<String> = sample.split_whitespace().map(str::to_lowercase).collect();
     let mut counts: Vec<(Language, usize)> = OWN_WORDS
@@ -83,7 +85,7 @@ fn by_own_words(sample: &str) -> Option<Language> {
         .map(|(language, own)| (*language, words.iter().filter(|w| own.contains(&w.as_str())).count()))
         .collect();
     counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    (counts[0].1 >= 2 && counts[0].1 >= 2 * counts[1].1).then_some(counts[0].0)
+    (counts[0].1 >= 1 && counts[0].1 >= 2 * counts[1].1).then_some(counts[0].0)
 }
 
 /// The language of a text, when it is one of ours and clear enough.
@@ -98,9 +100,10 @@ pub fn detect(text: &str) -> Option<Language> {
     let trigrams = info
         .filter(|i| i.confidence() >= MIN_CONFIDENCE)
         .and_then(|i| LANGUAGES.iter().find(|l| l.1 == i.lang()).map(|l| (l.0, i.is_reliable())));
+    // An unsure guess decides nothing (a date's order hangs on it): own words or nothing.
     match trigrams {
         Some((language, true)) => Some(language),
-        unsure => by_own_words(&sample).or(unsure.map(|(language, _)| language)),
+        _ => by_own_words(&sample),
     }
 }
 

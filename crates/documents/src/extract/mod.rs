@@ -113,3 +113,38 @@ fn ambiguous_dates(doc: &DocumentText, doc_type: DocType, fields: &[ExtractedFie
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invoice(text: &str) -> Extraction {
+        let doc = DocumentText { text: text.into(), ..Default::default() };
+        extract(&doc, &[], DocType::Invoice, None)
+    }
+
+    #[test]
+    fn a_date_that_reads_both_ways_is_marked_unless_the_page_decides() {
+        let unsure = invoice("Invoice #: 12\nInvoice Date: 03/07/2024\nTotal   10.00\n");
+        let keys: Vec<&str> = unsure.ambiguous.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["invoice_date"]);
+        assert_eq!(
+            unsure.ambiguous[0].alternative,
+            FieldValue::Date(chrono::NaiveDate::from_ymd_opt(2024, 7, 3).unwrap())
+        );
+        // A day over 12 elsewhere on the page settles it.
+        let decided =
+            invoice("Invoice #: 12\nInvoice Date: 03/07/2024\nDelivered: 25/06/2024\nTotal   10.00\n");
+        assert!(decided.ambiguous.is_empty());
+        assert_eq!(decided.date("invoice_date"), chrono::NaiveDate::from_ymd_opt(2024, 7, 3));
+        // So does the language: German writes the day first.
+        let german = invoice(
+            "Rechnung Nr. 12 vom 03.07.2024\nRechnungsdatum: 03/07/2024\nZahlbar innerhalb von 30 Tagen, bitte überweisen Sie den Betrag auf unser Konto.\nGesamtbetrag   10,00 €\n",
+        );
+        assert!(german.ambiguous.is_empty());
+        assert_eq!(german.language, Some(crate::language::Language::De));
+        assert_eq!(german.date("invoice_date"), chrono::NaiveDate::from_ymd_opt(2024, 7, 3));
+        assert_eq!(german.text("currency"), Some("EUR"));
+        assert_eq!(german.money("total"), Some("10.00".parse().unwrap()));
+    }
+}

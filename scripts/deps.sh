@@ -20,12 +20,17 @@ need jq jq   # the README tour (a test runs it)
 need /bin/kill procps
 need python3 python3-venv
 # OCR and PDF: leptess binds libtesseract/libleptonica through bindgen (which needs libclang);
-# tessdata for English is a separate package; poppler renders and reads PDFs, each tool under
+# tessdata for each language is a separate package; poppler renders and reads PDFs, each tool under
 # util-linux's prlimit (a memory bound per child).
 need /usr/include/tesseract/baseapi.h libtesseract-dev
 need /usr/include/leptonica/allheaders.h libleptonica-dev
 need '/usr/lib/llvm-*/lib/libclang.so*' libclang-dev
 need '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' tesseract-ocr-eng
+# The other languages we read: a page in one of them is recognised again with its data.
+need '/usr/share/tesseract-ocr/*/tessdata/fra.traineddata' tesseract-ocr-fra
+need '/usr/share/tesseract-ocr/*/tessdata/deu.traineddata' tesseract-ocr-deu
+need '/usr/share/tesseract-ocr/*/tessdata/nld.traineddata' tesseract-ocr-nld
+need '/usr/share/tesseract-ocr/*/tessdata/spa.traineddata' tesseract-ocr-spa
 need pdftoppm poppler-utils
 need prlimit util-linux
 # The QuickBooks conformance test runs node-quickbooks; the console's browser test drives

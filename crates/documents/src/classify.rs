@@ -1,7 +1,9 @@
 //! The "classify" step: which of our document types a text is, with a confidence.
 //!
-//! Weighted cues (form titles weigh most, typical labels less), each counted once, matched on
-//! lower-cased text with spacing normalised so OCR line breaks and double spaces do not matter.
+//! Weighted cues (form titles weigh most, typical labels less; in English, French, German, Dutch
+//! and Spanish), each counted once, matched on lower-cased text with spacing normalised so OCR
+//! line breaks and double spaces do not matter. A cue may weigh against its type: "tax invoice"
+//! heads many receipts, so it takes back most of what the word "invoice" gave.
 //! A transparent scorer rather than a model: the types are few, their titles distinctive, and a
 //! reviewer can see why a document was classified the way it was ([`Classification::cues`]).
 
@@ -72,6 +74,25 @@ const CUES: &[(DocType, &[(&str, f32)])] = &[
             ("balance due", 2.0),
             ("payment terms", 1.0),
             ("unit price", 1.0),
+            // A "tax invoice" is what receipts print in many countries: it says little.
+            ("tax invoice", -3.0),
+            ("rechnung", 4.0),
+            ("handelsrechnung", 4.0),
+            ("rechnungsnummer", 3.0),
+            ("rechnungsdatum", 2.0),
+            ("bruttosumme", 2.0),
+            ("facture", 4.0),
+            ("n° de facture", 3.0),
+            ("date de facture", 2.0),
+            ("total ttc", 2.0),
+            ("net à payer", 2.0),
+            ("net a payer", 2.0),
+            ("factuur", 4.0),
+            ("factuurnummer", 3.0),
+            ("factuurdatum", 2.0),
+            ("factura", 4.0),
+            ("número de factura", 3.0),
+            ("fecha de factura", 2.0),
         ],
     ),
     (
@@ -91,6 +112,14 @@ const CUES: &[(DocType, &[(&str, f32)])] = &[
             ("server", 1.5),
             ("customer copy", 2.0),
             ("guest check", 2.0),
+            ("tax invoice", 1.0),
+            ("rounding", 1.5),
+            ("cash tendered", 2.0),
+            ("ticket", 1.5),
+            ("kassenbon", 4.0),
+            ("ticket de caisse", 4.0),
+            ("kassabon", 4.0),
+            ("recibo", 4.0),
         ],
     ),
     (
@@ -198,6 +227,22 @@ mod tests {
         );
         let general = classify(&doc("Dear client, please find the minutes of our meeting."));
         assert_eq!((general.doc_type, general.confidence), (DocType::General, 0.5));
+    }
+
+    #[test]
+    fn invoices_in_other_languages_and_receipts_titled_tax_invoice() {
+        for text in [
+            "Rechnung Nr. 7\nRechnungsdatum: 05.03.2018\nBruttosumme 529,87",
+            "Facture n° 2022089083\nDate : 28/11/2022\nTotal TTC : 56,02 €",
+            "FACTUUR.\nFactuurnummer: 993548900\nFactuurdatum: 19 april 2014",
+            "Factura\nNúmero de factura: 17\nFecha de factura: 03/02/2024",
+        ] {
+            assert_eq!(classify(&doc(text)).doc_type, DocType::Invoice, "{text}");
+        }
+        let receipt = "KEDAI RUNCIT MAJU\nTAX INVOICE\nCashier: Amy\n2 x Milo  RM 7.70\nRounding  0.00\nTotal  RM 17.45\nChange  RM 2.55";
+        assert_eq!(classify(&doc(receipt)).doc_type, DocType::Receipt);
+        let b2b = "TAX INVOICE\nInvoice No: 17\nBill To: Globex\nDue Date: 03/02/2024\nAmount Due 12.00";
+        assert_eq!(classify(&doc(b2b)).doc_type, DocType::Invoice);
     }
 
     #[test]

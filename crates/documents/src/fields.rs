@@ -11,6 +11,7 @@ use domain::tax_id::{TaxId, TaxIdKind, masked};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::language::Language;
 use crate::span::Span;
 
 pub use domain::DocType;
@@ -113,6 +114,23 @@ pub struct ExtractedField {
 pub struct Extraction {
     pub doc_type: DocType,
     pub fields: Vec<ExtractedField>,
+    /// The language the document is written in, when it was recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// Fields whose printed value reads two ways with nothing on the page to decide (a numeric
+    /// date whose day and month could swap): review must settle them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ambiguous: Vec<Ambiguity>,
+}
+
+/// A field read one way that could as well read another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ambiguity {
+    pub key: String,
+    /// The value as printed.
+    pub printed: String,
+    /// The other reading.
+    pub alternative: FieldValue,
 }
 
 impl Extraction {
@@ -186,6 +204,7 @@ const INVOICE: &[FieldSpec] = &[
     f("tax", Money, false),
     f("total", Money, true),
     f("amount_due", Money, false),
+    f("currency", Text, false),
 ];
 const LINE_ITEM: &[FieldSpec] = &[
     f("description", Text, true),
@@ -201,6 +220,7 @@ const RECEIPT: &[FieldSpec] = &[
     f("tax", Money, false),
     f("tip", Money, false),
     f("total", Money, true),
+    f("currency", Text, false),
 ];
 const W2: &[FieldSpec] = &[
     f("tax_year", Text, true),
@@ -342,6 +362,8 @@ mod tests {
         assert!(!is_sensitive(DocType::Invoice, "total"));
         let e = Extraction {
             doc_type: DocType::W2,
+            language: None,
+            ambiguous: Vec::new(),
             fields: vec![ExtractedField {
                 key: "employee_ssn".into(),
                 value: FieldValue::Text("123-45-6789".into()),

@@ -14,8 +14,9 @@
 //!   laid out as text, the document text with spans and OCR confidences, lines, cells and
 //!   tables.
 //! - [`ocr`]: the engine trait, Tesseract (default, in process) and Azure Document Intelligence.
+//! - [`language`]: which of our languages a document is in (date order, labels, OCR data).
 //! - [`classify`], [`fields`], [`extract`], [`validate`]: type, fields with spans and
-//!   confidences, rules (the label finder over the layout) and auto-approval.
+//!   confidences, rules (the label finder over the layout, per language) and auto-approval.
 //! - [`pipeline`]: the steps one by one (each a checkpointable job step) and [`pipeline::process`].
 //! - [`eval`]: accuracy and throughput on a labelled corpus.
 //! - [`service`], [`jobs`]: the use cases over storage (uploads, lists, review, signed links) and
@@ -34,6 +35,7 @@ pub mod hash;
 pub mod intake;
 pub mod jobs;
 pub mod kind;
+pub mod language;
 pub mod layout;
 pub mod ocr;
 pub mod pipeline;

@@ -39,6 +39,9 @@ pub enum ReasonCode {
     BoxRelation,
     ImplausibleDate,
     BadTaxId,
+    /// A value that reads two ways with nothing on the page to decide (a numeric date whose day
+    /// and month could swap).
+    AmbiguousValue,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,12 +105,13 @@ impl Checker<'_> {
         self.reasons.push(ReviewReason { code, field: field.map(str::to_string), message });
     }
 
-    /// `parts` sum to `total` within a cent (missing parts count as zero; skipped when the
-    /// total or every part is missing).
+    /// `parts` sum to `total` within a cent (missing parts after the first count as zero;
+    /// skipped when the total or the first part, the subtotal, is missing: a tax alone says
+    /// nothing about the total).
     fn sums(&mut self, parts: &[&str], total: &str) {
         let Some(t) = self.e.money(total) else { return };
         let values: Vec<Option<Decimal>> = parts.iter().map(|p| self.e.money(p)).collect();
-        if values.iter().all(Option::is_none) {
+        if values.first().is_none_or(Option::is_none) {
             return;
         }
         let sum: Decimal = values.iter().flatten().sum();
@@ -205,10 +209,13 @@ pub fn validate(
     match e.doc_type {
         DocType::Invoice => {
             c.sums(&["subtotal", "tax"], "total");
-            if let Some(subtotal) =
-                e.money("subtotal").or_else(|| e.money("total").filter(|_| e.money("tax").is_none()))
-            {
-                c.group_sum("line_items", "amount", subtotal, "the subtotal");
+            let base = match (e.money("subtotal"), e.money("total")) {
+                (Some(subtotal), _) => Some((subtotal, "the subtotal")),
+                (None, Some(total)) if e.money("tax").is_none() => Some((total, "the total")),
+                _ => None,
+            };
+            if let Some((expected, name)) = base {
+                c.group_sum("line_items", "amount", expected, name);
             }
             if let (Some(issued), Some(due)) = (e.date("invoice_date"), e.date("due_date"))
                 && due < issued
@@ -280,14 +287,29 @@ pub fn validate(
     if matches!(e.doc_type, DocType::W2) {
         tax_year_sane(&mut c, today);
     }
+    for a in &e.ambiguous {
+        c.reason(
+            ReasonCode::AmbiguousValue,
+            Some(&a.key),
+            format!(
+                "{} \"{}\" reads as {} or {}: nothing on the page says which",
+                a.key,
+                a.printed,
+                e.get(&a.key).map_or_else(String::new, |f| f.value.display()),
+                a.alternative.display()
+            ),
+        );
+    }
 
-    let mean_field = if e.fields.is_empty() {
-        0.0
+    // A document without fields is as sure as its classification (an unknown type already
+    // says why it needs review).
+    let document_confidence = if e.fields.is_empty() {
+        classification.confidence
     } else {
-        e.fields.iter().map(|f| f.confidence).sum::<f32>() / e.fields.len() as f32
+        let mean_field = e.fields.iter().map(|f| f.confidence).sum::<f32>() / e.fields.len() as f32;
+        classification.confidence.min(mean_field)
     };
-    let document_confidence = classification.confidence.min(mean_field);
-    if document_confidence < thresholds.document {
+    if document_confidence < thresholds.document && e.doc_type != DocType::General {
         c.reasons.push(ReviewReason {
             code: ReasonCode::LowDocumentConfidence,
             field: None,
@@ -400,6 +422,8 @@ mod tests {
     fn w2(box4: &str) -> Extraction {
         Extraction {
             doc_type: DocType::W2,
+            language: None,
+            ambiguous: Vec::new(),
             fields: vec![
                 text("tax_year", "2024"),
                 text("employer_name", "ACME INC"),
@@ -441,6 +465,8 @@ mod tests {
     fn invoice_arithmetic_and_confidence() {
         let mut e = Extraction {
             doc_type: DocType::Invoice,
+            language: None,
+            ambiguous: Vec::new(),
             fields: vec![
                 text("invoice_number", "INV-1"),
                 field("invoice_date", FieldValue::Date(NaiveDate::from_ymd_opt(2025, 1, 5).unwrap())),
@@ -472,8 +498,62 @@ mod tests {
 
     #[test]
     fn unknown_types_always_need_review() {
-        let e = Extraction { doc_type: DocType::General, fields: vec![] };
-        let review = validate(&e, &classified(DocType::General), &Thresholds::default(), today());
-        assert_eq!(review.reasons[0].code, ReasonCode::UnknownType);
+        let e = Extraction { doc_type: DocType::General, fields: vec![], language: None, ambiguous: vec![] };
+        let general = Classification { doc_type: DocType::General, confidence: 0.5, cues: vec![] };
+        let review = validate(&e, &general, &Thresholds::default(), today());
+        let reasons: Vec<&str> = review.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(reasons, ["the document type was not recognised"], "no 'document confidence 0.00'");
+        assert_eq!(review.document_confidence, 0.5);
+    }
+
+    fn invoice(fields: Vec<ExtractedField>) -> Extraction {
+        let mut all = vec![
+            text("invoice_number", "INV-1"),
+            field("invoice_date", FieldValue::Date(NaiveDate::from_ymd_opt(2024, 3, 7).unwrap())),
+            text("vendor_name", "ACME"),
+            text("customer_name", "Globex"),
+        ];
+        all.extend(fields);
+        Extraction { doc_type: DocType::Invoice, fields: all, language: None, ambiguous: vec![] }
+    }
+
+    #[test]
+    fn a_tax_without_a_subtotal_checks_nothing() {
+        let e = invoice(vec![money("tax", "0.00"), money("total", "4.11")]);
+        let review = validate(&e, &classified(DocType::Invoice), &Thresholds::default(), today());
+        assert_eq!(review.status, ReviewStatus::AutoApproved, "{:?}", review.reasons);
+    }
+
+    #[test]
+    fn line_items_are_checked_against_the_total_when_there_is_no_subtotal() {
+        let e = invoice(vec![
+            money("total", "127.50"),
+            text("line_items[0].description", "Service A"),
+            money("line_items[0].amount", "120.00"),
+        ]);
+        let review = validate(&e, &classified(DocType::Invoice), &Thresholds::default(), today());
+        let messages: Vec<&str> = review.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["the line_items add up to 120.00, not the total (127.50)"]);
+    }
+
+    #[test]
+    fn an_ambiguous_date_goes_to_review() {
+        let mut e = invoice(vec![money("total", "10.00")]);
+        e.ambiguous.push(crate::fields::Ambiguity {
+            key: "invoice_date".into(),
+            printed: "03/07/2024".into(),
+            alternative: FieldValue::Date(NaiveDate::from_ymd_opt(2024, 7, 3).unwrap()),
+        });
+        let review = validate(&e, &classified(DocType::Invoice), &Thresholds::default(), today());
+        assert_eq!(review.status, ReviewStatus::NeedsReview);
+        let reason = &review.reasons[0];
+        assert_eq!(
+            (reason.code, reason.field.as_deref()),
+            (ReasonCode::AmbiguousValue, Some("invoice_date"))
+        );
+        assert_eq!(
+            reason.message,
+            "invoice_date \"03/07/2024\" reads as 2024-03-07 or 2024-07-03: nothing on the page says which"
+        );
     }
 }

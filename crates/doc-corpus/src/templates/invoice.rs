@@ -58,6 +58,8 @@ pub(super) fn draw(layout: usize, rng: &mut Rand) -> (String, Vec<Page>, Truth) 
     t.money("subtotal", subtotal);
     t.money("tax", tax);
     t.money("total", total);
+    // Dollars, US addresses: what the extraction reads the currency from.
+    t.text("currency", "USD");
     t.money("amount_due", total);
     for (i, item) in items.iter().enumerate() {
         t.text(format!("line_items[{i}].description"), &item.description);

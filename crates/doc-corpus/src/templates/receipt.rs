@@ -55,6 +55,8 @@ pub(super) fn draw(layout: usize, rng: &mut Rand) -> (String, Vec<Page>, Truth) 
         t.money("tip", tip);
     }
     t.money("total", total);
+    // Dollars, US addresses: what the extraction reads the currency from.
+    t.text("currency", "USD");
 
     let height = 300.0 + items.len() as f32 * 14.0 + 120.0;
     let mut p = Page::new(230.0, height);

@@ -56,11 +56,11 @@ pub fn extract(doc: &DocumentText, f: &Finder<'_>, tables: &[Table]) -> Vec<Extr
 fn period(doc: &DocumentText, f: &Finder<'_>) -> Option<(Found, Found)> {
     ["statement period", "for the period", "period"].iter().filter_map(|l| f.label_line(l)).find_map(|line| {
         let span = f.lines[line].span;
-        let dates = find_dates(doc.slice(span));
+        let dates = find_dates(doc.slice(span), f.date_order);
         let at = |i: usize| {
             let (d, r) = dates.get(i)?.clone();
             Some(Found {
-                value: FieldValue::Date(d),
+                value: FieldValue::Date(d.date),
                 span: Span::new(span.start + r.start, span.start + r.end),
                 quality: 0.95,
             })

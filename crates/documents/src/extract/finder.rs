@@ -7,7 +7,7 @@ use crate::layout::{Cell, Line, lines};
 use crate::span::Span;
 use crate::text::DocumentText;
 use crate::values::{
-    find_date, find_last4, find_tax_id, find_time, find_year, is_document_number, parse_money,
+    DateOrder, find_date, find_last4, find_tax_id, find_time, find_year, is_document_number, parse_money,
 };
 
 /// What a labelled value looks like.
@@ -51,8 +51,14 @@ impl Found {
     }
 }
 
-/// Reads a value of `pattern` at the start of `text` (which begins at byte `offset`).
-pub fn read_value(text: &str, offset: usize, pattern: Pattern) -> Option<(FieldValue, Span)> {
+/// Reads a value of `pattern` at the start of `text` (which begins at byte `offset`); numeric
+/// dates in `order` when it is known.
+pub fn read_value(
+    text: &str,
+    offset: usize,
+    pattern: Pattern,
+    order: Option<DateOrder>,
+) -> Option<(FieldValue, Span)> {
     let trimmed_start = text.len() - text.trim_start().len();
     let t = text.trim();
     let at = |r: std::ops::Range<usize>| {
@@ -61,8 +67,8 @@ pub fn read_value(text: &str, offset: usize, pattern: Pattern) -> Option<(FieldV
     match pattern {
         Pattern::Money => parse_money(t).map(|d| (FieldValue::Money(d), at(0..t.len()))),
         Pattern::Date => {
-            let (d, r) = find_date(t)?;
-            (r.start == 0).then(|| (FieldValue::Date(d), at(r)))
+            let (d, r) = find_date(t, order)?;
+            (r.start == 0).then(|| (FieldValue::Date(d.date), at(r)))
         }
         Pattern::Time => find_time(t).map(|(time, r)| (FieldValue::Time(time), at(r))),
         Pattern::Text => {
@@ -198,24 +204,89 @@ struct LabelHit {
     columns: (usize, usize),
 }
 
+/// Whether the rest of a label's cell goes on with the words of a longer label: a lower-case
+/// word (`Gesamtbetrag der Zuschläge`, `Date of delivery`; `in GBP` is a unit, not a label), an
+/// exclusion (`Total Sales (Excluding GST)`, `Total HT`) or a tax (`Total VAT` is no total).
+fn continues_label(rest: &str) -> bool {
+    let words: Vec<String> = rest
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .collect();
+    let lower_word = rest.split_whitespace().next().is_some_and(|w| {
+        w.chars().count() >= 2 && w.chars().all(char::is_alphabetic) && w.starts_with(char::is_lowercase)
+    });
+    let exclusion = words.iter().any(|w| {
+        w.starts_with("excl")
+            || w.starts_with("exkl")
+            || matches!(
+                w.as_str(),
+                "ohne"
+                    | "hors"
+                    | "before"
+                    | "netto"
+                    | "net"
+                    | "ht"
+                    | "tax"
+                    | "vat"
+                    | "tva"
+                    | "btw"
+                    | "mwst"
+                    | "ust"
+                    | "iva"
+                    | "gst"
+            )
+    });
+    (lower_word && !rest.trim_start().starts_with("in ")) || exclusion
+}
+
+/// A labelled value and where it was found.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The index of the label in the list asked for.
+    pub label: usize,
+    pub found: Found,
+    /// Read in the box under the label rather than beside it.
+    pub below: bool,
+}
+
 /// Finds labelled values in a document.
 pub struct Finder<'a> {
     pub doc: &'a DocumentText,
     pub lines: Vec<Line>,
     line_tokens: Vec<Vec<Token>>,
+    /// How numeric dates read on this document, when known.
+    pub date_order: Option<DateOrder>,
 }
 
 impl<'a> Finder<'a> {
-    pub fn new(doc: &'a DocumentText) -> Finder<'a> {
+    pub fn new(doc: &'a DocumentText, date_order: Option<DateOrder>) -> Finder<'a> {
         let lines = lines(doc);
         let line_tokens = lines.iter().map(|l| tokens(doc, l)).collect();
-        Finder { doc, lines, line_tokens }
+        Finder { doc, lines, line_tokens, date_order }
+    }
+
+    /// Every value of every label (beside it, else in the box under it), in document order.
+    pub fn candidates(&self, labels: &[&str], pattern: Pattern) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = labels
+            .iter()
+            .enumerate()
+            .flat_map(|(label, l)| self.hits(l).into_iter().map(move |h| (label, h)))
+            .filter_map(|(label, hit)| match self.same_line(&hit, pattern) {
+                Some(found) => Some(Candidate { label, found, below: false }),
+                None => self.below(&hit, pattern).map(|found| Candidate { label, found, below: true }),
+            })
+            .collect();
+        out.sort_by_key(|c| c.found.span.start);
+        // A value reached from two labels (`Total` inside `Total TTC`) counts once, for the first.
+        out.dedup_by(|b, a| a.found.span == b.found.span && a.found.value == b.found.value);
+        out
     }
 
     /// Every occurrence of `label` (whole words): exact matches, or when there are none,
     /// OCR-tolerant ones. A label must start a phrase: the token before it in the same cell
     /// must not be a word of three or more letters, so "Total" does not match inside "Sub Total"
-    /// or "Invoice Total" (box letters like "c" or a misread "e/f" are fine).
+    /// or "Invoice Total" (box letters like "c" or a misread "e/f" are fine). It must end one
+    /// too ([`continues_label`]), so "Gesamtbetrag" does not match "Gesamtbetrag der Zuschläge".
     fn hits(&self, label: &str) -> Vec<LabelHit> {
         let exact = self.hits_with(label, false);
         if exact.is_empty() { self.hits_with(label, true) } else { exact }
@@ -237,7 +308,8 @@ impl<'a> Finder<'a> {
                 if window.iter().skip(1).any(|t| t.gap_before >= 2) {
                     continue;
                 }
-                if start > 0 && toks[start].gap_before < 2 {
+                // A comma or colon ends the phrase before (`München, den 01.11.2024`).
+                if start > 0 && toks[start].gap_before < 2 && !toks[start - 1].text.ends_with([',', ':']) {
                     let before = normalize_token(&toks[start - 1].text);
                     if before.chars().count() >= 3 && before.chars().all(|c| c.is_alphabetic() || c == '\'') {
                         continue;
@@ -262,10 +334,16 @@ impl<'a> Finder<'a> {
         let skipped = rest.len() - rest.trim_start_matches([':', '#', ' ', '.', '-']).len();
         let after = &rest[skipped..];
         let base = hit.end + skipped;
+        if !matches!(pattern, Pattern::Text)
+            && continues_label(&after[..after.find("  ").unwrap_or(after.len())])
+        {
+            return None;
+        }
         // The remainder of the label's cell, if the value follows with single spaces.
         let cell_end = after.find("  ").unwrap_or(after.len());
         let mut candidates: Vec<(usize, &str)> = Vec::new();
-        if cell_end > 0 && (skipped < 2 || rest.starts_with(':') || rest.trim_start().starts_with('#')) {
+        // French typography puts a space before the colon (`Date : 28/11/2022`).
+        if cell_end > 0 && (skipped < 2 || rest.trim_start().starts_with([':', '#'])) {
             candidates.push((base, &after[..cell_end]));
         }
         let cells: Vec<&Cell> = line.cells.iter().filter(|c| c.span.start >= base).collect();
@@ -276,7 +354,7 @@ impl<'a> Finder<'a> {
             candidates.push((cell.span.start, self.doc.slice(cell.span)));
         }
         for (i, (offset, text)) in candidates.iter().enumerate() {
-            if let Some((value, span)) = read_value(text, *offset, pattern) {
+            if let Some((value, span)) = read_value(text, *offset, pattern, self.date_order) {
                 return Some(Found { value, span, quality: if i == 0 { 0.97 } else { 0.95 } });
             }
             // Stop at the next label (a cell of words) unless we look for words.
@@ -290,7 +368,9 @@ impl<'a> Finder<'a> {
 
     /// The value in the box under a label. The box spans from the start of the label's cell to
     /// the start of the next cell on the label's line (the next box's label); the value is the
-    /// first cell inside it on the next three non-blank lines.
+    /// first cell inside it on the next three lines that reach into the box (text beside the
+    /// box, like a paragraph left of a totals row, is not in it), looking at most eight lines
+    /// down.
     fn below(&self, hit: &LabelHit, pattern: Pattern) -> Option<Found> {
         let cells = &self.lines[hit.line].cells;
         let own = cells
@@ -300,8 +380,8 @@ impl<'a> Finder<'a> {
         let end =
             own.and_then(|i| cells.get(i + 1)).map_or(usize::MAX, |next| next.columns.0.saturating_sub(1));
         let mut seen = 0;
-        for line in self.lines.iter().skip(hit.line + 1) {
-            if line.is_blank() {
+        for line in self.lines.iter().skip(hit.line + 1).filter(|l| !l.is_blank()).take(8) {
+            if !line.cells.iter().any(|c| c.columns.0 < end && start < c.columns.1) {
                 continue;
             }
             seen += 1;
@@ -317,7 +397,12 @@ impl<'a> Finder<'a> {
                 }
                 if cs < end && start < ce {
                     let text = self.doc.slice(cell.span);
-                    if let Some((value, span)) = read_value(text, cell.span.start, pattern) {
+                    // The rest of a long caption (`or foreign postal code, and telephone no.`) is
+                    // not the name under it.
+                    if matches!(pattern, Pattern::Text) && text.starts_with(char::is_lowercase) {
+                        continue;
+                    }
+                    if let Some((value, span)) = read_value(text, cell.span.start, pattern, self.date_order) {
                         return Some(Found { value, span, quality: 0.93 });
                     }
                     // A cell under the label that is another label ends the box.
@@ -365,7 +450,7 @@ impl<'a> Finder<'a> {
     /// The first cell of the first non-blank line: usually the issuer's name.
     pub fn first_cell(&self, skip: impl Fn(&str) -> bool) -> Option<Found> {
         self.lines.iter().flat_map(|l| l.cells.iter()).find(|c| !skip(&c.text)).and_then(|cell| {
-            read_value(&cell.text, cell.span.start, Pattern::Text).map(|(value, span)| Found {
+            read_value(&cell.text, cell.span.start, Pattern::Text, None).map(|(value, span)| Found {
                 value,
                 span,
                 quality: 0.9,
@@ -382,7 +467,7 @@ mod tests {
     fn finds_values_beside_and_under_labels() {
         let text = "ACME SUPPLY CO\nInvoice #: INV-2024-001        Date: 03/07/2024\n\nSubtotal      100.00\nSub Total     999.99\nTotal         108.25\n\nb Employer identification number     a Employee's SSN\n  12-3456789                           123-45-6789\n";
         let doc = DocumentText { text: text.into(), ..Default::default() };
-        let f = Finder::new(&doc);
+        let f = Finder::new(&doc, None);
         let v = |found: Option<Found>| found.map(|f| f.value.display());
         assert_eq!(v(f.on_line(&["invoice #"], Pattern::Id)), Some("INV-2024-001".into()));
         assert_eq!(v(f.on_line(&["date"], Pattern::Date)), Some("2024-03-07".into()));
@@ -396,5 +481,42 @@ mod tests {
         assert_eq!(v(f.on_line(&["lnvoice #"], Pattern::Id)), Some("INV-2024-001".into()));
         let span = f.on_line(&["total"], Pattern::Money).unwrap().span;
         assert_eq!(doc.slice(span), "108.25");
+    }
+
+    #[test]
+    fn labels_in_other_typographies_and_longer_labels() {
+        let text = "          Date : 28/11/2022\nGesamtbetrag der Zuschläge     0,00\nGesamtbetrag     571,04\nMünchen, den   01.11.2024\n                 TOTAL TTC\nparagraphe\n                  110,00\n";
+        let doc = DocumentText { text: text.into(), ..Default::default() };
+        let f = Finder::new(&doc, Some(DateOrder::DayFirst));
+        let v = |found: Option<Found>| found.map(|f| f.value.display());
+        assert_eq!(
+            v(f.on_line(&["date"], Pattern::Date)),
+            Some("2022-11-28".into()),
+            "a space before the colon"
+        );
+        assert_eq!(
+            v(f.on_line(&["gesamtbetrag"], Pattern::Money)),
+            Some("571.04".into()),
+            "not 'der Zuschläge'"
+        );
+        assert_eq!(
+            v(f.on_line(&["den"], Pattern::Date)),
+            Some("2024-11-01".into()),
+            "a comma ends the phrase"
+        );
+        assert_eq!(
+            v(f.on_line_or_below(&["total ttc"], Pattern::Money)),
+            Some("110.00".into()),
+            "text beside the box is not in it"
+        );
+    }
+
+    #[test]
+    fn a_name_under_a_caption_is_not_the_caption_s_last_line() {
+        let text = "PAYER'S name, street address, city or town, state or province, country, ZIP\nor foreign postal code, and telephone no.\nACME SUPPLY CO\n";
+        let doc = DocumentText { text: text.into(), ..Default::default() };
+        let f = Finder::new(&doc, None);
+        let name = f.below_label(&["payer's name, street address", "payer's name"], Pattern::Text);
+        assert_eq!(name.map(|n| n.value.display()), Some("ACME SUPPLY CO".into()));
     }
 }

@@ -9,7 +9,15 @@
 //! start, so it has to be in the environment before the program runs; safe Rust cannot set it
 //! later anyway. [`ensure_single_threaded_openmp`] re-executes the current program with it set
 //! when it is missing; call it first thing in `main` (and in tests that use Tesseract).
+//!
+//! Languages: every page is read with English first. When the words read say the page is in
+//! another of our languages ([`crate::language`]) whose Tesseract data is installed
+//! (`tesseract-ocr-fra`, `-deu`, `-nld`, `-spa`), the page is read again with that language first
+//! (and English after it): accents, `ß` and the language's words then come out right. English
+//! pages cost nothing more; others cost a second recognition.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -20,6 +28,7 @@ use leptess::tesseract::TessApi;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::kind::FileKind;
+use crate::language::{self, Language};
 use crate::ocr::preprocess;
 use crate::ocr::{BBox, EngineId, OcrEngine, OcrError, OcrOutput, OcrPage, OcrRequest, OcrTimings, OcrWord};
 use crate::poppler;
@@ -65,6 +74,8 @@ struct Recognised {
 struct Job {
     image: GrayImage,
     dpi: Option<u32>,
+    /// Tesseract's language string (`deu+eng`).
+    languages: String,
     reply: oneshot::Sender<Result<Recognised, OcrError>>,
 }
 
@@ -109,11 +120,16 @@ impl TesseractPool {
         self.size
     }
 
-    async fn recognise(&self, image: GrayImage, dpi: Option<u32>) -> Result<Recognised, OcrError> {
+    async fn recognise(
+        &self,
+        image: GrayImage,
+        dpi: Option<u32>,
+        languages: String,
+    ) -> Result<Recognised, OcrError> {
         let (reply, answer) = oneshot::channel();
         let sent = {
             let jobs = self.jobs.lock().map_err(|_| OcrError::Engine("pool lock poisoned".into()))?;
-            jobs.as_ref().map(|tx| tx.send(Job { image, dpi, reply }).is_ok()).unwrap_or(false)
+            jobs.as_ref().map(|tx| tx.send(Job { image, dpi, languages, reply }).is_ok()).unwrap_or(false)
         };
         if !sent {
             return Err(OcrError::Engine("the Tesseract pool is shut down".into()));
@@ -135,15 +151,23 @@ impl Drop for TesseractPool {
 }
 
 fn engine_thread(rx: &Mutex<mpsc::Receiver<Job>>) {
-    let mut engine = TessApi::new(None, "eng")
-        .map_err(|e| format!("Tesseract did not start (is tesseract-ocr-eng installed?): {e:?}"));
+    // One engine per language string, started when first asked for and reused.
+    let mut engines: HashMap<String, Result<TessApi, String>> = HashMap::new();
     loop {
         let job = match rx.lock() {
             Ok(guard) => guard.recv(),
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let result = match &mut engine {
+        let engine = engines.entry(job.languages.clone()).or_insert_with(|| {
+            TessApi::new(None, &job.languages).map_err(|e| {
+                format!(
+                    "Tesseract did not start with {} (is its language data installed?): {e:?}",
+                    job.languages
+                )
+            })
+        });
+        let result = match engine {
             Ok(api) => recognise_page(api, &job.image, job.dpi),
             Err(message) => Err(OcrError::Engine(message.clone())),
         };
@@ -248,9 +272,38 @@ async fn page_image(bytes: &[u8], kind: FileKind, page: u32) -> Result<(GrayImag
     Ok((image, dpi))
 }
 
+/// Where Tesseract looks for language data: `TESSDATA_PREFIX`, else Debian's
+/// `/usr/share/tesseract-ocr/<version>/tessdata`.
+fn tessdata_dirs() -> Vec<PathBuf> {
+    if let Some(prefix) = std::env::var_os("TESSDATA_PREFIX") {
+        return vec![PathBuf::from(prefix)];
+    }
+    std::fs::read_dir("/usr/share/tesseract-ocr")
+        .map(|dirs| dirs.flatten().map(|d| d.path().join("tessdata")).collect())
+        .unwrap_or_default()
+}
+
+/// Our languages besides English whose Tesseract data is installed.
+pub fn installed_languages() -> Vec<Language> {
+    let dirs = tessdata_dirs();
+    Language::all()
+        .filter(|l| *l != Language::En)
+        .filter(|l| dirs.iter().any(|d| d.join(format!("{}.traineddata", l.tesseract())).is_file()))
+        .collect()
+}
+
+/// The language to read a page again in: the language its English reading is in, when that is
+/// another of ours and installed.
+fn second_language(words: &[OcrWord], installed: &[Language]) -> Option<Language> {
+    let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    language::detect(&text.join(" ")).filter(|l| installed.contains(l))
+}
+
 /// The Tesseract [`OcrEngine`]: rasterises or decodes each page and recognises it in the pool.
 pub struct TesseractEngine {
     pool: Arc<TesseractPool>,
+    /// Languages besides English a page may be read again in.
+    languages: Vec<Language>,
     /// Bounds pages being prepared at once (rasterising is CPU work too).
     preparing: Semaphore,
     id: EngineId,
@@ -259,13 +312,16 @@ pub struct TesseractEngine {
 impl TesseractEngine {
     pub fn new(pool: Arc<TesseractPool>) -> TesseractEngine {
         let permits = pool.size() + 1;
+        let languages = installed_languages();
+        let names: String = languages.iter().map(|l| format!(",{}", l.tesseract())).collect();
         TesseractEngine {
             pool,
             preparing: Semaphore::new(permits),
             id: EngineId {
                 name: "tesseract".into(),
-                version: format!("{}+eng+psm3+r{RASTER_DPI}+layout1", tesseract_version()),
+                version: format!("{}+eng{names}+psm3+r{RASTER_DPI}+layout1", tesseract_version()),
             },
+            languages,
         }
     }
 
@@ -279,7 +335,14 @@ impl TesseractEngine {
             (image, dpi, started.elapsed().as_secs_f64() * 1000.0)
         };
         let (width, height) = image.dimensions();
-        let recognised = self.pool.recognise(image, dpi).await?;
+        let second = (!self.languages.is_empty()).then(|| image.clone());
+        let mut recognised = self.pool.recognise(image, dpi, "eng".into()).await?;
+        if let Some(image) = second
+            && let Some(language) = second_language(&recognised.words, &self.languages)
+        {
+            let again = self.pool.recognise(image, dpi, format!("{}+eng", language.tesseract())).await?;
+            recognised = Recognised { words: again.words, millis: recognised.millis + again.millis };
+        }
         Ok((
             OcrPage { number: page, width: width as f32, height: height as f32, words: recognised.words },
             prepare_ms,
@@ -325,5 +388,21 @@ mod tests {
         assert_eq!(words[1].bbox, BBox { x0: 50.0, y0: 20.0, x1: 90.0, y1: 32.0 });
         assert!((words[0].confidence - 0.965).abs() < 1e-6);
         assert_eq!(words[0].line, words[1].line);
+    }
+
+    #[test]
+    fn a_page_is_read_again_in_its_language_when_its_data_is_installed() {
+        let words: Vec<OcrWord> =
+            "Rechnung gemäß Bestellung vom 01.03.2018. Zahlbar innerhalb 30 Tagen netto und ohne Abzug."
+                .split(' ')
+                .map(|w| OcrWord {
+                    text: w.into(),
+                    bbox: BBox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 },
+                    confidence: 0.9,
+                    line: None,
+                })
+                .collect();
+        assert_eq!(second_language(&words, &[Language::De, Language::Fr]), Some(Language::De));
+        assert_eq!(second_language(&words, &[Language::Fr]), None, "no German data: English only");
     }
 }

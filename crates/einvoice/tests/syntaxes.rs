@@ -1,4 +1,5 @@
 //! Each syntax and profile, read from small invoices written for these tests (`fixtures/`).
+#![allow(clippy::unwrap_used)] // the helpers below are test code too
 
 use chrono::NaiveDate;
 use einvoice::{DocumentKind, EInvoiceError, Invoice, Profile, Syntax, parse};

@@ -50,10 +50,14 @@ async fn every_dev_e_invoice_is_read_exactly_from_its_xml() {
 #[tokio::test]
 async fn a_zugferd_pdf_gives_lines_and_places_its_values_on_the_page() {
     let engine = TesseractEngine::new(Arc::new(TesseractPool::new(1)));
-    let path = doc_corpus::real::default_dir().join("files/mustang_MustangGnuaccountingBeispielRE-20170509_505.pdf");
+    let path =
+        doc_corpus::real::default_dir().join("files/mustang_MustangGnuaccountingBeispielRE-20170509_505.pdf");
     let processed = read(&std::fs::read(path).expect("the file is there"), &engine).await;
     let e = &processed.extraction;
-    assert_eq!(processed.e_invoice.as_ref().map(|i| i.format_name()).as_deref(), Some("ZUGFeRD 1.0 BASIC (CII)"));
+    assert_eq!(
+        processed.e_invoice.as_ref().map(|i| i.format_name()).as_deref(),
+        Some("ZUGFeRD 1.0 BASIC (CII)")
+    );
     assert_eq!(e.text("vendor_tax_id"), Some("DE136695976"));
     assert_eq!(e.text("customer_name"), Some("Theodor Est"));
     assert_eq!(e.date("due_date"), NaiveDate::from_ymd_opt(2017, 5, 30));

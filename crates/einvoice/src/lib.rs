@@ -23,8 +23,7 @@ pub use error::EInvoiceError;
 pub use model::{AllowanceCharge, DocumentKind, Invoice, Line, Party, Profile, Syntax, Totals};
 
 /// The names the standards give the invoice XML attached to a PDF (Factur-X and ZUGFeRD 2.1+,
-/// ZUGFeRD 2.0, ZUGFeRD 1.0, XRechnung in a ZUGFeRD container, Order-X is not an invoice),
-/// compared without case.
+/// ZUGFeRD 1.0 and 2.0, XRechnung in a ZUGFeRD container), compared without case.
 pub const EMBEDDED_FILE_NAMES: &[&str] =
     &["factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "zugferd_invoice.xml"];
 

@@ -77,7 +77,7 @@ pub async fn detect(bytes: &[u8], kind: FileKind, pages: u32) -> Result<Detectio
         FileKind::Png | FileKind::Jpeg | FileKind::Tiff => {
             (Processing::Extract, (1..=pages.max(1)).map(|n| plan(n, 0, PageSource::Ocr)).collect())
         }
-        // Its fields come from the XML itself (`crate::e_invoice`); it has no page to read.
+        // Its fields come from the XML itself (the e-invoice step); it has no page to read.
         FileKind::Xml => (Processing::Extract, Vec::new()),
         FileKind::Docx | FileKind::Xlsx | FileKind::Csv => (Processing::StoreOnly, Vec::new()),
     };

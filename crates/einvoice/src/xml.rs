@@ -1,5 +1,5 @@
 //! Reading a parsed tree by paths of local names: `A|B/C` is child `A` or `B`, then its child
-//! `C`. Namespaces are checked once, on the root ([`crate::cii`], [`crate::ubl`]); below it only
+//! `C`. Namespaces are checked once, on the root (by the CII and UBL readers); below it only
 //! local names are compared, because ZUGFeRD 1.0 and CII D16B use different namespace URIs for
 //! the same element names, and producers choose their own prefixes.
 

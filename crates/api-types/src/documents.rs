@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    BatchSource, ClientId, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
-    OrganizationId, UserId,
+    BatchSource, ClientId, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus,
+    FieldOrigin, FileKind, OrganizationId, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,6 +66,11 @@ pub struct DocumentFieldResponse {
     /// Where on the page it was read; none when no box is known (a text-layer PDF processed
     /// before boxes were kept, a field a reviewer added). Kept when the value is corrected.
     pub region: Option<FieldRegion>,
+    /// Where the value came from: `e_invoice` (the structured e-invoice's XML, exact),
+    /// `text_layer` (the PDF's text), `ocr` (a page image recognised), `provider` (a provider's
+    /// prebuilt model) or `reviewer` (added in review); none for fields read before sources were
+    /// kept. Kept when the value is corrected (`corrected_by` says it was).
+    pub source: Option<FieldOrigin>,
     pub corrected_by: Option<UserId>,
     pub corrected_at: Option<DateTime<Utc>>,
 }

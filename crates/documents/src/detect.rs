@@ -31,7 +31,7 @@ pub struct PagePlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Processing {
-    /// PDFs and images: text, classification, fields.
+    /// PDFs, images and e-invoice XML: text, classification, fields.
     Extract,
     /// DOCX, XLSX, CSV: kept and searchable by name, not OCR'd.
     StoreOnly,
@@ -77,6 +77,8 @@ pub async fn detect(bytes: &[u8], kind: FileKind, pages: u32) -> Result<Detectio
         FileKind::Png | FileKind::Jpeg | FileKind::Tiff => {
             (Processing::Extract, (1..=pages.max(1)).map(|n| plan(n, 0, PageSource::Ocr)).collect())
         }
+        // Its fields come from the XML itself (the e-invoice step); it has no page to read.
+        FileKind::Xml => (Processing::Extract, Vec::new()),
         FileKind::Docx | FileKind::Xlsx | FileKind::Csv => (Processing::StoreOnly, Vec::new()),
     };
     Ok(Detection { kind, processing, pages })

@@ -93,6 +93,8 @@ pub enum FieldSource {
     Rules,
     /// A provider's prebuilt model.
     Provider { model: String },
+    /// A structured e-invoice's XML (exact): `format` names it ("Factur-X/ZUGFeRD EN 16931 (CII)").
+    EInvoice { format: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -199,6 +201,8 @@ const INVOICE: &[FieldSpec] = &[
     f("invoice_date", Date, true),
     f("due_date", Date, false),
     f("vendor_name", Text, true),
+    // The seller's VAT id (or tax number): on e-invoices. Not a person's: shown unmasked.
+    f("vendor_tax_id", Text, false),
     f("customer_name", Text, true),
     f("subtotal", Money, false),
     f("tax", Money, false),

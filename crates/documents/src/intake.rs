@@ -170,7 +170,7 @@ pub async fn validate_upload(
         Sniffed::OleCompound => return Err(ole_rejection(bytes).into()),
         Sniffed::Unknown => {
             return Err(UploadRejection::UnsupportedType {
-                detail: "not a PDF, PNG, JPEG, TIFF, DOCX, XLSX or CSV file".into(),
+                detail: "not a PDF, PNG, JPEG, TIFF, DOCX, XLSX, CSV or e-invoice XML file".into(),
             }
             .into());
         }
@@ -191,6 +191,10 @@ pub async fn validate_upload(
             (0, None)
         }
         FileKind::Csv => (0, None),
+        FileKind::Xml => {
+            check_e_invoice(bytes)?;
+            (0, None)
+        }
     };
     Ok(AcceptedUpload {
         kind,
@@ -271,6 +275,24 @@ async fn check_pdf(bytes: &[u8], limits: &UploadLimits) -> Result<u32, UploadErr
         }
     }
     Ok(info.pages)
+}
+
+/// An XML upload must be an e-invoice we can read (CII or UBL): other XML is refused as a type
+/// we do not take, a broken e-invoice as a damaged file, each with what is wrong.
+fn check_e_invoice(bytes: &[u8]) -> Result<(), UploadRejection> {
+    use einvoice::EInvoiceError as E;
+    match einvoice::parse(bytes) {
+        Ok(_) => Ok(()),
+        Err(e @ E::NotAnInvoice { .. }) => Err(UploadRejection::UnsupportedType {
+            detail: format!("an XML file that is not an e-invoice: {e}"),
+        }),
+        Err(e @ (E::NotUtf8 | E::Xml(_))) => {
+            Err(UploadRejection::Corrupt { kind: "XML".into(), detail: e.to_string() })
+        }
+        Err(e @ (E::Missing { .. } | E::BadAmount { .. } | E::BadDate { .. })) => {
+            Err(UploadRejection::Corrupt { kind: "e-invoice".into(), detail: e.to_string() })
+        }
+    }
 }
 
 fn check_dimensions(width: u32, height: u32, limits: &UploadLimits) -> Result<(), UploadRejection> {
@@ -540,6 +562,43 @@ mod tests {
         );
         let a0 = write_pdf(&[Page::new(2384.0, 3370.0)]);
         assert_eq!(validate_upload(&a0, Some("a0.pdf"), &limits).await.unwrap().pages, 1);
+    }
+
+    #[tokio::test]
+    async fn xml_is_taken_only_as_an_e_invoice() {
+        let limits = UploadLimits::default();
+        let ubl = "<Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2' \
+            xmlns:cac='urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2' \
+            xmlns:cbc='urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2'>\
+            <cbc:ID>1</cbc:ID><cbc:IssueDate>2026-01-02</cbc:IssueDate>\
+            <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>\
+            <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity>\
+            <cbc:RegistrationName>S</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>\
+            <cac:LegalMonetaryTotal><cbc:TaxInclusiveAmount currencyID='EUR'>1.00</cbc:TaxInclusiveAmount>\
+            </cac:LegalMonetaryTotal></Invoice>";
+        let accepted = validate_upload(ubl.as_bytes(), Some("invoice.xml"), &limits).await.unwrap();
+        assert_eq!((accepted.kind, accepted.pages), (FileKind::Xml, 0));
+        let limits = &limits;
+        let refused = |bytes: &'static [u8]| async move {
+            match validate_upload(bytes, Some("a.xml"), limits).await {
+                Err(UploadError::Rejected(r)) => r,
+                other => panic!("{other:?}"),
+            }
+        };
+        let svg = refused(b"<svg xmlns='http://www.w3.org/2000/svg'/>").await;
+        assert!(
+            matches!(&svg, UploadRejection::UnsupportedType { detail } if detail.contains("not an e-invoice")),
+            "{svg}"
+        );
+        let broken = refused(b"<?xml version='1.0'?><Invoice><ID>1</Invoice>").await;
+        assert!(matches!(&broken, UploadRejection::Corrupt { kind, .. } if kind == "XML"), "{broken}");
+        let no_total =
+            ubl.replace("<cbc:TaxInclusiveAmount currencyID='EUR'>1.00</cbc:TaxInclusiveAmount>", "");
+        let r = validate_upload(no_total.as_bytes(), None, limits).await.unwrap_err();
+        assert!(
+            matches!(&r, UploadError::Rejected(UploadRejection::Corrupt { detail, .. }) if detail.contains("grand total")),
+            "{r}"
+        );
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 //! is followed by one that resumes at the first unfinished step:
 //!
 //! ```text
-//! start ─▶ detect ─▶ { text layer ∥ OCR page 1 ∥ OCR page 2 … } ─▶ { layout ∥ classify }
+//! start ─▶ detect ─▶ e-invoice ─▶ { text layer ∥ OCR page 1 ∥ OCR page 2 … } ─▶ { layout ∥ classify }
 //!       ─▶ extract ─▶ validate ─▶ save (fields, status, text for search, event) + complete
 //! ```
 //! Local engines are called page by page (pages run in parallel, each its own checkpoint); a
@@ -16,7 +16,8 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use domain::{DocumentId, DocumentStatus, OrganizationId};
+use domain::{DocumentId, DocumentStatus, FieldOrigin, OrganizationId};
+use einvoice::Invoice;
 use futures::future::try_join_all;
 use jobs::scheduler::Schedule;
 use jobs::{Job, JobContext, JobError, Registry};
@@ -27,12 +28,13 @@ use store::{Actor, Db, TenantTx};
 use crate::blobs::Blobs;
 use crate::classify::Classification;
 use crate::detect::{Detection, Processing};
-use crate::fields::{DocType, Extraction, is_sensitive, masked_for_display};
+use crate::fields::{DocType, ExtractedField, Extraction, FieldSource, is_sensitive, masked_for_display};
 use crate::hash::ContentHash;
 use crate::intake::AcceptedUpload;
 use crate::layout::Table;
 use crate::ocr::{OcrEngine, OcrOutput, OcrPage, OcrTimings};
 use crate::pipeline::{self, PipelineError};
+use crate::text::{DocumentText, PageText, TextOrigin};
 use crate::validate::{Review, Thresholds};
 
 /// What the pipeline needs from the process: storage, the blobs and an OCR engine.
@@ -262,6 +264,13 @@ impl ProcessDocument {
         if detection.processing == Processing::StoreOnly {
             return self.finish_store_only(ctx, p, detection_ms).await;
         }
+        let e_invoice: Timed<Option<Invoice>> = ctx
+            .step("e_invoice", || async {
+                let t = std::time::Instant::now();
+                Ok(timed(pipeline::read_e_invoice(&bytes, &detection).await.map_err(step_error)?, t))
+            })
+            .await?;
+        let invoice = e_invoice.value.as_ref();
 
         let text_layer = ctx.step("text_layer", || async {
             let t = std::time::Instant::now();
@@ -272,7 +281,13 @@ impl ProcessDocument {
         let text_layer_words = ctx.step("text_layer_words", || async {
             pipeline::extract_text_layer_words(&bytes, &detection).await.map_err(step_error)
         });
-        let ocr = self.ocr(ctx, &bytes, &detection, start.hint);
+        let ocr = async {
+            // An e-invoice's XML says everything: no page is recognised.
+            if invoice.is_some() {
+                return Ok(Timed { value: None, ms: 0.0 });
+            }
+            self.ocr(ctx, &bytes, &detection, start.hint).await
+        };
         let (text_layer, text_layer_words, ocr): (
             Timed<Vec<String>>,
             Vec<OcrPage>,
@@ -282,12 +297,13 @@ impl ProcessDocument {
         let text =
             pipeline::assemble_text(&detection, &text_layer.value, &text_layer_words, ocr.value.as_ref());
         let layout = ctx.step("layout", || async { Ok(pipeline::detect_layout(&text)) });
-        let classify =
-            ctx.step("classify", || async { Ok(pipeline::classify(&text, ocr.value.as_ref(), start.hint)) });
+        let classify = ctx.step("classify", || async {
+            Ok(pipeline::classify(&text, ocr.value.as_ref(), start.hint, invoice))
+        });
         let (tables, classification): (Vec<Table>, Classification) = tokio::try_join!(layout, classify)?;
         let extraction: Extraction = ctx
             .step("extract", || async {
-                Ok(pipeline::extract_fields(&text, &tables, &classification, ocr.value.as_ref()))
+                Ok(pipeline::extract_fields(&text, &tables, &classification, ocr.value.as_ref(), invoice))
             })
             .await?;
         let review: Review = ctx
@@ -304,6 +320,8 @@ impl ProcessDocument {
         // Index (the text feeds the search vector) and notify (the event), with the completion.
         let timings = serde_json::json!({
             "detect_ms": detection_ms,
+            "e_invoice_ms": e_invoice.ms,
+            "e_invoice": invoice.map(Invoice::format_name),
             "text_layer_ms": text_layer.ms,
             "ocr_ms": ocr.ms,
             "ocr_pages": ocr.value.as_ref().map_or(0, |o| o.pages.len()),
@@ -312,7 +330,7 @@ impl ProcessDocument {
         let reasons = serde_json::to_value(&review.reasons).map_err(JobError::fatal)?;
         let status =
             if review.needs_review() { DocumentStatus::NeedsReview } else { DocumentStatus::Approved };
-        let fields = stored_fields(&extraction);
+        let fields = stored_fields(&extraction, &text);
         self.save(
             ctx,
             p,
@@ -343,7 +361,7 @@ impl ProcessDocument {
     }
 
     /// OCR of the pages without a text layer: page by page (each a checkpoint, in parallel)
-    /// for a local engine, in one call for a provider.
+    /// for a local engine, in one call for a provider. Never called for an e-invoice.
     async fn ocr(
         &self,
         ctx: &JobContext,
@@ -357,7 +375,9 @@ impl ProcessDocument {
             return ctx
                 .step("ocr", || async {
                     Ok(timed(
-                        pipeline::recognize(engine, bytes, detection, hint).await.map_err(step_error)?,
+                        pipeline::recognize(engine, bytes, detection, hint, None)
+                            .await
+                            .map_err(step_error)?,
                         started,
                     ))
                 })
@@ -374,7 +394,7 @@ impl ProcessDocument {
                     pages: detection.pages.iter().filter(|p| p.number == page).cloned().collect(),
                     ..detection.clone()
                 };
-                pipeline::recognize(engine, bytes, &one, hint).await.map_err(step_error)
+                pipeline::recognize(engine, bytes, &one, hint, None).await.map_err(step_error)
             })
         }))
         .await?;
@@ -420,9 +440,9 @@ impl ProcessDocument {
     }
 }
 
-/// The fields as stored: sensitive ones (SSNs, TINs) only masked — the full value never reaches
-/// the database.
-pub fn stored_fields(extraction: &Extraction) -> Vec<DocumentField> {
+/// The fields as stored, each with its source: sensitive ones (SSNs, TINs) only masked — the
+/// full value never reaches the database.
+pub fn stored_fields(extraction: &Extraction, text: &DocumentText) -> Vec<DocumentField> {
     let masked = masked_for_display(extraction);
     extraction
         .fields
@@ -439,9 +459,28 @@ pub fn stored_fields(extraction: &Extraction) -> Vec<DocumentField> {
                 span_start: f.span.map(|s| s.start as i32),
                 span_end: f.span.map(|s| s.end as i32),
                 region: f.region.filter(domain::Region::is_valid),
+                source: Some(origin(f, text)),
                 corrected_by: None,
                 corrected_at: None,
             }
         })
         .collect()
+}
+
+/// Where a field's value came from: its source, and for our rules the page it was read on (a
+/// field without a span counts as read from the text layer unless every page was recognised).
+fn origin(field: &ExtractedField, text: &DocumentText) -> FieldOrigin {
+    match &field.source {
+        FieldSource::EInvoice { .. } => FieldOrigin::EInvoice,
+        FieldSource::Provider { .. } => FieldOrigin::Provider,
+        FieldSource::Rules => {
+            let page = field.span.and_then(|s| text.page_of(s.start));
+            let ocr = |p: &PageText| matches!(p.origin, TextOrigin::Ocr { .. });
+            let read_by_ocr = match page {
+                Some(p) => ocr(p),
+                None => !text.pages.is_empty() && text.pages.iter().all(ocr),
+            };
+            if read_by_ocr { FieldOrigin::Ocr } else { FieldOrigin::TextLayer }
+        }
+    }
 }

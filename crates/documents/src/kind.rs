@@ -47,6 +47,10 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if pdf_header_offset(bytes).is_some() {
         return Sniffed::Kind(FileKind::Pdf);
     }
+    // Before CSV: an XML line may well hold commas.
+    if looks_like_xml(bytes) {
+        return Sniffed::Kind(FileKind::Xml);
+    }
     if looks_like_csv(bytes) {
         return Sniffed::Kind(FileKind::Csv);
     }
@@ -74,6 +78,17 @@ fn sniff_zip(bytes: &[u8]) -> Sniffed {
         }
     }
     Sniffed::Zip
+}
+
+/// Markup: after a byte-order mark and blanks, an XML declaration, a comment or an element.
+/// Whether it is an e-invoice is for intake to decide (it parses it).
+fn looks_like_xml(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let rest = &bytes[start..];
+    rest.starts_with(b"<?xml")
+        || rest.starts_with(b"<!--")
+        || (rest.len() > 1 && rest[0] == b'<' && rest[1].is_ascii_alphabetic())
 }
 
 /// Text that is valid UTF-8, has no control bytes but tabs and line ends, and whose first lines
@@ -135,6 +150,9 @@ mod tests {
         assert_eq!(sniff(b"MZ\x90\0binary"), Sniffed::Unknown);
         assert_eq!(sniff(b""), Sniffed::Unknown);
         assert_eq!(sniff(b"junk before the header\n%PDF-1.4\n"), Sniffed::Kind(FileKind::Pdf));
+        assert_eq!(sniff(b"\xEF\xBB\xBF<?xml version='1.0'?><a>1,2</a>"), Sniffed::Kind(FileKind::Xml));
+        assert_eq!(sniff(b"\n  <Invoice xmlns='urn:x'>a,b\nc,d</Invoice>"), Sniffed::Kind(FileKind::Xml));
+        assert_eq!(sniff(b"<3,love\n<3,more\n"), Sniffed::Kind(FileKind::Csv));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! - [`hash`], [`blob`], [`blobs`], [`thumbnail`]: content addresses, the durable local blob
 //!   store (tenant in every path, encrypted at rest), its per-organization keys and sweep,
 //!   thumbnails.
-//! - [`poppler`]: `pdfinfo`/`pdftotext`/`pdftoppm` subprocesses.
+//! - [`poppler`]: `pdfinfo`/`pdftotext`/`pdftoppm`/`pdfdetach` subprocesses.
 //! - [`span`], [`values`]: the leaves — byte ranges in the document text, and value parsers
 //!   (amounts, dates, times, tax ids).
 //! - [`detect`], [`render`], [`text`], [`layout`]: per-page text-layer-or-OCR plan, OCR words
@@ -17,6 +17,8 @@
 //! - [`language`]: which of our languages a document is in (date order, labels, OCR data).
 //! - [`classify`], [`fields`], [`extract`], [`validate`]: type, fields with spans and
 //!   confidences, rules (the label finder over the layout, per language) and auto-approval.
+//! - [`e_invoice`]: an upload that is or carries a structured e-invoice (Factur-X/ZUGFeRD,
+//!   XRechnung, UBL/Peppol), read from its XML (the `einvoice` crate) instead of its text.
 //! - [`pipeline`]: the steps one by one (each a checkpointable job step) and [`pipeline::process`].
 //! - [`eval`]: accuracy and throughput on a labelled corpus.
 //! - [`service`], [`jobs`]: the use cases over storage (uploads, lists, review, signed links) and
@@ -28,6 +30,7 @@ pub mod blob;
 pub mod blobs;
 pub mod classify;
 pub mod detect;
+pub mod e_invoice;
 pub mod eval;
 pub mod extract;
 pub mod fields;

@@ -3,9 +3,11 @@
 //! output (re-running a step after a crash is harmless).
 //!
 //! ```text
-//! store ─▶ detect ─▶ { text layer and its word boxes (pages with one) ∥ OCR (the others) } ─▶ assemble text
-//!        ─▶ { layout ∥ classify } ─▶ extract fields ─▶ review (validate + auto-approval)
+//! store ─▶ detect ─▶ e-invoice XML? ─▶ { text layer and its word boxes (pages with one) ∥ OCR (the others) }
+//!        ─▶ assemble text ─▶ { layout ∥ classify } ─▶ extract fields ─▶ review (validate + auto-approval)
 //! ```
+//! When the upload is or carries an e-invoice ([`crate::e_invoice`]), nothing is recognised:
+//! the type and every field come from its XML, and the text layer only places them on the page.
 //! Storing ([`crate::blob::BlobStore::put`]) and validation ([`crate::intake`]) happen at
 //! upload. [`process`] runs every step in order in one call (for benchmarks, the evaluation and
 //! tests); it is the reference the job steps must match.
@@ -14,6 +16,8 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use einvoice::Invoice;
 
 use crate::classify::Classification;
 use crate::detect::{Detection, Processing};
@@ -48,6 +52,11 @@ pub async fn detect(bytes: &[u8], upload: &AcceptedUpload) -> Result<Detection, 
     Ok(crate::detect::detect(bytes, upload.kind, upload.pages).await?)
 }
 
+/// Step "e-invoice": the invoice XML the upload is or carries, if any.
+pub async fn read_e_invoice(bytes: &[u8], detection: &Detection) -> Result<Option<Invoice>, PipelineError> {
+    Ok(crate::e_invoice::read(bytes, detection).await?)
+}
+
 /// Step "text layer": every page's `pdftotext -layout` text when some page uses the text layer;
 /// empty otherwise.
 pub async fn extract_text_layer(bytes: &[u8], detection: &Detection) -> Result<Vec<String>, PipelineError> {
@@ -70,16 +79,18 @@ pub async fn extract_text_layer_words(
     Ok(poppler::pdf_text_words(bytes).await?)
 }
 
-/// Step "OCR": recognises the pages without a usable text layer (None when there are none).
-/// `hint` is a document type known before reading (a category given at upload).
+/// Step "OCR": recognises the pages without a usable text layer (None when there are none, or
+/// when the document is an e-invoice: its XML says everything). `hint` is a document type known
+/// before reading (a category given at upload).
 pub async fn recognize(
     engine: &dyn OcrEngine,
     bytes: &[u8],
     detection: &Detection,
     hint: Option<DocType>,
+    e_invoice: Option<&Invoice>,
 ) -> Result<Option<OcrOutput>, PipelineError> {
     let pages = detection.ocr_pages();
-    if pages.is_empty() || detection.processing == Processing::StoreOnly {
+    if pages.is_empty() || detection.processing == Processing::StoreOnly || e_invoice.is_some() {
         return Ok(None);
     }
     let request = OcrRequest { bytes, kind: detection.kind, pages: &pages, hint };
@@ -101,9 +112,18 @@ pub fn detect_layout(text: &DocumentText) -> Vec<Table> {
     crate::layout::detect_tables(text)
 }
 
-/// Step "classify". A category given at upload is trusted unless the text clearly says
-/// otherwise; a provider's prebuilt model that recognised the document is trusted likewise.
-pub fn classify(text: &DocumentText, ocr: Option<&OcrOutput>, hint: Option<DocType>) -> Classification {
+/// Step "classify". An e-invoice is an invoice. A category given at upload is trusted unless the
+/// text clearly says otherwise; a provider's prebuilt model that recognised the document is
+/// trusted likewise.
+pub fn classify(
+    text: &DocumentText,
+    ocr: Option<&OcrOutput>,
+    hint: Option<DocType>,
+    e_invoice: Option<&Invoice>,
+) -> Classification {
+    if let Some(invoice) = e_invoice {
+        return crate::e_invoice::classification(invoice);
+    }
     let from_text = crate::classify::classify(text);
     let provider = ocr.and_then(|o| o.provider.as_ref());
     if let Some(p) = provider
@@ -123,13 +143,17 @@ pub fn classify(text: &DocumentText, ocr: Option<&OcrOutput>, hint: Option<DocTy
     }
 }
 
-/// Step "extract fields".
+/// Step "extract fields": an e-invoice's from its XML, any other document's from its text.
 pub fn extract_fields(
     text: &DocumentText,
     tables: &[Table],
     classification: &Classification,
     ocr: Option<&OcrOutput>,
+    e_invoice: Option<&Invoice>,
 ) -> Extraction {
+    if let Some(invoice) = e_invoice {
+        return crate::e_invoice::extraction(invoice, text);
+    }
     crate::extract::extract(text, tables, classification.doc_type, ocr.and_then(|o| o.provider.as_ref()))
 }
 
@@ -147,6 +171,8 @@ pub fn review(
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepTimings {
     pub detect_ms: f64,
+    /// Looking for and reading an e-invoice's XML.
+    pub e_invoice_ms: f64,
     pub text_layer_ms: f64,
     /// The whole OCR step (includes the engine's own time below).
     pub ocr_ms: f64,
@@ -163,7 +189,7 @@ impl StepTimings {
     /// (`ocr_ms` minus preparing and recognising) is not counted: under load it grows with the
     /// queue of pages, not with anything the pipeline does, and it is already in the throughput.
     pub fn outside_recognition_ms(&self) -> f64 {
-        self.detect_ms + self.text_layer_ms + self.ocr_prepare_ms + self.analyse_ms
+        self.detect_ms + self.e_invoice_ms + self.text_layer_ms + self.ocr_prepare_ms + self.analyse_ms
     }
 
     /// Time pages waited for a free OCR engine (or preparing slot).
@@ -176,6 +202,7 @@ impl StepTimings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Processed {
     pub detection: Detection,
+    pub e_invoice: Option<Invoice>,
     pub text: DocumentText,
     pub ocr: Option<OcrOutput>,
     pub tables: Vec<Table>,
@@ -199,6 +226,9 @@ pub async fn process(
     let t = Instant::now();
     let detection = detect(bytes, upload).await?;
     timings.detect_ms = ms(t);
+    let t = Instant::now();
+    let e_invoice = read_e_invoice(bytes, &detection).await?;
+    timings.e_invoice_ms = ms(t);
     // Text layer and OCR are independent: run them together.
     let (text_layer, ocr) = tokio::join!(
         async {
@@ -211,7 +241,7 @@ pub async fn process(
         },
         async {
             let t = Instant::now();
-            let r = recognize(engine, bytes, &detection, hint).await;
+            let r = recognize(engine, bytes, &detection, hint, e_invoice.as_ref()).await;
             (r, ms(t))
         }
     );
@@ -227,9 +257,9 @@ pub async fn process(
     let t = Instant::now();
     let text = assemble_text(&detection, &text_layer, &text_layer_words, ocr.as_ref());
     let tables = detect_layout(&text);
-    let classification = classify(&text, ocr.as_ref(), hint);
-    let extraction = extract_fields(&text, &tables, &classification, ocr.as_ref());
+    let classification = classify(&text, ocr.as_ref(), hint, e_invoice.as_ref());
+    let extraction = extract_fields(&text, &tables, &classification, ocr.as_ref(), e_invoice.as_ref());
     let review = review(&extraction, &classification, thresholds, today);
     timings.analyse_ms = ms(t);
-    Ok(Processed { detection, text, ocr, tables, classification, extraction, review, timings })
+    Ok(Processed { detection, e_invoice, text, ocr, tables, classification, extraction, review, timings })
 }

@@ -1,6 +1,7 @@
 //! PDF work through poppler-utils subprocesses: `pdfinfo` (pages, encryption, page boxes),
 //! `pdftotext -layout` (the text layer, columns kept as runs of spaces), `pdftotext
-//! -bbox-layout` (the text layer's words and their boxes) and `pdftoppm` (rasterising).
+//! -bbox-layout` (the text layer's words and their boxes), `pdftoppm` (rasterising) and
+//! `pdfdetach` (embedded files: the XML of a Factur-X/ZUGFeRD e-invoice).
 //!
 //! Subprocesses rather than a PDF library: poppler is exact on our tests, costs nothing to
 //! compile, is GPL only as a separate program, and a malformed upload can at worst crash a
@@ -40,6 +41,13 @@ pub const CONCURRENT_RENDERS: usize = 4;
 
 static RENDERS: Semaphore = Semaphore::const_new(CONCURRENT_RENDERS);
 
+/// Largest embedded file we extract: an e-invoice's XML is tens of KiB (a thousand lines about
+/// 1 MiB), and a compressed stream could otherwise inflate without bound.
+pub const MAX_EMBEDDED_FILE: usize = 16 * 1024 * 1024;
+
+/// Output we read from any other tool (a 200-page text layer, a 25 Mpx page).
+const MAX_TOOL_OUTPUT: usize = 512 * 1024 * 1024;
+
 /// `prlimit` exits with this when it cannot start the tool.
 const EXEC_FAILED: i32 = 127;
 
@@ -58,6 +66,8 @@ pub enum PopplerError {
     /// The child hit its memory limit: the document asks for more than we give one page.
     #[error("{tool} ran out of its {} MiB of memory on this document", CHILD_ADDRESS_SPACE >> 20)]
     OutOfMemory { tool: &'static str },
+    #[error("{tool} wrote more than {limit} bytes")]
+    OutputTooLarge { tool: &'static str, limit: usize },
 }
 
 /// What `pdfinfo` says about a document.
@@ -98,6 +108,17 @@ struct ToolOutput {
 
 /// Runs `tool` under the address-space limit, feeding it `input`.
 async fn run(tool: &'static str, args: &[&str], input: &[u8]) -> Result<ToolOutput, PopplerError> {
+    run_capped(tool, args, input, MAX_TOOL_OUTPUT).await
+}
+
+/// [`run`], reading at most `max_output` bytes of output: past that the pipe is closed (the
+/// child dies of SIGPIPE) and the call fails.
+async fn run_capped(
+    tool: &'static str,
+    args: &[&str],
+    input: &[u8],
+    max_output: usize,
+) -> Result<ToolOutput, PopplerError> {
     let mut child = Command::new("prlimit")
         .arg(format!("--as={CHILD_ADDRESS_SPACE}"))
         .arg("--")
@@ -122,9 +143,16 @@ async fn run(tool: &'static str, args: &[&str], input: &[u8]) -> Result<ToolOutp
         };
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let (_, out_res, err_res) =
-            tokio::join!(write, stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+        let read_out = async {
+            let read = (&mut stdout).take(max_output as u64 + 1).read_to_end(&mut out).await;
+            drop(stdout);
+            read
+        };
+        let (_, out_res, err_res) = tokio::join!(write, read_out, stderr.read_to_end(&mut err));
         out_res.and(err_res).map_err(|source| PopplerError::Spawn { tool, source })?;
+        if out.len() > max_output {
+            return Err(PopplerError::OutputTooLarge { tool, limit: max_output });
+        }
         let status = child.wait().await.map_err(|source| PopplerError::Spawn { tool, source })?;
         if status.code() == Some(EXEC_FAILED) {
             let detail = String::from_utf8_lossy(&err).trim().to_string();
@@ -296,6 +324,39 @@ fn unescape_xml(s: &str) -> String {
     out
 }
 
+/// The files embedded in a PDF (its `EmbeddedFiles` name tree and file attachment
+/// annotations), as `pdfdetach -list` numbers and names them.
+pub async fn pdf_embedded_files(pdf: &[u8]) -> Result<Vec<(u32, String)>, PopplerError> {
+    let out = run("pdfdetach", &["-list", "-enc", "UTF-8", "fd://0"], pdf).await?;
+    if !out.success {
+        return Err(failure(&out));
+    }
+    Ok(parse_embedded_list(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `2 embedded files` then `1: Bon_de_livraison.pdf`, `2: factur-x.xml`.
+fn parse_embedded_list(listing: &str) -> Vec<(u32, String)> {
+    listing
+        .lines()
+        .filter_map(|line| {
+            let (number, name) = line.split_once(": ")?;
+            Some((number.trim().parse().ok()?, name.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The content of embedded file `number` (as [`pdf_embedded_files`] numbers them), at most
+/// [`MAX_EMBEDDED_FILE`] bytes.
+pub async fn pdf_embedded_file(pdf: &[u8], number: u32) -> Result<Vec<u8>, PopplerError> {
+    let number = number.to_string();
+    let args = ["-save", &number, "-o", "/dev/stdout", "fd://0"];
+    let out = run_capped("pdfdetach", &args, pdf, MAX_EMBEDDED_FILE).await?;
+    if !out.success {
+        return Err(failure(&out));
+    }
+    Ok(out.stdout)
+}
+
 /// Renders one page (1-based) to 8-bit gray at `dpi`, or lower when the page would not fit in
 /// [`MAX_RENDER_PIXELS`]; returns the image and the resolution used.
 pub async fn rasterize_page(pdf: &[u8], page: u32, dpi: u32) -> Result<(GrayImage, u32), PopplerError> {
@@ -338,6 +399,21 @@ mod tests {
     /// A one-page PDF with an empty page of `width` × `height` points.
     fn blank_pdf(width: u32, height: u32) -> Vec<u8> {
         doc_corpus::render::write_pdf(&[doc_corpus::render::Page::new(width as f32, height as f32)])
+    }
+
+    #[test]
+    fn embedded_file_listings_are_numbered_names() {
+        let listing = "2 embedded files\n1: Bon_de_livraison.pdf\n2: factur-x.xml\n";
+        assert_eq!(
+            parse_embedded_list(listing),
+            [(1, "Bon_de_livraison.pdf".to_string()), (2, "factur-x.xml".to_string())]
+        );
+        assert!(parse_embedded_list("0 embedded files\n").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_pdf_without_attachments_lists_none() {
+        assert!(pdf_embedded_files(&blank_pdf(612, 792)).await.unwrap().is_empty());
     }
 
     #[tokio::test]

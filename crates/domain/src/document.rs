@@ -23,8 +23,18 @@ text_enum!(
 );
 
 text_enum!(
-    /// The file types we accept, decided from the bytes (never the name).
-    FileKind { Pdf = "pdf", Png = "png", Jpeg = "jpeg", Tiff = "tiff", Docx = "docx", Xlsx = "xlsx", Csv = "csv" }
+    /// The file types we accept, decided from the bytes (never the name). `xml` is a structured
+    /// e-invoice (CII or UBL) sent as it is; other XML is refused.
+    FileKind {
+        Pdf = "pdf",
+        Png = "png",
+        Jpeg = "jpeg",
+        Tiff = "tiff",
+        Docx = "docx",
+        Xlsx = "xlsx",
+        Csv = "csv",
+        Xml = "xml",
+    }
 );
 
 impl FileKind {
@@ -37,6 +47,7 @@ impl FileKind {
             FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             FileKind::Csv => "text/csv",
+            FileKind::Xml => "application/xml",
         }
     }
 
@@ -59,6 +70,7 @@ impl FileKind {
             "docx" => FileKind::Docx,
             "xlsx" => FileKind::Xlsx,
             "csv" => FileKind::Csv,
+            "xml" => FileKind::Xml,
             _ => return None,
         })
     }
@@ -89,6 +101,19 @@ text_enum!(
         Approved = "approved",
         Deleted = "deleted",
         BatchFinished = "batch_finished",
+    }
+);
+
+text_enum!(
+    /// Where a field's value came from, shown beside it in review: the e-invoice's XML (exact),
+    /// the PDF's text layer, OCR of a page image, a provider's prebuilt model, or a reviewer who
+    /// added it.
+    FieldOrigin {
+        EInvoice = "e_invoice",
+        TextLayer = "text_layer",
+        Ocr = "ocr",
+        Provider = "provider",
+        Reviewer = "reviewer",
     }
 );
 

@@ -29,7 +29,7 @@ pub mod user;
 pub mod validate;
 pub mod workflow;
 
-pub use document::{DocType, DocumentEventKind, DocumentStatus, FileKind, Region};
+pub use document::{DocType, DocumentEventKind, DocumentStatus, FieldOrigin, FileKind, Region};
 pub use email::Email;
 pub use firm::*;
 pub use ids::*;

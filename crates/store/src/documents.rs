@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    ClientId, ClientScope, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus, FileKind,
-    Region, UserId,
+    ClientId, ClientScope, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus,
+    FieldOrigin, FileKind, Region, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,9 @@ pub struct DocumentField {
     /// Where on the page the value was read (migrations/0067_document_field_regions.sql).
     #[sqlx(json(nullable))]
     pub region: Option<Region>,
+    /// Where the value came from (migrations/0096_e_invoices.sql); none for fields saved before
+    /// sources were kept.
+    pub source: Option<FieldOrigin>,
     pub corrected_by: Option<UserId>,
     pub corrected_at: Option<DateTime<Utc>>,
 }
@@ -253,7 +256,7 @@ pub async fn list(
 pub async fn fields(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Vec<DocumentField>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
-        "select key, value, display, masked, confidence, span_start, span_end, region, corrected_by, corrected_at
+        "select key, value, display, masked, confidence, span_start, span_end, region, source, corrected_by, corrected_at
          from document_fields where organization_id = $1 and document_id = $2 order by key",
     )
     .bind(org)
@@ -302,7 +305,7 @@ pub async fn save_results(tx: &mut TenantTx, id: DocumentId, r: Results<'_>) -> 
     if !r.fields.is_empty() {
         let mut b = sqlx::QueryBuilder::new(
             "insert into document_fields (organization_id, document_id, key, value, display, masked, confidence,
-                 span_start, span_end, region) ",
+                 span_start, span_end, region, source) ",
         );
         b.push_values(&r.fields, |mut row, f| {
             row.push_bind(org)
@@ -314,7 +317,8 @@ pub async fn save_results(tx: &mut TenantTx, id: DocumentId, r: Results<'_>) -> 
                 .push_bind(f.confidence.clamp(0.0, 1.0))
                 .push_bind(f.span_start)
                 .push_bind(f.span_end)
-                .push_bind(f.region.map(sqlx::types::Json));
+                .push_bind(f.region.map(sqlx::types::Json))
+                .push_bind(f.source);
         });
         b.build().execute(tx.conn()).await?;
     }
@@ -431,7 +435,7 @@ pub async fn correct_field(
 ) -> StoreResult<Change<DocumentField, Option<DocumentField>>> {
     let org = tx.org_uuid();
     let before: Option<DocumentField> = sqlx::query_as(
-        "select key, value, display, masked, confidence, span_start, span_end, region, corrected_by, corrected_at
+        "select key, value, display, masked, confidence, span_start, span_end, region, source, corrected_by, corrected_at
          from document_fields where organization_id = $1 and document_id = $2 and key = $3",
     )
     .bind(org)
@@ -442,12 +446,12 @@ pub async fn correct_field(
     let stored_value = (!masked).then_some(value);
     let field: DocumentField = sqlx::query_as(
         "insert into document_fields (organization_id, document_id, key, value, display, masked, confidence,
-             corrected_by, corrected_at)
-         values ($1, $2, $3, $4, $5, $6, 1, $7, now())
+             source, corrected_by, corrected_at)
+         values ($1, $2, $3, $4, $5, $6, 1, 'reviewer', $7, now())
          on conflict (document_id, key) do update set value = excluded.value, display = excluded.display,
              masked = excluded.masked, confidence = 1, corrected_by = excluded.corrected_by,
              corrected_at = excluded.corrected_at
-         returning key, value, display, masked, confidence, span_start, span_end, region, corrected_by, corrected_at",
+         returning key, value, display, masked, confidence, span_start, span_end, region, source, corrected_by, corrected_at",
     )
     .bind(org)
     .bind(id)

@@ -78,6 +78,7 @@ impl IntoApi<DocumentFieldResponse> for DocumentField {
             span_start: f.span_start,
             span_end: f.span_end,
             region: f.region.map(IntoApi::into_api),
+            source: f.source,
             corrected_by: f.corrected_by,
             corrected_at: f.corrected_at,
         }
@@ -230,6 +231,7 @@ mod tests {
             span_start: Some(10),
             span_end: None,
             region: Some(Region { page: 1, x: 0.25, y: 0.5, width: 0.125, height: 0.0625 }),
+            source: Some(domain::FieldOrigin::EInvoice),
             corrected_by: None,
             corrected_at: Some(Utc::now()),
         };

@@ -15,6 +15,7 @@ mod clients;
 mod contract;
 mod document_intake;
 mod documents;
+mod e_invoices;
 mod engagements;
 mod etag;
 mod idempotency;

@@ -117,7 +117,7 @@ pub fn upload_form(viewer: &Viewer, client: ClientId) -> Markup {
     html! {
         form class="card form" method="post" action=(action) enctype="multipart/form-data" data-upload {
             h3 { "Upload documents" }
-            label { "Files" span class="field-hint" { "PDF, images, Office files or CSV; a zip is read as a batch" }
+            label { "Files" span class="field-hint" { "PDF, images, Office files, CSV or e-invoice XML (CII, UBL); a zip is read as a batch" }
                 input type="file" name="file" multiple required;
             }
             label { "Type (optional)"

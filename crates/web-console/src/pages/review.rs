@@ -1,11 +1,12 @@
 //! The review queue: the documents the pipeline was unsure of, oldest first, and one document's
 //! review — its page beside the extracted fields, each field's box drawn on the page where it
-//! was read, each editable, with approve, re-read, and keyboard shortcuts to move through the queue (`j`/`k` next/previous, `a` approve).
+//! was read and its source named (an e-invoice's XML, the text layer, OCR …), each editable, with
+//! approve, re-read, and keyboard shortcuts to move through the queue (`j`/`k` next/previous, `a` approve).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use documents::service::DocumentDetail;
-use domain::{DocType, DocumentId, Permission, Region};
+use domain::{DocType, DocumentId, FieldOrigin, FileKind, Permission, Region};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::documents::{DocumentField, DocumentFilter};
@@ -113,12 +114,19 @@ fn review_page(
         })))
         @if let Some(e) = error { div class="alert error" role="alert" { (e) } }
         div class="review" {
-            figure class="page-image" {
-                div class="page-frame" {
-                    img src={ "/documents/" (d.id) "/preview" } alt={ "First page of " (d.file_name) };
-                    (field_boxes(&detail.fields))
+            @if d.kind == FileKind::Xml {
+                figure class="page-image" {
+                    p class="muted" { "An e-invoice sent as XML: it has no page to show, and every field was read from its XML." }
+                    figcaption class="small muted" { a href={ "/documents/" (d.id) "/download" } { "Open the original" } }
                 }
-                figcaption class="small muted" { (d.pages) " page(s) · " a href={ "/documents/" (d.id) "/download" } { "Open the original" } }
+            } @else {
+                figure class="page-image" {
+                    div class="page-frame" {
+                        img src={ "/documents/" (d.id) "/preview" } alt={ "First page of " (d.file_name) };
+                        (field_boxes(&detail.fields))
+                    }
+                    figcaption class="small muted" { (d.pages) " page(s) · " a href={ "/documents/" (d.id) "/download" } { "Open the original" } }
+                }
             }
             section class="card" aria-labelledby="fields-h" {
                 h2 id="fields-h" { "Extracted fields" }
@@ -143,6 +151,7 @@ fn review_page(
                                 aria-describedby={ "c-" (f.key) };
                             span id={ "c-" (f.key) } class={ "badge " (if f.corrected_at.is_some() { "ok" } else if f.confidence < 0.8 { "warn" } else { "" }) } {
                                 @if f.corrected_at.is_some() { "corrected" } @else { (ui::percent(f.confidence)) }
+                                @if let Some(source) = f.source { span class="field-source" { " · " (source_text(source)) } }
                             }
                         }
                     }
@@ -163,6 +172,17 @@ fn review_page(
                 }
             }
         }
+    }
+}
+
+/// Where a field's value came from, as people say it.
+fn source_text(source: FieldOrigin) -> &'static str {
+    match source {
+        FieldOrigin::EInvoice => "e-invoice XML",
+        FieldOrigin::TextLayer => "PDF text",
+        FieldOrigin::Ocr => "OCR",
+        FieldOrigin::Provider => "provider model",
+        FieldOrigin::Reviewer => "added in review",
     }
 }
 

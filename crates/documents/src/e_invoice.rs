@@ -110,7 +110,8 @@ pub fn extraction(invoice: &Invoice, text: &DocumentText) -> Extraction {
         fields.push(&key("unit_price"), price.map(money));
         fields.push(&key("amount"), Some(money(amount)));
     }
-    Extraction { doc_type: DocType::Invoice, fields: fields.fields }
+    // Nothing in the XML is ambiguous; its language is not what decides how it reads.
+    Extraction { doc_type: DocType::Invoice, fields: fields.fields, language: None, ambiguous: Vec::new() }
 }
 
 /// The price of one unit: EN 16931 prices may be per a base quantity (10.00 per 100 pieces).

@@ -395,7 +395,9 @@ pub async fn list(
         WorkView::Overdue if subject.is_some() => {
             work_list!("s.due_date < $6 and s.assignee_id = $2", "t.due_date < $6 and t.assignee_id = $2")
         }
-        WorkView::Overdue => work_list!("s.due_date < $6 and $2::uuid is null", "t.due_date < $6 and $2::uuid is null"),
+        WorkView::Overdue => {
+            work_list!("s.due_date < $6 and $2::uuid is null", "t.due_date < $6 and $2::uuid is null")
+        }
         WorkView::Week if subject.is_some() => work_list!(
             "s.due_date between $6 and $7 and s.assignee_id = $2",
             "t.due_date between $6 and $7 and t.assignee_id = $2"

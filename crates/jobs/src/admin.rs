@@ -35,6 +35,7 @@ pub struct QueueStats {
     pub cancelled: i64,
     /// How long the oldest due job (available or retrying) has waited.
     pub oldest_ready_age_seconds: Option<f64>,
+    /// What the outcome counts cover: the minute buckets the window touches.
     pub window_seconds: u64,
     pub completed_in_window: i64,
     /// Failed attempts (retried or dead-lettered).
@@ -66,7 +67,8 @@ struct OutcomeRow {
 }
 
 /// Per-queue depth by state, age of the oldest ready job, and outcomes over the last `window`
-/// (whole minutes), for every queue that has jobs or recent outcomes.
+/// (counted in whole-minute buckets: at most a minute more than asked, never less), for every
+/// queue that has jobs or recent outcomes.
 pub async fn queue_stats(pool: &PgPool, window: Duration) -> Result<Vec<QueueStats>, JobsError> {
     let mut conn = pool.acquire().await?;
     queue_stats_on(&mut conn, window).await
@@ -95,14 +97,16 @@ pub(crate) async fn queue_stats_on(
         "select queue, sum(completed)::int8 as completed, sum(failed)::int8 as failed,
                 sum(dead)::int8 as dead, sum(rescued)::int8 as rescued
          from job_stats
-         where bucket >= date_trunc('minute', now()) - ($1 - 1) * interval '1 minute'
+         where bucket >= date_trunc('minute', now() - $1 * interval '1 minute')
          group by queue",
     )
     .bind(i64::try_from(minutes).unwrap_or(i64::MAX))
     .fetch_all(&mut *conn)
     .await?;
 
-    let window_seconds = minutes * 60;
+    // Every minute bucket the window touches: the current one and the `minutes` before it, so an
+    // outcome inside the window is never left out when it fell in the previous minute.
+    let window_seconds = (minutes + 1) * 60;
     let mut stats: BTreeMap<String, QueueStats> = BTreeMap::new();
     let blank = |queue: &str| QueueStats {
         queue: queue.to_owned(),

@@ -45,7 +45,7 @@ fn candidate(m: &MemberLoad, today: NaiveDate) -> Candidate {
 
 /// Assigns each of `ready` (indices into `rows`, which may hold the steps of several runs) that
 /// has no assignee and needs a person, by the firm's strategy; notifies the assignees and records
-/// why — three statements however many steps. `run_names` names each run for the notices.
+/// why — three reads and two writes however many steps. `run_names` names each run for the notices.
 pub(crate) async fn route_ready(
     tx: &mut TenantTx,
     run_names: &HashMap<WorkflowRunId, &str>,

@@ -80,14 +80,21 @@ pub struct Scored {
     pub reasons: Vec<String>,
 }
 
-/// The eligible candidates, best first (ties by user id, so the order is stable). Eligible: not
-/// away, and holding the task's role or a more senior firm role below administrator (owners and
+/// The eligible candidates, best first. Equal scores go to the least loaded for their capacity
+/// (once everyone is over capacity, workload and availability score 0 for all, and the tie must
+/// still spread the work), then by user id, so the order is stable. Eligible: not away, and
+/// holding the task's role or a more senior firm role below administrator (owners and
 /// administrators run the firm; they take work only when the step asks for their role).
 pub fn rank(task: &TaskNeeds, candidates: &[Candidate]) -> Vec<Scored> {
-    let mut out: Vec<Scored> =
-        candidates.iter().filter(|c| eligible(task, c)).map(|c| score(task, c)).collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.user.cmp(&b.user)));
-    out
+    let load = |c: &Candidate| {
+        c.open_hours.to_f64().unwrap_or(0.0) / c.weekly_capacity.to_f64().unwrap_or(0.0).max(1.0)
+    };
+    let mut out: Vec<(Scored, f64)> =
+        candidates.iter().filter(|c| eligible(task, c)).map(|c| (score(task, c), load(c))).collect();
+    out.sort_by(|(a, a_load), (b, b_load)| {
+        b.score.total_cmp(&a.score).then(a_load.total_cmp(b_load)).then(a.user.cmp(&b.user))
+    });
+    out.into_iter().map(|(scored, _)| scored).collect()
 }
 
 /// Round robin among the eligible: the member whose last assignment is oldest (never first).
@@ -216,6 +223,19 @@ mod tests {
         let ranked = rank(&task, &[senior.clone(), junior.clone()]);
         assert_eq!(ranked.iter().map(|s| s.score).collect::<Vec<_>>(), vec![89.0, 48.0]);
         assert_eq!(ranked[0].user, junior.user);
+    }
+
+    #[test]
+    fn when_everyone_is_over_capacity_the_least_loaded_wins_the_tie() {
+        let task = needs(Role::Staff, None, 2, Priority::Normal);
+        // Both over their 40 h: workload 0, availability 0, skill 80, priority 100 → 34 each.
+        let busier = member(Role::Staff, 90, &[], None);
+        let lighter = member(Role::Staff, 50, &[], None);
+        for order in [[busier.clone(), lighter.clone()], [lighter.clone(), busier.clone()]] {
+            let ranked = rank(&task, &order);
+            assert_eq!(ranked.iter().map(|s| s.score).collect::<Vec<_>>(), vec![34.0, 34.0]);
+            assert_eq!(ranked[0].user, lighter.user);
+        }
     }
 
     #[test]

@@ -335,7 +335,9 @@ pub(crate) fn text_query(
     exclude: &[AdvisorId],
     limit: usize,
 ) -> QueryBuilder<Postgres> {
-    let mut qb = mode.builder("with q as (select ");
+    // Materialized: inlined, the query (and the trigram correction of the typo pass) would be
+    // computed again for every candidate's rank.
+    let mut qb = mode.builder("with q as materialized (select ");
     if typos {
         qb.push("marketplace_corrected_query(").push_bind(query.words.clone()).push(")");
     } else {
@@ -377,22 +379,17 @@ pub(crate) fn facets_query(
     filter: &ListingFilter,
     query: Option<&ListingQuery>,
 ) -> QueryBuilder<Postgres> {
-    let mut qb = mode
-        .builder("with f as (select industries, services, hourly_rate from marketplace_listings where true");
+    // One pass: the sum of the filtered listings' tallies holds every value's count (migration 0098).
+    let mut qb = mode.builder(
+        "select facet, value, count from marketplace_facet_counts((select sum(facet_tally) from marketplace_listings
+         where true",
+    );
     if let Some(q) = query {
-        qb.push(" and search @@ to_tsquery('english', ").push_bind(q.tsquery.clone()).push(")");
+        // A sub-select: the query is parsed once, not once a row.
+        qb.push(" and search @@ (select to_tsquery('english', ").push_bind(q.tsquery.clone()).push("))");
     }
     push_listing_filters(&mut qb, filter);
-    qb.push(
-        ") select 'industries' as facet, v as value, count(*) as count from f, unnest(f.industries) v group by v
-         union all select 'services', v, count(*) from f, unnest(f.services) v group by v
-         union all select 'rate_band', case when hourly_rate is null then 'unpriced'
-                                            when hourly_rate < 100 then 'under_100'
-                                            when hourly_rate < 200 then '100_199'
-                                            when hourly_rate < 300 then '200_299'
-                                            else '300_plus' end, count(*) from f group by 2
-         order by 1, 3 desc, 2",
-    );
+    qb.push(")) order by 1, 3 desc, 2");
     qb
 }
 

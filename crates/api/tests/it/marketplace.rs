@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use domain::Role;
+use domain::marketplace::{INDUSTRIES, SERVICES};
 use serde_json::{Value, json};
 use testkit::{PLATFORM_SLUG, Persona, Tenant, TestApp};
 
@@ -63,6 +64,23 @@ async fn public(app: &TestApp, path: &str) -> testkit::TestResponse {
 
 fn ids(v: &Value) -> Vec<String> {
     v["items"].as_array().unwrap().iter().map(|a| a["advisor_id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Facet counts come from each listing's tally (migration 0098), whose slots must be the domain's
+/// vocabularies in order, then the rate bands: a value missing there would never be counted.
+#[tokio::test]
+async fn the_facet_tally_has_a_slot_for_every_marketplace_value() {
+    let app = TestApp::spawn().await;
+    let slots: Vec<String> = store::sqlx::query_scalar("select marketplace_facet_values()")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let mut want: Vec<String> = INDUSTRIES.iter().map(|v| format!("industries:{v}")).collect();
+    want.extend(SERVICES.iter().map(|v| format!("services:{v}")));
+    want.extend(
+        ["unpriced", "under_100", "100_199", "200_299", "300_plus"].map(|b| format!("rate_band:{b}")),
+    );
+    assert_eq!(slots, want);
 }
 
 #[tokio::test]

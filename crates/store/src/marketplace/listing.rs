@@ -318,7 +318,10 @@ pub async fn text_search_listings(
     limit: usize,
 ) -> StoreResult<Vec<ListingSummary>> {
     let mut qb = text_query(Mode::Run, filter, query, false, &[], limit);
-    let mut rows: Vec<ListingSummary> = qb.build_query_as().fetch_all(db.pool()).await?;
+    // Not prepared: planned for its words every time. A common word is found fastest by reading
+    // the table until the candidates are full, a rare one through the full-text index; a prepared
+    // statement's generic plan knows neither.
+    let mut rows: Vec<ListingSummary> = qb.build_query_as().persistent(false).fetch_all(db.pool()).await?;
     if rows.len() < limit {
         let found: Vec<AdvisorId> = rows.iter().map(|l| l.advisor_id).collect();
         let mut qb = text_query(Mode::Run, filter, query, true, &found, limit - rows.len());
@@ -335,17 +338,31 @@ pub(crate) fn text_query(
     exclude: &[AdvisorId],
     limit: usize,
 ) -> QueryBuilder<Postgres> {
-    let mut qb = mode.builder("with q as (select ");
-    if typos {
-        qb.push("marketplace_corrected_query(").push_bind(query.words.clone()).push(")");
+    let mut qb = if typos {
+        // Materialized: the correction reads the vocabulary, so it cannot be folded into the plan;
+        // inlined, it would be computed again for every candidate's rank.
+        let mut qb = mode.builder("with q as materialized (select marketplace_corrected_query(");
+        qb.push_bind(query.words.clone()).push(concat!(
+            ") as tsq) select * from (select ",
+            summary_columns!(),
+            ", ts_rank(search, q.tsq) as rank from marketplace_listings, q where search @@ q.tsq"
+        ));
+        qb
     } else {
-        qb.push("to_tsquery('english', ").push_bind(query.tsquery.clone()).push(")");
-    }
-    qb.push(concat!(
-        " as tsq) select * from (select ",
-        summary_columns!(),
-        ", ts_rank(search, q.tsq) as rank from marketplace_listings, q where search @@ q.tsq"
-    ));
+        // `to_tsquery` with a configuration is immutable: planned with its text (see
+        // `text_search_listings`), the parsed query is a constant, computed once, whose words the
+        // planner weighs against the column's statistics.
+        let mut qb = mode.builder(concat!(
+            "select * from (select ",
+            summary_columns!(),
+            ", ts_rank(search, to_tsquery('english', "
+        ));
+        qb.push_bind(query.tsquery.clone())
+            .push(")) as rank from marketplace_listings where search @@ to_tsquery('english', ")
+            .push_bind(query.tsquery.clone())
+            .push(")");
+        qb
+    };
     if !exclude.is_empty() {
         qb.push(" and advisor_id <> all(").push_bind(exclude.to_vec()).push(")");
     }
@@ -377,22 +394,17 @@ pub(crate) fn facets_query(
     filter: &ListingFilter,
     query: Option<&ListingQuery>,
 ) -> QueryBuilder<Postgres> {
-    let mut qb = mode
-        .builder("with f as (select industries, services, hourly_rate from marketplace_listings where true");
+    // One pass: the sum of the filtered listings' tallies holds every value's count (migration 0098).
+    let mut qb = mode.builder(
+        "select facet, value, count from marketplace_facet_counts((select sum(facet_tally) from marketplace_listings
+         where true",
+    );
     if let Some(q) = query {
-        qb.push(" and search @@ to_tsquery('english', ").push_bind(q.tsquery.clone()).push(")");
+        // A sub-select: the query is parsed once, not once a row.
+        qb.push(" and search @@ (select to_tsquery('english', ").push_bind(q.tsquery.clone()).push("))");
     }
     push_listing_filters(&mut qb, filter);
-    qb.push(
-        ") select 'industries' as facet, v as value, count(*) as count from f, unnest(f.industries) v group by v
-         union all select 'services', v, count(*) from f, unnest(f.services) v group by v
-         union all select 'rate_band', case when hourly_rate is null then 'unpriced'
-                                            when hourly_rate < 100 then 'under_100'
-                                            when hourly_rate < 200 then '100_199'
-                                            when hourly_rate < 300 then '200_299'
-                                            else '300_plus' end, count(*) from f group by 2
-         order by 1, 3 desc, 2",
-    );
+    qb.push(")) order by 1, 3 desc, 2");
     qb
 }
 

@@ -246,23 +246,21 @@ async fn run_job(
     let labels = [("queue", queue.clone()), ("kind", kind.clone())];
     metrics::histogram!(m::RUN_SECONDS, &labels).record(started.elapsed().as_secs_f64());
 
-    let still_ours = shared.active().remove(&ctx.id()).is_some();
-    shared.job_done.notify_waiters();
-    if !still_ours {
-        return; // the lease keeper found the lease gone and already accounted for it
-    }
+    let lease_lost =
+        (!ctx.completed_in_tx() && matches!(result, Err(JobError::LeaseLost))).then(|| queue.clone());
     let finished = if ctx.completed_in_tx() {
-        Finished::CompletedInTx { queue, kind }
+        Some(Finished::CompletedInTx { queue, kind })
     } else {
         match result {
-            Ok(()) => {
-                Finished::Completed { id: ctx.id(), fence: job.fence, queue, kind, limited: job.limited }
-            }
-            Err(JobError::LeaseLost) => {
-                metrics::counter!(m::LEASE_LOST, "queue" => queue).increment(1);
-                return;
-            }
-            Err(JobError::Fatal(message)) => Finished::Failed {
+            Ok(()) => Some(Finished::Completed {
+                id: ctx.id(),
+                fence: job.fence,
+                queue,
+                kind,
+                limited: job.limited,
+            }),
+            Err(JobError::LeaseLost) => None,
+            Err(JobError::Fatal(message)) => Some(Finished::Failed {
                 id: ctx.id(),
                 fence: job.fence,
                 queue,
@@ -270,7 +268,7 @@ async fn run_job(
                 error: message,
                 retry_at: None,
                 limited: job.limited,
-            },
+            }),
             Err(JobError::Retry { message, after }) => {
                 let retry_at = (job.attempt < job.max_attempts).then(|| {
                     let wait = after.unwrap_or_else(|| {
@@ -281,7 +279,7 @@ async fn run_job(
                     });
                     from_now(wait)
                 });
-                Finished::Failed {
+                Some(Finished::Failed {
                     id: ctx.id(),
                     fence: job.fence,
                     queue,
@@ -289,11 +287,26 @@ async fn run_job(
                     error: message,
                     retry_at,
                     limited: job.limited,
-                }
+                })
             }
         }
     };
-    let _ = shared.finished.send(finished);
+    // Leave `active` and hand the outcome to the completer under one lock: a shutdown that finds
+    // no job running then finds every outcome queued (handed over after the lock, an outcome
+    // could miss the completer's last flush and the completed job would be rescued and run again).
+    let still_ours = {
+        let mut active = shared.active();
+        let ours = active.remove(&ctx.id()).is_some();
+        if let (true, Some(finished)) = (ours, finished) {
+            let _ = shared.finished.send(finished);
+        }
+        ours
+    };
+    shared.job_done.notify_waiters();
+    // Not ours: the lease keeper found the lease gone and already accounted for it.
+    if let (true, Some(queue)) = (still_ours, lease_lost) {
+        metrics::counter!(m::LEASE_LOST, "queue" => queue).increment(1);
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

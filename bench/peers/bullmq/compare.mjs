@@ -4,6 +4,7 @@
 // Usage: DATABASE_URL=... node compare.mjs <path to countinghouse> [rounds=3] [redis://127.0.0.1:6379]
 // Ours runs `countinghouse bench queue --runs 1 --enqueue-commit both` (throughput, then pickup
 // latency with durable and with asynchronous enqueue commits); BullMQ runs bench.mjs beside this.
+// BASELINE=<an older countinghouse> adds its run (durable commits only) before ours in each round.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -35,8 +36,18 @@ const num = (out, re) => {
   return Number(m[1]);
 };
 
-const figures = { ours: [], bullmq: [] };
+const figures = { ours: [], bullmq: [], baseline: [] };
 for (let round = 1; round <= rounds; round += 1) {
+  if (process.env.BASELINE) {
+    const o = run(`baseline, round ${round}/${rounds}`, process.env.BASELINE,
+      ['bench', 'queue', '--runs', '1', ...common], { COUNTINGHOUSE_LOG__FILTER: 'error' });
+    figures.baseline.push({
+      throughput: num(o, /^throughput run .*enqueued and completed (\d+)\/s/m),
+      enqueued: num(o, /^throughput run .*enqueued (\d+)\/s/m),
+      durable_p50: num(o, /^latency run .* p50 ([\d.]+) ms/m),
+      durable_p99: num(o, /^latency run .* p99 ([\d.]+) ms/m),
+    });
+  }
   const o = run(`ours, round ${round}/${rounds}`, bin,
     ['bench', 'queue', '--runs', '1', '--enqueue-commit', 'both', ...common],
     { COUNTINGHOUSE_LOG__FILTER: 'error' });
@@ -81,3 +92,13 @@ row('pickup p50, durable enqueue commit (ms)', 'durable_p50', 'p50', 2);
 row('pickup p99, durable enqueue commit (ms)', 'durable_p99', 'p99', 2);
 row('pickup p50, async enqueue commit (ms)', 'async_p50', 'p50', 2);
 row('pickup p99, async enqueue commit (ms)', 'async_p99', 'p99', 2);
+if (figures.baseline.length > 0) {
+  console.log('\nBaseline (BASELINE, durable enqueue commits), same rounds:\n');
+  console.log('| figure | baseline | ours | BullMQ 6.7.6 | baseline, each run |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const [name, key, peerKey] of [['enqueued (jobs/s)', 'enqueued', 'enqueued'],
+    ['enqueued and completed (jobs/s)', 'throughput', 'throughput'],
+    ['pickup p50 (ms)', 'durable_p50', 'p50'], ['pickup p99 (ms)', 'durable_p99', 'p99']]) {
+    console.log(`| ${name} | ${med('baseline', key)} | ${med('ours', key)} | ${bq[peerKey]} | ${all('baseline', key)} |`);
+  }
+}

@@ -274,6 +274,10 @@ pub struct BenchArgs {
     /// No-op jobs per throughput run (`queue`).
     #[arg(long, default_value_t = 200_000)]
     pub jobs: usize,
+    /// How the pickup-latency producers' transactions commit (`queue`): waiting for the WAL
+    /// flush, with `synchronous_commit = off`, or each run once each way.
+    #[arg(long, value_enum, default_value_t = EnqueueCommit::Durable)]
+    pub enqueue_commit: EnqueueCommit,
     /// Clients per run, each given one workflow (`workflows`).
     #[arg(long, default_value_t = 200)]
     pub clients: usize,
@@ -293,6 +297,25 @@ pub struct BenchArgs {
     /// never printed, so no rule is tuned on them.
     #[arg(long)]
     pub dev_misses: bool,
+}
+
+/// How `bench queue`'s latency producers commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnqueueCommit {
+    Durable,
+    Async,
+    Both,
+}
+
+impl EnqueueCommit {
+    /// The `async_commit` settings to run, in order.
+    pub fn modes(self) -> &'static [bool] {
+        match self {
+            EnqueueCommit::Durable => &[false],
+            EnqueueCommit::Async => &[true],
+            EnqueueCommit::Both => &[false, true],
+        }
+    }
 }
 
 /// What `countinghouse bench` runs: the list of scenarios, a load scenario of the `bench` crate,

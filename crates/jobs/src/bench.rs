@@ -2,8 +2,11 @@
 //! - [`throughput`]: no-op jobs enqueued in batches by concurrent producers while one worker
 //!   drains them; jobs per second from the first insert to the last completion recorded.
 //! - [`pickup_latency`]: single-job transactions at a constant arrival rate (open loop: each job
-//!   is enqueued at its scheduled time whatever happened before); latency from the scheduled
-//!   enqueue time to the handler starting, in an HDR histogram.
+//!   is enqueued at its scheduled time whatever happened before), committed durably or
+//!   asynchronously ([`LatencyConfig::async_commit`]); latency from the scheduled
+//!   enqueue time to the handler starting, in an HDR histogram, and where it went: due → enqueue
+//!   committed (as the producer saw it), committed → claimed (the claim's database clock), claimed
+//!   → handler started.
 //!
 //! Both run in this process against the database of `options`, on the queue `bench` (emptied
 //! before and after). They share the machine with PostgreSQL, as the figures in BENCHMARKS.md say.
@@ -18,7 +21,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::{Job, JobContext, JobError, JobsError, NewJob, QueueConfig, Registry, Worker, WorkerConfig};
+use crate::{
+    Enqueued, Job, JobContext, JobError, JobId, JobsError, NewJob, QueueConfig, Registry, Worker,
+    WorkerConfig,
+};
 
 const QUEUE: &str = "bench";
 
@@ -69,6 +75,10 @@ pub struct LatencyConfig {
     pub warmup: Duration,
     pub concurrency: usize,
     pub claim_batch: usize,
+    /// The producers' transactions commit with `synchronous_commit = off` (atomic as ever, but a
+    /// crash of the server can lose the last fraction of a second of them) instead of waiting for
+    /// the WAL flush.
+    pub async_commit: bool,
 }
 
 impl Default for LatencyConfig {
@@ -79,6 +89,7 @@ impl Default for LatencyConfig {
             warmup: Duration::from_secs(3),
             concurrency: 64,
             claim_batch: 50,
+            async_commit: false,
         }
     }
 }
@@ -93,6 +104,19 @@ pub struct LatencyReport {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// Due → the enqueue's commit acknowledged to the producer.
+    pub enqueue: Segment,
+    /// Commit acknowledged → claimed (negative when the claim beat the acknowledgement: 0).
+    pub to_claim: Segment,
+    /// Claimed (database clock) → handler started.
+    pub to_start: Segment,
+}
+
+/// One part of the pickup latency, over the measured jobs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Segment {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
 }
 
 /// Counts completions and wakes the waiter at the target.
@@ -121,12 +145,24 @@ impl Job for Arc<NoOp> {
 /// Records due → start in microseconds.
 struct Probe {
     epoch: Instant,
+    /// `epoch` on the wall clock, which the claim's `started_at` is read on.
+    epoch_utc: chrono::DateTime<chrono::Utc>,
     /// Jobs due from here on (µs after `epoch`) are measured; set when the arrivals start.
     measure_from_us: AtomicU64,
     histogram: std::sync::Mutex<Histogram<u64>>,
     seen: AtomicU64,
     target: AtomicU64,
     all_done: Notify,
+    /// Measured jobs: (id, due, claimed, started), µs after `epoch`.
+    starts: std::sync::Mutex<Vec<(JobId, u64, i64, u64)>>,
+    /// Every job: (id, commit acknowledged), µs after `epoch`.
+    commits: std::sync::Mutex<Vec<(JobId, u64)>>,
+}
+
+impl Probe {
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -139,11 +175,15 @@ impl Job for Arc<Probe> {
     const QUEUE: &'static str = QUEUE;
     type Payload = Due;
 
-    async fn run(&self, _ctx: JobContext, payload: Due) -> Result<(), JobError> {
-        let now_us = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+    async fn run(&self, ctx: JobContext, payload: Due) -> Result<(), JobError> {
+        let now_us = self.now_us();
         if payload.due_us >= self.measure_from_us.load(Ordering::Acquire) {
+            let claimed_us = (ctx.started_at() - self.epoch_utc).num_microseconds().unwrap_or(i64::MAX);
             let mut h = self.histogram.lock().unwrap_or_else(|e| e.into_inner());
             h.saturating_record(now_us.saturating_sub(payload.due_us).max(1));
+            drop(h);
+            let mut starts = self.starts.lock().unwrap_or_else(|e| e.into_inner());
+            starts.push((ctx.id(), payload.due_us, claimed_us, now_us));
         }
         if self.seen.fetch_add(1, Ordering::AcqRel) + 1 >= self.target.load(Ordering::Acquire) {
             self.all_done.notify_one();
@@ -239,13 +279,20 @@ pub async fn pickup_latency(
     options: &PgConnectOptions,
     cfg: &LatencyConfig,
 ) -> Result<LatencyReport, JobsError> {
-    let pool = bench_pool(options, 24).await?;
+    let pool = bench_pool(options, 4).await?;
+    let producer_options = if cfg.async_commit {
+        options.clone().options([("synchronous_commit", "off")])
+    } else {
+        options.clone()
+    };
+    let producer_pool = PgPoolOptions::new().max_connections(24).connect_with(producer_options).await?;
     let interval = Duration::from_secs_f64(1.0 / cfg.rate.max(1.0));
     let warmup_jobs = (cfg.warmup.as_secs_f64() * cfg.rate) as u64;
     let measured_jobs = (cfg.duration.as_secs_f64() * cfg.rate) as u64;
     let total = warmup_jobs + measured_jobs;
     let probe = Arc::new(Probe {
         epoch: Instant::now(),
+        epoch_utc: chrono::Utc::now(),
         measure_from_us: AtomicU64::new(u64::MAX),
         histogram: std::sync::Mutex::new(
             Histogram::new_with_bounds(1, 60_000_000, 3)
@@ -254,6 +301,8 @@ pub async fn pickup_latency(
         seen: AtomicU64::new(0),
         target: AtomicU64::new(total),
         all_done: Notify::new(),
+        starts: std::sync::Mutex::new(Vec::new()),
+        commits: std::sync::Mutex::new(Vec::new()),
     });
     let mut registry = Registry::new();
     registry.register(probe.clone());
@@ -275,10 +324,15 @@ pub async fn pickup_latency(
         }
         tokio::time::sleep_until(due).await;
         let due_us = start_us + u64::try_from(due.duration_since(epoch).as_micros()).unwrap_or(0);
-        let pool = pool.clone();
+        let (pool, probe) = (producer_pool.clone(), probe.clone());
         producers.push(tokio::spawn(async move {
             let mut conn = pool.acquire().await?;
-            crate::enqueue(&mut conn, NewJob::<Arc<Probe>>::new(Due { due_us })).await?;
+            if let Enqueued::New(id) =
+                crate::enqueue(&mut conn, NewJob::<Arc<Probe>>::new(Due { due_us })).await?
+            {
+                let at = probe.now_us();
+                probe.commits.lock().unwrap_or_else(|e| e.into_inner()).push((id, at));
+            }
             Ok::<_, JobsError>(())
         }));
     }
@@ -292,10 +346,12 @@ pub async fn pickup_latency(
     }
     worker.shutdown(Duration::from_secs(5)).await;
     drained(&pool).await?;
+    producer_pool.close().await;
     pool.close().await;
 
     let h = probe.histogram.lock().unwrap_or_else(|e| e.into_inner());
     let ms = |us: u64| us as f64 / 1000.0;
+    let (enqueue, to_claim, to_start) = segments(&probe)?;
     Ok(LatencyReport {
         target_rate: cfg.rate,
         achieved_rate: h.len() as f64 / measured_span.as_secs_f64(),
@@ -305,5 +361,33 @@ pub async fn pickup_latency(
         p99_ms: ms(h.value_at_quantile(0.99)),
         p999_ms: ms(h.value_at_quantile(0.999)),
         max_ms: ms(h.max()),
+        enqueue,
+        to_claim,
+        to_start,
     })
+}
+
+/// The measured jobs' latency split at the commit and the claim.
+fn segments(probe: &Probe) -> Result<(Segment, Segment, Segment), JobsError> {
+    let commits: std::collections::HashMap<JobId, u64> =
+        probe.commits.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().collect();
+    let histogram = || {
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)
+            .map_err(|e| JobsError::Database(sqlx::Error::Protocol(e.to_string())))
+    };
+    let (mut enqueue, mut to_claim, mut to_start) = (histogram()?, histogram()?, histogram()?);
+    let at_least_1 = |us: i64| u64::try_from(us).unwrap_or(0).max(1);
+    for &(id, due, claimed, started) in probe.starts.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let Some(&committed) = commits.get(&id) else { continue };
+        let [due, committed, started] =
+            [due, committed, started].map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        enqueue.saturating_record(at_least_1(committed - due));
+        to_claim.saturating_record(at_least_1(claimed - committed));
+        to_start.saturating_record(at_least_1(started - claimed));
+    }
+    let segment = |h: &Histogram<u64>| Segment {
+        p50_ms: h.value_at_quantile(0.50) as f64 / 1000.0,
+        p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+    };
+    Ok((segment(&enqueue), segment(&to_claim), segment(&to_start)))
 }

@@ -7,12 +7,15 @@
 //! NOTHING` on the partial unique index, which waits for a concurrent inserter of the same key and
 //! then skips), and queues a NOTIFY per queue, delivered on commit.
 //!
-//! NOTIFYs are debounced per process and queue ([`NOTIFY_DEBOUNCE`]): PostgreSQL serialises the
-//! commits of notifying transactions (a global lock held through the WAL flush), which capped
-//! single-job enqueues near 1,100/s here, while a woken worker keeps claiming and then polls on a
-//! decaying interval (1 ms doubling up to its poll interval) for a while, so the jobs whose NOTIFY
-//! was skipped are found within about the debounce window. A NOTIFY skipped because an earlier one
-//! of the same window belongs to a transaction that rolled back costs at most the poll interval.
+//! NOTIFYs of transactions that commit durably are debounced per process and queue
+//! ([`NOTIFY_DEBOUNCE`]): PostgreSQL serialises the commits of notifying transactions (a global
+//! lock held through the WAL flush), which capped single-job enqueues near 1,100/s here, while a
+//! woken worker keeps claiming and then polls on a decaying interval (1 ms doubling up to its poll
+//! interval) for a while, so the jobs whose NOTIFY was skipped are found within about the debounce
+//! window. A NOTIFY skipped because an earlier one of the same window belongs to a transaction
+//! that rolled back costs at most the poll interval. A transaction that commits asynchronously
+//! (`synchronous_commit = off`) holds that lock only while its commit record is written, not
+//! flushed, so it always notifies: each of its jobs wakes a worker the moment it commits.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -158,9 +161,9 @@ pub async fn enqueue_raw(conn: &mut PgConnection, mut jobs: Vec<RawJob>) -> Resu
     let mut unique_keys = Vec::with_capacity(n);
     let mut limit_keys = Vec::with_capacity(n);
     let now = Utc::now();
-    let due_queues: Vec<&str> = {
-        let mut due: Vec<&str> =
-            jobs.iter().filter(|j| j.run_at.is_none_or(|t| t <= now)).map(|j| j.queue.as_str()).collect();
+    let due_queues: Vec<String> = {
+        let mut due: Vec<String> =
+            jobs.iter().filter(|j| j.run_at.is_none_or(|t| t <= now)).map(|j| j.queue.clone()).collect();
         due.sort_unstable();
         due.dedup();
         due
@@ -195,7 +198,11 @@ pub async fn enqueue_raw(conn: &mut PgConnection, mut jobs: Vec<RawJob>) -> Resu
          )
          select added.id from added
          where (select count(*) from (select pg_notify('countinghouse_jobs', q.queue)
-                                      from (select distinct queue from added where queue = any($10)) q) notified) >= 0",
+                                      from (select distinct queue from added
+                                            where queue = any($10)
+                                               or (queue = any($11)
+                                                   and current_setting('synchronous_commit') = 'off')) q)
+                       notified) >= 0",
     )
     .bind(&queues)
     .bind(&kinds)
@@ -207,6 +214,7 @@ pub async fn enqueue_raw(conn: &mut PgConnection, mut jobs: Vec<RawJob>) -> Resu
     .bind(&unique_keys)
     .bind(&limit_keys)
     .bind(&notify)
+    .bind(&due_queues)
     .fetch_all(&mut *conn)
     .await?;
     Ok(ids.into_iter().map(JobId).collect())
@@ -217,19 +225,19 @@ pub const NOTIFY_DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// The queues among `due` that have not been notified from this process within the debounce
 /// window (process-wide, like a connection cache: it only spares the database work).
-fn queues_to_notify(due: &[&str]) -> Vec<String> {
+fn queues_to_notify(due: &[String]) -> Vec<String> {
     static LAST: OnceLock<Mutex<HashMap<String, Instant>>> = OnceLock::new();
     let now = Instant::now();
     let mut last = LAST.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     due.iter()
-        .filter(|q| match last.get(**q) {
+        .filter(|q| match last.get(q.as_str()) {
             Some(t) if now.duration_since(*t) < NOTIFY_DEBOUNCE => false,
             _ => {
-                last.insert((**q).to_owned(), now);
+                last.insert((*q).clone(), now);
                 true
             }
         })
-        .map(|q| (*q).to_owned())
+        .cloned()
         .collect()
 }
 

@@ -442,6 +442,31 @@ async fn notify_wakes_an_idle_worker_without_polling() {
 }
 
 #[tokio::test]
+async fn every_asynchronously_committed_enqueue_notifies() {
+    let db = TestDb::create().await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db.pool).await.expect("listener");
+    listener.listen(jobs::CHANNEL).await.expect("listen");
+    let mut conn = db.pool.acquire().await.expect("connection");
+    sqlx::query("set synchronous_commit = off").execute(&mut *conn).await.expect("async commit");
+    // Back to back, well inside one debounce window: a durable commit would notify once.
+    for i in 0..20 {
+        enqueue(&mut conn, NewJob::<Record>::new(note(&format!("n{i}")))).await.expect("enqueue");
+    }
+    // Notifications arrive in commit order, so this one comes after all of the enqueues'.
+    sqlx::query("select pg_notify($1, 'end')").bind(jobs::CHANNEL).execute(&mut *conn).await.expect("end");
+    let mut woken = 0;
+    loop {
+        let n = listener.recv().await.expect("notification");
+        match n.payload() {
+            "end" => break,
+            "test" => woken += 1,
+            other => panic!("unexpected notification {other}"),
+        }
+    }
+    assert_eq!(woken, 20, "one wake-up per committed enqueue");
+}
+
+#[tokio::test]
 async fn a_stale_lease_cannot_complete_fail_or_renew_a_re_leased_job() {
     let db = TestDb::create().await;
     let id = add(&db.pool, NewJob::<Record>::new(note("x"))).await;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::OrganizationId;
 use futures::FutureExt;
+use sqlx::{Connection, PgConnection};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use uuid::Uuid;
 
@@ -50,6 +51,23 @@ pub(super) async fn run(
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut conn = None;
+    serve(&shared, &queue, &wake, &mut stop, &mut conn).await;
+    if let Some(conn) = conn {
+        let _ = conn.close().await;
+    }
+}
+
+/// Claims until told to stop. `conn` is this fetcher's own connection, (re)opened on demand: a
+/// claim is then one round trip, with no pool checkout (whose liveness ping is a round trip of
+/// its own) and no wait behind the completer or the lease keeper on the shared control pool.
+async fn serve(
+    shared: &Arc<Shared>,
+    queue: &QueueConfig,
+    wake: &Notify,
+    stop: &mut watch::Receiver<bool>,
+    conn: &mut Option<PgConnection>,
+) {
     let slots = Arc::new(Semaphore::new(queue.concurrency));
     let mut failures: u32 = 0;
     // Empty claims in a row: the wait before the next claim doubles from 1 ms with each, up to the
@@ -72,13 +90,13 @@ pub(super) async fn run(
             }
         }
         let wanted = permits.len();
-        let wait = match claim(&shared, &queue.name, wanted).await {
+        let wait = match claim(shared, conn, &queue.name, wanted).await {
             Ok((jobs, wake_at)) => {
                 failures = 0;
                 let claimed = jobs.len();
                 for job in jobs {
                     if let Some(permit) = permits.pop() {
-                        spawn_job(&shared, &queue.name, job, permit);
+                        spawn_job(shared, &queue.name, job, permit);
                     }
                 }
                 drop(permits);
@@ -112,16 +130,29 @@ pub(super) async fn run(
 
 async fn claim(
     shared: &Shared,
+    conn: &mut Option<PgConnection>,
     queue: &str,
     n: usize,
 ) -> Result<(Vec<Leased>, Option<DateTime<Utc>>), sqlx::Error> {
-    let rows: Vec<Claimed> = sqlx::query_as("select * from jobs_claim($1, $2, $3, $4)")
+    let c = match conn {
+        Some(c) => c,
+        None => conn.insert(PgConnection::connect_with(&shared.control.connect_options()).await?),
+    };
+    let rows: Vec<Claimed> = match sqlx::query_as("select * from jobs_claim($1, $2, $3, $4)")
         .bind(queue)
         .bind(shared.id)
         .bind(i32::try_from(n).unwrap_or(i32::MAX))
         .bind(shared.lease_ms())
-        .fetch_all(&shared.control)
-        .await?;
+        .fetch_all(&mut *c)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(error) => {
+            // The connection may be what failed: the next claim opens a new one.
+            *conn = None;
+            return Err(error);
+        }
+    };
     let mut wake_at = None;
     let mut jobs = Vec::with_capacity(rows.len());
     for row in rows {
@@ -215,23 +246,21 @@ async fn run_job(
     let labels = [("queue", queue.clone()), ("kind", kind.clone())];
     metrics::histogram!(m::RUN_SECONDS, &labels).record(started.elapsed().as_secs_f64());
 
-    let still_ours = shared.active().remove(&ctx.id()).is_some();
-    shared.job_done.notify_waiters();
-    if !still_ours {
-        return; // the lease keeper found the lease gone and already accounted for it
-    }
+    let lease_lost =
+        (!ctx.completed_in_tx() && matches!(result, Err(JobError::LeaseLost))).then(|| queue.clone());
     let finished = if ctx.completed_in_tx() {
-        Finished::CompletedInTx { queue, kind }
+        Some(Finished::CompletedInTx { queue, kind })
     } else {
         match result {
-            Ok(()) => {
-                Finished::Completed { id: ctx.id(), fence: job.fence, queue, kind, limited: job.limited }
-            }
-            Err(JobError::LeaseLost) => {
-                metrics::counter!(m::LEASE_LOST, "queue" => queue).increment(1);
-                return;
-            }
-            Err(JobError::Fatal(message)) => Finished::Failed {
+            Ok(()) => Some(Finished::Completed {
+                id: ctx.id(),
+                fence: job.fence,
+                queue,
+                kind,
+                limited: job.limited,
+            }),
+            Err(JobError::LeaseLost) => None,
+            Err(JobError::Fatal(message)) => Some(Finished::Failed {
                 id: ctx.id(),
                 fence: job.fence,
                 queue,
@@ -239,7 +268,7 @@ async fn run_job(
                 error: message,
                 retry_at: None,
                 limited: job.limited,
-            },
+            }),
             Err(JobError::Retry { message, after }) => {
                 let retry_at = (job.attempt < job.max_attempts).then(|| {
                     let wait = after.unwrap_or_else(|| {
@@ -250,7 +279,7 @@ async fn run_job(
                     });
                     from_now(wait)
                 });
-                Finished::Failed {
+                Some(Finished::Failed {
                     id: ctx.id(),
                     fence: job.fence,
                     queue,
@@ -258,11 +287,26 @@ async fn run_job(
                     error: message,
                     retry_at,
                     limited: job.limited,
-                }
+                })
             }
         }
     };
-    let _ = shared.finished.send(finished);
+    // Leave `active` and hand the outcome to the completer under one lock: a shutdown that finds
+    // no job running then finds every outcome queued (handed over after the lock, an outcome
+    // could miss the completer's last flush and the completed job would be rescued and run again).
+    let still_ours = {
+        let mut active = shared.active();
+        let ours = active.remove(&ctx.id()).is_some();
+        if let (true, Some(finished)) = (ours, finished) {
+            let _ = shared.finished.send(finished);
+        }
+        ours
+    };
+    shared.job_done.notify_waiters();
+    // Not ours: the lease keeper found the lease gone and already accounted for it.
+    if let (true, Some(queue)) = (still_ours, lease_lost) {
+        metrics::counter!(m::LEASE_LOST, "queue" => queue).increment(1);
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

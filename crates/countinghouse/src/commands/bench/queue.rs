@@ -38,28 +38,62 @@ async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<Exi
         );
         throughput.push(r);
     }
-    let mut latency = Vec::new();
+    let modes = args.enqueue_commit.modes();
+    let mut latency: Vec<Vec<jobs::bench::LatencyReport>> = vec![Vec::new(); modes.len()];
     for run in 1..=args.runs {
-        vacuum_jobs(&database.config.owner).await?;
-        let r = jobs::bench::pickup_latency(&options, &latency_cfg).await?;
-        eprintln!(
-            "latency run {run}/{}: {:.0}/s of {:.0}/s, {} jobs, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            args.runs, r.achieved_rate, r.target_rate, r.jobs, r.p50_ms, r.p99_ms, r.max_ms
-        );
-        latency.push(r);
+        for (&async_commit, reports) in modes.iter().zip(&mut latency) {
+            vacuum_jobs(&database.config.owner).await?;
+            let cfg = jobs::bench::LatencyConfig { async_commit, ..latency_cfg.clone() };
+            let r = jobs::bench::pickup_latency(&options, &cfg).await?;
+            print_latency_run(run, args.runs, commit_name(async_commit), &r);
+            reports.push(r);
+        }
     }
     let rate = format!("{:.0}/s", args.rate);
-    print_median_table(&[
+    let mut rows = vec![
         ("enqueued (jobs/s)".into(), throughput.iter().map(|r| r.enqueued_per_second).collect()),
         (
             "enqueued and completed (jobs/s)".into(),
             throughput.iter().map(|r| r.completed_per_second).collect(),
         ),
-        (format!("pickup p50 at {rate} (ms)"), latency.iter().map(|r| r.p50_ms).collect()),
-        (format!("pickup p99 at {rate} (ms)"), latency.iter().map(|r| r.p99_ms).collect()),
-        (format!("achieved rate at {rate} (jobs/s)"), latency.iter().map(|r| r.achieved_rate).collect()),
-    ]);
+    ];
+    for (&async_commit, reports) in modes.iter().zip(&latency) {
+        let mode = commit_name(async_commit);
+        rows.extend([
+            (format!("pickup p50 at {rate}, {mode} (ms)"), reports.iter().map(|r| r.p50_ms).collect()),
+            (format!("pickup p99 at {rate}, {mode} (ms)"), reports.iter().map(|r| r.p99_ms).collect()),
+            (
+                format!("achieved rate at {rate}, {mode} (jobs/s)"),
+                reports.iter().map(|r| r.achieved_rate).collect(),
+            ),
+        ]);
+    }
+    print_median_table(&rows);
     Ok(ExitCode::SUCCESS)
+}
+
+fn commit_name(async_commit: bool) -> &'static str {
+    if async_commit { "async commit" } else { "durable commit" }
+}
+
+fn print_latency_run(run: usize, runs: usize, mode: &str, r: &jobs::bench::LatencyReport) {
+    eprintln!(
+        "latency run {run}/{runs} ({mode}): {:.0}/s of {:.0}/s, {} jobs, p50 {:.2} ms, p99 {:.2} ms, \
+         max {:.2} ms; p50/p99 due→committed {:.2}/{:.2}, committed→claimed {:.2}/{:.2}, \
+         claimed→started {:.2}/{:.2} ms",
+        r.achieved_rate,
+        r.target_rate,
+        r.jobs,
+        r.p50_ms,
+        r.p99_ms,
+        r.max_ms,
+        r.enqueue.p50_ms,
+        r.enqueue.p99_ms,
+        r.to_claim.p50_ms,
+        r.to_claim.p99_ms,
+        r.to_start.p50_ms,
+        r.to_start.p99_ms,
+    );
 }
 
 /// Every run starts from a vacuumed queue table, as the first did: a run leaves its 200,000 jobs

@@ -7,7 +7,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::OrganizationId;
 use futures::FutureExt;
-use sqlx::{Connection, PgConnection};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use uuid::Uuid;
 
@@ -51,23 +50,6 @@ pub(super) async fn run(
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut conn = None;
-    serve(&shared, &queue, &wake, &mut stop, &mut conn).await;
-    if let Some(conn) = conn {
-        let _ = conn.close().await;
-    }
-}
-
-/// Claims until told to stop. `conn` is this fetcher's own connection, (re)opened on demand: a
-/// claim is then one round trip, with no pool checkout (whose liveness ping is a round trip of
-/// its own) and no wait behind the completer or the lease keeper on the shared control pool.
-async fn serve(
-    shared: &Arc<Shared>,
-    queue: &QueueConfig,
-    wake: &Notify,
-    stop: &mut watch::Receiver<bool>,
-    conn: &mut Option<PgConnection>,
-) {
     let slots = Arc::new(Semaphore::new(queue.concurrency));
     let mut failures: u32 = 0;
     // Empty claims in a row: the wait before the next claim doubles from 1 ms with each, up to the
@@ -90,13 +72,13 @@ async fn serve(
             }
         }
         let wanted = permits.len();
-        let wait = match claim(shared, conn, &queue.name, wanted).await {
+        let wait = match claim(&shared, &queue.name, wanted).await {
             Ok((jobs, wake_at)) => {
                 failures = 0;
                 let claimed = jobs.len();
                 for job in jobs {
                     if let Some(permit) = permits.pop() {
-                        spawn_job(shared, &queue.name, job, permit);
+                        spawn_job(&shared, &queue.name, job, permit);
                     }
                 }
                 drop(permits);
@@ -130,29 +112,16 @@ async fn serve(
 
 async fn claim(
     shared: &Shared,
-    conn: &mut Option<PgConnection>,
     queue: &str,
     n: usize,
 ) -> Result<(Vec<Leased>, Option<DateTime<Utc>>), sqlx::Error> {
-    let c = match conn {
-        Some(c) => c,
-        None => conn.insert(PgConnection::connect_with(&shared.control.connect_options()).await?),
-    };
-    let rows: Vec<Claimed> = match sqlx::query_as("select * from jobs_claim($1, $2, $3, $4)")
+    let rows: Vec<Claimed> = sqlx::query_as("select * from jobs_claim($1, $2, $3, $4)")
         .bind(queue)
         .bind(shared.id)
         .bind(i32::try_from(n).unwrap_or(i32::MAX))
         .bind(shared.lease_ms())
-        .fetch_all(&mut *c)
-        .await
-    {
-        Ok(rows) => rows,
-        Err(error) => {
-            // The connection may be what failed: the next claim opens a new one.
-            *conn = None;
-            return Err(error);
-        }
-    };
+        .fetch_all(&shared.control)
+        .await?;
     let mut wake_at = None;
     let mut jobs = Vec::with_capacity(rows.len());
     for row in rows {

@@ -2,17 +2,16 @@
 //!
 //! One [`Worker`] per process serves several queues. Its tasks:
 //! - a fetcher per queue ([`fetch`]): waits for free slots (the queue's concurrency), claims up to
-//!   `batch` jobs in one `jobs_claim()` call on a connection of its own, spawns a task per job,
-//!   and sleeps until a NOTIFY, the poll interval, or the moment a rate-limited key has a token
-//!   again;
+//!   `batch` jobs in one `jobs_claim()` call, spawns a task per job, and sleeps until a NOTIFY, the
+//!   poll interval, or the moment a rate-limited key has a token again;
 //! - the completer ([`complete`]): gathers finished attempts and records them in one statement per
 //!   kind of outcome (batched completion is what makes the queue fast: see `bench`);
 //! - the lease keeper ([`lease`]): renews the leases of running jobs, aborts handlers whose lease
 //!   moved on, and rescues expired leases of dead workers;
 //! - the listener ([`listen`]): LISTEN on [`crate::CHANNEL`], waking the fetcher of the queue named.
 //!
-//! The worker's own statements run on connections of their own (built from the options of the
-//! pool it is given), so handlers holding connections can never starve claims or heartbeats.
+//! The worker's own statements run on a small pool of their own (built from the options of the
+//! pool it is given), so handlers holding connections can never starve heartbeats.
 
 mod complete;
 mod fetch;
@@ -161,10 +160,10 @@ impl Worker {
         if self.config.queues.is_empty() {
             self.config.queues = self.registry.queues().into_iter().map(QueueConfig::new).collect();
         }
-        // The completer, the heartbeats, the rescues and the listener each hold at most one
-        // connection at a time; fetchers claim on connections of their own.
+        // Fetchers, completer, lease keeper and listener each hold at most one connection at a time.
+        let control_connections = u32::try_from(self.config.queues.len() + 4).unwrap_or(u32::MAX);
         let control = PgPoolOptions::new()
-            .max_connections(4)
+            .max_connections(control_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect_lazy_with((*self.pool.connect_options()).clone());
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();

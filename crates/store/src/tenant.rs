@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use chrono::Utc;
 use domain::OrganizationId;
-use domain::audit::{AuditContent, GENESIS, canonical_before_seq, to_db_precision};
+use domain::audit::{AuditContent, GENESIS, chain_hash, to_db_precision};
 use serde_json::Value;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
@@ -164,13 +164,23 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Writes the buffered entries after the organization's chain head. The head is locked, the
-    /// entries numbered and chained and the head moved by `audit_append` in one round trip, last
-    /// in the transaction, so an organization's writers queue on the head only for that call and
-    /// the commit. Everything that does not depend on the head is prepared here, before it.
+    /// Writes the buffered entries after the organization's chain head. Locking the head row last
+    /// in the transaction keeps the lock short while still ordering entries by commit.
     async fn flush_audit(&mut self) -> StoreResult<()> {
         let org = self.org.as_uuid();
+        let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as(
+            "insert into audit_chain_heads (organization_id, last_seq, last_hash)
+             values ($1, 0, $2)
+             on conflict (organization_id) do update set last_seq = audit_chain_heads.last_seq
+             returning last_seq, last_hash",
+        )
+        .bind(org)
+        .bind(&GENESIS[..])
+        .fetch_one(&mut *self.tx)
+        .await?;
+
         let n = self.pending_audit.len();
+        let mut seqs = Vec::with_capacity(n);
         let mut ids = Vec::with_capacity(n);
         let mut times = Vec::with_capacity(n);
         let mut actions = Vec::with_capacity(n);
@@ -178,28 +188,34 @@ impl TenantTx {
         let mut entity_ids = Vec::with_capacity(n);
         let mut befores = Vec::with_capacity(n);
         let mut afters = Vec::with_capacity(n);
-        let mut prefixes = Vec::with_capacity(n);
+        let mut prevs = Vec::with_capacity(n);
+        let mut hashes = Vec::with_capacity(n);
         let now = to_db_precision(Utc::now());
         let request_id = self.actor.request_id.clone();
         for mut rec in self.pending_audit.drain(..) {
             // Records may be built without the builders: normalize here too, where it must hold.
             rec.before = rec.before.and_then(as_stored);
             rec.after = rec.after.and_then(as_stored);
+            seq += 1;
             let id = Uuid::now_v7();
-            prefixes.push(canonical_before_seq(&AuditContent {
-                organization_id: org,
-                seq: 0,
-                id,
-                occurred_at: now,
-                actor_kind: self.actor.kind.as_str(),
-                actor_id: self.actor.id,
-                action: rec.action,
-                entity_type: rec.entity_type,
-                entity_id: rec.entity_id.as_deref(),
-                before: rec.before.as_ref(),
-                after: rec.after.as_ref(),
-                request_id: request_id.as_deref(),
-            }));
+            let hash = chain_hash(
+                &prev,
+                &AuditContent {
+                    organization_id: org,
+                    seq,
+                    id,
+                    occurred_at: now,
+                    actor_kind: self.actor.kind.as_str(),
+                    actor_id: self.actor.id,
+                    action: rec.action,
+                    entity_type: rec.entity_type,
+                    entity_id: rec.entity_id.as_deref(),
+                    before: rec.before.as_ref(),
+                    after: rec.after.as_ref(),
+                    request_id: request_id.as_deref(),
+                },
+            );
+            seqs.push(seq);
             ids.push(id);
             times.push(now);
             actions.push(rec.action);
@@ -207,17 +223,30 @@ impl TenantTx {
             entity_ids.push(rec.entity_id);
             befores.push(rec.before);
             afters.push(rec.after);
+            prevs.push(std::mem::replace(&mut prev, hash.to_vec()));
+            hashes.push(hash.to_vec());
         }
 
         sqlx::query(
-            "select audit_append($1, $2, $3, $4, $5, $6::text::inet, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "with entries as (
+                 insert into audit_log (organization_id, seq, id, occurred_at, actor_kind, actor_id,
+                     action, entity_type, entity_id, before, after, request_id, ip, prev_hash, hash)
+                 select $1, e.seq, e.id, e.occurred_at, $2, $3, e.action, e.entity_type, e.entity_id,
+                     e.before, e.after, $4, $5::text::inet, e.prev_hash, e.hash
+                 from unnest($6::bigint[], $7::uuid[], $8::timestamptz[], $9::text[], $10::text[],
+                      $11::text[], $12::jsonb[], $13::jsonb[], $14::bytea[], $15::bytea[])
+                      as e(seq, id, occurred_at, action, entity_type, entity_id, before, after,
+                           prev_hash, hash)
+             )
+             update audit_chain_heads set last_seq = $16, last_hash = $17
+             where organization_id = $1",
         )
         .bind(org)
-        .bind(&GENESIS[..])
         .bind(self.actor.kind.as_str())
         .bind(self.actor.id)
         .bind(request_id)
         .bind(self.actor.ip.map(|ip| ip.to_string()))
+        .bind(&seqs)
         .bind(&ids)
         .bind(&times)
         .bind(&actions)
@@ -225,7 +254,10 @@ impl TenantTx {
         .bind(&entity_ids)
         .bind(&befores)
         .bind(&afters)
-        .bind(&prefixes)
+        .bind(&prevs)
+        .bind(&hashes)
+        .bind(seq)
+        .bind(&prev)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntryResponse {
-    /// Position in the organization's hash chain.
+    /// The hash-chain lane the entry was appended to (0–7): an organization's log is up to eight
+    /// chains, so that its transactions commit side by side; each verifies on its own.
+    pub lane: i16,
+    /// Position in its lane's hash chain.
     pub seq: i64,
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -50,17 +53,20 @@ pub struct AuditListParams {
 pub struct AuditVerifyResponse {
     pub entries: i64,
     pub intact: bool,
-    /// Where the chain first breaks, if it does.
+    /// The lane where the chain first breaks, if it does.
+    pub first_break_lane: Option<i16>,
+    /// The position in that lane where it breaks.
     pub first_break_seq: Option<i64>,
     /// Why it breaks there.
     pub reason: Option<String>,
-    /// Every break, in chain order (at most 1,000).
+    /// Every break, lane by lane in chain order (at most 1,000).
     pub breaks: Vec<AuditBreak>,
 }
 
 /// One place where the chain does not verify.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditBreak {
+    pub lane: i16,
     pub seq: i64,
     /// An entry edited, deleted or re-linked.
     pub reason: String,

@@ -26,10 +26,10 @@ impl_into_api!(ApiKey => ApiKeyResponse {
     id, name, prefix, scopes, created_by, created_at, last_used_at, expires_at, revoked_at
 });
 impl_into_api!(AuditEntry => AuditEntryResponse {
-    seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after, request_id, ip
+    lane, seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after, request_id, ip
 });
 
-impl_into_api!(ChainBreakView => AuditBreak { seq, reason });
+impl_into_api!(ChainBreakView => AuditBreak { lane, seq, reason });
 
 impl IntoApi<CreatedPasswordResetResponse> for identity::CreatedPasswordReset {
     fn into_api(self) -> CreatedPasswordResetResponse {
@@ -49,6 +49,7 @@ impl IntoApi<AuditVerifyResponse> for ChainReport {
         AuditVerifyResponse {
             entries: self.entries,
             intact: first.is_none(),
+            first_break_lane: first.as_ref().map(|b| b.lane),
             first_break_seq: first.as_ref().map(|b| b.seq),
             reason: first.map(|b| b.reason),
             breaks: self.breaks.into_iter().map(IntoApi::into_api).collect(),

@@ -63,7 +63,7 @@ async fn migrate_is_idempotent_and_audit_verify_finds_tampering() {
     let broken = countinghouse(&["audit", "verify", "--organization", "acme"], &url, &state);
     assert_eq!(broken.status.code(), Some(1));
     let text = stdout(&broken);
-    assert!(text.contains("acme: BROKEN in 1 place(s)") && text.contains("  entry 2: "), "{text}");
+    assert!(text.contains("acme: BROKEN in 1 place(s)") && text.contains("  lane 0, entry 2: "), "{text}");
     let _ = std::fs::remove_dir_all(&state);
 }
 

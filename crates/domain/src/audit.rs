@@ -89,9 +89,14 @@ fn write_canonical(v: &Value, out: &mut String) {
     }
 }
 
+/// How many hash chains (lanes) an organization's audit log may spread over, so that its
+/// transactions need not commit one behind the other; each lane verifies on its own.
+pub const LANES: i16 = 8;
+
 /// Where a chain first fails to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
+    pub lane: i16,
     pub seq: i64,
     pub reason: ChainBreakReason,
 }

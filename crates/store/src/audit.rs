@@ -12,6 +12,8 @@ use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
+    /// The chain lane the entry was appended to (0–7), and its place in that lane.
+    pub lane: i16,
     pub seq: i64,
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -37,9 +39,9 @@ pub struct AuditFilter {
 }
 
 #[derive(Serialize, Deserialize)]
-struct AuditKey(DateTime<Utc>, i64);
+struct AuditKey(DateTime<Utc>, Uuid);
 
-/// Newest first, keyset-paginated on (occurred_at, seq).
+/// Newest first, keyset-paginated on (occurred_at, id).
 pub async fn list(
     tx: &mut TenantTx,
     filter: &AuditFilter,
@@ -48,9 +50,9 @@ pub async fn list(
 ) -> StoreResult<Page<AuditEntry>> {
     let org = tx.org_uuid();
     let after: Option<AuditKey> = after.map(cursor::decode).transpose()?;
-    let (after_time, after_seq) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
+    let (after_time, after_id) = after.map(|k| (Some(k.0), Some(k.1))).unwrap_or((None, None));
     let rows: Vec<AuditEntry> = sqlx::query_as(
-        "select seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after,
+        "select lane, seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after,
                 request_id, host(ip) as ip
          from audit_log
          where organization_id = $1
@@ -60,8 +62,8 @@ pub async fn list(
            and ($5::text is null or entity_id = $5)
            and ($6::timestamptz is null or occurred_at >= $6)
            and ($7::timestamptz is null or occurred_at < $7)
-           and ($8::timestamptz is null or (occurred_at, seq) < ($8, $9))
-         order by occurred_at desc, seq desc
+           and ($8::timestamptz is null or (occurred_at, id) < ($8, $9))
+         order by occurred_at desc, id desc
          limit $10",
     )
     .bind(org)
@@ -72,11 +74,11 @@ pub async fn list(
     .bind(filter.from)
     .bind(filter.to)
     .bind(after_time)
-    .bind(after_seq)
+    .bind(after_id)
     .bind(limit as i64 + 1)
     .fetch_all(tx.conn())
     .await?;
-    Ok(Page::from_overfetch(rows, limit, |e| AuditKey(e.occurred_at, e.seq)))
+    Ok(Page::from_overfetch(rows, limit, |e| AuditKey(e.occurred_at, e.id)))
 }
 
 /// The result of checking one organization's chain.
@@ -98,6 +100,7 @@ impl ChainReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainBreakView {
+    pub lane: i16,
     pub seq: i64,
     pub reason: String,
 }
@@ -109,12 +112,13 @@ impl From<ChainBreak> for ChainBreakView {
             ChainBreakReason::PrevMismatch => "previous-hash does not match the entry before".to_owned(),
             ChainBreakReason::HashMismatch => "content does not match its hash (edited)".to_owned(),
         };
-        ChainBreakView { seq: b.seq, reason }
+        ChainBreakView { lane: b.lane, seq: b.seq, reason }
     }
 }
 
 #[derive(sqlx::FromRow)]
 struct ChainRow {
+    lane: i16,
     seq: i64,
     id: Uuid,
     occurred_at: DateTime<Utc>,
@@ -130,13 +134,18 @@ struct ChainRow {
     hash: Vec<u8>,
 }
 
-/// Re-hashes the organization's whole chain in order, streaming, and compares the end with the
-/// chain head (so a truncated tail is caught too). It goes on past a break, re-anchoring on the
-/// stored values, so every edited, deleted or re-linked entry is reported, not only the first.
+/// Re-hashes each of the organization's chain lanes in order, streaming, and compares each
+/// lane's end with its head (so a truncated tail is caught too, and a lane emptied out). It goes
+/// on past a break, re-anchoring on the stored values, so every edited, deleted or re-linked
+/// entry is reported, not only the first.
 pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
     let org = tx.org_uuid();
-    let mut prev: Vec<u8> = GENESIS.to_vec();
-    let mut expected_seq = 1i64;
+    let heads: Vec<(i16, i64, Vec<u8>)> = sqlx::query_as(
+        "select lane, last_seq, last_hash from audit_chain_heads where organization_id = $1 order by lane",
+    )
+    .bind(org)
+    .fetch_all(tx.conn())
+    .await?;
     let mut entries = 0i64;
     let mut breaks: Vec<ChainBreak> = Vec::new();
     let mut record = |b: ChainBreak| {
@@ -144,24 +153,33 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
             breaks.push(b);
         }
     };
+    // The lane being walked: its number, the next sequence number it expects, the last hash.
+    let mut lane: Option<(i16, i64, Vec<u8>)> = None;
+    let mut seen_lanes: Vec<i16> = Vec::new();
     {
         let mut rows = sqlx::query_as::<_, ChainRow>(
-            "select seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before,
+            "select lane, seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before,
                     after, request_id, prev_hash, hash
-             from audit_log where organization_id = $1 order by seq",
+             from audit_log where organization_id = $1 order by lane, seq",
         )
         .bind(org)
         .fetch(tx.conn());
         while let Some(row) = rows.try_next().await? {
             entries += 1;
-            if row.seq != expected_seq {
-                record(ChainBreak { seq: row.seq, reason: ChainBreakReason::Gap { expected: expected_seq } });
-            }
-            if row.prev_hash != prev {
-                // After a gap the stored previous-hash names the deleted entry: one break is enough.
-                if row.seq == expected_seq {
-                    record(ChainBreak { seq: row.seq, reason: ChainBreakReason::PrevMismatch });
+            if lane.as_ref().is_none_or(|l| l.0 != row.lane) {
+                if let Some(done) = lane.take() {
+                    check_lane_end(&heads, done, &mut record);
                 }
+                seen_lanes.push(row.lane);
+                lane = Some((row.lane, 1, GENESIS.to_vec()));
+            }
+            let Some((lane_no, expected_seq, prev)) = lane.as_mut() else { continue };
+            let at = |reason| ChainBreak { lane: *lane_no, seq: row.seq, reason };
+            if row.seq != *expected_seq {
+                record(at(ChainBreakReason::Gap { expected: *expected_seq }));
+            } else if row.prev_hash != *prev {
+                // After a gap the stored previous-hash names the deleted entry: one break is enough.
+                record(at(ChainBreakReason::PrevMismatch));
             }
             let hash = chain_hash(
                 &row.prev_hash,
@@ -181,22 +199,39 @@ pub async fn verify(tx: &mut TenantTx) -> StoreResult<ChainReport> {
                 },
             );
             if hash[..] != row.hash[..] {
-                record(ChainBreak { seq: row.seq, reason: ChainBreakReason::HashMismatch });
+                record(at(ChainBreakReason::HashMismatch));
             }
-            prev = row.hash;
-            expected_seq = row.seq + 1;
+            *prev = row.hash;
+            *expected_seq = row.seq + 1;
         }
     }
-    let head: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("select last_seq, last_hash from audit_chain_heads where organization_id = $1")
-            .bind(org)
-            .fetch_optional(tx.conn())
-            .await?;
-    let (last_seq, last_hash) = head.unwrap_or((0, GENESIS.to_vec()));
-    if last_seq != expected_seq - 1 || last_hash != prev {
-        record(ChainBreak { seq: expected_seq, reason: ChainBreakReason::Gap { expected: expected_seq } });
+    if let Some(done) = lane.take() {
+        check_lane_end(&heads, done, &mut record);
+    }
+    // A head whose lane has no entry left: the whole lane was deleted.
+    for (head_lane, last_seq, _) in &heads {
+        if *last_seq > 0 && !seen_lanes.contains(head_lane) {
+            record(ChainBreak { lane: *head_lane, seq: 1, reason: ChainBreakReason::Gap { expected: 1 } });
+        }
     }
     Ok(ChainReport { entries, breaks: breaks.into_iter().map(Into::into).collect() })
+}
+
+/// A walked lane must end where its head says: otherwise its tail was cut off.
+fn check_lane_end(
+    heads: &[(i16, i64, Vec<u8>)],
+    (lane, expected_seq, prev): (i16, i64, Vec<u8>),
+    record: &mut impl FnMut(ChainBreak),
+) {
+    let genesis = (lane, 0, GENESIS.to_vec());
+    let (_, last_seq, last_hash) = heads.iter().find(|h| h.0 == lane).unwrap_or(&genesis);
+    if *last_seq != expected_seq - 1 || *last_hash != prev {
+        record(ChainBreak {
+            lane,
+            seq: expected_seq,
+            reason: ChainBreakReason::Gap { expected: expected_seq },
+        });
+    }
 }
 
 /// Creates the audit log's monthly partitions ahead of time (the app role may call this; the

@@ -164,20 +164,47 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Writes the buffered entries after the organization's chain head. Locking the head row last
-    /// in the transaction keeps the lock short while still ordering entries by commit.
+    /// Writes the buffered entries after the head of one of the organization's chain lanes
+    /// (migration 0101): the first lane no other transaction holds, so a firm's audited
+    /// transactions commit side by side instead of each waiting out the last one's WAL flush.
+    /// When every open lane is held it opens the next, and only when all eight are open and held
+    /// does it queue on one picked at random.
+    /// Locking the head last in the transaction keeps the lock short while still ordering each
+    /// lane's entries by commit.
     async fn flush_audit(&mut self) -> StoreResult<()> {
         let org = self.org.as_uuid();
-        let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as(
-            "insert into audit_chain_heads (organization_id, last_seq, last_hash)
-             values ($1, 0, $2)
-             on conflict (organization_id) do update set last_seq = audit_chain_heads.last_seq
-             returning last_seq, last_hash",
-        )
-        .bind(org)
-        .bind(&GENESIS[..])
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let (lanes, free_lane, free_seq, free_hash): (i16, Option<i16>, Option<i64>, Option<Vec<u8>>) =
+            sqlx::query_as(concat!(
+                "select n.lanes, f.lane, f.last_seq, f.last_hash",
+                " from (select count(*)::int2 as lanes from audit_chain_heads where organization_id = $1) n",
+                " left join lateral (select lane, last_seq, last_hash from audit_chain_heads",
+                "   where organization_id = $1 order by lane limit 1 for update skip locked) f on true"
+            ))
+            .bind(org)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let (lane, mut seq, mut prev) = match (free_lane, free_seq, free_hash) {
+            (Some(lane), Some(seq), Some(hash)) => (lane, seq, hash),
+            // Every lane is held: open the next one, or queue on one when all are open.
+            _ => {
+                let lane = if lanes < domain::audit::LANES {
+                    lanes
+                } else {
+                    rand::random_range(0..domain::audit::LANES)
+                };
+                sqlx::query_as(
+                    "insert into audit_chain_heads (organization_id, lane, last_seq, last_hash)
+                     values ($1, $3, 0, $2)
+                     on conflict (organization_id, lane) do update set last_seq = audit_chain_heads.last_seq
+                     returning lane, last_seq, last_hash",
+                )
+                .bind(org)
+                .bind(&GENESIS[..])
+                .bind(lane)
+                .fetch_one(&mut *self.tx)
+                .await?
+            }
+        };
 
         let n = self.pending_audit.len();
         let mut seqs = Vec::with_capacity(n);
@@ -229,9 +256,9 @@ impl TenantTx {
 
         sqlx::query(
             "with entries as (
-                 insert into audit_log (organization_id, seq, id, occurred_at, actor_kind, actor_id,
+                 insert into audit_log (organization_id, lane, seq, id, occurred_at, actor_kind, actor_id,
                      action, entity_type, entity_id, before, after, request_id, ip, prev_hash, hash)
-                 select $1, e.seq, e.id, e.occurred_at, $2, $3, e.action, e.entity_type, e.entity_id,
+                 select $1, $18, e.seq, e.id, e.occurred_at, $2, $3, e.action, e.entity_type, e.entity_id,
                      e.before, e.after, $4, $5::text::inet, e.prev_hash, e.hash
                  from unnest($6::bigint[], $7::uuid[], $8::timestamptz[], $9::text[], $10::text[],
                       $11::text[], $12::jsonb[], $13::jsonb[], $14::bytea[], $15::bytea[])
@@ -239,7 +266,7 @@ impl TenantTx {
                            prev_hash, hash)
              )
              update audit_chain_heads set last_seq = $16, last_hash = $17
-             where organization_id = $1",
+             where organization_id = $1 and lane = $18",
         )
         .bind(org)
         .bind(self.actor.kind.as_str())
@@ -258,6 +285,7 @@ impl TenantTx {
         .bind(&hashes)
         .bind(seq)
         .bind(&prev)
+        .bind(lane)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

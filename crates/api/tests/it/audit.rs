@@ -54,13 +54,14 @@ async fn mutations_are_recorded_with_actor_request_and_before_after() {
         };
         let p = app.get(&path, &t.owner.token).await.value();
         for e in p["items"].as_array().unwrap() {
-            seen.push(e["seq"].as_i64().unwrap());
+            seen.push(e["id"].as_str().unwrap().to_owned());
         }
         match p["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
     }
+    // Ids are UUIDv7: in one process, later entries have greater ids.
     let mut sorted = seen.clone();
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     sorted.dedup();
@@ -150,4 +151,53 @@ async fn every_break_is_reported() {
     assert_eq!(r["first_break_seq"], 2);
     let seqs: Vec<i64> = r["breaks"].as_array().unwrap().iter().map(|b| b["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![2, 5], "{r}");
+}
+
+/// A transaction whose organization's chain head is held by another opens a lane of its own
+/// instead of waiting for it; every lane verifies, and a break names its lane.
+#[tokio::test]
+async fn a_held_chain_head_opens_another_lane_and_each_lane_verifies() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("acme").await;
+    let org: domain::OrganizationId = t.organization_id.parse().unwrap();
+    let mut holder = store::TenantTx::begin(&app.db, org, store::Actor::system()).await.unwrap();
+    sqlx::query("select lane from audit_chain_heads where lane = 0 for update")
+        .execute(holder.conn())
+        .await
+        .unwrap();
+
+    // Committed while lane 0 is held: it does not wait (the holder is still open) and lands in lane 1.
+    let mut tx = store::TenantTx::begin(&app.db, org, store::Actor::system()).await.unwrap();
+    tx.audit(store::AuditRecord::new("client.update", "client", "c1").after(json!({"n": 1})));
+    tx.audit(store::AuditRecord::new("client.update", "client", "c2").after(json!({"n": 2})));
+    tx.commit().await.unwrap();
+    holder.rollback().await.unwrap();
+    app.member(&t, Role::Staff).await;
+
+    let page = app.get("/v1/audit-log?action=client.update", &t.owner.token).await.value();
+    let lanes: Vec<(i64, i64)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["lane"].as_i64().unwrap(), e["seq"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(lanes, vec![(1, 2), (1, 1)], "{page}");
+    let after = app.get("/v1/audit-log?action=invitation.accept", &t.owner.token).await.value();
+    assert_eq!(after["items"][0]["lane"], 0, "a free lane 0 is taken again: {after}");
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
+    assert_eq!(r["intact"], true, "{r}");
+
+    let mut owner = app.test_db.owner_conn().await;
+    sqlx::query("update audit_log set action = 'edited' where lane = 1 and seq = 2")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
+    assert_eq!((r["first_break_lane"].as_i64(), r["first_break_seq"].as_i64()), (Some(1), Some(2)), "{r}");
+
+    // A whole lane deleted is caught through its head.
+    sqlx::query("delete from audit_log where lane = 1").execute(&mut owner).await.unwrap();
+    let r = app.post("/v1/audit-log/verify", Some(&t.owner.token), &json!({})).await.value();
+    assert_eq!(r["intact"], false, "{r}");
+    assert_eq!(r["breaks"][0]["lane"], 1, "{r}");
 }

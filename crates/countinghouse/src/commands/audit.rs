@@ -38,7 +38,7 @@ async fn verify_all(database: &Database, only: Option<&str>) -> anyhow::Result<E
             broken += 1;
             println!("{slug}: BROKEN in {} place(s) ({} entries)", report.breaks.len(), report.entries);
             for b in &report.breaks {
-                println!("  entry {}: {}", b.seq, b.reason);
+                println!("  lane {}, entry {}: {}", b.lane, b.seq, b.reason);
             }
         }
     }

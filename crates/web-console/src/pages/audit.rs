@@ -67,7 +67,7 @@ async fn render(
             } @else {
                 div class="alert error" role="alert" id="chain-report" {
                     strong { "The chain is broken in " (r.breaks.len()) " place(s)." }
-                    ul { @for b in &r.breaks { li { "Entry " (b.seq) ": " (b.reason) } } }
+                    ul { @for b in &r.breaks { li { "Lane " (b.lane) ", entry " (b.seq) ": " (b.reason) } } }
                 }
             }
         }
@@ -89,7 +89,9 @@ async fn render(
                         tbody {
                             @for e in &page.items {
                                 tr {
-                                    td class="num" { (e.seq) }
+                                    td class="num" title={ "Chain lane " (e.lane) ", entry " (e.seq) } {
+                                        @if e.lane > 0 { span class="muted" { (e.lane) "·" } } (e.seq)
+                                    }
                                     td { (ui::time(e.occurred_at)) }
                                     td { code { (e.action) } }
                                     td { (e.entity_type) " " span class="muted small" { (e.entity_id.as_deref().unwrap_or("")) } }

@@ -224,9 +224,10 @@ pub struct JobListArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The scenario (`countinghouse bench list` shows them). The load scenarios request `--url`;
-    /// `queue`, `qbo-sync`, `documents` and `documents-http` run in this process against
-    /// DATABASE_URL (e.g. `countinghouse bench queue --rate 1000`). Several load scenarios may be
+    /// The scenario, or several load scenarios (`countinghouse bench list` shows them). The load
+    /// scenarios request `--url`; `queue`, `qbo-sync`, `documents` and `documents-http` run in
+    /// this process against DATABASE_URL (e.g. `countinghouse bench queue --rate 1000`), one at a
+    /// time. Several load scenarios may be
     /// given, comma-separated or one after another (`bench clients-list,invoices,clients-search`):
     /// their runs are interleaved — run 1 of each, then run 2 of each, … — and reported together.
     #[arg(required = true, value_delimiter = ',', num_args = 1..)]

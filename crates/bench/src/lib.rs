@@ -7,12 +7,16 @@
 //!
 //! # Layout
 //! - [`load`]: the open-loop engine over plain HTTP/1.1 connections (hyper).
-//! - [`report`]: medians of repeated runs, the machine, Markdown tables for BENCHMARKS.md.
+//! - [`plan`]: the order of a session's runs, interleaved across scenarios and configurations.
+//! - [`report`]: min / median / max of repeated runs, the load before each, the unstable-p99
+//!   rule, the machine, Markdown tables for BENCHMARKS.md.
+//! - [`machine`]: the machine a figure was measured on, and its 1-minute load average.
 //! - [`scenarios`]: what to request: client list, search, detail, invoices with AR aging, …
 
 pub mod import;
 pub mod load;
 pub mod machine;
+pub mod plan;
 pub mod report;
 pub mod scenarios;
 

@@ -46,3 +46,28 @@ impl Machine {
         )
     }
 }
+
+/// The machine's 1-minute load average, read from `/proc/loadavg` (`None` where there is none):
+/// sampled immediately before each run, so a figure measured on a busy machine says so.
+pub fn load_average() -> Option<f64> {
+    parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+/// The first field of `/proc/loadavg` ("0.52 0.58 0.59 1/467 12345").
+pub fn parse_loadavg(text: &str) -> Option<f64> {
+    text.split_whitespace().next()?.parse().ok().filter(|l: &f64| l.is_finite() && *l >= 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_one_minute_load_is_the_first_field() {
+        assert_eq!(super::parse_loadavg("1.75 0.66 0.25 3/412 5120\n"), Some(1.75));
+        assert_eq!(super::parse_loadavg(""), None);
+        assert_eq!(super::parse_loadavg("busy 0.66"), None);
+        // Where /proc exists (Linux, as on every machine we benchmark on), it reads.
+        if std::path::Path::new("/proc/loadavg").exists() {
+            assert!(super::load_average().is_some());
+        }
+    }
+}

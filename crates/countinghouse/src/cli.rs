@@ -63,7 +63,8 @@ pub enum Command {
         replace: bool,
     },
     /// Measure a running system with an open-loop load (constant arrival rate, HDR histograms)
-    /// and print a BENCHMARKS.md table: medians of repeated runs, with the machine.
+    /// and print a BENCHMARKS.md table: median (min–max) of repeated runs, interleaved across the
+    /// scenarios given, with the machine, its load before each run, and whether p99 was stable.
     Bench(Box<BenchArgs>),
     /// Run a local stand-in for QuickBooks Online, for development, demos and load tests: Intuit's
     /// OAuth endpoints and discovery document (consent is automatic), the accounting API (query,
@@ -223,10 +224,14 @@ pub struct JobListArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The scenario (`countinghouse bench list` shows them). The load scenarios request `--url`;
-    /// `queue`, `qbo-sync`, `documents` and `documents-http` run in this process against
-    /// DATABASE_URL (e.g. `countinghouse bench queue --rate 1000`).
-    pub scenario: BenchScenario,
+    /// The scenario, or several load scenarios (`countinghouse bench list` shows them). The load
+    /// scenarios request `--url`; `queue`, `qbo-sync`, `documents` and `documents-http` run in
+    /// this process against DATABASE_URL (e.g. `countinghouse bench queue --rate 1000`), one at a
+    /// time. Several load scenarios may be
+    /// given, comma-separated or one after another (`bench clients-list,invoices,clients-search`):
+    /// their runs are interleaved — run 1 of each, then run 2 of each, … — and reported together.
+    #[arg(required = true, value_delimiter = ',', num_args = 1..)]
+    pub scenarios: Vec<BenchScenario>,
     /// The system under test.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
@@ -250,9 +255,17 @@ pub struct BenchArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 32)]
     pub connections: usize,
-    /// Runs; the report gives each figure's median.
+    /// Runs of each scenario (and configuration), interleaved: run 1 of every one, then run 2, ….
+    /// The report gives each figure's median (min–max) with the 1-minute load average read before
+    /// each run, and marks p99 unstable when its max over runs is more than twice its median
+    /// (which takes at least 3 runs).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// A p99 target in ms for the load scenarios: the report says per scenario whether it was
+    /// met (median p99 within it, no errors), missed, or unstable (within it, but p99's max over
+    /// the runs is more than twice its median) — an unstable figure never counts as met.
+    #[arg(long)]
+    pub target_p99: Option<f64>,
     /// Organization to sign in to (the seeded benchmark firm by default).
     #[arg(long, default_value = "bench-cpa")]
     pub organization: String,
@@ -435,5 +448,37 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "{names:?}");
         assert!(names.iter().any(|n| n == "marketplace-mix") && names.iter().any(|n| n == "documents-http"));
+    }
+
+    /// Several scenarios, comma-separated or one after another, keep their order.
+    #[test]
+    fn bench_takes_several_scenarios() {
+        use clap::Parser;
+
+        use super::{BenchScenario, Cli, Command};
+        use bench::scenarios::{FirmScenario, LoadScenario};
+        let scenarios = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Bench(b)) => b.scenarios.clone(),
+            other => panic!("{args:?}: {other:?}"),
+        };
+        let firm = |s| BenchScenario::Load(LoadScenario::Firm(s));
+        let want = vec![
+            firm(FirmScenario::ClientsList),
+            firm(FirmScenario::Invoices),
+            firm(FirmScenario::ClientsSearch),
+        ];
+        assert_eq!(
+            scenarios(&["countinghouse", "bench", "clients-list,invoices,clients-search", "--runs", "3"]),
+            want
+        );
+        assert_eq!(
+            scenarios(&["countinghouse", "bench", "clients-list", "invoices", "clients-search"]),
+            want
+        );
+        assert_eq!(
+            scenarios(&["countinghouse", "bench", "queue"]),
+            vec![BenchScenario::Measure(super::Measurement::Queue)]
+        );
+        assert!(Cli::try_parse_from(["countinghouse", "bench"]).is_err(), "a scenario is required");
     }
 }

@@ -79,15 +79,18 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
     let corpus_dir = tempfile::tempdir()?;
 
     let mut figures = Vec::new();
+    let mut loads = Vec::new();
     for run in 1..=args.runs {
         let target = sign_up(&identity, &state.practice, base.clone()).await?;
         let seed = 7_000 + run as u64 * 2;
         let one_by_one = corpus(&corpus_dir.path().join(format!("latency-{run}")), seed, args.per_layout)?;
         let burst = corpus(&corpus_dir.path().join(format!("burst-{run}")), seed + 1, args.per_layout)?;
+        let load = harness::load_before();
         let f = one_run(&target, &one_by_one, &burst).await?;
         eprintln!(
-            "run {run}/{}: one at a time: digital p50 {:.0} ms, scan p50 {:.0} ms; all at once: {} digital in {:.1} s, {} scans in {:.1} s",
+            "run {run}/{}: load {} before; one at a time: digital p50 {:.0} ms, scan p50 {:.0} ms; all at once: {} digital in {:.1} s, {} scans in {:.1} s",
             args.runs,
+            harness::show_load(load),
             percentile(&f.digital_ms, 50.0),
             percentile(&f.scan_ms, 50.0),
             f.digital_burst.documents,
@@ -96,11 +99,12 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
             f.scan_burst.secs
         );
         figures.push(f);
+        loads.push(load);
     }
     runner.shutdown(Duration::from_secs(10)).await;
     server.abort();
     db.close().await;
-    report(args, &figures);
+    report(args, &figures, &loads);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -228,7 +232,7 @@ fn percentile(values: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn report(args: &BenchArgs, figures: &[RunFigures]) {
+fn report(args: &BenchArgs, figures: &[RunFigures], loads: &[Option<f64>]) {
     let all = |f: &dyn Fn(&RunFigures) -> f64| figures.iter().map(f).collect::<Vec<_>>();
     let samples = figures.first().map_or(0, |f| f.scan_ms.len());
     let outside_ocr = |f: &RunFigures| {
@@ -265,5 +269,6 @@ fn report(args: &BenchArgs, figures: &[RunFigures]) {
         ("all at once: scans needing review".into(), all(&|f| f.scan_burst.needs_review as f64)),
         ("all at once: digital PDFs needing review".into(), all(&|f| f.digital_burst.needs_review as f64)),
         ("all at once: failed".into(), all(&|f| (f.digital_burst.failed + f.scan_burst.failed) as f64)),
+        harness::load_row(loads),
     ]);
 }

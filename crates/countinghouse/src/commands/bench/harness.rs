@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bench::machine::Machine;
+use bench::report::Spread;
 
 use crate::config::Config;
 use crate::runtime::Database;
@@ -80,17 +81,41 @@ pub async fn bench_firm(
     Ok(BenchFirm { token, caller, client })
 }
 
+/// The machine's 1-minute load average, read immediately before a run (`None` where there is
+/// none); each in-process runner prints it with the run and reports it with [`load_row`].
+pub fn load_before() -> Option<f64> {
+    bench::machine::load_average()
+}
+
+/// As a run's progress line shows it.
+pub fn show_load(load: Option<f64>) -> String {
+    load.map(|l| format!("{l:.2}")).unwrap_or_else(|| "?".into())
+}
+
+/// The report's row of the load before each run.
+pub fn load_row(loads: &[Option<f64>]) -> (String, Vec<f64>) {
+    ("1-minute load average before each run".into(), loads.iter().flatten().copied().collect())
+}
+
 /// The report of the in-process scenarios: the machine, the command, and per figure the median,
-/// minimum and maximum of its runs' values.
+/// minimum and maximum of its runs' values. A p99 figure (its name says "p99") whose maximum is
+/// more than twice its median is marked unstable ([`bench::report::Spread::unstable`]).
 pub fn print_median_table(rows: &[(String, Vec<f64>)]) {
     println!("Machine: {}.", Machine::detect().describe());
     println!("Command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
-    println!("| figure | median | min | max |");
-    println!("|---|---:|---:|---:|");
+    println!("| figure | median | min | max | p99 stability |");
+    println!("|---|---:|---:|---:|---|");
     for (name, values) in rows {
-        let mut sorted = values.clone();
-        sorted.sort_by(f64::total_cmp);
-        let (Some(lo), Some(hi)) = (sorted.first(), sorted.last()) else { continue };
-        println!("| {name} | {:.2} | {lo:.2} | {hi:.2} |", sorted[sorted.len() / 2]);
+        let Some(s) = Spread::of(values) else { continue };
+        let stability = match (name.contains("p99"), s.unstable()) {
+            (false, _) => "",
+            (true, false) => "stable",
+            (true, true) => "**unstable**",
+        };
+        println!("| {name} | {:.2} | {:.2} | {:.2} | {stability} |", s.median, s.min, s.max);
     }
+    println!(
+        "\nMedian, min and max over the runs; a p99 is unstable when its max is more than twice its \
+         median, and then does not count as met."
+    );
 }

@@ -1,19 +1,23 @@
-//! The load scenarios: requests at a constant arrival rate against `--url` (and `--compare-url`,
-//! run by run in alternation), with a BENCHMARKS.md table of the runs' medians.
+//! The load scenarios: requests at a constant arrival rate against `--url` (and `--compare-url`).
+//! Several scenarios run in one session with their runs interleaved (run 1 of each scenario
+//! against each configuration, then run 2, …), the 1-minute load average read before each run;
+//! the report is a BENCHMARKS.md table of each figure's median (min–max), with p99 marked
+//! unstable when its runs disagree.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use bench::LoadConfig;
-use bench::machine::Machine;
-use bench::report::{Ratio, Report, RunFigures, Summary};
-use bench::scenarios::{self, Credentials, LoadScenario};
+use bench::machine::{self, Machine};
+use bench::plan;
+use bench::report::{Ratio, Report, Run, RunFigures, Summary};
+use bench::scenarios::{self, Credentials, LoadScenario, MakeRequest};
 
 use super::harness;
 use crate::cli::BenchArgs;
 
-pub async fn run(args: &BenchArgs, scenario: LoadScenario) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &BenchArgs, scenarios: &[LoadScenario]) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         args.rate > 0.0 && args.runs > 0 && args.connections > 0,
         "rate, runs and connections must be positive"
@@ -27,56 +31,68 @@ pub async fn run(args: &BenchArgs, scenario: LoadScenario) -> anyhow::Result<Exi
     if let Some(url) = &args.compare_url {
         targets.push((args.compare_label.clone(), harness::resolve(url).await?));
     }
-    let mut makers = Vec::new();
-    for (_, addr) in &targets {
-        makers.push(scenarios::prepare(scenario, *addr, &creds).await?);
-    }
-    let mut figures: Vec<Vec<RunFigures>> = vec![Vec::new(); targets.len()];
-    // Alternate configurations run by run, so drift on the machine hits both alike.
-    for run in 0..args.runs {
-        for (t, ((label, addr), make)) in targets.iter().zip(makers.iter_mut()).enumerate() {
-            let cfg = LoadConfig {
-                addr: *addr,
-                rate: args.rate,
-                duration: Duration::from_secs(args.duration),
-                warmup: Duration::from_secs(args.warmup),
-                connections: args.connections,
-            };
-            let result = bench::load::run(&cfg, &mut **make).await?;
-            let f = RunFigures::from(&result);
-            eprintln!(
-                "run {}/{} {label}: {:.0} req/s achieved of {:.0}, {} errors, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-                run + 1,
-                args.runs,
-                f.achieved_rps,
-                f.target_rps,
-                f.errors,
-                f.p50_ms,
-                f.p99_ms,
-                f.max_ms
-            );
-            figures[t].push(f);
+    // makers[scenario][target]
+    let mut makers: Vec<Vec<MakeRequest>> = Vec::new();
+    for scenario in scenarios {
+        let mut per_target = Vec::new();
+        for (_, addr) in &targets {
+            per_target.push(scenarios::prepare(*scenario, *addr, &creds).await?);
         }
+        makers.push(per_target);
     }
-    let summaries: Vec<Summary> = targets
-        .iter()
-        .zip(figures)
-        .map(|((label, _), runs)| Summary::new(&scenario.name(), label, runs))
-        .collect();
-    let ratio = (summaries.len() == 2).then(|| Ratio {
-        achieved_rps: summaries[1].median.achieved_rps / summaries[0].median.achieved_rps,
-        p50: summaries[1].median.p50_ms / summaries[0].median.p50_ms,
-        p99: summaries[1].median.p99_ms / summaries[0].median.p99_ms,
-    });
+    let cfg = |addr| LoadConfig {
+        addr,
+        rate: args.rate,
+        duration: Duration::from_secs(args.duration),
+        warmup: Duration::from_secs(args.warmup),
+        connections: args.connections,
+    };
+    let mut runs: Vec<Vec<Vec<Run>>> = vec![vec![Vec::new(); targets.len()]; scenarios.len()];
+    // Interleaved, so drift on the machine hits every scenario and configuration alike.
+    for (seq, slot) in plan::interleave(args.runs, scenarios.len(), targets.len()).into_iter().enumerate() {
+        let (label, addr) = &targets[slot.target];
+        let load_1m = machine::load_average();
+        let result = bench::load::run(&cfg(*addr), &mut *makers[slot.scenario][slot.target]).await?;
+        let f = RunFigures::from(&result);
+        eprintln!(
+            "run {}/{} {} {label}: load {} before; {:.0} req/s achieved of {:.0}, {} errors, \
+             p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            slot.run + 1,
+            args.runs,
+            scenarios[slot.scenario].name(),
+            load_1m.map(|l| format!("{l:.2}")).unwrap_or_else(|| "?".into()),
+            f.achieved_rps,
+            f.target_rps,
+            f.errors,
+            f.p50_ms,
+            f.p99_ms,
+            f.max_ms
+        );
+        runs[slot.scenario][slot.target].push(Run { seq: seq + 1, load_1m, figures: f });
+    }
+    let mut summaries = Vec::new();
+    let mut ratios = Vec::new();
+    for (scenario, per_target) in scenarios.iter().zip(runs) {
+        let of_scenario: Vec<Summary> = targets
+            .iter()
+            .zip(per_target)
+            .map(|((label, _), runs)| Summary::new(&scenario.name(), label, runs, args.target_p99))
+            .collect();
+        if let [a, b] = of_scenario.as_slice() {
+            ratios.push(Ratio::of(a, b));
+        }
+        summaries.extend(of_scenario);
+    }
     let report = Report {
         machine: Machine::detect(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
         summaries,
-        ratio,
+        ratios,
+        target_p99_ms: args.target_p99,
     };
     print!("{}", report.markdown());
-    if let LoadScenario::Marketplace(_) = scenario {
+    if scenarios.iter().any(|s| matches!(s, LoadScenario::Marketplace(_))) {
         // Cumulative since each server started (warm-up and every run included).
         for (label, addr) in &targets {
             if let Some(rate) = scenarios::cache_hit_rate(*addr).await? {

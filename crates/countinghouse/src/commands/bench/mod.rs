@@ -1,7 +1,9 @@
-//! `countinghouse bench`: runs a scenario and prints its report.
+//! `countinghouse bench`: runs a scenario (or several load scenarios, interleaved) and prints its
+//! report.
 //!
 //! # Layout
-//! - [`load`]: the load scenarios of the `bench` crate against a running server.
+//! - [`load`]: the load scenarios of the `bench` crate against a running server, several in one
+//!   session with their runs interleaved.
 //! - `import`, `queue`, `documents`, `documents_http`, `qbo_sync`, `workflows`: one measurement
 //!   each, with its own runner and report (all but `import` in this process against DATABASE_URL).
 //! - [`harness`]: what they share (the target's address, a migrated database, a firm of their
@@ -18,22 +20,47 @@ mod workflows;
 
 use std::process::ExitCode;
 
+use bench::scenarios::LoadScenario;
 use clap::ValueEnum;
 
 use crate::cli::{BenchArgs, BenchScenario, Measurement};
 use crate::config::Config;
 
 pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<ExitCode> {
-    match args.scenario {
-        BenchScenario::List => list(),
-        BenchScenario::Load(scenario) => load::run(&args, scenario).await,
-        BenchScenario::Measure(Measurement::ClientsImport) => import::run(&args).await,
-        BenchScenario::Measure(Measurement::Queue) => queue::run(&args, &config).await,
-        BenchScenario::Measure(Measurement::QboSync) => qbo_sync::run(&args, &config).await,
-        BenchScenario::Measure(Measurement::Documents) => documents::run(&args).await,
-        BenchScenario::Measure(Measurement::DocumentsReal) => documents::run_real(&args).await,
-        BenchScenario::Measure(Measurement::DocumentsHttp) => documents_http::run(&args, &config).await,
-        BenchScenario::Measure(Measurement::Workflows) => workflows::run(&args, &config).await,
+    let loads: Vec<LoadScenario> = args
+        .scenarios
+        .iter()
+        .filter_map(|s| match s {
+            BenchScenario::Load(l) => Some(*l),
+            _ => None,
+        })
+        .collect();
+    match args.scenarios.as_slice() {
+        [BenchScenario::List] => list(),
+        [BenchScenario::Measure(m)] => measure(*m, &args, &config).await,
+        all if !all.is_empty() && loads.len() == all.len() => {
+            let mut unique = loads.clone();
+            unique.sort_by_key(|s| s.name());
+            unique.dedup();
+            anyhow::ensure!(unique.len() == loads.len(), "a scenario is given twice");
+            load::run(&args, &loads).await
+        }
+        _ => anyhow::bail!(
+            "only load scenarios (against --url) can be given together; run `list` and each \
+             in-process measurement on its own"
+        ),
+    }
+}
+
+async fn measure(m: Measurement, args: &BenchArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    match m {
+        Measurement::ClientsImport => import::run(args).await,
+        Measurement::Queue => queue::run(args, config).await,
+        Measurement::QboSync => qbo_sync::run(args, config).await,
+        Measurement::Documents => documents::run(args).await,
+        Measurement::DocumentsReal => documents::run_real(args).await,
+        Measurement::DocumentsHttp => documents_http::run(args, config).await,
+        Measurement::Workflows => workflows::run(args, config).await,
     }
 }
 

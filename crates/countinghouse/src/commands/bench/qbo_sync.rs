@@ -48,6 +48,7 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
     let db = database.connect().await?;
     let keys = runtime::key_ring(config)?;
     let mut figures = Vec::new();
+    let mut loads = Vec::new();
     for run in 1..=args.runs {
         let sandbox = Sandbox::start(SandboxConfig {
             companies: vec![CompanySpec {
@@ -62,11 +63,13 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
         let qb_config =
             QuickBooksConfig::for_sandbox(sandbox.base_url(), "http://127.0.0.1:9/callback".into());
         let qb = QuickBooks::new(qb_config, db.clone(), keys.clone()).await?;
+        let load = harness::load_before();
         let f = one_run(config, &db, &keys, &qb, &sandbox, args.changes).await?;
         eprintln!(
-            "run {run}/{}: full sync of {} records {:.2} s, {} calls (max {}/s, {}/min, {} in flight, {} throttled), \
+            "run {run}/{}: load {} before; full sync of {} records {:.2} s, {} calls (max {}/s, {}/min, {} in flight, {} throttled), \
              mirror after both {}; incremental after {} records changed {:.2} s, {} calls",
             args.runs,
+            harness::show_load(load),
             f.entities,
             f.full_secs,
             f.full_calls,
@@ -81,9 +84,10 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
         );
         anyhow::ensure!(f.mirror_matches, "the mirror does not match the sandbox company");
         figures.push(f);
+        loads.push(load);
     }
     db.close().await;
-    report(args, &figures);
+    report(args, &figures, &loads);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -199,7 +203,7 @@ async fn finished(
     anyhow::bail!("the sync did not finish within an hour")
 }
 
-fn report(args: &BenchArgs, figures: &[RunFigures]) {
+fn report(args: &BenchArgs, figures: &[RunFigures], loads: &[Option<f64>]) {
     let all = |f: fn(&RunFigures) -> f64| figures.iter().map(f).collect::<Vec<_>>();
     harness::print_median_table(&[
         ("records in the company".into(), all(|f| f.entities as f64)),
@@ -216,5 +220,6 @@ fn report(args: &BenchArgs, figures: &[RunFigures]) {
         ),
         ("incremental sync wall time (s)".into(), all(|f| f.incremental_secs)),
         ("incremental sync API calls".into(), all(|f| f.incremental_calls as f64)),
+        harness::load_row(loads),
     ]);
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use store::sqlx::Connection;
 use store::sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use super::harness::{print_median_table, with_database};
+use super::harness::{load_before, load_row, print_median_table, show_load, with_database};
 use crate::cli::BenchArgs;
 use crate::config::Config;
 use crate::runtime::Database;
@@ -28,24 +28,34 @@ async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<Exi
         warmup: Duration::from_secs(args.warmup),
         ..Default::default()
     };
+    let modes = args.enqueue_commit.modes();
     let mut throughput = Vec::new();
+    let mut latency: Vec<Vec<jobs::bench::LatencyReport>> = vec![Vec::new(); modes.len()];
+    let mut loads = Vec::new();
+    // Interleaved: each round runs the throughput measurement, then pickup latency in each commit
+    // mode, so drift on the machine hits every figure alike.
     for run in 1..=args.runs {
         vacuum_jobs(&database.config.owner).await?;
+        let load = load_before();
         let r = jobs::bench::throughput(&options, &throughput_cfg).await?;
         eprintln!(
-            "throughput run {run}/{}: {} jobs, enqueued {:.0}/s, enqueued and completed {:.0}/s ({:.2} s)",
-            args.runs, r.jobs, r.enqueued_per_second, r.completed_per_second, r.total_seconds
+            "throughput run {run}/{}: load {} before; {} jobs, enqueued {:.0}/s, enqueued and completed {:.0}/s ({:.2} s)",
+            args.runs,
+            show_load(load),
+            r.jobs,
+            r.enqueued_per_second,
+            r.completed_per_second,
+            r.total_seconds
         );
+        loads.push(load);
         throughput.push(r);
-    }
-    let modes = args.enqueue_commit.modes();
-    let mut latency: Vec<Vec<jobs::bench::LatencyReport>> = vec![Vec::new(); modes.len()];
-    for run in 1..=args.runs {
         for (&async_commit, reports) in modes.iter().zip(&mut latency) {
             vacuum_jobs(&database.config.owner).await?;
             let cfg = jobs::bench::LatencyConfig { async_commit, ..latency_cfg.clone() };
+            let load = load_before();
             let r = jobs::bench::pickup_latency(&options, &cfg).await?;
-            print_latency_run(run, args.runs, commit_name(async_commit), &r);
+            print_latency_run(run, args.runs, commit_name(async_commit), load, &r);
+            loads.push(load);
             reports.push(r);
         }
     }
@@ -68,6 +78,7 @@ async fn queue_runs(args: &BenchArgs, database: &Database) -> anyhow::Result<Exi
             ),
         ]);
     }
+    rows.push(load_row(&loads));
     print_median_table(&rows);
     Ok(ExitCode::SUCCESS)
 }
@@ -76,11 +87,12 @@ fn commit_name(async_commit: bool) -> &'static str {
     if async_commit { "async commit" } else { "durable commit" }
 }
 
-fn print_latency_run(run: usize, runs: usize, mode: &str, r: &jobs::bench::LatencyReport) {
+fn print_latency_run(run: usize, runs: usize, mode: &str, load: Option<f64>, r: &jobs::bench::LatencyReport) {
     eprintln!(
-        "latency run {run}/{runs} ({mode}): {:.0}/s of {:.0}/s, {} jobs, p50 {:.2} ms, p99 {:.2} ms, \
+        "latency run {run}/{runs} ({mode}): load {} before; {:.0}/s of {:.0}/s, {} jobs, p50 {:.2} ms, p99 {:.2} ms, \
          max {:.2} ms; p50/p99 due→committed {:.2}/{:.2}, committed→claimed {:.2}/{:.2}, \
          claimed→started {:.2}/{:.2} ms",
+        show_load(load),
         r.achieved_rate,
         r.target_rate,
         r.jobs,

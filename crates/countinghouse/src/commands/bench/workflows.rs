@@ -153,12 +153,15 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
     )
     .start();
     let mut all = Vec::new();
+    let mut loads = Vec::new();
     for run in 1..=args.runs {
+        let load = harness::load_before();
         let f = one_run(args, &identity, &practice).await?;
         eprintln!(
-            "run {run}/{}: start p50 {:.2} ms, complete p50 {:.2} / p99 {:.2} ms at {:.0} steps/s, \
+            "run {run}/{}: load {} before; start p50 {:.2} ms, complete p50 {:.2} / p99 {:.2} ms at {:.0} steps/s, \
              {:.0}% routed, bulk start of {BULK_CLIENTS} clients {:.2} s, {:.0} routing decisions/s",
             args.runs,
+            harness::show_load(load),
             percentile(&f.start_ms, 0.5),
             percentile(&f.complete_ms, 0.5),
             percentile(&f.complete_ms, 0.99),
@@ -168,6 +171,7 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
             f.routing_per_second,
         );
         all.push(f);
+        loads.push(load);
     }
     worker.shutdown(std::time::Duration::from_secs(10)).await;
     println!(
@@ -188,6 +192,7 @@ async fn runs(args: &BenchArgs, config: &Config, database: &Database) -> anyhow:
             all.iter().map(|f| f.bulk_seconds).collect(),
         ),
         ("routing decisions per second, one core".into(), all.iter().map(|f| f.routing_per_second).collect()),
+        harness::load_row(&loads),
     ]);
     Ok(ExitCode::SUCCESS)
 }

@@ -201,7 +201,7 @@ impl Documents {
         &self.blobs
     }
 
-    async fn tx(&self, caller: &Caller) -> DocumentsResult<TenantTx> {
+    pub(crate) async fn tx(&self, caller: &Caller) -> DocumentsResult<TenantTx> {
         Ok(TenantTx::begin(
             &self.db,
             caller.organization_id,
@@ -654,6 +654,8 @@ impl Documents {
                 .before(&change.before)
                 .after(&change.after),
         );
+        // What the correction teaches about this vendor, learnt in the same transaction.
+        crate::vendor_memories::learn(&mut tx, caller, id, doc_type).await?;
         tx.commit().await?;
         Ok(change.after)
     }

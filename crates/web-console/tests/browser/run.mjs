@@ -688,6 +688,19 @@ await check("a document uploaded with progress is read and waits in the review q
   await page.waitForSelector("text=Nothing to review");
 });
 
+await check("the correction taught the firm about the vendor: vendor memory lists it, and forgetting it empties the list", async () => {
+  await page.goto("/review");
+  await page.click("text=Vendor memory");
+  await page.waitForURL("**/vendor-memories");
+  const table = await page.textContent("#vendor-memories");
+  assert(/CORNER MARKET/i.test(table) && table.includes("total"), `the memories: ${table}`);
+  await accessible(page, "vendor memories");
+  await shot(page, "vendor-memories");
+  await page.click("#vendor-memories details.confirm summary");
+  await Promise.all([page.waitForURL("**/vendor-memories"), page.click("#vendor-memories .confirm-box button[type=submit]")]);
+  await page.waitForSelector("text=Nothing learnt yet");
+});
+
 await check("the command palette opens with / and finds a client", async () => {
   await page.goto("/");
   await page.keyboard.press("/");

@@ -200,9 +200,8 @@ fn text_lines(text: &str) -> Vec<TextLine<'_>> {
         let mut index = 0;
         for line in page.split('\n') {
             let mut tokens = Vec::new();
-            let mut column = 0;
             let mut start: Option<(usize, usize)> = None;
-            for (i, c) in line.char_indices() {
+            for (column, (i, c)) in line.char_indices().enumerate() {
                 if c.is_whitespace() {
                     if let Some((s, col)) = start.take() {
                         tokens.push(Token {
@@ -215,7 +214,6 @@ fn text_lines(text: &str) -> Vec<TextLine<'_>> {
                 } else if start.is_none() {
                     start = Some((i, column));
                 }
-                column += 1;
             }
             if let Some((s, col)) = start {
                 tokens.push(Token {

@@ -31,9 +31,11 @@ use documents::vendor_memory::{self, MatchedBy, VendorMemory};
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 
-use crate::bench::BenchResult;
 use crate::render::{Font, Page, write_pdf};
 use crate::values::{self, Rand};
+
+/// What [`run`] fails with (the benchmark's own error type, without importing it).
+pub type VendorResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// How a vendor prints the invoice number and date.
 #[derive(Clone, Copy, Debug)]
@@ -611,7 +613,7 @@ fn evaluate(series: Vec<Series>) -> VendorReport {
 /// after one correction of document 1; `real_dir` adds the real set's one repeat vendor
 /// (Coolblue's two invoices: one correction of the first, the second scored). Builds its own
 /// runtime.
-pub fn run(seed: u64, real_dir: Option<&Path>) -> BenchResult<VendorReport> {
+pub fn run(seed: u64, real_dir: Option<&Path>) -> VendorResult<VendorReport> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores).enable_all().build()?;
     let engine: Arc<dyn OcrEngine> = Arc::new(TesseractEngine::new(Arc::new(TesseractPool::new(cores))));

@@ -96,7 +96,7 @@ pub enum FieldSource {
     /// A structured e-invoice's XML (exact): `format` names it ("Factur-X/ZUGFeRD EN 16931 (CII)").
     EInvoice { format: String },
     /// Re-read where a person's correction of the same vendor's earlier document showed it sits
-    /// ([`crate::vendor_memory`]).
+    /// (the firm's vendor memory).
     VendorMemory,
 }
 

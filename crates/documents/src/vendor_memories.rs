@@ -1,17 +1,15 @@
-//! The vendor memory use cases over storage: learning from a correction (called by
-//! [`Documents::correct_field`] in the correction's transaction), the firm's list of memories and
-//! forgetting one — each learn and forget audited. What is learnt and how it is applied is
+//! Vendor memory over storage: learning from a correction (called by the correction use case in
+//! its transaction, audited), and the memories as the firm sees them (listed and forgotten by the
+//! use cases in `service`). What is learnt and how it is applied is
 //! [`crate::vendor_memory`] (no I/O); the pipeline recalls memories in its `vendor_memory` step
 //! ([`recall`]).
 
-use domain::{DocType, DocumentId, Permission, VendorMemoryId};
-use identity::{Caller, IdentityError};
-use store::cursor::Page;
+use domain::{DocType, DocumentId, VendorMemoryId};
+use identity::Caller;
 use store::vendor_memories::{self as rows, LearntMemory, VendorMemoryRow};
 use store::{AuditRecord, StoreError, TenantTx};
 
 use crate::fields::{Extraction, FieldValue};
-use crate::service::{Documents, DocumentsError, DocumentsResult};
 use crate::text::DocumentText;
 use crate::vendor_memory::{self, MatchedBy, VendorMemory};
 
@@ -26,7 +24,7 @@ pub struct VendorMemoryView {
 }
 
 impl VendorMemoryView {
-    fn of(row: VendorMemoryRow) -> VendorMemoryView {
+    pub fn of(row: VendorMemoryRow) -> VendorMemoryView {
         let memory = serde_json::from_value(row.memory.clone()).unwrap_or_default();
         VendorMemoryView { row, memory }
     }
@@ -68,7 +66,7 @@ pub(crate) async fn learn(
     caller: &Caller,
     id: DocumentId,
     doc_type: DocType,
-) -> DocumentsResult<Option<VendorMemoryRow>> {
+) -> Result<Option<VendorMemoryRow>, StoreError> {
     if doc_type == DocType::General {
         return Ok(None);
     }
@@ -85,8 +83,8 @@ pub(crate) async fn learn(
     let Some((kind, value)) = learnt.key() else { return Ok(None) };
     let keyed = rows::by_key(tx, kind.as_str(), &value).await?;
     let from_document = rows::by_document(tx, id).await?;
-    let json =
-        |m: &VendorMemory| serde_json::to_value(m).map_err(|e| DocumentsError::Unavailable(e.to_string()));
+    // A memory is plain data (no maps with other keys than strings): it always serialises.
+    let json = |m: &VendorMemory| serde_json::to_value(m).unwrap_or_default();
     let by = caller.user_id();
     let record = |memory, name| LearntMemory {
         key_kind: kind.as_str(),
@@ -113,16 +111,16 @@ pub(crate) async fn learn(
                 );
             }
             let merged = known.merged(&learnt);
-            let memory = json(&merged)?;
+            let memory = json(&merged);
             rows::update(tx, keyed, record(&memory, merged.vendor_name.as_deref())).await?
         }
         (None, Some(earlier)) => {
             // A later correction of the same document: what it teaches now replaces it.
-            let memory = json(&learnt)?;
+            let memory = json(&learnt);
             rows::update(tx, earlier, record(&memory, learnt.vendor_name.as_deref())).await?
         }
         (None, None) => {
-            let memory = json(&learnt)?;
+            let memory = json(&learnt);
             let after = rows::insert(tx, record(&memory, learnt.vendor_name.as_deref())).await?;
             tx.audit(
                 AuditRecord::new("vendor_memory.learn", "vendor_memory", after.id)
@@ -137,62 +135,4 @@ pub(crate) async fn learn(
             .after(serde_json::json!({ "memory": row.after, "document_id": id })),
     );
     Ok(Some(row.after))
-}
-
-fn staff_only(caller: &Caller) -> DocumentsResult<()> {
-    if caller.role.is_staff() {
-        Ok(())
-    } else {
-        Err(IdentityError::NotAllowed("vendor memories are the firm's staff's").into())
-    }
-}
-
-impl Documents {
-    /// The firm's vendor memories, newest first (staff with `documents:read`).
-    pub async fn vendor_memories(
-        &self,
-        caller: &Caller,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> DocumentsResult<Page<VendorMemoryView>> {
-        caller.require(Permission::DocumentsRead)?;
-        staff_only(caller)?;
-        let mut tx = self.tx(caller).await?;
-        let page = rows::page(&mut tx, cursor, limit).await?;
-        tx.commit().await?;
-        Ok(page.map(VendorMemoryView::of))
-    }
-
-    /// One vendor memory (staff with `documents:read`).
-    pub async fn vendor_memory(
-        &self,
-        caller: &Caller,
-        id: VendorMemoryId,
-    ) -> DocumentsResult<VendorMemoryView> {
-        caller.require(Permission::DocumentsRead)?;
-        staff_only(caller)?;
-        let mut tx = self.tx(caller).await?;
-        let row = rows::get(&mut tx, id).await.map_err(not_found)?;
-        tx.commit().await?;
-        Ok(VendorMemoryView::of(row))
-    }
-
-    /// Forgets a vendor memory (staff with `documents:update`): the vendor's next documents are
-    /// read as if it had never been corrected. Audited with what was forgotten.
-    pub async fn forget_vendor_memory(&self, caller: &Caller, id: VendorMemoryId) -> DocumentsResult<()> {
-        caller.require(Permission::DocumentsUpdate)?;
-        staff_only(caller)?;
-        let mut tx = self.tx(caller).await?;
-        let gone = rows::delete(&mut tx, id).await.map_err(not_found)?;
-        tx.audit(AuditRecord::new("vendor_memory.forget", "vendor_memory", id).before(&gone));
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-fn not_found(e: StoreError) -> DocumentsError {
-    match e {
-        StoreError::NotFound => DocumentsError::NotFound("vendor memory"),
-        other => other.into(),
-    }
 }

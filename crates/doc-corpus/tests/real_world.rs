@@ -41,10 +41,11 @@ fn a_vendors_next_documents_are_read_with_what_one_correction_taught() {
     let report = doc_corpus::vendors::run(doc_corpus::bench::VENDOR_SEED, Some(&real::default_dir()))
         .expect("the evaluation runs");
     doc_corpus::vendors::print(&report, true);
-    assert!(report.rows.len() >= 8, "{} vendors", report.rows.len());
+    assert!(report.rows.iter().filter(|r| r.variant == "scan").count() >= 8, "{} rows", report.rows.len());
     for row in &report.rows {
-        // Every vendor with something corrected is recognised on its next documents, as itself.
-        if row.corrected > 0 {
+        // Every vendor with something corrected is recognised on its next digital documents, as
+        // itself (a scan's OCR may misread what recognises it).
+        if row.corrected > 0 && row.variant == "digital" {
             assert!(row.matched.iter().all(Option::is_some), "{}: {:?}", row.vendor, row.matched);
         }
         assert!(!row.misses.iter().any(|m| m.contains("recognised as")), "{}: {:?}", row.vendor, row.misses);

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::{
     BatchSource, ClientId, DocType, DocumentBatchId, DocumentEventKind, DocumentId, DocumentStatus,
-    FieldOrigin, FileKind, OrganizationId, UserId,
+    FieldOrigin, FileKind, OrganizationId, UserId, VendorMemoryId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,7 +68,8 @@ pub struct DocumentFieldResponse {
     pub region: Option<FieldRegion>,
     /// Where the value came from: `e_invoice` (the structured e-invoice's XML, exact),
     /// `text_layer` (the PDF's text), `ocr` (a page image recognised), `provider` (a provider's
-    /// prebuilt model) or `reviewer` (added in review); none for fields read before sources were
+    /// prebuilt model), `reviewer` (added in review) or `vendor_memory` (re-read where a correction
+    /// of the same vendor's earlier document showed it sits); none for fields read before sources were
     /// kept. Kept when the value is corrected (`corrected_by` says it was).
     pub source: Option<FieldOrigin>,
     pub corrected_by: Option<UserId>,
@@ -273,4 +274,70 @@ pub struct LinkParams {
     pub org: OrganizationId,
     pub expires: i64,
     pub sig: String,
+}
+
+/// How a vendor's documents are recognised by a memory: `tax_id` (its validated VAT id or EIN,
+/// printed on the document), `name` (its normalised name) or `layout` (the words of its page
+/// header and where they sit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorKeyKind {
+    TaxId,
+    Name,
+    Layout,
+}
+
+/// Which of day and month a vendor's numeric dates print first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrderResponse {
+    DayFirst,
+    MonthFirst,
+}
+
+/// Where a learnt field sits on the vendor's documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LearntPlacement {
+    /// After `label` on the same line.
+    BesideLabel,
+    /// Under `label`.
+    BelowLabel,
+    /// With no label, at a line and column of the page.
+    Position,
+}
+
+/// One field a correction taught: its key and where it sits.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LearntFieldResponse {
+    pub key: String,
+    pub placement: LearntPlacement,
+    /// The label's words (none for a position).
+    pub label: Option<String>,
+}
+
+/// What the firm learnt of one vendor from a person's corrections, applied to the vendor's next
+/// documents (their fields then have source `vendor_memory`). Forgetting it (DELETE) stops that.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VendorMemoryResponse {
+    pub id: VendorMemoryId,
+    pub key_kind: VendorKeyKind,
+    /// The tax id, normalised name or layout hash it is stored under.
+    pub key_value: String,
+    /// The vendor's name as the reviewer wrote it.
+    pub vendor_name: Option<String>,
+    pub doc_type: DocType,
+    /// ISO 4217.
+    pub currency: Option<String>,
+    pub date_order: Option<DateOrderResponse>,
+    pub fields: Vec<LearntFieldResponse>,
+    /// The document last learnt from (none once it is deleted).
+    pub learned_from: Option<DocumentId>,
+    /// Corrections learnt.
+    pub corrections: i32,
+    /// Documents read with it.
+    pub times_applied: i32,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

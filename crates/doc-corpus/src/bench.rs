@@ -27,7 +27,8 @@ fn eval_options(cores: usize, store_dir: &Path) -> EvalOptions {
 }
 
 /// Scores the real-world set (`crate::real`, read from `dir`) once with local OCR, per split,
-/// language and field; builds its own runtime like [`run`].
+/// language and field, then the vendor memory evaluation ([`crate::vendors`]); builds its own
+/// runtime like [`run`].
 pub fn run_real(dir: &Path, misses: Option<&str>) -> BenchResult<EvalReport> {
     let docs = crate::real::load(dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -51,8 +52,15 @@ pub fn run_real(dir: &Path, misses: Option<&str>) -> BenchResult<EvalReport> {
             println!("miss: {} {}: expected {:?}, got {:?}", miss.file, miss.key, miss.expected, miss.got);
         }
     }
+    drop(runtime);
+    // After one correction, the vendor's next documents (see `crate::vendors`).
+    let vendors = crate::vendors::run(VENDOR_SEED, Some(dir))?;
+    crate::vendors::print(&vendors, misses.is_some());
     Ok(report)
 }
+
+/// The seed of the vendor memory evaluation's documents in `bench documents-real`.
+pub const VENDOR_SEED: u64 = 16;
 
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

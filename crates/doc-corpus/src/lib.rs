@@ -15,6 +15,8 @@
 //! - [`bench`]: the accuracy and throughput benchmark over a generated corpus, and the scoring of
 //!   the real-world set.
 //! - [`real`]: the real-world set (`real/manifest.toml`: invoices we did not generate).
+//! - [`vendors`]: the vendor memory evaluation (three documents per vendor layout; one
+//!   correction of the first, the next two scored).
 
 pub mod bench;
 pub mod real;
@@ -22,6 +24,7 @@ pub mod render;
 pub mod scan;
 mod templates;
 pub mod values;
+pub mod vendors;
 
 use std::path::{Path, PathBuf};
 

@@ -33,3 +33,23 @@ fn every_real_world_document_is_processed() {
     assert_eq!(scored, loaded);
     assert_eq!(report.per_set.keys().map(String::as_str).collect::<Vec<_>>(), ["dev", "held_out"]);
 }
+
+/// After one correction of a vendor's first document, its next two are read with what was
+/// learnt. Prints the table (`--no-capture`); the figure itself is in BENCHMARKS.md.
+#[test]
+fn a_vendors_next_documents_are_read_with_what_one_correction_taught() {
+    let report = doc_corpus::vendors::run(doc_corpus::bench::VENDOR_SEED, Some(&real::default_dir()))
+        .expect("the evaluation runs");
+    doc_corpus::vendors::print(&report, true);
+    assert!(report.rows.iter().filter(|r| r.variant == "scan").count() >= 8, "{} rows", report.rows.len());
+    for row in &report.rows {
+        // Every vendor with something corrected is recognised on its next digital documents, as
+        // itself (a scan's OCR may misread what recognises it).
+        if row.corrected > 0 && row.variant == "digital" {
+            assert!(row.matched.iter().all(Option::is_some), "{}: {:?}", row.vendor, row.matched);
+        }
+        assert!(!row.misses.iter().any(|m| m.contains("recognised as")), "{}: {:?}", row.vendor, row.misses);
+        assert!(row.after.right >= row.before.right, "{}: memory made it worse", row.vendor);
+    }
+    assert!(report.after().right > report.before().right, "memory changed nothing");
+}

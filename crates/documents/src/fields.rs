@@ -95,6 +95,9 @@ pub enum FieldSource {
     Provider { model: String },
     /// A structured e-invoice's XML (exact): `format` names it ("Factur-X/ZUGFeRD EN 16931 (CII)").
     EInvoice { format: String },
+    /// Re-read where a person's correction of the same vendor's earlier document showed it sits
+    /// (the firm's vendor memory).
+    VendorMemory,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! start ─▶ detect ─▶ e-invoice ─▶ { text layer ∥ OCR page 1 ∥ OCR page 2 … } ─▶ { layout ∥ classify }
-//!       ─▶ extract ─▶ validate ─▶ save (fields, status, text for search, event) + complete
+//!       ─▶ extract ─▶ vendor memory ─▶ validate ─▶ save (fields, status, text for search, event) + complete
 //! ```
 //! Local engines are called page by page (pages run in parallel, each its own checkpoint); a
 //! provider is called once for the whole document. The last step writes the results, the
@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use domain::{DocumentId, DocumentStatus, FieldOrigin, OrganizationId};
+use domain::{DocumentId, DocumentStatus, FieldOrigin, OrganizationId, VendorMemoryId};
 use einvoice::Invoice;
 use futures::future::try_join_all;
 use jobs::scheduler::Schedule;
@@ -36,6 +36,7 @@ use crate::ocr::{OcrEngine, OcrOutput, OcrPage, OcrTimings};
 use crate::pipeline::{self, PipelineError};
 use crate::text::{DocumentText, PageText, TextOrigin};
 use crate::validate::{Review, Thresholds};
+use crate::vendor_memories::Recalled;
 
 /// What the pipeline needs from the process: storage, the blobs and an OCR engine.
 #[derive(Clone)]
@@ -306,6 +307,22 @@ impl ProcessDocument {
                 Ok(pipeline::extract_fields(&text, &tables, &classification, ocr.value.as_ref(), invoice))
             })
             .await?;
+        // The firm's memory of this vendor, when a person corrected one of its documents before
+        // (never for an e-invoice: its XML is exact).
+        let (extraction, recalled): (Extraction, Option<Recalled>) = ctx
+            .step("vendor_memory", || async {
+                let mut extraction = extraction.clone();
+                if invoice.is_some() {
+                    return Ok((extraction, None));
+                }
+                let mut tx = self.tx(org).await?;
+                let recalled = crate::vendor_memories::recall(&mut tx, &text, &mut extraction)
+                    .await
+                    .map_err(JobError::retry)?;
+                tx.commit().await.map_err(JobError::retry)?;
+                Ok((extraction, recalled))
+            })
+            .await?;
         let review: Review = ctx
             .step("validate", || async {
                 Ok(pipeline::review(
@@ -326,6 +343,7 @@ impl ProcessDocument {
             "ocr_ms": ocr.ms,
             "ocr_pages": ocr.value.as_ref().map_or(0, |o| o.pages.len()),
             "engine": ocr.value.as_ref().map(|o| format!("{} {}", o.engine.name, o.engine.version)),
+            "vendor_memory": recalled,
         });
         let reasons = serde_json::to_value(&review.reasons).map_err(JobError::fatal)?;
         let status =
@@ -334,6 +352,7 @@ impl ProcessDocument {
         self.save(
             ctx,
             p,
+            recalled.as_ref().map(|r| r.id),
             Results {
                 status,
                 doc_type: Some(classification.doc_type),
@@ -351,8 +370,17 @@ impl ProcessDocument {
 
     /// The final transaction: results, the batch's end if this was its last pending document,
     /// and the job's completion.
-    async fn save(&self, ctx: &JobContext, p: &ProcessPayload, results: Results<'_>) -> Result<(), JobError> {
+    async fn save(
+        &self,
+        ctx: &JobContext,
+        p: &ProcessPayload,
+        memory: Option<VendorMemoryId>,
+        results: Results<'_>,
+    ) -> Result<(), JobError> {
         let mut tx = self.tx(p.organization_id).await?;
+        if let Some(memory) = memory {
+            store::vendor_memories::count_applied(&mut tx, memory).await.map_err(JobError::retry)?;
+        }
         let doc = rows::save_results(&mut tx, p.document_id, results).await.map_err(JobError::retry)?;
         crate::batches::settle(&mut tx, doc.batch_id).await.map_err(JobError::retry)?;
         ctx.complete_in(tx.conn()).await?;
@@ -424,6 +452,7 @@ impl ProcessDocument {
         self.save(
             ctx,
             p,
+            None,
             Results {
                 status: DocumentStatus::Stored,
                 doc_type: None,
@@ -473,6 +502,7 @@ fn origin(field: &ExtractedField, text: &DocumentText) -> FieldOrigin {
     match &field.source {
         FieldSource::EInvoice { .. } => FieldOrigin::EInvoice,
         FieldSource::Provider { .. } => FieldOrigin::Provider,
+        FieldSource::VendorMemory => FieldOrigin::VendorMemory,
         FieldSource::Rules => {
             let page = field.span.and_then(|s| text.page_of(s.start));
             let ocr = |p: &PageText| matches!(p.origin, TextOrigin::Ocr { .. });

@@ -20,9 +20,13 @@
 //! - [`e_invoice`]: an upload that is or carries a structured e-invoice (Factur-X/ZUGFeRD,
 //!   XRechnung, UBL/Peppol), read from its XML (the `einvoice` crate) instead of its text.
 //! - [`pipeline`]: the steps one by one (each a checkpointable job step) and [`pipeline::process`].
+//! - [`vendor_memory`]: what corrections of a vendor's document teach (where its fields sit, how
+//!   its dates read, its name and currency), recognising its next documents and applying it.
 //! - [`eval`]: accuracy and throughput on a labelled corpus.
 //! - [`service`], [`jobs`]: the use cases over storage (uploads, lists, review, signed links) and
 //!   the pipeline as a checkpointed job on the queue ([`jobs::register`]).
+//! - [`vendor_memories`]: learning from corrections, the firm's vendor memories and forgetting
+//!   one (use cases), and recalling a memory in the pipeline.
 //! - [`batches`]: when an upload batch is finished (exactly once), its event and its notification.
 
 pub mod batches;
@@ -50,6 +54,8 @@ pub mod text;
 pub mod thumbnail;
 pub mod validate;
 pub mod values;
+pub mod vendor_memories;
+pub mod vendor_memory;
 pub mod words;
 
 pub use blob::{BlobError, BlobStore, StoredBlob};

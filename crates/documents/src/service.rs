@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, DocumentId, Permission};
+use domain::{BatchSource, ClientId, ClientScope, DocumentBatchId, DocumentId, Permission, VendorMemoryId};
 use hmac::{Hmac, Mac};
 use identity::{Caller, IdentityError};
 use jobs::NewJob;
@@ -36,6 +36,7 @@ use crate::intake::{
 };
 use crate::jobs::{ProcessDocument, ProcessPayload};
 use crate::thumbnail::{PREVIEW_SIDE, THUMBNAIL_SIDE, first_page_jpeg};
+use crate::vendor_memories::VendorMemoryView;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentsError {
@@ -201,7 +202,7 @@ impl Documents {
         &self.blobs
     }
 
-    async fn tx(&self, caller: &Caller) -> DocumentsResult<TenantTx> {
+    pub(crate) async fn tx(&self, caller: &Caller) -> DocumentsResult<TenantTx> {
         Ok(TenantTx::begin(
             &self.db,
             caller.organization_id,
@@ -654,6 +655,8 @@ impl Documents {
                 .before(&change.before)
                 .after(&change.after),
         );
+        // What the correction teaches about this vendor, learnt in the same transaction.
+        crate::vendor_memories::learn(&mut tx, caller, id, doc_type).await?;
         tx.commit().await?;
         Ok(change.after)
     }
@@ -691,6 +694,47 @@ impl Documents {
         Ok(change.after)
     }
 
+    /// The firm's vendor memories, newest first (staff with `documents:read`).
+    pub async fn vendor_memories(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> DocumentsResult<Page<VendorMemoryView>> {
+        caller.require(Permission::DocumentsRead)?;
+        staff_only(caller)?;
+        let mut tx = self.tx(caller).await?;
+        let page = store::vendor_memories::page(&mut tx, cursor, limit).await?;
+        tx.commit().await?;
+        Ok(page.map(VendorMemoryView::of))
+    }
+
+    /// One vendor memory (staff with `documents:read`).
+    pub async fn vendor_memory(
+        &self,
+        caller: &Caller,
+        id: VendorMemoryId,
+    ) -> DocumentsResult<VendorMemoryView> {
+        caller.require(Permission::DocumentsRead)?;
+        staff_only(caller)?;
+        let mut tx = self.tx(caller).await?;
+        let row = store::vendor_memories::get(&mut tx, id).await.map_err(memory_not_found)?;
+        tx.commit().await?;
+        Ok(VendorMemoryView::of(row))
+    }
+
+    /// Forgets a vendor memory (staff with `documents:update`): the vendor's next documents are
+    /// read as if it had never been corrected. Audited with what was forgotten.
+    pub async fn forget_vendor_memory(&self, caller: &Caller, id: VendorMemoryId) -> DocumentsResult<()> {
+        caller.require(Permission::DocumentsUpdate)?;
+        staff_only(caller)?;
+        let mut tx = self.tx(caller).await?;
+        let gone = store::vendor_memories::delete(&mut tx, id).await.map_err(memory_not_found)?;
+        tx.audit(AuditRecord::new("vendor_memory.forget", "vendor_memory", id).before(&gone));
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete(&self, caller: &Caller, id: DocumentId) -> DocumentsResult<()> {
         caller.require(Permission::DocumentsDelete)?;
         let mut tx = self.tx(caller).await?;
@@ -700,6 +744,21 @@ impl Documents {
         crate::batches::settle(&mut tx, document.batch_id).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+fn staff_only(caller: &Caller) -> DocumentsResult<()> {
+    if caller.role.is_staff() {
+        Ok(())
+    } else {
+        Err(IdentityError::NotAllowed("vendor memories are the firm's staff's").into())
+    }
+}
+
+fn memory_not_found(e: StoreError) -> DocumentsError {
+    match e {
+        StoreError::NotFound => DocumentsError::NotFound("vendor memory"),
+        other => other.into(),
     }
 }
 

@@ -106,14 +106,15 @@ text_enum!(
 
 text_enum!(
     /// Where a field's value came from, shown beside it in review: the e-invoice's XML (exact),
-    /// the PDF's text layer, OCR of a page image, a provider's prebuilt model, or a reviewer who
-    /// added it.
+    /// the PDF's text layer, OCR of a page image, a provider's prebuilt model, a reviewer who
+    /// added it, or the firm's memory of the vendor (where an earlier correction showed it sits).
     FieldOrigin {
         EInvoice = "e_invoice",
         TextLayer = "text_layer",
         Ocr = "ocr",
         Provider = "provider",
         Reviewer = "reviewer",
+        VendorMemory = "vendor_memory",
     }
 );
 

@@ -89,6 +89,10 @@ id_type!(
     DocumentBatchId
 );
 id_type!(DocumentId);
+id_type!(
+    /// What a firm learnt of one vendor from corrections (`documents::vendor_memory`).
+    VendorMemoryId
+);
 id_type!(NotificationId);
 id_type!(
     /// A workflow template: a firm's own, or one of the system templates (whose ids are fixed,

@@ -559,3 +559,17 @@ pub async fn events(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Vec<Docume
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// The document's text as the pipeline laid it out (what field spans point into); None before it
+/// was read.
+pub async fn extracted_text(tx: &mut TenantTx, id: DocumentId) -> StoreResult<Option<String>> {
+    let org = tx.org_uuid();
+    let text: Option<Option<String>> = sqlx::query_scalar(
+        "select extracted_text from documents where organization_id = $1 and id = $2 and deleted_at is null",
+    )
+    .bind(org)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    text.ok_or(StoreError::NotFound)
+}

@@ -46,6 +46,7 @@ pub mod tasks;
 mod tenant;
 pub mod time_entries;
 pub mod users;
+pub mod vendor_memories;
 pub mod work_items;
 pub mod workflow_automation;
 pub mod workflow_recurrence;

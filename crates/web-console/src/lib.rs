@@ -44,7 +44,7 @@ use pages::{
     audit, client, client_edit, client_portal, clients, dashboard, documents, engagement, invoice,
     marketplace, marketplace_compare, marketplace_needs, marketplace_profile, marketplace_verification,
     members, operations, profile, quickbooks, reset_password, review, search, sign_in, task, team, time,
-    work, workflow_recurrence, workflow_reminders, workflow_run, workflows,
+    vendor_memories, work, workflow_recurrence, workflow_reminders, workflow_run, workflows,
 };
 
 pub use pages::quickbooks::AFTER_CONNECT_PATH;
@@ -96,6 +96,8 @@ pub fn router() -> Router<AppState> {
         .route("/review/{id}/fields", post(review::correct))
         .route("/review/{id}/approve", post(review::approve))
         .route("/review/{id}/reprocess", post(review::reprocess))
+        .route("/vendor-memories", get(vendor_memories::list))
+        .route("/vendor-memories/{id}/forget", post(vendor_memories::forget))
         .route("/quickbooks", get(quickbooks::list))
         .route(AFTER_CONNECT_PATH, get(quickbooks::connected))
         .route("/clients/{id}/quickbooks/connect", post(quickbooks::connect))

@@ -1,11 +1,15 @@
 //! Documents, their fields, events and upload batches, and upload results, to their API shapes.
 
 use api_types::documents::{
-    BatchCounts, BatchResponse, DocumentDetailResponse, DocumentEventResponse, DocumentFieldResponse,
-    DocumentListParams, DocumentResponse, FieldRegion, FileOutcome, FileRejection, UploadResponse,
+    BatchCounts, BatchResponse, DateOrderResponse, DocumentDetailResponse, DocumentEventResponse,
+    DocumentFieldResponse, DocumentListParams, DocumentResponse, FieldRegion, FileOutcome, FileRejection,
+    LearntFieldResponse, LearntPlacement, UploadResponse, VendorKeyKind, VendorMemoryResponse,
 };
 use documents::UploadRejection;
 use documents::service::{self, DocumentDetail, RejectedFile, Uploaded};
+use documents::values::DateOrder;
+use documents::vendor_memories::VendorMemoryView;
+use documents::vendor_memory::Anchor;
 use domain::{DocType, Region};
 use store::document_batches::{self, BatchProgress};
 use store::documents::{Document, DocumentEvent, DocumentField, DocumentFilter};
@@ -165,6 +169,48 @@ impl IntoApi<BatchResponse> for BatchProgress {
 impl_into_api!(document_batches::BatchCounts => BatchCounts {
     pending, processed, approved, needs_review, stored, duplicates, failed, deleted
 });
+
+impl IntoApi<VendorMemoryResponse> for VendorMemoryView {
+    fn into_api(self) -> VendorMemoryResponse {
+        let VendorMemoryView { row, memory } = self;
+        let key_kind = match row.key_kind.as_str() {
+            "tax_id" => VendorKeyKind::TaxId,
+            "name" => VendorKeyKind::Name,
+            _ => VendorKeyKind::Layout,
+        };
+        let fields = memory
+            .fields
+            .iter()
+            .map(|rule| {
+                let (placement, label) = match &rule.anchor {
+                    Anchor::Beside { label, .. } => (LearntPlacement::BesideLabel, Some(label.join(" "))),
+                    Anchor::Below { label, .. } => (LearntPlacement::BelowLabel, Some(label.join(" "))),
+                    Anchor::At { .. } => (LearntPlacement::Position, None),
+                };
+                LearntFieldResponse { key: rule.key.clone(), placement, label }
+            })
+            .collect();
+        VendorMemoryResponse {
+            id: row.id,
+            key_kind,
+            key_value: row.key_value,
+            vendor_name: row.vendor_name,
+            doc_type: row.doc_type,
+            currency: memory.currency,
+            date_order: memory.date_order.map(|o| match o {
+                DateOrder::DayFirst => DateOrderResponse::DayFirst,
+                DateOrder::MonthFirst => DateOrderResponse::MonthFirst,
+            }),
+            fields,
+            learned_from: row.learned_from,
+            corrections: row.corrections,
+            times_applied: row.times_applied,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

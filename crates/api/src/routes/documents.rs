@@ -6,9 +6,9 @@
 use api_types::documents::{
     BatchListParams, BatchResponse, BatchUploadForm, DocumentDetailResponse, DocumentFieldResponse,
     DocumentListParams, DocumentResponse, DownloadLinkResponse, FieldCorrection, LinkParams, StorageUsage,
-    UploadForm, UploadResponse,
+    UploadForm, UploadResponse, VendorMemoryResponse,
 };
-use api_types::{Page, Problem, ProblemType};
+use api_types::{Page, PageParams, Problem, ProblemType};
 use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
@@ -16,7 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use documents::UploadRejection;
 use documents::service::{RejectedFile, UploadFile, UploadRequest, Uploaded};
-use domain::{ClientId, DocType, DocumentBatchId, DocumentId};
+use domain::{ClientId, DocType, DocumentBatchId, DocumentId, VendorMemoryId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -48,6 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_batches))
         .routes(routes!(storage))
         .routes(routes!(get_batch))
+        .routes(routes!(list_vendor_memories))
+        .routes(routes!(get_vendor_memory, forget_vendor_memory))
         .merge(uploads)
 }
 
@@ -395,4 +397,46 @@ async fn thumbnail(
 ) -> ApiResult<Response> {
     let jpeg = state.documents.thumbnail(&caller, id).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())
+}
+
+/// The firm's vendor memories, newest first: what corrections of each vendor's documents taught
+/// (where its fields sit, how its dates read, its name and currency), applied to its next
+/// documents (`documents:read`, staff only).
+#[utoipa::path(get, path = "/v1/vendor-memories", tag = "documents", security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, body = Page<VendorMemoryResponse>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn list_vendor_memories(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<VendorMemoryResponse>>> {
+    let limit = page_limit(q.limit)?;
+    let page = state.documents.vendor_memories(&caller, q.cursor.as_deref(), limit).await?;
+    Ok(Json(page.into_api()))
+}
+
+/// One vendor memory (`documents:read`, staff only).
+#[utoipa::path(get, path = "/v1/vendor-memories/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = VendorMemoryId, Path)),
+    responses((status = 200, body = VendorMemoryResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn get_vendor_memory(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<VendorMemoryId>,
+) -> ApiResult<Json<VendorMemoryResponse>> {
+    Ok(Json(state.documents.vendor_memory(&caller, id).await?.into_api()))
+}
+
+/// Forget a vendor memory: the vendor's next documents are read as if it had never been corrected
+/// (`documents:update`, staff only; audited with what was forgotten).
+#[utoipa::path(delete, path = "/v1/vendor-memories/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = VendorMemoryId, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn forget_vendor_memory(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<VendorMemoryId>,
+) -> ApiResult<StatusCode> {
+    state.documents.forget_vendor_memory(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

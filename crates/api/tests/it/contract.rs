@@ -169,6 +169,7 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(upload.status, 201, "{}", upload.body);
     let uploaded = upload.value();
     assert_eq!(uploaded["files"][1]["outcome"], "rejected", "{uploaded}");
+    let document = uploaded["files"][0]["document"]["id"].as_str().unwrap().to_owned();
     let ids: BTreeMap<&str, String> = BTreeMap::from([
         ("clients", c.clone()),
         ("engagements", engagement.value()["id"].as_str().unwrap().to_owned()),
@@ -178,6 +179,7 @@ async fn every_operation_answers_as_documented() {
         ("time-entries", entry.value()["id"].as_str().unwrap().to_owned()),
         ("documents", uploaded["files"][0]["document"]["id"].as_str().unwrap().to_owned()),
         ("document-batches", uploaded["batch_id"].as_str().unwrap().to_owned()),
+        ("vendor-memories", crate::tenancy::insert_vendor_memory(&app, &t, &document).await),
     ]);
 
     let mut operations: Vec<(String, Method, Value)> = Vec::new();

@@ -33,6 +33,7 @@ mod quickbooks;
 mod tasks;
 mod tenancy;
 mod time;
+mod vendor_memory;
 mod workflow_automation;
 mod workflow_recurrence;
 mod workflow_reminders;

@@ -182,6 +182,7 @@ async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) -> String {
     .execute(&mut owner)
     .await
     .unwrap();
+    insert_vendor_memory(app, t, &document.to_string()).await;
     // The organization's sealed blob key (opaque bytes here).
     sqlx::query(
         "insert into blob_data_keys (organization_id, sealed, master_key_id) values ($1::uuid, '\\x00', 1)",
@@ -191,6 +192,25 @@ async fn populate_documents(app: &TestApp, t: &Tenant, client: &str) -> String {
     .await
     .unwrap();
     document.to_string()
+}
+
+/// A vendor memory learnt from `document`, written as the database owner; returns its id.
+pub(crate) async fn insert_vendor_memory(app: &TestApp, t: &Tenant, document: &str) -> String {
+    let mut owner = app.test_db.owner_conn().await;
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(
+        "insert into vendor_memories (id, organization_id, key_kind, key_value, vendor_name, doc_type, memory,
+             learned_from, corrections)
+         values ($1, $2::uuid, 'name', 'ACME TOOLING LTD', 'Acme Tooling Ltd', 'invoice',
+                 '{\"vendor_name\": \"Acme Tooling Ltd\", \"fields\": []}', $3::uuid, 1)",
+    )
+    .bind(id)
+    .bind(&t.organization_id)
+    .bind(document)
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    id.to_string()
 }
 
 /// An advisor in each firm; each firm's assessment matched with both advisors; A contacts B's
@@ -672,6 +692,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
     let copy = crate::documents::upload_one(&app, &b.owner.token, &bi.client, "copy.pdf", &b_pdf).await;
     assert_eq!(copy["status"], "duplicate");
     let bt = crate::tasks::populate(&app, &b, &bi.client, Some(&b_doc)).await;
+    let b_memory = insert_vendor_memory(&app, &b, &b_doc).await;
     let b_notes = app.get("/v1/notifications", &b.owner.token).await.value();
     let b_note = b_notes["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(r.value()[0]["advisor_id"], b_advisor.as_str());
@@ -707,6 +728,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_qbo_run.clone(),
         b_doc.clone(),
         b_batch.clone(),
+        b_memory.clone(),
         b_note.clone(),
         bi.template.clone(),
         bi.run.clone(),
@@ -969,6 +991,17 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             resource("GET", format!("/v1/document-batches/{b_batch}"), json!(null)),
         ),
         ("get", "/v1/document-batches", list("/v1/document-batches")),
+        ("get", "/v1/vendor-memories", list("/v1/vendor-memories")),
+        (
+            "get",
+            "/v1/vendor-memories/{id}",
+            resource("GET", format!("/v1/vendor-memories/{b_memory}"), json!(null)),
+        ),
+        (
+            "delete",
+            "/v1/vendor-memories/{id}",
+            resource("DELETE", format!("/v1/vendor-memories/{b_memory}"), json!(null)),
+        ),
         ("get", "/v1/document-batches", list("/v1/document-batches?unfinished=true")),
         ("get", "/v1/notifications", list("/v1/notifications")),
         ("get", "/v1/notifications", list("/v1/notifications?unread=true")),

@@ -25,6 +25,7 @@ pub mod sign_in;
 pub mod task;
 pub mod team;
 pub mod time;
+pub mod vendor_memories;
 pub mod work;
 pub mod workflow_recurrence;
 pub mod workflow_reminders;

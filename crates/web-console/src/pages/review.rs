@@ -37,7 +37,7 @@ pub async fn queue(
         .review_queue(&viewer.caller, &DocumentFilter::default(), q.cursor.as_deref(), QUEUE_PAGE)
         .await?;
     let body = html! {
-        (layout::head_row("Review queue", None, page.items.first().map(|d| html! {
+        (layout::head_row("Review queue", Some(html! { a href="/vendor-memories" { "Vendor memory" } }), page.items.first().map(|d| html! {
             a class="btn primary" href={ "/review/" (d.id) } aria-keyshortcuts="Enter" { "Start reviewing" }
         })))
         div class="card flush" {
@@ -183,6 +183,7 @@ fn source_text(source: FieldOrigin) -> &'static str {
         FieldOrigin::Ocr => "OCR",
         FieldOrigin::Provider => "provider model",
         FieldOrigin::Reviewer => "added in review",
+        FieldOrigin::VendorMemory => "vendor memory",
     }
 }
 

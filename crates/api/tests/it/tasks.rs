@@ -353,7 +353,8 @@ async fn only_the_author_edits_a_comment_and_newly_mentioned_members_are_notifie
     assert_eq!(edited["body"], edited_body.as_str());
     assert!(edited["edited_at"].is_string(), "{edited}");
     assert_eq!(edited["created_at"], created["created_at"]);
-    let mut mentioned: Vec<&str> = edited["mentions"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    let mut mentioned: Vec<&str> =
+        edited["mentions"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
     mentioned.sort_unstable();
     let mut expected = vec![t.owner.user_id.as_str(), other.user_id.as_str()];
     expected.sort_unstable();

@@ -11,7 +11,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::workflow::task::{TaskAction, WorkItemKind, WorkView};
-use domain::{ChecklistItemId, ClientId, CommentId, DocumentId, Permission, Priority, TaskId, UserId, WorkflowStepId};
+use domain::{
+    ChecklistItemId, ClientId, CommentId, DocumentId, Permission, Priority, TaskId, UserId, WorkflowStepId,
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::documents::DocumentFilter;
@@ -356,7 +358,8 @@ async fn panel(
         WorkItemKind::Task => format!("/tasks/{}", item.id),
         WorkItemKind::Step => format!("/work/steps/{}", item.id),
     };
-    let thread = state.practice.work_item_comments(&viewer.caller, item.id, comments, COMMENTS_PER_PAGE).await?;
+    let thread =
+        state.practice.work_item_comments(&viewer.caller, item.id, comments, COMMENTS_PER_PAGE).await?;
     let me = Some(viewer.caller.user_id());
     let docs = match (item.client_id, editable && viewer.caller.has(Permission::DocumentsRead)) {
         (Some(c), true) => {
@@ -450,7 +453,7 @@ async fn panel(
                 article class="comment" {
                     p class="muted small" {
                         (c.author_name.as_deref().unwrap_or("Someone")) " · " (ui::time(c.created_at))
-                        @if let Some(at) = c.edited_at { " · " span class="edited" title={ "Edited " (ui::time(at)) } { "edited" } }
+                        @if let Some(at) = c.edited_at { " · " span class="edited" title={ "Edited " (ui::datetime(at)) } { "edited" } }
                     }
                     p class="wrap" { (c.body) }
                     @if c.author.is_some() && c.author == me {

@@ -516,6 +516,8 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await Promise.all([page.waitForLoadState("load"), page.click(`${mine} button:has-text('Save')`)]);
   await page.waitForSelector("article.comment:has-text('Asked by phone and by email') .edited");
   assert((await page.locator("article.comment:has-text('Asked by phone too')").count()) === 0, "the old body is gone");
+  const editedTitle = await page.getAttribute("article.comment .edited", "title");
+  assert(/^Edited \w{3} \d{1,2}, \d{4} \d\d:\d\d UTC$/.test(editedTitle), `the edited marker's title: ${editedTitle}`);
   await accessible(page, "task");
   await shot(page, "task");
   await page.click("article.comment summary:has-text('Edit')");

@@ -175,6 +175,8 @@ pub struct CommentResponse {
     /// The members the comment mentions (each was notified).
     pub mentions: Vec<UserId>,
     pub created_at: DateTime<Utc>,
+    /// When the author last edited the body; null if never.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -53,17 +53,7 @@ impl Practice {
             client_id: t.client_id,
             run_id: t.run_id,
             checklist: checklist.into_iter().map(checklist_item).collect(),
-            comments: comments
-                .into_iter()
-                .map(|c| CommentResponse {
-                    id: c.id,
-                    author: c.author_id,
-                    author_name: c.author_name,
-                    body: c.body,
-                    mentions: c.mentions,
-                    created_at: c.created_at,
-                })
-                .collect(),
+            comments: comments.into_iter().map(comment_response).collect(),
             attachments: attachments
                 .into_iter()
                 .map(|a| AttachmentResponse {
@@ -171,47 +161,65 @@ impl Practice {
         body: &str,
     ) -> PracticeResult<CommentResponse> {
         caller.require(Permission::WorkflowsRead)?;
-        let body = body.trim();
-        if body.is_empty() || body.chars().count() > 5000 {
-            return Err(PracticeError::invalid("body", "must be 1 to 5000 characters"));
-        }
+        let body = comment_body(body)?;
         let mut tx = self.tx(caller).await?;
         let t = target(&mut tx, id).await?;
         let item = t.item();
-        let wanted = mentions(body);
-        let staff: BTreeMap<String, UserId> = if wanted.is_empty() {
-            BTreeMap::new()
-        } else {
-            store::users::staff_emails(&mut tx).await?.into_iter().collect()
-        };
-        let mentioned: Vec<UserId> = wanted.iter().filter_map(|e| staff.get(e).copied()).collect();
+        let mentioned = mentioned_staff(&mut tx, body).await?;
         let row =
             wi::add_comment(&mut tx, item, CommentId::new(), caller.user_id(), body, &mentioned).await?;
-        let who = row.author_name.clone().unwrap_or_else(|| "Someone".into());
-        for &user in mentioned.iter().filter(|&&u| u != caller.user_id()) {
-            notifications::insert(
-                &mut tx,
-                NewNotification {
-                    user_id: user,
-                    kind: NotificationKind::WorkItemMentioned,
-                    title: &format!("{who} mentioned you on “{}”", t.name),
-                    body: &excerpt(body),
-                    payload: serde_json::json!({"item": item, "comment_id": row.id, "link": link(&t)}),
-                    dedupe_key: &format!("mention:{}", row.id),
-                },
-            )
-            .await?;
-        }
+        notify_mentioned(&mut tx, &t, &row, mentioned.iter().filter(|&&u| u != caller.user_id())).await?;
         tx.audit(AuditRecord::new("comment.create", item.entity(), item.id()).after(&row));
         tx.commit().await?;
-        Ok(CommentResponse {
-            id: row.id,
-            author: row.author_id,
-            author_name: row.author_name,
-            body: row.body,
-            mentions: row.mentions,
-            created_at: row.created_at,
-        })
+        Ok(comment_response(row))
+    }
+
+    /// Replaces the body of a comment; only its author may. Members the new body mentions that
+    /// the comment did not mention before are notified (each member once per comment, ever).
+    pub async fn edit_work_item_comment(
+        &self,
+        caller: &Caller,
+        id: uuid::Uuid,
+        comment: CommentId,
+        body: &str,
+    ) -> PracticeResult<CommentResponse> {
+        caller.require(Permission::WorkflowsRead)?;
+        let body = comment_body(body)?;
+        let mut tx = self.tx(caller).await?;
+        let t = target(&mut tx, id).await?;
+        let item = t.item();
+        let before = wi::comment_for_update(&mut tx, item, comment).await.or_not_found("comment")?;
+        if before.author_id != Some(caller.user_id()) {
+            return Err(PracticeError::NotAllowed("only the comment's author may edit it".into()));
+        }
+        let mentioned = mentioned_staff(&mut tx, body).await?;
+        let row = wi::update_comment(&mut tx, item, comment, body, &mentioned).await?;
+        let new = mentioned.iter().filter(|&&u| u != caller.user_id() && !before.mentions.contains(&u));
+        notify_mentioned(&mut tx, &t, &row, new).await?;
+        tx.audit(
+            AuditRecord::new("comment.update", item.entity(), item.id())
+                .before(serde_json::json!({"comment_id": before.id, "body": before.body, "mentions": before.mentions}))
+                .after(serde_json::json!({"comment_id": row.id, "body": row.body, "mentions": row.mentions})),
+        );
+        tx.commit().await?;
+        Ok(comment_response(row))
+    }
+
+    /// A page of an item's comments, newest first; the next page holds the ones written before.
+    pub async fn work_item_comments(
+        &self,
+        caller: &Caller,
+        id: uuid::Uuid,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> PracticeResult<Page<CommentResponse>> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let t = target(&mut tx, id).await?;
+        let page = wi::comment_page(&mut tx, t.item(), cursor, limit).await?;
+        tx.commit().await?;
+        let page = page.map(comment_response);
+        Ok(Page { items: page.items, next_cursor: page.next_cursor })
     }
 
     /// Links one of the item's client's documents; a document of another client or firm is refused.
@@ -459,4 +467,61 @@ fn excerpt(body: &str) -> String {
         s.push('…');
     }
     s
+}
+
+/// A comment's body, trimmed: 1 to 5000 characters.
+fn comment_body(body: &str) -> PracticeResult<&str> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 5000 {
+        return Err(PracticeError::invalid("body", "must be 1 to 5000 characters"));
+    }
+    Ok(body)
+}
+
+/// The staff members `body` mentions (`@email`), in order of first mention.
+async fn mentioned_staff(tx: &mut TenantTx, body: &str) -> PracticeResult<Vec<UserId>> {
+    let wanted = mentions(body);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let staff: BTreeMap<String, UserId> = store::users::staff_emails(tx).await?.into_iter().collect();
+    Ok(wanted.iter().filter_map(|e| staff.get(e).copied()).collect())
+}
+
+/// Tells each of `users` that the comment mentions them; once per member and comment (the
+/// dedupe key is the comment), so an edit never repeats a notification.
+async fn notify_mentioned<'a>(
+    tx: &mut TenantTx,
+    t: &Target,
+    row: &wi::CommentRow,
+    users: impl Iterator<Item = &'a UserId>,
+) -> PracticeResult<()> {
+    let who = row.author_name.as_deref().unwrap_or("Someone");
+    for &user in users {
+        notifications::insert(
+            tx,
+            NewNotification {
+                user_id: user,
+                kind: NotificationKind::WorkItemMentioned,
+                title: &format!("{who} mentioned you on “{}”", t.name),
+                body: &excerpt(&row.body),
+                payload: serde_json::json!({"item": t.item(), "comment_id": row.id, "link": link(t)}),
+                dedupe_key: &format!("mention:{}", row.id),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn comment_response(c: wi::CommentRow) -> CommentResponse {
+    CommentResponse {
+        id: c.id,
+        author: c.author_id,
+        author_name: c.author_name,
+        body: c.body,
+        mentions: c.mentions,
+        created_at: c.created_at,
+        edited_at: c.edited_at,
+    }
 }

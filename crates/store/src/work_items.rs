@@ -197,24 +197,88 @@ pub struct CommentRow {
     pub body: String,
     pub mentions: Vec<UserId>,
     pub created_at: DateTime<Utc>,
+    /// When the author last changed the body; `None` if never.
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// The columns of a [`CommentRow`] over `c` (a comment) left-joined to `u` (its author).
+macro_rules! comment_columns {
+    () => {
+        "c.id, c.author_id, u.name as author_name, c.body, c.mentions, c.created_at, c.edited_at"
+    };
 }
 
 /// An item's comments, oldest first (a thread reads top down; at most the latest 500).
 pub async fn comments(tx: &mut TenantTx, item: WorkItemRef) -> StoreResult<Vec<CommentRow>> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_as(
-        "select * from (
-             select c.id, c.author_id, u.name as author_name, c.body, c.mentions, c.created_at
-               from work_item_comments c left join users u on u.id = c.author_id
+    let sql = concat!(
+        "select * from (select ",
+        comment_columns!(),
+        " from work_item_comments c left join users u on u.id = c.author_id
               where c.organization_id = $1 and (c.task_id = $2 or c.step_id = $3)
               order by c.created_at desc, c.id desc limit 500) x
-         order by created_at, id",
-    )
-    .bind(org)
-    .bind(item.task())
-    .bind(item.step())
-    .fetch_all(tx.conn())
-    .await?)
+         order by created_at, id"
+    );
+    Ok(sqlx::query_as(sql).bind(org).bind(item.task()).bind(item.step()).fetch_all(tx.conn()).await?)
+}
+
+/// The sort key of a comment page: (created_at, id).
+#[derive(Serialize, Deserialize)]
+struct CommentKey(DateTime<Utc>, CommentId);
+
+/// One page of an item's comments, newest first: the first page is the latest `limit`, each
+/// next page (`after`, the previous page's cursor) the ones written before it.
+pub async fn comment_page(
+    tx: &mut TenantTx,
+    item: WorkItemRef,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Page<CommentRow>> {
+    let org = tx.org_uuid();
+    let after: Option<CommentKey> = after.map(cursor::decode).transpose()?;
+    let sql = concat!(
+        "select ",
+        comment_columns!(),
+        " from work_item_comments c left join users u on u.id = c.author_id
+          where c.organization_id = $1 and (c.task_id = $2 or c.step_id = $3)
+            and ($4::timestamptz is null or (c.created_at, c.id) < ($4, $5))
+          order by c.created_at desc, c.id desc
+          limit $6"
+    );
+    let rows: Vec<CommentRow> = sqlx::query_as(sql)
+        .bind(org)
+        .bind(item.task())
+        .bind(item.step())
+        .bind(after.as_ref().map(|k| k.0))
+        .bind(after.as_ref().map(|k| k.1))
+        .bind(limit as i64 + 1)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, |c| CommentKey(c.created_at, c.id)))
+}
+
+/// One comment of the item, locked until the transaction ends (`NotFound` if the item has none
+/// by that id).
+pub async fn comment_for_update(
+    tx: &mut TenantTx,
+    item: WorkItemRef,
+    id: CommentId,
+) -> StoreResult<CommentRow> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "select ",
+        comment_columns!(),
+        " from work_item_comments c left join users u on u.id = c.author_id
+          where c.organization_id = $1 and (c.task_id = $2 or c.step_id = $3) and c.id = $4
+          for update of c"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(org)
+        .bind(item.task())
+        .bind(item.step())
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 pub async fn add_comment(
@@ -226,22 +290,53 @@ pub async fn add_comment(
     mentions: &[UserId],
 ) -> StoreResult<CommentRow> {
     let org = tx.org_uuid();
-    Ok(sqlx::query_as(
+    let sql = concat!(
         "with c as (
              insert into work_item_comments (id, organization_id, task_id, step_id, author_id, body, mentions)
              values ($1, $2, $3, $4, $5, $6, $7) returning *)
-         select c.id, c.author_id, u.name as author_name, c.body, c.mentions, c.created_at
-           from c left join users u on u.id = c.author_id",
-    )
-    .bind(id)
-    .bind(org)
-    .bind(item.task())
-    .bind(item.step())
-    .bind(author)
-    .bind(body)
-    .bind(mentions)
-    .fetch_one(tx.conn())
-    .await?)
+         select ",
+        comment_columns!(),
+        " from c left join users u on u.id = c.author_id"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(id)
+        .bind(org)
+        .bind(item.task())
+        .bind(item.step())
+        .bind(author)
+        .bind(body)
+        .bind(mentions)
+        .fetch_one(tx.conn())
+        .await?)
+}
+
+/// Replaces a comment's body and mentions and stamps `edited_at`.
+pub async fn update_comment(
+    tx: &mut TenantTx,
+    item: WorkItemRef,
+    id: CommentId,
+    body: &str,
+    mentions: &[UserId],
+) -> StoreResult<CommentRow> {
+    let org = tx.org_uuid();
+    let sql = concat!(
+        "with c as (
+             update work_item_comments set body = $5, mentions = $6, edited_at = now()
+              where organization_id = $1 and (task_id = $2 or step_id = $3) and id = $4
+             returning *)
+         select ",
+        comment_columns!(),
+        " from c left join users u on u.id = c.author_id"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(org)
+        .bind(item.task())
+        .bind(item.step())
+        .bind(id)
+        .bind(body)
+        .bind(mentions)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -13,11 +13,11 @@ use api_types::tasks::{
     TaskDependenciesRequest, TaskResponse, UpdateTaskRequest, WorkItemDetail, WorkItemSummary,
     WorkListParams,
 };
-use api_types::{Page, Problem};
+use api_types::{Page, PageParams, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::{ChecklistItemId, DocumentId, TaskId};
+use domain::{ChecklistItemId, CommentId, DocumentId, TaskId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,7 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_checklist_item))
         .routes(routes!(update_checklist_item, remove_checklist_item))
         .routes(routes!(reorder_checklist))
-        .routes(routes!(add_comment))
+        .routes(routes!(list_comments, add_comment))
+        .routes(routes!(edit_comment))
         .routes(routes!(attach_document))
         .routes(routes!(detach_document))
         .routes(routes!(reassign))
@@ -208,6 +209,39 @@ async fn add_comment(
     ApiJson(req): ApiJson<CommentRequest>,
 ) -> ApiResult<(StatusCode, Json<CommentResponse>)> {
     Ok((StatusCode::CREATED, Json(state.practice.comment_on_work_item(&caller, id, &req.body).await?)))
+}
+
+/// A step's or task's comments, a page at a time, newest first: the first page is the latest
+/// comments and each `next_cursor` leads to the ones written before (`workflows:read`). A thread
+/// shown top down reverses each page and puts the next one above it ("Show earlier comments").
+#[utoipa::path(get, path = "/v1/work-items/{id}/comments", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), PageParams),
+    responses((status = 200, body = Page<CommentResponse>), (status = 400, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn list_comments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<CommentResponse>>> {
+    let limit = page_limit(q.limit)?;
+    Ok(Json(state.practice.work_item_comments(&caller, id, q.cursor.as_deref(), limit).await?))
+}
+
+/// Edit a comment's body; only its author may (403 `not-allowed` for anyone else). Members the
+/// new body mentions that the comment did not mention before are notified.
+#[utoipa::path(patch, path = "/v1/work-items/{id}/comments/{comment_id}", tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("comment_id" = CommentId, Path)), request_body = CommentRequest,
+    responses((status = 200, body = CommentResponse), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn edit_comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, comment)): ApiPath<(uuid::Uuid, CommentId)>,
+    ApiJson(req): ApiJson<CommentRequest>,
+) -> ApiResult<Json<CommentResponse>> {
+    Ok(Json(state.practice.edit_work_item_comment(&caller, id, comment, &req.body).await?))
 }
 
 /// Attach one of the item's client's documents (`documents:read`, and the assignee, reviewer or

@@ -304,6 +304,126 @@ async fn checklists_and_comments_work_on_tasks_and_steps_and_a_mention_notifies_
 }
 
 #[tokio::test]
+async fn only_the_author_edits_a_comment_and_newly_mentioned_members_are_notified_once() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("tasks-edit").await;
+    let owner = t.owner.token.as_str();
+    let author = app.member(&t, Role::Staff).await;
+    let other = app.member(&t, Role::Staff).await;
+    let c = client(&app, owner, "Juniper").await;
+    let tk =
+        task(&app, owner, json!({"title": "Close books", "client_id": c, "due_date": "2099-03-01"})).await;
+    let item = format!("/v1/work-items/{}", id(&tk));
+    let r = app
+        .post(
+            &format!("{item}/comments"),
+            Some(&author.token),
+            &json!({"body": format!("@{} first draft", t.owner.email)}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.value();
+    assert_eq!(created["edited_at"], Value::Null);
+    let comment = format!("{item}/comments/{}", id(&created));
+    assert_eq!(notifications_of(&app, &t.owner, "work_item_mentioned").await.len(), 1);
+
+    // Another member, even the owner who may run the work, may not edit it; nothing changes.
+    for who in [&other.token, &t.owner.token] {
+        let r = app.patch(&comment, who, &json!({"body": "hijacked"})).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert!(r.value()["detail"].as_str().unwrap().contains("only the comment's author"), "{}", r.body);
+    }
+    let listed = app.get(&format!("{item}/comments"), &other.token).await.value();
+    assert_eq!(listed["items"][0]["body"], created["body"]);
+    assert_eq!(listed["items"][0]["edited_at"], Value::Null);
+    assert_eq!(audit_count(&app, &t, "comment.update").await, 0);
+    // Bad bodies and unknown comments change nothing either.
+    assert_eq!(app.patch(&comment, &author.token, &json!({"body": "  "})).await.status, 422);
+    assert_eq!(app.patch(&comment, &author.token, &json!({"body": "x".repeat(5001)})).await.status, 422);
+    let unknown = format!("{item}/comments/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.patch(&unknown, &author.token, &json!({"body": "x"})).await.status, 404);
+
+    // The author's edit: stamped, audited with before and after; only the newly mentioned member
+    // is notified, and a second edit naming them again notifies nobody.
+    let edited_body = format!("@{} final, cc @{}", t.owner.email, other.email);
+    let r = app.patch(&comment, &author.token, &json!({"body": edited_body})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let edited = r.value();
+    assert_eq!(edited["body"], edited_body.as_str());
+    assert!(edited["edited_at"].is_string(), "{edited}");
+    assert_eq!(edited["created_at"], created["created_at"]);
+    let mut mentioned: Vec<&str> =
+        edited["mentions"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    mentioned.sort_unstable();
+    let mut expected = vec![t.owner.user_id.as_str(), other.user_id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(mentioned, expected);
+    assert_eq!(notifications_of(&app, &t.owner, "work_item_mentioned").await.len(), 1);
+    assert_eq!(notifications_of(&app, &other, "work_item_mentioned").await.len(), 1);
+    let r = app.patch(&comment, &author.token, &json!({"body": format!("@{} final!", other.email)})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(notifications_of(&app, &other, "work_item_mentioned").await.len(), 1);
+    assert_eq!(audit_count(&app, &t, "comment.update").await, 2);
+    let mut conn = app.test_db.owner_conn().await;
+    let (before, after): (Value, Value) = sqlx::query_as(
+        "select before, after from audit_log where organization_id = $1::uuid and action = 'comment.update'
+          order by occurred_at, id limit 1",
+    )
+    .bind(&t.organization_id)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(before["body"], created["body"]);
+    assert_eq!(after["body"], edited_body.as_str());
+    let detail = app.get(&item, &other.token).await.value();
+    assert!(detail["comments"][0]["edited_at"].is_string(), "{detail}");
+}
+
+#[tokio::test]
+async fn comment_pages_walk_the_whole_thread_newest_first_without_repeats() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("tasks-pages").await;
+    let owner = t.owner.token.as_str();
+    let tk = task(&app, owner, json!({"title": "Long thread", "due_date": "2099-03-01"})).await;
+    let item = format!("/v1/work-items/{}", id(&tk));
+    let mut written = Vec::new();
+    for n in 0..7 {
+        let r =
+            app.post(&format!("{item}/comments"), Some(owner), &json!({"body": format!("note {n}")})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        written.push(id(&r.value()));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("{item}/comments?limit=3&cursor={c}"),
+            None => format!("{item}/comments?limit=3"),
+        };
+        let r = app.get(&path, owner).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page = r.value();
+        seen.extend(page["items"].as_array().unwrap().iter().map(id));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "the pages end");
+    }
+    assert_eq!(pages, 3);
+    // Newest first: exactly the written comments, reversed, none twice.
+    written.reverse();
+    assert_eq!(seen, written);
+    assert_eq!(app.get(&format!("{item}/comments?cursor=garbage"), owner).await.status, 400);
+    assert_eq!(app.get(&format!("{item}/comments?limit=0"), owner).await.status, 422);
+    let unknown = format!("/v1/work-items/{}/comments", uuid::Uuid::now_v7());
+    assert_eq!(app.get(&unknown, owner).await.status, 404);
+}
+
+#[tokio::test]
 async fn attachments_are_the_items_clients_documents_only() {
     let app = TestApp::spawn().await;
     let t = app.tenant("tasks-docs").await;
@@ -560,6 +680,7 @@ async fn bulk_reassign_moves_steps_and_tasks_together_or_nothing() {
 pub(crate) struct TaskIds {
     pub task: String,
     pub checklist_item: String,
+    pub comment: String,
 }
 
 /// Two tasks of `client` (one waiting for the other), a checklist item, a comment and, when
@@ -592,9 +713,10 @@ pub(crate) async fn populate(app: &TestApp, t: &Tenant, client: &str, document: 
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
+    let comment = id(&r.value());
     if let Some(d) = document {
         let r = app.post(&format!("{item}/attachments"), Some(token), &json!({"document_id": d})).await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    TaskIds { task: id(&second), checklist_item }
+    TaskIds { task: id(&second), checklist_item, comment }
 }

@@ -739,6 +739,7 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
         b_bulk.clone(),
         bt.task.clone(),
         bt.checklist_item.clone(),
+        bt.comment.clone(),
         "B-only closing".to_owned(),
     ]
     .into_iter()
@@ -1263,6 +1264,16 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             "post",
             "/v1/work-items/{id}/comments",
             resource("POST", format!("/v1/work-items/{task}/comments"), json!({"body": "x"})),
+        ),
+        (
+            "get",
+            "/v1/work-items/{id}/comments",
+            resource("GET", format!("/v1/work-items/{task}/comments?limit=200"), json!(null)),
+        ),
+        (
+            "patch",
+            "/v1/work-items/{id}/comments/{comment_id}",
+            resource("PATCH", format!("/v1/work-items/{task}/comments/{}", bt.comment), json!({"body": "x"})),
         ),
         (
             "post",

@@ -1,6 +1,7 @@
 //! A task's page and a run step's work page, each with the work item's panel — checklist
-//! (add, tick, move, remove), comments (`@email` mentions a member) and attachments (the
-//! client's documents) — and the "New task" form (from /work and from a client's page).
+//! (add, tick, move, remove), comments (`@email` mentions a member; the author edits their own;
+//! paged, "Show earlier comments") and attachments (the client's documents) — and the "New
+//! task" form (from /work and from a client's page).
 
 use api_types::tasks::{
     CreateTaskRequest, TaskResponse, UpdateChecklistItemRequest, UpdateTaskRequest, WorkItemDetail,
@@ -10,7 +11,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::workflow::task::{TaskAction, WorkItemKind, WorkView};
-use domain::{ChecklistItemId, ClientId, DocumentId, Permission, Priority, TaskId, UserId, WorkflowStepId};
+use domain::{
+    ChecklistItemId, ClientId, CommentId, DocumentId, Permission, Priority, TaskId, UserId, WorkflowStepId,
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::documents::DocumentFilter;
@@ -338,14 +341,26 @@ pub async fn dependencies(
     after(&state, &viewer, id.as_uuid(), r).await
 }
 
-/// The checklist, comments and attachments of an item, with their forms.
+/// Comments per page of the thread.
+const COMMENTS_PER_PAGE: usize = 20;
+
+/// The checklist, comments and attachments of an item, with their forms. The thread shows the
+/// latest comments (or, with `comments`, the page before that cursor), oldest at the top.
 async fn panel(
     state: &AppState,
     viewer: &Viewer,
     item: &WorkItemDetail,
     editable: bool,
+    comments: Option<&str>,
 ) -> PageResult<Markup> {
     let base = format!("/work/items/{}", item.id);
+    let page_path = match item.kind {
+        WorkItemKind::Task => format!("/tasks/{}", item.id),
+        WorkItemKind::Step => format!("/work/steps/{}", item.id),
+    };
+    let thread =
+        state.practice.work_item_comments(&viewer.caller, item.id, comments, COMMENTS_PER_PAGE).await?;
+    let me = Some(viewer.caller.user_id());
     let docs = match (item.client_id, editable && viewer.caller.has(Permission::DocumentsRead)) {
         (Some(c), true) => {
             let filter = DocumentFilter { client_id: Some(c), ..Default::default() };
@@ -427,11 +442,32 @@ async fn panel(
         }
         section class="card" aria-labelledby="comments-h" {
             h2 id="comments-h" { "Comments" }
-            @if item.comments.is_empty() { p class="muted" { "No comments yet." } }
-            @for c in &item.comments {
+            @if let Some(earlier) = &thread.next_cursor {
+                p { a href={ (page_path) "?comments=" (earlier) "#comments-h" } { "Show earlier comments" } }
+            }
+            @if comments.is_some() {
+                p { a href={ (page_path) "#comments-h" } { "Show the latest comments" } }
+            }
+            @if thread.items.is_empty() { p class="muted" { "No comments yet." } }
+            @for c in thread.items.iter().rev() {
                 article class="comment" {
-                    p class="muted small" { (c.author_name.as_deref().unwrap_or("Someone")) " · " (ui::time(c.created_at)) }
+                    p class="muted small" {
+                        (c.author_name.as_deref().unwrap_or("Someone")) " · " (ui::time(c.created_at))
+                        @if let Some(at) = c.edited_at { " · " span class="edited" title={ "Edited " (ui::datetime(at)) } { "edited" } }
+                    }
                     p class="wrap" { (c.body) }
+                    @if c.author.is_some() && c.author == me {
+                        details class="comment-edit" {
+                            summary { "Edit" }
+                            form class="form" method="post" action={ (base) "/comments/" (c.id) "/edit" } {
+                                (csrf(viewer))
+                                label { "Edit your comment"
+                                    textarea name="body" rows="3" required maxlength="5000" { (c.body) }
+                                }
+                                div { button class="btn small" type="submit" { "Save" } }
+                            }
+                        }
+                    }
                 }
             }
             form class="form" method="post" action={ (base) "/comments" } {
@@ -468,6 +504,7 @@ async fn item_page(
     viewer: &Viewer,
     id: uuid::Uuid,
     error: Option<&api::ApiError>,
+    comments: Option<&str>,
 ) -> PageResult<(String, Markup)> {
     let item = state.practice.work_item(&viewer.caller, id).await?;
     let me = Some(viewer.caller.user_id());
@@ -483,7 +520,7 @@ async fn item_page(
                 html! {}
             };
             let body = html! {
-                (task_header(viewer, &t)) (adder) (alert) (panel(state, viewer, &item, editable).await?)
+                (task_header(viewer, &t)) (adder) (alert) (panel(state, viewer, &item, editable, comments).await?)
             };
             Ok((t.title, body))
         }
@@ -504,7 +541,7 @@ async fn item_page(
                     " · " @if let Some(n) = &s.assignee_name { (n) } @else { span class="muted" { "Unassigned" } }
                 }
                 (alert)
-                (panel(state, viewer, &item, editable).await?)
+                (panel(state, viewer, &item, editable, comments).await?)
             };
             Ok((s.name.clone(), body))
         }
@@ -516,8 +553,9 @@ async fn render(
     viewer: &Viewer,
     id: uuid::Uuid,
     error: Option<api::ApiError>,
+    comments: Option<&str>,
 ) -> PageResult<Response> {
-    let (title, body) = item_page(state, viewer, id, error.as_ref()).await?;
+    let (title, body) = item_page(state, viewer, id, error.as_ref(), comments).await?;
     let page = layout::page(viewer, Nav::Workflows, &title, body);
     Ok(match error {
         Some(e) => (e.status(), page).into_response(),
@@ -525,13 +563,20 @@ async fn render(
     })
 }
 
+/// `?comments=`: the cursor of an earlier page of the thread.
+#[derive(Debug, Default, Deserialize)]
+pub struct ThreadQuery {
+    comments: Option<String>,
+}
+
 /// `GET /tasks/{id}`.
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<TaskId>,
+    PageQuery(q): PageQuery<ThreadQuery>,
 ) -> PageResult<Response> {
-    render(&state, &viewer, id.as_uuid(), None).await
+    render(&state, &viewer, id.as_uuid(), None, q.comments.as_deref()).await
 }
 
 /// `GET /work/steps/{id}`: a run step's checklist, comments and attachments.
@@ -539,8 +584,9 @@ pub async fn step(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<WorkflowStepId>,
+    PageQuery(q): PageQuery<ThreadQuery>,
 ) -> PageResult<Response> {
-    render(&state, &viewer, id.as_uuid(), None).await
+    render(&state, &viewer, id.as_uuid(), None, q.comments.as_deref()).await
 }
 
 /// After a change: back to the item's page, or the page again with the refusal.
@@ -558,7 +604,7 @@ async fn after<T>(
                 WorkItemKind::Step => format!("/work/steps/{id}"),
             }))
         }
-        Err(e) => render(state, viewer, id, Some(fixable(e)?)).await,
+        Err(e) => render(state, viewer, id, Some(fixable(e)?), None).await,
     }
 }
 
@@ -668,6 +714,17 @@ pub async fn comment(
     CsrfForm(f): CsrfForm<CommentForm>,
 ) -> PageResult<Response> {
     let r = state.practice.comment_on_work_item(&viewer.caller, id, &f.body).await;
+    after(&state, &viewer, id, r).await
+}
+
+/// `POST /work/items/{id}/comments/{comment}/edit`: the author's new body.
+pub async fn edit_comment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, comment)): Path<(uuid::Uuid, CommentId)>,
+    CsrfForm(f): CsrfForm<CommentForm>,
+) -> PageResult<Response> {
+    let r = state.practice.edit_work_item_comment(&viewer.caller, id, comment, &f.body).await;
     after(&state, &viewer, id, r).await
 }
 

@@ -509,8 +509,19 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await page.fill("textarea[name=body]", `Asked by phone too, @${cfg.firm.owner}`);
   await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Comment')")]);
   await page.waitForSelector("article.comment:has-text('Asked by phone too')");
+  // The author edits the comment from its "Edit" (a form, no script); it is marked edited.
+  const mine = "article.comment:has-text('Asked by phone too')";
+  await page.click(`${mine} summary:has-text('Edit')`);
+  await page.fill(`${mine} textarea[name=body]`, "Asked by phone and by email");
+  await Promise.all([page.waitForLoadState("load"), page.click(`${mine} button:has-text('Save')`)]);
+  await page.waitForSelector("article.comment:has-text('Asked by phone and by email') .edited");
+  assert((await page.locator("article.comment:has-text('Asked by phone too')").count()) === 0, "the old body is gone");
+  const editedTitle = await page.getAttribute("article.comment .edited", "title");
+  assert(/^Edited \w{3} \d{1,2}, \d{4} \d\d:\d\d UTC$/.test(editedTitle), `the edited marker's title: ${editedTitle}`);
   await accessible(page, "task");
   await shot(page, "task");
+  await page.click("article.comment summary:has-text('Edit')");
+  await shot(page, "task-comment-edit");
 
   // Its details edited; then a second task waits for it, and stops waiting.
   await Promise.all([page.waitForURL(/\/edit$/), page.click("main a:has-text('Edit')")]);

@@ -318,11 +318,12 @@ async fn connect_uses_single_use_expiring_states_and_seals_the_tokens() {
             .unwrap();
     assert!(sealed.is_some(), "a reconnected connection holds tokens");
     // Every step was audited.
-    let actions: Vec<String> =
-        sqlx::query_scalar("select action from audit_log where action like 'quickbooks.%' order by occurred_at, id")
-            .fetch_all(&mut owner)
-            .await
-            .unwrap();
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_log where action like 'quickbooks.%' order by occurred_at, id",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
     assert!(
         actions.contains(&"quickbooks.connected".to_owned())
             && actions.contains(&"quickbooks.disconnected".to_owned()),

@@ -131,7 +131,7 @@ fn corpus(dir: &Path, types: Vec<DocType>, digital: bool, scans: Option<ScanForm
 }
 
 /// The stored fields by key (values of the masked ones are absent).
-fn fields(detail: &Value) -> BTreeMap<String, Value> {
+pub(crate) fn fields(detail: &Value) -> BTreeMap<String, Value> {
     detail["fields"]
         .as_array()
         .unwrap()

@@ -2,28 +2,18 @@
 //! field with source `e_invoice`, confidence 1, approved), and XML that is not a readable
 //! e-invoice is refused with a problem naming why, storing nothing.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use store::sqlx;
 use testkit::TestApp;
 
-use crate::documents::{blob_files, client, processed, upload_one, upload_to, worker};
+use crate::documents::{blob_files, client, fields as by_key, processed, upload_one, upload_to, worker};
 
 /// A Peppol BIS UBL invoice (written for the `einvoice` crate's tests).
 fn ubl_invoice() -> Vec<u8> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../einvoice/tests/fixtures/ubl_invoice.xml");
     std::fs::read(path).unwrap()
-}
-
-fn by_key(detail: &Value) -> BTreeMap<String, Value> {
-    detail["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["key"].as_str().unwrap().to_owned(), f.clone()))
-        .collect()
 }
 
 async fn put(app: &TestApp, token: &str, id: &str, key: &str, value: &str) -> testkit::TestResponse {

@@ -10,21 +10,12 @@ use domain::Role;
 use serde_json::{Value, json};
 use testkit::TestApp;
 
-use crate::documents::{client, processed, upload_one, worker};
+use crate::documents::{client, fields as by_key, processed, upload_one, worker};
 
 /// The vendor drawn (Atelier Moreau: French, values under a row of labels, day-first dates with
 /// slashes, `1 234,56 EUR`), and the seed of its documents.
 const VENDOR: usize = 1;
 const SEED: u64 = 16;
-
-fn by_key(detail: &Value) -> BTreeMap<String, Value> {
-    detail["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["key"].as_str().unwrap().to_owned(), f.clone()))
-        .collect()
-}
 
 /// The expected fields the stored document has wrong or lacks.
 fn wrong(detail: &Value, expected: &BTreeMap<String, FieldValue>) -> Vec<String> {

@@ -61,7 +61,8 @@ pub struct MemberLoad {
     pub last_assigned_at: Option<DateTime<Utc>>,
 }
 
-/// Every active staff member with their load (a firm has tens of members, not thousands).
+/// Every active staff member with their load (a firm has tens of members, not thousands), the
+/// load as the `member_workloads` triggers keep it.
 pub async fn loads(tx: &mut TenantTx) -> StoreResult<Vec<MemberLoad>> {
     let org = tx.org_uuid();
     Ok(sqlx::query_as(
@@ -72,13 +73,13 @@ pub async fn loads(tx: &mut TenantTx) -> StoreResult<Vec<MemberLoad>> {
            from users u
            join memberships m on m.organization_id = u.organization_id and m.user_id = u.id
            left join member_capacity c on c.organization_id = u.organization_id and c.user_id = u.id
-           left join lateral (
-                select sum(s.estimated_hours) as open_hours, count(*) as open_steps,
-                       max(s.assigned_at) as last_assigned_at
-                  from workflow_steps s
-                 where s.organization_id = u.organization_id and s.assignee_id = u.id
-                   and s.status in ('ready', 'in_progress', 'blocked')
-           ) w on true
+           left join (
+                select user_id, sum(open_hours) as open_hours, sum(open_steps) as open_steps,
+                       max(last_assigned_at) as last_assigned_at
+                  from member_workloads
+                 where organization_id = $1
+                 group by user_id
+           ) w on w.user_id = u.id
           where u.organization_id = $1 and u.status = 'active' and m.role <> 'client'
           order by u.name, u.id
           limit 1000",

@@ -3,7 +3,9 @@
 //! move a step, and a member's open work.
 
 use domain::Role;
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use store::sqlx;
 use testkit::{TestApp, TestResponse};
 
 async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> TestResponse {
@@ -446,4 +448,126 @@ async fn routing_prefers_the_member_who_was_faster_on_the_task_type_before() {
     let reasons: Vec<&str> =
         step["routing_reasons"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert_eq!(reasons[1], "skill 100: no skill needed, averages 1.00 h on it", "{reasons:?}");
+}
+
+/// Each member's open hours and steps as the `member_workloads` triggers keep them, next to the
+/// same figures summed from the open steps themselves.
+async fn kept_and_summed_workloads(
+    app: &TestApp,
+) -> (Vec<(uuid::Uuid, Decimal, i64)>, Vec<(uuid::Uuid, Decimal, i64)>) {
+    let mut owner = app.test_db.owner_conn().await;
+    let kept = sqlx::query_as(
+        "select user_id, sum(open_hours), sum(open_steps) from member_workloads group by user_id
+          having sum(open_steps) <> 0 or sum(open_hours) <> 0 order by user_id",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    let summed = sqlx::query_as(
+        "select assignee_id, sum(estimated_hours), count(*) from workflow_steps
+          where assignee_id is not null and status in ('ready', 'in_progress', 'blocked')
+          group by assignee_id order by assignee_id",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    (kept, summed)
+}
+
+/// Sends `requests` (method, path, body) at once with `token`; their statuses and bodies.
+async fn all_at_once(
+    app: &TestApp,
+    token: &str,
+    requests: Vec<(reqwest::Method, String, Value)>,
+) -> Vec<(u16, Value)> {
+    let mut burst = tokio::task::JoinSet::new();
+    for (method, path, body) in requests {
+        let request = app.http.request(method, app.url(&path)).bearer_auth(token).json(&body);
+        burst.spawn(async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        });
+    }
+    burst.join_all().await
+}
+
+#[tokio::test]
+async fn the_kept_workload_equals_each_members_open_steps_after_every_kind_of_change() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let t = app.tenant("workload").await;
+    let owner = t.owner.token.as_str();
+    let mut staff = Vec::new();
+    for _ in 0..3 {
+        staff.push(app.member(&t, Role::Staff).await);
+    }
+    assert_eq!(put(&app, "/v1/workflow-settings", owner, &json!({"routing": "scored"})).await.status, 200);
+    let client = app.post("/v1/clients", Some(owner), &json!({"business_name": "Kestrel"})).await.value();
+    let template = app
+        .post(
+            "/v1/workflow-templates",
+            Some(owner),
+            &json!({"name": "Close", "category": "bookkeeping", "steps": [
+                {"key": "a", "name": "Gather", "kind": "task", "estimated_hours": "2", "role": "staff"},
+                {"key": "b", "name": "Reconcile", "kind": "task", "estimated_hours": "3.5", "role": "staff", "depends_on": ["a"]},
+                {"key": "c", "name": "Review", "kind": "task", "estimated_hours": "1", "role": "staff", "depends_on": ["b"]},
+                {"key": "d", "name": "Payroll", "kind": "task", "estimated_hours": "1.25", "role": "staff", "depends_on": ["a"]}]}),
+        )
+        .await
+        .value();
+    let start = json!({"client_id": client["id"], "template_id": template["id"], "due_date": "2099-06-08"});
+
+    // Twelve runs started at once: each first step routed to someone.
+    let started = all_at_once(&app, owner, vec![(Method::POST, "/v1/workflow-runs".into(), start); 12]).await;
+    assert!(started.iter().all(|(s, _)| *s == 201), "{started:?}");
+    let (kept, summed) = kept_and_summed_workloads(&app).await;
+    assert_eq!(summed.iter().map(|(_, _, n)| n).sum::<i64>(), 12, "{summed:?}");
+    assert_eq!(kept, summed);
+
+    // Every first step completed at once: two dependants each become ready and are routed, in
+    // the same transactions, while other completions change the same members' loads.
+    let ids: Vec<String> = started.iter().map(|(_, run)| run["id"].as_str().unwrap().to_owned()).collect();
+    let step = |run: &str, key: &str| format!("/v1/workflow-runs/{run}/steps/{key}");
+    let completions =
+        ids.iter().map(|r| (Method::POST, step(r, "a"), json!({"action": "complete"}))).collect();
+    let done = all_at_once(&app, owner, completions).await;
+    assert!(done.iter().all(|(s, _)| *s == 200), "{done:?}");
+    let (kept, summed) = kept_and_summed_workloads(&app).await;
+    assert_eq!(summed.iter().map(|(_, _, n)| n).sum::<i64>(), 24, "{summed:?}");
+    assert_eq!(kept, summed);
+
+    // Started, blocked, skipped, reassigned, a run cancelled, another paused: some at once.
+    let mut changes = vec![
+        (Method::POST, step(&ids[0], "b"), json!({"action": "start"})),
+        (Method::POST, step(&ids[1], "b"), json!({"action": "block"})),
+        (Method::POST, step(&ids[2], "d"), json!({"action": "skip"})),
+        (Method::PUT, format!("{}/assignee", step(&ids[3], "b")), json!({"assignee": staff[0].user_id})),
+        (Method::POST, format!("/v1/workflow-runs/{}/command", ids[4]), json!({"command": "cancel"})),
+        (Method::POST, format!("/v1/workflow-runs/{}/command", ids[5]), json!({"command": "pause"})),
+    ];
+    changes.extend(ids[6..].iter().map(|r| (Method::POST, step(r, "b"), json!({"action": "complete"}))));
+    let changed = all_at_once(&app, owner, changes).await;
+    assert!(changed.iter().all(|(s, _)| *s == 200), "{changed:?}");
+    let (kept, summed) = kept_and_summed_workloads(&app).await;
+    assert_eq!(kept, summed);
+
+    // A member removed from the firm takes their row with them; their steps lose the assignee.
+    let mut conn = app.test_db.owner_conn().await;
+    sqlx::query("delete from users where id = $1::uuid")
+        .bind(&staff[1].user_id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (kept, summed) = kept_and_summed_workloads(&app).await;
+    assert!(kept.iter().all(|(u, _, _)| u.to_string() != staff[1].user_id), "{kept:?}");
+    assert_eq!(kept, summed);
+
+    // The team view reads the kept figures.
+    let team = app.get("/v1/team/workload", owner).await.value();
+    for (user, hours, steps) in &summed {
+        let member = team["members"].as_array().unwrap().iter().find(|m| m["user_id"] == user.to_string());
+        let member = member.unwrap_or_else(|| panic!("{user} missing: {team}"));
+        assert_eq!(member["open_steps"], *steps, "{team}");
+        assert_eq!(member["open_hours"].as_str().unwrap().parse::<Decimal>().unwrap(), *hours, "{team}");
+    }
 }

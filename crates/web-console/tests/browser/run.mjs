@@ -522,6 +522,21 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await shot(page, "task");
   await page.click("article.comment summary:has-text('Edit')");
   await shot(page, "task-comment-edit");
+  // A long thread shows its latest 20 comments; "Show earlier comments" pages back to the first.
+  const newComment = "form[action$='/comments'] textarea[name=body]";
+  for (let i = 1; i <= 20; i++) {
+    await page.fill(newComment, `Follow-up ${i}`);
+    await Promise.all([page.waitForLoadState("load"), page.click("main button:has-text('Comment')")]);
+    await page.waitForSelector(`article.comment:has-text('Follow-up ${i}')`);
+  }
+  assert((await page.locator("article.comment").count()) === 20, "the latest page holds 20");
+  assert((await page.locator("article.comment:has-text('Asked by phone and by email')").count()) === 0, "the first is on the earlier page");
+  await Promise.all([page.waitForURL(/\?comments=/), page.click("main a:has-text('Show earlier comments')")]);
+  await page.waitForSelector("article.comment:has-text('Asked by phone and by email')");
+  assert((await page.locator("article.comment").count()) === 1, "the earlier page holds the one before");
+  assert((await page.locator("main a:has-text('Show earlier comments')").count()) === 0, "nothing earlier than the first");
+  await Promise.all([page.waitForURL(task + "#comments-h"), page.click("main a:has-text('Show the latest comments')")]);
+  await page.waitForSelector("article.comment:has-text('Follow-up 20')");
 
   // Its details edited; then a second task waits for it, and stops waiting.
   await Promise.all([page.waitForURL(/\/edit$/), page.click("main a:has-text('Edit')")]);

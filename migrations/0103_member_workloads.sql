@@ -4,15 +4,18 @@
 -- `workflow_steps` add each statement's change (open estimated hours and steps, the latest
 -- assignment) to `member_workloads`, and a read is a few rows per member.
 --
--- A member's load is up to eight rows (slots) summed on read, the audit lanes' way (0101): a
--- change is added to the first slot no other transaction holds (`for update skip locked`), opens
--- the next slot when all are held, and waits on a random one only with all eight held — so
--- concurrent completions of one member's steps do not queue on one row through their commits.
+-- A member's load is a few rows (slots) summed on read. A change is added to the first of the
+-- member's rows no other transaction holds (`for update skip locked`); when every row is held, it
+-- goes to a new row under a random slot number. So a change never waits for another transaction:
+-- concurrent completions touching the same members neither queue on one row through their
+-- commits nor deadlock (a transaction holding one member's row while waiting for another's, the
+-- other way round). The rows never outnumber the most transactions that held that member's rows
+-- at once.
 
 create table member_workloads (
     organization_id   uuid not null references organizations (id) on delete cascade,
     user_id           uuid not null references users (id) on delete cascade,
-    slot              smallint not null check (slot between 0 and 7),
+    slot              integer not null check (slot >= 0),
     -- Estimated hours and count of the member's steps that are ready, in progress or blocked.
     open_hours        numeric(12, 2) not null default 0,
     open_steps        integer not null default 0,
@@ -26,8 +29,6 @@ create function member_workload_add(org uuid, member uuid, hours numeric, steps 
 returns void
 language plpgsql
 as $$
-declare
-    slots integer;
 begin
     if hours = 0 and steps = 0 and assigned is null then
         return;
@@ -46,9 +47,10 @@ begin
     if not exists (select 1 from users where id = member) then
         return;
     end if;
-    select count(*) into slots from member_workloads where organization_id = org and user_id = member;
+    -- Every row held (or none yet): a new one. Two transactions drawing the same slot (one in two
+    -- billion) add up through the conflict clause, the second waiting for the first.
     insert into member_workloads (organization_id, user_id, slot, open_hours, open_steps, last_assigned_at)
-    values (org, member, case when slots < 8 then slots else floor(random() * 8) end, hours, steps, assigned)
+    values (org, member, floor(random() * 2147483647)::integer, hours, steps, assigned)
     on conflict (organization_id, user_id, slot) do update
        set open_hours = member_workloads.open_hours + excluded.open_hours,
            open_steps = member_workloads.open_steps + excluded.open_steps,

@@ -535,6 +535,7 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await page.waitForSelector("article.comment:has-text('Asked by phone and by email')");
   assert((await page.locator("article.comment").count()) === 1, "the earlier page holds the one before");
   assert((await page.locator("main a:has-text('Show earlier comments')").count()) === 0, "nothing earlier than the first");
+  await shot(page, "task-comments-earlier");
   await Promise.all([page.waitForURL(task + "#comments-h"), page.click("main a:has-text('Show the latest comments')")]);
   await page.waitForSelector("article.comment:has-text('Follow-up 20')");
 

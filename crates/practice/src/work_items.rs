@@ -175,7 +175,8 @@ impl Practice {
     }
 
     /// Replaces the body of a comment; only its author may. Members the new body mentions that
-    /// the comment did not mention before are notified (each member once per comment, ever).
+    /// the comment did not mention before are notified (each member once per comment, ever). The
+    /// same body again changes nothing.
     pub async fn edit_work_item_comment(
         &self,
         caller: &Caller,
@@ -191,6 +192,10 @@ impl Practice {
         let before = wi::comment_for_update(&mut tx, item, comment).await.or_not_found("comment")?;
         if before.author_id != Some(caller.user_id()) {
             return Err(PracticeError::NotAllowed("only the comment's author may edit it".into()));
+        }
+        if before.body == body {
+            // Saved unchanged: not an edit (no stamp, no audit entry).
+            return Ok(comment_response(before));
         }
         let mentioned = mentioned_staff(&mut tx, body).await?;
         let row = wi::update_comment(&mut tx, item, comment, body, &mentioned).await?;

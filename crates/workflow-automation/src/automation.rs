@@ -4,7 +4,8 @@
 //!
 //! Exactly once: the mails (`mail.send` jobs) or the sync run are queued, the outcome recorded,
 //! the step completed and this job deleted in one transaction. A redelivered job finds the step
-//! settled and does nothing.
+//! settled and does nothing. A sync step is not completed here but started, with a
+//! `workflow.sync_wait` job that completes it when the sync has finished (`sync_wait`).
 
 use chrono::{DateTime, Utc};
 use domain::workflow::{Automation, RunStatus, StepAction, StepKind, StepStatus};
@@ -16,12 +17,16 @@ use store::{Actor, AuditRecord, Db, StoreError, TenantTx};
 use vault::KeyRing;
 
 use crate::cache;
+use crate::sync_wait::{self, SyncWait};
 
 /// What became of an automation when its job ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AutomationOutcome {
     /// Done: the step is complete with this result (`cached`: reused, nothing was done again).
     Completed { result: AutomationResult, cached: bool },
+    /// A QuickBooks sync is queued (or, `cached`, an identical recent one reused): the step is in
+    /// progress until the sync finishes (`workflow.sync_wait`).
+    SyncQueued { result: AutomationResult, cached: bool },
     /// Failed for good (or for the last time): the step is blocked with the reason.
     Blocked(String),
     /// The run is paused; resuming queues the step again.
@@ -149,6 +154,19 @@ impl AutomationJob {
                 .after(serde_json::json!({"automation": automation, "result": value, "cached": cached})),
         );
         let detail = serde_json::json!({"automation": automation, "cached": cached});
+        if let Some(sync_run_id) = result.sync_run_id {
+            // Done when the sync is: the step is in progress until `workflow.sync_wait` sees it finish.
+            let wait =
+                SyncWait { run_id: job.run_id, step_id: step.id, client_id: run.client_id, sync_run_id };
+            let waiting = sync_wait::job(wait, tx.organization_id());
+            jobs::enqueue_raw(tx.conn(), vec![waiting])
+                .await
+                .map_err(|e| Failure::Transient(e.to_string()))?;
+            if step.status == StepStatus::Ready {
+                practice::settle_step_by_system(tx, job.run_id, step.id, StepAction::Start, detail).await?;
+            }
+            return Ok(AutomationOutcome::SyncQueued { result, cached });
+        }
         practice::settle_step_by_system(tx, job.run_id, step.id, StepAction::Complete, detail).await?;
         Ok(AutomationOutcome::Completed { result, cached })
     }
@@ -283,6 +301,7 @@ impl AutomationJob {
         if let Some(key) = &key
             && let Some(hit) = cache::lookup(tx, key, now).await?
             && let Ok(result) = serde_json::from_value::<AutomationResult>(hit)
+            && !self.sync_failed(tx, run, result.sync_run_id).await?
         {
             return Ok((result, true));
         }
@@ -299,6 +318,23 @@ impl AutomationJob {
             cache::remember(tx, key, &value, now).await?;
         }
         Ok((result, false))
+    }
+}
+
+impl AutomationJob {
+    /// Whether the sync a cached result names failed (a failed sync is not reused).
+    async fn sync_failed(
+        &self,
+        tx: &mut TenantTx,
+        run: &wf::RunRow,
+        sync_run_id: Option<uuid::Uuid>,
+    ) -> Result<bool, Failure> {
+        let Some(id) = sync_run_id else { return Ok(false) };
+        match qbo_sync::history::get(tx, run.client_id.as_uuid(), id).await {
+            Ok(sync) => Ok(sync.status == domain::SyncRunStatus::Failed),
+            Err(qbo_sync::SyncError::NotFound(_)) => Ok(true),
+            Err(e) => Err(Failure::Transient(e.to_string())),
+        }
     }
 }
 

@@ -8,7 +8,10 @@
 //! - **Automation steps** (`workflow.automation`, [`AutomationJob`]): queued the same way, at
 //!   once. *Send email* mails the client's portal users; *request documents* mails those who may
 //!   upload the list of what to upload (the step and the run's open client requests); *start
-//!   QuickBooks sync* queues an incremental sync of the client's connection. The outcome (who was
+//!   QuickBooks sync* queues an incremental sync of the client's connection and starts the step;
+//!   the step is done when the sync is (`workflow.sync_wait`, [`SyncWaitJob`]: looks at the sync
+//!   run with a growing interval; blocks the step with the sync's errors if it failed, or after
+//!   about an hour if it never finished). The outcome (who was
 //!   mailed, the sync run, the error) is kept on the step. A failure that retrying cannot fix (no
 //!   portal user, no connection) blocks the step at once with the reason; others are retried and
 //!   block the step after the last attempt. Unblocking the step ("Retry" on the run's page) queues
@@ -35,14 +38,17 @@
 
 pub mod automation;
 pub mod cache;
+pub mod sync_wait;
 pub mod wait;
 
 pub use automation::{AutomationJob, AutomationOutcome};
 pub use practice::workflow_jobs::{AUTOMATION_KIND, QUEUE, StepJob, WAIT_KIND};
+pub use sync_wait::{SyncWait, SyncWaitJob, SyncWaitOutcome};
 pub use wait::{WaitJob, WaitOutcome};
 
 /// Adds `workflow.wait` and `workflow.automation` to a worker's kinds.
 pub fn register(registry: &mut jobs::Registry, wait: WaitJob, automation: AutomationJob) {
+    registry.register(SyncWaitJob { db: automation.db.clone() });
     registry.register(wait);
     registry.register(automation);
 }

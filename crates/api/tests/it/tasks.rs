@@ -363,7 +363,14 @@ async fn only_the_author_edits_a_comment_and_newly_mentioned_members_are_notifie
     assert_eq!(notifications_of(&app, &other, "work_item_mentioned").await.len(), 1);
     let r = app.patch(&comment, &author.token, &json!({"body": format!("@{} final!", other.email)})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    let stamped = r.value()["edited_at"].clone();
+    assert!(stamped.is_string());
     assert_eq!(notifications_of(&app, &other, "work_item_mentioned").await.len(), 1);
+    assert_eq!(audit_count(&app, &t, "comment.update").await, 2);
+    // Saving it unchanged is not an edit: the stamp stays, nothing is audited.
+    let r = app.patch(&comment, &author.token, &json!({"body": format!("@{} final!", other.email)})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.value()["edited_at"], stamped);
     assert_eq!(audit_count(&app, &t, "comment.update").await, 2);
     let mut conn = app.test_db.owner_conn().await;
     let (before, after): (Value, Value) = sqlx::query_as(

@@ -2,7 +2,8 @@
 //! by calling its job's handler with a controlled clock) and not while its run is paused; an email
 //! step mails the client's portal users once however often its job is delivered, blocks with the
 //! reason when it cannot and goes again on Retry; a QuickBooks sync step queues a sync against the
-//! sandbox, and an identical step within the TTL reuses it from the step cache, until it expires.
+//! sandbox and is in progress until the sync has succeeded (blocked if it failed), and an identical
+//! step within the TTL reuses it from the step cache, until it expires (never a failed one).
 
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use qbo_sandbox::Faults;
 use serde_json::{Value, json};
 use store::sqlx;
 use testkit::{Tenant, TestApp, TestConfig};
-use workflow_automation::{AutomationJob, AutomationOutcome, StepJob, WaitJob, WaitOutcome};
+use workflow_automation::{
+    AutomationJob, AutomationOutcome, StepJob, SyncWait, SyncWaitJob, SyncWaitOutcome, WaitJob, WaitOutcome,
+};
 
 use crate::quickbooks::{consent, qb_config, sandbox};
 
@@ -26,9 +29,16 @@ fn automation_job(app: &TestApp, quickbooks: bool) -> AutomationJob {
 
 /// A worker for the workflow jobs (and QuickBooks syncs, given the service).
 fn worker(app: &TestApp, qb: Option<qbo_sync::QuickBooks>) -> jobs::WorkerHandle {
+    let quickbooks = qb.is_some();
+    worker_of(app, quickbooks, qb)
+}
+
+/// A worker for the workflow jobs of a deployment with QuickBooks (`quickbooks`) or without,
+/// running its syncs when given the service.
+fn worker_of(app: &TestApp, quickbooks: bool, qb: Option<qbo_sync::QuickBooks>) -> jobs::WorkerHandle {
     let mut registry = jobs::Registry::new();
     let mut queues = vec![jobs::QueueConfig::new(workflow_automation::QUEUE)];
-    workflow_automation::register(&mut registry, wait_job(app), automation_job(app, qb.is_some()));
+    workflow_automation::register(&mut registry, wait_job(app), automation_job(app, quickbooks));
     if let Some(qb) = qb {
         qbo_sync::register(&mut registry, qb);
         queues.push(jobs::QueueConfig::new(qbo_sync::sync_jobs::QUEUE));
@@ -103,6 +113,15 @@ async fn wait_for_status(app: &TestApp, token: &str, run: &Value, key: &str, sta
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("step {key} never became {status}: {}", get_run(app, token, run).await);
+}
+
+/// The attempts the unfinished job of `kind` has made (0 when there is none).
+async fn jobs_attempts(app: &TestApp, kind: &str) -> i32 {
+    sqlx::query_scalar("select coalesce(max(attempt), 0) from jobs where kind = $1")
+        .bind(kind)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
 }
 
 async fn jobs_of_kind(app: &TestApp, kind: &str) -> i64 {
@@ -269,7 +288,8 @@ async fn an_email_step_mails_the_portal_users_once_blocks_without_any_and_goes_a
 }
 
 #[tokio::test]
-async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_until_it_expires() {
+async fn a_quickbooks_sync_step_is_done_when_its_sync_succeeds_and_an_identical_one_reuses_it_until_it_expires()
+ {
     let sandbox = sandbox(30, Faults::default()).await;
     let config = qb_config(&sandbox);
     let api = api::ApiConfig { metrics_token: Some("scrape".into()), ..api::ApiConfig::default() };
@@ -303,13 +323,27 @@ async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_unt
     let callback = consent(r.value()["authorization_url"].as_str().unwrap()).await;
     assert_eq!(app.http.get(&callback).send().await.unwrap().status(), 200);
     wait_for_syncs_finished(&app, owner, &c).await;
+    w.shutdown(Duration::from_secs(5)).await;
 
-    // The first step syncs (a miss); an identical step reuses that run (a hit).
+    // The first step queues a sync (a miss) and is in progress while the sync has not run (no
+    // worker syncs yet); it is done when the sync has succeeded.
+    let w = worker_of(&app, true, None);
     let first = start(&app, owner, &c, &tid).await;
-    let first = wait_for_status(&app, owner, &first, "sync", "done").await;
-    let o1 = step(&first, "sync")["outcome"].clone();
+    let waiting = wait_for_status(&app, owner, &first, "sync", "in_progress").await;
+    let o1 = step(&waiting, "sync")["outcome"].clone();
     assert_eq!(o1["cached"], false, "{o1}");
     let sync_run = o1["sync_run_id"].as_str().unwrap().to_owned();
+    let sync_path = format!("/v1/clients/{c}/quickbooks/sync-runs/{sync_run}");
+    assert_eq!(app.get(&sync_path, owner).await.value()["status"], "queued");
+    // A look or two later (2 s, then 4 s), still in progress.
+    while jobs_attempts(&app, workflow_automation::sync_wait::SYNC_WAIT_KIND).await < 2 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(step(&get_run(&app, owner, &first).await, "sync")["status"], "in_progress");
+    w.shutdown(Duration::from_secs(5)).await;
+    let w = worker(&app, Some(qb.clone()));
+    wait_for_status(&app, owner, &first, "sync", "done").await;
+    assert_eq!(app.get(&sync_path, owner).await.value()["status"], "succeeded");
     let second = start(&app, owner, &c, &tid).await;
     let second = wait_for_status(&app, owner, &second, "sync", "done").await;
     let o2 = step(&second, "sync")["outcome"].clone();
@@ -326,9 +360,50 @@ async fn a_quickbooks_sync_step_queues_a_sync_and_an_identical_one_reuses_it_unt
         .perform(org(&t), job_of(&third, "sync"), later, None, false)
         .await
         .unwrap();
-    let AutomationOutcome::Completed { result, cached } = outcome else { panic!("{outcome:?}") };
+    let AutomationOutcome::SyncQueued { result, cached } = outcome else { panic!("{outcome:?}") };
     assert!(!cached);
-    assert_ne!(result.sync_run_id.unwrap().to_string(), sync_run);
+    let failing = result.sync_run_id.unwrap();
+    assert_ne!(failing.to_string(), sync_run);
+
+    // That sync fails (its job ends, the run is marked failed, as the sync worker leaves them):
+    // the step is blocked with the sync's errors, and retrying it does not reuse the failed sync
+    // from the cache.
+    let mut conn = app.test_db.owner_conn().await;
+    sqlx::query("delete from jobs where queue = $1")
+        .bind(qbo_sync::sync_jobs::QUEUE)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update qbo_sync_runs set status = 'failed', finished_at = now(),
+                errors = '[{\"kind\": \"Customer\", \"error\": \"AuthorizationFailed\"}]' where id = $1",
+    )
+    .bind(failing)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let job = job_of(&third, "sync");
+    let wait = SyncWait {
+        run_id: job.run_id,
+        step_id: job.step_id,
+        client_id: c.parse().unwrap(),
+        sync_run_id: failing,
+    };
+    let looked = SyncWaitJob { db: app.db.clone() }.look(org(&t), wait, None, false).await.unwrap();
+    let SyncWaitOutcome::Blocked(reason) = looked else { panic!("{looked:?}") };
+    assert!(reason.contains("sync failed") && reason.contains("AuthorizationFailed"), "{reason}");
+    let blocked = get_run(&app, owner, &third).await;
+    assert_eq!(step(&blocked, "sync")["status"], "blocked", "{blocked}");
+    assert!(step(&blocked, "sync")["outcome"]["error"].as_str().unwrap().contains("AuthorizationFailed"));
+    let rid = third["id"].as_str().unwrap();
+    let r = app
+        .post(&format!("/v1/workflow-runs/{rid}/steps/sync"), Some(owner), &json!({"action": "unblock"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let outcome = automation_job(&app, true).perform(org(&t), job, later, None, false).await.unwrap();
+    let AutomationOutcome::SyncQueued { result, cached } = outcome else { panic!("{outcome:?}") };
+    assert!(!cached, "a failed sync is not reused");
+    assert_ne!(result.sync_run_id, Some(failing));
 
     let metrics = app.request(reqwest::Method::GET, "/metrics", Some("scrape"), None).await.body;
     for name in ["workflow_step_cache_hits_total", "workflow_step_cache_misses_total"] {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntryResponse {
-    /// The hash-chain lane the entry was appended to (0–31): an organization's log is up to 32
+    /// The hash-chain lane the entry was appended to (0–7): an organization's log is up to eight
     /// chains, so that its transactions commit side by side; each verifies on its own.
     pub lane: i16,
     /// Position in its lane's hash chain.

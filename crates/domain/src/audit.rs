@@ -91,7 +91,7 @@ fn write_canonical(v: &Value, out: &mut String) {
 
 /// How many hash chains (lanes) an organization's audit log may spread over, so that its
 /// transactions need not commit one behind the other; each lane verifies on its own.
-pub const LANES: i16 = 32;
+pub const LANES: i16 = 8;
 
 /// Where a chain first fails to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]

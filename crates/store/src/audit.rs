@@ -12,7 +12,7 @@ use crate::{StoreResult, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
-    /// The chain lane the entry was appended to (0–31), and its place in that lane.
+    /// The chain lane the entry was appended to (0–7), and its place in that lane.
     pub lane: i16,
     pub seq: i64,
     pub id: Uuid,

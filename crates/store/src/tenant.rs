@@ -167,7 +167,7 @@ impl TenantTx {
     /// Writes the buffered entries after the head of one of the organization's chain lanes
     /// (migration 0101): the first lane no other transaction holds, so a firm's audited
     /// transactions commit side by side instead of each waiting out the last one's WAL flush.
-    /// When every open lane is held it opens the next, and only when all 32 are open and held
+    /// When every open lane is held it opens the next, and only when all eight are open and held
     /// does it queue on one picked at random.
     /// Locking the head last in the transaction keeps the lock short while still ordering each
     /// lane's entries by commit.

@@ -210,6 +210,29 @@ impl Practice {
         Ok(comment_response(row))
     }
 
+    /// Deletes a comment; only its author may. The audit entry keeps what it said.
+    pub async fn delete_work_item_comment(
+        &self,
+        caller: &Caller,
+        id: uuid::Uuid,
+        comment: CommentId,
+    ) -> PracticeResult<()> {
+        caller.require(Permission::WorkflowsRead)?;
+        let mut tx = self.tx(caller).await?;
+        let t = target(&mut tx, id).await?;
+        let item = t.item();
+        let before = wi::comment_for_update(&mut tx, item, comment).await.or_not_found("comment")?;
+        if before.author_id != Some(caller.user_id()) {
+            return Err(PracticeError::NotAllowed("only the comment's author may delete it".into()));
+        }
+        wi::delete_comment(&mut tx, item, comment).await?;
+        tx.audit(AuditRecord::new("comment.delete", item.entity(), item.id()).before(
+            serde_json::json!({"comment_id": before.id, "body": before.body, "mentions": before.mentions}),
+        ));
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A page of an item's comments, newest first; the next page holds the ones written before.
     pub async fn work_item_comments(
         &self,

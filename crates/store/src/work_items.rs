@@ -339,6 +339,21 @@ pub async fn update_comment(
         .await?)
 }
 
+/// Deletes one comment of the item.
+pub async fn delete_comment(tx: &mut TenantTx, item: WorkItemRef, id: CommentId) -> StoreResult<()> {
+    let org = tx.org_uuid();
+    sqlx::query(
+        "delete from work_item_comments where organization_id = $1 and (task_id = $2 or step_id = $3) and id = $4",
+    )
+    .bind(org)
+    .bind(item.task())
+    .bind(item.step())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AttachmentRow {
     pub id: AttachmentId,

@@ -149,6 +149,7 @@ pub fn router() -> Router<AppState> {
         .route("/work/items/{id}/checklist/{item}/remove", post(task::remove_check))
         .route("/work/items/{id}/comments", post(task::comment))
         .route("/work/items/{id}/comments/{comment}/edit", post(task::edit_comment))
+        .route("/work/items/{id}/comments/{comment}/delete", post(task::delete_comment))
         .route("/work/items/{id}/attachments", post(task::attach))
         .route("/work/items/{id}/attachments/{document}/remove", post(task::detach))
         .route("/tasks", post(task::create))

@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_checklist_item, remove_checklist_item))
         .routes(routes!(reorder_checklist))
         .routes(routes!(list_comments, add_comment))
-        .routes(routes!(edit_comment))
+        .routes(routes!(edit_comment, delete_comment))
         .routes(routes!(attach_document))
         .routes(routes!(detach_document))
         .routes(routes!(reassign))
@@ -242,6 +242,21 @@ async fn edit_comment(
     ApiJson(req): ApiJson<CommentRequest>,
 ) -> ApiResult<Json<CommentResponse>> {
     Ok(Json(state.practice.edit_work_item_comment(&caller, id, comment, &req.body).await?))
+}
+
+/// Delete a comment; only its author may (403 `not-allowed` for anyone else). The audit log keeps
+/// what it said.
+#[utoipa::path(delete, path = "/v1/work-items/{id}/comments/{comment_id}", tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("comment_id" = CommentId, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, comment)): ApiPath<(uuid::Uuid, CommentId)>,
+) -> ApiResult<StatusCode> {
+    state.practice.delete_work_item_comment(&caller, id, comment).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Attach one of the item's client's documents (`documents:read`, and the assignee, reviewer or

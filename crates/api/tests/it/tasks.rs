@@ -727,3 +727,52 @@ pub(crate) async fn populate(app: &TestApp, t: &Tenant, client: &str, document: 
     }
     TaskIds { task: id(&second), checklist_item, comment }
 }
+
+#[tokio::test]
+async fn only_the_author_deletes_a_comment_and_the_audit_log_keeps_what_it_said() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("tasks-delete").await;
+    let owner = t.owner.token.as_str();
+    let author = app.member(&t, Role::Staff).await;
+    let c = client(&app, owner, "Alder").await;
+    let tk = task(&app, owner, json!({"title": "File 941", "client_id": c, "due_date": "2099-03-01"})).await;
+    let item = format!("/v1/work-items/{}", id(&tk));
+    let mut ids = Vec::new();
+    for body in ["keep me", "posted in the wrong task"] {
+        let r = app.post(&format!("{item}/comments"), Some(&author.token), &json!({"body": body})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(id(&r.value()));
+    }
+    let wrong = format!("{item}/comments/{}", ids[1]);
+
+    // Not the owner, not anyone but the author; nothing changes.
+    let r = app.delete(&wrong, owner).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.problem_slug(), "not-allowed");
+    assert_eq!(
+        app.get(&format!("{item}/comments"), owner).await.value()["items"].as_array().unwrap().len(),
+        2
+    );
+
+    let r = app.delete(&wrong, &author.token).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let listed = app.get(&format!("{item}/comments"), owner).await.value();
+    let bodies: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["keep me"]);
+    assert_eq!(app.delete(&wrong, &author.token).await.status, 404, "gone");
+    assert_eq!(
+        app.delete(&format!("{item}/comments/{}", uuid::Uuid::now_v7()), &author.token).await.status,
+        404
+    );
+    assert_eq!(audit_count(&app, &t, "comment.delete").await, 1);
+    let mut conn = app.test_db.owner_conn().await;
+    let before: Value = sqlx::query_scalar(
+        "select before from audit_log where organization_id = $1::uuid and action = 'comment.delete'",
+    )
+    .bind(&t.organization_id)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(before["body"], "posted in the wrong task");
+}

@@ -1276,6 +1276,11 @@ async fn proof_3_over_http_tenant_a_gets_404_for_every_resource_of_tenant_b() {
             resource("PATCH", format!("/v1/work-items/{task}/comments/{}", bt.comment), json!({"body": "x"})),
         ),
         (
+            "delete",
+            "/v1/work-items/{id}/comments/{comment_id}",
+            resource("DELETE", format!("/v1/work-items/{task}/comments/{}", bt.comment), json!(null)),
+        ),
+        (
             "post",
             "/v1/work-items/{id}/attachments",
             resource("POST", format!("/v1/work-items/{task}/attachments"), json!({"document_id": b_doc})),

@@ -1,7 +1,7 @@
 //! A task's page and a run step's work page, each with the work item's panel — checklist
-//! (add, tick, move, remove), comments (`@email` mentions a member; the author edits their own;
-//! paged, "Show earlier comments") and attachments (the client's documents) — and the "New
-//! task" form (from /work and from a client's page).
+//! (add, tick, move, remove), comments (`@email` mentions a member; the author edits or deletes
+//! their own; paged, "Show earlier comments") and attachments (the client's documents) — and the
+//! "New task" form (from /work and from a client's page).
 
 use api_types::tasks::{
     CreateTaskRequest, TaskResponse, UpdateChecklistItemRequest, UpdateTaskRequest, WorkItemDetail,
@@ -466,6 +466,10 @@ async fn panel(
                                 }
                                 div { button class="btn small" type="submit" { "Save" } }
                             }
+                            form class="inline" method="post" action={ (base) "/comments/" (c.id) "/delete" } {
+                                (csrf(viewer))
+                                button class="btn small danger" type="submit" aria-label="Delete this comment" { "Delete" }
+                            }
                         }
                     }
                 }
@@ -725,6 +729,17 @@ pub async fn edit_comment(
     CsrfForm(f): CsrfForm<CommentForm>,
 ) -> PageResult<Response> {
     let r = state.practice.edit_work_item_comment(&viewer.caller, id, comment, &f.body).await;
+    after(&state, &viewer, id, r).await
+}
+
+/// `POST /work/items/{id}/comments/{comment}/delete`: the author takes their comment back.
+pub async fn delete_comment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, comment)): Path<(uuid::Uuid, CommentId)>,
+    CsrfForm(crate::session::NoFields {}): CsrfForm<crate::session::NoFields>,
+) -> PageResult<Response> {
+    let r = state.practice.delete_work_item_comment(&viewer.caller, id, comment).await;
     after(&state, &viewer, id, r).await
 }
 

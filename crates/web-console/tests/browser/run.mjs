@@ -538,6 +538,12 @@ await check("tasks: a new task from a client's page (a blank title refused), its
   await shot(page, "task-comments-earlier");
   await Promise.all([page.waitForURL(task + "#comments-h"), page.click("main a:has-text('Show the latest comments')")]);
   await page.waitForSelector("article.comment:has-text('Follow-up 20')");
+  // The author deletes one (from under its "Edit"); the thread no longer shows it.
+  const last = "article.comment:has-text('Follow-up 20')";
+  await page.click(`${last} summary:has-text('Edit')`);
+  await Promise.all([page.waitForLoadState("load"), page.click(`${last} button:has-text('Delete')`)]);
+  await page.waitForSelector("article.comment:has-text('Follow-up 19')");
+  assert((await page.locator(last).count()) === 0, "the deleted comment is gone");
 
   // Its details edited; then a second task waits for it, and stops waiting.
   await Promise.all([page.waitForURL(/\/edit$/), page.click("main a:has-text('Edit')")]);

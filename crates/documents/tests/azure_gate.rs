@@ -47,10 +47,11 @@ async fn two_workers_analyse(stores: GateStores, per_worker: usize) -> Vec<Insta
     let stand_in = StandIn::start().await;
     stand_in.push("POST", accepted(&stand_in));
     stand_in.push("GET", reply(200, &[], Some(SUCCEEDED_LAYOUT)));
-    let workers = [
-        worker(&stand_in, GateLimits::default(), stores.clone()),
-        worker(&stand_in, GateLimits::default(), stores),
-    ];
+    // What is shown is the sharing, so a slow store is waited for: with the default 100 ms, a
+    // busy machine's slow Redis answer sends a worker to its own limit (by design: a slow Redis
+    // costs precision, never a call — `a_dead_redis_fails_no_call`), and the two limits add up.
+    let limits = GateLimits { redis_timeout: Duration::from_secs(10), ..GateLimits::default() };
+    let workers = [worker(&stand_in, limits, stores.clone()), worker(&stand_in, limits, stores)];
 
     let options = AnalyzeOptions::default();
     let options = &options;

@@ -23,8 +23,6 @@ use resilience::{
 };
 use store::sqlx::PgPool;
 
-/// Longest a Redis request of the gate may take before the gate decides without it.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(100);
 /// How long a worker trusts what it last read of the shared breaker state.
 pub const SHARED_STATE_FRESH_FOR: Duration = Duration::from_millis(200);
 
@@ -66,6 +64,9 @@ pub struct GateLimits {
     pub polls_per_second: u32,
     /// The longest a call waits for the rate limit before it is refused.
     pub max_wait: Duration,
+    /// Longest a Redis request of the gate may take before the gate decides without it
+    /// (PostgreSQL's shared limit, else this process's own).
+    pub redis_timeout: Duration,
     pub breaker: BreakerConfig,
 }
 
@@ -77,6 +78,7 @@ impl Default for GateLimits {
             analyze_per_second: 15,
             polls_per_second: 50,
             max_wait: Duration::from_secs(30),
+            redis_timeout: Duration::from_millis(100),
             breaker: BreakerConfig {
                 failure_rate: 0.5,
                 minimum_calls: 5,
@@ -141,12 +143,12 @@ impl AzureGate {
         let resource = resource_key(endpoint);
         let redis = match &stores.redis {
             Some(redis) => Some((
-                RedisLimiter::new(&redis.url, redis.key_prefix.clone(), REDIS_TIMEOUT)
+                RedisLimiter::new(&redis.url, redis.key_prefix.clone(), limits.redis_timeout)
                     .map_err(|e| GateSetupError(e.to_string()))?,
                 SharedOpenState::new(
                     &redis.url,
                     format!("{}{resource}:breaker-open", redis.key_prefix),
-                    REDIS_TIMEOUT,
+                    limits.redis_timeout,
                     SHARED_STATE_FRESH_FOR,
                 )
                 .map_err(|e| GateSetupError(e.to_string()))?,

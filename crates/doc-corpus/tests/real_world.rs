@@ -1,5 +1,6 @@
 //! The real-world set loads and every document goes through the pipeline. No accuracy threshold:
-//! the figures are a baseline (BENCHMARKS.md), reported by `countinghouse bench documents-real`.
+//! the figures are a baseline (BENCHMARKS.md), reported by `countinghouse bench documents-real`
+//! with the share of documents auto-approved and how many of those were wrong.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,13 @@ fn every_real_world_document_is_processed() {
     let scored: usize = report.per_set.values().flat_map(|l| l.values()).map(|r| r.documents).sum();
     assert_eq!(scored, loaded);
     assert_eq!(report.per_set.keys().map(String::as_str).collect::<Vec<_>>(), ["dev", "held_out"]);
+    // The auto-approved share counts processed documents, and its wrong ones are among them.
+    for r in report.per_set.values().flat_map(|l| l.values()) {
+        assert!(
+            r.auto_approved + r.failed <= r.documents && r.auto_approved_wrong <= r.auto_approved,
+            "{r:?}"
+        );
+    }
 }
 
 /// After one correction of a vendor's first document, its next two are read with what was

@@ -164,6 +164,13 @@ pub struct SetReport {
     pub classified_right: usize,
     pub failed: usize,
     pub fields: BTreeMap<String, FieldCounts>,
+    /// Documents the review step approved without a person.
+    #[serde(default)]
+    pub auto_approved: usize,
+    /// Of those, the ones a person would have had to fix: the type wrong, or a field the truth
+    /// names wrong or missing.
+    #[serde(default)]
+    pub auto_approved_wrong: usize,
 }
 
 /// The columns of the per-split table, in order.
@@ -261,8 +268,9 @@ impl EvalReport {
             for column in SET_COLUMNS {
                 out.push_str(&format!(" {column} |"));
             }
+            out.push_str(" auto-approved | of those, wrong |");
             out.push_str("\n|---|---:|---:|");
-            out.push_str(&"---:|".repeat(SET_COLUMNS.len()));
+            out.push_str(&"---:|".repeat(SET_COLUMNS.len() + 2));
             out.push('\n');
             let mut all = SetReport::default();
             for (language, r) in languages {
@@ -270,6 +278,8 @@ impl EvalReport {
                 all.documents += r.documents;
                 all.classified_right += r.classified_right;
                 all.failed += r.failed;
+                all.auto_approved += r.auto_approved;
+                all.auto_approved_wrong += r.auto_approved_wrong;
                 for (column, counts) in &r.fields {
                     all.fields.entry(column.clone()).or_default().add(*counts);
                 }
@@ -294,6 +304,11 @@ fn set_row(label: &str, r: &SetReport) -> String {
         let c = r.fields.get(column).copied().unwrap_or_default();
         row.push_str(&format!(" {} |", cell(c.correct, c.expected)));
     }
+    row.push_str(&format!(
+        " {} | {} |",
+        cell(r.auto_approved, r.documents),
+        cell(r.auto_approved_wrong, r.auto_approved)
+    ));
     row.push('\n');
     row
 }
@@ -432,6 +447,14 @@ pub async fn evaluate(
             counts.predicted = predicted.len();
             if let Some(set) = set.as_deref_mut() {
                 set.classified_right += usize::from(right_type);
+                if !processed.review.needs_review() {
+                    set.auto_approved += 1;
+                    let all_right = right_type
+                        && outcome.truth.fields.iter().all(|(key, value)| {
+                            predicted.iter().any(|f| &f.key == key && value.matches(&f.value))
+                        });
+                    set.auto_approved_wrong += usize::from(!all_right);
+                }
             }
             for field in predicted {
                 let truth = outcome.truth.fields.get(&field.key);

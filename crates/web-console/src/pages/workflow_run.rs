@@ -6,7 +6,7 @@ use api_types::workflows::{RunCommand, RunResponse, RunStepResponse, StartRunReq
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use domain::workflow::{StepAction, StepKind};
+use domain::workflow::{StepAction, StepKind, StepStatus};
 use domain::{ClientId, Permission, UserId, WorkflowRunId, WorkflowTemplateId};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
@@ -294,6 +294,7 @@ fn outcome(client: ClientId, s: &RunStepResponse) -> Markup {
                 @if !o.requested.is_empty() { br; "asked for: " (o.requested.join("; ")) }
                 @if let Some(run) = o.sync_run_id {
                     a href={ "/clients/" (client) "?tab=quickbooks#qbo-runs" } { "sync run " (run.to_string().get(..8).unwrap_or_default()) }
+                    @if s.status == StepStatus::InProgress { " · done when the sync finishes" }
                 }
                 @if o.cached { " " span class="badge info" title="Reused: an identical step ran moments ago" { "cached" } }
                 @if o.finished_at.is_none() && o.error.is_none() && open { "queued" }

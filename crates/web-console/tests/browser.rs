@@ -277,6 +277,13 @@ async fn the_console_works_in_a_real_browser() {
         ]
     }))
     .await;
+    // A step that syncs the client's books (the QuickBooks check starts it once connected).
+    let books = created(&app, "/v1/workflow-templates", owner, json!({
+        "name": "Pull the books", "category": "bookkeeping", "steps": [
+            {"key": "sync", "name": "Sync QuickBooks", "kind": "automation", "automation": "start_quickbooks_sync", "estimated_hours": "0"}
+        ]
+    }))
+    .await;
     let mailed_client =
         created(&app, "/v1/clients", owner, json!({ "business_name": "Alder Lane" })).await["id"]
             .as_str()
@@ -319,7 +326,7 @@ async fn the_console_works_in_a_real_browser() {
         "platform": { "slug": platform.slug, "owner": platform.owner.email },
         "clients": { "first": first_client, "other": other_client, "foreign": foreign_client },
         "files": { "receipt": receipt, "csv": csv },
-        "quickbooks": { "member": books_keeper.email, "client": first_client },
+        "quickbooks": { "member": books_keeper.email, "client": first_client, "template": books["id"] },
         "reset": { "email": forgetful.email, "user": forgetful.user_id, "outbox": app.outbox },
         "automation": { "template": letters["id"], "client": mailed_client, "reader": letter_reader.email, "unmailable": unmailable_client },
         "reminders": { "run": chase_run },

@@ -1047,7 +1047,7 @@ await check("a portal user sees their own client, cannot open another client or 
   await context.close();
 });
 
-await check("QuickBooks: connect through the sandbox's consent, sync, see the run finish and the summary", async () => {
+await check("QuickBooks: connect through the sandbox's consent, sync, see the run finish and the summary; a workflow step that syncs is done when its sync is", async () => {
   const { context, page: p } = await session({ viewport: { width: 1360, height: 860 } });
   await signIn(p, cfg.quickbooks.member);
   // A callback that is refused (here a forged state) lands on a page that says why, not on JSON.
@@ -1083,7 +1083,19 @@ await check("QuickBooks: connect through the sandbox's consent, sync, see the ru
   await p.waitForSelector("table.data .badge:has-text('connected')");
   await accessible(p, "quickbooks connections");
   await shot(p, "quickbooks-connections");
+  // A workflow step that syncs is done when its sync has finished, not when it was queued.
+  await p.goto(`/clients/${cfg.quickbooks.client}?tab=workflows`);
+  await p.selectOption("select[name=template_id]", cfg.quickbooks.template);
+  await p.fill("input[name=due_date]", "2099-06-30");
+  await Promise.all([p.waitForURL(/\/workflows\/runs\/[0-9a-f-]{36}$/), p.click("button:has-text('Start')")]);
+  const syncRun = p.url();
+  const syncStep = "main table tbody tr:has-text('Sync QuickBooks')";
+  await reloadUntil(p, syncRun, `${syncStep} .badge:has-text('done')`);
+  await p.waitForSelector(`${syncStep} .outcome a:has-text('sync run')`);
+  await shot(p, "workflow-run-sync");
   await p.goto(tab);
+  await p.waitForSelector(`${newest} .badge:has-text('succeeded')`);
+  assert(/incremental/.test(await p.textContent(newest)), "the step's sync is the newest run");
   // Disconnecting asks first: the first press only opens the warning.
   await p.click("summary:has-text('Disconnect')");
   await p.waitForSelector(".confirm-box button:has-text('Disconnect')");

@@ -233,8 +233,8 @@ async fn list_comments(
 #[utoipa::path(patch, path = "/v1/work-items/{id}/comments/{comment_id}", tag = "tasks",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), ("comment_id" = CommentId, Path)), request_body = CommentRequest,
-    responses((status = 200, body = CommentResponse), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CommentResponse), (status = 400, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn edit_comment(
     State(state): State<AppState>,
     caller: Caller,
@@ -249,7 +249,8 @@ async fn edit_comment(
 #[utoipa::path(delete, path = "/v1/work-items/{id}/comments/{comment_id}", tag = "tasks",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), ("comment_id" = CommentId, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
 async fn delete_comment(
     State(state): State<AppState>,
     caller: Caller,

@@ -765,6 +765,8 @@ async fn only_the_author_deletes_a_comment_and_the_audit_log_keeps_what_it_said(
         app.delete(&format!("{item}/comments/{}", uuid::Uuid::now_v7()), &author.token).await.status,
         404
     );
+    let r = app.delete(&format!("{item}/comments/not-an-id"), &author.token).await;
+    assert_eq!((r.status, r.problem_slug()), (400, "invalid-parameter".to_owned()), "{}", r.body);
     assert_eq!(audit_count(&app, &t, "comment.delete").await, 1);
     let mut conn = app.test_db.owner_conn().await;
     let before: Value = sqlx::query_scalar(

@@ -187,12 +187,8 @@ impl Practice {
         caller.require(Permission::WorkflowsRead)?;
         let body = comment_body(body)?;
         let mut tx = self.tx(caller).await?;
-        let t = target(&mut tx, id).await?;
+        let (t, before) = own_comment(&mut tx, caller, id, comment, "edit").await?;
         let item = t.item();
-        let before = wi::comment_for_update(&mut tx, item, comment).await.or_not_found("comment")?;
-        if before.author_id != Some(caller.user_id()) {
-            return Err(PracticeError::NotAllowed("only the comment's author may edit it".into()));
-        }
         if before.body == body {
             // Saved unchanged: not an edit (no stamp, no audit entry).
             return Ok(comment_response(before));
@@ -203,8 +199,8 @@ impl Practice {
         notify_mentioned(&mut tx, &t, &row, new).await?;
         tx.audit(
             AuditRecord::new("comment.update", item.entity(), item.id())
-                .before(serde_json::json!({"comment_id": before.id, "body": before.body, "mentions": before.mentions}))
-                .after(serde_json::json!({"comment_id": row.id, "body": row.body, "mentions": row.mentions})),
+                .before(comment_snapshot(&before))
+                .after(comment_snapshot(&row)),
         );
         tx.commit().await?;
         Ok(comment_response(row))
@@ -219,16 +215,12 @@ impl Practice {
     ) -> PracticeResult<()> {
         caller.require(Permission::WorkflowsRead)?;
         let mut tx = self.tx(caller).await?;
-        let t = target(&mut tx, id).await?;
+        let (t, before) = own_comment(&mut tx, caller, id, comment, "delete").await?;
         let item = t.item();
-        let before = wi::comment_for_update(&mut tx, item, comment).await.or_not_found("comment")?;
-        if before.author_id != Some(caller.user_id()) {
-            return Err(PracticeError::NotAllowed("only the comment's author may delete it".into()));
-        }
         wi::delete_comment(&mut tx, item, comment).await?;
-        tx.audit(AuditRecord::new("comment.delete", item.entity(), item.id()).before(
-            serde_json::json!({"comment_id": before.id, "body": before.body, "mentions": before.mentions}),
-        ));
+        tx.audit(
+            AuditRecord::new("comment.delete", item.entity(), item.id()).before(comment_snapshot(&before)),
+        );
         tx.commit().await?;
         Ok(())
     }
@@ -461,6 +453,28 @@ impl Practice {
 
 async fn target(tx: &mut TenantTx, id: uuid::Uuid) -> PracticeResult<Target> {
     wi::resolve(tx, &[id]).await?.into_iter().next().ok_or(PracticeError::NotFound("work item"))
+}
+
+/// The item and one of its comments, locked, when the caller wrote it; `verb` names the refused
+/// change ("edit", "delete").
+async fn own_comment(
+    tx: &mut TenantTx,
+    caller: &Caller,
+    id: uuid::Uuid,
+    comment: CommentId,
+    verb: &str,
+) -> PracticeResult<(Target, wi::CommentRow)> {
+    let t = target(tx, id).await?;
+    let row = wi::comment_for_update(tx, t.item(), comment).await.or_not_found("comment")?;
+    if row.author_id != Some(caller.user_id()) {
+        return Err(PracticeError::NotAllowed(format!("only the comment's author may {verb} it")));
+    }
+    Ok((t, row))
+}
+
+/// What the audit log keeps of a comment.
+fn comment_snapshot(c: &wi::CommentRow) -> serde_json::Value {
+    serde_json::json!({"comment_id": c.id, "body": c.body, "mentions": c.mentions})
 }
 
 fn checklist_text(text: &str) -> PracticeResult<String> {
